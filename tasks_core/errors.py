@@ -1,0 +1,137 @@
+"""The error tree of tasks-core.
+
+    TasksCoreError
+      ConfigurationError
+      ValidationError            ParameterError, ResultError, EventError, TemplateError
+      NotFoundError              RunNotFound, TaskNotFound, DeploymentNotFound, WorkPoolNotFound
+      InvalidTransition
+      StoreUnavailable
+      RunError                   FailedRun, CrashedRun, CancelledRun, TimedOutRun
+      RunTimeout                 (waiting for a run took longer than asked)
+
+Messages name the thing that was wrong and, where there is one, the fix.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "CrashedRun",
+    "CancelledRun",
+    "DeploymentNotFound",
+    "EventError",
+    "FailedRun",
+    "InvalidTransition",
+    "NotFoundError",
+    "ParameterError",
+    "ResultError",
+    "RunError",
+    "RunNotFound",
+    "RunTimeout",
+    "StoreUnavailable",
+    "TaskNotFound",
+    "TasksCoreError",
+    "TemplateError",
+    "TimedOutRun",
+    "TaskTimeout",
+    "ValidationError",
+    "WorkPoolNotFound",
+]
+
+
+class TasksCoreError(Exception):
+    """Base of every error tasks-core raises on purpose."""
+
+
+class ConfigurationError(TasksCoreError):
+    """Settings or environment are wrong (missing binary, bad URL, bad file)."""
+
+
+class ValidationError(TasksCoreError, ValueError):
+    """An external input did not validate."""
+
+
+class ParameterError(ValidationError, TypeError):
+    """Arguments do not bind to a signature or are not JSON."""
+
+
+class ResultError(ValidationError):
+    """A run's return value cannot be stored (not JSON, or too large)."""
+
+
+class EventError(ValidationError):
+    """A malformed event."""
+
+
+class TemplateError(ValidationError):
+    """A template failed to render."""
+
+
+class NotFoundError(TasksCoreError, LookupError):
+    """Something looked up by name or id does not exist."""
+
+
+class RunNotFound(NotFoundError):
+    """No run record with that id."""
+
+
+class TaskNotFound(NotFoundError):
+    """A task key that the worker cannot import."""
+
+
+class DeploymentNotFound(NotFoundError):
+    """No deployment with that name or id."""
+
+
+class WorkPoolNotFound(NotFoundError):
+    """No work pool with that name."""
+
+
+class InvalidTransition(TasksCoreError):
+    """A state change the state machine refuses (terminal states are final)."""
+
+
+class StoreUnavailable(TasksCoreError, ConnectionError):
+    """Redis could not be reached; the message names the URL."""
+
+
+class RunError(TasksCoreError):
+    """A run ended in a state other than Completed/Cached.
+
+    Attributes:
+        run_id: the run.
+        state: the final state name.
+        error_type: the type name of the original exception, when there was one.
+    """
+
+    def __init__(
+        self, message: str, *, run_id: str = "", state: str = "", error_type: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.state = state
+        self.error_type = error_type
+
+
+class FailedRun(RunError):
+    """The run raised (after its retries)."""
+
+
+class CrashedRun(RunError):
+    """The process running it died."""
+
+
+class CancelledRun(RunError):
+    """The run was cancelled."""
+
+
+class TimedOutRun(RunError):
+    """The run exceeded its timeout_seconds."""
+
+
+class RunTimeout(TasksCoreError, TimeoutError):
+    """Waiting for a run's result took longer than the caller allowed."""
+
+
+class TaskTimeout(TimeoutError):
+    """Raised inside a running task or flow when its timeout_seconds pass."""

@@ -1,0 +1,122 @@
+"""Settings: environment variables (prefix ``TASKS_CORE_``) over an optional TOML file.
+
+The TOML file is the one named by ``TASKS_CORE_CONFIG``, else ``./tasks-core.toml`` when it
+exists. ``configs/tasks-core.toml`` documents every setting with its default.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["Settings", "get_settings", "reset_settings"]
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get("TASKS_CORE_CONFIG")
+    if named:
+        return Path(named)
+    local = Path("tasks-core.toml")
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Every setting of tasks-core, with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="TASKS_CORE_", extra="ignore")
+
+    redis_url: str | None = Field(
+        default=None, description="Redis for records, events and results; unset: embedded Redis"
+    )
+    broker_url: str | None = Field(
+        default=None, description="Celery broker; unset: the Redis URL (amqp:// also works)"
+    )
+    key_prefix: str = Field(default="tc", description="prefix of every Redis key tasks-core writes")
+    data_dir: Path = Field(
+        default=Path.home() / ".tasks-core", description="embedded Redis data and pid files"
+    )
+    embedded_port: int = Field(default=0, description="embedded Redis port; 0 picks a free one")
+    result_ttl_seconds: int = Field(default=86_400, gt=0, description="how long results live")
+    result_max_bytes: int = Field(default=1_000_000, gt=0, description="largest JSON result")
+    parameters_max_bytes: int = Field(default=1_000_000, gt=0, description="largest JSON args")
+    run_ttl_seconds: int = Field(
+        default=7 * 86_400, gt=0, description="how long finished run records are kept"
+    )
+    batch_interval_ms: float = Field(
+        default=50.0, gt=0, description="longest a buffered state change waits before a flush"
+    )
+    batch_size: int = Field(default=500, gt=0, description="flush as soon as this many are buffered")
+    map_chunk_size: int = Field(
+        default=100, gt=0, description="runs per Celery message when .map() fans out"
+    )
+    default_pool: str = Field(default="default", description="work pool (queue) of unrouted runs")
+    heartbeat_interval_seconds: float = Field(
+        default=2.0, gt=0, description="how often worker processes prove they are alive"
+    )
+    heartbeat_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="a worker process silent this long is dead"
+    )
+    pending_resend_seconds: float = Field(
+        default=30.0, gt=0, description="a run Pending this long without a claim is re-sent"
+    )
+    sweep_interval_seconds: float = Field(
+        default=5.0, gt=0, description="how often beat's sweeper looks for lost and crashed runs"
+    )
+    event_retention: int = Field(
+        default=100_000, gt=0, description="events kept on the stream (approximate)"
+    )
+    connect_retries: int = Field(
+        default=5, ge=0, description="attempts to reach Redis before giving up (backoff)"
+    )
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _prefix_is_plain(cls, value: str) -> str:
+        if not value or any(ch in value for ch in " {}*?"):
+            raise ValueError(f"key_prefix {value!r} must be non-empty with no spaces, braces or globs")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def effective_broker_url(self) -> str | None:
+        """The broker URL, or None when it is the (possibly embedded) Redis URL."""
+        return self.broker_url or self.redis_url
+
+    def describe(self) -> dict[str, Any]:
+        """Settings as a plain dict, for `tasks-core` status output."""
+        return self.model_dump(mode="json")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests, and processes that change the environment)."""
+    get_settings.cache_clear()

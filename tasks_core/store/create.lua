@@ -1,0 +1,35 @@
+-- create.lua: write a new run record, its first state and event, and optionally its broker
+-- message, in one atomic step. A run id that exists already is left untouched.
+-- KEYS[1]  run hash                p:run:<id>
+-- KEYS[2]  history list            p:run:<id>:history
+-- KEYS[3]  event stream            p:events
+-- KEYS[4]  runs index (by time)    p:<kind>-runs
+-- KEYS[5]  state index             p:<kind>-runs:state:<state>
+-- KEYS[6]  broker queue list       (used only when ARGV[7] is not '')
+-- ARGV[1]  run id
+-- ARGV[2]  score (epoch seconds of creation)
+-- ARGV[3]  record fields (flat JSON object of strings, including state and state_type)
+-- ARGV[4]  history entry (JSON)
+-- ARGV[5]  the event (JSON, complete)
+-- ARGV[6]  event stream max length (approximate trim)
+-- ARGV[7]  broker message to LPUSH onto KEYS[6] ('' = none)
+-- ARGV[8]  event id (stored as last_event, for the next event's `follows`)
+-- Returns 1 when created, 0 when the id existed already.
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+local fields = cjson.decode(ARGV[3])
+local flat = {'last_event', ARGV[8]}
+for k, v in pairs(fields) do
+  flat[#flat + 1] = k
+  flat[#flat + 1] = v
+end
+redis.call('HSET', KEYS[1], unpack(flat))
+redis.call('RPUSH', KEYS[2], ARGV[4])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'event', ARGV[5])
+if ARGV[7] ~= '' then
+  redis.call('LPUSH', KEYS[6], ARGV[7])
+end
+return 1

@@ -1,0 +1,60 @@
+"""Every Redis key tasks-core writes, built in one place.
+
+Layout (prefix `p`, default ``tc``)::
+
+    p:run:<id>                 HASH    a run record (task or flow run), flat fields
+    p:run:<id>:history         LIST    JSON state entries, oldest first
+    p:run:<id>:done            STREAM  one entry once the run is terminal (waiters block here)
+    p:result:<id>              STRING  the JSON result, with a TTL
+    p:<kind>-runs              ZSET    run ids by creation time (kind: task | flow)
+    p:<kind>-runs:state:<S>    ZSET    run ids currently in state S, by time of entry
+    p:events                   STREAM  every event, bounded retention
+    p:proc:<host>:<pid>        STRING  heartbeat of a worker process, with a TTL
+    p:lock:<name>              STRING  leader locks (sweeper, beat)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Keys"]
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Key builder bound to one prefix."""
+
+    prefix: str = "tc"
+
+    def run(self, run_id: str) -> str:
+        return f"{self.prefix}:run:{run_id}"
+
+    def history(self, run_id: str) -> str:
+        return f"{self.prefix}:run:{run_id}:history"
+
+    def done(self, run_id: str) -> str:
+        return f"{self.prefix}:run:{run_id}:done"
+
+    def result(self, run_id: str) -> str:
+        return f"{self.prefix}:result:{run_id}"
+
+    def runs(self, kind: str) -> str:
+        return f"{self.prefix}:{kind}-runs"
+
+    def state_index_prefix(self, kind: str) -> str:
+        """Prefix of the per-state index; the state name is appended (see `state_index`)."""
+        return f"{self.prefix}:{kind}-runs:state:"
+
+    def state_index(self, kind: str, state: str) -> str:
+        return f"{self.state_index_prefix(kind)}{state}"
+
+    @property
+    def events(self) -> str:
+        return f"{self.prefix}:events"
+
+    def proc(self, owner: str) -> str:
+        """Heartbeat key of one worker process; `owner` is ``host:pid``."""
+        return f"{self.prefix}:proc:{owner}"
+
+    def lock(self, name: str) -> str:
+        return f"{self.prefix}:lock:{name}"

@@ -1,0 +1,314 @@
+"""The run ledger in Redis: create runs, change their state atomically, read and wait on them.
+
+Every write goes through one of two Lua scripts (create.lua, transition.lua), so a record,
+its history, its state index and its event always change together. Writes can be queued on
+a pipeline so that a batch of transitions (or a run and its broker message) costs one round
+trip.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import redis
+
+from tasks_core.errors import RunNotFound
+from tasks_core.records import RunRecord
+from tasks_core.settings import Settings
+from tasks_core.states import StateName, allowed_sources, is_terminal, state_type
+from tasks_core.store.keys import Keys
+
+__all__ = ["BrokerPush", "NewRun", "Outcome", "RunStore", "Transition", "utcnow"]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def _load(name: str) -> str:
+    return resources.files("tasks_core.store").joinpath(name).read_text()
+
+
+_SOURCES = {name: "," + ",".join(sorted(allowed_sources(name))) + "," for name in StateName}
+
+
+@dataclass(slots=True)
+class BrokerPush:
+    """A ready broker message: LPUSH `payload` onto the list `key`."""
+
+    key: str
+    payload: str
+
+
+@dataclass(slots=True)
+class NewRun:
+    """A run about to be created: its flat fields (strings) and first state."""
+
+    id: str
+    kind: str
+    fields: dict[str, str]
+    state: StateName
+    related: list[dict[str, str]]
+    created: datetime = field(default_factory=utcnow)
+
+
+@dataclass(slots=True)
+class Transition:
+    """A requested state change of one run."""
+
+    run_id: str
+    target: StateName
+    message: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    result_json: str | None = None
+    expected_attempt: int | None = None
+    push: BrokerPush | None = None
+    return_record: bool = False
+    kind: str = "task"
+    at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened to a Transition: applied, or refused with the run's actual state."""
+
+    applied: bool
+    missing: bool = False
+    state: str = ""
+    attempt: int = 0
+    owner: str = ""
+    record: dict[str, str] | None = None
+
+
+def _state_entry(name: str, kind: str, at: datetime, message: str) -> str:
+    return json.dumps(
+        {"name": name, "type": kind, "timestamp": at.isoformat(), "message": message},
+        separators=(",", ":"),
+    )
+
+
+class RunStore:
+    """Reads and writes run records for one Redis and one key prefix."""
+
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self.keys = Keys(settings.key_prefix)
+        self._create = client.register_script(_load("create.lua"))
+        self._transition = client.register_script(_load("transition.lua"))
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def create(
+        self, run: NewRun, push: BrokerPush | None = None, *, pipe: Any = None
+    ) -> bool | None:
+        """Write a new run (and its broker message) atomically; False when the id exists.
+
+        With `pipe`, the write is queued on that pipeline and None is returned.
+        """
+        keys, args = self._create_call(run, push)
+        result = self._create(keys=keys, args=args, client=pipe or self.client)
+        return None if pipe is not None else bool(result)
+
+    def _create_call(self, run: NewRun, push: BrokerPush | None) -> tuple[list[str], list[Any]]:
+        k = self.keys
+        kind_type = state_type(run.state)
+        at = run.created
+        fields = dict(run.fields)
+        fields.update(
+            id=run.id,
+            kind=run.kind,
+            state=run.state.value,
+            state_type=kind_type.value,
+            created=at.isoformat(),
+            related=json.dumps(run.related, separators=(",", ":")),
+        )
+        event_id = str(uuid.uuid4())
+        event = {
+            "id": event_id,
+            "occurred": at.isoformat(),
+            "event": f"tasks-core.{run.kind}-run.{run.state.value}",
+            "resource": {
+                "tasks-core.resource.id": f"tasks-core.{run.kind}-run.{run.id}",
+                "tasks-core.resource.name": fields.get("name", ""),
+                "tasks-core.state-name": run.state.value,
+                "tasks-core.state-type": kind_type.value,
+            },
+            "related": run.related,
+            "received": at.isoformat(),
+            "follows": None,
+            "payload": {
+                "intended": {"from": None, "to": run.state.value},
+                "initial_state": None,
+                "validated_state": {"name": run.state.value, "type": kind_type.value},
+            },
+        }
+        keys = [
+            k.run(run.id),
+            k.history(run.id),
+            k.events,
+            k.runs(run.kind),
+            k.state_index(run.kind, run.state),
+            push.key if push else k.events,
+        ]
+        args = [
+            run.id,
+            at.timestamp(),
+            json.dumps(fields, separators=(",", ":")),
+            _state_entry(run.state.value, kind_type.value, at, ""),
+            json.dumps(event, separators=(",", ":")),
+            self.settings.event_retention,
+            push.payload if push else "",
+            event_id,
+        ]
+        return keys, args
+
+    def transition(self, change: Transition) -> Outcome:
+        """Apply one transition now and say what happened."""
+        raw = self._transition(*self._transition_call(change), client=self.client)
+        return self.parse_outcome(raw)
+
+    def queue_transition(self, pipe: Any, change: Transition) -> None:
+        """Queue a transition on a pipeline (parse its reply with `parse_outcome`)."""
+        keys, args = self._transition_call(change)
+        self._transition(keys=keys, args=args, client=pipe)
+
+    def apply_many(self, changes: Sequence[Transition]) -> list[Outcome]:
+        """Apply transitions in one round trip (each one atomic, in order)."""
+        if not changes:
+            return []
+        with self.client.pipeline(transaction=False) as pipe:
+            for change in changes:
+                self.queue_transition(pipe, change)
+            replies = pipe.execute()
+        return [self.parse_outcome(raw) for raw in replies]
+
+    def _transition_call(self, change: Transition) -> tuple[list[str], list[Any]]:
+        k = self.keys
+        target = StateName(change.target)
+        kind_type = state_type(target).value
+        at = change.at or utcnow()
+        terminal = is_terminal(target)
+        fields = change.fields
+        if change.message:
+            fields = {**fields, "state_message": change.message}
+        if terminal and "end_time" not in fields:
+            fields = {**fields, "end_time": at.isoformat()}
+        validated = {"name": target.value, "type": kind_type, "message": change.message}
+        keys = [
+            k.run(change.run_id),
+            k.history(change.run_id),
+            k.events,
+            k.done(change.run_id),
+            k.result(change.run_id),
+            change.push.key if change.push else k.events,
+        ]
+        args = [
+            target.value,
+            kind_type,
+            _SOURCES[target],
+            "" if change.expected_attempt is None else str(change.expected_attempt),
+            at.timestamp(),
+            k.state_index_prefix(change.kind),
+            _state_entry(target.value, kind_type, at, change.message),
+            json.dumps(fields, separators=(",", ":")) if fields else "{}",
+            str(uuid.uuid4()),
+            at.isoformat(),
+            self.settings.event_retention,
+            change.push.payload if change.push else "",
+            change.result_json if change.result_json is not None else "",
+            self.settings.result_ttl_seconds,
+            "1" if terminal else "0",
+            self.settings.run_ttl_seconds,
+            json.dumps(validated, separators=(",", ":")),
+            "1" if change.return_record else "0",
+        ]
+        return keys, args
+
+    @staticmethod
+    def parse_outcome(raw: Any) -> Outcome:
+        """Turn a transition.lua reply into an Outcome (raises the reply if it is an error)."""
+        if isinstance(raw, Exception):
+            raise raw
+        code = int(raw[0])
+        if code == -1:
+            return Outcome(applied=False, missing=True)
+        if code == 0:
+            return Outcome(applied=False, state=raw[1], attempt=int(raw[2]), owner=raw[3])
+        record = dict(zip(raw[1::2], raw[2::2], strict=True)) if len(raw) > 1 else None
+        return Outcome(applied=True, record=record)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, run_id: str) -> RunRecord:
+        """The record with its history; RunNotFound when there is none."""
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.run(run_id))
+            pipe.lrange(self.keys.history(run_id), 0, -1)
+            fields, history = pipe.execute()
+        if not fields:
+            raise RunNotFound(f"run {run_id!r} not found (it may have expired)")
+        return RunRecord.from_redis(fields, history)
+
+    def get_many(self, run_ids: Iterable[str], *, history: bool = False) -> list[RunRecord]:
+        """Records of several runs (missing ones are skipped), in one round trip."""
+        ids = list(run_ids)
+        with self.client.pipeline(transaction=False) as pipe:
+            for run_id in ids:
+                pipe.hgetall(self.keys.run(run_id))
+                if history:
+                    pipe.lrange(self.keys.history(run_id), 0, -1)
+            replies = pipe.execute()
+        step = 2 if history else 1
+        records = []
+        for i in range(0, len(replies), step):
+            if replies[i]:
+                records.append(
+                    RunRecord.from_redis(replies[i], replies[i + 1] if history else None)
+                )
+        return records
+
+    def list_ids(self, kind: str = "task", *, state: str | None = None, limit: int = 50) -> list[str]:
+        """Newest run ids first, optionally only those now in `state`."""
+        key = self.keys.state_index(kind, StateName(state)) if state else self.keys.runs(kind)
+        return list(self.client.zrevrange(key, 0, limit - 1))
+
+    def state_of(self, run_id: str) -> str | None:
+        """The current state name, or None for an unknown run."""
+        value = self.client.hget(self.keys.run(run_id), "state")
+        return str(value) if value is not None else None
+
+    def wait(self, run_id: str, timeout: float | None) -> bool:
+        """Block until the run is terminal; False when `timeout` seconds pass first.
+
+        Waiting is pushed: the terminal transition appends to the run's done stream, and
+        XREAD from id 0 returns at once if it already did.
+        """
+        key = self.keys.done(run_id)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if deadline is None:
+                block = 5000
+            else:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                block = max(1, int(left * 1000))
+            reply = self.client.xread({key: "0"}, count=1, block=min(block, 5000))
+            if reply:
+                return True
+            if self.client.exists(self.keys.run(run_id)) == 0:
+                raise RunNotFound(f"run {run_id!r} not found (it may have expired)")
+
+    def result_json(self, run_id: str) -> str | None:
+        """The stored JSON result text, or None when there is none (or it expired)."""
+        value = self.client.get(self.keys.result(run_id))
+        return str(value) if value is not None else None

@@ -1,0 +1,86 @@
+-- transition.lua: move one run to a new state, atomically, if the state machine allows it.
+-- In the same step: append the state to the history, append the transition's event to the
+-- event stream, move the run between state indexes, store the result, wake waiters when the
+-- state is terminal, and optionally push a broker message.
+-- KEYS[1]  run hash                p:run:<id>
+-- KEYS[2]  history list            p:run:<id>:history
+-- KEYS[3]  event stream            p:events
+-- KEYS[4]  done stream             p:run:<id>:done
+-- KEYS[5]  result key              p:result:<id>
+-- KEYS[6]  broker queue list       (used only when ARGV[12] is not '')
+-- ARGV[1]  target state name
+-- ARGV[2]  target state type
+-- ARGV[3]  allowed source states, comma-wrapped: ",Pending,Running,"
+-- ARGV[4]  expected current attempt ('' = do not check)
+-- ARGV[5]  score for the state index (epoch seconds)
+-- ARGV[6]  state index key prefix (p:task-runs:state:)
+-- ARGV[7]  history entry (JSON)
+-- ARGV[8]  fields to set (flat JSON object of strings)
+-- ARGV[9]  the event's id
+-- ARGV[10] timestamp (ISO 8601), the event's occurred and received
+-- ARGV[11] event stream max length (approximate trim)
+-- ARGV[12] broker message to LPUSH onto KEYS[6] ('' = none)
+-- ARGV[13] result JSON ('' = none)
+-- ARGV[14] result TTL seconds
+-- ARGV[15] '1' when the target state is terminal
+-- ARGV[16] TTL seconds of the record once terminal
+-- ARGV[17] validated state (JSON object), for the event payload
+-- ARGV[18] '1' to return the record after the change (claims need it)
+-- Returns {1} or {1, hgetall...} when applied, {0, state, attempt, owner} when refused, {-1} when
+-- the run does not exist.
+local cur = redis.call('HMGET', KEYS[1], 'state', 'state_type', 'attempt', 'owner',
+  'last_event', 'id', 'kind', 'name', 'related')
+local state = cur[1]
+if not state then
+  return {-1}
+end
+local attempt = cur[3] or '0'
+if not string.find(ARGV[3], ',' .. state .. ',', 1, true)
+    or (ARGV[4] ~= '' and ARGV[4] ~= attempt) then
+  return {0, state, attempt, cur[4] or ''}
+end
+
+local flat = {'state', ARGV[1], 'state_type', ARGV[2], 'last_event', ARGV[9]}
+for k, v in pairs(cjson.decode(ARGV[8])) do
+  flat[#flat + 1] = k
+  flat[#flat + 1] = v
+end
+redis.call('HSET', KEYS[1], unpack(flat))
+redis.call('RPUSH', KEYS[2], ARGV[7])
+redis.call('ZREM', ARGV[6] .. state, cur[6])
+redis.call('ZADD', ARGV[6] .. ARGV[1], ARGV[5], cur[6])
+
+local follows = 'null'
+if cur[5] and cur[5] ~= '' then
+  follows = '"' .. cur[5] .. '"'
+end
+local kind = cur[7] or 'task'
+local event = '{"id":"' .. ARGV[9] .. '","occurred":"' .. ARGV[10]
+  .. '","event":"tasks-core.' .. kind .. '-run.' .. ARGV[1]
+  .. '","resource":{"tasks-core.resource.id":"tasks-core.' .. kind .. '-run.' .. cur[6]
+  .. '","tasks-core.resource.name":' .. cjson.encode(cur[8] or '')
+  .. ',"tasks-core.state-name":"' .. ARGV[1] .. '","tasks-core.state-type":"' .. ARGV[2]
+  .. '"},"related":' .. (cur[9] or '[]') .. ',"received":"' .. ARGV[10]
+  .. '","follows":' .. follows .. ',"payload":{"intended":{"from":"' .. state .. '","to":"'
+  .. ARGV[1] .. '"},"initial_state":{"name":"' .. state .. '","type":"' .. (cur[2] or '')
+  .. '"},"validated_state":' .. ARGV[17] .. '}}'
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[11], '*', 'event', event)
+
+if ARGV[13] ~= '' then
+  redis.call('SET', KEYS[5], ARGV[13], 'EX', ARGV[14])
+end
+if ARGV[12] ~= '' then
+  redis.call('LPUSH', KEYS[6], ARGV[12])
+end
+if ARGV[15] == '1' then
+  redis.call('XADD', KEYS[4], '*', 'state', ARGV[1])
+  redis.call('EXPIRE', KEYS[4], ARGV[16])
+  redis.call('EXPIRE', KEYS[1], ARGV[16])
+  redis.call('EXPIRE', KEYS[2], ARGV[16])
+end
+if ARGV[18] ~= '1' then
+  return {1}
+end
+local record = redis.call('HGETALL', KEYS[1])
+table.insert(record, 1, 1)
+return record
