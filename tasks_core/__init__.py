@@ -1,0 +1,51 @@
+"""tasks-core: Prefect-style tasks and flows on Celery and Redis.
+
+    from tasks_core import task
+
+    @task(retries=2)
+    def add(x: int, y: int) -> int:
+        return x + y
+
+    add(1, 2)                  # runs now, in this process, tracked
+    add.delay(1, 2).result()   # runs on a worker (tasks-core worker), tracked
+"""
+
+from tasks_core.errors import (
+    CrashedRun,
+    FailedRun,
+    ParameterError,
+    ResultError,
+    RunError,
+    RunNotFound,
+    RunTimeout,
+    StoreUnavailable,
+    TaskNotFound,
+    TasksCoreError,
+    TimedOutRun,
+)
+from tasks_core.futures import TaskFuture, wait_all
+from tasks_core.records import RunRecord
+from tasks_core.states import StateName, StateType
+from tasks_core.task import Task, exponential_backoff, task
+
+__all__ = [
+    "CrashedRun",
+    "FailedRun",
+    "ParameterError",
+    "ResultError",
+    "RunError",
+    "RunNotFound",
+    "RunRecord",
+    "RunTimeout",
+    "StateName",
+    "StateType",
+    "StoreUnavailable",
+    "Task",
+    "TaskFuture",
+    "TaskNotFound",
+    "TasksCoreError",
+    "TimedOutRun",
+    "exponential_backoff",
+    "task",
+    "wait_all",
+]

@@ -1,0 +1,1 @@
+"""The `tasks-core` command line: one module per resource."""

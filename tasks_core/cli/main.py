@@ -1,0 +1,20 @@
+"""`tasks-core`: the command line entry point; each resource adds its commands here."""
+
+from __future__ import annotations
+
+import typer
+
+from tasks_core.cli import processes, redis_cmd, task_runs
+
+app = typer.Typer(
+    name="tasks-core",
+    help="Prefect-style tasks and flows on Celery and Redis.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+processes.register(app)
+app.add_typer(redis_cmd.app, name="redis")
+app.add_typer(task_runs.app, name="task-run")
+
+if __name__ == "__main__":
+    app()

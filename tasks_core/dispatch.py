@@ -1,0 +1,172 @@
+"""Send runs to Celery queues.
+
+When the broker is the same Redis as the ledger, a Celery message is built here (Celery's
+task protocol 2, in the envelope kombu's Redis transport uses) and pushed by the same Lua
+call that writes the run record: record and message share one round trip and cannot drift
+apart. With any other broker (RabbitMQ), the record is written first and the message is
+published through Celery.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import uuid
+from bisect import bisect
+from datetime import datetime
+from typing import Any
+
+from celery import Celery
+from kombu.transport.redis import PRIORITY_STEPS, Channel
+
+from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_RUN
+from tasks_core.settings import Settings
+from tasks_core.store.connection import redis_url
+from tasks_core.store.runs import BrokerPush
+
+__all__ = ["Dispatcher", "Envelope"]
+
+_ORIGIN = f"gen{os.getpid()}@{socket.gethostname()}"
+_SEP: str = Channel.sep
+_EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
+
+
+class Envelope:
+    """What a message says: which Celery task, for which run(s), where and when."""
+
+    __slots__ = ("args", "argsrepr", "eta", "message_id", "priority", "queue", "shadow", "task",
+                 "time_limit")
+
+    def __init__(
+        self,
+        *,
+        message_id: str,
+        args: list[Any],
+        queue: str,
+        shadow: str,
+        argsrepr: str,
+        task: str = EXECUTE_RUN,
+        priority: int = 0,
+        eta: datetime | None = None,
+        time_limit: float | None = None,
+    ) -> None:
+        self.message_id = message_id
+        self.args = args
+        self.queue = queue
+        self.shadow = shadow
+        self.argsrepr = argsrepr
+        self.task = task
+        self.priority = priority
+        self.eta = eta
+        self.time_limit = time_limit
+
+    @classmethod
+    def for_run(
+        cls,
+        run_id: str,
+        attempt: int,
+        *,
+        queue: str,
+        name: str,
+        argsrepr: str,
+        priority: int = 0,
+        eta: datetime | None = None,
+        time_limit: float | None = None,
+    ) -> Envelope:
+        """The message that executes attempt `attempt` of one run."""
+        return cls(
+            message_id=run_id if attempt <= 1 else f"{run_id}.{attempt}",
+            args=[run_id, attempt],
+            queue=queue,
+            shadow=name,
+            argsrepr=argsrepr,
+            priority=priority,
+            eta=eta,
+            time_limit=time_limit,
+        )
+
+    @classmethod
+    def for_chunk(cls, run_ids: list[str], *, queue: str, name: str) -> Envelope:
+        """One message that executes several runs of the same task, one after another."""
+        return cls(
+            message_id=str(uuid.uuid4()),
+            args=[run_ids],
+            queue=queue,
+            shadow=f"{name}[x{len(run_ids)}]",
+            argsrepr=f"{len(run_ids)} runs: {run_ids[0]}..{run_ids[-1]}",
+            task=EXECUTE_CHUNK,
+        )
+
+
+def redis_push(envelope: Envelope) -> BrokerPush:
+    """The kombu-Redis-transport message for an envelope, ready to LPUSH."""
+    body = json.dumps([envelope.args, {}, _EMBED])
+    hard_limit = envelope.time_limit
+    headers = {
+        "lang": "py",
+        "task": envelope.task,
+        "id": envelope.message_id,
+        "shadow": envelope.shadow,
+        "eta": envelope.eta.isoformat() if envelope.eta else None,
+        "expires": None,
+        "group": None,
+        "group_index": None,
+        "retries": 0,
+        "timelimit": [hard_limit, None],
+        "root_id": envelope.message_id,
+        "parent_id": None,
+        "argsrepr": envelope.argsrepr,
+        "kwargsrepr": "{}",
+        "origin": _ORIGIN,
+        "ignore_result": True,
+        "replaced_task_nesting": 0,
+        "stamped_headers": None,
+        "stamps": {},
+    }
+    pri = PRIORITY_STEPS[bisect(PRIORITY_STEPS, max(0, min(9, envelope.priority))) - 1]
+    message = {
+        "body": base64.b64encode(body.encode()).decode(),
+        "content-encoding": "utf-8",
+        "content-type": "application/json",
+        "headers": headers,
+        "properties": {
+            "correlation_id": envelope.message_id,
+            "reply_to": None,
+            "delivery_mode": 2,
+            "delivery_info": {"exchange": "", "routing_key": envelope.queue},
+            "priority": envelope.priority,
+            "body_encoding": "base64",
+            "delivery_tag": str(uuid.uuid4()),
+        },
+    }
+    key = f"{envelope.queue}{_SEP}{pri}" if pri else envelope.queue
+    return BrokerPush(key=key, payload=json.dumps(message, separators=(",", ":")))
+
+
+class Dispatcher:
+    """Turns envelopes into messages: pushed with the record, or published via Celery."""
+
+    def __init__(self, app: Celery, settings: Settings) -> None:
+        self.app = app
+        broker = settings.broker_url
+        self.direct = broker is None or broker == redis_url(settings)
+
+    def push_for(self, envelope: Envelope) -> BrokerPush | None:
+        """The message to write together with the record, or None when not direct."""
+        return redis_push(envelope) if self.direct else None
+
+    def publish(self, envelope: Envelope) -> None:
+        """Publish through Celery (non-Redis brokers); call after the record is written."""
+        self.app.send_task(
+            envelope.task,
+            args=envelope.args,
+            task_id=envelope.message_id,
+            queue=envelope.queue,
+            priority=envelope.priority,
+            eta=envelope.eta,
+            shadow=envelope.shadow,
+            argsrepr=envelope.argsrepr,
+            time_limit=envelope.time_limit,
+        )

@@ -1,0 +1,1 @@
+"""The run engine: begin -> call -> success | retry | failure | timeout | crash."""

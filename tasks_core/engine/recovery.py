@@ -1,0 +1,93 @@
+"""Runs whose process died or whose message was lost: find them and recover them.
+
+Shared by the worker (a redelivered message finds its run still Running under a dead
+process) and beat's sweeper (periodic scans). Every change is a transition with the attempt
+it expects, so two recoverers racing cannot both act.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from datetime import datetime, timedelta
+
+from tasks_core.dispatch import Envelope
+from tasks_core.records import RunRecord
+from tasks_core.runtime import Runtime
+from tasks_core.states import StateName
+from tasks_core.store.runs import Outcome, Transition, utcnow
+
+__all__ = ["owner_alive", "recover_crashed", "resend"]
+
+HOST = socket.gethostname()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def owner_alive(rt: Runtime, owner: str | None) -> bool:
+    """Whether the process that claimed a run still lives.
+
+    On this host the pid is checked directly; elsewhere its heartbeat key must exist.
+    """
+    if not owner:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host == HOST and pid.isdigit() and not _pid_alive(int(pid)):
+        return False
+    return bool(rt.client.exists(rt.store.keys.proc(owner)))
+
+
+def envelope_for(record: RunRecord, attempt: int, eta: datetime | None = None) -> Envelope:
+    """The message that (re)starts attempt `attempt` of a recorded run."""
+    timeout = record.options.timeout_seconds
+    return Envelope.for_run(
+        record.id, attempt, queue=record.queue or "default", name=record.name,
+        argsrepr=json.dumps(record.parameters)[:256], priority=record.priority, eta=eta,
+        time_limit=None if timeout is None else timeout + max(5.0, timeout * 0.1))
+
+
+def _send_with(rt: Runtime, change: Transition, envelope: Envelope) -> Outcome:
+    """Apply `change` and send `envelope`: together when direct, else record first."""
+    change.push = rt.dispatcher.push_for(envelope)
+    outcome = rt.store.transition(change)
+    if outcome.applied and change.push is None:
+        rt.dispatcher.publish(envelope)
+    return outcome
+
+
+def recover_crashed(rt: Runtime, record: RunRecord, *, now: datetime | None = None) -> Outcome:
+    """A run whose owner died mid-attempt: retried when it has retries left, else Crashed."""
+    now = now or utcnow()
+    attempt = record.attempt
+    reason = f"process {record.owner} died during attempt {attempt}"
+    options = record.options
+    if attempt <= options.retries:
+        delays = options.retry_delays or [0.0]
+        delay = delays[min(attempt - 1, len(delays) - 1)]
+        change = Transition(
+            record.id, StateName.AWAITING_RETRY, message=f"{reason}; retrying in {delay:g}s",
+            expected_attempt=attempt, at=now,
+            fields={"scheduled_time": (now + timedelta(seconds=delay)).isoformat()})
+        eta = now + timedelta(seconds=delay) if delay else None
+        return _send_with(rt, change, envelope_for(record, attempt + 1, eta))
+    return rt.store.transition(Transition(record.id, StateName.CRASHED, message=reason,
+                                          expected_attempt=attempt, at=now))
+
+
+def resend(rt: Runtime, record: RunRecord) -> None:
+    """Send a run's message again (it was lost): a duplicate is dropped at claim time."""
+    envelope = envelope_for(record, record.attempt + 1)
+    push = rt.dispatcher.push_for(envelope)
+    if push is not None:
+        rt.client.lpush(push.key, push.payload)
+    else:
+        rt.dispatcher.publish(envelope)

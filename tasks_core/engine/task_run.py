@@ -1,0 +1,257 @@
+"""The task-run engine: begin -> call -> success | retry | failure | timeout.
+
+`call_once` runs one attempt and classifies its outcome; `run_inline` drives a direct call in
+this process (retries sleep here); the worker drives claimed runs with `finish_on_worker`
+(retries go back on the queue). All state writes go through the batched reporter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import random
+import time
+import traceback
+import uuid
+from collections.abc import Awaitable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from tasks_core.engine.params import bind_parameters, dumps_parameters
+from tasks_core.engine.timeouts import deadline
+from tasks_core.errors import ResultError, TaskTimeout
+from tasks_core.records import ErrorInfo
+from tasks_core.runtime import get_runtime
+from tasks_core.states import StateName
+from tasks_core.store.runs import NewRun, Transition, utcnow
+
+if TYPE_CHECKING:
+    from tasks_core.task import Task
+
+__all__ = [
+    "AttemptResult",
+    "RunFrame",
+    "call_once",
+    "current_run",
+    "error_info",
+    "new_run",
+    "outcome_transition",
+    "retry_delay",
+    "run_inline",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RunFrame:
+    """The run executing in this context, so that nested runs can link to it."""
+
+    run_id: str
+    kind: str = "task"
+    flow_run_id: str | None = None
+
+
+current_run: ContextVar[RunFrame | None] = ContextVar("tasks_core_current_run", default=None)
+
+
+@dataclass(slots=True)
+class AttemptResult:
+    """How one attempt ended."""
+
+    ok: bool
+    value: Any = None
+    result_json: str | None = None
+    error: ErrorInfo | None = None
+    exc: BaseException | None = None
+    timed_out: bool = False
+    retryable: bool = True
+
+
+def error_info(exc: BaseException) -> ErrorInfo:
+    """The exception as recorded on a run: importable type name, message, traceback."""
+    cls = type(exc)
+    module = cls.__module__
+    name = cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+    text = "".join(traceback.format_exception(cls, exc, exc.__traceback__))
+    return ErrorInfo(type=name, message=str(exc), traceback=text[-20_000:])
+
+
+def _failed(exc: BaseException, *, timed_out: bool = False, retryable: bool = True) -> AttemptResult:
+    return AttemptResult(ok=False, error=error_info(exc), exc=exc, timed_out=timed_out,
+                         retryable=retryable)
+
+
+def encode_result(task_name: str, value: Any, max_bytes: int) -> str:
+    """The return value as JSON; ResultError when it is not JSON or too large."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ResultError(
+            f"result of {task_name} is not JSON-serialisable ({type(value).__name__}: {exc}); "
+            "return plain data (str, int, float, bool, None, list, dict)"
+        ) from None
+    if len(text) > max_bytes:
+        raise ResultError(
+            f"result of {task_name} is {len(text)} bytes of JSON, over the limit of {max_bytes} "
+            "(TASKS_CORE_RESULT_MAX_BYTES); store large data elsewhere and return a reference"
+        )
+    return text
+
+
+async def _await_with_timeout(awaitable: Awaitable[Any], seconds: float | None) -> Any:
+    if seconds is None:
+        return await awaitable
+    try:
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    except TimeoutError:
+        raise TaskTimeout(f"timed out after {seconds:g}s") from None
+
+
+def call_once(
+    task: Task[Any, Any], frame: RunFrame, args: Any, kwargs: dict[str, Any], *, store: bool
+) -> AttemptResult:
+    """Run one attempt of `task` (sync or async) and classify how it ended.
+
+    With `store`, a result that cannot be stored fails the attempt (worker runs, where the
+    stored result is the only way back); otherwise it is kept only when it can be.
+    """
+    token = current_run.set(frame)
+    try:
+        with deadline(task.timeout_seconds):
+            value = task.fn(*args, **kwargs)
+            if inspect.isawaitable(value):
+                value = asyncio.run(_await_with_timeout(value, task.timeout_seconds))
+    except TaskTimeout as exc:
+        return _failed(exc, timed_out=True)
+    except Exception as exc:
+        return _failed(exc)
+    finally:
+        current_run.reset(token)
+    return settle(task, value, store=store)
+
+
+def settle(task: Task[Any, Any], value: Any, *, store: bool) -> AttemptResult:
+    """A successful attempt's result, encoded for storage."""
+    max_bytes = get_runtime().settings.result_max_bytes
+    try:
+        return AttemptResult(ok=True, value=value, result_json=encode_result(task.name, value,
+                                                                             max_bytes))
+    except ResultError as exc:
+        if store:
+            return _failed(exc, retryable=False)
+        return AttemptResult(ok=True, value=value, error=error_info(exc))
+
+
+def retry_delay(task: Task[Any, Any], attempt: int, result: AttemptResult) -> float | None:
+    """Seconds before the next attempt, or None when this failure is final."""
+    if not result.retryable or attempt > task.retries:
+        return None
+    delays = task.retry_delays or [0.0]
+    delay = delays[min(attempt - 1, len(delays) - 1)]
+    if task.retry_jitter_factor:
+        delay += random.uniform(0, task.retry_jitter_factor * delay)
+    return delay
+
+
+def outcome_transition(run_id: str, attempt: int, result: AttemptResult) -> Transition:
+    """The final transition of an attempt that will not be retried."""
+    if result.ok:
+        fields = {}
+        message = ""
+        if result.result_json is not None:
+            fields = {"result_ref": get_runtime().store.keys.result(run_id),
+                      "result_size": str(len(result.result_json))}
+        elif result.error is not None:
+            message = f"result not stored: {result.error.message}"
+        return Transition(run_id, StateName.COMPLETED, message=message, fields=fields,
+                          result_json=result.result_json)
+    assert result.error is not None
+    target = StateName.TIMED_OUT if result.timed_out else StateName.FAILED
+    return Transition(
+        run_id,
+        target,
+        message=f"{result.error.type}: {result.error.message}"[:500],
+        fields={"error": result.error.model_dump_json()},
+    )
+
+
+def retry_transition(run_id: str, result: AttemptResult, delay: float) -> Transition:
+    """AwaitingRetry, with the time of the next attempt."""
+    assert result.error is not None
+    when = utcnow() + timedelta(seconds=delay)
+    return Transition(
+        run_id,
+        StateName.AWAITING_RETRY,
+        message=f"retrying in {delay:.3g}s after {result.error.type}: {result.error.message}"[:500],
+        fields={"scheduled_time": when.isoformat(), "error": result.error.model_dump_json()},
+    )
+
+
+def new_run(
+    task: Task[Any, Any],
+    parameters_json: str,
+    *,
+    state: StateName,
+    queue: str | None = None,
+    priority: int = 0,
+    scheduled_time: datetime | None = None,
+    extra: dict[str, str] | None = None,
+) -> NewRun:
+    """A task run record for `task`, linked to the run executing in this context."""
+    parent = current_run.get()
+    fields = {
+        "name": task.name,
+        "task_key": task.key,
+        "parameters": parameters_json,
+        "tags": json.dumps(task.tags),
+        "options": task.options_json,
+        "queue": queue or "",
+        "priority": str(priority),
+        "attempt": "0",
+        "parent_task_run_id": parent.run_id if parent and parent.kind == "task" else "",
+        "parent_flow_run_id": (parent.run_id if parent.kind == "flow" else parent.flow_run_id or "")
+        if parent else "",
+        "scheduled_time": scheduled_time.isoformat() if scheduled_time else "",
+    }
+    if extra:
+        fields.update(extra)
+    return NewRun(
+        id=str(uuid.uuid4()),
+        kind="task",
+        fields=fields,
+        state=state,
+        related=task.related(fields["parent_flow_run_id"] or None),
+    )
+
+
+def run_inline(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Run `task` now in this process as a tracked run; return its value or raise its error."""
+    rt = get_runtime()
+    parameters = bind_parameters(task.fn, task.signature, args, kwargs)
+    params_json = dumps_parameters(task.name, parameters, rt.settings.parameters_max_bytes)
+    now = utcnow()
+    run = new_run(task, params_json, state=StateName.RUNNING, extra={
+        "attempt": "1", "owner": rt.owner, "worker": rt.owner.split(":")[0],
+        "start_time": now.isoformat()})
+    run.created = now
+    rt.reporter.create(run)
+    parent = current_run.get()
+    frame = RunFrame(run.id, "task", parent.flow_run_id if parent else None)
+    attempt = 1
+    while True:
+        result = call_once(task, frame, args, kwargs, store=False)
+        delay = None if result.ok else retry_delay(task, attempt, result)
+        if delay is None:
+            rt.reporter.transition(outcome_transition(run.id, attempt, result), urgent=True)
+            if result.ok:
+                return result.value
+            assert result.exc is not None
+            raise result.exc
+        rt.reporter.transition(retry_transition(run.id, result, delay))
+        time.sleep(delay)
+        attempt += 1
+        rt.reporter.transition(Transition(run.id, StateName.RETRYING,
+                                          fields={"attempt": str(attempt)}))

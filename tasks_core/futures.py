@@ -1,0 +1,161 @@
+"""Futures of runs sent to Celery queues: `.id`, `.state`, `.wait()`, `.result()`, `.get()`.
+
+Waiting is pushed: a terminal transition appends to the run's done stream, which `wait`
+blocks on, so a caller sees the end of a run within milliseconds of its last state write.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import json
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any, Generic, TypeVar
+
+from tasks_core.errors import (
+    CancelledRun,
+    CrashedRun,
+    FailedRun,
+    ResultError,
+    RunError,
+    RunTimeout,
+    TimedOutRun,
+)
+from tasks_core.records import RunRecord
+from tasks_core.runtime import get_runtime
+from tasks_core.states import StateName, is_terminal
+
+__all__ = ["TaskFuture", "wait_all"]
+
+R = TypeVar("R")
+
+_RUN_ERRORS: dict[str, type[RunError]] = {
+    StateName.CRASHED: CrashedRun,
+    StateName.CANCELLED: CancelledRun,
+    StateName.TIMED_OUT: TimedOutRun,
+}
+
+
+def _exception_class(type_name: str) -> type[BaseException] | None:
+    """The exception class named by a recorded error type, if it can be found safely."""
+    module_name, _, qualname = type_name.rpartition(".")
+    try:
+        owner: Any = builtins if not module_name else importlib.import_module(module_name)
+        cls = getattr(owner, qualname)
+    except (ImportError, AttributeError, ValueError):
+        return None
+    return cls if isinstance(cls, type) and issubclass(cls, Exception) else None
+
+
+def run_exception(record: RunRecord) -> BaseException:
+    """The exception to raise for a run that did not complete.
+
+    A Failed run re-raises its task's exception type with the original message when that
+    type can be imported and built from a message (as Celery does); otherwise FailedRun.
+    """
+    error = record.error
+    detail = f"{error.type}: {error.message}" if error else record.state_message or record.state
+    message = f"run {record.id} ({record.name}) ended {record.state.value}: {detail}"
+    if record.state in _RUN_ERRORS:
+        return _RUN_ERRORS[record.state](message, run_id=record.id, state=record.state,
+                                         error_type=error.type if error else "")
+    if error:
+        cls = _exception_class(error.type)
+        if cls is not None:
+            try:
+                exc = cls(error.message)
+                exc.add_note(f"raised by run {record.id} ({record.name}); remote traceback:\n"
+                             f"{error.traceback}")
+                return exc
+            except Exception:
+                pass
+    return FailedRun(message, run_id=record.id, state=record.state,
+                     error_type=error.type if error else "")
+
+
+class TaskFuture(Generic[R]):
+    """A run on a Celery queue, and the way to its state and result."""
+
+    __slots__ = ("id", "name")
+
+    def __init__(self, run_id: str, name: str = "") -> None:
+        self.id = run_id
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"TaskFuture({self.id!r}, name={self.name!r})"
+
+    @property
+    def state(self) -> StateName:
+        """The current state (one read)."""
+        value = get_runtime().store.state_of(self.id)
+        if value is None:
+            return get_runtime().store.get(self.id).state  # raises RunNotFound
+        return StateName(value)
+
+    def ready(self) -> bool:
+        """Whether the run reached a final state."""
+        return is_terminal(self.state)
+
+    def record(self) -> RunRecord:
+        """The full run record with its state history."""
+        return get_runtime().store.get(self.id)
+
+    def wait(self, timeout: float | None = None) -> StateName:
+        """Block until the run is final and return its state; RunTimeout when it is not."""
+        if not get_runtime().store.wait(self.id, timeout):
+            raise RunTimeout(f"run {self.id} ({self.name}) not finished after {timeout}s; "
+                             f"state is {self.state.value}")
+        return self.state
+
+    def result(self, timeout: float | None = None, *, raise_on_failure: bool = True) -> R:
+        """Wait and return the run's value; raise its error when it did not complete."""
+        self.wait(timeout)
+        record = self.record()
+        if record.state in (StateName.COMPLETED, StateName.CACHED):
+            return self._value(record)
+        exc = run_exception(record)
+        if raise_on_failure:
+            raise exc
+        return exc  # type: ignore[return-value]
+
+    def get(self, timeout: float | None = None, propagate: bool = True) -> R:
+        """Celery's name for `result`."""
+        return self.result(timeout, raise_on_failure=propagate)
+
+    def _value(self, record: RunRecord) -> R:
+        if not record.result_ref:
+            return None  # type: ignore[return-value]
+        text = get_runtime().store.result_json(self.id)
+        if text is None:
+            raise ResultError(f"result of run {self.id} has expired (TASKS_CORE_RESULT_TTL_SECONDS)")
+        value: R = json.loads(text)
+        return value
+
+
+def wait_all(futures: Iterable[TaskFuture[Any]], timeout: float | None = None,
+             poll: float = 0.02) -> list[StateName]:
+    """Wait for many runs at once (states read in pipelined batches); their final states."""
+    items: Sequence[TaskFuture[Any]] = list(futures)
+    store = get_runtime().store
+    deadline = None if timeout is None else time.monotonic() + timeout
+    states: dict[str, str] = {}
+    todo = [f.id for f in items]
+    while todo:
+        with store.client.pipeline(transaction=False) as pipe:
+            for run_id in todo:
+                pipe.hget(store.keys.run(run_id), "state")
+            replies = pipe.execute()
+        left = []
+        for run_id, state in zip(todo, replies, strict=True):
+            if state is not None and is_terminal(state):
+                states[run_id] = state
+            else:
+                left.append(run_id)
+        todo = left
+        if todo:
+            if deadline is not None and time.monotonic() > deadline:
+                raise RunTimeout(f"{len(todo)} of {len(items)} runs not finished after {timeout}s")
+            time.sleep(poll)
+    return [StateName(states[f.id]) for f in items]

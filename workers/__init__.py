@@ -1,0 +1,1 @@
+"""The worker process: executes runs from Celery queues and reports their states in batches."""

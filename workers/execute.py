@@ -1,0 +1,136 @@
+"""The Celery tasks of a worker: a run id in, the engine out.
+
+A message only says "go": the worker claims the run with an atomic transition into Running
+(or Retrying) that expects the message's attempt number, so a duplicate delivery is dropped.
+A redelivered message whose run is still Running under a dead process recovers it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+
+from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_RUN
+from tasks_core.engine.params import call_arguments
+from tasks_core.engine.recovery import envelope_for, owner_alive, recover_crashed
+from tasks_core.engine.task_run import (
+    AttemptResult,
+    RunFrame,
+    call_once,
+    error_info,
+    outcome_transition,
+    retry_delay,
+    retry_transition,
+)
+from tasks_core.errors import TaskNotFound
+from tasks_core.records import RunRecord
+from tasks_core.registry import resolve
+from tasks_core.runtime import HOST, Runtime, get_runtime
+from tasks_core.states import StateName
+from tasks_core.store.runs import Outcome, Transition, utcnow
+
+__all__ = ["execute_chunk", "execute_run", "register_tasks"]
+
+log = logging.getLogger("tasks_core.worker")
+
+
+def register_tasks(app: Celery) -> None:
+    """Register the worker's two Celery tasks on `app`."""
+
+    @app.task(name=EXECUTE_RUN, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+    def run(run_id: str, attempt: int = 1) -> None:
+        execute_run(run_id, attempt)
+
+    @app.task(name=EXECUTE_CHUNK, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+    def run_chunk(run_ids: list[str]) -> None:
+        execute_chunk(run_ids)
+
+
+def claim(run_id: str, attempt: int, owner: str) -> Transition:
+    """The transition that makes this process the one running attempt `attempt`."""
+    fields = {"attempt": str(attempt), "owner": owner, "worker": HOST}
+    if attempt == 1:
+        fields["start_time"] = utcnow().isoformat()
+    target = StateName.RUNNING if attempt == 1 else StateName.RETRYING
+    return Transition(run_id, target, fields=fields, expected_attempt=attempt - 1,
+                      return_record=True)
+
+
+def execute_run(run_id: str, attempt: int = 1) -> None:
+    """Claim and execute one attempt of one run."""
+    rt = get_runtime()
+    outcome = rt.store.transition(claim(run_id, attempt, rt.owner))
+    if outcome.applied:
+        assert outcome.record is not None
+        execute_claimed(rt, outcome.record, attempt)
+    else:
+        refused(rt, run_id, attempt, outcome)
+
+
+def execute_chunk(run_ids: list[str]) -> None:
+    """Claim a chunk of first attempts in one round trip, then execute them in order."""
+    rt = get_runtime()
+    outcomes = rt.store.apply_many([claim(run_id, 1, rt.owner) for run_id in run_ids])
+    for run_id, outcome in zip(run_ids, outcomes, strict=True):
+        if outcome.applied:
+            assert outcome.record is not None
+            execute_claimed(rt, outcome.record, 1)
+        else:
+            refused(rt, run_id, 1, outcome)
+
+
+def refused(rt: Runtime, run_id: str, attempt: int, outcome: Outcome) -> None:
+    """A claim was refused: drop a duplicate, or recover a run whose process died."""
+    if outcome.missing:
+        log.warning("run %s: no record (expired or never created); message dropped", run_id)
+        return
+    running = outcome.state in (StateName.RUNNING, StateName.RETRYING)
+    if running and outcome.attempt == attempt and not owner_alive(rt, outcome.owner):
+        record = rt.store.get(run_id)
+        result = recover_crashed(rt, record)
+        log.warning("run %s: owner %s died mid-run; recovered (%s)", run_id, outcome.owner,
+                    "applied" if result.applied else "already handled")
+        return
+    log.info("run %s: attempt %d already claimed or finished (state %s); duplicate dropped",
+             run_id, attempt, outcome.state)
+
+
+def execute_claimed(rt: Runtime, fields: dict[str, str], attempt: int) -> None:
+    """Execute a claimed run and report how it ended (buffered, terminal states urgent)."""
+    run_id = fields["id"]
+    try:
+        task = resolve(fields.get("task_key", ""))
+    except TaskNotFound as exc:
+        rt.reporter.transition(Transition(run_id, StateName.FAILED, message=str(exc),
+                                          fields={"error": error_info(exc).model_dump_json()}),
+                               urgent=True)
+        return
+    args, kwargs = call_arguments(task.signature, json.loads(fields.get("parameters") or "{}"))
+    frame = RunFrame(run_id, "task", fields.get("parent_flow_run_id") or None)
+    result = call_once(task, frame, args, kwargs, store=True)
+    delay = None if result.ok else retry_delay(task, attempt, result)
+    if delay is None:
+        rt.reporter.transition(outcome_transition(run_id, attempt, result), urgent=True)
+    else:
+        send_retry(rt, fields, attempt, result, delay)
+
+
+def send_retry(rt: Runtime, fields: dict[str, str], attempt: int, result: AttemptResult,
+               delay: float) -> None:
+    """AwaitingRetry, and the next attempt's message (pushed with it when direct)."""
+    record = RunRecord.from_redis(fields)
+    change = retry_transition(record.id, result, delay)
+    change.expected_attempt = attempt
+    eta = utcnow() + timedelta(seconds=delay) if delay > 0 else None
+    envelope = envelope_for(record, attempt + 1, eta)
+    change.push = rt.dispatcher.push_for(envelope)
+    if change.push is not None:
+        rt.reporter.transition(change, urgent=True)
+        return
+    outcome: Any = rt.store.transition(change)  # record first, then the message
+    if outcome.applied:
+        rt.dispatcher.publish(envelope)

@@ -1,0 +1,38 @@
+"""Heartbeats: each worker process proves it is alive by refreshing a key with a TTL."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import redis
+
+from tasks_core.runtime import get_runtime
+
+__all__ = ["start_heartbeat"]
+
+log = logging.getLogger("tasks_core.worker")
+
+
+def start_heartbeat() -> threading.Event:
+    """Start this process's heartbeat thread; set the returned event to stop it."""
+    rt = get_runtime()
+    stop = threading.Event()
+    key = rt.store.keys.proc(rt.owner)
+    ttl_ms = int(rt.settings.heartbeat_timeout_seconds * 1000)
+    interval = rt.settings.heartbeat_interval_seconds
+
+    def beat() -> None:
+        while not stop.is_set():
+            try:
+                rt.client.set(key, "1", px=ttl_ms)
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                log.warning("heartbeat not written: %s", exc)
+            stop.wait(interval)
+        try:
+            rt.client.delete(key)
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            pass
+
+    threading.Thread(target=beat, name="tasks-core-heartbeat", daemon=True).start()
+    return stop

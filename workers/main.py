@@ -1,0 +1,52 @@
+"""Start a Celery worker that serves tasks-core work pools."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+
+from tasks_core.runtime import get_runtime
+from workers.execute import register_tasks
+from workers.heartbeat import start_heartbeat
+from workers.signals import connect_signals
+
+__all__ = ["run_worker"]
+
+
+def run_worker(
+    pools: Sequence[str],
+    *,
+    concurrency: int | None = None,
+    imports: Sequence[str] = (),
+    pool: str = "prefork",
+    loglevel: str = "INFO",
+    hostname: str | None = None,
+    extra_args: Sequence[str] = (),
+) -> None:
+    """Run a Celery worker on the queues of `pools` until it is stopped."""
+    logging.basicConfig(level=loglevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if "" not in sys.path:
+        sys.path.insert(0, "")
+    for module in imports:
+        importlib.import_module(module)  # before forking: children inherit the tasks
+    rt = get_runtime()
+    rt.client.ping()
+    app = rt.app
+    register_tasks(app)
+    connect_signals()
+    if pool in ("solo", "threads"):
+        start_heartbeat()
+    argv = [
+        "worker",
+        "--queues", ",".join(pools),
+        "--pool", pool,
+        "--loglevel", loglevel,
+        "--hostname", hostname or f"{'+'.join(pools)}@{socket.gethostname()}",
+        "--events",
+    ]
+    if concurrency:
+        argv += ["--concurrency", str(concurrency)]
+    app.worker_main([*argv, *extra_args])

@@ -1,0 +1,61 @@
+"""Every Celery signal hook of the worker, in one place."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from celery import signals
+
+from tasks_core.runtime import get_runtime
+from workers.heartbeat import start_heartbeat
+
+__all__ = ["connect_signals", "eviction_warning"]
+
+log = logging.getLogger("tasks_core.worker")
+_heartbeat: threading.Event | None = None
+
+
+def eviction_warning(policy: str) -> str | None:
+    """A warning when Redis may evict keys (queued work and records would vanish)."""
+    if policy == "noeviction":
+        return None
+    return (f"Redis maxmemory-policy is {policy!r}: under memory pressure it deletes keys, "
+            "including queued runs and their records; set it to 'noeviction' "
+            "(see configs/redis.conf)")
+
+
+def _on_process_init(**_: Any) -> None:
+    global _heartbeat
+    _heartbeat = start_heartbeat()  # the runtime is rebuilt in this child on first use
+
+
+def _on_process_shutdown(**_: Any) -> None:
+    rt = get_runtime()
+    rt.reporter.flush(timeout=10)
+    if _heartbeat is not None:
+        _heartbeat.set()
+
+
+def _on_worker_ready(**_: Any) -> None:
+    rt = get_runtime()
+    policy = str(rt.client.config_get("maxmemory-policy").get("maxmemory-policy", ""))
+    warning = eviction_warning(policy)
+    if warning:
+        log.warning(warning)
+
+
+def _on_worker_shutdown(**_: Any) -> None:
+    rt = get_runtime()
+    if "reporter" in rt.__dict__:
+        rt.reporter.flush(timeout=10)
+
+
+def connect_signals() -> None:
+    """Connect the hooks (idempotent: Celery ignores duplicate receivers)."""
+    signals.worker_process_init.connect(_on_process_init, weak=False)
+    signals.worker_process_shutdown.connect(_on_process_shutdown, weak=False)
+    signals.worker_ready.connect(_on_worker_ready, weak=False)
+    signals.worker_shutting_down.connect(_on_worker_shutdown, weak=False)
+    signals.worker_shutdown.connect(_on_worker_shutdown, weak=False)
