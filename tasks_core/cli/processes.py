@@ -26,6 +26,16 @@ def worker(
                loglevel=loglevel.upper(), hostname=hostname)
 
 
+def beat(
+    loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="log level"),
+) -> None:
+    """Run beat: the sweeper that recovers crashed runs and re-sends lost messages."""
+    from beat.main import run_beat
+
+    run_beat(loglevel=loglevel.upper())
+
+
 def register(app: typer.Typer) -> None:
     """Add the process commands to the root app."""
     app.command("worker")(worker)
+    app.command("beat")(beat)

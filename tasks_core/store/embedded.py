@@ -164,8 +164,9 @@ def _running(data_dir: Path) -> EmbeddedRedis | None:
         pid, port, binary = int(state["pid"]), int(state["port"]), str(state["binary"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not _pid_alive(pid) or _server_pid(port) != pid:
-        return None
+    with _client(port) as client:
+        if not _pid_alive(pid) or _server_pid(client) != pid:
+            return None
     return EmbeddedRedis(f"redis://{HOST}:{port}/0", pid, port, binary, data_dir)
 
 
@@ -216,28 +217,24 @@ def _await_ready(
     error: Callable[[str], ConfigurationError],
 ) -> int:
     """Wait until the daemon wrote its pid and answers PING on ``port``; its pid."""
-    client = _client(port)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     pid: int | None = None
-    try:
+    with _client(port) as client:
         while time.monotonic() < deadline:
-            code = launcher.poll()
-            if code:
+            if code := launcher.poll():  # the foreground part: config errors end here
                 raise error(f"redis-server exited with status {code}")
             with contextlib.suppress(OSError, ValueError):
                 pid = int(pidfile.read_text().strip())
             if pid is not None and not _pid_alive(pid):
                 raise error(f"redis-server (pid {pid}) exited while starting")
             try:
-                if pid is not None and _server_pid(port, client) == pid and client.ping():
+                if pid is not None and _server_pid(client) == pid and client.ping():
                     return pid
             except redis.BusyLoadingError:  # alive, loading its data: keep waiting
                 deadline = time.monotonic() + START_TIMEOUT_SECONDS
             except redis.RedisError:
                 pass
             time.sleep(_POLL_SECONDS)
-    finally:
-        client.close()
     if launcher.poll() is None:
         launcher.kill()
     if pid is not None and _pid_alive(pid):
@@ -258,27 +255,17 @@ def _start_error(why: str, log: Path, offset: int) -> ConfigurationError:
 
 def _client(port: int) -> redis.Redis:
     # No retries: probes must fail fast, and SHUTDOWN must not be re-sent to a closed port.
-    return redis.Redis(
-        host=HOST,
-        port=port,
-        socket_connect_timeout=1.0,
-        socket_timeout=2.0,
-        retry=Retry(NoBackoff(), 0),
-    )
+    retry = Retry(NoBackoff(), 0)
+    return redis.Redis(HOST, port, socket_connect_timeout=1, socket_timeout=2, retry=retry)
 
 
-def _server_pid(port: int, client: redis.Redis | None = None) -> int | None:
-    """The process id reported by the Redis on ``port`` (INFO answers while it loads)."""
-    own = client is None
-    client = client or _client(port)
+def _server_pid(client: redis.Redis) -> int | None:
+    """The process id the server reports (INFO answers even while it loads its data)."""
     try:
         info: dict[str, Any] = client.info("server")
         return int(info["process_id"])
     except (redis.RedisError, KeyError, ValueError):
         return None
-    finally:
-        if own:
-            client.close()
 
 
 def _pid_alive(pid: int) -> bool:
@@ -295,14 +282,12 @@ def _pid_alive(pid: int) -> bool:
 
 def _shutdown(instance: EmbeddedRedis) -> None:
     """SHUTDOWN (saves AOF and RDB); SIGTERM if refused; SIGKILL as a last resort."""
-    client = _client(instance.port)
-    try:
-        client.shutdown()
-    except redis.RedisError:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(instance.pid, signal.SIGTERM)
-    finally:
-        client.close()
+    with _client(instance.port) as client:
+        try:
+            client.shutdown()
+        except redis.RedisError:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(instance.pid, signal.SIGTERM)
     for escalation in (signal.SIGTERM, signal.SIGKILL, None):
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
         while time.monotonic() < deadline:

@@ -1,0 +1,102 @@
+"""The sweeper: every run reaches a terminal state, whatever process or message is lost.
+
+`tick(rt, now)` makes one pass:
+- Running/Retrying runs whose owner process is dead (pid gone on this host, or heartbeat
+  expired) are recovered: retried when they have retries left, else Crashed.
+- Pending/Scheduled/AwaitingRetry runs due more than `pending_resend_seconds` ago, on a
+  queue that is empty (so their message is not simply waiting behind others), get their
+  message again; a duplicate is dropped when claimed.
+- Index entries of expired run records are trimmed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tasks_core.engine.recovery import owner_alive, recover_crashed, resend
+from tasks_core.runtime import Runtime
+from tasks_core.states import StateName
+
+__all__ = ["SweepReport", "tick"]
+
+log = logging.getLogger("tasks_core.beat.sweeper")
+
+PAGE = 1000
+
+
+@dataclass
+class SweepReport:
+    """What one pass did."""
+
+    crashed: list[str] = field(default_factory=list)
+    resent: list[str] = field(default_factory=list)
+    trimmed: int = 0
+
+
+def tick(rt: Runtime, now: datetime, *, kind: str = "task") -> SweepReport:
+    """One sweep at time `now`."""
+    report = SweepReport()
+    _recover_dead_owners(rt, now, kind, report)
+    _resend_stale(rt, now, kind, report)
+    report.trimmed = _trim_expired(rt, now, kind)
+    return report
+
+
+def _recover_dead_owners(rt: Runtime, now: datetime, kind: str, report: SweepReport) -> None:
+    keys = rt.store.keys
+    grace = now.timestamp() - rt.settings.heartbeat_interval_seconds
+    alive: dict[str, bool] = {}
+    for state in (StateName.RUNNING, StateName.RETRYING):
+        ids = rt.client.zrangebyscore(keys.state_index(kind, state), "-inf", grace, 0, PAGE)
+        for record in rt.store.get_many(ids):
+            if record.state != state or not record.owner:
+                continue
+            if record.owner not in alive:
+                alive[record.owner] = owner_alive(rt, record.owner)
+            if not alive[record.owner] and recover_crashed(rt, record, now=now).applied:
+                report.crashed.append(record.id)
+                log.warning("run %s: owner %s is gone; recovered", record.id, record.owner)
+
+
+def _resend_stale(rt: Runtime, now: datetime, kind: str, report: SweepReport) -> None:
+    keys = rt.store.keys
+    bound = rt.settings.pending_resend_seconds
+    cutoff = (now - timedelta(seconds=bound)).timestamp()
+    busy: dict[str, bool] = {}
+    for state in (StateName.PENDING, StateName.SCHEDULED, StateName.AWAITING_RETRY):
+        ids = rt.client.zrangebyscore(keys.state_index(kind, state), "-inf", cutoff, 0, PAGE)
+        for record in rt.store.get_many(ids):
+            due = record.scheduled_time or record.created
+            if record.state != state or due.timestamp() > cutoff:
+                continue
+            queue = record.queue or rt.settings.default_pool
+            if queue not in busy:
+                busy[queue] = bool(rt.client.llen(queue))
+            if busy[queue]:
+                continue
+            resend(rt, record)
+            report.resent.append(record.id)
+            log.warning("run %s: %s for over %gs with no claim; message sent again",
+                        record.id, state.value, bound)
+
+
+def _trim_expired(rt: Runtime, now: datetime, kind: str) -> int:
+    keys = rt.store.keys
+    cutoff = now.timestamp() - rt.settings.run_ttl_seconds
+    old = rt.client.zrangebyscore(keys.runs(kind), "-inf", cutoff, 0, PAGE)
+    if not old:
+        return 0
+    with rt.client.pipeline(transaction=False) as pipe:
+        for run_id in old:
+            pipe.exists(keys.run(run_id))
+        exists = pipe.execute()
+    gone = [run_id for run_id, flag in zip(old, exists, strict=True) if not flag]
+    if gone:
+        with rt.client.pipeline(transaction=False) as pipe:
+            pipe.zrem(keys.runs(kind), *gone)
+            for state in StateName:
+                pipe.zrem(keys.state_index(kind, state), *gone)
+            pipe.execute()
+    return len(gone)

@@ -1,0 +1,75 @@
+"""Fixtures: one real redis-server per test session, isolated settings per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from tests.helpers import ROOT, RedisServer, Worker
+
+ENV_KEYS = ("TASKS_CORE_REDIS_URL", "TASKS_CORE_KEY_PREFIX", "TASKS_CORE_BROKER_URL",
+            "TASKS_CORE_DEFAULT_POOL")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tc_env(redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Point tasks-core at the test Redis with a unique key prefix and queue for this test."""
+    from tasks_core.runtime import reset_runtime
+    from tasks_core.settings import reset_settings
+
+    suffix = uuid.uuid4().hex[:8]
+    prefix = f"t{suffix}"
+    queue = f"q{suffix}"
+    values = {
+        "TASKS_CORE_REDIS_URL": redis_server.url,
+        "TASKS_CORE_KEY_PREFIX": prefix,
+        "TASKS_CORE_DEFAULT_POOL": queue,
+        "TASKS_CORE_HEARTBEAT_INTERVAL_SECONDS": "0.5",
+        "TASKS_CORE_HEARTBEAT_TIMEOUT_SECONDS": "2",
+        "TASKS_CORE_PENDING_RESEND_SECONDS": "2",
+        "TASKS_CORE_SWEEP_INTERVAL_SECONDS": "0.5",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    reset_settings()
+    reset_runtime()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    yield {"env": env, "prefix": prefix, "queue": queue, "client": client,
+           "url": redis_server.url}
+    reset_runtime()
+    reset_settings()
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.delete(queue)
+
+
+@pytest.fixture
+def start_worker(tc_env: dict[str, Any]) -> Iterator[Any]:
+    """Start real worker subprocesses on this test's queue; all stopped at teardown."""
+    workers: list[Worker] = []
+
+    def start(concurrency: int = 2, pool: str | None = None, wait: bool = True,
+              **kwargs: Any) -> Worker:
+        worker = Worker(tc_env["env"], pool or tc_env["queue"], concurrency=concurrency,
+                        **kwargs)
+        workers.append(worker)
+        if wait:
+            worker.wait_ready(tc_env["client"], tc_env["prefix"])
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
