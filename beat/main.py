@@ -7,10 +7,9 @@ import os
 import socket
 import threading
 
+from beat import sweeper
 from tasks_core.runtime import get_runtime
 from tasks_core.store.runs import utcnow
-
-from beat import sweeper
 
 __all__ = ["run_beat"]
 

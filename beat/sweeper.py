@@ -49,7 +49,7 @@ def _recover_dead_owners(rt: Runtime, now: datetime, kind: str, report: SweepRep
     grace = now.timestamp() - rt.settings.heartbeat_interval_seconds
     alive: dict[str, bool] = {}
     for state in (StateName.RUNNING, StateName.RETRYING):
-        ids = rt.client.zrangebyscore(keys.state_index(kind, state), "-inf", grace, 0, PAGE)
+        ids = rt.store.ids_until(keys.state_index(kind, state), grace, PAGE)
         for record in rt.store.get_many(ids):
             if record.state != state or not record.owner:
                 continue
@@ -66,7 +66,7 @@ def _resend_stale(rt: Runtime, now: datetime, kind: str, report: SweepReport) ->
     cutoff = (now - timedelta(seconds=bound)).timestamp()
     busy: dict[str, bool] = {}
     for state in (StateName.PENDING, StateName.SCHEDULED, StateName.AWAITING_RETRY):
-        ids = rt.client.zrangebyscore(keys.state_index(kind, state), "-inf", cutoff, 0, PAGE)
+        ids = rt.store.ids_until(keys.state_index(kind, state), cutoff, PAGE)
         for record in rt.store.get_many(ids):
             due = record.scheduled_time or record.created
             if record.state != state or due.timestamp() > cutoff:
@@ -85,7 +85,7 @@ def _resend_stale(rt: Runtime, now: datetime, kind: str, report: SweepReport) ->
 def _trim_expired(rt: Runtime, now: datetime, kind: str) -> int:
     keys = rt.store.keys
     cutoff = now.timestamp() - rt.settings.run_ttl_seconds
-    old = rt.client.zrangebyscore(keys.runs(kind), "-inf", cutoff, 0, PAGE)
+    old = rt.store.ids_until(keys.runs(kind), cutoff, PAGE)
     if not old:
         return 0
     with rt.client.pipeline(transaction=False) as pipe:

@@ -104,7 +104,7 @@ def redis_push(envelope: Envelope) -> BrokerPush:
     """The kombu-Redis-transport message for an envelope, ready to LPUSH."""
     body = json.dumps([envelope.args, {}, _EMBED])
     hard_limit = envelope.time_limit
-    headers = {
+    headers: dict[str, Any] = {
         "lang": "py",
         "task": envelope.task,
         "id": envelope.message_id,

@@ -15,9 +15,9 @@ Messages name the thing that was wrong and, where there is one, the fix.
 from __future__ import annotations
 
 __all__ = [
+    "CancelledRun",
     "ConfigurationError",
     "CrashedRun",
-    "CancelledRun",
     "DeploymentNotFound",
     "EventError",
     "FailedRun",
@@ -30,10 +30,10 @@ __all__ = [
     "RunTimeout",
     "StoreUnavailable",
     "TaskNotFound",
+    "TaskTimeout",
     "TasksCoreError",
     "TemplateError",
     "TimedOutRun",
-    "TaskTimeout",
     "ValidationError",
     "WorkPoolNotFound",
 ]

@@ -129,7 +129,8 @@ class TaskFuture(Generic[R]):
             return None  # type: ignore[return-value]
         text = get_runtime().store.result_json(self.id)
         if text is None:
-            raise ResultError(f"result of run {self.id} has expired (TASKS_CORE_RESULT_TTL_SECONDS)")
+            raise ResultError(
+                f"result of run {self.id} has expired (TASKS_CORE_RESULT_TTL_SECONDS)")
         value: R = json.loads(text)
         return value
 

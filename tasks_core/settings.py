@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     )
     key_prefix: str = Field(default="tc", description="prefix of every Redis key tasks-core writes")
     data_dir: Path = Field(
-        default=Path.home() / ".tasks-core", description="embedded Redis data and pid files"
+        default=Path.home() / ".tasks-core",
+        description="embedded Redis data and pid files",
     )
     embedded_port: int = Field(default=0, description="embedded Redis port; 0 picks a free one")
     result_ttl_seconds: int = Field(default=86_400, gt=0, description="how long results live")
@@ -55,7 +56,9 @@ class Settings(BaseSettings):
     batch_interval_ms: float = Field(
         default=50.0, gt=0, description="longest a buffered state change waits before a flush"
     )
-    batch_size: int = Field(default=500, gt=0, description="flush as soon as this many are buffered")
+    batch_size: int = Field(
+        default=500, gt=0, description="flush as soon as this many are buffered"
+    )
     map_chunk_size: int = Field(
         default=100, gt=0, description="runs per Celery message when .map() fans out"
     )
@@ -83,7 +86,8 @@ class Settings(BaseSettings):
     @classmethod
     def _prefix_is_plain(cls, value: str) -> str:
         if not value or any(ch in value for ch in " {}*?"):
-            raise ValueError(f"key_prefix {value!r} must be non-empty with no spaces, braces or globs")
+            raise ValueError(
+                f"key_prefix {value!r} must be non-empty with no spaces, braces or globs")
         return value
 
     @classmethod

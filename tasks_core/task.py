@@ -111,7 +111,7 @@ class Task(Generic[P, R]):
             "retry_jitter_factor": retry_jitter_factor,
             "timeout_seconds": timeout_seconds,
         })
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
         register(self)
 
     def __repr__(self) -> str:

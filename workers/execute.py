@@ -41,11 +41,13 @@ log = logging.getLogger("tasks_core.worker")
 def register_tasks(app: Celery) -> None:
     """Register the worker's two Celery tasks on `app`."""
 
-    @app.task(name=EXECUTE_RUN, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+    @app.task(  # type: ignore[untyped-decorator]
+        name=EXECUTE_RUN, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
     def run(run_id: str, attempt: int = 1) -> None:
         execute_run(run_id, attempt)
 
-    @app.task(name=EXECUTE_CHUNK, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+    @app.task(  # type: ignore[untyped-decorator]
+        name=EXECUTE_CHUNK, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
     def run_chunk(run_ids: list[str]) -> None:
         execute_chunk(run_ids)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 
@@ -29,10 +30,8 @@ def start_heartbeat() -> threading.Event:
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 log.warning("heartbeat not written: %s", exc)
             stop.wait(interval)
-        try:
+        with contextlib.suppress(redis.ConnectionError, redis.TimeoutError, OSError):
             rt.client.delete(key)
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
-            pass
 
     threading.Thread(target=beat, name="tasks-core-heartbeat", daemon=True).start()
     return stop

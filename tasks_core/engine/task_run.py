@@ -78,7 +78,9 @@ def error_info(exc: BaseException) -> ErrorInfo:
     return ErrorInfo(type=name, message=str(exc), traceback=text[-20_000:])
 
 
-def _failed(exc: BaseException, *, timed_out: bool = False, retryable: bool = True) -> AttemptResult:
+def _failed(
+    exc: BaseException, *, timed_out: bool = False, retryable: bool = True
+) -> AttemptResult:
     return AttemptResult(ok=False, error=error_info(exc), exc=exc, timed_out=timed_out,
                          retryable=retryable)
 

