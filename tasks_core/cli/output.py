@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
 
+import pydantic
 import redis
 import typer
 from rich.console import Console
@@ -26,6 +27,7 @@ from tasks_core.records import RunRecord, StateEntry
 from tasks_core.states import StateName, StateType, is_terminal, state_type
 
 __all__ = [
+    "EMPTY",
     "STATE_STYLES",
     "HistoryRow",
     "attempt_text",
@@ -88,6 +90,14 @@ def expected_errors() -> Iterator[None]:
         fail(str(exc))
     except redis.RedisError as exc:
         fail(f"Redis error: {exc}")
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'value'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        if exc.title == "Settings":
+            fail(f"invalid settings (TASKS_CORE_* environment or the settings file): {problems}")
+        fail(f"malformed {exc.title} data: {problems}")
 
 
 # -- values -------------------------------------------------------------------------------

@@ -1,5 +1,202 @@
 """`tasks-core task-run ...`: list and inspect task runs."""
 
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from fnmatch import fnmatchcase
+from typing import Any
+
 import typer
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from tasks_core.cli.output import (
+    EMPTY,
+    attempt_text,
+    console,
+    expected_errors,
+    fail,
+    format_duration,
+    format_time,
+    history_table,
+    parse_state,
+    preview,
+    run_duration,
+    runs_table,
+    state_text,
+)
+from tasks_core.errors import RunNotFound
+from tasks_core.records import RunRecord
+from tasks_core.states import StateName
+from tasks_core.store.runs import RunStore, utcnow
+
+__all__ = ["app"]
 
 app = typer.Typer(help="List and inspect task runs.", no_args_is_help=True)
+
+SCAN_LIMIT = 5_000
+"""Most run ids `ls --name` looks at: a filter never turns into a full scan of Redis."""
+
+_PAGE = 250
+
+
+def _matcher(name: str | None) -> Any:
+    if name is None:
+        return lambda _: True
+    if any(ch in name for ch in "*?["):
+        return lambda candidate: fnmatchcase(candidate, name)
+    return lambda candidate: candidate == name
+
+
+def find_runs(
+    store: RunStore, *, state: StateName | None, name: str | None, limit: int
+) -> tuple[list[RunRecord], bool]:
+    """The newest task runs matching the filters, and whether the scan hit SCAN_LIMIT.
+
+    Ids are read newest first in growing windows (records that expired but are still
+    indexed are skipped); with a name filter at most SCAN_LIMIT ids are examined.
+    """
+    matches = _matcher(name)
+    found: list[RunRecord] = []
+    seen: set[str] = set()
+    window = limit if name is None else max(limit, _PAGE)
+    while True:
+        ids = store.list_ids("task", state=state, limit=window)
+        fresh = [run_id for run_id in ids if run_id not in seen]
+        seen.update(fresh)
+        for start in range(0, len(fresh), _PAGE):
+            for record in store.get_many(fresh[start:start + _PAGE]):
+                if matches(record.name):
+                    found.append(record)
+                    if len(found) == limit:
+                        return found, False
+        if len(ids) < window:
+            return found, False
+        if window >= SCAN_LIMIT:
+            return found, True
+        window = min(window * 4, SCAN_LIMIT)
+
+
+@app.command("ls")
+def ls(
+    state: str | None = typer.Option(
+        None, "--state", "-s",
+        help="only runs now in this state (Scheduled, Pending, Running, Completed, Failed, ...)"),
+    name: str | None = typer.Option(
+        None, "--name", "-n", help="only runs of this task name (glob patterns like 'etl*' work)"),
+    limit: int = typer.Option(20, "--limit", "-l", min=1, max=1000, help="most runs to show"),
+) -> None:
+    """List the newest task runs (newest first)."""
+    with expected_errors():
+        wanted = parse_state(state) if state else None
+        from tasks_core.runtime import get_runtime
+
+        records, capped = find_runs(get_runtime().store, state=wanted, name=name, limit=limit)
+    described = []
+    if wanted:
+        described.append(f"state {wanted.value}")
+    if name:
+        described.append(f"name {name!r}")
+    filters = ", ".join(described)
+    if not records:
+        console.print(f"No task runs{f' with {filters}' if filters else ''}.", highlight=False)
+    else:
+        title = f"Task runs{f' ({filters})' if filters else ''}, newest first"
+        console.print(runs_table(records, utcnow(), title=title))
+    if capped:
+        console.print(f"[dim]Looked at the newest {SCAN_LIMIT} task runs only; narrow the "
+                      "search with --state.[/dim]")
+
+
+@app.command("inspect")
+def inspect_run(
+    run_id: str = typer.Argument(..., help="the task run id (from `tasks-core task-run ls`)"),
+    as_json: bool = typer.Option(False, "--json", help="print the record (and result) as JSON"),
+) -> None:
+    """Show one task run: every field, parameters, result, error and state history."""
+    with expected_errors():
+        from tasks_core.runtime import get_runtime
+
+        store = get_runtime().store
+        try:
+            record = store.get(run_id)
+        except RunNotFound as exc:
+            fail(f"task {exc}; list recent runs with `tasks-core task-run ls`")
+        result = store.result_json(run_id)
+    if as_json:
+        typer.echo(json.dumps(_as_json(record, result), indent=2, ensure_ascii=False))
+        return
+    now = utcnow()
+    console.print(Text.assemble(("Task run ", "bold"), (record.id, "bold cyan")))
+    console.print(_details(record, result, now))
+    if record.error is not None and record.error.traceback:
+        console.print(Panel(Text(record.error.traceback.rstrip(), style="red"),
+                            title="Traceback", title_align="left", border_style="red"))
+    console.print(history_table(record.history, now))
+
+
+def _as_json(record: RunRecord, result: str | None) -> dict[str, Any]:
+    data = record.model_dump(mode="json")
+    try:
+        data["result"] = json.loads(result) if result is not None else None
+    except ValueError:
+        data["result"] = result
+    return data
+
+
+def _details(record: RunRecord, result: str | None, now: datetime) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    seconds, running = run_duration(record, now)
+    rows: list[tuple[str, Text | str]] = [
+        ("Name", Text(record.name)),
+        ("Task key", Text(record.task_key or EMPTY)),
+        ("Kind", record.kind),
+        ("State", state_text(record.state, record.state_message)),
+        ("Attempt", attempt_text(record)),
+        ("Queue", Text(record.queue or EMPTY)),
+        ("Priority", str(record.priority)),
+        ("Tags", Text(", ".join(record.tags) or EMPTY)),
+        ("Created", format_time(record.created)),
+        ("Scheduled", format_time(record.scheduled_time)),
+        ("Started", format_time(record.start_time)),
+        ("Ended", format_time(record.end_time)),
+        ("Duration", format_duration(seconds) + (" (running)" if running else "")),
+        ("Worker", Text(record.worker or EMPTY)),
+        ("Owner", Text(record.owner or EMPTY)),
+        ("Parent task run", Text(record.parent_task_run_id or EMPTY)),
+        ("Parent flow run", Text(record.parent_flow_run_id or EMPTY)),
+        ("Options", Text(_options(record))),
+        ("Parameters", Text(preview(json.dumps(record.parameters)))),
+        ("Result", _result(record, result)),
+    ]
+    if record.error is not None:
+        rows.append(("Error", Text(f"{record.error.type}: {record.error.message}", style="red")))
+    for key, value in rows:
+        grid.add_row(key, value)
+    return grid
+
+
+def _options(record: RunRecord) -> str:
+    opts = record.options
+    parts = [f"retries={opts.retries}"]
+    if opts.retry_delays:
+        parts.append("retry_delays=[" + ", ".join(f"{d:g}" for d in opts.retry_delays) + "]")
+    if opts.retry_jitter_factor is not None:
+        parts.append(f"retry_jitter_factor={opts.retry_jitter_factor:g}")
+    if opts.timeout_seconds is not None:
+        parts.append(f"timeout_seconds={opts.timeout_seconds:g}")
+    return ", ".join(parts)
+
+
+def _result(record: RunRecord, result: str | None) -> Text:
+    if result is not None:
+        text = Text(preview(result))
+        text.append(f"  ({record.result_size} bytes of JSON)", style="dim")
+        return text
+    if record.result_ref:
+        return Text("expired (results live TASKS_CORE_RESULT_TTL_SECONDS)", style="dim")
+    return Text(EMPTY)

@@ -302,13 +302,13 @@ class RunStore:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if deadline is None:
-                block = 5000
+                block = 1000
             else:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
                 block = max(1, int(left * 1000))
-            reply = self.client.xread({key: "0"}, count=1, block=min(block, 5000))
+            reply = self.client.xread({key: "0"}, count=1, block=min(block, 1000))
             if reply:
                 return True
             if self.client.exists(self.keys.run(run_id)) == 0:
