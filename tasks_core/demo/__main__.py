@@ -1,0 +1,132 @@
+"""Run the demo: embedded Redis, a worker, tasks alone in action, then a table of the runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console(width=None if sys.stdout.isatty() else 130)
+
+
+def _section(title: str) -> None:
+    console.rule(f"[bold cyan]{title}")
+
+
+def _start_worker(prefix: str) -> subprocess.Popen[bytes]:
+    from tasks_core.runtime import get_runtime
+
+    cmd = [sys.executable, "-m", "tasks_core.cli.main", "worker", "--pool", "default",
+           "--concurrency", "2", "--import", "tasks_core.demo.tasks", "--loglevel", "WARNING"]
+    proc = subprocess.Popen(cmd, env=os.environ.copy(), start_new_session=True)
+    client = get_runtime().client
+    deadline = time.monotonic() + 60
+    while len(list(client.scan_iter(f"{prefix}:proc:*"))) < 2:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("the demo worker did not start; see its output above")
+        time.sleep(0.1)
+    return proc
+
+
+def _runs_table(run_ids: list[str]) -> Table:
+    from tasks_core.runtime import get_runtime
+
+    store = get_runtime().store
+    table = Table(title="Task runs recorded by this demo")
+    for column in ("run", "task", "state", "attempts", "parent", "duration", "history"):
+        table.add_column(column)
+    colours = {"Completed": "green", "Failed": "red", "Crashed": "red", "TimedOut": "red"}
+    records = store.get_many(run_ids, history=True)
+    by_id = {r.id: r for r in records}
+    children = [r for r in store.get_many(store.list_ids(limit=200), history=True)
+                if r.parent_task_run_id]
+    for record in [by_id[i] for i in run_ids if i in by_id] + [
+        c for c in children if c.parent_task_run_id in by_id
+    ]:
+        colour = colours.get(record.state.value, "yellow")
+        duration = record.duration_seconds
+        table.add_row(
+            record.id[:8],
+            record.name,
+            f"[{colour}]{record.state.value}",
+            str(record.attempt),
+            (record.parent_task_run_id or "")[:8],
+            f"{duration * 1000:.1f} ms" if duration is not None else "",
+            ">".join(h.name.value for h in record.history),
+        )
+    return table
+
+
+def main() -> int:
+    """Show tasks alone; exit 0 when every step behaved as expected."""
+    os.environ.setdefault("TASKS_CORE_KEY_PREFIX", "demo")
+    prefix = os.environ["TASKS_CORE_KEY_PREFIX"]
+    from tasks_core.demo import tasks as demo
+    from tasks_core.runtime import get_runtime
+    from tasks_core.settings import get_settings
+    from tasks_core.store.connection import redis_url, safe_url
+
+    _section("Redis")
+    console.print(f"Redis in use: {safe_url(redis_url(get_settings()))}"
+                  + ("" if get_settings().redis_url else " (embedded; `tasks-core down` stops it)"))
+    worker = _start_worker(prefix)
+    sent: list[str] = []
+    try:
+        _section("Tasks alone: .delay()")
+        future = demo.add.delay(2, 3)
+        sent.append(future.id)
+        console.print(f"add.delay(2, 3) -> run {future.id[:8]} -> {future.result(timeout=30)}")
+
+        _section("A countdown: apply_async(countdown=2)")
+        later = demo.add.apply_async((10, 20), countdown=2)
+        sent.append(later.id)
+        console.print(f"state right after sending: {later.state.value}")
+        started = time.monotonic()
+        value = later.result(timeout=30)
+        console.print(f"result {value} after {time.monotonic() - started:.1f}s")
+
+        _section("Retries: fails twice, then succeeds")
+        flaky = demo.flaky_fetch.delay(f"prices-{uuid.uuid4().hex[:6]}", 2)
+        sent.append(flaky.id)
+        console.print(flaky.result(timeout=30))
+
+        _section("A failing task: the caller gets the task's exception")
+        failing = demo.divide.delay(1, 0)
+        sent.append(failing.id)
+        try:
+            failing.result(timeout=30)
+            raise SystemExit("divide(1, 0) should have failed")
+        except ZeroDivisionError as exc:
+            console.print(f"[red]ZeroDivisionError[/red]: {exc} (run {failing.id[:8]} is "
+                          f"{failing.state.value})")
+
+        _section("A nested task: total_price calls multiply and add in the worker")
+        nested = demo.total_price.delay(3, 9.5)
+        sent.append(nested.id)
+        console.print(f"total_price(3, 9.5) -> {nested.result(timeout=30)}")
+
+        _section(".map() fans out: one tracked run per input")
+        squares = demo.square.map(range(10))
+        console.print([f.result(timeout=30) for f in squares])
+        sent.extend(f.id for f in squares[:3])
+
+        get_runtime().reporter.flush()
+        time.sleep(0.2)  # let the worker's last batch land
+        console.print(_runs_table(sent))
+        console.print("Inspect any run with [bold]tasks-core task-run inspect <id>[/bold]; "
+                      "list them with [bold]tasks-core task-run ls[/bold] "
+                      f"(TASKS_CORE_KEY_PREFIX={prefix}).")
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

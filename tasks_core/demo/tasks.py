@@ -1,0 +1,47 @@
+"""The demo's tasks (imported by the demo's worker with --import tasks_core.demo.tasks)."""
+
+from __future__ import annotations
+
+from tasks_core import task
+from tasks_core.runtime import get_runtime
+
+
+@task
+def add(x: int, y: int) -> int:
+    """Add two numbers."""
+    return x + y
+
+
+@task(retries=3, retry_delay_seconds=[0.2, 0.5, 1.0])
+def flaky_fetch(key: str, fail_times: int) -> str:
+    """Fail the first `fail_times` attempts (a counter in Redis), then succeed."""
+    rt = get_runtime()
+    attempt = int(rt.client.incr(f"{rt.settings.key_prefix}:demo:{key}"))
+    if attempt <= fail_times:
+        raise ConnectionError(f"upstream unavailable (attempt {attempt})")
+    return f"fetched {key} on attempt {attempt}"
+
+
+@task
+def divide(x: float, y: float) -> float:
+    """Divide; fails for y == 0."""
+    return x / y
+
+
+@task
+def total_price(quantity: int, unit_price: float) -> float:
+    """A task that calls another task: the inner run records its parent."""
+    subtotal = multiply(quantity, unit_price)
+    return add(int(subtotal), 5)  # shipping
+
+
+@task
+def multiply(x: float, y: float) -> float:
+    """Multiply two numbers."""
+    return x * y
+
+
+@task
+def square(x: int) -> int:
+    """Square a number."""
+    return x * x
