@@ -8,11 +8,11 @@ it expects, so two recoverers racing cannot both act.
 from __future__ import annotations
 
 import json
-import os
 import socket
 from datetime import datetime, timedelta
 
 from tasks_core.dispatch import Envelope
+from tasks_core.proc import pid_alive
 from tasks_core.records import RunRecord
 from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
@@ -23,16 +23,6 @@ __all__ = ["owner_alive", "recover_crashed", "resend"]
 HOST = socket.gethostname()
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def owner_alive(rt: Runtime, owner: str | None) -> bool:
     """Whether the process that claimed a run still lives.
 
@@ -41,7 +31,7 @@ def owner_alive(rt: Runtime, owner: str | None) -> bool:
     if not owner:
         return False
     host, _, pid = owner.rpartition(":")
-    if host == HOST and pid.isdigit() and not _pid_alive(int(pid)):
+    if host == HOST and pid.isdigit() and not pid_alive(int(pid)):
         return False
     return bool(rt.client.exists(rt.store.keys.proc(owner)))
 

@@ -34,6 +34,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from tasks_core.errors import ConfigurationError
+from tasks_core.proc import pid_alive
 from tasks_core.settings import Settings
 
 __all__ = [
@@ -165,7 +166,7 @@ def _running(data_dir: Path) -> EmbeddedRedis | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     with _client(port) as client:
-        if not _pid_alive(pid) or _server_pid(client) != pid:
+        if not pid_alive(pid) or _server_pid(client) != pid:
             return None
     return EmbeddedRedis(f"redis://{HOST}:{port}/0", pid, port, binary, data_dir)
 
@@ -225,7 +226,7 @@ def _await_ready(
                 raise error(f"redis-server exited with status {code}")
             with contextlib.suppress(OSError, ValueError):
                 pid = int(pidfile.read_text().strip())
-            if pid is not None and not _pid_alive(pid):
+            if pid is not None and not pid_alive(pid):
                 raise error(f"redis-server (pid {pid}) exited while starting")
             try:
                 if pid is not None and _server_pid(client) == pid and client.ping():
@@ -237,7 +238,7 @@ def _await_ready(
             time.sleep(_POLL_SECONDS)
     if launcher.poll() is None:
         launcher.kill()
-    if pid is not None and _pid_alive(pid):
+    if pid is not None and pid_alive(pid):
         os.kill(pid, signal.SIGKILL)  # unresponsive: do not leave it holding data_dir
     raise error(f"redis-server did not answer PING on port {port} in {START_TIMEOUT_SECONDS}s")
 
@@ -268,18 +269,6 @@ def _server_pid(client: redis.Redis) -> int | None:
         return None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by another user
-    with contextlib.suppress(OSError, IndexError):  # Linux: an unreaped zombie is dead
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
-
-
 def _shutdown(instance: EmbeddedRedis) -> None:
     """SHUTDOWN (saves AOF and RDB); SIGTERM if refused; SIGKILL as a last resort."""
     with _client(instance.port) as client:
@@ -291,7 +280,7 @@ def _shutdown(instance: EmbeddedRedis) -> None:
     for escalation in (signal.SIGTERM, signal.SIGKILL, None):
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
-            if not _pid_alive(instance.pid):
+            if not pid_alive(instance.pid):
                 return
             time.sleep(_POLL_SECONDS)
         if escalation is not None:

@@ -12,11 +12,10 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from tasks_core import task
 from tasks_core.runtime import get_runtime, reset_runtime
 from tasks_core.settings import Settings, reset_settings
 from tasks_core.store.embedded import embedded_status, ensure_embedded, stop_embedded
+from tests.helpers import wait_until
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 TRACEBACK = "Traceback (most recent call last)"
@@ -41,12 +41,6 @@ def boom(message: str) -> None:
     raise ValueError(message)
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(0.05)
 
 
 def free_port() -> int:
