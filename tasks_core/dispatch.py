@@ -23,7 +23,6 @@ from kombu.transport.redis import PRIORITY_STEPS, Channel
 
 from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_RUN
 from tasks_core.settings import Settings
-from tasks_core.store.connection import redis_url
 from tasks_core.store.runs import BrokerPush
 
 __all__ = ["Dispatcher", "Envelope"]
@@ -151,7 +150,8 @@ class Dispatcher:
     def __init__(self, app: Celery, settings: Settings) -> None:
         self.app = app
         broker = settings.broker_url
-        self.direct = broker is None or broker == redis_url(settings)
+        # Direct when the broker is the ledger's Redis (an unset broker means exactly that).
+        self.direct = broker is None or broker == settings.redis_url
 
     def push_for(self, envelope: Envelope) -> BrokerPush | None:
         """The message to write together with the record, or None when not direct."""

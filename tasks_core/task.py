@@ -94,7 +94,7 @@ class Task(Generic[P, R]):
         if retry_jitter_factor is not None and retry_jitter_factor < 0:
             raise ConfigurationError(f"task {self.name}: retry_jitter_factor must be >= 0")
         self.retry_jitter_factor = retry_jitter_factor
-        if timeout_seconds is not None and timeout_seconds <= 0:
+        if timeout_seconds is not None and not timeout_seconds > 0:
             raise ConfigurationError(f"task {self.name}: timeout_seconds must be > 0")
         self.timeout_seconds = timeout_seconds
         self.tags = sorted(set(tags or ()))

@@ -52,10 +52,11 @@ def call_arguments(
     """Positional and keyword arguments that reproduce a bound parameters dict."""
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
-    positional = True  # stays True until a positional-or-keyword parameter was left out
+    positional = True  # False once a parameter that could be positional was left out
     for name, param in sig.parameters.items():
         if name not in parameters:
-            positional = positional and param.kind is not param.POSITIONAL_OR_KEYWORD
+            positional = positional and param.kind not in (
+                param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD)
             continue
         value = parameters[name]
         if param.kind is param.POSITIONAL_ONLY:
