@@ -1,0 +1,181 @@
+"""Helpers of bench/tasks_alone.py: a private redis-server, worker subprocesses, statistics.
+
+Every process started here runs in its own session (process group), is registered with a
+`Processes` object, and is stopped by it (SIGTERM to its group, then SIGKILL) whatever
+happens to the bench: error, Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+import redis
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def find_executable(name: str) -> str | None:
+    """`name` next to this interpreter (the venv's bin/), else on PATH."""
+    here = Path(sys.executable).parent / name
+    if here.is_file() and os.access(here, os.X_OK):
+        return str(here)
+    return shutil.which(name)
+
+
+@dataclass
+class Managed:
+    """A started subprocess, its label and its log file."""
+
+    label: str
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    log_file: IO[bytes]
+
+    def log_tail(self, lines: int = 40) -> str:
+        self.log_file.flush()
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class Processes:
+    """The subprocesses of one bench run; `stop_all` ends each of them by its own id."""
+
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="tc-bench-")))
+    started: list[Managed] = field(default_factory=list)
+
+    def start(self, label: str, argv: Sequence[str], env: dict[str, str] | None = None,
+              cwd: Path | None = None) -> Managed:
+        log_path = self.workdir / f"{label}.log"
+        log_file = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        proc = subprocess.Popen(
+            list(argv), env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log_file,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        managed = Managed(label, proc, log_path, log_file)
+        self.started.append(managed)
+        return managed
+
+    def stop(self, managed: Managed, timeout: float = 15.0) -> None:
+        """SIGTERM to the process group (the worker and its pool children), then SIGKILL."""
+        proc = managed.proc
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout)
+        # children (prefork pool processes) may outlive a parent that exited
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(5)
+        managed.log_file.close()
+        if managed in self.started:
+            self.started.remove(managed)
+
+    def stop_all(self) -> None:
+        for managed in reversed(list(self.started)):
+            try:
+                self.stop(managed)
+            except Exception as exc:  # keep stopping the others
+                print(f"warning: could not stop {managed.label} (pid {managed.proc.pid}): "
+                      f"{exc}", file=sys.stderr)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+SYSTEM_REDIS = "/usr/bin/redis-server"
+
+
+def redis_binary() -> str:
+    """The system redis-server when installed, else one on PATH or in the venv."""
+    if os.access(SYSTEM_REDIS, os.X_OK):
+        return SYSTEM_REDIS
+    found = shutil.which("redis-server") or find_executable("redis-server")
+    if not found:
+        raise RuntimeError("redis-server not found (install it, or pass --redis-server)")
+    return found
+
+
+def start_redis(procs: Processes, port: int | None = None, timeout: float = 10.0,
+                binary: str | None = None) -> tuple[Managed, str]:
+    """A throwaway redis-server (no RDB, no AOF) on a free port; (process, URL)."""
+    binary = binary or redis_binary()
+    port = port or free_port()
+    data = procs.workdir / "redis"
+    data.mkdir(exist_ok=True)
+    managed = procs.start("redis", [
+        binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        "--dir", str(data), "--daemonize", "no", "--protected-mode", "no",
+        "--loglevel", "warning", "--maxmemory-policy", "noeviction",
+    ])
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    deadline = time.monotonic() + timeout
+    while True:
+        if managed.proc.poll() is not None:
+            raise RuntimeError(f"redis-server exited ({managed.proc.returncode}):\n"
+                               f"{managed.log_tail()}")
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server not answering on {url}") from None
+            time.sleep(0.05)
+    client.close()
+    return managed, url
+
+
+def install_signal_exit() -> None:
+    """Turn SIGTERM/SIGHUP into SystemExit so `finally` blocks clean up."""
+
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation; values must be sorted."""
+    if not sorted_values:
+        return math.nan
+    pos = (len(sorted_values) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def iso_timestamp(text: str) -> float:
+    """Epoch seconds of an ISO 8601 time (naive means UTC)."""
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
