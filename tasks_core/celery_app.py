@@ -24,7 +24,7 @@ def broker_url(settings: Settings) -> str:
 
 
 def create_app(settings: Settings | None = None) -> Celery:
-    """A Celery app configured for tasks-core: JSON only, late acks, events on for Flower."""
+    """A Celery app configured for tasks-core: JSON only, late acks, events for Flower."""
     settings = settings or get_settings()
     app = Celery("tasks_core", broker=broker_url(settings), set_as_current=False)
     app.conf.update(
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_reject_on_worker_lost=True,
         task_default_queue=settings.default_pool,
         task_create_missing_queues=True,
-        worker_send_task_events=True,
+        worker_send_task_events=settings.task_events,
         task_send_sent_event=False,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,

@@ -111,11 +111,23 @@ class TaskFuture(Generic[R]):
 
     def result(self, timeout: float | None = None, *, raise_on_failure: bool = True) -> R:
         """Wait and return the run's value; raise its error when it did not complete."""
-        self.wait(timeout)
-        record = self.record()
-        if record.state in (StateName.COMPLETED, StateName.CACHED):
-            return self._value(record)
-        exc = run_exception(record)
+        store = get_runtime().store
+        if not store.wait(self.id, timeout):
+            raise RunTimeout(f"run {self.id} ({self.name}) not finished after {timeout}s; "
+                             f"state is {self.state.value}")
+        with store.client.pipeline(transaction=False) as pipe:
+            pipe.hmget(store.keys.run(self.id), "state", "result_ref")
+            pipe.get(store.keys.result(self.id))
+            (state, result_ref), text = pipe.execute()
+        if state in (StateName.COMPLETED, StateName.CACHED):
+            if not result_ref:
+                return None  # type: ignore[return-value]
+            if text is None:
+                raise ResultError(
+                    f"result of run {self.id} has expired (TASKS_CORE_RESULT_TTL_SECONDS)")
+            value: R = json.loads(text)
+            return value
+        exc = run_exception(self.record())
         if raise_on_failure:
             raise exc
         return exc  # type: ignore[return-value]
@@ -124,39 +136,41 @@ class TaskFuture(Generic[R]):
         """Celery's name for `result`."""
         return self.result(timeout, raise_on_failure=propagate)
 
-    def _value(self, record: RunRecord) -> R:
-        if not record.result_ref:
-            return None  # type: ignore[return-value]
-        text = get_runtime().store.result_json(self.id)
-        if text is None:
-            raise ResultError(
-                f"result of run {self.id} has expired (TASKS_CORE_RESULT_TTL_SECONDS)")
-        value: R = json.loads(text)
-        return value
-
 
 def wait_all(futures: Iterable[TaskFuture[Any]], timeout: float | None = None,
-             poll: float = 0.02) -> list[StateName]:
-    """Wait for many runs at once (states read in pipelined batches); their final states."""
+             window: int = 256) -> list[StateName]:
+    """Wait for many runs; their final states, in order.
+
+    Each poll reads the states of at most `window` of the oldest unfinished runs in one
+    pipeline (runs mostly finish in the order they were sent), so waiting on thousands of
+    runs costs the waiter little; the poll interval backs off from 2 ms to 50 ms while
+    nothing finishes.
+    """
     items: Sequence[TaskFuture[Any]] = list(futures)
     store = get_runtime().store
     deadline = None if timeout is None else time.monotonic() + timeout
     states: dict[str, str] = {}
     todo = [f.id for f in items]
+    pause = 0.002
     while todo:
+        head = todo[:window]
         with store.client.pipeline(transaction=False) as pipe:
-            for run_id in todo:
+            for run_id in head:
                 pipe.hget(store.keys.run(run_id), "state")
             replies = pipe.execute()
         left = []
-        for run_id, state in zip(todo, replies, strict=True):
+        for run_id, state in zip(head, replies, strict=True):
             if state is not None and is_terminal(state):
                 states[run_id] = state
             else:
                 left.append(run_id)
-        todo = left
-        if todo:
+        progressed = len(left) < len(head)
+        todo = left + todo[window:]
+        if todo and not progressed:
             if deadline is not None and time.monotonic() > deadline:
                 raise RunTimeout(f"{len(todo)} of {len(items)} runs not finished after {timeout}s")
-            time.sleep(poll)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        elif progressed:
+            pause = 0.002
     return [StateName(states[f.id]) for f in items]

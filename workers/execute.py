@@ -27,7 +27,7 @@ from tasks_core.engine.task_run import (
     retry_transition,
 )
 from tasks_core.errors import TaskNotFound
-from tasks_core.records import RunRecord
+from tasks_core.records import RunOptions
 from tasks_core.registry import resolve
 from tasks_core.runtime import HOST, Runtime, get_runtime
 from tasks_core.states import StateName
@@ -52,6 +52,11 @@ def register_tasks(app: Celery) -> None:
         execute_chunk(run_ids)
 
 
+CLAIM_FIELDS = ("id", "name", "task_key", "parameters", "parent_flow_run_id", "queue",
+                "priority", "options")
+"""What executing a run (and sending its retry) needs from the record."""
+
+
 def claim(run_id: str, attempt: int, owner: str) -> Transition:
     """The transition that makes this process the one running attempt `attempt`."""
     fields = {"attempt": str(attempt), "owner": owner, "worker": HOST}
@@ -59,7 +64,7 @@ def claim(run_id: str, attempt: int, owner: str) -> Transition:
         fields["start_time"] = utcnow().isoformat()
     target = StateName.RUNNING if attempt == 1 else StateName.RETRYING
     return Transition(run_id, target, fields=fields, expected_attempt=attempt - 1,
-                      return_record=True)
+                      return_fields=CLAIM_FIELDS)
 
 
 def execute_run(run_id: str, attempt: int = 1) -> None:
@@ -124,11 +129,13 @@ def execute_claimed(rt: Runtime, fields: dict[str, str], attempt: int) -> None:
 def send_retry(rt: Runtime, fields: dict[str, str], attempt: int, result: AttemptResult,
                delay: float) -> None:
     """AwaitingRetry, and the next attempt's message (pushed with it when direct)."""
-    record = RunRecord.from_redis(fields)
-    change = retry_transition(record.id, result, delay)
+    change = retry_transition(fields["id"], result, delay)
     change.expected_attempt = attempt
     eta = utcnow() + timedelta(seconds=delay) if delay > 0 else None
-    envelope = envelope_for(record, attempt + 1, eta)
+    envelope = envelope_for(
+        fields["id"], attempt + 1, queue=fields["queue"], name=fields["name"],
+        parameters=fields["parameters"], priority=int(fields["priority"] or 0),
+        options=RunOptions.model_validate_json(fields["options"] or "{}"), eta=eta)
     change.push = rt.dispatcher.push_for(envelope)
     if change.push is not None:
         rt.reporter.transition(change, urgent=True)

@@ -45,7 +45,6 @@ def run_worker(
         "--pool", pool,
         "--loglevel", loglevel,
         "--hostname", hostname or f"{'+'.join(pools)}@{socket.gethostname()}",
-        "--events",
     ]
     if concurrency:
         argv += ["--concurrency", str(concurrency)]

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from tasks_core.dispatch import Envelope
 from tasks_core.proc import pid_alive
-from tasks_core.records import RunRecord
+from tasks_core.records import RunOptions, RunRecord
 from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Outcome, Transition, utcnow
@@ -36,13 +36,30 @@ def owner_alive(rt: Runtime, owner: str | None) -> bool:
     return bool(rt.client.exists(rt.store.keys.proc(owner)))
 
 
-def envelope_for(record: RunRecord, attempt: int, eta: datetime | None = None) -> Envelope:
-    """The message that (re)starts attempt `attempt` of a recorded run."""
-    timeout = record.options.timeout_seconds
+def envelope_for(
+    run_id: str,
+    attempt: int,
+    *,
+    queue: str,
+    name: str,
+    parameters: str,
+    priority: int,
+    options: RunOptions,
+    eta: datetime | None = None,
+) -> Envelope:
+    """The message that (re)starts attempt `attempt` of a run."""
+    timeout = options.timeout_seconds
     return Envelope.for_run(
+        run_id, attempt, queue=queue, name=name, argsrepr=parameters[:256], priority=priority,
+        eta=eta, time_limit=None if timeout is None else timeout + max(5.0, timeout * 0.1))
+
+
+def record_envelope(record: RunRecord, attempt: int, eta: datetime | None = None) -> Envelope:
+    """The message that (re)starts attempt `attempt` of a recorded run."""
+    return envelope_for(
         record.id, attempt, queue=record.queue or "default", name=record.name,
-        argsrepr=json.dumps(record.parameters)[:256], priority=record.priority, eta=eta,
-        time_limit=None if timeout is None else timeout + max(5.0, timeout * 0.1))
+        parameters=json.dumps(record.parameters), priority=record.priority,
+        options=record.options, eta=eta)
 
 
 def _send_with(rt: Runtime, change: Transition, envelope: Envelope) -> Outcome:
@@ -68,14 +85,14 @@ def recover_crashed(rt: Runtime, record: RunRecord, *, now: datetime | None = No
             expected_attempt=attempt, at=now,
             fields={"scheduled_time": (now + timedelta(seconds=delay)).isoformat()})
         eta = now + timedelta(seconds=delay) if delay else None
-        return _send_with(rt, change, envelope_for(record, attempt + 1, eta))
+        return _send_with(rt, change, record_envelope(record, attempt + 1, eta))
     return rt.store.transition(Transition(record.id, StateName.CRASHED, message=reason,
                                           expected_attempt=attempt, at=now))
 
 
 def resend(rt: Runtime, record: RunRecord) -> None:
     """Send a run's message again (it was lost): a duplicate is dropped at claim time."""
-    envelope = envelope_for(record, record.attempt + 1)
+    envelope = record_envelope(record, record.attempt + 1)
     push = rt.dispatcher.push_for(envelope)
     if push is not None:
         rt.client.lpush(push.key, push.payload)

@@ -71,7 +71,7 @@ class Transition:
     result_json: str | None = None
     expected_attempt: int | None = None
     push: BrokerPush | None = None
-    return_record: bool = False
+    return_fields: tuple[str, ...] = ()
     kind: str = "task"
     at: datetime | None = None
 
@@ -229,7 +229,7 @@ class RunStore:
             "1" if terminal else "0",
             self.settings.run_ttl_seconds,
             json.dumps(validated, separators=(",", ":")),
-            "1" if change.return_record else "0",
+            ",".join(change.return_fields),
         ]
         return keys, args
 

@@ -25,8 +25,8 @@
 -- ARGV[15] '1' when the target state is terminal
 -- ARGV[16] TTL seconds of the record once terminal
 -- ARGV[17] validated state (JSON object), for the event payload
--- ARGV[18] '1' to return the record after the change (claims need it)
--- Returns {1} or {1, hgetall...} when applied, {0, state, attempt, owner} when refused, {-1} when
+-- ARGV[18] fields to return after the change, comma-separated ('' = none; claims need some)
+-- Returns {1} or {1, name, value, ...} when applied, {0, state, attempt, owner} when refused, {-1} when
 -- the run does not exist.
 local cur = redis.call('HMGET', KEYS[1], 'state', 'state_type', 'attempt', 'owner',
   'last_event', 'id', 'kind', 'name', 'related')
@@ -78,9 +78,9 @@ if ARGV[15] == '1' then
   redis.call('EXPIRE', KEYS[1], ARGV[16])
   redis.call('EXPIRE', KEYS[2], ARGV[16])
 end
-if ARGV[18] ~= '1' then
-  return {1}
+local reply = {1}
+for name in string.gmatch(ARGV[18], '[^,]+') do
+  reply[#reply + 1] = name
+  reply[#reply + 1] = redis.call('HGET', KEYS[1], name) or ''
 end
-local record = redis.call('HGETALL', KEYS[1])
-table.insert(record, 1, 1)
-return record
+return reply
