@@ -121,7 +121,8 @@ class BenchError(RuntimeError):
 # -- environment ---------------------------------------------------------------------------
 
 
-def prepare_env(redis_url: str, key_prefix: str, workdir: Path) -> dict[str, str]:
+def prepare_env(redis_url: str, key_prefix: str, workdir: Path,
+                task_events: bool = True) -> dict[str, str]:
     """Set this process's environment for both systems and return the workers' env."""
     dropped = sorted(k for k in os.environ if k.startswith("TASKS_CORE_"))
     for key in dropped:
@@ -134,6 +135,7 @@ def prepare_env(redis_url: str, key_prefix: str, workdir: Path) -> dict[str, str
         "TASKS_CORE_REDIS_URL": redis_url,
         "TASKS_CORE_KEY_PREFIX": key_prefix,
         "TASKS_CORE_CONFIG": str(empty_toml),
+        "TASKS_CORE_TASK_EVENTS": "true" if task_events else "false",
         "BENCH_REDIS_URL": redis_url,
     })
     env = dict(os.environ)
@@ -505,7 +507,8 @@ def build_report(plain: dict[str, Any], tc: dict[str, Any], args: argparse.Names
         if i == 0:
             lines.append("-" * len(lines[0]))
     lines.append(f"ratio = tasks-core / plain Celery (latency: ratio of p50); "
-                 f"concurrency {args.concurrency}, prefork, both.")
+                 f"concurrency {args.concurrency}, prefork, both; tasks-core Celery task "
+                 f"events {'off' if args.no_task_events else 'on'}, plain Celery's off.")
     summary = {name: {"ratio": c[0], "target": c[1], "pass": c[2]} for name, c in checks.items()}
     return "\n".join(lines), summary
 
@@ -520,6 +523,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="sequential round trips per system")
     parser.add_argument("--map-n", type=int, default=10_000, help="inputs of the .map() run")
     parser.add_argument("--concurrency", type=int, default=2, help="worker pool processes")
+    parser.add_argument("--no-task-events", action="store_true",
+                        help="tasks-core workers without Celery task events (the default "
+                        "sends them, for Flower; plain Celery's default sends none)")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--redis-server", default=None,
                         help="redis-server binary (default: /usr/bin/redis-server if present)")
@@ -537,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         redis_proc, url = start_redis(procs, binary=args.redis_server)
         key_prefix = f"bench{os.getpid()}x{secrets.token_hex(4)}"
-        env = prepare_env(url, key_prefix, procs.workdir)
+        env = prepare_env(url, key_prefix, procs.workdir, not args.no_task_events)
         client = redis.Redis.from_url(url, decode_responses=True)
         info = client.info("server")
         print(f"redis {info['redis_version']} on {url} (pid {redis_proc.proc.pid}), "

@@ -143,15 +143,15 @@ def wait_all(futures: Iterable[TaskFuture[Any]], timeout: float | None = None,
 
     Each poll reads the states of at most `window` of the oldest unfinished runs in one
     pipeline (runs mostly finish in the order they were sent), so waiting on thousands of
-    runs costs the waiter little; the poll interval backs off from 2 ms to 50 ms while
-    nothing finishes.
+    runs costs the waiter little: it polls every 5 ms while runs finish, backing off to
+    50 ms while none does.
     """
     items: Sequence[TaskFuture[Any]] = list(futures)
     store = get_runtime().store
     deadline = None if timeout is None else time.monotonic() + timeout
     states: dict[str, str] = {}
     todo = [f.id for f in items]
-    pause = 0.002
+    pause = 0.005
     while todo:
         head = todo[:window]
         with store.client.pipeline(transaction=False) as pipe:
@@ -166,11 +166,10 @@ def wait_all(futures: Iterable[TaskFuture[Any]], timeout: float | None = None,
                 left.append(run_id)
         progressed = len(left) < len(head)
         todo = left + todo[window:]
-        if todo and not progressed:
-            if deadline is not None and time.monotonic() > deadline:
-                raise RunTimeout(f"{len(todo)} of {len(items)} runs not finished after {timeout}s")
-            time.sleep(pause)
-            pause = min(pause * 2, 0.05)
-        elif progressed:
-            pause = 0.002
+        if not todo:
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            raise RunTimeout(f"{len(todo)} of {len(items)} runs not finished after {timeout}s")
+        pause = 0.005 if progressed else min(pause * 2, 0.05)
+        time.sleep(pause)
     return [StateName(states[f.id]) for f in items]

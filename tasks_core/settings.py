@@ -79,8 +79,8 @@ class Settings(BaseSettings):
         default=100_000, gt=0, description="events kept on the stream (approximate)"
     )
     task_events: bool = Field(
-        default=True,
-        description="workers send Celery task events for Flower (off: less CPU per task)",
+        default=False,
+        description="workers always send Celery task events (a running Flower turns them on)",
     )
     connect_retries: int = Field(
         default=5, ge=0, description="attempts to reach Redis before giving up (backoff)"
