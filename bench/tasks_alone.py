@@ -508,7 +508,7 @@ def build_report(plain: dict[str, Any], tc: dict[str, Any], args: argparse.Names
             lines.append("-" * len(lines[0]))
     lines.append(f"ratio = tasks-core / plain Celery (latency: ratio of p50); "
                  f"concurrency {args.concurrency}, prefork, both; tasks-core Celery task "
-                 f"events {'off' if args.no_task_events else 'on'}, plain Celery's off.")
+                 f"events {'on' if args.task_events else 'off'}, plain Celery's off.")
     summary = {name: {"ratio": c[0], "target": c[1], "pass": c[2]} for name, c in checks.items()}
     return "\n".join(lines), summary
 
@@ -523,9 +523,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="sequential round trips per system")
     parser.add_argument("--map-n", type=int, default=10_000, help="inputs of the .map() run")
     parser.add_argument("--concurrency", type=int, default=2, help="worker pool processes")
-    parser.add_argument("--no-task-events", action="store_true",
-                        help="tasks-core workers without Celery task events (the default "
-                        "sends them, for Flower; plain Celery's default sends none)")
+    parser.add_argument("--task-events", action="store_true",
+                        help="tasks-core workers always send Celery task events (by default "
+                        "they send them only while Flower runs, like plain Celery's default)")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--redis-server", default=None,
                         help="redis-server binary (default: /usr/bin/redis-server if present)")
@@ -543,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         redis_proc, url = start_redis(procs, binary=args.redis_server)
         key_prefix = f"bench{os.getpid()}x{secrets.token_hex(4)}"
-        env = prepare_env(url, key_prefix, procs.workdir, not args.no_task_events)
+        env = prepare_env(url, key_prefix, procs.workdir, args.task_events)
         client = redis.Redis.from_url(url, decode_responses=True)
         info = client.info("server")
         print(f"redis {info['redis_version']} on {url} (pid {redis_proc.proc.pid}), "
