@@ -36,14 +36,15 @@ def test_flower_turns_events_on_and_shows_runs(tc_env: dict[str, Any],
         wait_until(lambda: _port_open(port), 30,
                    message="flower to listen")
 
-        def shown() -> dict[str, Any] | None:
+        def shown() -> str | None:
             future = t.add.delay(20, 22)
             future.result(timeout=20)
-            return _tasks(port).get(future.id)
+            return future.id if future.id in _tasks(port) else None
 
-        task = wait_until(shown, 45, 0.5, "flower to show a run")
+        run_id = wait_until(shown, 45, 0.5, "flower to show a run")
+        task = wait_until(lambda: _tasks(port)[run_id]["state"] == "SUCCESS"
+                          and _tasks(port)[run_id], 20, 0.2, "flower to see it succeed")
         assert task["name"] == "add"
-        assert task["state"] == "SUCCESS"
     finally:
         flower.terminate()
         flower.wait(15)
