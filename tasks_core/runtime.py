@@ -45,6 +45,7 @@ class Runtime:
             self.store,
             interval_ms=self.settings.batch_interval_ms,
             batch_size=self.settings.batch_size,
+            linger_ms=self.settings.batch_linger_ms,
         )
 
     @cached_property

@@ -1,8 +1,10 @@
 """Batched state reporting: buffer run writes and flush each batch in one pipeline.
 
-A background thread flushes when a batch is full, when an urgent write (a terminal state)
-arrives, and at the latest every `batch_interval_ms`. While one batch is being written the
-next accumulates, so batches grow with load and latency stays low when idle (group commit).
+A background thread flushes when a batch is full, `linger_ms` after an urgent write (a
+terminal state) arrives, and at the latest every `batch_interval_ms`. A worker's next claim
+may `take()` what is buffered and send it in its own round trip before the linger ends, so
+under load a run's terminal write and the next run's claim share one round trip. While one
+batch is being written the next accumulates, so batches grow with load (group commit).
 A batch that fails to write is retried with backoff, in order, and never dropped; `flush()`
 drains everything (called on shutdown signals and at exit).
 
@@ -36,9 +38,11 @@ Callback = Callable[[Outcome], None]
 class Reporter:
     """Buffers creates and transitions of runs; one instance per process."""
 
-    def __init__(self, store: RunStore, *, interval_ms: float, batch_size: int) -> None:
+    def __init__(self, store: RunStore, *, interval_ms: float, batch_size: int,
+                 linger_ms: float = 0.0) -> None:
         self.store = store
         self.interval = interval_ms / 1000.0
+        self.linger = linger_ms / 1000.0
         self.batch_size = batch_size
         self._buffer: deque[Write] = deque()
         self._wake = threading.Event()
@@ -98,10 +102,31 @@ class Reporter:
 
     # -- the flushing thread --------------------------------------------------------------
 
+    def take(self) -> list[Write]:
+        """Hand over everything buffered, to be written by the caller in its own pipeline.
+
+        The caller must `queue_batch` it, then `settle` it with the replies (or `give_back`
+        on a connection error); until then `flush()` waits for it.
+        """
+        with self._idle:
+            batch = list(self._buffer)
+            self._buffer.clear()
+            self._in_flight += len(batch)
+        return batch
+
+    def give_back(self, batch: list[Write]) -> None:
+        """Return a taken batch that could not be written (it is written first, in order)."""
+        with self._idle:
+            self._buffer.extendleft(reversed(batch))
+            self._in_flight -= len(batch)
+        self._wake.set()
+
     def _loop(self) -> None:
         while not self._stopping:
-            self._wake.wait(self.interval)
+            woken = self._wake.wait(self.interval)
             self._wake.clear()
+            if woken and self.linger and len(self._buffer) < self.batch_size:
+                time.sleep(self.linger)  # a claim may take the buffer meanwhile
             self._drain()
 
     def _drain(self) -> None:
@@ -112,11 +137,8 @@ class Reporter:
                     return
                 batch = [self._buffer.popleft() for _ in range(min(len(self._buffer),
                                                                      self.batch_size))]
-                self._in_flight = len(batch)
+                self._in_flight += len(batch)
             self._write_until_done(batch)
-            with self._idle:
-                self._in_flight = 0
-                self._idle.notify_all()
 
     def _write_until_done(self, batch: list[Write]) -> None:
         delay = 0.05
@@ -131,14 +153,31 @@ class Reporter:
                 delay = min(delay * 2, 5.0)
 
     def _write(self, batch: list[Write]) -> None:
-        store = self.store
-        with store.client.pipeline(transaction=False) as pipe:
-            for kind, item, extra in batch:
-                if kind == "create":
-                    store.create(item, extra, pipe=pipe)
-                else:
-                    store.queue_transition(pipe, item)
+        with self.store.client.pipeline(transaction=False) as pipe:
+            self.queue_batch(pipe, batch)
             replies = pipe.execute(raise_on_error=False)
+        self.settle(batch, replies)
+
+    def queue_batch(self, pipe: Any, batch: list[Write]) -> None:
+        """Queue the writes of a batch on a pipeline."""
+        store = self.store
+        for kind, item, extra in batch:
+            if kind == "create":
+                store.create(item, extra, pipe=pipe)
+            else:
+                store.queue_transition(pipe, item)
+
+    def settle(self, batch: list[Write], replies: list[Any]) -> None:
+        """Handle the replies of a written batch and count it as done."""
+        try:
+            self._report(batch, replies)
+        finally:
+            with self._idle:
+                self._in_flight -= len(batch)
+                self._idle.notify_all()
+
+    def _report(self, batch: list[Write], replies: list[Any]) -> None:
+        store = self.store
         for (kind, item, extra), reply in zip(batch, replies, strict=True):
             if isinstance(reply, redis.ResponseError):
                 log.error("state write for run %s failed: %s", item.run_id

@@ -1,0 +1,77 @@
+"""The batched reporter: ordered, never drops a batch, drains on demand."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+from typing import Any
+
+import redis
+
+from tasks_core.engine.task_run import new_run
+from tasks_core.settings import Settings
+from tasks_core.states import StateName
+from tasks_core.store.reporter import Reporter
+from tasks_core.store.runs import RunStore, Transition
+from tests.helpers import free_port, wait_until
+from tests.integration import sample_tasks as t
+
+S = StateName
+
+
+def _redis_on(port: int) -> subprocess.Popen[bytes]:
+    binary = shutil.which("redis-server")
+    assert binary is not None
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    wait_until(lambda: _pings(client), 10, message="redis to start")
+    return proc
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
+
+
+def test_a_batch_survives_redis_going_away(tc_env: dict[str, Any]) -> None:
+    port = free_port()
+    server = _redis_on(port)
+    client = redis.Redis(port=port, decode_responses=True)
+    store = RunStore(client, Settings(redis_url=f"redis://127.0.0.1:{port}/0"))
+    reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
+    run = new_run(t.add, "{}", state=S.PENDING)
+    store.create(run)
+    server.terminate()
+    server.wait(10)
+    reporter.transition(Transition(run.id, S.RUNNING))
+    reporter.transition(Transition(run.id, S.COMPLETED), urgent=True)
+    done = threading.Event()
+    threading.Thread(target=lambda: (reporter.flush(timeout=30), done.set())).start()
+    assert not done.wait(1.0)  # Redis is down: the batch waits, it is not dropped
+    server = _redis_on(port)  # an empty Redis on the same port: recreate the record
+    store.create(run)
+    assert done.wait(30)
+    assert [h.name for h in store.get(run.id).history] == [S.PENDING, S.RUNNING, S.COMPLETED]
+    reporter.close()
+    server.terminate()
+    server.wait(10)
+
+
+def test_taken_writes_given_back_keep_their_order(tc_env: dict[str, Any]) -> None:
+    from tasks_core.runtime import get_runtime
+
+    store = get_runtime().store
+    reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
+    run = new_run(t.add, "{}", state=S.PENDING)
+    reporter.create(run)
+    reporter.transition(Transition(run.id, S.RUNNING))
+    taken = reporter.take()
+    reporter.transition(Transition(run.id, S.COMPLETED))
+    reporter.give_back(taken)
+    assert reporter.flush(timeout=10)
+    assert [h.name for h in store.get(run.id).history] == [S.PENDING, S.RUNNING, S.COMPLETED]
+    reporter.close()
