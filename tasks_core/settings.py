@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         default=50.0, gt=0, description="longest a buffered state change waits before a flush"
     )
     batch_linger_ms: float = Field(
-        default=1.0, ge=0, description="how long a terminal state waits to share a round trip"
+        default=0.0, ge=0, description="how long a terminal state waits to share a round trip"
     )
     batch_size: int = Field(
         default=500, gt=0, description="flush as soon as this many are buffered"
