@@ -23,6 +23,7 @@ from tasks_core.errors import (
     TasksCoreError,
     TimedOutRun,
 )
+from tasks_core.flow import Flow, FlowState, flow
 from tasks_core.futures import TaskFuture, wait_all
 from tasks_core.records import RunRecord
 from tasks_core.states import StateName, StateType
@@ -31,6 +32,8 @@ from tasks_core.task import Task, exponential_backoff, task
 __all__ = [
     "CrashedRun",
     "FailedRun",
+    "Flow",
+    "FlowState",
     "ParameterError",
     "ResultError",
     "RunError",
@@ -46,6 +49,7 @@ __all__ = [
     "TasksCoreError",
     "TimedOutRun",
     "exponential_backoff",
+    "flow",
     "task",
     "wait_all",
 ]

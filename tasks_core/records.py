@@ -66,6 +66,8 @@ class RunRecord(BaseModel):
     scheduled_time: datetime | None = None
     parent_task_run_id: str | None = None
     parent_flow_run_id: str | None = None
+    flow_version: str | None = None
+    deployment_id: str | None = None
     tags: list[str] = Field(default_factory=list)
     queue: str | None = None
     priority: int = 0

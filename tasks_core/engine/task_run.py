@@ -14,11 +14,11 @@ import random
 import time
 import traceback
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tasks_core.engine.params import bind_parameters, dumps_parameters
 from tasks_core.engine.timeouts import deadline
@@ -31,15 +31,29 @@ from tasks_core.store.runs import NewRun, Transition, utcnow
 if TYPE_CHECKING:
     from tasks_core.task import Task
 
+
+class Runnable(Protocol):
+    """What the engine needs of a task or a flow."""
+
+    fn: Callable[..., Any]
+    name: str
+    timeout_seconds: float | None
+    retries: int
+    retry_delays: list[float]
+    retry_jitter_factor: float | None
+
 __all__ = [
     "AttemptResult",
     "RunFrame",
+    "Runnable",
     "call_once",
     "current_run",
+    "drive_attempts",
     "error_info",
     "new_run",
     "outcome_transition",
     "retry_delay",
+    "retry_transition",
     "run_inline",
 ]
 
@@ -113,7 +127,13 @@ async def _await_with_timeout(awaitable: Awaitable[Any], seconds: float | None) 
 
 
 def call_once(
-    task: Task[Any, Any], frame: RunFrame, args: Any, kwargs: dict[str, Any], *, store: bool
+    task: Runnable,
+    frame: RunFrame,
+    args: Any,
+    kwargs: dict[str, Any],
+    *,
+    store: bool,
+    invoke: Callable[..., Any] | None = None,
 ) -> AttemptResult:
     """Run one attempt of `task` (sync or async) and classify how it ended.
 
@@ -123,7 +143,7 @@ def call_once(
     token = current_run.set(frame)
     try:
         with deadline(task.timeout_seconds):
-            value = task.fn(*args, **kwargs)
+            value = (invoke or task.fn)(*args, **kwargs)
             if inspect.isawaitable(value):
                 value = asyncio.run(_await_with_timeout(value, task.timeout_seconds))
     except TaskTimeout as exc:
@@ -135,7 +155,7 @@ def call_once(
     return settle(task, value, store=store)
 
 
-def settle(task: Task[Any, Any], value: Any, *, store: bool) -> AttemptResult:
+def settle(task: Runnable, value: Any, *, store: bool) -> AttemptResult:
     """A successful attempt's result, encoded for storage."""
     max_bytes = get_runtime().settings.result_max_bytes
     try:
@@ -147,7 +167,7 @@ def settle(task: Task[Any, Any], value: Any, *, store: bool) -> AttemptResult:
         return AttemptResult(ok=True, value=value, error=error_info(exc))
 
 
-def retry_delay(task: Task[Any, Any], attempt: int, result: AttemptResult) -> float | None:
+def retry_delay(task: Runnable, attempt: int, result: AttemptResult) -> float | None:
     """Seconds before the next attempt, or None when this failure is final."""
     if not result.retryable or attempt > task.retries:
         return None
@@ -242,18 +262,40 @@ def run_inline(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, An
     rt.reporter.create(run)
     parent = current_run.get()
     frame = RunFrame(run.id, "task", parent.flow_run_id if parent else None)
+    result = drive_attempts(task, frame, args, kwargs)
+    if result.ok:
+        return result.value
+    assert result.exc is not None
+    raise result.exc
+
+
+def drive_attempts(
+    runnable: Runnable,
+    frame: RunFrame,
+    args: Any,
+    kwargs: dict[str, Any],
+    *,
+    invoke: Callable[..., Any] | None = None,
+) -> AttemptResult:
+    """Attempt a run in this process until it succeeds or its retries are spent.
+
+    Reports AwaitingRetry/Retrying between attempts (sleeping here) and the final state;
+    returns how the last attempt ended.
+    """
+    rt = get_runtime()
     attempt = 1
     while True:
-        result = call_once(task, frame, args, kwargs, store=False)
-        delay = None if result.ok else retry_delay(task, attempt, result)
+        result = call_once(runnable, frame, args, kwargs, store=False, invoke=invoke)
+        delay = None if result.ok else retry_delay(runnable, attempt, result)
         if delay is None:
-            rt.reporter.transition(outcome_transition(run.id, attempt, result), urgent=True)
-            if result.ok:
-                return result.value
-            assert result.exc is not None
-            raise result.exc
-        rt.reporter.transition(retry_transition(run.id, result, delay))
+            final = outcome_transition(frame.run_id, attempt, result)
+            final.kind = frame.kind
+            rt.reporter.transition(final, urgent=True)
+            return result
+        waiting = retry_transition(frame.run_id, result, delay)
+        waiting.kind = frame.kind
+        rt.reporter.transition(waiting)
         time.sleep(delay)
         attempt += 1
-        rt.reporter.transition(Transition(run.id, StateName.RETRYING,
+        rt.reporter.transition(Transition(frame.run_id, StateName.RETRYING, kind=frame.kind,
                                           fields={"attempt": str(attempt)}))

@@ -14,6 +14,7 @@
 -- ARGV[6]  event stream max length (approximate trim)
 -- ARGV[7]  broker message to LPUSH onto KEYS[6] ('' = none)
 -- ARGV[8]  event id (stored as last_event, for the next event's `follows`)
+-- ARGV[9]  the parent's children index (p:run:<parent>:children), '' = no parent
 -- Returns 1 when created, 0 when the id existed already.
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
@@ -31,5 +32,8 @@ redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'event', ARGV[5])
 if ARGV[7] ~= '' then
   redis.call('LPUSH', KEYS[6], ARGV[7])
+end
+if ARGV[9] ~= '' then
+  redis.call('ZADD', ARGV[9], ARGV[2], ARGV[1])
 end
 return 1

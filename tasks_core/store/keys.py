@@ -5,6 +5,7 @@ Layout (prefix `p`, default ``tc``)::
     p:run:<id>                 HASH    a run record (task or flow run), flat fields
     p:run:<id>:history         LIST    JSON state entries, oldest first
     p:run:<id>:done            STREAM  one entry once the run is terminal (waiters block here)
+    p:run:<id>:children        ZSET    runs started inside this run, by creation time
     p:result:<id>              STRING  the JSON result, with a TTL
     p:<kind>-runs              ZSET    run ids by creation time (kind: task | flow)
     p:<kind>-runs:state:<S>    ZSET    run ids currently in state S, by time of entry
@@ -34,6 +35,9 @@ class Keys:
 
     def done(self, run_id: str) -> str:
         return f"{self.prefix}:run:{run_id}:done"
+
+    def children(self, run_id: str) -> str:
+        return f"{self.prefix}:run:{run_id}:children"
 
     def result(self, run_id: str) -> str:
         return f"{self.prefix}:result:{run_id}"

@@ -168,6 +168,8 @@ class RunStore:
             self.settings.event_retention,
             push.payload if push else "",
             event_id,
+            self.keys.children(parent) if (parent := fields.get("parent_task_run_id")
+                                           or fields.get("parent_flow_run_id")) else "",
         ]
         return keys, args
 
@@ -286,6 +288,10 @@ class RunStore:
     def ids_until(self, key: str, max_score: float, limit: int) -> list[str]:
         """Oldest ids of an index whose score is at most `max_score`."""
         return [str(v) for v in self.client.zrangebyscore(key, "-inf", max_score, 0, limit)]
+
+    def children(self, run_id: str) -> list[str]:
+        """Ids of the runs started inside a run, oldest first."""
+        return [str(v) for v in self.client.zrange(self.keys.children(run_id), 0, -1)]
 
     def state_of(self, run_id: str) -> str | None:
         """The current state name, or None for an unknown run."""

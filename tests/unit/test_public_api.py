@@ -11,6 +11,8 @@ import tasks_core
 PUBLIC = [
     "CrashedRun",
     "FailedRun",
+    "Flow",
+    "FlowState",
     "ParameterError",
     "ResultError",
     "RunError",
@@ -26,6 +28,7 @@ PUBLIC = [
     "TasksCoreError",
     "TimedOutRun",
     "exponential_backoff",
+    "flow",
     "task",
     "wait_all",
 ]

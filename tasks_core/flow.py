@@ -1,0 +1,151 @@
+"""`@flow`: definitions only (options, the direct call). Deployments come with issue 4.
+
+Calling a flow runs it now, in this process, as a tracked flow run; a flow called from a
+flow (or a task) is a nested flow run linked to its parent through a placeholder task run.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+from tasks_core.engine.flow_run import run_flow
+from tasks_core.engine.validation import ParameterValidator
+from tasks_core.errors import ConfigurationError
+from tasks_core.records import ErrorInfo
+from tasks_core.states import StateName, StateType, state_type
+from tasks_core.task import RetryDelay, _retry_delays
+
+__all__ = ["Flow", "FlowState", "flow"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class FlowState:
+    """The final state of a flow run, returned by ``my_flow(..., return_state=True)``."""
+
+    name: StateName
+    run_id: str
+    message: str = ""
+    error: ErrorInfo | None = None
+    value: Any = None
+    exception: BaseException | None = None
+
+    @property
+    def type(self) -> StateType:
+        return state_type(self.name)
+
+    def is_completed(self) -> bool:
+        return self.type is StateType.COMPLETED
+
+    def is_failed(self) -> bool:
+        return self.type in (StateType.FAILED, StateType.CRASHED)
+
+    def result(self, raise_on_failure: bool = True) -> Any:
+        """The flow's value; its exception when it failed (raised unless asked not to)."""
+        if self.exception is not None:
+            if raise_on_failure:
+                raise self.exception
+            return self.exception
+        return self.value
+
+
+class Flow(Generic[P, R]):
+    """A function tracked as flow runs; tasks and flows it calls become its children."""
+
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        *,
+        name: str | None = None,
+        version: str | None = None,
+        description: str | None = None,
+        retries: int = 0,
+        retry_delay_seconds: RetryDelay = 0,
+        retry_jitter_factor: float | None = None,
+        timeout_seconds: float | None = None,
+        validate_parameters: bool = True,
+        tags: Iterable[str] | None = None,
+    ) -> None:
+        if not callable(fn):
+            raise ConfigurationError(f"@flow needs a function, got {fn!r}")
+        if inspect.iscoroutinefunction(fn):
+            raise ConfigurationError(
+                f"flow {fn.__name__}: async flows are not supported yet (coming with the "
+                "async engine); make it a regular function")
+        self.fn = fn
+        self.name = name or fn.__name__.replace("_", "-")
+        self.version = version
+        self.description = description or inspect.getdoc(fn)
+        if retries < 0:
+            raise ConfigurationError(f"flow {self.name}: retries must be >= 0, got {retries}")
+        self.retries = retries
+        self.retry_delays = _retry_delays(self.name, retries, retry_delay_seconds)
+        self.retry_jitter_factor = retry_jitter_factor
+        if timeout_seconds is not None and not timeout_seconds > 0:
+            raise ConfigurationError(f"flow {self.name}: timeout_seconds must be > 0")
+        self.timeout_seconds = timeout_seconds
+        self.tags = sorted(set(tags or ()))
+        self.signature = inspect.signature(fn)
+        self.validator = ParameterValidator(fn, self.name) if validate_parameters else None
+        self.options_json = json.dumps({"retries": retries, "retry_delays": self.retry_delays,
+                                        "retry_jitter_factor": retry_jitter_factor,
+                                        "timeout_seconds": timeout_seconds})
+        functools.update_wrapper(self, fn)
+
+    def __repr__(self) -> str:
+        return f"Flow({self.name!r})"
+
+    @overload
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    @overload
+    def __call__(self, *args: Any, return_state: bool, **kwargs: Any) -> Any: ...
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run now as a tracked flow run; with ``return_state=True``, return its FlowState."""
+        return_state = False
+        if "return_state" in kwargs and "return_state" not in self.signature.parameters:
+            return_state = bool(kwargs.pop("return_state"))
+        result, run_id = run_flow(self, args, kwargs)
+        if return_state:
+            name = (StateName.COMPLETED if result.ok else
+                    StateName.TIMED_OUT if result.timed_out else StateName.FAILED)
+            return FlowState(name=name, run_id=run_id, error=result.error, value=result.value,
+                             exception=None if result.ok else result.exc)
+        if result.ok:
+            return result.value
+        assert result.exc is not None
+        raise result.exc
+
+
+@overload
+def flow(fn: Callable[P, R], /) -> Flow[P, R]: ...
+
+
+@overload
+def flow(
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    description: str | None = None,
+    retries: int = 0,
+    retry_delay_seconds: RetryDelay = 0,
+    retry_jitter_factor: float | None = None,
+    timeout_seconds: float | None = None,
+    validate_parameters: bool = True,
+    tags: Iterable[str] | None = None,
+) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
+
+
+def flow(fn: Callable[P, R] | None = None, /, **options: Any) -> Any:
+    """Make a function a flow: ``@flow`` or ``@flow(name="etl", retries=1)``."""
+    if fn is not None:
+        return Flow(fn, **options)
+    return lambda f: Flow(f, **options)

@@ -1,0 +1,85 @@
+"""Flows in process: flow runs, nested flows, parameters, failures (real Redis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tasks_core import ParameterError, StateName
+from tasks_core.flow import flow
+from tasks_core.runtime import get_runtime
+from tests.integration import sample_tasks as t
+
+S = StateName
+
+
+@flow
+def child_flow(x: int) -> int:
+    return t.add(x, 1)
+
+
+@flow(name="parent")
+def parent_flow(n: int) -> list[int]:
+    return [child_flow(n), child_flow(n * 10)]
+
+
+def test_nested_flows_record_the_run_tree(tc_env: dict[str, Any]) -> None:
+    assert parent_flow(2) == [3, 21]
+    rt = get_runtime()
+    rt.reporter.flush()
+    [parent_id] = rt.store.list_ids("flow", limit=10)[-1:]
+    parent = rt.store.get(parent_id)
+    assert parent.name == "parent" and parent.state == S.COMPLETED
+    placeholders = rt.store.get_many(rt.store.children(parent.id))
+    assert [p.name for p in placeholders] == ["child-flow", "child-flow"]
+    assert all(p.state == S.COMPLETED and p.kind == "task" for p in placeholders)
+    children = [rt.store.get_many(rt.store.children(p.id))[0] for p in placeholders]
+    assert all(c.kind == "flow" and c.parent_flow_run_id == parent.id for c in children)
+    assert [c.parameters for c in children] == [{"x": 2}, {"x": 20}]
+    tasks = rt.store.get_many(rt.store.children(children[0].id))
+    assert [r.name for r in tasks] == ["add"] and tasks[0].parent_flow_run_id == children[0].id
+
+
+def test_parameters_are_validated_and_coerced(tc_env: dict[str, Any]) -> None:
+    assert child_flow("41") == 42  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match=r"invalid parameters for flow 'child-flow': x"):
+        child_flow("forty")  # type: ignore[arg-type]
+    rt = get_runtime()
+    rt.reporter.flush()
+    [run] = rt.store.get_many(rt.store.list_ids("flow"))  # the bad call recorded nothing
+    assert run.parameters == {"x": 41}
+
+
+@flow
+def failing_flow() -> None:
+    t.divide(1, 0)
+
+
+def test_a_failing_task_fails_the_flow(tc_env: dict[str, Any]) -> None:
+    with pytest.raises(ZeroDivisionError):
+        failing_flow()
+    rt = get_runtime()
+    rt.reporter.flush()
+    run = rt.store.get(rt.store.list_ids("flow", limit=1)[0])
+    assert run.state == S.FAILED and run.error and run.error.type == "ZeroDivisionError"
+    [task_run] = rt.store.get_many(rt.store.children(run.id))
+    assert task_run.state == S.FAILED and task_run.error is not None
+
+
+@flow(retries=2)
+def flaky_flow(name: str) -> int:
+    return t.flaky.fn(name, 2)
+
+
+def test_flow_retries_and_return_state(tc_env: dict[str, Any]) -> None:
+    assert flaky_flow("flow-retry") == 2
+    state = failing_flow(return_state=True)
+    assert state.is_failed() and isinstance(state.result(raise_on_failure=False),
+                                            ZeroDivisionError)
+    rt = get_runtime()
+    rt.reporter.flush()
+    runs = rt.store.get_many(rt.store.list_ids("flow", limit=5), history=True)
+    retried = next(r for r in runs if r.name == "flaky-flow")
+    assert [h.name for h in retried.history] == [S.RUNNING, S.AWAITING_RETRY, S.RETRYING,
+                                                 S.COMPLETED]
