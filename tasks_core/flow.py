@@ -19,6 +19,7 @@ from tasks_core.errors import ConfigurationError
 from tasks_core.records import ErrorInfo
 from tasks_core.states import StateName, StateType, state_type
 from tasks_core.task import RetryDelay, _retry_delays
+from tasks_core.task_runners import TaskRunner, ThreadPoolTaskRunner, current_runner
 
 __all__ = ["Flow", "FlowState", "flow"]
 
@@ -72,6 +73,7 @@ class Flow(Generic[P, R]):
         timeout_seconds: float | None = None,
         validate_parameters: bool = True,
         tags: Iterable[str] | None = None,
+        task_runner: TaskRunner | None = None,
     ) -> None:
         if not callable(fn):
             raise ConfigurationError(f"@flow needs a function, got {fn!r}")
@@ -92,6 +94,7 @@ class Flow(Generic[P, R]):
             raise ConfigurationError(f"flow {self.name}: timeout_seconds must be > 0")
         self.timeout_seconds = timeout_seconds
         self.tags = sorted(set(tags or ()))
+        self.task_runner = task_runner or ThreadPoolTaskRunner()
         self.signature = inspect.signature(fn)
         self.validator = ParameterValidator(fn, self.name) if validate_parameters else None
         self.options_json = json.dumps({"retries": retries, "retry_delays": self.retry_delays,
@@ -101,6 +104,16 @@ class Flow(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"Flow({self.name!r})"
+
+    def invoke(self, *args: Any, **kwargs: Any) -> Any:
+        """One attempt of the flow body, with its own task runner; waits for its futures."""
+        runner = self.task_runner.duplicate()
+        token = current_runner.set(runner)
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            current_runner.reset(token)
+            runner.close()
 
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
@@ -141,6 +154,7 @@ def flow(
     timeout_seconds: float | None = None,
     validate_parameters: bool = True,
     tags: Iterable[str] | None = None,
+    task_runner: TaskRunner | None = None,
 ) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
 
 

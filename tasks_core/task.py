@@ -155,12 +155,27 @@ class Task(Generic[P, R]):
         return self._send(tuple(args or ()), dict(kwargs or {}), eta=eta, queue=queue,
                           priority=priority)
 
-    def submit(self, *args: P.args, **kwargs: P.kwargs) -> TaskFuture[R]:
-        """Outside a flow: a background run on a worker, like `.delay()`."""
+    def submit(self, *args: Any, wait_for: Sequence[Any] | None = None, **kwargs: Any) -> Any:
+        """Inside a flow: a run on the flow's task runner (threads by default), returning a
+        future. Outside a flow: a background run on a worker, like `.delay()`."""
+        from tasks_core.task_runners import current_runner
+
+        runner = current_runner.get()
+        if runner is not None:
+            return runner.submit(self, args, kwargs, wait_for)
+        if wait_for:
+            for future in wait_for:
+                future.wait()
         return self._send(args, kwargs)
 
-    def map(self, *iterables: Iterable[Any], **unmapped: Any) -> list[TaskFuture[R]]:
-        """One run per input (zip of the iterables), sent in chunks to the workers."""
+    def map(self, *iterables: Iterable[Any], **unmapped: Any) -> list[Any]:
+        """One run per input (zip of the iterables): on the flow's task runner inside a flow,
+        else sent in chunks to the workers."""
+        from tasks_core.task_runners import current_runner
+
+        runner = current_runner.get()
+        if runner is not None:
+            return runner.map(self, iterables, unmapped)
         from tasks_core.engine.fanout import send_map
 
         return send_map(self, iterables, unmapped)

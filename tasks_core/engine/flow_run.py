@@ -85,7 +85,7 @@ def run_flow(
     call_args, call_kwargs = call_arguments(flow.signature, parameters)
     params_json = dumps_parameters(flow.name, parameters, rt.settings.parameters_max_bytes)
     frame, placeholder_id = begin_flow_run(flow, params_json)
-    result = drive_attempts(flow, frame, tuple(call_args), call_kwargs)
+    result = drive_attempts(flow, frame, tuple(call_args), call_kwargs, invoke=flow.invoke)
     if placeholder_id is not None:
         mirror = outcome_transition(placeholder_id, 1, result)
         mirror.fields = {**mirror.fields, "result_ref": "", "result_size": "0"}

@@ -249,7 +249,10 @@ def new_run(
     )
 
 
-def run_inline(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def run_inline(
+    task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], *,
+    run_id: str | None = None,
+) -> Any:
     """Run `task` now in this process as a tracked run; return its value or raise its error."""
     rt = get_runtime()
     parameters = bind_parameters(task.fn, task.signature, args, kwargs)
@@ -259,6 +262,8 @@ def run_inline(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, An
         "attempt": "1", "owner": rt.owner, "worker": rt.owner.split(":")[0],
         "start_time": now.isoformat()})
     run.created = now
+    if run_id is not None:
+        run.id = run_id
     rt.reporter.create(run)
     parent = current_run.get()
     frame = RunFrame(run.id, "task", parent.flow_run_id if parent else None)

@@ -83,3 +83,49 @@ def test_flow_retries_and_return_state(tc_env: dict[str, Any]) -> None:
     retried = next(r for r in runs if r.name == "flaky-flow")
     assert [h.name for h in retried.history] == [S.RUNNING, S.AWAITING_RETRY, S.RETRYING,
                                                  S.COMPLETED]
+
+
+@flow
+def fan_out(n: int) -> list[int]:
+    futures = t.add.map(range(n), [1] * n)
+    doubled = t.add.submit(futures[0], futures[1])  # futures as arguments are resolved
+    return [f.result() for f in futures] + [doubled.result()]
+
+
+def test_submit_and_map_run_on_the_thread_pool(tc_env: dict[str, Any]) -> None:
+    assert fan_out(4) == [1, 2, 3, 4, 3]
+    rt = get_runtime()
+    rt.reporter.flush()
+    run_id = rt.store.list_ids("flow", limit=1)[0]
+    children = rt.store.get_many(rt.store.children(run_id))
+    assert len(children) == 5 and {c.state for c in children} == {S.COMPLETED}
+    assert all(c.parent_flow_run_id == run_id for c in children)
+
+
+@flow
+def ordered(name: str) -> None:
+    first = t.count_calls.submit(name)
+    t.count_calls.submit(name, wait_for=[first])
+    # not waited on here: the flow waits for unfinished futures before it ends
+
+
+def test_wait_for_and_unfinished_futures(tc_env: dict[str, Any]) -> None:
+    ordered("order")
+    assert tc_env["client"].get(f"{tc_env['prefix']}:test-counter:order") == "2"
+
+
+def test_celery_task_runner_ships_runs_to_workers(tc_env: dict[str, Any],
+                                                  start_worker: Any) -> None:
+    from tasks_core.task_runners import CeleryTaskRunner
+
+    @flow(task_runner=CeleryTaskRunner())
+    def on_workers(n: int) -> list[int]:
+        return [f.result(timeout=30) for f in t.add.map(range(n), [5] * n)]
+
+    start_worker()
+    assert on_workers(6) == [5, 6, 7, 8, 9, 10]
+    rt = get_runtime()
+    rt.reporter.flush()
+    run_id = rt.store.list_ids("flow", limit=1)[0]
+    children = rt.store.get_many(rt.store.children(run_id))
+    assert len(children) == 6 and all(c.worker and c.owner != rt.owner for c in children)
