@@ -26,6 +26,7 @@ from tasks_core.errors import (
 from tasks_core.flow import Flow, FlowState, flow
 from tasks_core.futures import TaskFuture, wait_all
 from tasks_core.records import RunRecord
+from tasks_core.run_logging import get_run_logger
 from tasks_core.states import StateName, StateType
 from tasks_core.task import Task, exponential_backoff, task
 
@@ -50,6 +51,7 @@ __all__ = [
     "TimedOutRun",
     "exponential_backoff",
     "flow",
+    "get_run_logger",
     "task",
     "wait_all",
 ]

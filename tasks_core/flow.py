@@ -18,7 +18,7 @@ from tasks_core.engine.validation import ParameterValidator
 from tasks_core.errors import ConfigurationError
 from tasks_core.records import ErrorInfo
 from tasks_core.states import StateName, StateType, state_type
-from tasks_core.task import RetryDelay, _retry_delays
+from tasks_core.task import RetryDelay, _log_prints, _retry_delays
 from tasks_core.task_runners import TaskRunner, ThreadPoolTaskRunner, current_runner
 
 __all__ = ["Flow", "FlowState", "flow"]
@@ -74,6 +74,7 @@ class Flow(Generic[P, R]):
         validate_parameters: bool = True,
         tags: Iterable[str] | None = None,
         task_runner: TaskRunner | None = None,
+        log_prints: bool | None = None,
     ) -> None:
         if not callable(fn):
             raise ConfigurationError(f"@flow needs a function, got {fn!r}")
@@ -95,6 +96,9 @@ class Flow(Generic[P, R]):
         self.timeout_seconds = timeout_seconds
         self.tags = sorted(set(tags or ()))
         self.task_runner = task_runner or ThreadPoolTaskRunner()
+        # print() in the flow and its tasks captured into run logs; None inherits it from
+        # the parent flow (a top-level flow: off)
+        self.log_prints = _log_prints("flow", self.name, log_prints)
         self.signature = inspect.signature(fn)
         self.validator = ParameterValidator(fn, self.name) if validate_parameters else None
         self.options_json = json.dumps({"retries": retries, "retry_delays": self.retry_delays,
@@ -155,6 +159,7 @@ def flow(
     validate_parameters: bool = True,
     tags: Iterable[str] | None = None,
     task_runner: TaskRunner | None = None,
+    log_prints: bool | None = None,
 ) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
 
 

@@ -52,6 +52,14 @@ def _retry_delays(name: str, retries: int, value: RetryDelay) -> list[float]:
     return delays
 
 
+def _log_prints(kind: str, name: str, value: Any) -> bool | None:
+    """A validated `log_prints` option (None: inherit from the enclosing run)."""
+    if value is not None and not isinstance(value, bool):
+        raise ConfigurationError(
+            f"{kind} {name}: log_prints must be True, False or None, got {value!r}")
+    return value
+
+
 def task_key(fn: Callable[..., Any]) -> str:
     """``module:qualname``, the importable address of a task (``__main__`` resolved)."""
     module = fn.__module__
@@ -81,6 +89,7 @@ class Task(Generic[P, R]):
         tags: Iterable[str] | None = None,
         queue: str | None = None,
         priority: int = 0,
+        log_prints: bool | None = None,
     ) -> None:
         if not callable(fn):
             raise ConfigurationError(f"@task needs a function, got {fn!r}")
@@ -102,6 +111,8 @@ class Task(Generic[P, R]):
         if not 0 <= priority <= 9:
             raise ConfigurationError(f"task {self.name}: priority must be 0..9, got {priority}")
         self.priority = priority
+        # print() captured into the run's logs; None inherits it from the enclosing flow
+        self.log_prints = _log_prints("task", self.name, log_prints)
         self.signature = inspect.signature(fn)
         self.is_async = inspect.iscoroutinefunction(fn)
         self.key = task_key(fn)
@@ -229,6 +240,7 @@ def task(
     tags: Iterable[str] | None = None,
     queue: str | None = None,
     priority: int = 0,
+    log_prints: bool | None = None,
 ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
 

@@ -16,7 +16,7 @@ import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -60,11 +60,16 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class RunFrame:
-    """The run executing in this context, so that nested runs can link to it."""
+    """The run executing in this context, so that nested runs can link to it.
+
+    `log_prints` says whether print() in this context is captured into the run's logs; it
+    is resolved when an attempt starts (see `call_once`).
+    """
 
     run_id: str
     kind: str = "task"
     flow_run_id: str | None = None
+    log_prints: bool = False
 
 
 current_run: ContextVar[RunFrame | None] = ContextVar("tasks_core_current_run", default=None)
@@ -140,6 +145,7 @@ def call_once(
     With `store`, a result that cannot be stored fails the attempt (worker runs, where the
     stored result is the only way back); otherwise it is kept only when it can be.
     """
+    frame = _with_log_prints(task, frame)
     token = current_run.set(frame)
     try:
         with deadline(task.timeout_seconds):
@@ -153,6 +159,22 @@ def call_once(
     finally:
         current_run.reset(token)
     return settle(task, value, store=store)
+
+
+def _with_log_prints(task: Runnable, frame: RunFrame) -> RunFrame:
+    """The frame with `log_prints` resolved: the run's own option, else the enclosing run's.
+
+    Called before the frame is entered, so `current_run` is still the enclosing run (the
+    flow a task runs in, also in thread-pool threads, which copy the flow's context).
+    """
+    own: bool | None = getattr(task, "log_prints", None)  # None: inherit
+    enclosing = current_run.get()
+    value = own if own is not None else bool(enclosing and enclosing.log_prints)
+    if value:
+        from tasks_core.run_logging import install_print_capture  # run_logging imports us
+
+        install_print_capture()
+    return frame if value == frame.log_prints else replace(frame, log_prints=value)
 
 
 def settle(task: Runnable, value: Any, *, store: bool) -> AttemptResult:

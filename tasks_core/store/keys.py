@@ -6,6 +6,9 @@ Layout (prefix `p`, default ``tc``)::
     p:run:<id>:history         LIST    JSON state entries, oldest first
     p:run:<id>:done            STREAM  one entry once the run is terminal (waiters block here)
     p:run:<id>:children        ZSET    runs started inside this run, by creation time
+    p:run:<id>:logs            LIST    JSON log entries, oldest first: {"timestamp", "level",
+                                       "logger", "message", "run_id"}; each write sets the
+                                       run TTL (run_ttl_seconds) again
     p:result:<id>              STRING  the JSON result, with a TTL
     p:<kind>-runs              ZSET    run ids by creation time (kind: task | flow)
     p:<kind>-runs:state:<S>    ZSET    run ids currently in state S, by time of entry
@@ -38,6 +41,10 @@ class Keys:
 
     def children(self, run_id: str) -> str:
         return f"{self.prefix}:run:{run_id}:children"
+
+    def logs(self, run_id: str) -> str:
+        """The run's log entries (`get_run_logger()`, `log_prints`)."""
+        return f"{self.prefix}:run:{run_id}:logs"
 
     def result(self, run_id: str) -> str:
         return f"{self.prefix}:result:{run_id}"

@@ -8,6 +8,10 @@ batch is being written the next accumulates, so batches grow with load (group co
 A batch that fails to write is retried with backoff, in order, and never dropped; `flush()`
 drains everything (called on shutdown signals and at exit).
 
+Run log entries (`log()`) travel in the same batches, in order with the state writes: a run's
+create is written before its logs, and its logs before its terminal state. Consecutive
+entries of one run share one write (an RPUSH of several values), up to `LOG_ENTRIES_PER_WRITE`.
+
 It lives in tasks_core, not workers/, because in-process runs (direct calls, flows) report
 through it too; the worker wires it to Celery's shutdown signals.
 """
@@ -27,16 +31,32 @@ import redis
 
 from tasks_core.store.runs import BrokerPush, NewRun, Outcome, RunStore, Transition
 
-__all__ = ["Reporter"]
+__all__ = ["LOG_ENTRIES_PER_WRITE", "Reporter"]
 
 log = logging.getLogger("tasks_core.reporter")
 
-Write = tuple[str, Any, Any]  # ("create", NewRun, BrokerPush|None) | ("transition", Transition, cb)
+Write = tuple[str, Any, Any]
+"""One buffered write, one pipeline reply: ("create", NewRun, BrokerPush | None),
+("transition", Transition, Callback | None) or ("log", run_id, [entry JSON, ...])."""
 Callback = Callable[[Outcome], None]
+
+LOG_ENTRIES_PER_WRITE = 200
+"""Most log entries appended by one write (consecutive entries of one run are merged)."""
+
+APPEND_LOGS = """
+-- append logs: RPUSH entries onto a run's log list and (re)set its TTL; one reply.
+-- KEYS[1]  log list                p:run:<id>:logs
+-- ARGV[1]  TTL seconds             (settings.run_ttl_seconds; refreshed by every write)
+-- ARGV[2..] log entries (JSON), oldest first
+-- Returns the length of the list.
+local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return n
+"""
 
 
 class Reporter:
-    """Buffers creates and transitions of runs; one instance per process."""
+    """Buffers creates, transitions and log entries of runs; one instance per process."""
 
     def __init__(self, store: RunStore, *, interval_ms: float, batch_size: int,
                  linger_ms: float = 0.0) -> None:
@@ -50,6 +70,8 @@ class Reporter:
         self._in_flight = 0
         self._stopping = False
         self._pid = os.getpid()
+        # A Lua call, not RPUSH + EXPIRE, so that every write has exactly one reply.
+        self._append_logs = store.client.register_script(APPEND_LOGS)
         self._thread = threading.Thread(target=self._loop, name="tasks-core-reporter", daemon=True)
         self._thread.start()
         atexit.register(self.close)
@@ -65,6 +87,16 @@ class Reporter:
     ) -> None:
         """Buffer a transition; `urgent` ones (terminal states) are flushed at once."""
         self._add(("transition", change, on_outcome), urgent=urgent)
+
+    def log(self, run_id: str, entry_json: str) -> None:
+        """Buffer one log entry (JSON) of a run, appended to its log list in order."""
+        with self._idle:
+            last = self._buffer[-1] if self._buffer else None
+            if (last is not None and last[0] == "log" and last[1] == run_id
+                    and len(last[2]) < LOG_ENTRIES_PER_WRITE):
+                last[2].append(entry_json)  # still buffered (never in flight): safe to extend
+                return
+        self._add(("log", run_id, [entry_json]), urgent=False)
 
     def _add(self, item: Write, *, urgent: bool) -> None:
         with self._idle:
@@ -159,11 +191,14 @@ class Reporter:
         self.settle(batch, replies)
 
     def queue_batch(self, pipe: Any, batch: list[Write]) -> None:
-        """Queue the writes of a batch on a pipeline."""
+        """Queue the writes of a batch on a pipeline (one command, so one reply, per write)."""
         store = self.store
         for kind, item, extra in batch:
             if kind == "create":
                 store.create(item, extra, pipe=pipe)
+            elif kind == "log":
+                self._append_logs(keys=[store.keys.logs(item)],
+                                  args=[store.settings.run_ttl_seconds, *extra], client=pipe)
             else:
                 store.queue_transition(pipe, item)
 
@@ -180,8 +215,7 @@ class Reporter:
         store = self.store
         for (kind, item, extra), reply in zip(batch, replies, strict=True):
             if isinstance(reply, redis.ResponseError):
-                log.error("state write for run %s failed: %s", item.run_id
-                          if kind == "transition" else item.id, reply)
+                log.error("%s write for run %s failed: %s", kind, _run_id(kind, item), reply)
                 continue
             if kind == "transition":
                 outcome = store.parse_outcome(reply)
@@ -190,3 +224,12 @@ class Reporter:
                              item.target, outcome.state or "missing")
                 if extra is not None:
                     extra(outcome)
+
+
+def _run_id(kind: str, item: Any) -> str:
+    """The run a buffered write is about."""
+    if kind == "create":
+        return str(item.id)
+    if kind == "transition":
+        return str(item.run_id)
+    return str(item)  # a log write carries the run id itself

@@ -320,6 +320,14 @@ class RunStore:
             if self.client.exists(self.keys.run(run_id)) == 0:
                 raise RunNotFound(f"run {run_id!r} not found (it may have expired)")
 
+    def logs(self, run_id: str, *, start: int = 0) -> list[dict[str, Any]]:
+        """The run's log entries, oldest first, from index `start` (empty when none).
+
+        Entries are buffered by the reporter: flush it first to see the latest ones.
+        """
+        raw = self.client.lrange(self.keys.logs(run_id), start, -1)
+        return [json.loads(entry) for entry in raw]
+
     def result_json(self, run_id: str) -> str | None:
         """The stored JSON result text, or None when there is none (or it expired)."""
         value = self.client.get(self.keys.result(run_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from tasks_core import task
+from tasks_core import get_run_logger, task
 from tasks_core.runtime import get_runtime
 
 
@@ -82,3 +82,14 @@ def outer(x: int) -> int:
 @task
 async def async_double(x: int) -> int:
     return x * 2
+
+
+@task(log_prints=True)
+def chatty(n: int) -> int:
+    """Logs through the run logger and prints n lines (captured: log_prints)."""
+    logger = get_run_logger()
+    logger.info("starting %d", n)
+    for i in range(n):
+        print(f"line {i}")
+    logger.warning("done")
+    return n

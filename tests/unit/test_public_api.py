@@ -29,6 +29,7 @@ PUBLIC = [
     "TimedOutRun",
     "exponential_backoff",
     "flow",
+    "get_run_logger",
     "task",
     "wait_all",
 ]

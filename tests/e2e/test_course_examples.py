@@ -1,0 +1,84 @@
+"""The course text's examples, run as written (import line changed) against local endpoints."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+
+from tasks_core import StateName
+from tasks_core.runtime import get_runtime
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "course"
+CAT = "Cats sleep for 70% of their lives."
+DOG = "Dogs' noses are as unique as fingerprints."
+
+
+class _FactsHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path.startswith("/cat/fact"):
+            body: dict[str, Any] = {"fact": CAT, "length": len(CAT)}
+        elif self.path.startswith("/dog/api/v2/facts"):
+            body = {"data": [{"attributes": {"body": DOG}}]}
+        else:
+            self.send_error(404)
+            return
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def local_fact_apis(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Serve both fact APIs on 127.0.0.1 and point the example's httpx.get at them."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FactsHandler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    real_get = httpx.get
+
+    def local_get(url: str, **kwargs: Any) -> httpx.Response:
+        url = url.replace("https://catfact.ninja", f"{base}/cat")
+        url = url.replace("https://dogapi.dog", f"{base}/dog")
+        return real_get(url, **kwargs)
+
+    monkeypatch.setattr(httpx, "get", local_get)
+    yield base
+    server.shutdown()
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"course_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_nested_flows_example(tc_env: dict[str, Any], local_fact_apis: str) -> None:
+    example = _load("nested_flows")
+    example.animal_facts()
+    rt = get_runtime()
+    rt.reporter.flush()
+    flows = rt.store.get_many(rt.store.list_ids("flow", limit=10))
+    [parent] = [r for r in flows if r.name == "animal-facts"]
+    placeholders = rt.store.get_many(rt.store.children(parent.id))
+    children = [rt.store.get_many(rt.store.children(p.id))[0] for p in placeholders]
+    assert sorted(c.name for c in children) == ["fetch-cat-fact", "fetch-dog-fact"]
+    assert {r.state for r in [parent, *placeholders, *children]} == {StateName.COMPLETED}
+    assert all(c.parent_flow_run_id == parent.id for c in children)
+    messages = [entry["message"] for entry in rt.store.logs(parent.id)]
+    assert any(CAT in m and DOG in m for m in messages)
