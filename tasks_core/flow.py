@@ -6,6 +6,7 @@ flow (or a task) is a nested flow run linked to its parent through a placeholder
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
@@ -13,7 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from tasks_core.engine.flow_run import run_flow
+from tasks_core.engine.flow_run import run_flow, run_flow_async
+from tasks_core.engine.task_run import AttemptResult
 from tasks_core.engine.validation import ParameterValidator
 from tasks_core.errors import ConfigurationError
 from tasks_core.records import ErrorInfo
@@ -78,10 +80,6 @@ class Flow(Generic[P, R]):
     ) -> None:
         if not callable(fn):
             raise ConfigurationError(f"@flow needs a function, got {fn!r}")
-        if inspect.iscoroutinefunction(fn):
-            raise ConfigurationError(
-                f"flow {fn.__name__}: async flows are not supported yet (coming with the "
-                "async engine); make it a regular function")
         self.fn = fn
         self.name = name or fn.__name__.replace("_", "-")
         self.version = version
@@ -100,6 +98,7 @@ class Flow(Generic[P, R]):
         # the parent flow (a top-level flow: off)
         self.log_prints = _log_prints("flow", self.name, log_prints)
         self.signature = inspect.signature(fn)
+        self.is_async = inspect.iscoroutinefunction(fn)
         self.validator = ParameterValidator(fn, self.name) if validate_parameters else None
         self.options_json = json.dumps({"retries": retries, "retry_delays": self.retry_delays,
                                         "retry_jitter_factor": retry_jitter_factor,
@@ -119,6 +118,16 @@ class Flow(Generic[P, R]):
             current_runner.reset(token)
             runner.close()
 
+    async def invoke_async(self, *args: Any, **kwargs: Any) -> Any:
+        """`invoke` for an async flow: awaited on the caller's loop."""
+        runner = self.task_runner.duplicate()
+        token = current_runner.set(runner)
+        try:
+            return await self.fn(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            current_runner.reset(token)
+            await asyncio.to_thread(runner.close)
+
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
 
@@ -126,11 +135,23 @@ class Flow(Generic[P, R]):
     def __call__(self, *args: Any, return_state: bool, **kwargs: Any) -> Any: ...
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run now as a tracked flow run; with ``return_state=True``, return its FlowState."""
+        """Run now as a tracked flow run; with ``return_state=True``, return its FlowState.
+
+        An async flow returns a coroutine to await (concurrent subflows: asyncio.gather).
+        """
         return_state = False
         if "return_state" in kwargs and "return_state" not in self.signature.parameters:
             return_state = bool(kwargs.pop("return_state"))
-        result, run_id = run_flow(self, args, kwargs)
+        if self.is_async:
+            return self._call_async(args, kwargs, return_state)
+        return self._outcome(*run_flow(self, args, kwargs), return_state)
+
+    async def _call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any],
+                          return_state: bool) -> Any:
+        return self._outcome(*await run_flow_async(self, args, kwargs), return_state)
+
+    @staticmethod
+    def _outcome(result: AttemptResult, run_id: str, return_state: bool) -> Any:
         if return_state:
             name = (StateName.COMPLETED if result.ok else
                     StateName.TIMED_OUT if result.timed_out else StateName.FAILED)

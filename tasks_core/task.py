@@ -16,7 +16,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from tasks_core.dispatch import Envelope
 from tasks_core.engine.params import bind_parameters, dumps_parameters
-from tasks_core.engine.task_run import new_run, run_inline
+from tasks_core.engine.task_run import new_run, run_inline, run_inline_async
 from tasks_core.errors import ConfigurationError
 from tasks_core.events.schema import run_related
 from tasks_core.futures import TaskFuture
@@ -136,7 +136,9 @@ class Task(Generic[P, R]):
     # -- in process -----------------------------------------------------------------------
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run now, in this process, as a tracked task run."""
+        """Run now, in this process, as a tracked task run (an async task: a coroutine)."""
+        if self.is_async:
+            return run_inline_async(self, args, kwargs)  # type: ignore[return-value]
         result: R = run_inline(self, args, kwargs)
         return result
 

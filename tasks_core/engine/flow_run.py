@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tasks_core.engine.params import bind_parameters, call_arguments, dumps_parameters
@@ -18,6 +19,7 @@ from tasks_core.engine.task_run import (
     RunFrame,
     current_run,
     drive_attempts,
+    drive_attempts_async,
     outcome_transition,
 )
 from tasks_core.events.schema import run_related
@@ -28,7 +30,7 @@ from tasks_core.store.runs import NewRun, utcnow
 if TYPE_CHECKING:
     from tasks_core.flow import Flow
 
-__all__ = ["begin_flow_run", "run_flow"]
+__all__ = ["begin_flow_run", "prepare_flow_run", "run_flow", "run_flow_async"]
 
 
 def _base_fields(name: str, params_json: str, tags: list[str]) -> dict[str, str]:
@@ -74,10 +76,20 @@ def begin_flow_run(flow: Flow[Any, Any], params_json: str) -> tuple[RunFrame, st
     return RunFrame(run.id, "flow", run.id), placeholder_id
 
 
-def run_flow(
+@dataclass(slots=True)
+class PreparedFlowRun:
+    """A flow run recorded as started, with the arguments to call its function with."""
+
+    frame: RunFrame
+    placeholder_id: str | None
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
+def prepare_flow_run(
     flow: Flow[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[AttemptResult, str]:
-    """Run `flow` now in this process as a tracked flow run; how it ended, and its run id."""
+) -> PreparedFlowRun:
+    """Validate the parameters (before anything is recorded), then record the run."""
     rt = get_runtime()
     parameters = bind_parameters(flow.fn, flow.signature, args, kwargs)
     if flow.validator is not None:
@@ -85,10 +97,33 @@ def run_flow(
     call_args, call_kwargs = call_arguments(flow.signature, parameters)
     params_json = dumps_parameters(flow.name, parameters, rt.settings.parameters_max_bytes)
     frame, placeholder_id = begin_flow_run(flow, params_json)
-    result = drive_attempts(flow, frame, tuple(call_args), call_kwargs, invoke=flow.invoke)
-    if placeholder_id is not None:
-        mirror = outcome_transition(placeholder_id, 1, result)
+    return PreparedFlowRun(frame, placeholder_id, tuple(call_args), call_kwargs)
+
+
+def finish_flow_run(prepared: PreparedFlowRun, result: AttemptResult) -> tuple[AttemptResult, str]:
+    """Mirror the final state onto the parent's placeholder; the result and the run id."""
+    if prepared.placeholder_id is not None:
+        mirror = outcome_transition(prepared.placeholder_id, 1, result)
         mirror.fields = {**mirror.fields, "result_ref": "", "result_size": "0"}
         mirror.result_json = None
-        rt.reporter.transition(mirror, urgent=True)
-    return result, frame.run_id
+        get_runtime().reporter.transition(mirror, urgent=True)
+    return result, prepared.frame.run_id
+
+
+def run_flow(
+    flow: Flow[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[AttemptResult, str]:
+    """Run `flow` now in this process as a tracked flow run; how it ended, and its run id."""
+    run = prepare_flow_run(flow, args, kwargs)
+    result = drive_attempts(flow, run.frame, run.args, run.kwargs, invoke=flow.invoke)
+    return finish_flow_run(run, result)
+
+
+async def run_flow_async(
+    flow: Flow[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[AttemptResult, str]:
+    """`run_flow` for an async flow, on the caller's event loop."""
+    run = prepare_flow_run(flow, args, kwargs)
+    result = await drive_attempts_async(flow, run.frame, run.args, run.kwargs,
+                                        invoke=flow.invoke_async)
+    return finish_flow_run(run, result)

@@ -49,12 +49,14 @@ __all__ = [
     "call_once",
     "current_run",
     "drive_attempts",
+    "drive_attempts_async",
     "error_info",
     "new_run",
     "outcome_transition",
     "retry_delay",
     "retry_transition",
     "run_inline",
+    "run_inline_async",
 ]
 
 
@@ -159,6 +161,29 @@ def call_once(
     finally:
         current_run.reset(token)
     return settle(task, value, store=store)
+
+
+async def call_once_async(
+    task: Runnable,
+    frame: RunFrame,
+    args: Any,
+    kwargs: dict[str, Any],
+    *,
+    invoke: Callable[..., Any] | None = None,
+) -> AttemptResult:
+    """`call_once` for async functions: awaited on the caller's loop (asyncio.timeout)."""
+    frame = _with_log_prints(task, frame)
+    token = current_run.set(frame)
+    try:
+        value = await _await_with_timeout((invoke or task.fn)(*args, **kwargs),
+                                          task.timeout_seconds)
+    except TaskTimeout as exc:
+        return _failed(exc, timed_out=True)
+    except Exception as exc:
+        return _failed(exc)
+    finally:
+        current_run.reset(token)
+    return settle(task, value, store=False)
 
 
 def _with_log_prints(task: Runnable, frame: RunFrame) -> RunFrame:
@@ -276,6 +301,29 @@ def run_inline(
     run_id: str | None = None,
 ) -> Any:
     """Run `task` now in this process as a tracked run; return its value or raise its error."""
+    frame = begin_task_run(task, args, kwargs, run_id=run_id)
+    return _value_or_raise(drive_attempts(task, frame, args, kwargs))
+
+
+async def run_inline_async(task: Task[Any, Any], args: tuple[Any, ...],
+                           kwargs: dict[str, Any]) -> Any:
+    """`run_inline` for an async task, awaited on the caller's event loop."""
+    frame = begin_task_run(task, args, kwargs)
+    return _value_or_raise(await drive_attempts_async(task, frame, args, kwargs))
+
+
+def _value_or_raise(result: AttemptResult) -> Any:
+    if result.ok:
+        return result.value
+    assert result.exc is not None
+    raise result.exc
+
+
+def begin_task_run(
+    task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], *,
+    run_id: str | None = None,
+) -> RunFrame:
+    """Record a task run starting now in this process (buffered); its frame."""
     rt = get_runtime()
     parameters = bind_parameters(task.fn, task.signature, args, kwargs)
     params_json = dumps_parameters(task.name, parameters, rt.settings.parameters_max_bytes)
@@ -288,12 +336,7 @@ def run_inline(
         run.id = run_id
     rt.reporter.create(run)
     parent = current_run.get()
-    frame = RunFrame(run.id, "task", parent.flow_run_id if parent else None)
-    result = drive_attempts(task, frame, args, kwargs)
-    if result.ok:
-        return result.value
-    assert result.exc is not None
-    raise result.exc
+    return RunFrame(run.id, "task", parent.flow_run_id if parent else None)
 
 
 def drive_attempts(
@@ -309,20 +352,55 @@ def drive_attempts(
     Reports AwaitingRetry/Retrying between attempts (sleeping here) and the final state;
     returns how the last attempt ended.
     """
-    rt = get_runtime()
     attempt = 1
     while True:
         result = call_once(runnable, frame, args, kwargs, store=False, invoke=invoke)
-        delay = None if result.ok else retry_delay(runnable, attempt, result)
+        delay = after_attempt(runnable, frame, attempt, result)
         if delay is None:
-            final = outcome_transition(frame.run_id, attempt, result)
-            final.kind = frame.kind
-            rt.reporter.transition(final, urgent=True)
             return result
-        waiting = retry_transition(frame.run_id, result, delay)
-        waiting.kind = frame.kind
-        rt.reporter.transition(waiting)
         time.sleep(delay)
         attempt += 1
-        rt.reporter.transition(Transition(frame.run_id, StateName.RETRYING, kind=frame.kind,
-                                          fields={"attempt": str(attempt)}))
+        begin_retry(frame, attempt)
+
+
+async def drive_attempts_async(
+    runnable: Runnable,
+    frame: RunFrame,
+    args: Any,
+    kwargs: dict[str, Any],
+    *,
+    invoke: Callable[..., Any] | None = None,
+) -> AttemptResult:
+    """`drive_attempts` for async functions, on the caller's event loop."""
+    attempt = 1
+    while True:
+        result = await call_once_async(runnable, frame, args, kwargs, invoke=invoke)
+        delay = after_attempt(runnable, frame, attempt, result)
+        if delay is None:
+            return result
+        await asyncio.sleep(delay)
+        attempt += 1
+        begin_retry(frame, attempt)
+
+
+def after_attempt(
+    runnable: Runnable, frame: RunFrame, attempt: int, result: AttemptResult
+) -> float | None:
+    """Report how an attempt ended: its final state (None), or AwaitingRetry (the delay)."""
+    rt = get_runtime()
+    delay = None if result.ok else retry_delay(runnable, attempt, result)
+    if delay is None:
+        final = outcome_transition(frame.run_id, attempt, result)
+        final.kind = frame.kind
+        rt.reporter.transition(final, urgent=True)
+        return None
+    waiting = retry_transition(frame.run_id, result, delay)
+    waiting.kind = frame.kind
+    rt.reporter.transition(waiting)
+    return delay
+
+
+def begin_retry(frame: RunFrame, attempt: int) -> None:
+    """Report the start of attempt `attempt` (Retrying)."""
+    get_runtime().reporter.transition(Transition(
+        frame.run_id, StateName.RETRYING, kind=frame.kind, fields={"attempt": str(attempt)}))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -129,3 +131,51 @@ def test_celery_task_runner_ships_runs_to_workers(tc_env: dict[str, Any],
     run_id = rt.store.list_ids("flow", limit=1)[0]
     children = rt.store.get_many(rt.store.children(run_id))
     assert len(children) == 6 and all(c.worker and c.owner != rt.owner for c in children)
+
+
+@flow
+async def slow_child(x: int, seconds: float) -> int:
+    await asyncio.sleep(seconds)
+    return await t.async_double(x)
+
+
+@flow
+async def async_parent() -> list[int]:
+    return list(await asyncio.gather(slow_child(1, 0.3), slow_child(2, 0.3), slow_child(3, 0.3)))
+
+
+def test_async_subflows_run_concurrently(tc_env: dict[str, Any]) -> None:
+    started = time.monotonic()
+    assert asyncio.run(async_parent()) == [2, 4, 6]
+    assert time.monotonic() - started < 0.8  # three 0.3 s subflows overlapped
+    rt = get_runtime()
+    rt.reporter.flush()
+    parent = next(r for r in rt.store.get_many(rt.store.list_ids("flow", limit=10))
+                  if r.name == "async-parent")
+    placeholders = rt.store.get_many(rt.store.children(parent.id))
+    assert len(placeholders) == 3 and {p.state for p in placeholders} == {S.COMPLETED}
+    children = [rt.store.get_many(rt.store.children(p.id))[0] for p in placeholders]
+    assert sorted(c.parameters["x"] for c in children) == [1, 2, 3]
+    for child in children:  # each child's task run links to its own child flow run
+        [task_run] = rt.store.get_many(rt.store.children(child.id))
+        assert task_run.name == "async_double" and task_run.parent_flow_run_id == child.id
+
+
+@flow(timeout_seconds=0.2)
+async def too_slow() -> None:
+    await asyncio.sleep(5)
+
+
+@flow(timeout_seconds=0.2)
+def too_slow_sync() -> None:
+    time.sleep(5)
+
+
+def test_flow_timeouts_end_timed_out(tc_env: dict[str, Any]) -> None:
+    state = asyncio.run(too_slow(return_state=True))
+    assert state.name == S.TIMED_OUT
+    assert too_slow_sync(return_state=True).name == S.TIMED_OUT
+    rt = get_runtime()
+    rt.reporter.flush()
+    runs = rt.store.get_many(rt.store.list_ids("flow", limit=5))
+    assert {r.state for r in runs} == {S.TIMED_OUT}
