@@ -8,10 +8,12 @@ never a traceback: wrap a command's body in `expected_errors()`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from fnmatch import fnmatchcase
 from typing import NoReturn
 
 import pydantic
@@ -39,6 +41,8 @@ __all__ = [
     "format_time",
     "history_rows",
     "history_table",
+    "name_matcher",
+    "parse_since",
     "parse_state",
     "preview",
     "run_duration",
@@ -119,6 +123,42 @@ def parse_state(value: str) -> StateName:
             return name
     valid = ", ".join(name.value for name in StateName)
     raise ValidationError(f"unknown state {value!r}; valid states: {valid}")
+
+
+_SINCE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """A point in time from user input: a duration back from `now` (`30m`, `1h`, `2d`) or
+    an ISO time (`2026-11-24T10:00`; without an offset it is local time).
+
+    Raises:
+        ValidationError: neither form; the message shows both.
+    """
+    text = value.strip()
+    if match := _SINCE.fullmatch(text.lower()):
+        amount, unit = float(match.group(1)), _UNITS[match.group(2)]
+        try:
+            return now - timedelta(**{unit: amount})
+        except OverflowError:
+            raise ValidationError(f"invalid time {value!r}: {text} is too far back") from None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"invalid time {value!r}: give a duration back from now (45s, 30m, 1h, 2d, 1w) "
+            "or an ISO time like 2026-11-24T10:00") from None
+    return moment.astimezone() if moment.tzinfo is None else moment
+
+
+def name_matcher(pattern: str | None) -> Callable[[str], bool]:
+    """A name test: everything (None), a glob (`etl*`, `?`, `[ab]`) or an exact name."""
+    if pattern is None:
+        return lambda _: True
+    if any(ch in pattern for ch in "*?["):
+        return lambda candidate: fnmatchcase(candidate, pattern)
+    return lambda candidate: candidate == pattern
 
 
 def state_text(name: str, message: str = "") -> Text:

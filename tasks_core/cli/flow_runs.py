@@ -1,0 +1,376 @@
+"""`tasks-core flow-run ...`: list flow runs, inspect one as a run tree and timeline, logs.
+
+Reading goes through `RunStore`; the tree is gathered level by level from the children
+index (one round trip per level) and built and drawn by the pure `run_tree` module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from tasks_core.cli.output import (
+    EMPTY,
+    attempt_text,
+    console,
+    expected_errors,
+    fail,
+    format_duration,
+    format_time,
+    name_matcher,
+    parse_since,
+    parse_state,
+    preview,
+    run_duration,
+    state_text,
+    warn,
+)
+from tasks_core.cli.run_tree import (
+    RunNode,
+    build_tree,
+    render_timeline,
+    render_tree,
+    timeline,
+    tree_json,
+    walk,
+)
+from tasks_core.errors import RunNotFound, ValidationError
+from tasks_core.records import RunRecord
+from tasks_core.states import StateName
+from tasks_core.store.runs import RunStore, utcnow
+
+__all__ = ["app", "find_flow_runs", "gather_tree", "read_logs"]
+
+app = typer.Typer(help="List and inspect flow runs: run trees, timelines, logs.",
+                  no_args_is_help=True)
+
+SCAN_LIMIT = 5_000
+"""Most flow run ids `ls` looks at with a filter: a filter never scans all of Redis."""
+
+TREE_LIMIT = 5_000
+"""Most runs `inspect` and `logs --tree` gather under one flow run."""
+
+_PAGE = 250
+
+
+def _store() -> RunStore:
+    from tasks_core.runtime import get_runtime
+
+    return get_runtime().store
+
+
+# -- ls -----------------------------------------------------------------------------------
+
+
+def find_flow_runs(
+    store: RunStore, *, state: StateName | None, name: str | None, since: datetime | None,
+    limit: int,
+) -> tuple[list[RunRecord], bool]:
+    """The newest flow runs matching the filters, and whether the scan hit SCAN_LIMIT.
+
+    Ids come newest first in growing windows. Without a state filter they are ordered by
+    creation, so the scan stops at the first run created before `since`; a state index is
+    ordered by time of entry into the state, which is never before creation.
+    """
+    matches = name_matcher(name)
+    filtered = name is not None or since is not None
+    found: list[RunRecord] = []
+    seen: set[str] = set()
+    window = max(limit, _PAGE) if filtered else limit
+    while True:
+        ids = store.list_ids("flow", state=state, limit=window)
+        fresh = [run_id for run_id in ids if run_id not in seen]
+        seen.update(fresh)
+        for start in range(0, len(fresh), _PAGE):
+            for record in store.get_many(fresh[start:start + _PAGE]):
+                if since is not None and record.created < since:
+                    if state is None:
+                        return found, False
+                    continue
+                if matches(record.name):
+                    found.append(record)
+                    if len(found) == limit:
+                        return found, False
+        if len(ids) < window:
+            return found, False
+        if window >= SCAN_LIMIT:
+            return found, True
+        window = min(window * 4, SCAN_LIMIT)
+
+
+def child_counts(store: RunStore, run_ids: Sequence[str]) -> list[int]:
+    """How many runs were started directly inside each run (tasks and nested flows)."""
+    with store.client.pipeline(transaction=False) as pipe:
+        for run_id in run_ids:
+            pipe.zcard(store.keys.children(run_id))
+        return [int(count) for count in pipe.execute()]
+
+
+def flow_runs_table(
+    records: Sequence[RunRecord], counts: Sequence[int], now: datetime, *, title: str
+) -> Table:
+    """Flow runs as a table: id, flow, state, start, duration, child runs."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("ID", no_wrap=True, style="cyan")
+    table.add_column("Flow", overflow="fold")
+    table.add_column("State", no_wrap=True)
+    table.add_column("Start", no_wrap=True)
+    table.add_column("Duration", justify="right", no_wrap=True)
+    table.add_column("Child runs", justify="right", no_wrap=True)
+    for record, count in zip(records, counts, strict=True):
+        seconds, running = run_duration(record, now)
+        table.add_row(Text(record.id), Text(record.name), state_text(record.state),
+                      format_time(record.start_time),
+                      format_duration(seconds) + (" …" if running else ""), str(count))
+    return table
+
+
+@app.command("ls")
+def ls(
+    state: str | None = typer.Option(
+        None, "--state", "-s",
+        help="only runs now in this state (Scheduled, Pending, Running, Completed, Failed, ...)"),
+    flow: str | None = typer.Option(
+        None, "--flow", "-f", help="only runs of this flow (glob patterns like 'etl*' work)"),
+    since: str | None = typer.Option(
+        None, "--since",
+        help="only runs created since: a duration back from now (30m, 1h, 2d) or an ISO "
+             "time (2026-11-24T10:00, local time unless it has an offset)"),
+    limit: int = typer.Option(20, "--limit", "-l", min=1, max=1000, help="most runs to show"),
+) -> None:
+    """List the newest flow runs (newest first)."""
+    now = utcnow()
+    with expected_errors():
+        wanted = parse_state(state) if state else None
+        after = parse_since(since, now) if since else None
+        store = _store()
+        records, capped = find_flow_runs(store, state=wanted, name=flow, since=after,
+                                         limit=limit)
+        counts = child_counts(store, [record.id for record in records])
+    described = []
+    if wanted:
+        described.append(f"state {wanted.value}")
+    if flow:
+        described.append(f"flow {flow!r}")
+    if after:
+        described.append(f"since {format_time(after)}")
+    filters = ", ".join(described)
+    if not records:
+        console.print(f"No flow runs{f' with {filters}' if filters else ''}.", highlight=False)
+    else:
+        title = f"Flow runs{f' ({filters})' if filters else ''}, newest first"
+        console.print(flow_runs_table(records, counts, now, title=title))
+    if capped:
+        console.print(f"[dim]Looked at the newest {SCAN_LIMIT} flow runs only; narrow the "
+                      "search with --state or --since.[/dim]")
+
+
+# -- inspect ------------------------------------------------------------------------------
+
+
+def load_flow_run(store: RunStore, run_id: str) -> RunRecord:
+    """The flow run with its history; a clear `fail` for unknown ids and task runs."""
+    try:
+        record = store.get(run_id)
+    except RunNotFound as exc:
+        fail(f"flow {exc}; list recent flow runs with `tasks-core flow-run ls`")
+    if record.kind == "flow":
+        return record
+    if record.task_key.startswith("subflow:"):
+        flows = [r for r in store.get_many(store.children(record.id)) if r.kind == "flow"]
+        if flows:
+            fail(f"run {run_id!r} is the placeholder task run of nested flow run "
+                 f"{flows[0].id!r}; try `tasks-core flow-run inspect {flows[0].id}`")
+    parent = f" of flow run {record.parent_flow_run_id!r}" if record.parent_flow_run_id else ""
+    fail(f"run {run_id!r} is a task run{parent}, not a flow run; see it with "
+         f"`tasks-core task-run inspect {run_id}`")
+
+
+def _children_ids(store: RunStore, run_ids: Sequence[str]) -> list[list[str]]:
+    with store.client.pipeline(transaction=False) as pipe:
+        for run_id in run_ids:
+            pipe.zrange(store.keys.children(run_id), 0, -1)
+        return [[str(v) for v in ids] for ids in pipe.execute()]
+
+
+def gather_tree(store: RunStore, root: RunRecord) -> tuple[RunNode, bool]:
+    """The run tree under `root`, and whether it was cut at TREE_LIMIT runs.
+
+    One round trip for the children of a whole level, one per page of records.
+    """
+    records: list[RunRecord] = []
+    seen = {root.id}
+    frontier = [root.id]
+    capped = False
+    while frontier:
+        fresh = []
+        for ids in _children_ids(store, frontier):
+            for run_id in ids:
+                if run_id not in seen:
+                    seen.add(run_id)
+                    fresh.append(run_id)
+        if len(records) + len(fresh) > TREE_LIMIT:
+            fresh, capped = fresh[:TREE_LIMIT - len(records)], True
+        level = [r for start in range(0, len(fresh), _PAGE)
+                 for r in store.get_many(fresh[start:start + _PAGE])]
+        records.extend(level)
+        frontier = [] if capped else [r.id for r in level]
+    return build_tree(root, records), capped
+
+
+@app.command("inspect")
+def inspect_run(
+    run_id: str = typer.Argument(..., help="the flow run id (from `tasks-core flow-run ls`)"),
+    as_json: bool = typer.Option(False, "--json", help="print the run tree as nested JSON"),
+) -> None:
+    """Show one flow run: its fields, its run tree (tasks and nested flows) and a timeline."""
+    with expected_errors():
+        store = _store()
+        record = load_flow_run(store, run_id)
+        tree, capped = gather_tree(store, record)
+        result = store.result_json(run_id)
+    now = utcnow()
+    if as_json:
+        typer.echo(json.dumps(tree_json(tree, now), indent=2, ensure_ascii=False))
+        return
+    console.print(Text.assemble(("Flow run ", "bold"), (record.id, "bold cyan")))
+    console.print(_details(record, result, tree, now))
+    if record.error is not None and record.error.traceback:
+        console.print(Panel(Text(record.error.traceback.rstrip(), style="red"),
+                            title="Traceback", title_align="left", border_style="red"))
+    console.print()
+    console.print(Text("Run tree", style="bold"))
+    console.print(render_tree(tree, now))
+    console.print()
+    console.print(Text("Timeline", style="bold"))
+    console.print(render_timeline(timeline(tree, now, console.width)), no_wrap=True,
+                  overflow="ellipsis")
+    if capped:
+        warn(f"the tree is cut at {TREE_LIMIT} runs")
+
+
+def _details(record: RunRecord, result: str | None, tree: RunNode, now: datetime) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    seconds, running = run_duration(record, now)
+    runs = sum(1 for _ in walk(tree)) - 1
+    rows: list[tuple[str, Text | str]] = [
+        ("Name", Text(record.name)),
+        ("Kind", record.kind),
+        ("State", state_text(record.state, record.state_message)),
+        ("Attempt", attempt_text(record)),
+        ("Version", Text(record.flow_version or EMPTY)),
+        ("Deployment", Text(record.deployment_id or EMPTY)),
+        ("Tags", Text(", ".join(record.tags) or EMPTY)),
+        ("Created", format_time(record.created)),
+        ("Started", format_time(record.start_time)),
+        ("Ended", format_time(record.end_time)),
+        ("Duration", format_duration(seconds) + (" (running)" if running else "")),
+        ("Worker", Text(record.worker or EMPTY)),
+        ("Parent flow run", Text(record.parent_flow_run_id or EMPTY)),
+        ("Placeholder task run", Text(record.parent_task_run_id or EMPTY)),
+        ("Runs in tree", str(runs)),
+        ("Parameters", Text(preview(json.dumps(record.parameters)))),
+        ("Result", Text(preview(result)) if result is not None else Text(EMPTY)),
+    ]
+    if record.error is not None:
+        rows.append(("Error", Text(f"{record.error.type}: {record.error.message}", style="red")))
+    for key, value in rows:
+        grid.add_row(key, value)
+    return grid
+
+
+# -- logs ---------------------------------------------------------------------------------
+
+
+def read_logs(store: RunStore, run_id: str) -> list[dict[str, Any]]:
+    """The log entries of one run, oldest first (`RunStore.logs`).
+
+    An entry that is not a JSON object is kept as its text in `message`; a malformed
+    one is a clear error, not a traceback.
+    """
+    try:
+        entries = store.logs(run_id)
+    except ValueError as exc:
+        raise ValidationError(f"malformed log entry of run {run_id!r}: {exc}") from None
+    return [entry if isinstance(entry, dict) else {"message": str(entry)}
+            for entry in entries]
+
+
+_LEVEL_STYLES = {"DEBUG": "dim", "WARNING": "yellow", "ERROR": "red", "CRITICAL": "bold red"}
+
+
+def _timestamp(value: Any) -> datetime | None:
+    try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value, UTC)
+        if isinstance(value, str):
+            moment = datetime.fromisoformat(value)
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    return None
+
+
+def _log_line(entry: dict[str, Any], prefix: str | None) -> Text:
+    line = Text()
+    if prefix is not None:
+        line.append(f"{prefix} ", style="cyan")
+    moment = _timestamp(entry.get("timestamp"))
+    when = (moment.astimezone().strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if moment
+            else str(entry.get("timestamp", EMPTY)))
+    level = str(entry.get("level", "")).upper()
+    line.append(when + " ", style="dim")
+    line.append(f"{level:<8} ", style=_LEVEL_STYLES.get(level, ""))
+    if entry.get("logger"):
+        line.append(f"{entry['logger']}: ", style="dim")
+    line.append(str(entry.get("message", "")))
+    return line
+
+
+def merged_logs(
+    runs: Sequence[RunRecord], reader: Callable[[str], list[dict[str, Any]]]
+) -> list[tuple[RunRecord, dict[str, Any]]]:
+    """Every entry of `runs`, ordered by timestamp (an unreadable one keeps its place
+    after the entry before it in its run)."""
+    tagged: list[tuple[float, int, RunRecord, dict[str, Any]]] = []
+    for record in runs:
+        last = float("-inf")
+        for entry in reader(record.id):
+            moment = _timestamp(entry.get("timestamp"))
+            last = moment.timestamp() if moment else last
+            tagged.append((last, len(tagged), record, entry))
+    tagged.sort(key=lambda item: (item[0], item[1]))
+    return [(record, entry) for _, _, record, entry in tagged]
+
+
+@app.command("logs")
+def logs(
+    run_id: str = typer.Argument(..., help="the flow run id (from `tasks-core flow-run ls`)"),
+    tree: bool = typer.Option(
+        False, "--tree", help="include the logs of every run in the tree, by time, each "
+                              "line prefixed with its run's name"),
+) -> None:
+    """Print the log entries of a flow run (oldest first)."""
+    with expected_errors():
+        store = _store()
+        record = load_flow_run(store, run_id)
+        runs = [node.record for _, node in walk(gather_tree(store, record)[0])] if tree else [
+            record]
+        entries = merged_logs(runs, lambda rid: read_logs(store, rid))
+    if not entries:
+        scope = " or the runs in its tree" if tree else ""
+        console.print(f"No log entries for flow run {record.id}{scope}.", highlight=False)
+        return
+    width = max(len(run.name) for run, _ in entries)
+    for run, entry in entries:
+        prefix = f"[{run.name}]".ljust(width + 2) if tree else None
+        console.print(_log_line(entry, prefix), highlight=False, soft_wrap=True)

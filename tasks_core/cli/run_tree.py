@@ -1,0 +1,268 @@
+"""The run tree of a flow run and its timeline: pure, built from records, no Redis.
+
+A run's children are the runs whose parent is it, by the same rule the children index
+follows (`parent_task_run_id` when set, else `parent_flow_run_id`). A nested flow is
+recorded as a placeholder task run (task key ``subflow:<name>``) in its parent, with the
+child flow run beneath it; the tree shows the child flow run in the placeholder's place
+and remembers the placeholder's id.
+
+The timeline draws one bar per run of the tree, in tree order, on a common time axis that
+starts at the root's start; runs still going are drawn up to `now`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from rich.tree import Tree
+
+from tasks_core.cli.output import STATE_STYLES, format_duration, run_duration, state_text
+from tasks_core.records import RunRecord
+
+__all__ = [
+    "SUBFLOW_PREFIX",
+    "RunNode",
+    "Timeline",
+    "TimelineRow",
+    "build_tree",
+    "render_timeline",
+    "render_tree",
+    "timeline",
+    "tree_json",
+    "walk",
+]
+
+SUBFLOW_PREFIX = "subflow:"
+"""Task key prefix of the placeholder task run a nested flow leaves in its parent."""
+
+RUNNING_BAR = "▒"
+DONE_BAR = "█"
+
+
+@dataclass(slots=True)
+class RunNode:
+    """One run of the tree; `placeholder` is the task run a nested flow stands in for."""
+
+    record: RunRecord
+    children: list[RunNode] = field(default_factory=list)
+    placeholder: RunRecord | None = None
+
+
+def _parent_of(record: RunRecord) -> str | None:
+    return record.parent_task_run_id or record.parent_flow_run_id
+
+
+def _order(record: RunRecord) -> tuple[datetime, datetime, str]:
+    return (record.start_time or record.created, record.created, record.id)
+
+
+def build_tree(root: RunRecord, runs: Iterable[RunRecord]) -> RunNode:
+    """The tree under `root` from any set of records (others are ignored).
+
+    Siblings are ordered by start time (creation time for runs not started). A
+    placeholder with exactly one child flow run is replaced by that flow run.
+    """
+    by_parent: dict[str, list[RunRecord]] = defaultdict(list)
+    for record in runs:
+        parent = _parent_of(record)
+        if parent is not None and record.id != root.id:
+            by_parent[parent].append(record)
+    seen = {root.id}
+
+    def grow(record: RunRecord) -> RunNode:
+        node = RunNode(record)
+        for child in sorted(by_parent.get(record.id, ()), key=_order):
+            if child.id not in seen:  # a corrupt index must not loop forever
+                seen.add(child.id)
+                node.children.append(_collapse(grow(child)))
+        return node
+
+    return grow(root)
+
+
+def _collapse(node: RunNode) -> RunNode:
+    record = node.record
+    if record.kind != "task" or not record.task_key.startswith(SUBFLOW_PREFIX):
+        return node
+    if len(node.children) != 1 or node.children[0].record.kind != "flow":
+        return node
+    flow = node.children[0]
+    return RunNode(flow.record, flow.children, placeholder=record)
+
+
+def walk(node: RunNode, depth: int = 0) -> Iterator[tuple[int, RunNode]]:
+    """Every node under `node` (itself first) with its depth, in tree order."""
+    yield depth, node
+    for child in node.children:
+        yield from walk(child, depth + 1)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def tree_json(node: RunNode, now: datetime) -> dict[str, Any]:
+    """The tree as nested JSON-ready dicts (durations of unfinished runs measured to `now`)."""
+    record = node.record
+    seconds, running = run_duration(record, now)
+    return {
+        "id": record.id,
+        "name": record.name,
+        "kind": record.kind,
+        "task_key": record.task_key or None,
+        "state": record.state.value,
+        "state_type": record.state_type.value,
+        "state_message": record.state_message,
+        "start_time": _iso(record.start_time),
+        "end_time": _iso(record.end_time),
+        "duration_seconds": seconds,
+        "running": running,
+        "placeholder_id": node.placeholder.id if node.placeholder else None,
+        "error": record.error.model_dump(exclude={"traceback"}) if record.error else None,
+        "children": [tree_json(child, now) for child in node.children],
+    }
+
+
+# -- the tree -----------------------------------------------------------------------------
+
+
+def _clock(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    return value.astimezone().strftime("%H:%M:%S")
+
+
+def node_label(node: RunNode, now: datetime) -> Text:
+    """One line: name, kind, state, start → end, duration and id."""
+    record = node.record
+    seconds, running = run_duration(record, now)
+    kind = "subflow" if node.placeholder is not None else record.kind
+    label = Text(record.name, style="bold" if record.kind == "flow" else "")
+    label.append(f"  {kind}  ", style="dim")
+    label.append_text(state_text(record.state))
+    label.append(f"  {_clock(record.start_time)} → {_clock(record.end_time)}  ")
+    label.append(format_duration(seconds) + (" (running)" if running else ""))
+    label.append(f"  {record.id}", style="dim cyan")
+    return label
+
+
+def render_tree(node: RunNode, now: datetime) -> Tree:
+    """The run tree drawn with rich (user-supplied names are never markup)."""
+    tree = Tree(node_label(node, now), guide_style="dim")
+    _add_children(tree, node, now)
+    return tree
+
+
+def _add_children(branch: Tree, node: RunNode, now: datetime) -> None:
+    for child in node.children:
+        _add_children(branch.add(node_label(child, now)), child, now)
+
+
+# -- the timeline -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    """One run on the timeline; `start_col`/`end_col` are None for a run not started."""
+
+    depth: int
+    node: RunNode
+    offset: float | None
+    seconds: float | None
+    running: bool
+    start_col: int | None
+    end_col: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Bars of every run in tree order, on `bar_width` columns spanning `span` seconds."""
+
+    rows: list[TimelineRow]
+    span: float
+    bar_width: int
+    label_width: int
+
+
+LABEL_MAX = 40
+STATS_WIDTH = 22  # "  +12m 05s  1h 03m …"
+BAR_MIN = 10
+
+
+def _span_of(record: RunRecord, origin: datetime, now: datetime) -> tuple[float, float, bool]:
+    """Offset from origin, seconds and whether running, for a started run."""
+    assert record.start_time is not None
+    seconds, running = run_duration(record, now)
+    offset = max((record.start_time - origin).total_seconds(), 0.0)
+    return offset, max(seconds or 0.0, 0.0), running
+
+
+def timeline(root: RunNode, now: datetime, width: int) -> Timeline:
+    """Scale every run of the tree onto a bar of columns that fits `width` characters."""
+    nodes = list(walk(root))
+    label_width = min(max(2 * depth + len(node.record.name) for depth, node in nodes),
+                      LABEL_MAX, max(width // 3, 8))
+    bar_width = max(width - label_width - STATS_WIDTH - 3, BAR_MIN)
+    starts = [node.record.start_time for _, node in nodes if node.record.start_time]
+    origin = root.record.start_time or min(starts, default=now)
+    spans = {node.record.id: _span_of(node.record, origin, now)
+             for _, node in nodes if node.record.start_time is not None}
+    span = max((offset + seconds for offset, seconds, _ in spans.values()), default=0.0)
+    scale = bar_width / span if span > 0 else 0.0
+    rows = []
+    for depth, node in nodes:
+        if node.record.id not in spans:
+            rows.append(TimelineRow(depth, node, None, None, False, None, None))
+            continue
+        offset, seconds, running = spans[node.record.id]
+        start_col = min(int(offset * scale), bar_width - 1)
+        end_col = min(max(math.ceil((offset + seconds) * scale), start_col + 1), bar_width)
+        rows.append(TimelineRow(depth, node, offset, seconds, running, start_col, end_col))
+    return Timeline(rows, span, bar_width, label_width)
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def render_timeline(chart: Timeline) -> Text:
+    """The timeline as text: an axis line, then one labelled bar per run."""
+    out = Text()
+    pad = " " * (chart.label_width + 1)
+    left, right = "0s", format_duration(chart.span)
+    out.append(pad + "|" + left + right.rjust(chart.bar_width - len(left)) + "|\n", style="dim")
+    for row in chart.rows:
+        label = _fit("  " * row.depth + row.node.record.name, chart.label_width)
+        out.append(label.ljust(chart.label_width) + " ")
+        out.append("|", style="dim")
+        out.append_text(_bar(row, chart.bar_width))
+        out.append("|", style="dim")
+        out.append(_stats(row) + "\n")
+    out.rstrip()
+    return out
+
+
+def _bar(row: TimelineRow, width: int) -> Text:
+    if row.start_col is None or row.end_col is None:
+        return Text(" " * width)
+    record = row.node.record
+    style = STATE_STYLES.get(record.state_type, "")
+    fill = (RUNNING_BAR if row.running else DONE_BAR) * (row.end_col - row.start_col)
+    bar = Text(" " * row.start_col)
+    bar.append(fill, style=style)
+    bar.append(" " * (width - row.end_col))
+    return bar
+
+
+def _stats(row: TimelineRow) -> str:
+    if row.offset is None:
+        return f"  {row.node.record.state.value}, not started"
+    seconds = format_duration(row.seconds) + (" …" if row.running else "")
+    return f"  +{format_duration(row.offset):<7} {seconds}"
+
