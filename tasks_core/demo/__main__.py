@@ -63,6 +63,26 @@ def _runs_table(run_ids: list[str]) -> Table:
     return table
 
 
+def _show_tree() -> None:
+    from datetime import UTC, datetime
+
+    from tasks_core.cli.flow_runs import gather_tree
+    from tasks_core.cli.run_tree import render_timeline, render_tree, timeline
+    from tasks_core.runtime import get_runtime
+
+    rt = get_runtime()
+    rt.reporter.flush()
+    store = rt.store
+    root = next(r for r in store.get_many(store.list_ids("flow", limit=20))
+                if r.name == "nightly")
+    tree, _ = gather_tree(store, root)
+    now = datetime.now(UTC)
+    console.print(render_tree(tree, now))
+    console.print(render_timeline(timeline(tree, now, 80)))
+    console.print(f"Explore it with [bold]tasks-core flow-run inspect {root.id}[/bold] and "
+                  f"[bold]tasks-core flow-run logs {root.id} --tree[/bold].")
+
+
 def main() -> int:
     """Show tasks alone; exit 0 when every step behaved as expected."""
     os.environ.setdefault("TASKS_CORE_KEY_PREFIX", "demo")
@@ -119,6 +139,11 @@ def main() -> int:
         get_runtime().reporter.flush()
         time.sleep(0.2)  # let the worker's last batch land
         console.print(_runs_table(sent))
+
+        _section("A flow of tasks, and a flow of nested flows (in this process)")
+        totals = demo.nightly(["orders", "invoices"])
+        console.print(f"nightly(['orders', 'invoices']) -> {totals}")
+        _show_tree()
         console.print("Inspect any run with [bold]tasks-core task-run inspect <id>[/bold]; "
                       "list them with [bold]tasks-core task-run ls[/bold] "
                       f"(TASKS_CORE_KEY_PREFIX={prefix}).")

@@ -45,3 +45,36 @@ def multiply(x: float, y: float) -> float:
 def square(x: int) -> int:
     """Square a number."""
     return x * x
+
+
+# -- flows ---------------------------------------------------------------------------------
+
+from tasks_core import flow  # noqa: E402
+
+
+@task
+def extract(source: str) -> list[int]:
+    """Pretend to read rows from a source."""
+    return [len(source), len(source) * 2, len(source) * 3]
+
+
+@task
+def transform(rows: list[int]) -> list[int]:
+    """Double every row."""
+    return [row * 2 for row in rows]
+
+
+@flow(log_prints=True)
+def etl(source: str = "orders") -> int:
+    """A flow of tasks: extract, transform (submitted to the thread pool), load."""
+    rows = extract(source)
+    doubled = transform.submit(rows)
+    total: int = sum(doubled.result())
+    print(f"loaded {total} from {source}")
+    return total
+
+
+@flow(log_prints=True)
+def nightly(sources: list[str]) -> dict[str, int]:
+    """A flow of nested flows: one etl flow run per source."""
+    return {source: etl(source) for source in sources}
