@@ -90,6 +90,10 @@ class Task(Generic[P, R]):
         queue: str | None = None,
         priority: int = 0,
         log_prints: bool | None = None,
+        cache_key_fn: Callable[..., str | None] | None = None,
+        cache_policy: str | None = None,
+        cache_expiration: timedelta | float | None = None,
+        refresh_cache: bool = False,
     ) -> None:
         if not callable(fn):
             raise ConfigurationError(f"@task needs a function, got {fn!r}")
@@ -113,6 +117,19 @@ class Task(Generic[P, R]):
         self.priority = priority
         # print() captured into the run's logs; None inherits it from the enclosing flow
         self.log_prints = _log_prints("task", self.name, log_prints)
+        if cache_policy not in (None, "inputs"):
+            raise ConfigurationError(
+                f"task {self.name}: cache_policy must be None or 'inputs', got {cache_policy!r}")
+        if cache_key_fn is not None and not callable(cache_key_fn):
+            raise ConfigurationError(f"task {self.name}: cache_key_fn must be callable")
+        self.cache_key_fn = cache_key_fn
+        self.cache_policy = cache_policy
+        if isinstance(cache_expiration, timedelta):
+            cache_expiration = cache_expiration.total_seconds()
+        if cache_expiration is not None and not cache_expiration > 0:
+            raise ConfigurationError(f"task {self.name}: cache_expiration must be > 0")
+        self.cache_expiration = cache_expiration
+        self.refresh_cache = refresh_cache
         self.signature = inspect.signature(fn)
         self.is_async = inspect.iscoroutinefunction(fn)
         self.key = task_key(fn)
@@ -243,6 +260,10 @@ def task(
     queue: str | None = None,
     priority: int = 0,
     log_prints: bool | None = None,
+    cache_key_fn: Callable[..., str | None] | None = None,
+    cache_policy: str | None = None,
+    cache_expiration: timedelta | float | None = None,
+    refresh_cache: bool = False,
 ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
 

@@ -301,15 +301,48 @@ def run_inline(
     run_id: str | None = None,
 ) -> Any:
     """Run `task` now in this process as a tracked run; return its value or raise its error."""
-    frame = begin_task_run(task, args, kwargs, run_id=run_id)
-    return _value_or_raise(drive_attempts(task, frame, args, kwargs))
+    frame, key = begin_task_run(task, args, kwargs, run_id=run_id)
+    cached = _cache_hit(frame, key, task)
+    if cached is not None:
+        return cached[0]
+    return _finish_cached(task, key, drive_attempts(task, frame, args, kwargs))
 
 
 async def run_inline_async(task: Task[Any, Any], args: tuple[Any, ...],
                            kwargs: dict[str, Any]) -> Any:
     """`run_inline` for an async task, awaited on the caller's event loop."""
-    frame = begin_task_run(task, args, kwargs)
-    return _value_or_raise(await drive_attempts_async(task, frame, args, kwargs))
+    frame, key = begin_task_run(task, args, kwargs)
+    cached = _cache_hit(frame, key, task)
+    if cached is not None:
+        return cached[0]
+    return _finish_cached(task, key, await drive_attempts_async(task, frame, args, kwargs))
+
+
+def _cache_hit(frame: RunFrame, key: str | None, task: Task[Any, Any]) -> tuple[Any] | None:
+    """On a cache hit, end the run Cached with the stored value and return (value,)."""
+    if key is None or task.refresh_cache:
+        return None
+    from tasks_core.engine.caching import lookup
+
+    text = lookup(key)
+    if text is None:
+        return None
+    rt = get_runtime()
+    rt.reporter.transition(Transition(
+        frame.run_id, StateName.CACHED, message=f"cache hit ({key[:16]})",
+        result_json=text, fields={"result_ref": rt.store.keys.result(frame.run_id),
+                                  "result_size": str(len(text)), "cache_key": key}),
+        urgent=True)
+    return (json.loads(text),)
+
+
+def _finish_cached(task: Task[Any, Any], key: str | None, result: AttemptResult) -> Any:
+    """Keep a successful result under its cache key; the value, or raise the error."""
+    if key is not None and result.ok and result.result_json is not None:
+        from tasks_core.engine.caching import remember
+
+        remember(key, result.result_json, task.cache_expiration)
+    return _value_or_raise(result)
 
 
 def _value_or_raise(result: AttemptResult) -> Any:
@@ -322,8 +355,8 @@ def _value_or_raise(result: AttemptResult) -> Any:
 def begin_task_run(
     task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], *,
     run_id: str | None = None,
-) -> RunFrame:
-    """Record a task run starting now in this process (buffered); its frame."""
+) -> tuple[RunFrame, str | None]:
+    """Record a task run starting now in this process (buffered); its frame and cache key."""
     rt = get_runtime()
     parameters = bind_parameters(task.fn, task.signature, args, kwargs)
     params_json = dumps_parameters(task.name, parameters, rt.settings.parameters_max_bytes)
@@ -336,7 +369,12 @@ def begin_task_run(
         run.id = run_id
     rt.reporter.create(run)
     parent = current_run.get()
-    return RunFrame(run.id, "task", parent.flow_run_id if parent else None)
+    key = None
+    if task.cache_key_fn is not None or task.cache_policy is not None:
+        from tasks_core.engine.caching import cache_key
+
+        key = cache_key(task, run.id, parameters)
+    return RunFrame(run.id, "task", parent.flow_run_id if parent else None), key
 
 
 def drive_attempts(

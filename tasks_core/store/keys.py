@@ -10,6 +10,7 @@ Layout (prefix `p`, default ``tc``)::
                                        "logger", "message", "run_id"}; each write sets the
                                        run TTL (run_ttl_seconds) again
     p:result:<id>              STRING  the JSON result, with a TTL
+    p:cache:<key>              STRING  a cached task result (JSON), with a TTL
     p:<kind>-runs              ZSET    run ids by creation time (kind: task | flow)
     p:<kind>-runs:state:<S>    ZSET    run ids currently in state S, by time of entry
     p:events                   STREAM  every event, bounded retention
@@ -45,6 +46,10 @@ class Keys:
     def logs(self, run_id: str) -> str:
         """The run's log entries (`get_run_logger()`, `log_prints`)."""
         return f"{self.prefix}:run:{run_id}:logs"
+
+    def cache(self, key: str) -> str:
+        """A cached task result (see tasks_core.engine.caching)."""
+        return f"{self.prefix}:cache:{key}"
 
     def result(self, run_id: str) -> str:
         return f"{self.prefix}:result:{run_id}"

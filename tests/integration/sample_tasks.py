@@ -93,3 +93,16 @@ def chatty(n: int) -> int:
         print(f"line {i}")
     logger.warning("done")
     return n
+
+
+@task(cache_policy="inputs")
+def cached_square(name: str, x: int) -> int:
+    _counter(name)
+    return x * x
+
+
+@task(cache_key_fn=lambda context, parameters: f"by-name:{parameters['name']}",
+      cache_expiration=1)
+def cached_by_name(name: str, x: int) -> int:
+    _counter(name)
+    return x
