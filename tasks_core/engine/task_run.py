@@ -14,7 +14,8 @@ import random
 import time
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -392,7 +393,8 @@ def drive_attempts(
     """
     attempt = 1
     while True:
-        result = call_once(runnable, frame, args, kwargs, store=False, invoke=invoke)
+        with crash_guard(frame):
+            result = call_once(runnable, frame, args, kwargs, store=False, invoke=invoke)
         delay = after_attempt(runnable, frame, attempt, result)
         if delay is None:
             return result
@@ -412,13 +414,30 @@ async def drive_attempts_async(
     """`drive_attempts` for async functions, on the caller's event loop."""
     attempt = 1
     while True:
-        result = await call_once_async(runnable, frame, args, kwargs, invoke=invoke)
+        with crash_guard(frame):
+            result = await call_once_async(runnable, frame, args, kwargs, invoke=invoke)
         delay = after_attempt(runnable, frame, attempt, result)
         if delay is None:
             return result
         await asyncio.sleep(delay)
         attempt += 1
         begin_retry(frame, attempt)
+
+
+@contextmanager
+def crash_guard(frame: RunFrame) -> Iterator[None]:
+    """A run interrupted by an exception that is not an Exception (KeyboardInterrupt,
+    SystemExit, a cancelled task) ends Crashed, written before the exception goes on."""
+    try:
+        yield
+    except BaseException as exc:
+        rt = get_runtime()
+        crashed = Transition(frame.run_id, StateName.CRASHED, kind=frame.kind,
+                             message=f"interrupted by {type(exc).__name__}: {exc}"[:500],
+                             fields={"error": error_info(exc).model_dump_json()})
+        rt.reporter.transition(crashed, urgent=True)
+        rt.reporter.flush(timeout=5)
+        raise
 
 
 def after_attempt(

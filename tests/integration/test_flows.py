@@ -179,3 +179,16 @@ def test_flow_timeouts_end_timed_out(tc_env: dict[str, Any]) -> None:
     rt.reporter.flush()
     runs = rt.store.get_many(rt.store.list_ids("flow", limit=5))
     assert {r.state for r in runs} == {S.TIMED_OUT}
+
+
+@flow
+def interrupted() -> None:
+    raise KeyboardInterrupt("stop")
+
+
+def test_an_interrupted_flow_ends_crashed_not_running(tc_env: dict[str, Any]) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        interrupted()
+    rt = get_runtime()
+    run = rt.store.get(rt.store.list_ids("flow", limit=1)[0])
+    assert run.state == S.CRASHED and "KeyboardInterrupt" in run.state_message
