@@ -24,7 +24,6 @@ from tasks_core.cli.output import (
     fail,
     format_duration,
     format_time,
-    name_matcher,
     parse_since,
     parse_state,
     preview,
@@ -41,6 +40,7 @@ from tasks_core.cli.run_tree import (
     tree_json,
     walk,
 )
+from tasks_core.cli.scan import PAGE, SCAN_LIMIT, find_runs
 from tasks_core.errors import RunNotFound, ValidationError
 from tasks_core.records import RunRecord
 from tasks_core.states import StateName
@@ -51,13 +51,11 @@ __all__ = ["app", "find_flow_runs", "gather_tree", "read_logs"]
 app = typer.Typer(help="List and inspect flow runs: run trees, timelines, logs.",
                   no_args_is_help=True)
 
-SCAN_LIMIT = 5_000
 """Most flow run ids `ls` looks at with a filter: a filter never scans all of Redis."""
 
 TREE_LIMIT = 5_000
 """Most runs `inspect` and `logs --tree` gather under one flow run."""
 
-_PAGE = 250
 
 
 def _store() -> RunStore:
@@ -73,36 +71,8 @@ def find_flow_runs(
     store: RunStore, *, state: StateName | None, name: str | None, since: datetime | None,
     limit: int,
 ) -> tuple[list[RunRecord], bool]:
-    """The newest flow runs matching the filters, and whether the scan hit SCAN_LIMIT.
-
-    Ids come newest first in growing windows. Without a state filter they are ordered by
-    creation, so the scan stops at the first run created before `since`; a state index is
-    ordered by time of entry into the state, which is never before creation.
-    """
-    matches = name_matcher(name)
-    filtered = name is not None or since is not None
-    found: list[RunRecord] = []
-    seen: set[str] = set()
-    window = max(limit, _PAGE) if filtered else limit
-    while True:
-        ids = store.list_ids("flow", state=state, limit=window)
-        fresh = [run_id for run_id in ids if run_id not in seen]
-        seen.update(fresh)
-        for start in range(0, len(fresh), _PAGE):
-            for record in store.get_many(fresh[start:start + _PAGE]):
-                if since is not None and record.created < since:
-                    if state is None:
-                        return found, False
-                    continue
-                if matches(record.name):
-                    found.append(record)
-                    if len(found) == limit:
-                        return found, False
-        if len(ids) < window:
-            return found, False
-        if window >= SCAN_LIMIT:
-            return found, True
-        window = min(window * 4, SCAN_LIMIT)
+    """The newest flow runs matching the filters, and whether the scan hit SCAN_LIMIT."""
+    return find_runs(store, kind="flow", state=state, name=name, since=since, limit=limit)
 
 
 def child_counts(store: RunStore, run_ids: Sequence[str]) -> list[int]:
@@ -218,8 +188,8 @@ def gather_tree(store: RunStore, root: RunRecord) -> tuple[RunNode, bool]:
                     fresh.append(run_id)
         if len(records) + len(fresh) > TREE_LIMIT:
             fresh, capped = fresh[:TREE_LIMIT - len(records)], True
-        level = [r for start in range(0, len(fresh), _PAGE)
-                 for r in store.get_many(fresh[start:start + _PAGE])]
+        level = [r for start in range(0, len(fresh), PAGE)
+                 for r in store.get_many(fresh[start:start + PAGE])]
         records.extend(level)
         frontier = [] if capped else [r.id for r in level]
     return build_tree(root, records), capped

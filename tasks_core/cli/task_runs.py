@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from fnmatch import fnmatchcase
 from typing import Any
 
 import typer
@@ -27,56 +26,17 @@ from tasks_core.cli.output import (
     runs_table,
     state_text,
 )
+from tasks_core.cli.scan import SCAN_LIMIT, find_runs
 from tasks_core.errors import RunNotFound
 from tasks_core.records import RunRecord
-from tasks_core.states import StateName
-from tasks_core.store.runs import RunStore, utcnow
+from tasks_core.store.runs import utcnow
 
 __all__ = ["app"]
 
 app = typer.Typer(help="List and inspect task runs.", no_args_is_help=True)
 
-SCAN_LIMIT = 5_000
 """Most run ids `ls --name` looks at: a filter never turns into a full scan of Redis."""
 
-_PAGE = 250
-
-
-def _matcher(name: str | None) -> Any:
-    if name is None:
-        return lambda _: True
-    if any(ch in name for ch in "*?["):
-        return lambda candidate: fnmatchcase(candidate, name)
-    return lambda candidate: candidate == name
-
-
-def find_runs(
-    store: RunStore, *, state: StateName | None, name: str | None, limit: int
-) -> tuple[list[RunRecord], bool]:
-    """The newest task runs matching the filters, and whether the scan hit SCAN_LIMIT.
-
-    Ids are read newest first in growing windows (records that expired but are still
-    indexed are skipped); with a name filter at most SCAN_LIMIT ids are examined.
-    """
-    matches = _matcher(name)
-    found: list[RunRecord] = []
-    seen: set[str] = set()
-    window = limit if name is None else max(limit, _PAGE)
-    while True:
-        ids = store.list_ids("task", state=state, limit=window)
-        fresh = [run_id for run_id in ids if run_id not in seen]
-        seen.update(fresh)
-        for start in range(0, len(fresh), _PAGE):
-            for record in store.get_many(fresh[start:start + _PAGE]):
-                if matches(record.name):
-                    found.append(record)
-                    if len(found) == limit:
-                        return found, False
-        if len(ids) < window:
-            return found, False
-        if window >= SCAN_LIMIT:
-            return found, True
-        window = min(window * 4, SCAN_LIMIT)
 
 
 @app.command("ls")

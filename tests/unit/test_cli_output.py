@@ -22,7 +22,7 @@ from tasks_core.cli.output import (
     state_text,
 )
 from tasks_core.cli.processes import check_flower_binding, is_loopback
-from tasks_core.cli.task_runs import SCAN_LIMIT, find_runs
+from tasks_core.cli.scan import SCAN_LIMIT, find_runs
 from tasks_core.errors import ConfigurationError, RunNotFound, ValidationError
 from tasks_core.records import RunRecord, StateEntry
 from tasks_core.states import StateName, StateType, state_type
