@@ -77,6 +77,7 @@ import socket
 import sys
 import time
 import traceback
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,7 @@ def prepare_env(redis_url: str, key_prefix: str, workdir: Path,
 # -- systems -------------------------------------------------------------------------------
 
 
-class System:
+class System(ABC):
     """One system under test: its worker, how to send, wait for and time its tasks."""
 
     label = ""
@@ -166,8 +167,9 @@ class System:
         self.worker: Managed | None = None
 
     # worker lifecycle
+    @abstractmethod
     def worker_argv(self) -> list[str]:
-        raise NotImplementedError
+        """Implemented per system."""
 
     def start_worker(self) -> None:
         self.worker = self.procs.start(f"worker-{self.key}", self.worker_argv(), env=self.env,
@@ -208,17 +210,21 @@ class System:
         return int(self.client.llen(self.queue_key))
 
     # sending and waiting
+    @abstractmethod
     def send(self, i: int) -> Any:
-        raise NotImplementedError
+        """Implemented per system."""
 
+    @abstractmethod
     def wait_done(self, handles: list[Any], timeout: float) -> None:
-        raise NotImplementedError
+        """Implemented per system."""
 
+    @abstractmethod
     def completion_times(self, handles: list[Any]) -> list[float]:
-        raise NotImplementedError
+        """Implemented per system."""
 
+    @abstractmethod
     def roundtrip(self, i: int) -> Any:
-        raise NotImplementedError
+        """Implemented per system."""
 
     def warm_up(self) -> None:
         handles = [self.send(i) for i in range(WARMUP_TASKS)]
