@@ -115,7 +115,8 @@ def run_flow(
 ) -> tuple[AttemptResult, str]:
     """Run `flow` now in this process as a tracked flow run; how it ended, and its run id."""
     run = prepare_flow_run(flow, args, kwargs)
-    result = drive_attempts(flow, run.frame, run.args, run.kwargs, invoke=flow.invoke)
+    result = drive_attempts(flow, run.frame, run.args, run.kwargs, invoke=flow.invoke,
+                            store=True)
     return finish_flow_run(run, result)
 
 
@@ -125,5 +126,5 @@ async def run_flow_async(
     """`run_flow` for an async flow, on the caller's event loop."""
     run = prepare_flow_run(flow, args, kwargs)
     result = await drive_attempts_async(flow, run.frame, run.args, run.kwargs,
-                                        invoke=flow.invoke_async)
+                                        invoke=flow.invoke_async, store=True)
     return finish_flow_run(run, result)

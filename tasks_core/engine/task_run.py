@@ -171,6 +171,7 @@ async def call_once_async(
     kwargs: dict[str, Any],
     *,
     invoke: Callable[..., Any] | None = None,
+    store: bool = False,
 ) -> AttemptResult:
     """`call_once` for async functions: awaited on the caller's loop (asyncio.timeout)."""
     frame = _with_log_prints(task, frame)
@@ -184,7 +185,7 @@ async def call_once_async(
         return _failed(exc)
     finally:
         current_run.reset(token)
-    return settle(task, value, store=False)
+    return settle(task, value, store=store)
 
 
 def _with_log_prints(task: Runnable, frame: RunFrame) -> RunFrame:
@@ -385,16 +386,18 @@ def drive_attempts(
     kwargs: dict[str, Any],
     *,
     invoke: Callable[..., Any] | None = None,
+    store: bool = False,
 ) -> AttemptResult:
     """Attempt a run in this process until it succeeds or its retries are spent.
 
     Reports AwaitingRetry/Retrying between attempts (sleeping here) and the final state;
-    returns how the last attempt ended.
+    returns how the last attempt ended. With `store`, a value that cannot be stored fails
+    the run (flows: their result is what callers and run_deployment read back).
     """
     attempt = 1
     while True:
         with crash_guard(frame):
-            result = call_once(runnable, frame, args, kwargs, store=False, invoke=invoke)
+            result = call_once(runnable, frame, args, kwargs, store=store, invoke=invoke)
         delay = after_attempt(runnable, frame, attempt, result)
         if delay is None:
             return result
@@ -410,12 +413,14 @@ async def drive_attempts_async(
     kwargs: dict[str, Any],
     *,
     invoke: Callable[..., Any] | None = None,
+    store: bool = False,
 ) -> AttemptResult:
     """`drive_attempts` for async functions, on the caller's event loop."""
     attempt = 1
     while True:
         with crash_guard(frame):
-            result = await call_once_async(runnable, frame, args, kwargs, invoke=invoke)
+            result = await call_once_async(runnable, frame, args, kwargs, invoke=invoke,
+                                           store=store)
         delay = after_attempt(runnable, frame, attempt, result)
         if delay is None:
             return result

@@ -192,3 +192,19 @@ def test_an_interrupted_flow_ends_crashed_not_running(tc_env: dict[str, Any]) ->
     rt = get_runtime()
     run = rt.store.get(rt.store.list_ids("flow", limit=1)[0])
     assert run.state == S.CRASHED and "KeyboardInterrupt" in run.state_message
+
+
+@flow
+def returns_a_set() -> set[int]:
+    return {1, 2}
+
+
+def test_a_flow_result_that_cannot_be_stored_fails_the_run(tc_env: dict[str, Any]) -> None:
+    from tasks_core.errors import ResultError
+
+    with pytest.raises(ResultError, match="result of returns-a-set is not JSON-serialisable"):
+        returns_a_set()
+    rt = get_runtime()
+    rt.reporter.flush()
+    run = rt.store.get(rt.store.list_ids("flow", limit=1)[0])
+    assert run.state == S.FAILED and run.error and run.error.type.endswith("ResultError")
