@@ -9,10 +9,13 @@ from celery import Celery
 from tasks_core.settings import Settings, get_settings
 from tasks_core.store.connection import redis_url
 
-__all__ = ["EXECUTE_CHUNK", "EXECUTE_RUN", "broker_url", "create_app", "get_app"]
+__all__ = ["EXECUTE_CHUNK", "EXECUTE_FLOW", "EXECUTE_RUN", "broker_url", "create_app", "get_app"]
 
 EXECUTE_RUN = "tasks_core.run"
 """The one Celery task that executes a run; its args are ``[run_id, attempt]``."""
+
+EXECUTE_FLOW = "tasks_core.run_flow"
+"""Executes a deployment's flow run; its args are ``[run_id, attempt]``."""
 
 EXECUTE_CHUNK = "tasks_core.run_chunk"
 """Executes several runs from one message (``.map()``); its args are ``[[run_id, ...]]``."""

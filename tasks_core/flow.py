@@ -108,6 +108,16 @@ class Flow(Generic[P, R]):
     def __repr__(self) -> str:
         return f"Flow({self.name!r})"
 
+    def deploy(self, name: str, work_pool_name: str | None = None, **options: Any) -> str:
+        """Register a deployment of this flow (create or update); its id.
+
+        Options: work_queue_name, parameters, cron | interval | rrule | schedules, timezone,
+        tags, triggers, paused, description, version, entrypoint, source.
+        """
+        from tasks_core.deployments import deploy_flow
+
+        return deploy_flow(self, name, work_pool_name=work_pool_name, **options)
+
     def invoke(self, *args: Any, **kwargs: Any) -> Any:
         """One attempt of the flow body, with its own task runner; waits for its futures."""
         runner = self.task_runner.duplicate()

@@ -20,7 +20,7 @@ from tasks_core.store.connection import connect
 from tasks_core.store.reporter import Reporter
 from tasks_core.store.runs import RunStore
 
-__all__ = ["Runtime", "get_runtime", "reset_runtime"]
+__all__ = ["Runtime", "get_runtime", "reset_runtime", "set_serving_queues"]
 
 HOST = socket.gethostname()
 
@@ -61,9 +61,23 @@ class Runtime:
         return Dispatcher(self.app, self.settings)
 
     @property
+    def serving_queues(self) -> frozenset[str]:
+        """Queues this process's worker serves (set by the worker; empty elsewhere)."""
+        return _serving_queues
+
+    @property
     def owner(self) -> str:
         """This process as a run owner: ``host:pid``."""
         return f"{HOST}:{os.getpid()}"
+
+
+_serving_queues: frozenset[str] = frozenset()
+
+
+def set_serving_queues(queues: frozenset[str]) -> None:
+    """Called by the worker before it forks: the queues its processes serve."""
+    global _serving_queues
+    _serving_queues = queues
 
 
 _lock = threading.Lock()

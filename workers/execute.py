@@ -14,7 +14,8 @@ from typing import Any
 
 from celery import Celery
 
-from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_RUN
+from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_FLOW, EXECUTE_RUN
+from tasks_core.engine.deployed_run import execute_flow_run
 from tasks_core.engine.params import call_arguments
 from tasks_core.engine.recovery import envelope_for, owner_alive, recover_crashed
 from tasks_core.engine.task_run import (
@@ -45,6 +46,11 @@ def register_tasks(app: Celery) -> None:
         name=EXECUTE_RUN, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
     def run(run_id: str, attempt: int = 1) -> None:
         execute_run(run_id, attempt)
+
+    @app.task(  # type: ignore[untyped-decorator]
+        name=EXECUTE_FLOW, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+    def run_flow(run_id: str, attempt: int = 1) -> None:
+        execute_flow_run(run_id, attempt)
 
     @app.task(  # type: ignore[untyped-decorator]
         name=EXECUTE_CHUNK, ignore_result=True, acks_late=True, reject_on_worker_lost=True)

@@ -8,7 +8,7 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from tasks_core.runtime import get_runtime
+from tasks_core.runtime import get_runtime, set_serving_queues
 from workers.execute import register_tasks
 from workers.heartbeat import start_heartbeat
 from workers.signals import connect_signals
@@ -32,6 +32,7 @@ def run_worker(
         sys.path.insert(0, "")
     for module in imports:
         importlib.import_module(module)  # before forking: children inherit the tasks
+    set_serving_queues(frozenset(pools))
     rt = get_runtime()
     rt.client.ping()
     app = rt.app

@@ -26,6 +26,8 @@ class ParameterValidator:
         except Exception:  # unresolvable forward references: validate what we can
             hints = {}
         fields: dict[str, Any] = {}
+        self.accepts_extra = any(p.kind is inspect.Parameter.VAR_KEYWORD
+                                 for p in signature.parameters.values())
         for param in signature.parameters.values():
             if param.kind in _VARIADIC:
                 continue
@@ -37,6 +39,25 @@ class ParameterValidator:
             __config__=pydantic.ConfigDict(arbitrary_types_allowed=True),
             **fields,
         )
+
+    def validate_partial(self, parameters: dict[str, Any]) -> None:
+        """Check only the given parameters (deployment defaults); ParameterError if bad."""
+        unknown = [k for k in parameters if k not in self.model.model_fields]
+        if unknown and not self.accepts_extra:
+            raise ParameterError(f"invalid parameters for flow {self.name!r}: unknown "
+                                 f"{unknown} (expected {sorted(self.model.model_fields)})")
+        problems = []
+        for name, value in parameters.items():
+            field = self.model.model_fields.get(name)
+            if field is None:
+                continue
+            try:
+                pydantic.TypeAdapter(field.annotation).validate_python(value)
+            except pydantic.ValidationError as exc:
+                problems.append(f"{name}: {exc.errors()[0]['msg']} (got {value!r})")
+        if problems:
+            raise ParameterError(f"invalid parameters for flow {self.name!r}: "
+                                 + "; ".join(problems))
 
     def validate(self, parameters: dict[str, Any]) -> dict[str, Any]:
         """Coerced parameters; ParameterError naming every bad parameter and what it expected."""

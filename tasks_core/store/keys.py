@@ -16,6 +16,8 @@ Layout (prefix `p`, default ``tc``)::
     p:events                   STREAM  every event, bounded retention
     p:proc:<host>:<pid>        STRING  heartbeat of a worker process, with a TTL
     p:lock:<name>              STRING  leader locks (sweeper, beat)
+    p:deployment:<id>          STRING  a deployment (JSON)
+    p:deployments              HASH    flow-name/deployment-name -> deployment id
 """
 
 from __future__ import annotations
@@ -71,6 +73,18 @@ class Keys:
     def proc(self, owner: str) -> str:
         """Heartbeat key of one worker process; `owner` is ``host:pid``."""
         return f"{self.prefix}:proc:{owner}"
+
+    def deployment(self, deployment_id: str) -> str:
+        return f"{self.prefix}:deployment:{deployment_id}"
+
+    @property
+    def deployment_names(self) -> str:
+        """HASH of `flow/name` -> deployment id."""
+        return f"{self.prefix}:deployments"
+
+    def idempotency(self, deployment_id: str, key: str) -> str:
+        """The run created for an idempotency key of a deployment (SET NX)."""
+        return f"{self.prefix}:idem:{deployment_id}:{key}"
 
     def lock(self, name: str) -> str:
         return f"{self.prefix}:lock:{name}"

@@ -1,0 +1,81 @@
+"""Load a flow from an entrypoint: ``path/to/file.py:flow_fn`` or ``package.module:flow_fn``.
+
+Relative file paths and packages are looked up in the deployment's source folder. Loaded
+modules are cached per (source, entrypoint), so a warm worker loads each flow once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tasks_core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from tasks_core.flow import Flow
+
+__all__ = ["EntrypointError", "entrypoint_of", "load_flow"]
+
+_lock = threading.Lock()
+_cache: dict[tuple[str, str], Any] = {}
+
+
+class EntrypointError(ConfigurationError):
+    """An entrypoint that does not load to a flow."""
+
+
+def entrypoint_of(fn: Any, root: Path) -> str:
+    """The entrypoint of a flow function: its module path, or its file relative to `root`."""
+    module = fn.__module__
+    if module != "__main__":
+        return f"{module}:{fn.__name__}"
+    file = Path(sys.modules["__main__"].__file__ or "").resolve()
+    try:
+        relative = file.relative_to(root.resolve())
+    except ValueError:
+        relative = file
+    return f"{relative.as_posix()}:{fn.__name__}"
+
+
+def load_flow(entrypoint: str, source: str | None = None) -> Flow[Any, Any]:
+    """The Flow an entrypoint names, loaded from `source` (a folder) when given."""
+    key = (source or "", entrypoint)
+    with _lock:
+        if key not in _cache:
+            _cache[key] = _load(entrypoint, Path(source) if source else Path.cwd())
+        loaded: Flow[Any, Any] = _cache[key]
+    return loaded
+
+
+def _load(entrypoint: str, root: Path) -> Any:
+    from tasks_core.flow import Flow
+
+    path, _, attr = entrypoint.rpartition(":")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        if path.endswith(".py"):
+            file = (root / path) if not Path(path).is_absolute() else Path(path)
+            if not file.is_file():
+                raise EntrypointError(f"entrypoint {entrypoint!r}: no file {file}")
+            spec = importlib.util.spec_from_file_location(f"tc_flow_{abs(hash(file))}", file)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(path)
+    except EntrypointError:
+        raise
+    except Exception as exc:
+        raise EntrypointError(f"entrypoint {entrypoint!r} failed to load from {root}: "
+                              f"{type(exc).__name__}: {exc}") from None
+    found = getattr(module, attr, None)
+    if not isinstance(found, Flow):
+        raise EntrypointError(f"entrypoint {entrypoint!r}: {attr!r} is "
+                              f"{'missing' if found is None else type(found).__name__}, "
+                              "not a @flow")
+    return found

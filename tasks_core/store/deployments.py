@@ -1,0 +1,61 @@
+"""Deployments in Redis: one JSON document each, found by id or `flow/name`."""
+
+from __future__ import annotations
+
+import difflib
+
+import redis
+
+from tasks_core.deployment_models import Deployment
+from tasks_core.errors import DeploymentNotFound
+from tasks_core.store.keys import Keys
+
+__all__ = ["DeploymentStore"]
+
+
+class DeploymentStore:
+    """Create, read, list and delete deployment records."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self.client = client
+        self.keys = keys
+
+    def save(self, deployment: Deployment) -> Deployment:
+        """Create or update by `flow/name` (an update keeps the id)."""
+        existing = self.client.hget(self.keys.deployment_names, deployment.full_name)
+        if existing:
+            deployment = deployment.model_copy(update={"id": str(existing)})
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(self.keys.deployment(deployment.id), deployment.model_dump_json())
+            pipe.hset(self.keys.deployment_names, deployment.full_name, deployment.id)
+            pipe.execute()
+        return deployment
+
+    def get(self, name_or_id: str) -> Deployment:
+        """By id or `flow-name/deployment-name`; DeploymentNotFound lists close matches."""
+        deployment_id = self.client.hget(self.keys.deployment_names, name_or_id) or name_or_id
+        text = self.client.get(self.keys.deployment(str(deployment_id)))
+        if text is None:
+            names = [str(n) for n in self.client.hkeys(self.keys.deployment_names)]
+            close = difflib.get_close_matches(name_or_id, names, n=3, cutoff=0.5)
+            hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+            raise DeploymentNotFound(f"deployment {name_or_id!r} not found{hint}")
+        return Deployment.model_validate_json(text)
+
+    def list(self) -> list[Deployment]:
+        """Every deployment, by name."""
+        ids = [str(i) for i in self.client.hvals(self.keys.deployment_names)]
+        if not ids:
+            return []
+        texts = self.client.mget([self.keys.deployment(i) for i in ids])
+        found = [Deployment.model_validate_json(t) for t in texts if t is not None]
+        return sorted(found, key=lambda d: d.full_name)
+
+    def delete(self, name_or_id: str) -> Deployment:
+        """Remove a deployment; DeploymentNotFound when there is none."""
+        deployment = self.get(name_or_id)
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.delete(self.keys.deployment(deployment.id))
+            pipe.hdel(self.keys.deployment_names, deployment.full_name)
+            pipe.execute()
+        return deployment

@@ -1,0 +1,89 @@
+"""Deployments and run_deployment against real Redis and real workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tasks_core import ParameterError, StateName
+from tasks_core.deployments import deployment_store, run_deployment
+from tasks_core.errors import ConfigurationError, DeploymentNotFound
+from tasks_core.runtime import get_runtime
+from tests.integration import sample_flows as f
+
+S = StateName
+
+
+def _deploy(tc_env: dict[str, Any], **options: Any) -> str:
+    return f.pipeline.deploy("my-first-managed-deployment", work_pool_name=tc_env["queue"],
+                             **options)
+
+
+def test_run_deployment_runs_the_flow_on_a_worker(tc_env: dict[str, Any],
+                                                  start_worker: Any) -> None:
+    _deploy(tc_env, parameters={"lon": 5})
+    start_worker(concurrency=1, pool=tc_env["queue"])
+    run = run_deployment("pipeline/my-first-managed-deployment", parameters={"lat": "2"},
+                         timeout=30)
+    assert run.state == S.COMPLETED
+    assert run.result() == {"lat": 2.0, "lon": 5.0, "sum": 7}
+    assert run.parameters == {"lon": 5, "lat": "2"} and run.deployment_id
+    [task_run] = get_runtime().store.get_many(get_runtime().store.children(run.id))
+    assert task_run.name == "add" and task_run.parent_flow_run_id == run.id
+
+
+def test_names_parameters_and_schedules_are_checked(tc_env: dict[str, Any]) -> None:
+    _deploy(tc_env)
+    with pytest.raises(DeploymentNotFound, match="did you mean 'pipeline/my-first-managed"):
+        run_deployment("pipeline/my-first-managed", timeout=0)
+    with pytest.raises(ParameterError, match="lat: required parameter missing"):
+        run_deployment("pipeline/my-first-managed-deployment", timeout=0)
+    with pytest.raises(ParameterError, match="lat: expected"):
+        run_deployment("pipeline/my-first-managed-deployment", parameters={"lat": "north"},
+                       timeout=0)
+    assert get_runtime().store.list_ids("flow") == []  # nothing was created
+    with pytest.raises(ConfigurationError, match="invalid cron"):
+        _deploy(tc_env, cron="61 * * * *")
+    with pytest.raises(ConfigurationError, match="unknown time zone"):
+        _deploy(tc_env, cron="0 * * * *", timezone="Mars/Olympus")
+    with pytest.raises(ParameterError, match="lat"):
+        _deploy(tc_env, parameters={"lat": "north"})
+
+
+def test_timeout_zero_and_idempotency(tc_env: dict[str, Any]) -> None:
+    _deploy(tc_env)
+    first = run_deployment("pipeline/my-first-managed-deployment", parameters={"lat": 1},
+                           timeout=0, idempotency_key="k1")
+    assert first.state == S.PENDING
+    again = run_deployment("pipeline/my-first-managed-deployment", parameters={"lat": 1},
+                           timeout=0, idempotency_key="k1")
+    assert again.id == first.id
+    assert len(get_runtime().store.list_ids("flow")) == 1
+
+
+def test_flow_of_deployments_on_one_pool_of_concurrency_one(tc_env: dict[str, Any],
+                                                            start_worker: Any) -> None:
+    _deploy(tc_env)
+    f.run_deployment_from_flow.deploy("outer", work_pool_name=tc_env["queue"])
+    start_worker(concurrency=1, pool=tc_env["queue"])
+    run = run_deployment("run-deployment-from-flow/outer", timeout=60)
+    assert run.state == S.COMPLETED and run.result() == 3.0
+    store = get_runtime().store
+    [placeholder] = store.get_many(store.children(run.id))
+    [child] = store.get_many(store.children(placeholder.id))
+    assert child.name == "pipeline" and child.parent_flow_run_id == run.id
+    assert child.state == S.COMPLETED and placeholder.state == S.COMPLETED
+
+
+def test_an_entrypoint_that_does_not_load_fails_the_run(tc_env: dict[str, Any],
+                                                        start_worker: Any) -> None:
+    deployment = deployment_store().get(_deploy(tc_env))
+    deployment_store().save(deployment.model_copy(
+        update={"entrypoint": "tests/integration/no_such_file.py:pipeline"}))
+    start_worker(concurrency=1, pool=tc_env["queue"])
+    run = run_deployment("pipeline/my-first-managed-deployment", parameters={"lat": 1},
+                         timeout=30)
+    assert run.state == S.FAILED and "no_such_file.py" in run.state_message
+    f.pipeline.deploy("ok", work_pool_name=tc_env["queue"])
+    assert run_deployment("pipeline/ok", parameters={"lat": 1}, timeout=30).state == S.COMPLETED
