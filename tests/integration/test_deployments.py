@@ -87,3 +87,27 @@ def test_an_entrypoint_that_does_not_load_fails_the_run(tc_env: dict[str, Any],
     assert run.state == S.FAILED and "no_such_file.py" in run.state_message
     f.pipeline.deploy("ok", work_pool_name=tc_env["queue"])
     assert run_deployment("pipeline/ok", parameters={"lat": 1}, timeout=30).state == S.COMPLETED
+
+
+def test_course_run_deployment_example_across_two_pools(tc_env: dict[str, Any],
+                                                        start_worker: Any) -> None:
+    from tasks_core.engine.entrypoints import load_flow
+    from tests.helpers import ROOT
+
+    pool_a, pool_b = f"{tc_env['queue']}-a", f"{tc_env['queue']}-b"
+    f.pipeline.deploy("my-first-managed-deployment", work_pool_name=pool_b)
+    example = load_flow("examples/course/run_deployment_from_flow.py:run_deployment_from_flow",
+                        str(ROOT))
+    example.deploy("course", work_pool_name=pool_a, source=str(ROOT),
+                   entrypoint="examples/course/run_deployment_from_flow.py:"
+                              "run_deployment_from_flow")
+    start_worker(concurrency=1, pool=pool_a)
+    start_worker(concurrency=1, pool=pool_b)
+    run = run_deployment("run-deployment-from-flow/course", timeout=60)
+    assert run.state == S.COMPLETED
+    store = get_runtime().store
+    [placeholder] = store.get_many(store.children(run.id))
+    [child] = store.get_many(store.children(placeholder.id))
+    assert child.name == "pipeline" and child.state == S.COMPLETED
+    assert run.worker and child.queue == pool_b and run.queue == pool_a
+    assert child.owner != run.owner  # ran on the other pool's worker process
