@@ -10,6 +10,7 @@
     add.delay(1, 2).result()   # runs on a worker (tasks-core worker), tracked
 """
 
+from tasks_core.deployments import run_deployment
 from tasks_core.errors import (
     CrashedRun,
     FailedRun,
@@ -52,6 +53,7 @@ __all__ = [
     "exponential_backoff",
     "flow",
     "get_run_logger",
+    "run_deployment",
     "task",
     "wait_all",
 ]

@@ -30,6 +30,7 @@ PUBLIC = [
     "exponential_backoff",
     "flow",
     "get_run_logger",
+    "run_deployment",
     "task",
     "wait_all",
 ]
