@@ -35,12 +35,13 @@ class SweepReport:
     trimmed: int = 0
 
 
-def tick(rt: Runtime, now: datetime, *, kind: str = "task") -> SweepReport:
-    """One sweep at time `now`."""
+def tick(rt: Runtime, now: datetime) -> SweepReport:
+    """One sweep at time `now`, over task runs and flow runs."""
     report = SweepReport()
-    _recover_dead_owners(rt, now, kind, report)
-    _resend_stale(rt, now, kind, report)
-    report.trimmed = _trim_expired(rt, now, kind)
+    for kind in ("task", "flow"):
+        _recover_dead_owners(rt, now, kind, report)
+        _resend_stale(rt, now, kind, report)
+        report.trimmed += _trim_expired(rt, now, kind)
     return report
 
 

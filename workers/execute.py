@@ -17,7 +17,7 @@ from celery import Celery
 from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_FLOW, EXECUTE_RUN
 from tasks_core.engine.deployed_run import execute_flow_run
 from tasks_core.engine.params import call_arguments
-from tasks_core.engine.recovery import envelope_for, owner_alive, recover_crashed
+from tasks_core.engine.recovery import envelope_for, handle_refused_claim
 from tasks_core.engine.task_run import (
     AttemptResult,
     RunFrame,
@@ -101,7 +101,7 @@ def execute_run(run_id: str, attempt: int = 1) -> None:
         assert outcome.record is not None
         execute_claimed(rt, outcome.record, attempt)
     else:
-        refused(rt, run_id, attempt, outcome)
+        handle_refused_claim(rt, run_id, attempt, outcome)
 
 
 def execute_chunk(run_ids: list[str]) -> None:
@@ -113,23 +113,7 @@ def execute_chunk(run_ids: list[str]) -> None:
             assert outcome.record is not None
             execute_claimed(rt, outcome.record, 1)
         else:
-            refused(rt, run_id, 1, outcome)
-
-
-def refused(rt: Runtime, run_id: str, attempt: int, outcome: Outcome) -> None:
-    """A claim was refused: drop a duplicate, or recover a run whose process died."""
-    if outcome.missing:
-        log.warning("run %s: no record (expired or never created); message dropped", run_id)
-        return
-    running = outcome.state in (StateName.RUNNING, StateName.RETRYING)
-    if running and outcome.attempt == attempt and not owner_alive(rt, outcome.owner):
-        record = rt.store.get(run_id)
-        result = recover_crashed(rt, record)
-        log.warning("run %s: owner %s died mid-run; recovered (%s)", run_id, outcome.owner,
-                    "applied" if result.applied else "already handled")
-        return
-    log.info("run %s: attempt %d already claimed or finished (state %s); duplicate dropped",
-             run_id, attempt, outcome.state)
+            handle_refused_claim(rt, run_id, 1, outcome)
 
 
 def execute_claimed(rt: Runtime, fields: dict[str, str], attempt: int) -> None:

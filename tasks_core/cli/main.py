@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tasks_core.cli import flow_runs, processes, redis_cmd, task_runs
+from tasks_core.cli import deployments, flow_runs, processes, redis_cmd, task_runs
 
 app = typer.Typer(
     name="tasks-core",
@@ -16,6 +16,7 @@ processes.register(app)
 app.add_typer(redis_cmd.app, name="redis")
 app.add_typer(task_runs.app, name="task-run")
 app.add_typer(flow_runs.app, name="flow-run")
+app.add_typer(deployments.app, name="deployment")
 
 if __name__ == "__main__":
     app()

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pydantic
 import redis
@@ -37,11 +37,13 @@ __all__ = [
     "err_console",
     "expected_errors",
     "fail",
+    "field_grid",
     "format_duration",
     "format_time",
     "history_rows",
     "history_table",
     "name_matcher",
+    "parse_assignments",
     "parse_since",
     "parse_state",
     "preview",
@@ -152,6 +154,29 @@ def parse_since(value: str, now: datetime) -> datetime:
     return moment.astimezone() if moment.tzinfo is None else moment
 
 
+def parse_assignments(items: Sequence[str], *, option: str = "--param") -> dict[str, Any]:
+    """`KEY=VALUE` pairs as a dict; each value is JSON when it parses, else the plain text.
+
+    ``lat=1`` -> 1, ``xs=[1,2]`` -> [1, 2], ``ok=true`` -> True, ``name=abc`` -> "abc"
+    (quote a JSON string, ``'n="1"'``, to pass digits as text). A later key wins.
+
+    Raises:
+        ValidationError: an item without ``=`` or with an empty key.
+    """
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValidationError(
+                f"invalid {option} {item!r}: write KEY=VALUE, e.g. {option} lat=1.5")
+        try:
+            parsed[key] = json.loads(raw)
+        except ValueError:
+            parsed[key] = raw
+    return parsed
+
+
 def name_matcher(pattern: str | None) -> Callable[[str], bool]:
     """A name test: everything (None), a glob (`etl*`, `?`, `[ab]`) or an exact name."""
     if pattern is None:
@@ -222,6 +247,16 @@ def preview(text: str | None, limit: int = 2_000) -> str:
     if len(pretty) > limit:
         return f"{pretty[:limit]}… ({len(pretty)} characters, cut)"
     return pretty
+
+
+def field_grid(rows: Sequence[tuple[str, Text | str]]) -> Table:
+    """Label / value rows as a borderless two-column grid (labels bold, values folded)."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, value in rows:
+        grid.add_row(label, value)
+    return grid
 
 
 # -- history ------------------------------------------------------------------------------

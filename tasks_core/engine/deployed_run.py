@@ -13,6 +13,7 @@ from typing import Any
 
 from tasks_core.engine.entrypoints import EntrypointError, load_flow
 from tasks_core.engine.params import call_arguments
+from tasks_core.engine.recovery import handle_refused_claim
 from tasks_core.engine.task_run import (
     AttemptResult,
     RunFrame,
@@ -49,7 +50,7 @@ def execute_flow_run(run_id: str, attempt: int = 1) -> bool:
     rt = get_runtime()
     outcome = rt.store.transition(claim_flow_run(run_id, attempt, rt.owner))
     if not outcome.applied:
-        log.info("flow run %s: not claimed (state %s)", run_id, outcome.state or "missing")
+        handle_refused_claim(rt, run_id, attempt, outcome)
         return False
     assert outcome.record is not None
     fields = outcome.record

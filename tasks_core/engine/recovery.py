@@ -8,9 +8,11 @@ it expects, so two recoverers racing cannot both act.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from datetime import datetime, timedelta
 
+from tasks_core.celery_app import EXECUTE_FLOW
 from tasks_core.dispatch import Envelope
 from tasks_core.proc import pid_alive
 from tasks_core.records import RunOptions, RunRecord
@@ -18,9 +20,11 @@ from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Outcome, Transition, utcnow
 
-__all__ = ["owner_alive", "recover_crashed", "resend"]
+__all__ = ["handle_refused_claim", "owner_alive", "recover_crashed", "resend"]
 
 HOST = socket.gethostname()
+
+log = logging.getLogger("tasks_core.recovery")
 
 
 def owner_alive(rt: Runtime, owner: str | None) -> bool:
@@ -55,7 +59,12 @@ def envelope_for(
 
 
 def record_envelope(record: RunRecord, attempt: int, eta: datetime | None = None) -> Envelope:
-    """The message that (re)starts attempt `attempt` of a recorded run."""
+    """The message that (re)starts attempt `attempt` of a recorded run (task or flow)."""
+    if record.kind == "flow":
+        return Envelope(message_id=record.id if attempt <= 1 else f"{record.id}.{attempt}",
+                        args=[record.id, attempt], queue=record.queue or "default",
+                        shadow=record.name, argsrepr=json.dumps(record.parameters)[:256],
+                        task=EXECUTE_FLOW, eta=eta)
     return envelope_for(
         record.id, attempt, queue=record.queue or "default", name=record.name,
         parameters=json.dumps(record.parameters), priority=record.priority,
@@ -71,6 +80,21 @@ def _send_with(rt: Runtime, change: Transition, envelope: Envelope) -> Outcome:
     return outcome
 
 
+def handle_refused_claim(rt: Runtime, run_id: str, attempt: int, outcome: Outcome) -> None:
+    """A claim was refused: drop a duplicate, or recover a run whose process died."""
+    if outcome.missing:
+        log.warning("run %s: no record (expired or never created); message dropped", run_id)
+        return
+    running = outcome.state in (StateName.RUNNING, StateName.RETRYING)
+    if running and outcome.attempt == attempt and not owner_alive(rt, outcome.owner):
+        result = recover_crashed(rt, rt.store.get(run_id))
+        log.warning("run %s: owner %s died mid-run; recovered (%s)", run_id, outcome.owner,
+                    "applied" if result.applied else "already handled")
+        return
+    log.info("run %s: attempt %d already claimed or finished (state %s); duplicate dropped",
+             run_id, attempt, outcome.state)
+
+
 def recover_crashed(rt: Runtime, record: RunRecord, *, now: datetime | None = None) -> Outcome:
     """A run whose owner died mid-attempt: retried when it has retries left, else Crashed."""
     now = now or utcnow()
@@ -82,12 +106,18 @@ def recover_crashed(rt: Runtime, record: RunRecord, *, now: datetime | None = No
         delay = delays[min(attempt - 1, len(delays) - 1)]
         change = Transition(
             record.id, StateName.AWAITING_RETRY, message=f"{reason}; retrying in {delay:g}s",
-            expected_attempt=attempt, at=now,
+            expected_attempt=attempt, at=now, kind=record.kind,
             fields={"scheduled_time": (now + timedelta(seconds=delay)).isoformat()})
         eta = now + timedelta(seconds=delay) if delay else None
         return _send_with(rt, change, record_envelope(record, attempt + 1, eta))
-    return rt.store.transition(Transition(record.id, StateName.CRASHED, message=reason,
-                                          expected_attempt=attempt, at=now))
+    outcome = rt.store.transition(Transition(record.id, StateName.CRASHED, message=reason,
+                                             expected_attempt=attempt, at=now,
+                                             kind=record.kind))
+    if outcome.applied and record.kind == "flow" and record.parent_task_run_id:
+        # the parent's placeholder for this flow run mirrors its end
+        rt.store.transition(Transition(record.parent_task_run_id, StateName.CRASHED,
+                                       message=reason, at=now))
+    return outcome
 
 
 def resend(rt: Runtime, record: RunRecord) -> None:

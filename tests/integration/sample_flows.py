@@ -26,3 +26,16 @@ def run_deployment_from_flow() -> float:
 @flow
 def broken() -> None:
     raise RuntimeError("never loaded")
+
+
+@flow
+def sleepy_flow(key: str) -> str:
+    import os
+    import time
+
+    from tasks_core.runtime import get_runtime
+
+    rt = get_runtime()
+    rt.client.set(f"{rt.settings.key_prefix}:pid:{key}", os.getpid())
+    time.sleep(30)
+    return "woke"

@@ -111,3 +111,35 @@ def test_course_run_deployment_example_across_two_pools(tc_env: dict[str, Any],
     assert child.name == "pipeline" and child.state == S.COMPLETED
     assert run.worker and child.queue == pool_b and run.queue == pool_a
     assert child.owner != run.owner  # ran on the other pool's worker process
+
+
+def _flow_pid(tc_env: dict[str, Any], key: str) -> int:
+    from tests.helpers import wait_until
+
+    return int(wait_until(lambda: tc_env["client"].get(f"{tc_env['prefix']}:pid:{key}"), 20,
+                          message="the flow to start"))
+
+
+def test_zombie_flow_runs_end_crashed(tc_env: dict[str, Any], start_worker: Any) -> None:
+    import os
+    import signal
+
+    from beat import sweeper
+    from tasks_core.store.runs import utcnow
+    from tests.helpers import wait_until
+
+    f.sleepy_flow.deploy("zzz", work_pool_name=tc_env["queue"])
+    worker = start_worker(concurrency=1, pool=tc_env["queue"])
+    store = get_runtime().store
+    # a pool process killed mid-run: the redelivered message finds its owner dead
+    first = run_deployment("sleepy-flow/zzz", parameters={"key": "z1"}, timeout=0)
+    os.kill(_flow_pid(tc_env, "z1"), signal.SIGKILL)
+    assert store.wait(first.id, 20) and store.get(first.id).state == S.CRASHED
+    # the whole worker killed: heartbeats stop and beat's sweeper ends the run
+    second = run_deployment("sleepy-flow/zzz", parameters={"key": "z2"}, timeout=0)
+    _flow_pid(tc_env, "z2")
+    worker.stop(signal.SIGKILL)
+    rt = get_runtime()
+    wait_until(lambda: second.id in sweeper.tick(rt, utcnow()).crashed, 15, 0.2,
+               "the sweeper to end the zombie flow run")
+    assert store.get(second.id).state == S.CRASHED
