@@ -15,6 +15,8 @@
 -- ARGV[7]  broker message to LPUSH onto KEYS[6] ('' = none)
 -- ARGV[8]  event id (stored as last_event, for the next event's `follows`)
 -- ARGV[9]  the parent's children index (p:run:<parent>:children), '' = no parent
+-- ARGV[10] the due set (p:due) when the run waits for its scheduled time, '' = none
+-- ARGV[11] the due time (epoch seconds), with ARGV[10]
 -- Returns 1 when created, 0 when the id existed already.
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
@@ -35,5 +37,8 @@ if ARGV[7] ~= '' then
 end
 if ARGV[9] ~= '' then
   redis.call('ZADD', ARGV[9], ARGV[2], ARGV[1])
+end
+if ARGV[10] ~= '' then
+  redis.call('ZADD', ARGV[10], ARGV[11], ARGV[1])
 end
 return 1

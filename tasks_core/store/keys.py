@@ -16,6 +16,8 @@ Layout (prefix `p`, default ``tc``)::
     p:events                   STREAM  every event, bounded retention
     p:proc:<host>:<pid>        STRING  heartbeat of a worker process, with a TTL
     p:lock:<name>              STRING  leader locks (sweeper, beat)
+    p:due                      ZSET    runs waiting for their scheduled time (beat sends them)
+    p:schedule-mark:<dep id>   STRING  the last scheduled time created for a deployment
     p:deployment:<id>          STRING  a deployment (JSON)
     p:deployments              HASH    flow-name/deployment-name -> deployment id
 """
@@ -85,6 +87,15 @@ class Keys:
     def idempotency(self, deployment_id: str, key: str) -> str:
         """The run created for an idempotency key of a deployment (SET NX)."""
         return f"{self.prefix}:idem:{deployment_id}:{key}"
+
+    @property
+    def due(self) -> str:
+        """ZSET of runs waiting for their scheduled time (score: due epoch seconds)."""
+        return f"{self.prefix}:due"
+
+    def schedule_mark(self, deployment_id: str) -> str:
+        """The latest scheduled time beat has created runs up to, for a deployment."""
+        return f"{self.prefix}:schedule-mark:{deployment_id}"
 
     def lock(self, name: str) -> str:
         return f"{self.prefix}:lock:{name}"

@@ -108,17 +108,21 @@ class RunStore:
     # -- writes ---------------------------------------------------------------------------
 
     def create(
-        self, run: NewRun, push: BrokerPush | None = None, *, pipe: Any = None
+        self, run: NewRun, push: BrokerPush | None = None, *, pipe: Any = None,
+        due: datetime | None = None,
     ) -> bool | None:
         """Write a new run (and its broker message) atomically; False when the id exists.
 
-        With `pipe`, the write is queued on that pipeline and None is returned.
+        With `due`, the run waits in the due set until beat sends it at that time (no
+        message now). With `pipe`, the write is queued on that pipeline and None is returned.
         """
-        keys, args = self._create_call(run, push)
+        keys, args = self._create_call(run, push, due)
         result = self._create(keys=keys, args=args, client=pipe or self.client)
         return None if pipe is not None else bool(result)
 
-    def _create_call(self, run: NewRun, push: BrokerPush | None) -> tuple[list[str], list[Any]]:
+    def _create_call(
+        self, run: NewRun, push: BrokerPush | None, due: datetime | None = None
+    ) -> tuple[list[str], list[Any]]:
         k = self.keys
         kind_type = state_type(run.state)
         at = run.created
@@ -170,6 +174,8 @@ class RunStore:
             event_id,
             self.keys.children(parent) if (parent := fields.get("parent_task_run_id")
                                            or fields.get("parent_flow_run_id")) else "",
+            self.keys.due if due is not None else "",
+            due.timestamp() if due is not None else 0,
         ]
         return keys, args
 

@@ -1,0 +1,197 @@
+"""`tasks-core deployment ...` end to end: deployments made here, the CLI reads and runs them.
+
+Deployments are created in this process against the test Redis (the `tc_env` fixture) on
+this test's unique queue; the CLI is a subprocess on the same Redis and key prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tasks_core.cli.output import parse_assignments
+from tasks_core.deployments import deployment_store
+from tasks_core.errors import ValidationError
+from tasks_core.runtime import get_runtime, reset_runtime
+from tasks_core.settings import reset_settings
+from tasks_core.states import StateName
+from tests.integration import sample_flows as f
+
+TRACEBACK = "Traceback (most recent call last)"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@pytest.fixture
+def cli_env(
+    tc_env: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    """This process and the CLI on the test Redis, under this test's key prefix."""
+    monkeypatch.setenv("TASKS_CORE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TASKS_CORE_CONNECT_RETRIES", "0")
+    monkeypatch.chdir(tmp_path)  # no stray ./tasks-core.toml
+    reset_settings()
+    reset_runtime()
+    yield {**tc_env["env"], "TASKS_CORE_DATA_DIR": str(tmp_path / "data"),
+           "TASKS_CORE_CONNECT_RETRIES": "0", "COLUMNS": "250", "NO_COLOR": "1",
+           "PYTHONUNBUFFERED": "1"}
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tasks_core.cli.main", *args],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+
+
+def deploy(tc_env: dict[str, Any], name: str = "d1", **options: Any) -> str:
+    return f.pipeline.deploy(name, work_pool_name=tc_env["queue"], parameters={"lon": 5},
+                             **options)
+
+
+def refused(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    """Exit 1 with one clear error line naming every fragment, and no traceback."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert TRACEBACK not in result.stderr + result.stdout
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+# -- parameters (pure) --------------------------------------------------------------------
+
+
+def test_param_values_are_json_when_they_parse() -> None:
+    assert parse_assignments(["lat=1", "name=abc", "xs=[1,2]", "ok=true", "n=\"1\"", "e="]) == {
+        "lat": 1, "name": "abc", "xs": [1, 2], "ok": True, "n": "1", "e": ""}
+    assert parse_assignments(["url=a=b"]) == {"url": "a=b"}
+    with pytest.raises(ValidationError, match="KEY=VALUE"):
+        parse_assignments(["lat"])
+
+
+# -- ls and inspect -----------------------------------------------------------------------
+
+
+def test_ls_and_inspect(cli_env: dict[str, str], tc_env: dict[str, Any]) -> None:
+    empty = cli(cli_env, "deployment", "ls")
+    assert empty.returncode == 0 and "No deployments" in empty.stdout
+    deployment_id = deploy(tc_env, cron="0 * * * *", tags=["etl"])
+
+    listed = cli(cli_env, "deployment", "ls")
+    assert listed.returncode == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if "pipeline/d1" in line)
+    assert tc_env["queue"] in row and "cron 0 * * * * (UTC)" in row
+    assert "etl" in row and deployment_id in row and "no" in row
+
+    shown = cli(cli_env, "deployment", "inspect", "pipeline/d1")
+    assert shown.returncode == 0, shown.stderr
+    out = shown.stdout
+    assert "Deployment pipeline/d1" in out and "tests.integration.sample_flows:pipeline" in out
+    assert '"lon": 5' in out and "No flow runs of this deployment" in out
+    lat = next(line for line in out.splitlines() if line.strip().startswith("│ lat"))
+    assert "number" in lat and "yes" in lat
+
+    as_json = cli(cli_env, "deployment", "inspect", deployment_id, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["id"] == deployment_id and data["full_name"] == "pipeline/d1"
+    assert data["entrypoint"] == "tests.integration.sample_flows:pipeline"
+    assert data["parameters"] == {"lon": 5} and data["paused"] is False
+    assert data["schedules"][0]["cron"] == "0 * * * *" and data["triggers"] == []
+    assert data["parameter_summary"] == [
+        {"name": "lat", "type": "number", "required": True},
+        {"name": "lon", "type": "number", "required": False, "default": 0.0}]
+    assert data["recent_flow_runs"] == []
+
+
+# -- run ----------------------------------------------------------------------------------
+
+
+def test_run_without_a_worker_creates_a_pending_run(
+    cli_env: dict[str, str], tc_env: dict[str, Any]
+) -> None:
+    deployment_id = deploy(tc_env)
+    started = cli(cli_env, "deployment", "run", "pipeline/d1", "--param", "lat=1")
+    assert started.returncode == 0, started.stderr
+    assert "Pending" in started.stdout
+    match = UUID.search(started.stdout)
+    assert match, started.stdout
+    run = get_runtime().store.get(match.group(0))
+    assert run.kind == "flow" and run.state == StateName.PENDING
+    assert run.parameters == {"lon": 5, "lat": 1} and run.deployment_id == deployment_id
+    assert run.queue == tc_env["queue"]
+
+    shown = json.loads(cli(cli_env, "deployment", "inspect", "pipeline/d1", "--json").stdout)
+    assert [r["id"] for r in shown["recent_flow_runs"]] == [run.id]
+
+    # nothing serves the queue, so a short watch ends without a final state
+    waited = cli(cli_env, "deployment", "run", "pipeline/d1", "-p", "lat=2", "--watch",
+                 "--timeout", "0.3")
+    refused(waited, "still Pending")
+
+
+def test_run_refuses_bad_parameters(cli_env: dict[str, str], tc_env: dict[str, Any]) -> None:
+    deploy(tc_env)
+    refused(cli(cli_env, "deployment", "run", "pipeline/d1", "--param", "lat=north"),
+            "lat: expected")
+    refused(cli(cli_env, "deployment", "run", "pipeline/d1"), "lat: required")
+    refused(cli(cli_env, "deployment", "run", "pipeline/d1", "--param", "lat"), "KEY=VALUE")
+    refused(cli(cli_env, "deployment", "run", "pipeline/d1", "--timeout", "3"), "--watch")
+    assert get_runtime().store.list_ids("flow") == []
+
+
+def test_run_watch_prints_the_result_or_the_error(
+    cli_env: dict[str, str], tc_env: dict[str, Any], start_worker: Any
+) -> None:
+    deploy(tc_env)
+    f.broken.deploy("b", work_pool_name=tc_env["queue"])
+    start_worker(concurrency=1, pool=tc_env["queue"])
+
+    done = cli(cli_env, "deployment", "run", "pipeline/d1", "-p", "lat=2", "--watch",
+               "--timeout", "30")
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert "Final state: Completed" in done.stdout and '"sum": 7' in done.stdout
+
+    failed = cli(cli_env, "deployment", "run", "broken/b", "--watch", "--timeout", "30")
+    assert "Final state: Failed" in failed.stdout
+    refused(failed, "RuntimeError: never loaded")
+
+
+# -- pause, resume, delete, unknown names -------------------------------------------------
+
+
+def test_pause_resume_and_delete(cli_env: dict[str, str], tc_env: dict[str, Any]) -> None:
+    deployment_id = deploy(tc_env)
+    deploy(tc_env, "d2")
+    store = deployment_store()
+
+    paused = cli(cli_env, "deployment", "pause", "pipeline/d1")
+    assert paused.returncode == 0 and "paused" in paused.stdout, paused.stderr
+    assert store.get("pipeline/d1").paused is True
+    again = cli(cli_env, "deployment", "pause", deployment_id)
+    assert again.returncode == 0 and "already paused" in again.stdout
+    assert "paused" in next(line for line in cli(cli_env, "deployment", "ls").stdout
+                            .splitlines() if "pipeline/d1" in line)
+    resumed = cli(cli_env, "deployment", "resume", deployment_id)
+    assert resumed.returncode == 0 and "resumed" in resumed.stdout, resumed.stderr
+    assert store.get("pipeline/d1").paused is False
+
+    deleted = cli(cli_env, "deployment", "delete", "pipeline/d2")
+    assert deleted.returncode == 0 and "Deleted deployment pipeline/d2" in deleted.stdout
+    assert [d.full_name for d in store.list()] == ["pipeline/d1"]
+    refused(cli(cli_env, "deployment", "inspect", "pipeline/d2"),
+            "deployment 'pipeline/d2' not found", "did you mean 'pipeline/d1'")
+
+
+@pytest.mark.parametrize("command", ["inspect", "run", "pause", "resume", "delete"])
+def test_unknown_names_suggest_close_ones(
+    cli_env: dict[str, str], tc_env: dict[str, Any], command: str
+) -> None:
+    deploy(tc_env)
+    refused(cli(cli_env, "deployment", command, "pipeline/d"),
+            "'pipeline/d' not found", "did you mean 'pipeline/d1'")
