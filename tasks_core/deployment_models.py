@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -36,6 +36,7 @@ class Deployment(BaseModel):
     work_queue_name: str | None = None
     schedules: list[dict[str, Any]] = Field(default_factory=list)
     paused: bool = False
+    catchup: Literal["skip", "latest", "all"] = "latest"
     tags: list[str] = Field(default_factory=list)
     description: str | None = None
     version: str | None = None

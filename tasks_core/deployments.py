@@ -16,7 +16,7 @@ import uuid
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from croniter import croniter
 
@@ -91,6 +91,7 @@ def build_deployment(
     tags: list[str] | None = None,
     triggers: list[Any] | None = None,
     paused: bool = False,
+    catchup: Literal["skip", "latest", "all"] = "latest",
     description: str | None = None,
     version: str | None = None,
 ) -> Deployment:
@@ -108,7 +109,8 @@ def build_deployment(
         work_pool_name=work_pool_name or get_runtime().settings.default_pool,
         work_queue_name=work_queue_name,
         schedules=validate_schedules(cron, interval, rrule, schedules, timezone),
-        paused=paused, tags=sorted(set(tags or [])), description=description or flow.description,
+        paused=paused, catchup=catchup, tags=sorted(set(tags or [])),
+        description=description or flow.description,
         version=version or flow.version,
         triggers=[t.model_dump(mode="json") if hasattr(t, "model_dump") else dict(t)
                   for t in triggers or []],
@@ -155,8 +157,8 @@ def run_deployment(
     check_parameters(deployment.parameter_schema, merged, deployment.full_name)
     run_id = _existing_run(deployment, idempotency_key)
     if run_id is None:
-        run_id = _create_run(deployment, merged, scheduled_time, flow_run_name, tags,
-                             idempotency_key, work_queue_name, as_subflow)
+        run_id, _ = _create_run(deployment, merged, scheduled_time, flow_run_name, tags,
+                                idempotency_key, work_queue_name, as_subflow)
     if timeout != 0:
         _wait(run_id, deployment, timeout)
     rt.reporter.flush()
@@ -175,7 +177,8 @@ def _create_run(
     deployment: Deployment, parameters: dict[str, Any], scheduled_time: datetime | None,
     flow_run_name: str | None, tags: list[str] | None, idempotency_key: str | None,
     work_queue_name: str | None, as_subflow: bool,
-) -> str:
+) -> tuple[str, bool]:
+    """Record a run of a deployment; (run id, whether this call created it)."""
     rt = get_runtime()
     parent = current_run.get() if as_subflow else None
     parent_flow = parent.flow_run_id if parent else None
@@ -210,15 +213,28 @@ def _create_run(
     if idempotency_key is not None:
         key = rt.store.keys.idempotency(deployment.id, idempotency_key)
         if not rt.client.set(key, run.id, nx=True, ex=rt.settings.run_ttl_seconds):
-            return str(rt.client.get(key))
+            return str(rt.client.get(key)), False
+    if later:  # beat sends it when due (the durable due set, not a message held in memory)
+        rt.store.create(run, due=scheduled_time)
+        return run.id, True
     envelope = Envelope(message_id=run.id, args=[run.id, 1], queue=queue,
                         shadow=deployment.full_name, argsrepr=json.dumps(parameters)[:256],
-                        task=EXECUTE_FLOW, eta=scheduled_time if later else None)
+                        task=EXECUTE_FLOW)
     push = rt.dispatcher.push_for(envelope)
     rt.store.create(run, push)
     if push is None:
         rt.dispatcher.publish(envelope)
-    return run.id
+    return run.id, True
+
+
+def create_scheduled_run(deployment: Deployment, when: datetime) -> tuple[str, bool]:
+    """The run of a deployment's scheduled time, created once; (run id, created now)."""
+    key = f"schedule:{when.isoformat()}"
+    existing = _existing_run(deployment, key)
+    if existing is not None:
+        return existing, False
+    return _create_run(deployment, dict(deployment.parameters), when, None, None, key, None,
+                       as_subflow=False)
 
 
 def _wait(run_id: str, deployment: Deployment, timeout: float | None) -> None:

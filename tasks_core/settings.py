@@ -78,6 +78,18 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(
         default=5.0, gt=0, description="how often beat's sweeper looks for lost and crashed runs"
     )
+    beat_interval_seconds: float = Field(
+        default=1.0, gt=0, description="how often beat sends due runs and checks schedules"
+    )
+    schedule_horizon_seconds: float = Field(
+        default=3600.0, gt=0, description="how far ahead beat creates scheduled runs"
+    )
+    schedule_max_runs: int = Field(
+        default=100, gt=0, description="most scheduled runs created ahead per deployment"
+    )
+    late_after_seconds: float = Field(
+        default=15.0, gt=0, description="a scheduled run not started this long after is Late"
+    )
     event_retention: int = Field(
         default=100_000, gt=0, description="events kept on the stream (approximate)"
     )

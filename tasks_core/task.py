@@ -226,9 +226,12 @@ class Task(Generic[P, R]):
         priority = self.priority if priority is None else priority
         run = new_run(self, params_json, state=StateName.SCHEDULED if eta else StateName.PENDING,
                       queue=queue, priority=priority, scheduled_time=eta)
+        if eta is not None and eta > datetime.now(UTC):
+            rt.store.create(run, due=eta)  # beat sends it when due (durable, never twice)
+            return TaskFuture(run.id, self.name)
         envelope = Envelope.for_run(
             run.id, 1, queue=queue, name=self.name, argsrepr=params_json[:256],
-            priority=priority, eta=eta, time_limit=self.hard_time_limit)
+            priority=priority, time_limit=self.hard_time_limit)
         push = rt.dispatcher.push_for(envelope)
         rt.store.create(run, push)
         if push is None:

@@ -40,6 +40,7 @@ def tc_env(redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> Iterat
         "TASKS_CORE_HEARTBEAT_TIMEOUT_SECONDS": "2",
         "TASKS_CORE_PENDING_RESEND_SECONDS": "2",
         "TASKS_CORE_SWEEP_INTERVAL_SECONDS": "0.5",
+        "TASKS_CORE_BEAT_INTERVAL_SECONDS": "0.2",
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -73,3 +74,26 @@ def start_worker(tc_env: dict[str, Any]) -> Iterator[Any]:
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def start_beat(tc_env: dict[str, Any]) -> Iterator[Any]:
+    """Start real `tasks-core beat` subprocesses; all stopped at teardown."""
+    import signal
+    import subprocess
+    import sys
+
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen([sys.executable, "-m", "tasks_core.cli.main", "beat"],
+                                env=tc_env["env"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(15)

@@ -19,12 +19,19 @@ def _section(title: str) -> None:
     console.rule(f"[bold cyan]{title}")
 
 
+_beat: list[subprocess.Popen[bytes]] = []
+
+
 def _start_worker(prefix: str) -> subprocess.Popen[bytes]:
+    """A worker, and a beat for countdowns and schedules (stopped with it)."""
     from tasks_core.runtime import get_runtime
 
     cmd = [sys.executable, "-m", "tasks_core.cli.main", "worker", "--pool", "default",
            "--concurrency", "2", "--import", "tasks_core.demo.tasks", "--loglevel", "WARNING"]
     proc = subprocess.Popen(cmd, env=os.environ.copy(), start_new_session=True)
+    _beat.append(subprocess.Popen(
+        [sys.executable, "-m", "tasks_core.cli.main", "beat", "--loglevel", "WARNING"],
+        env=os.environ.copy(), start_new_session=True))
     client = get_runtime().client
     deadline = time.monotonic() + 60
     while len(list(client.scan_iter(f"{prefix}:proc:*"))) < 2:
@@ -148,8 +155,10 @@ def main() -> int:
                       "list them with [bold]tasks-core task-run ls[/bold] "
                       f"(TASKS_CORE_KEY_PREFIX={prefix}).")
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(30)
+        for proc in [worker, *_beat]:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in [worker, *_beat]:
+            proc.wait(30)
     return 0
 
 

@@ -91,8 +91,10 @@ def test_timeout_is_enforced_on_the_worker(tc_env: dict[str, Any], start_worker:
     assert t.add.delay(2, 2).result(timeout=20) == 4  # the worker kept going
 
 
-def test_countdown_and_eta_start_later(tc_env: dict[str, Any], start_worker: Any) -> None:
+def test_countdown_and_eta_start_later(tc_env: dict[str, Any], start_worker: Any,
+                                       start_beat: Any) -> None:
     start_worker()
+    start_beat()
     future = t.add.apply_async((1, 2), countdown=1.0)
     assert future.state == S.SCHEDULED
     with pytest.raises(RunTimeout):
