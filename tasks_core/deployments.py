@@ -253,7 +253,7 @@ def _wait(run_id: str, deployment: Deployment, timeout: float | None) -> None:
         if helping and rt.store.state_of(run_id) == StateName.PENDING:
             from tasks_core.engine.deployed_run import execute_flow_run
 
-            execute_flow_run(run_id, 1)  # the claim is atomic: at most one process runs it
+            execute_flow_run(run_id, 1, gate=False)  # the claim is atomic: one runner only
 
 
 def deploy_flow(flow: Flow[Any, Any], name: str, **options: Any) -> str:

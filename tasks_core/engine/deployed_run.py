@@ -45,11 +45,24 @@ def claim_flow_run(run_id: str, attempt: int, owner: str) -> Transition:
                       return_fields=FLOW_CLAIM_FIELDS)
 
 
-def execute_flow_run(run_id: str, attempt: int = 1) -> bool:
-    """Claim and run a flow run here; False when another process has it (or it ended)."""
+def execute_flow_run(run_id: str, attempt: int = 1, *, gate: bool = True) -> bool:
+    """Claim and run a flow run here; False when another process has it (or it ended).
+
+    With `gate`, the run first passes its work pool's gate (paused pools and full pools
+    park it). A parent waiting on its child runs the child with `gate=False`: the child
+    uses the slot its blocked parent holds, so a full pool cannot deadlock.
+    """
+    from tasks_core.work_pools import pool_of, pool_store, release_slot
+
     rt = get_runtime()
+    queue = str(rt.client.hget(rt.store.keys.run(run_id), "queue") or "")
+    if gate and queue and not pool_store(rt).acquire(pool_of(queue), run_id):
+        log.info("flow run %s: pool %s is paused or full; parked", run_id, pool_of(queue))
+        return False
     outcome = rt.store.transition(claim_flow_run(run_id, attempt, rt.owner))
     if not outcome.applied:
+        if gate and queue and outcome.state != StateName.RUNNING:
+            release_slot(queue, run_id)
         handle_refused_claim(rt, run_id, attempt, outcome)
         return False
     assert outcome.record is not None
@@ -58,6 +71,8 @@ def execute_flow_run(run_id: str, attempt: int = 1) -> bool:
         result = _run(fields)
     finally:
         rt.reporter.flush(timeout=10)
+        if gate and queue:
+            release_slot(queue, run_id)
     placeholder = fields.get("parent_task_run_id")
     if placeholder:
         mirror = outcome_transition(placeholder, 1, result)

@@ -113,10 +113,14 @@ def recover_crashed(rt: Runtime, record: RunRecord, *, now: datetime | None = No
     outcome = rt.store.transition(Transition(record.id, StateName.CRASHED, message=reason,
                                              expected_attempt=attempt, at=now,
                                              kind=record.kind))
-    if outcome.applied and record.kind == "flow" and record.parent_task_run_id:
-        # the parent's placeholder for this flow run mirrors its end
-        rt.store.transition(Transition(record.parent_task_run_id, StateName.CRASHED,
-                                       message=reason, at=now))
+    if outcome.applied and record.kind == "flow":
+        if record.parent_task_run_id:  # the parent's placeholder mirrors the child's end
+            rt.store.transition(Transition(record.parent_task_run_id, StateName.CRASHED,
+                                           message=reason, at=now))
+        if record.queue:
+            from tasks_core.work_pools import release_slot
+
+            release_slot(record.queue, record.id)
     return outcome
 
 

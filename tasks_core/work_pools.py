@@ -1,0 +1,72 @@
+"""Work pools: create, pause, resume, limit; the gate flow runs pass on a worker.
+
+Pausing a pool stops its workers from starting new flow runs: the runs wait (parked,
+still Pending) and none is lost; resuming sends them again. A concurrency limit caps the
+pool's running flow runs; extra runs wait for a slot, they do not fail.
+"""
+
+from __future__ import annotations
+
+from tasks_core.deployment_models import WorkPool
+from tasks_core.engine.recovery import resend
+from tasks_core.runtime import Runtime, get_runtime
+from tasks_core.store.work_pools import WorkPoolStore
+
+__all__ = ["create_pool", "pause_pool", "pool_of", "pool_store", "release_slot",
+           "resume_pool", "set_concurrency"]
+
+
+def pool_store(rt: Runtime | None = None) -> WorkPoolStore:
+    rt = rt or get_runtime()
+    return WorkPoolStore(rt.client, rt.store.keys)
+
+
+def pool_of(queue: str) -> str:
+    """The pool of a queue (``pool`` or ``pool:work-queue``)."""
+    return queue.split(":", 1)[0]
+
+
+def create_pool(name: str, *, concurrency_limit: int | None = None,
+                description: str | None = None) -> WorkPool:
+    """Create (or replace) a work pool record."""
+    return pool_store().save(WorkPool(name=name, concurrency_limit=concurrency_limit,
+                                      description=description))
+
+
+def pause_pool(name: str) -> WorkPool:
+    """Stop the pool's workers from starting new flow runs (they wait, none is lost)."""
+    pool = pool_store().update(name, paused=True)
+    pool_store().emit(name, "paused")
+    return pool
+
+
+def resume_pool(name: str) -> list[str]:
+    """Let the pool start flow runs again; the parked runs sent again."""
+    store = pool_store()
+    store.update(name, paused=False)
+    store.emit(name, "resumed")
+    return _wake(store, store.parked(name))
+
+
+def set_concurrency(name: str, limit: int | None) -> WorkPool:
+    """Cap the pool's running flow runs (None: no limit); waiting runs may start now."""
+    store = pool_store()
+    pool = store.update(name, concurrency_limit=limit)
+    _wake(store, store.parked(name))
+    return pool
+
+
+def release_slot(queue: str, run_id: str) -> list[str]:
+    """A flow run of the pool ended: free its slot and send the next parked run."""
+    store = pool_store()
+    return _wake(store, store.release(pool_of(queue), run_id))
+
+
+def _wake(store: WorkPoolStore, run_ids: list[str]) -> list[str]:
+    rt = get_runtime()
+    sent = []
+    for record in rt.store.get_many(run_ids):
+        if not record.is_terminal:
+            resend(rt, record)  # the worker's gate decides again; a duplicate is dropped
+            sent.append(record.id)
+    return sent
