@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 
-from beat import deferred, scheduler, sweeper
+from beat import deferred, pools, scheduler, sweeper
 from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.store.runs import utcnow
 
@@ -50,6 +50,7 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
             scheduler.tick(rt, now)
             deferred.tick(rt, now)
             if time.monotonic() >= next_sweep:
+                pools.tick(rt, now)
                 report = sweeper.tick(rt, now)
                 if report.crashed or report.resent:
                     log.info("sweep: %d recovered, %d re-sent", len(report.crashed),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from tasks_core.runtime import get_runtime, set_serving_queues
 from workers.execute import register_tasks
-from workers.heartbeat import start_heartbeat
+from workers.heartbeat import start_heartbeat, start_pool_heartbeat
 from workers.signals import connect_signals
 
 __all__ = ["run_worker"]
@@ -40,12 +40,14 @@ def run_worker(
     connect_signals()
     if pool in ("solo", "threads"):
         start_heartbeat()
+    node = hostname or f"{'+'.join(pools)}@{socket.gethostname()}"
+    start_pool_heartbeat([p.split(":", 1)[0] for p in pools], node)
     argv = [
         "worker",
         "--queues", ",".join(pools),
         "--pool", pool,
         "--loglevel", loglevel,
-        "--hostname", hostname or f"{'+'.join(pools)}@{socket.gethostname()}",
+        "--hostname", node,
     ]
     if concurrency:
         argv += ["--concurrency", str(concurrency)]

@@ -100,6 +100,33 @@ class WorkPoolStore:
     def running(self, pool: str) -> list[str]:
         return sorted(str(v) for v in self.client.smembers(self.running_key(pool)))
 
+    def workers_key(self, name: str) -> str:
+        return f"{self.keys.prefix}:work-pool:{name}:workers"
+
+    def beat(self, pool: str, worker: str, now: float) -> None:
+        """A worker of the pool is alive at `now` (epoch seconds)."""
+        self.client.zadd(self.workers_key(pool), {worker: now})
+
+    def live_workers(self, pool: str, now: float, timeout: float) -> list[str]:
+        """Workers of the pool that beat within `timeout` seconds of `now`."""
+        key = self.workers_key(pool)
+        self.client.zremrangebyscore(key, "-inf", now - timeout * 10)  # forget long-gone ones
+        return [str(v) for v in self.client.zrangebyscore(key, now - timeout, "+inf")]
+
+    def pools_seen(self) -> list[str]:
+        """Pools that have records or workers."""
+        names = {str(n) for n in self.client.smembers(f"{self.keys.prefix}:work-pools")}
+        prefix = f"{self.keys.prefix}:work-pool:"
+        for key in self.client.scan_iter(f"{prefix}*:workers"):
+            names.add(str(key)[len(prefix):-len(":workers")])
+        return sorted(names)
+
+    def status_changed(self, pool: str, ready: bool) -> bool:
+        """Record the pool's readiness; whether it changed (so an event is due)."""
+        key = f"{self.keys.prefix}:work-pool:{pool}:ready"
+        previous = self.client.getset(key, "1" if ready else "0")
+        return previous != ("1" if ready else "0")
+
     def emit(self, pool: str, event: str, payload: dict[str, Any] | None = None) -> None:
         """Append a `tasks-core.work-pool.<event>` event to the stream."""
         now = datetime.now(UTC).isoformat()

@@ -77,3 +77,23 @@ def test_a_full_pool_still_runs_a_waiting_parents_child(tc_env: dict[str, Any],
     start_worker(concurrency=2, pool=pool)
     run = run_deployment("run-deployment-from-flow/outer", timeout=60)
     assert run.state == S.COMPLETED and run.result() == 3.0
+
+
+def test_pool_readiness_follows_its_workers(tc_env: dict[str, Any], start_worker: Any) -> None:
+    import signal
+
+    from beat import pools
+    from tasks_core.store.runs import utcnow
+
+    pool = tc_env["queue"]
+    rt = get_runtime()
+    assert pools.tick(rt, utcnow()).get(pool) in (None, False)
+    worker = start_worker(concurrency=1, pool=pool)
+    wait_until(lambda: pools.tick(rt, utcnow()).get(pool) is True, 10, 0.2, "pool ready")
+    worker.stop(signal.SIGKILL)
+    wait_until(lambda: pools.tick(rt, utcnow()).get(pool) is False, 15, 0.2, "pool not ready")
+    events = [json.loads(e["event"]) for _, e in
+              tc_env["client"].xrange(f"{tc_env['prefix']}:events")]
+    mine = [e["event"] for e in events
+            if e["resource"]["tasks-core.resource.id"] == f"tasks-core.work-pool.{pool}"]
+    assert mine[-2:] == ["tasks-core.work-pool.ready", "tasks-core.work-pool.not-ready"]

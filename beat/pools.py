@@ -1,0 +1,28 @@
+"""Work-pool readiness: a pool is ready while a worker of it heartbeats.
+
+`tick(rt, now)` emits `tasks-core.work-pool.ready` / `not-ready` when a pool's readiness
+changes (a worker pool heartbeat is refreshed every `heartbeat_interval_seconds`; silent
+for `heartbeat_timeout_seconds`, the worker counts as gone).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tasks_core.runtime import Runtime
+from tasks_core.store.work_pools import WorkPoolStore
+
+__all__ = ["tick"]
+
+
+def tick(rt: Runtime, now: datetime) -> dict[str, bool]:
+    """Readiness of every known pool; events for the ones that changed."""
+    store = WorkPoolStore(rt.client, rt.store.keys)
+    readiness = {}
+    for pool in store.pools_seen():
+        workers = store.live_workers(pool, now.timestamp(), rt.settings.heartbeat_timeout_seconds)
+        ready = bool(workers)
+        readiness[pool] = ready
+        if store.status_changed(pool, ready):
+            store.emit(pool, "ready" if ready else "not-ready", {"workers": workers})
+    return readiness
