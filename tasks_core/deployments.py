@@ -25,6 +25,7 @@ from tasks_core.deployment_models import Deployment, slugify
 from tasks_core.dispatch import Envelope
 from tasks_core.engine.entrypoints import entrypoint_of
 from tasks_core.engine.schema_check import check_parameters
+from tasks_core.engine.sources import is_git
 from tasks_core.engine.task_run import current_run
 from tasks_core.errors import ConfigurationError, ResultError
 from tasks_core.events.schema import run_related
@@ -80,6 +81,7 @@ def build_deployment(
     *,
     entrypoint: str | None = None,
     source: str | None = None,
+    source_ref: str | None = None,
     work_pool_name: str | None = None,
     work_queue_name: str | None = None,
     parameters: dict[str, Any] | None = None,
@@ -96,7 +98,8 @@ def build_deployment(
     version: str | None = None,
 ) -> Deployment:
     """A validated deployment of `flow` (default parameters checked against its signature)."""
-    root = Path(source).resolve() if source else Path.cwd()
+    git = source is not None and is_git(source)
+    root = Path(source).resolve() if source and not git else Path.cwd()
     defaults = dict(parameters or {})
     if flow.validator is not None:
         known = {k: v for k, v in defaults.items()}
@@ -104,7 +107,7 @@ def build_deployment(
     return Deployment(
         name=name, flow_name=flow.name,
         entrypoint=entrypoint or entrypoint_of(flow.fn, root),
-        source=str(root), parameters=defaults,
+        source=source if git else str(root), source_ref=source_ref, parameters=defaults,
         parameter_schema=flow.validator.model.model_json_schema() if flow.validator else {},
         work_pool_name=work_pool_name or get_runtime().settings.default_pool,
         work_queue_name=work_queue_name,

@@ -99,6 +99,7 @@ class Flow(Generic[P, R]):
         self.log_prints = _log_prints("flow", self.name, log_prints)
         self.signature = inspect.signature(fn)
         self.is_async = inspect.iscoroutinefunction(fn)
+        self._deploy_from: dict[str, Any] | None = None  # set by from_source
         self.validator = ParameterValidator(fn, self.name) if validate_parameters else None
         self.options_json = json.dumps({"retries": retries, "retry_delays": self.retry_delays,
                                         "retry_jitter_factor": retry_jitter_factor,
@@ -108,6 +109,19 @@ class Flow(Generic[P, R]):
     def __repr__(self) -> str:
         return f"Flow({self.name!r})"
 
+    @classmethod
+    def from_source(cls, source: str, entrypoint: str, *, ref: str | None = None) -> Flow[Any, Any]:
+        """The flow at `entrypoint` in `source` (a folder or a git URL, at `ref`), ready to
+        `.deploy()`: workers fetch the source (cached per commit) and load it at run time."""
+        from tasks_core.engine.entrypoints import load_flow
+        from tasks_core.engine.sources import materialize
+        from tasks_core.runtime import get_runtime
+
+        folder, _ = materialize(source, ref, get_runtime().settings.data_dir)
+        loaded = load_flow(entrypoint, str(folder))
+        loaded._deploy_from = {"source": source, "entrypoint": entrypoint, "source_ref": ref}
+        return loaded
+
     def deploy(self, name: str, work_pool_name: str | None = None, **options: Any) -> str:
         """Register a deployment of this flow (create or update); its id.
 
@@ -116,7 +130,8 @@ class Flow(Generic[P, R]):
         """
         from tasks_core.deployments import deploy_flow
 
-        return deploy_flow(self, name, work_pool_name=work_pool_name, **options)
+        origin = self._deploy_from or {}
+        return deploy_flow(self, name, work_pool_name=work_pool_name, **{**origin, **options})
 
     def invoke(self, *args: Any, **kwargs: Any) -> Any:
         """One attempt of the flow body, with its own task runner; waits for its futures."""

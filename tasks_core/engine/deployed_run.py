@@ -11,9 +11,10 @@ import json
 import logging
 from typing import Any
 
-from tasks_core.engine.entrypoints import EntrypointError, load_flow
+from tasks_core.engine.entrypoints import load_flow
 from tasks_core.engine.params import call_arguments
 from tasks_core.engine.recovery import handle_refused_claim
+from tasks_core.engine.sources import materialize
 from tasks_core.engine.task_run import (
     AttemptResult,
     RunFrame,
@@ -22,7 +23,7 @@ from tasks_core.engine.task_run import (
     error_info,
     outcome_transition,
 )
-from tasks_core.errors import DeploymentNotFound, ParameterError
+from tasks_core.errors import ConfigurationError, DeploymentNotFound, ParameterError
 from tasks_core.runtime import HOST, get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.deployments import DeploymentStore
@@ -88,12 +89,14 @@ def _run(fields: dict[str, str]) -> AttemptResult:
     frame = RunFrame(run_id, "flow", run_id)
     try:
         deployment = DeploymentStore(rt.client, rt.store.keys).get(fields["deployment_id"])
-        flow = load_flow(deployment.entrypoint, deployment.source)
+        folder, _ = materialize(deployment.source or ".", deployment.source_ref,
+                                rt.settings.data_dir)
+        flow = load_flow(deployment.entrypoint, str(folder))
         parameters: dict[str, Any] = json.loads(fields.get("parameters") or "{}")
         if flow.validator is not None:
             parameters = flow.validator.validate(parameters)
         args, kwargs = call_arguments(flow.signature, parameters)
-    except (EntrypointError, DeploymentNotFound, ParameterError) as exc:
+    except (ConfigurationError, DeploymentNotFound, ParameterError) as exc:
         failed = AttemptResult(ok=False, error=error_info(exc), exc=exc, retryable=False)
         final = outcome_transition(run_id, 1, failed)
         final.kind = "flow"
