@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tasks_core.cli import deployments, flow_runs, processes, redis_cmd, task_runs
+from tasks_core.cli import deployments, flow_runs, processes, redis_cmd, task_runs, work_pools
 
 app = typer.Typer(
     name="tasks-core",
@@ -17,6 +17,7 @@ app.add_typer(redis_cmd.app, name="redis")
 app.add_typer(task_runs.app, name="task-run")
 app.add_typer(flow_runs.app, name="flow-run")
 app.add_typer(deployments.app, name="deployment")
+app.add_typer(work_pools.app, name="work-pool")
 
 if __name__ == "__main__":
     app()

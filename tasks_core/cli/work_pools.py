@@ -1,0 +1,269 @@
+"""`tasks-core work-pool ...`: create, list, inspect, pause, resume and limit work pools.
+
+Pools are read through `WorkPoolStore` (an unknown name fails with `WorkPoolNotFound`,
+whose message says how to create it) and changed through `tasks_core.work_pools`, so the
+CLI pauses, resumes and limits exactly as the Python API does (events, parked runs sent
+again). Every error is one red line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from tasks_core.cli.output import EMPTY, console, expected_errors, fail, field_grid, format_time
+from tasks_core.deployment_models import WorkPool
+from tasks_core.errors import ValidationError, WorkPoolNotFound
+
+if TYPE_CHECKING:
+    from tasks_core.store.work_pools import WorkPoolStore
+
+__all__ = ["PoolView", "app", "parse_limit", "pool_json", "pools_table"]
+
+app = typer.Typer(help="Create, list, inspect, pause, resume and limit work pools.",
+                  no_args_is_help=True)
+
+_NAME_HELP = "the work pool's name (see `tasks-core work-pool ls`)"
+_LIMIT_HELP = "most flow runs of the pool running at once: an integer >= 1, or `none`"
+SHOW_IDS = 1000
+"""Most running / parked run ids `inspect` lists."""
+
+
+def _store() -> WorkPoolStore:
+    # imported here: tasks_core.work_pools pulls in Celery, which `--help` never needs
+    from tasks_core.work_pools import pool_store
+
+    return pool_store()
+
+
+@contextmanager
+def _pool_errors() -> Iterator[None]:
+    """`expected_errors`, with a pool's invalid fields (pydantic) said as user input."""
+    with expected_errors():
+        try:
+            yield
+        except pydantic.ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'value'}: "
+                f"{error['msg'].removeprefix('Value error, ')}"
+                for error in exc.errors())
+            raise ValidationError(f"invalid work pool: {problems}") from None
+
+
+# -- pure helpers -------------------------------------------------------------------------
+
+
+def parse_limit(value: str) -> int | None:
+    """A concurrency limit from user input: an integer >= 1, or `none` (no limit).
+
+    Raises:
+        ValidationError: anything else; the message shows both forms.
+    """
+    text = value.strip()
+    if text.lower() == "none":
+        return None
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise ValidationError(
+            f"invalid concurrency limit {value!r}: give an integer >= 1, or `none` for no limit")
+    return limit
+
+
+@dataclass(frozen=True, slots=True)
+class PoolView:
+    """A pool record with its running and parked flow runs."""
+
+    pool: WorkPool
+    running_count: int
+    parked_count: int
+    running: tuple[str, ...] = ()
+    parked: tuple[str, ...] = ()
+
+
+def _limit_text(limit: int | None) -> Text:
+    return Text(str(limit)) if limit is not None else Text("none", style="dim")
+
+
+def _paused_text(paused: bool) -> Text:
+    return Text("paused", style="yellow") if paused else Text("no", style="dim")
+
+
+def pools_table(views: Sequence[PoolView]) -> Table:
+    """Pools as a table: name, paused, concurrency limit, running, parked, description."""
+    table = Table(title="Work pools", title_justify="left")
+    table.add_column("Name", overflow="fold", style="bold")
+    table.add_column("Paused", no_wrap=True)
+    table.add_column("Concurrency limit", justify="right", no_wrap=True)
+    table.add_column("Running", justify="right", no_wrap=True)
+    table.add_column("Parked", justify="right", no_wrap=True)
+    table.add_column("Description", overflow="fold")
+    for v in views:
+        # user-supplied values go in as Text, so brackets in them are never rich markup
+        table.add_row(Text(v.pool.name), _paused_text(v.pool.paused),
+                      _limit_text(v.pool.concurrency_limit), str(v.running_count),
+                      str(v.parked_count), Text(v.pool.description or EMPTY))
+    return table
+
+
+def pool_json(view: PoolView) -> dict[str, Any]:
+    """Every field of a pool, its running and parked flow run ids and their counts."""
+    return {**view.pool.model_dump(mode="json"),
+            "running_count": view.running_count, "running": list(view.running),
+            "parked_count": view.parked_count, "parked": list(view.parked)}
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _counts(store: WorkPoolStore, names: Sequence[str]) -> list[tuple[int, int]]:
+    """(running, parked) counts of each pool, in one round trip."""
+    with store.client.pipeline(transaction=False) as pipe:
+        for name in names:
+            pipe.scard(store.running_key(name))
+            pipe.zcard(store.parked_key(name))
+        replies = pipe.execute()
+    return [(int(replies[i]), int(replies[i + 1])) for i in range(0, len(replies), 2)]
+
+
+def _view(store: WorkPoolStore, name: str) -> PoolView:
+    pool = store.get(name)
+    (running_count, parked_count), = _counts(store, [name])
+    return PoolView(pool, running_count, parked_count,
+                    running=tuple(store.running(name)[:SHOW_IDS]),
+                    parked=tuple(store.parked(name, limit=SHOW_IDS)))
+
+
+def _exists(name: str) -> bool:
+    try:
+        _store().get(name)
+    except WorkPoolNotFound:
+        return False
+    return True
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+@app.command("create")
+def create(
+    name: str = typer.Argument(..., help="the new pool's name: letters, digits, '-', '_', '.'"),
+    concurrency: str | None = typer.Option(None, "--concurrency", "-c", metavar="N",
+                                           help=_LIMIT_HELP + " (default: no limit)"),
+    description: str | None = typer.Option(None, "--description", "-d",
+                                           help="what the pool is for"),
+) -> None:
+    """Create a work pool (`tasks-core worker --pool NAME` serves it)."""
+    from tasks_core.work_pools import create_pool
+
+    with _pool_errors():
+        limit = parse_limit(concurrency) if concurrency is not None else None
+        WorkPool(name=name, concurrency_limit=limit, description=description)  # check first
+        if _exists(name):
+            fail(f"work pool {name!r} already exists (change it with `tasks-core work-pool "
+                 f"set-concurrency`, `pause` or `resume`)")
+        pool = create_pool(name, concurrency_limit=limit, description=description)
+    limit_word = str(pool.concurrency_limit) if pool.concurrency_limit else "none"
+    console.print(Text.assemble("Created work pool ", (pool.name, "bold cyan"),
+                                f" (concurrency limit: {limit_word})."))
+
+
+@app.command("ls")
+def ls() -> None:
+    """List every work pool with its running and parked flow run counts."""
+    with _pool_errors():
+        store = _store()
+        pools = store.list_pools()
+        counts = _counts(store, [p.name for p in pools])
+    if not pools:
+        console.print("No work pools. Create one with `tasks-core work-pool create NAME`.",
+                      highlight=False)
+        return
+    console.print(pools_table([PoolView(p, r, k) for p, (r, k) in zip(pools, counts,
+                                                                        strict=True)]))
+
+
+def _ids_text(ids: Sequence[str], count: int) -> Text:
+    if not ids:
+        return Text(EMPTY)
+    text = Text("\n".join(ids))
+    if count > len(ids):
+        text.append(f"\n… and {count - len(ids)} more", style="dim")
+    return text
+
+
+@app.command("inspect")
+def inspect_pool(
+    name: str = typer.Argument(..., help=_NAME_HELP),
+    as_json: bool = typer.Option(False, "--json", help="print every field as JSON"),
+) -> None:
+    """Show one work pool: its fields, running and parked flow run ids."""
+    with _pool_errors():
+        view = _view(_store(), name)
+    if as_json:
+        typer.echo(json.dumps(pool_json(view), indent=2, ensure_ascii=False))
+        return
+    pool = view.pool
+    console.print(Text.assemble(("Work pool ", "bold"), (pool.name, "bold cyan")))
+    console.print(field_grid([
+        ("Name", Text(pool.name)),
+        ("Description", Text(pool.description or EMPTY)),
+        ("Paused", _paused_text(pool.paused)),
+        ("Concurrency limit", _limit_text(pool.concurrency_limit)),
+        ("Created", format_time(pool.created)),
+        (f"Running ({view.running_count})", _ids_text(view.running, view.running_count)),
+        (f"Parked ({view.parked_count})", _ids_text(view.parked, view.parked_count)),
+    ]))
+
+
+@app.command("pause")
+def pause(name: str = typer.Argument(..., help=_NAME_HELP)) -> None:
+    """Pause a pool: its workers start no new flow runs (they wait, parked; none is lost)."""
+    from tasks_core.work_pools import pause_pool
+
+    with _pool_errors():
+        if _store().get(name).paused:
+            console.print(Text(f"Work pool {name} is already paused."))
+            return
+        pause_pool(name)
+    console.print(Text(f"Work pool {name} paused; new flow runs wait until "
+                       f"`tasks-core work-pool resume {name}`."))
+
+
+@app.command("resume")
+def resume(name: str = typer.Argument(..., help=_NAME_HELP)) -> None:
+    """Resume a paused pool and send its parked flow runs again."""
+    from tasks_core.work_pools import resume_pool
+
+    with _pool_errors():
+        if not _store().get(name).paused:
+            console.print(Text(f"Work pool {name} is not paused."))
+            return
+        sent = resume_pool(name)
+    console.print(Text(f"Work pool {name} resumed; {len(sent)} parked flow "
+                       f"run{'' if len(sent) == 1 else 's'} sent again."))
+
+
+@app.command("set-concurrency")
+def set_concurrency_command(
+    name: str = typer.Argument(..., help=_NAME_HELP),
+    limit: str = typer.Argument(..., metavar="LIMIT", help=_LIMIT_HELP),
+) -> None:
+    """Cap a pool's running flow runs (`none` removes the cap); waiting runs may start."""
+    from tasks_core.work_pools import set_concurrency
+
+    with _pool_errors():
+        value = parse_limit(limit)
+        pool = set_concurrency(name, value)
+    shown = str(pool.concurrency_limit) if pool.concurrency_limit is not None else "none"
+    console.print(Text(f"Work pool {name} concurrency limit: {shown}."))
