@@ -10,7 +10,7 @@
     add.delay(1, 2).result()   # runs on a worker (tasks-core worker), tracked
 """
 
-from tasks_core.deployments import run_deployment
+from tasks_core.deployments import deploy, run_deployment, serve
 from tasks_core.errors import (
     CrashedRun,
     FailedRun,
@@ -50,10 +50,12 @@ __all__ = [
     "TaskNotFound",
     "TasksCoreError",
     "TimedOutRun",
+    "deploy",
     "exponential_backoff",
     "flow",
     "get_run_logger",
     "run_deployment",
+    "serve",
     "task",
     "wait_all",
 ]

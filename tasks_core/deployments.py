@@ -11,6 +11,9 @@ itself if nothing else has claimed it, so a pool busy with waiting parents canno
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import threading
 import time
 import uuid
 import zoneinfo
@@ -38,8 +41,8 @@ from tasks_core.store.runs import NewRun, utcnow
 if TYPE_CHECKING:
     from tasks_core.flow import Flow
 
-__all__ = ["FlowRunResult", "build_deployment", "deployment_store", "run_deployment",
-           "validate_schedules"]
+__all__ = ["FlowRunResult", "build_deployment", "deploy", "deployment_store", "run_deployment",
+           "serve", "validate_schedules"]
 
 
 def deployment_store() -> DeploymentStore:
@@ -263,3 +266,33 @@ def deploy_flow(flow: Flow[Any, Any], name: str, **options: Any) -> str:
     """Register (create or update) a deployment of `flow`; its id."""
     deployment = build_deployment(flow, slugify(name), **options)
     return deployment_store().save(deployment).id
+
+
+def deploy(*deployments: Deployment) -> list[str]:
+    """Register deployments built with `flow.to_deployment(...)`; their ids."""
+    store = deployment_store()
+    return [store.save(d).id for d in deployments]
+
+
+def serve(*deployments: Deployment, stop: threading.Event | None = None) -> None:
+    """Register deployments, then run a worker for their pools and a beat (for schedules)
+    as subprocesses of this process until interrupted (or `stop` is set)."""
+    deploy(*deployments)
+    pools = sorted({d.work_pool_name for d in deployments})
+    python = [sys.executable, "-m", "tasks_core.cli.main"]
+    procs = [subprocess.Popen([*python, "worker", *(a for p in pools for a in ("--pool", p))]),
+             subprocess.Popen([*python, "beat"])]
+    names = ", ".join(d.full_name for d in deployments)
+    print(f"Serving {names} on work pool(s) {', '.join(pools)}; Ctrl-C stops.")
+    try:
+        while not (stop.is_set() if stop else False):
+            if any(p.poll() is not None for p in procs):
+                raise ConfigurationError("a serve subprocess exited; see its output above")
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)

@@ -10,10 +10,12 @@ import asyncio
 import functools
 import inspect
 import json
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
+from tasks_core.deployment_models import Deployment
 from tasks_core.engine.flow_run import run_flow, run_flow_async
 from tasks_core.engine.task_run import AttemptResult
 from tasks_core.engine.validation import ParameterValidator
@@ -132,6 +134,21 @@ class Flow(Generic[P, R]):
 
         origin = self._deploy_from or {}
         return deploy_flow(self, name, work_pool_name=work_pool_name, **{**origin, **options})
+
+    def to_deployment(self, name: str, **options: Any) -> Deployment:
+        """A deployment of this flow, not registered yet: pass it to `deploy()` or `serve()`."""
+        from tasks_core.deployment_models import slugify
+        from tasks_core.deployments import build_deployment
+
+        return build_deployment(self, slugify(name), **{**(self._deploy_from or {}), **options})
+
+    def serve(self, name: str, *, stop: threading.Event | None = None, **options: Any) -> None:
+        """Deploy on a pool of its own (unless `work_pool_name` is given) and run a worker and
+        a beat for it until interrupted."""
+        from tasks_core.deployments import serve
+
+        options.setdefault("work_pool_name", f"serve-{self.name}")
+        serve(self.to_deployment(name, **options), stop=stop)
 
     def invoke(self, *args: Any, **kwargs: Any) -> Any:
         """One attempt of the flow body, with its own task runner; waits for its futures."""

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from tasks_core.cli import deployments, flow_runs, processes, redis_cmd, task_runs, work_pools
+from tasks_core.cli import (
+    deploy_cmd,
+    deployments,
+    flow_runs,
+    processes,
+    redis_cmd,
+    task_runs,
+    work_pools,
+)
 
 app = typer.Typer(
     name="tasks-core",
@@ -13,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 processes.register(app)
+app.command("deploy")(deploy_cmd.deploy)
 app.add_typer(redis_cmd.app, name="redis")
 app.add_typer(task_runs.app, name="task-run")
 app.add_typer(flow_runs.app, name="flow-run")

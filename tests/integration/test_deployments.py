@@ -143,3 +143,27 @@ def test_zombie_flow_runs_end_crashed(tc_env: dict[str, Any], start_worker: Any)
     wait_until(lambda: second.id in sweeper.tick(rt, utcnow()).crashed, 15, 0.2,
                "the sweeper to end the zombie flow run")
     assert store.get(second.id).state == S.CRASHED
+
+
+def test_to_deployment_deploy_and_serve(tc_env: dict[str, Any]) -> None:
+    import threading
+
+    from tasks_core.deployments import deploy
+
+    first = f.pipeline.to_deployment("one", work_pool_name=tc_env["queue"],
+                                     parameters={"lat": 1})
+    second = f.pipeline.to_deployment("two", work_pool_name=tc_env["queue"],
+                                      parameters={"lat": 2})
+    assert deploy(first, second)
+    assert {d.full_name for d in deployment_store().list()} == {"pipeline/one", "pipeline/two"}
+    stop = threading.Event()
+    server = threading.Thread(target=f.pipeline.serve, args=("served",),
+                              kwargs={"stop": stop, "parameters": {"lat": 3}})
+    server.start()
+    try:
+        run = run_deployment("pipeline/served", timeout=60)
+        assert run.state == S.COMPLETED and run.result()["lat"] == 3.0
+        assert deployment_store().get("pipeline/served").work_pool_name == "serve-pipeline"
+    finally:
+        stop.set()
+        server.join(60)

@@ -27,10 +27,12 @@ PUBLIC = [
     "TaskNotFound",
     "TasksCoreError",
     "TimedOutRun",
+    "deploy",
     "exponential_backoff",
     "flow",
     "get_run_logger",
     "run_deployment",
+    "serve",
     "task",
     "wait_all",
 ]
