@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -20,11 +21,13 @@ from tests.integration import sample_tasks as t
 S = StateName
 
 
-def _redis_on(port: int) -> subprocess.Popen[bytes]:
+def _redis_on(port: int, folder: Path) -> subprocess.Popen[bytes]:
+    """A redis-server that keeps its data in `folder` across restarts (AOF)."""
     binary = shutil.which("redis-server")
     assert binary is not None
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+                             "--appendonly", "yes", "--appendfsync", "always",
+                             "--dir", str(folder)], stdout=subprocess.DEVNULL)
     client = redis.Redis(port=port)
     wait_until(lambda: _pings(client), 10, message="redis to start")
     return proc
@@ -37,9 +40,9 @@ def _pings(client: redis.Redis) -> bool:
         return False
 
 
-def test_a_batch_survives_redis_going_away(tc_env: dict[str, Any]) -> None:
+def test_a_batch_survives_redis_going_away(tc_env: dict[str, Any], tmp_path: Path) -> None:
     port = free_port()
-    server = _redis_on(port)
+    server = _redis_on(port, tmp_path)
     client = redis.Redis(port=port, decode_responses=True)
     store = RunStore(client, Settings(redis_url=f"redis://127.0.0.1:{port}/0"))
     reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
@@ -52,8 +55,7 @@ def test_a_batch_survives_redis_going_away(tc_env: dict[str, Any]) -> None:
     done = threading.Event()
     threading.Thread(target=lambda: (reporter.flush(timeout=30), done.set())).start()
     assert not done.wait(1.0)  # Redis is down: the batch waits, it is not dropped
-    server = _redis_on(port)  # an empty Redis on the same port: recreate the record
-    store.create(run)
+    server = _redis_on(port, tmp_path)  # the same Redis back, with its data
     assert done.wait(30)
     assert [h.name for h in store.get(run.id).history] == [S.PENDING, S.RUNNING, S.COMPLETED]
     reporter.close()
