@@ -30,13 +30,13 @@ from tasks_core.engine.entrypoints import entrypoint_of
 from tasks_core.engine.schema_check import check_parameters
 from tasks_core.engine.sources import is_git
 from tasks_core.engine.task_run import current_run
-from tasks_core.errors import ConfigurationError, ResultError
+from tasks_core.errors import ConfigurationError, DeploymentNotFound, ResultError
 from tasks_core.events.schema import run_related
 from tasks_core.records import RunRecord
 from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.deployments import DeploymentStore
-from tasks_core.store.runs import NewRun, utcnow
+from tasks_core.store.runs import NewRun, Transition, utcnow
 
 if TYPE_CHECKING:
     from tasks_core.flow import Flow
@@ -264,14 +264,53 @@ def _wait(run_id: str, deployment: Deployment, timeout: float | None) -> None:
 
 def deploy_flow(flow: Flow[Any, Any], name: str, **options: Any) -> str:
     """Register (create or update) a deployment of `flow`; its id."""
-    deployment = build_deployment(flow, slugify(name), **options)
-    return deployment_store().save(deployment).id
+    return deploy(build_deployment(flow, slugify(name), **options))[0]
+
+
+def set_paused(name: str, paused: bool) -> Deployment:
+    """Pause (or resume) a deployment. Pausing cancels the scheduled runs it has queued;
+    resuming lets beat create runs again from now."""
+    store = deployment_store()
+    deployment = store.save(store.get(name).model_copy(
+        update={"paused": paused, "updated": datetime.now(UTC)}))
+    _reset_schedule(deployment)
+    return deployment
+
+
+def _reset_schedule(deployment: Deployment) -> int:
+    """Schedules changed: cancel the deployment's scheduled runs not sent yet and forget
+    how far beat had created runs, so the new schedules start from now."""
+    rt = get_runtime()
+    keys = rt.store.keys
+    rt.client.delete(keys.schedule_mark(deployment.id))
+    cancelled = 0
+    for record in rt.store.get_many(str(i) for i in rt.client.zrange(keys.due, 0, -1)):
+        if record.deployment_id == deployment.id and record.state == StateName.SCHEDULED:
+            change = Transition(record.id, StateName.CANCELLED, kind="flow",
+                                message="the deployment's schedules changed")
+            if rt.store.transition(change).applied:
+                cancelled += 1
+            rt.client.zrem(keys.due, record.id)
+    return cancelled
 
 
 def deploy(*deployments: Deployment) -> list[str]:
-    """Register deployments built with `flow.to_deployment(...)`; their ids."""
+    """Register deployments built with `flow.to_deployment(...)`; their ids.
+
+    Redeploying with other schedules cancels the runs the old schedules had queued.
+    """
     store = deployment_store()
-    return [store.save(d).id for d in deployments]
+    ids = []
+    for deployment in deployments:
+        try:
+            previous: Deployment | None = store.get(deployment.full_name)
+        except DeploymentNotFound:
+            previous = None
+        saved = store.save(deployment)
+        if previous is not None and previous.schedules != saved.schedules:
+            _reset_schedule(saved)
+        ids.append(saved.id)
+    return ids
 
 
 def serve(*deployments: Deployment, stop: threading.Event | None = None) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -363,8 +362,9 @@ def _set_paused(name: str, paused: bool) -> None:
             console.print(f"Deployment {deployment.full_name} is already "
                           f"{'paused' if paused else 'active'}.", highlight=False)
             return
-        store.save(deployment.model_copy(update={"paused": paused,
-                                                 "updated": datetime.now(UTC)}))
+        from tasks_core.deployments import set_paused
+
+        set_paused(deployment.id, paused)
     console.print(f"Deployment {deployment.full_name} {word}.", highlight=False)
 
 

@@ -70,6 +70,55 @@ def _runs_table(run_ids: list[str]) -> Table:
     return table
 
 
+def _deployments_section(prefix: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tasks_core import run_deployment
+    from tasks_core.demo import tasks as demo
+    from tasks_core.runtime import get_runtime
+
+    _section("Deployments: a flow of deployments across two work pools")
+    _beat.append(subprocess.Popen(
+        [sys.executable, "-m", "tasks_core.cli.main", "worker", "--pool", "reports",
+         "--concurrency", "1", "--loglevel", "WARNING"],
+        env=os.environ.copy(), start_new_session=True, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    entry = "tasks_core/demo/tasks.py"
+    demo.etl.deploy("reports", work_pool_name="reports", source=root, entrypoint=f"{entry}:etl")
+    demo.orchestrate.deploy("demo", work_pool_name="default", source=root,
+                            entrypoint=f"{entry}:orchestrate")
+    run = run_deployment("orchestrate/demo", parameters={"sources": ["orders", "refunds"]},
+                         timeout=90)
+    console.print(f"orchestrate/demo on pool default -> {run.state.value}: {run.result()}")
+
+    _section("A one-minute interval schedule, fired once by beat")
+    anchor = datetime.now(UTC) - timedelta(seconds=57)  # the next time is ~3 s away
+    deployed_at = datetime.now(UTC)
+    demo.etl.deploy("every-minute", work_pool_name="reports", source=root,
+                    entrypoint=f"{entry}:etl", parameters={"source": "scheduled"},
+                    schedules=[{"interval": 60.0, "anchor_date": anchor.isoformat()}])
+    store = get_runtime().store
+    deadline = time.monotonic() + 60
+    fired = None
+    while fired is None and time.monotonic() < deadline:
+        runs = store.get_many(store.list_ids("flow", limit=500))
+        fired = next((r for r in runs if r.scheduled_time and r.state.value == "Completed"
+                      and r.parameters.get("source") == "scheduled"
+                      and r.created >= deployed_at), None)
+        time.sleep(0.2)
+    if fired is None:
+        raise SystemExit("the scheduled run did not complete within a minute")
+    late = (fired.start_time - fired.scheduled_time).total_seconds() * 1000  # type: ignore[operator]
+    console.print(f"etl/every-minute fired for {fired.scheduled_time:%H:%M:%S} and ran "
+                  f"{late:.0f} ms after its time -> {fired.state.value}")
+    from tasks_core.deployments import set_paused
+
+    set_paused("etl/every-minute", True)  # and its queued scheduled runs are cancelled
+    console.print("Paused it again: `tasks-core deployment ls` and `tasks-core work-pool ls` "
+                  "show what the demo created.")
+
+
 def _show_tree() -> None:
     from datetime import UTC, datetime
 
@@ -151,6 +200,7 @@ def main() -> int:
         totals = demo.nightly(["orders", "invoices"])
         console.print(f"nightly(['orders', 'invoices']) -> {totals}")
         _show_tree()
+        _deployments_section(prefix)
         console.print("Inspect any run with [bold]tasks-core task-run inspect <id>[/bold]; "
                       "list them with [bold]tasks-core task-run ls[/bold] "
                       f"(TASKS_CORE_KEY_PREFIX={prefix}).")

@@ -78,3 +78,19 @@ def etl(source: str = "orders") -> int:
 def nightly(sources: list[str]) -> dict[str, int]:
     """A flow of nested flows: one etl flow run per source."""
     return {source: etl(source) for source in sources}
+
+
+# -- deployments ---------------------------------------------------------------------------
+
+
+@flow(log_prints=True)
+def orchestrate(sources: list[str]) -> dict[str, int]:
+    """A flow of deployments: runs etl/reports (on the `reports` pool) once per source."""
+    from tasks_core import run_deployment
+
+    totals = {}
+    for source in sources:
+        run = run_deployment("etl/reports", parameters={"source": source}, timeout=60)
+        totals[source] = run.result()
+        print(f"etl/reports({source}) ran on {run.worker}: {run.state.value}")
+    return totals

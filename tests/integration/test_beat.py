@@ -108,3 +108,18 @@ def test_beat_killed_and_restarted_loses_and_repeats_nothing(
     wait_until(lambda: all(r.state == S.COMPLETED for r in _flow_runs()
                            if r.scheduled_time and r.scheduled_time < utcnow()
                            - timedelta(seconds=3)), 20, 0.2, "past runs to complete")
+
+
+def test_redeploying_other_schedules_cancels_the_old_queued_runs(tc_env: dict[str, Any]) -> None:
+    f.pipeline.deploy("change", work_pool_name=tc_env["queue"], interval=60,
+                      parameters={"lat": 1})
+    rt = get_runtime()
+    old = scheduler.tick(rt, utcnow())
+    assert old
+    f.pipeline.deploy("change", work_pool_name=tc_env["queue"], interval=600,
+                      parameters={"lat": 1})
+    store = rt.store
+    assert {store.get(run_id).state for run_id in old} == {S.CANCELLED}
+    assert rt.client.zcard(rt.store.keys.due) == 0
+    new = scheduler.tick(rt, utcnow())
+    assert new and len(new) == rt.settings.schedule_horizon_seconds // 600

@@ -161,6 +161,10 @@ def test_to_deployment_deploy_and_serve(tc_env: dict[str, Any]) -> None:
                               kwargs={"stop": stop, "parameters": {"lat": 3}})
     server.start()
     try:
+        from tests.helpers import wait_until
+
+        wait_until(lambda: "pipeline/served" in {d.full_name for d in deployment_store().list()},
+                   30, 0.1, "serve to register its deployment")
         run = run_deployment("pipeline/served", timeout=60)
         assert run.state == S.COMPLETED and run.result()["lat"] == 3.0
         assert deployment_store().get("pipeline/served").work_pool_name == "serve-pipeline"
