@@ -1,0 +1,499 @@
+"""Deployments and beat: run_deployment round trips, schedule and deferred-run lateness.
+
+Run from the repo root::
+
+    .venv/bin/python bench/deployments.py [--m 200] [--schedules 1000] [--deferred-n 500] \
+        [--beat-intervals 1.0,0.1] [--horizon 60] [--redis-server PATH]
+
+One run starts its own redis-server (no RDB, no AOF) on a free port, drops inherited
+TASKS_CORE_* variables, points TASKS_CORE_CONFIG at an empty TOML file, and measures:
+
+1. run_deployment round trip with a warm worker: ``noop_flow`` (bench/_deploy_flows.py)
+   deployed as ``noop-flow/bench`` to the pool ``bench_deploy``; one worker subprocess
+   (``tasks-core worker --pool bench_deploy --pool bench_deferred -c 2 --pool-impl prefork
+   -i bench._deploy_flows``); ``--warmup`` untimed runs, then M sequential
+   ``run_deployment("noop-flow/bench", parameters={"x": i}, timeout=30)``, each timed from
+   the call to its return (state Completed; the result, checked == i afterwards, is not
+   timed). p50 / p99 in ms. Target p50 < 25 ms.
+2. schedule firing lateness with ``--schedules`` active schedules (under a fresh key
+   prefix, no worker): that many deployments of ``noop_flow`` (``noop-flow/sched-NNNN``,
+   pool ``bench_sched``) are created (paused, no schedules; timed: this is how long
+   deploying takes here), then deployed again with ``schedules=[{"interval":
+   --schedule-interval, "anchor_date": A_i}]``, the anchors (= first due times) spread
+   evenly over --spread seconds from max(--lead, 1.5 x the creation time + 3) seconds after
+   the second pass starts (so every first due time comes after deploying and beat's first
+   tick, whatever deploying costs). Then this process runs beat's own
+   loop (beat/main.py ``run_beat``, copied step by step: is_leader, ``now = utcnow()``,
+   ``scheduler.tick(rt, now)``, ``deferred.tick(rt, now)``, pools/sweeper every
+   sweep_interval_seconds, then wait --loop-interval, default 0.1 s) until every first due
+   time has passed by 1 s. ``beat.deferred.resend`` is wrapped (in this process only) to
+   stamp the wall-clock time each run's message was pushed; lateness = that time - the
+   run's scheduled_time, for every run sent. Target p99 < 250 ms. Beat creates runs up to
+   schedule_horizon_seconds ahead (at most schedule_max_runs per deployment): the default
+   horizon, 3600 s, would make the first tick create 100 runs per deployment (100,000 runs,
+   about a minute on a 2-core machine), so this part sets
+   TASKS_CORE_SCHEDULE_HORIZON_SECONDS=--horizon (default 60 s, i.e. 2 runs ahead per
+   deployment with a 30 s interval). The durations of scheduler.tick and deferred.tick are
+   printed too (the first scheduler.tick, which creates the runs, apart).
+3. deferred-task lateness: for each beat interval in --beat-intervals, a real
+   ``tasks-core beat`` subprocess with TASKS_CORE_BEAT_INTERVAL_SECONDS set to it (it must
+   hold the beat lock before anything is sent), the worker of part 1 serving the pool
+   ``bench_deferred``; --deferred-n ``noop_task.apply_async(args=[i], countdown=c_i)`` with
+   c_i evenly spread over [2, 10] s; after the last one is due, waits for all to complete.
+   Lateness = the run's start_time - its scheduled_time (both from the run records). p50 /
+   p99 ms (no target given: reported for information).
+
+Percentiles use linear interpolation. The machine may be shared: numbers are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shlex
+import socket
+import statistics
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import redis
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench._common import (  # noqa: E402
+    Managed,
+    Processes,
+    find_executable,
+    install_signal_exit,
+    percentile,
+    start_redis,
+)
+
+FLOW_POOL = "bench_deploy"
+SCHED_POOL = "bench_sched"
+DEPLOYMENT = "noop-flow/bench"
+
+
+class BenchError(RuntimeError):
+    """The bench could not measure what it should (not a slow result)."""
+
+
+@dataclass
+class Row:
+    metric: str
+    value: float | None
+    unit: str = "ms"
+    target: float | None = None  # value must be below it
+
+    def cells(self) -> tuple[str, str, str, str]:
+        if self.value is None:
+            return self.metric, "n/a", "-", "-"
+        shown = f"{self.value:.1f} {self.unit}"
+        if self.target is None:
+            return self.metric, shown, "-", "info"
+        return (self.metric, shown, f"< {self.target:g} {self.unit}",
+                "PASS" if self.value < self.target else "MISS")
+
+
+# -- environment and processes ---------------------------------------------------------------
+
+
+def prepare_env(redis_url: str, key_prefix: str, workdir: Path) -> dict[str, str]:
+    """Set this process's environment (tasks-core defaults) and return the subprocesses' env."""
+    dropped = sorted(k for k in os.environ if k.startswith("TASKS_CORE_"))
+    for key in dropped:
+        del os.environ[key]
+    if dropped:
+        print(f"note: ignoring inherited {', '.join(dropped)} (the bench uses the defaults)")
+    empty_toml = workdir / "tasks-core.toml"
+    empty_toml.write_text("# bench: every setting at its default\n")
+    os.environ.update({
+        "TASKS_CORE_REDIS_URL": redis_url,
+        "TASKS_CORE_KEY_PREFIX": key_prefix,
+        "TASKS_CORE_CONFIG": str(empty_toml),
+    })
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def cli_head() -> list[str]:
+    exe = find_executable("tasks-core")
+    return [exe] if exe else [sys.executable, "-m", "tasks_core.cli.main"]
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str,
+               check: Callable[[], None] | None = None, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        if check is not None:
+            check()
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise BenchError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
+def alive(managed: Managed) -> Callable[[], None]:
+    def check() -> None:
+        if managed.proc.poll() is not None:
+            raise BenchError(f"{managed.label} exited ({managed.proc.returncode}):\n"
+                             f"{managed.log_tail()}")
+    return check
+
+
+def start_worker(procs: Processes, env: dict[str, str], client: redis.Redis, prefix: str,
+                 concurrency: int) -> Managed:
+    from bench._deploy_flows import TASK_POOL
+
+    node = f"bench-deploy-{secrets.token_hex(3)}@{socket.gethostname()}"
+    argv = [*cli_head(), "worker", "--pool", FLOW_POOL, "--pool", TASK_POOL,
+            "-c", str(concurrency), "--pool-impl", "prefork", "-i", "bench._deploy_flows",
+            "--loglevel", "WARNING", "--hostname", node]
+    worker = procs.start("worker", argv, env=env, cwd=REPO)
+    wait_until(lambda: len(list(client.scan_iter(f"{prefix}:proc:*"))) >= concurrency, 90,
+               "the worker's pool processes to heartbeat", alive(worker))
+    return worker
+
+
+def start_beat(procs: Processes, env: dict[str, str], client: redis.Redis, prefix: str,
+               interval: float) -> Managed:
+    beat_env = {**env, "TASKS_CORE_BEAT_INTERVAL_SECONDS": str(interval)}
+    beat = procs.start(f"beat-{interval:g}", [sys.executable, "-m", "tasks_core.cli.main",
+                                              "beat", "--loglevel", "WARNING"],
+                       env=beat_env, cwd=REPO)
+    me = f":{beat.proc.pid}"
+    lock = f"{prefix}:lock:beat"
+    # a previous beat's lock lives 3 x its interval after it stopped
+    wait_until(lambda: str(client.get(lock) or "").endswith(me), 30,
+               f"beat (interval {interval:g} s) to hold the beat lock", alive(beat), 0.05)
+    return beat
+
+
+# -- 1. run_deployment round trip ------------------------------------------------------------
+
+
+def bench_round_trip(args: argparse.Namespace) -> list[float]:
+    from tasks_core.deployments import run_deployment
+    from tasks_core.states import StateName
+
+    def one(i: int) -> float:
+        started = time.perf_counter()
+        run = run_deployment(DEPLOYMENT, parameters={"x": i}, timeout=30)
+        elapsed = (time.perf_counter() - started) * 1000
+        if run.state != StateName.COMPLETED:
+            raise BenchError(f"run {run.id} ended {run.state}: {run.state_message}")
+        if run.result() != i:
+            raise BenchError(f"run {run.id} returned {run.result()!r}, expected {i}")
+        return elapsed
+
+    for i in range(args.warmup):
+        one(-1 - i)
+    return [one(i) for i in range(args.m)]
+
+
+# -- 2. schedule lateness (beat's loop, in this process) -------------------------------------
+
+
+@dataclass
+class ScheduleResult:
+    lateness_ms: list[float]
+    first_due_sent: int
+    first_tick_s: float
+    first_tick_created: int
+    sched_ticks_s: list[float]
+    deferred_ticks_s: list[float]
+    loop_periods_s: list[float]
+    create_s: float
+    update_s: float
+    lead_s: float
+
+
+def bench_schedules(args: argparse.Namespace) -> ScheduleResult:
+    import beat.deferred as deferred_mod
+    from beat import pools, scheduler, sweeper
+    from beat.main import is_leader
+    from bench._deploy_flows import noop_flow
+    from tasks_core.runtime import get_runtime
+    from tasks_core.store.runs import utcnow
+
+    rt = get_runtime()
+    n = args.schedules
+    names = [f"sched-{i:04d}" for i in range(n)]
+    # pass 1 creates the deployments (paused, no schedules) and tells how long deploying
+    # takes here; pass 2 gives them their schedules, anchored far enough ahead that every
+    # first due time comes after pass 2 and beat's first tick
+    t0 = time.perf_counter()
+    for name in names:
+        noop_flow.deploy(name, work_pool_name=SCHED_POOL, source=str(REPO), paused=True)
+    create_s = time.perf_counter() - t0
+    lead = max(args.lead, 1.5 * create_s + 3.0)
+    first = datetime.now(UTC) + timedelta(seconds=lead)
+    anchors = [first + timedelta(seconds=args.spread * i / max(1, n - 1)) for i in range(n)]
+    t0 = time.perf_counter()
+    for name, anchor in zip(names, anchors, strict=True):
+        noop_flow.deploy(name, work_pool_name=SCHED_POOL, source=str(REPO),
+                         schedules=[{"interval": args.schedule_interval,
+                                     "anchor_date": anchor.isoformat()}])
+    update_s = time.perf_counter() - t0
+    if time.time() > first.timestamp() - 1:
+        raise BenchError(f"deploying took {create_s:.1f} s + {update_s:.1f} s: raise --lead")
+    first_due = {a.timestamp() for a in anchors}
+    last_due = max(first_due)
+
+    sent_at: dict[str, tuple[float, float]] = {}  # run id -> (sent, scheduled)
+    original = deferred_mod.resend
+
+    def stamped(rt_: Any, record: Any) -> None:
+        original(rt_, record)
+        when = record.scheduled_time.timestamp() if record.scheduled_time else float("nan")
+        sent_at[record.id] = (time.time(), when)
+
+    deferred_mod.resend = stamped
+    sched_ticks: list[float] = []
+    deferred_ticks: list[float] = []
+    periods: list[float] = []
+    first_tick_s, first_created = float("nan"), -1
+    me = f"{socket.gethostname()}:{os.getpid()}"
+    next_sweep = 0.0
+    last_start = None
+    try:
+        while time.time() < last_due + 1.0:  # beat/main.py run_beat, step by step
+            loop_start = time.perf_counter()
+            if last_start is not None:
+                periods.append(loop_start - last_start)
+            last_start = loop_start
+            if is_leader(rt, me):
+                now = utcnow()
+                t = time.perf_counter()
+                created = scheduler.tick(rt, now)
+                took = time.perf_counter() - t
+                if first_created < 0:
+                    first_tick_s, first_created = took, len(created)
+                else:
+                    sched_ticks.append(took)
+                t = time.perf_counter()
+                deferred_mod.tick(rt, now)
+                deferred_ticks.append(time.perf_counter() - t)
+                if time.monotonic() >= next_sweep:
+                    pools.tick(rt, now)
+                    sweeper.tick(rt, now)
+                    next_sweep = time.monotonic() + rt.settings.sweep_interval_seconds
+            time.sleep(args.loop_interval)
+    finally:
+        deferred_mod.resend = original
+    lateness = [(sent - when) * 1000 for sent, when in sent_at.values()]
+    first_keys = {round(d, 3) for d in first_due}
+    first_sent = sum(1 for _, when in sent_at.values() if round(when, 3) in first_keys)
+    return ScheduleResult(sorted(lateness), first_sent, first_tick_s, first_created,
+                          sched_ticks, deferred_ticks, periods, create_s, update_s,
+                          lead)
+
+
+# -- 3. deferred tasks with a real beat -------------------------------------------------------
+
+
+def bench_deferred(args: argparse.Namespace, procs: Processes, env: dict[str, str],
+                   client: redis.Redis, prefix: str, interval: float,
+                   worker: Managed) -> list[float]:
+    from bench._deploy_flows import noop_task
+    from tasks_core import StateName, wait_all
+    from tasks_core.runtime import get_runtime
+
+    beat = start_beat(procs, env, client, prefix, interval)
+    try:
+        n = args.deferred_n
+        lo, hi = args.countdown_min, args.countdown_max
+        futures = [noop_task.apply_async(args=[i], countdown=lo + (hi - lo) * i / max(1, n - 1))
+                   for i in range(n)]
+        # stay idle until the last one is due (a polling waiter would compete for the CPU)
+        deadline = time.monotonic() + hi + 1.0
+        while time.monotonic() < deadline:
+            alive(beat)()
+            alive(worker)()
+            time.sleep(0.25)
+        states = wait_all(futures, timeout=60)
+        bad = [s for s in states if s != StateName.COMPLETED]
+        if bad:
+            raise BenchError(f"{len(bad)} deferred runs did not complete (e.g. {bad[0]})")
+        records = get_runtime().store.get_many([f.id for f in futures])
+    finally:
+        procs.stop(beat)
+    lateness = []
+    for record in records:
+        if record.start_time is None or record.scheduled_time is None:
+            raise BenchError(f"run {record.id} has no start_time or scheduled_time")
+        lateness.append((record.start_time - record.scheduled_time).total_seconds() * 1000)
+    return sorted(lateness)
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+def switch_prefix(prefix: str, extra: dict[str, str]) -> None:
+    from tasks_core.runtime import reset_runtime
+    from tasks_core.settings import reset_settings
+
+    reset_runtime()
+    os.environ["TASKS_CORE_KEY_PREFIX"] = prefix
+    os.environ.update(extra)
+    reset_settings()
+
+
+def print_table(rows: list[Row], notes: list[str], argv: list[str]) -> None:
+    cells = [("metric", "value", "target", "result"), *(r.cells() for r in rows)]
+    widths = [max(len(c[i]) for c in cells) for i in range(4)]
+    print()
+    for i, c in enumerate(cells):
+        print("  ".join(text.ljust(w) for text, w in zip(c, widths, strict=True)).rstrip())
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    for note in notes:
+        print(note)
+    print("command: " + " ".join(shlex.quote(a) for a in argv))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--m", type=int, default=200, help="timed run_deployment round trips")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--schedules", type=int, default=1000)
+    parser.add_argument("--schedule-interval", type=float, default=30.0)
+    parser.add_argument("--lead", type=float, default=5.0,
+                        help="seconds from deploy start to the first due time")
+    parser.add_argument("--spread", type=float, default=20.0,
+                        help="seconds over which the first due times are spread")
+    parser.add_argument("--horizon", type=float, default=60.0,
+                        help="TASKS_CORE_SCHEDULE_HORIZON_SECONDS of part 2")
+    parser.add_argument("--loop-interval", type=float, default=0.1,
+                        help="beat interval of part 2's loop")
+    parser.add_argument("--deferred-n", type=int, default=500)
+    parser.add_argument("--countdown-min", type=float, default=2.0)
+    parser.add_argument("--countdown-max", type=float, default=10.0)
+    parser.add_argument("--beat-intervals", default="1.0,0.1",
+                        help="beat intervals of part 3, comma-separated")
+    parser.add_argument("--redis-server", default=None)
+    args = parser.parse_args(argv)
+    intervals = [float(v) for v in args.beat_intervals.split(",") if v.strip()]
+    command = [sys.executable, *(argv if argv is not None else sys.argv)]
+
+    install_signal_exit()
+    procs = Processes()
+    started = time.perf_counter()
+    try:
+        _, url = start_redis(procs, binary=args.redis_server)
+        run_tag = secrets.token_hex(3)
+        prefix = f"bd{run_tag}"
+        env = prepare_env(url, prefix, procs.workdir)
+        client = redis.Redis.from_url(url, decode_responses=True)
+        rows, notes = run(args, procs, env, client, prefix, run_tag, intervals)
+    except BenchError as exc:
+        print(f"bench error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception:
+        traceback.print_exc()
+        return 1
+    finally:
+        try:
+            from tasks_core.runtime import reset_runtime
+
+            reset_runtime()  # flush and stop this process's reporter before Redis goes
+        except Exception:  # best effort at exit
+            pass
+        procs.stop_all()
+    notes.append(f"total bench time: {time.perf_counter() - started:.0f} s "
+                 f"({os.cpu_count()} CPUs)")
+    print_table(rows, notes, command)
+    return 0
+
+
+def run(args: argparse.Namespace, procs: Processes, env: dict[str, str],
+        client: redis.Redis, prefix: str, run_tag: str,
+        intervals: list[float]) -> tuple[list[Row], list[str]]:
+    from bench._deploy_flows import noop_flow
+
+    rows: list[Row] = []
+    notes: list[str] = []
+
+    # 1. run_deployment round trip (the worker also serves part 3's pool)
+    noop_flow.deploy("bench", work_pool_name=FLOW_POOL, source=str(REPO))
+    print(f"[1] starting a worker (concurrency {args.concurrency}) ...", flush=True)
+    worker = start_worker(procs, env, client, prefix, args.concurrency)
+    print(f"[1] {args.warmup} warm-up + {args.m} timed run_deployment round trips ...",
+          flush=True)
+    trips = sorted(bench_round_trip(args))
+    rows += [Row(f"1. run_deployment round trip p50 (M={args.m})", percentile(trips, 50),
+                 target=25.0),
+             Row("1. run_deployment round trip p99", percentile(trips, 99)),
+             Row("1. run_deployment round trip mean", statistics.fmean(trips))]
+
+    # 3. deferred tasks, real beat + the worker (same prefix; no scheduled deployments)
+    deferred_rows: list[Row] = []
+    for interval in intervals:
+        print(f"[3] {args.deferred_n} deferred tasks, beat interval {interval:g} s ...",
+              flush=True)
+        late = bench_deferred(args, procs, env, client, prefix, interval, worker)
+        label = f"3. deferred task lateness, beat {interval:g} s"
+        deferred_rows += [Row(f"{label} p50 (N={args.deferred_n})", percentile(late, 50)),
+                          Row(f"{label} p99", percentile(late, 99)),
+                          Row(f"{label} max", late[-1])]
+    procs.stop(worker)
+
+    # 2. schedule lateness: fresh key prefix, beat's loop in this process, no worker
+    switch_prefix(f"bs{run_tag}", {
+        "TASKS_CORE_SCHEDULE_HORIZON_SECONDS": str(args.horizon),
+        "TASKS_CORE_BEAT_INTERVAL_SECONDS": str(args.loop_interval)})
+    print(f"[2] {args.schedules} scheduled deployments, then beat's loop every "
+          f"{args.loop_interval:g} s until the last first due time ...", flush=True)
+    res = bench_schedules(args)
+    late = res.lateness_ms
+    if res.first_due_sent != args.schedules:
+        notes.append(f"WARNING: only {res.first_due_sent} of {args.schedules} first due runs "
+                     "were sent")
+    rows += [Row(f"2. schedule lateness p50 ({args.schedules} schedules, "
+                 f"{len(late)} runs sent)", percentile(late, 50) if late else None),
+             Row("2. schedule lateness p99", percentile(late, 99) if late else None,
+                 target=250.0),
+             Row("2. schedule lateness max", late[-1] if late else None),
+             Row(f"2. deploy {args.schedules} new deployments", res.create_s, "s"),
+             Row("2. redeploy them with schedules", res.update_s, "s"),
+             Row(f"2. first scheduler.tick ({res.first_tick_created} runs created)",
+                 res.first_tick_s * 1000),
+             Row("2. later scheduler.tick mean", statistics.fmean(res.sched_ticks_s) * 1000),
+             Row("2. later scheduler.tick p99",
+                 percentile(sorted(res.sched_ticks_s), 99) * 1000),
+             Row("2. deferred.tick mean", statistics.fmean(res.deferred_ticks_s) * 1000),
+             Row("2. beat loop period p50", percentile(sorted(res.loop_periods_s), 50) * 1000),
+             Row("2. beat loop period p99", percentile(sorted(res.loop_periods_s), 99) * 1000)]
+    rows += deferred_rows
+    notes.append(
+        f"settings: part 1 M={args.m} warm-up={args.warmup} worker -c {args.concurrency} "
+        f"prefork; part 2 {args.schedules} deployments interval={args.schedule_interval:g} s, "
+        f"first due times spread over {args.spread:g} s from {res.lead_s:.1f} s after the "
+        "scheduled redeploy began, beat loop in-process every "
+        f"{args.loop_interval:g} s, schedule_horizon_seconds={args.horizon:g} (default 3600); "
+        f"part 3 N={args.deferred_n} countdowns {args.countdown_min:g}-"
+        f"{args.countdown_max:g} s, real beat subprocess per interval, same worker; "
+        "other settings at their defaults")
+    return rows, notes
+
+
+if __name__ == "__main__":
+    sys.exit(main())
