@@ -48,7 +48,7 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
         if is_leader(rt, me):
             now = utcnow()
             scheduler.tick(rt, now)
-            deferred.tick(rt, now)
+            deferred.tick(rt, utcnow())  # runs that fell due while the scheduler worked
             if time.monotonic() >= next_sweep:
                 pools.tick(rt, now)
                 report = sweeper.tick(rt, now)

@@ -54,11 +54,10 @@ def tick(rt: Runtime, now: datetime) -> list[str]:
     """Create the due runs of every active scheduled deployment; their run ids."""
     created: list[str] = []
     horizon = timedelta(seconds=rt.settings.schedule_horizon_seconds)
-    for deployment in deployment_store().list():
-        if deployment.paused or not deployment.schedules:
-            continue
-        key = rt.store.keys.schedule_mark(deployment.id)
-        raw = rt.client.get(key)
+    active = [d for d in deployment_store().list() if d.schedules and not d.paused]
+    keys = [rt.store.keys.schedule_mark(d.id) for d in active]
+    marks = rt.client.mget(keys) if keys else []  # one round trip for every mark
+    for deployment, key, raw in zip(active, keys, marks, strict=True):
         mark = datetime.fromisoformat(str(raw)) if raw else None
         times = plan(deployment, mark, now, horizon, rt.settings.schedule_max_runs)
         for moment in times:

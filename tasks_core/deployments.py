@@ -30,7 +30,7 @@ from tasks_core.engine.entrypoints import entrypoint_of
 from tasks_core.engine.schema_check import check_parameters
 from tasks_core.engine.sources import is_git
 from tasks_core.engine.task_run import current_run
-from tasks_core.errors import ConfigurationError, DeploymentNotFound, ResultError
+from tasks_core.errors import ConfigurationError, ResultError
 from tasks_core.events.schema import run_related
 from tasks_core.records import RunRecord
 from tasks_core.runtime import get_runtime
@@ -302,10 +302,7 @@ def deploy(*deployments: Deployment) -> list[str]:
     store = deployment_store()
     ids = []
     for deployment in deployments:
-        try:
-            previous: Deployment | None = store.get(deployment.full_name)
-        except DeploymentNotFound:
-            previous = None
+        previous = store.find(deployment.full_name)
         saved = store.save(deployment)
         if previous is not None and previous.schedules != saved.schedules:
             _reset_schedule(saved)

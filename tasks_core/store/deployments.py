@@ -31,6 +31,12 @@ class DeploymentStore:
             pipe.execute()
         return deployment
 
+    def find(self, full_name: str) -> Deployment | None:
+        """The deployment named `flow/name`, or None (no close-match search)."""
+        deployment_id = self.client.hget(self.keys.deployment_names, full_name)
+        text = self.client.get(self.keys.deployment(str(deployment_id))) if deployment_id else None
+        return Deployment.model_validate_json(text) if text else None
+
     def get(self, name_or_id: str) -> Deployment:
         """By id or `flow-name/deployment-name`; DeploymentNotFound lists close matches."""
         deployment_id = self.client.hget(self.keys.deployment_names, name_or_id) or name_or_id
