@@ -111,3 +111,9 @@ class Worker:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
         self.log.close()
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `tasks-core ARGS` as a subprocess with `env`; its completed process."""
+    return subprocess.run([sys.executable, "-m", "tasks_core.cli.main", *args], env=env,
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)

@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,35 +16,17 @@ import pytest
 from tasks_core.cli.output import parse_assignments
 from tasks_core.deployments import deployment_store
 from tasks_core.errors import ValidationError
-from tasks_core.runtime import get_runtime, reset_runtime
-from tasks_core.settings import reset_settings
+from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
+from tests.helpers import run_cli as cli
 from tests.integration import sample_flows as f
 
 TRACEBACK = "Traceback (most recent call last)"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-@pytest.fixture
-def cli_env(
-    tc_env: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, str]]:
-    """This process and the CLI on the test Redis, under this test's key prefix."""
-    monkeypatch.setenv("TASKS_CORE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TASKS_CORE_CONNECT_RETRIES", "0")
-    monkeypatch.chdir(tmp_path)  # no stray ./tasks-core.toml
-    reset_settings()
-    reset_runtime()
-    yield {**tc_env["env"], "TASKS_CORE_DATA_DIR": str(tmp_path / "data"),
-           "TASKS_CORE_CONNECT_RETRIES": "0", "COLUMNS": "250", "NO_COLOR": "1",
-           "PYTHONUNBUFFERED": "1"}
 
 
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tasks_core.cli.main", *args],
-        env=env, capture_output=True, text=True, timeout=60,
-    )
 
 
 def deploy(tc_env: dict[str, Any], name: str = "d1", **options: Any) -> str:

@@ -7,23 +7,17 @@ subprocess on the same Redis and key prefix.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tasks_core import task
 from tasks_core.flow import flow
-from tasks_core.runtime import get_runtime, reset_runtime
-from tasks_core.settings import reset_settings
+from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import NewRun
+from tests.helpers import run_cli as cli
 
 TRACEBACK = "Traceback (most recent call last)"
 
@@ -70,26 +64,8 @@ class Tree:
     explode: str
 
 
-@pytest.fixture
-def cli_env(
-    tc_env: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, str]]:
-    """This process and the CLI on the test Redis, under this test's key prefix."""
-    monkeypatch.setenv("TASKS_CORE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TASKS_CORE_CONNECT_RETRIES", "0")
-    monkeypatch.chdir(tmp_path)  # no stray ./tasks-core.toml
-    reset_settings()
-    reset_runtime()
-    yield {**tc_env["env"], "TASKS_CORE_DATA_DIR": str(tmp_path / "data"),
-           "TASKS_CORE_CONNECT_RETRIES": "0", "COLUMNS": "250", "NO_COLOR": "1",
-           "PYTHONUNBUFFERED": "1"}
 
 
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tasks_core.cli.main", *args],
-        env=env, capture_output=True, text=True, timeout=60,
-    )
 
 
 def record_tree() -> Tree:

@@ -10,42 +10,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tasks_core.deployments import run_deployment
-from tasks_core.runtime import reset_runtime
-from tasks_core.settings import reset_settings
 from tasks_core.work_pools import create_pool, pool_store
+from tests.helpers import run_cli
 from tests.integration import sample_flows as f
 
 TRACEBACK = "Traceback (most recent call last)"
 Result = subprocess.CompletedProcess[str]
 
 
-@pytest.fixture
-def cli_env(
-    tc_env: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, str]]:
-    """This process and the CLI on the test Redis, under this test's key prefix."""
-    monkeypatch.setenv("TASKS_CORE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TASKS_CORE_CONNECT_RETRIES", "0")
-    monkeypatch.chdir(tmp_path)  # no stray ./tasks-core.toml
-    reset_settings()
-    reset_runtime()
-    yield {**tc_env["env"], "TASKS_CORE_DATA_DIR": str(tmp_path / "data"),
-           "TASKS_CORE_CONNECT_RETRIES": "0", "COLUMNS": "250", "NO_COLOR": "1",
-           "PYTHONUNBUFFERED": "1"}
-
-
 def cli(env: dict[str, str], *args: str) -> Result:
-    return subprocess.run(
-        [sys.executable, "-m", "tasks_core.cli.main", "work-pool", *args],
-        env=env, capture_output=True, text=True, timeout=60,
-    )
+    return run_cli(env, "work-pool", *args)
 
 
 def cli_all(env: dict[str, str], *commands: tuple[str, ...]) -> list[Result]:

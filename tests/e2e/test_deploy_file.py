@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from tasks_core.deployments import deployment_store
-from tests.helpers import ROOT
-
-
-def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tasks_core.cli.main", *args], env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+from tests.helpers import ROOT, run_cli
 
 
 def test_deploy_all_from_the_documented_file(tc_env: dict[str, Any]) -> None:
-    done = _cli(tc_env["env"], "deploy", "--all", "--file", "configs/deployments.yaml")
+    done = run_cli(tc_env["env"], "deploy", "--all", "--file", "configs/deployments.yaml")
     assert done.returncode == 0, done.stdout + done.stderr
     names = {d.full_name for d in deployment_store().list()}
     assert names == {"nightly/nightly", "etl/on-demand"}
@@ -29,12 +22,12 @@ def test_deploy_all_from_the_documented_file(tc_env: dict[str, Any]) -> None:
 def test_bad_files_and_names_are_clear_errors(tc_env: dict[str, Any], tmp_path: Path) -> None:
     bad = tmp_path / "deployments.yaml"
     bad.write_text("deployments:\n  - name: x\n    entrypoint: a.py:f\n    colour: red\n")
-    done = _cli(tc_env["env"], "deploy", "--all", "--file", str(bad))
+    done = run_cli(tc_env["env"], "deploy", "--all", "--file", str(bad))
     assert done.returncode == 1 and "colour" in done.stdout + done.stderr
-    done = _cli(tc_env["env"], "deploy", "nope", "--file", "configs/deployments.yaml")
+    done = run_cli(tc_env["env"], "deploy", "nope", "--file", "configs/deployments.yaml")
     assert done.returncode == 1 and "no deployment named nope" in done.stdout + done.stderr
     bad.write_text("deployments:\n  - name: x\n    entrypoint: tasks_core/demo/tasks.py:etl\n"
                    f"    source: {ROOT}\n    cron: '99 * * * *'\n")
-    done = _cli(tc_env["env"], "deploy", "--all", "--file", str(bad))
+    done = run_cli(tc_env["env"], "deploy", "--all", "--file", str(bad))
     assert done.returncode == 1 and "invalid cron" in done.stdout + done.stderr
     assert deployment_store().list() == []
