@@ -179,3 +179,30 @@ def iso_timestamp(text: str) -> float:
 
 def chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def prepare_env(redis_url: str, key_prefix: str, workdir: Path,
+                extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Set this process's environment (tasks-core defaults, plus `extra`) before tasks_core
+    is imported, and return the environment for the bench's subprocesses."""
+    dropped = sorted(k for k in os.environ if k.startswith("TASKS_CORE_"))
+    for key in dropped:
+        del os.environ[key]
+    if dropped:
+        print(f"note: ignoring inherited {', '.join(dropped)} (the bench uses the defaults)")
+    empty_toml = workdir / "tasks-core.toml"
+    empty_toml.write_text("# bench: every setting at its default\n")
+    os.environ.update({
+        "TASKS_CORE_REDIS_URL": redis_url,
+        "TASKS_CORE_KEY_PREFIX": key_prefix,
+        "TASKS_CORE_CONFIG": str(empty_toml),
+        **(extra or {}),
+    })
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env

@@ -75,6 +75,7 @@ from bench._common import (  # noqa: E402
     find_executable,
     install_signal_exit,
     percentile,
+    prepare_env,
     start_redis,
 )
 
@@ -107,25 +108,6 @@ class Row:
 # -- environment and processes ---------------------------------------------------------------
 
 
-def prepare_env(redis_url: str, key_prefix: str, workdir: Path) -> dict[str, str]:
-    """Set this process's environment (tasks-core defaults) and return the subprocesses' env."""
-    dropped = sorted(k for k in os.environ if k.startswith("TASKS_CORE_"))
-    for key in dropped:
-        del os.environ[key]
-    if dropped:
-        print(f"note: ignoring inherited {', '.join(dropped)} (the bench uses the defaults)")
-    empty_toml = workdir / "tasks-core.toml"
-    empty_toml.write_text("# bench: every setting at its default\n")
-    os.environ.update({
-        "TASKS_CORE_REDIS_URL": redis_url,
-        "TASKS_CORE_KEY_PREFIX": key_prefix,
-        "TASKS_CORE_CONFIG": str(empty_toml),
-    })
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 def cli_head() -> list[str]:

@@ -96,6 +96,7 @@ from bench._common import (  # noqa: E402
     install_signal_exit,
     iso_timestamp,
     percentile,
+    prepare_env,
     start_redis,
 )
 
@@ -122,28 +123,6 @@ class BenchError(RuntimeError):
 # -- environment ---------------------------------------------------------------------------
 
 
-def prepare_env(redis_url: str, key_prefix: str, workdir: Path,
-                task_events: bool = True) -> dict[str, str]:
-    """Set this process's environment for both systems and return the workers' env."""
-    dropped = sorted(k for k in os.environ if k.startswith("TASKS_CORE_"))
-    for key in dropped:
-        del os.environ[key]
-    if dropped:
-        print(f"note: ignoring inherited {', '.join(dropped)} (the bench uses the defaults)")
-    empty_toml = workdir / "tasks-core.toml"
-    empty_toml.write_text("# bench: every setting at its default\n")
-    os.environ.update({
-        "TASKS_CORE_REDIS_URL": redis_url,
-        "TASKS_CORE_KEY_PREFIX": key_prefix,
-        "TASKS_CORE_CONFIG": str(empty_toml),
-        "TASKS_CORE_TASK_EVENTS": "true" if task_events else "false",
-        "BENCH_REDIS_URL": redis_url,
-    })
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 # -- systems -------------------------------------------------------------------------------
@@ -549,7 +528,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         redis_proc, url = start_redis(procs, binary=args.redis_server)
         key_prefix = f"bench{os.getpid()}x{secrets.token_hex(4)}"
-        env = prepare_env(url, key_prefix, procs.workdir, args.task_events)
+        env = prepare_env(url, key_prefix, procs.workdir, {
+            "TASKS_CORE_TASK_EVENTS": "true" if args.task_events else "false",
+            "BENCH_REDIS_URL": url})
         client = redis.Redis.from_url(url, decode_responses=True)
         info = client.info("server")
         print(f"redis {info['redis_version']} on {url} (pid {redis_proc.proc.pid}), "
