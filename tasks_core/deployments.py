@@ -27,6 +27,7 @@ from tasks_core.celery_app import EXECUTE_FLOW
 from tasks_core.deployment_models import Deployment, slugify
 from tasks_core.dispatch import Envelope
 from tasks_core.engine.entrypoints import entrypoint_of
+from tasks_core.engine.flow_run import placeholder_run
 from tasks_core.engine.schema_check import check_parameters
 from tasks_core.engine.sources import is_git
 from tasks_core.engine.task_run import current_run
@@ -190,14 +191,10 @@ def _create_run(
     parent_flow = parent.flow_run_id if parent else None
     placeholder_id = ""
     if parent is not None:
-        placeholder = NewRun(
-            id=str(uuid.uuid4()), kind="task", state=StateName.RUNNING,
-            fields={"name": deployment.flow_name, "task_key": f"deployment:{deployment.id}",
-                    "parameters": json.dumps(parameters), "tags": "[]", "attempt": "1",
-                    "start_time": utcnow().isoformat(), "parent_flow_run_id": parent_flow or "",
-                    "parent_task_run_id": parent.run_id if parent.kind == "task" else ""},
-            related=run_related(task_name=deployment.flow_name, kind="task",
-                                parent_flow_run_id=parent_flow, tags=[]))
+        placeholder = placeholder_run(
+            parent, deployment.flow_name, f"deployment:{deployment.id}",
+            {"parameters": json.dumps(parameters), "tags": "[]", "attempt": "1",
+             "start_time": utcnow().isoformat()}, [])
         rt.store.create(placeholder)
         placeholder_id = placeholder.id
     queue = (f"{deployment.work_pool_name}:{work_queue_name}" if work_queue_name

@@ -25,11 +25,18 @@ from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_RUN
 from tasks_core.settings import Settings
 from tasks_core.store.runs import BrokerPush
 
-__all__ = ["Dispatcher", "Envelope"]
+__all__ = ["Dispatcher", "Envelope", "hard_time_limit"]
 
 _ORIGIN = f"gen{os.getpid()}@{socket.gethostname()}"
 _SEP: str = Channel.sep
 _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
+
+
+def hard_time_limit(timeout_seconds: float | None) -> float | None:
+    """Celery's hard time limit for a run: a backstop a little after its timeout_seconds."""
+    if timeout_seconds is None:
+        return None
+    return timeout_seconds + max(5.0, timeout_seconds * 0.1)
 
 
 class Envelope:

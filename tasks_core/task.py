@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from tasks_core.dispatch import Envelope
+from tasks_core.dispatch import Envelope, hard_time_limit
 from tasks_core.engine.params import bind_parameters, dumps_parameters
 from tasks_core.engine.task_run import new_run, run_inline, run_inline_async
 from tasks_core.errors import ConfigurationError
@@ -241,9 +241,7 @@ class Task(Generic[P, R]):
     @property
     def hard_time_limit(self) -> float | None:
         """Celery's hard limit: a backstop a little after timeout_seconds."""
-        if self.timeout_seconds is None:
-            return None
-        return self.timeout_seconds + max(5.0, self.timeout_seconds * 0.1)
+        return hard_time_limit(self.timeout_seconds)
 
 
 @overload

@@ -30,7 +30,8 @@ from tasks_core.store.runs import NewRun, utcnow
 if TYPE_CHECKING:
     from tasks_core.flow import Flow
 
-__all__ = ["begin_flow_run", "prepare_flow_run", "run_flow", "run_flow_async"]
+__all__ = ["begin_flow_run", "placeholder_run", "prepare_flow_run", "run_flow",
+           "run_flow_async"]
 
 
 def _base_fields(name: str, params_json: str, tags: list[str]) -> dict[str, str]:
@@ -46,6 +47,18 @@ def _base_fields(name: str, params_json: str, tags: list[str]) -> dict[str, str]
     }
 
 
+def placeholder_run(parent: RunFrame, name: str, task_key: str, fields: dict[str, str],
+                    tags: list[str]) -> NewRun:
+    """The task run standing in a parent run for a nested flow run (or a deployment run)."""
+    return NewRun(
+        id=str(uuid.uuid4()), kind="task", state=StateName.RUNNING,
+        fields={**fields, "name": name, "task_key": task_key,
+                "parent_flow_run_id": parent.flow_run_id or "",
+                "parent_task_run_id": parent.run_id if parent.kind == "task" else ""},
+        related=run_related(task_name=name, kind="task", parent_flow_run_id=parent.flow_run_id,
+                            tags=tags))
+
+
 def begin_flow_run(flow: Flow[Any, Any], params_json: str) -> tuple[RunFrame, str | None]:
     """Create the flow run (and its placeholder when nested); its frame and placeholder id."""
     rt = get_runtime()
@@ -53,14 +66,8 @@ def begin_flow_run(flow: Flow[Any, Any], params_json: str) -> tuple[RunFrame, st
     parent_flow = parent.flow_run_id if parent else None
     placeholder_id = None
     if parent is not None:
-        placeholder = NewRun(
-            id=str(uuid.uuid4()), kind="task", state=StateName.RUNNING,
-            fields={**_base_fields(flow.name, params_json, flow.tags),
-                    "task_key": f"subflow:{flow.name}",
-                    "parent_flow_run_id": parent_flow or "",
-                    "parent_task_run_id": parent.run_id if parent.kind == "task" else ""},
-            related=run_related(task_name=flow.name, kind="task",
-                                parent_flow_run_id=parent_flow, tags=flow.tags))
+        placeholder = placeholder_run(parent, flow.name, f"subflow:{flow.name}",
+                                      _base_fields(flow.name, params_json, flow.tags), flow.tags)
         rt.reporter.create(placeholder)
         placeholder_id = placeholder.id
     run = NewRun(

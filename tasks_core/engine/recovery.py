@@ -13,7 +13,7 @@ import socket
 from datetime import datetime, timedelta
 
 from tasks_core.celery_app import EXECUTE_FLOW
-from tasks_core.dispatch import Envelope
+from tasks_core.dispatch import Envelope, hard_time_limit
 from tasks_core.proc import pid_alive
 from tasks_core.records import RunOptions, RunRecord
 from tasks_core.runtime import Runtime
@@ -55,7 +55,7 @@ def envelope_for(
     timeout = options.timeout_seconds
     return Envelope.for_run(
         run_id, attempt, queue=queue, name=name, argsrepr=parameters[:256], priority=priority,
-        eta=eta, time_limit=None if timeout is None else timeout + max(5.0, timeout * 0.1))
+        eta=eta, time_limit=hard_time_limit(timeout))
 
 
 def record_envelope(record: RunRecord, attempt: int, eta: datetime | None = None) -> Envelope:
