@@ -1,10 +1,11 @@
 """Deferred runs: send the runs waiting in the due set when their time comes.
 
-Runs with a countdown, an eta or a scheduled time are recorded Scheduled and kept in the
-durable due set (not as ETA messages in a worker's memory), so they survive restarts of
-every process. `tick(rt, now)` sends each due run's message, then removes it from the set:
-a beat that dies in between sends it again next time, and the duplicate is dropped when a
-worker claims the run, so a deferred run never runs twice. Scheduled runs not started
+Runs with a countdown, an eta or a scheduled time are recorded Scheduled, and delayed
+retries AwaitingRetry (while a beat runs), and kept in the durable due set (not as ETA
+messages in a worker's memory), so they survive restarts of every process. `tick(rt, now)`
+sends each due run's message, then removes it from the set: a beat that dies in between
+sends it again next time, and the duplicate is dropped when a worker claims the run, so a
+deferred run never runs twice. Scheduled runs not started
 `late_after_seconds` after their time become Late.
 """
 
@@ -13,41 +14,60 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from tasks_core.engine.recovery import resend
+from tasks_core.engine.recovery import send_next_attempt
+from tasks_core.records import RunRecord
 from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 
-__all__ = ["tick"]
+__all__ = ["send_due", "tick"]
 
 log = logging.getLogger("tasks_core.beat.deferred")
 
 PAGE = 500
+_WAITING = (StateName.SCHEDULED, StateName.LATE, StateName.AWAITING_RETRY)
 
 
 def tick(rt: Runtime, now: datetime) -> list[str]:
-    """Send the due runs; their ids (Late marking included)."""
+    """Send every run due by `now`, page by page, then mark overdue ones Late; ids sent."""
     due_key = rt.store.keys.due
-    ids = [str(i) for i in rt.client.zrangebyscore(due_key, "-inf", now.timestamp(), 0, PAGE)]
-    sent = []
-    for record in rt.store.get_many(ids):
-        if record.state in (StateName.SCHEDULED, StateName.LATE):
-            resend(rt, record)
-            sent.append(record.id)
-    if ids:
-        rt.client.zrem(due_key, *ids)
+    sent: list[str] = []
+    while True:
+        ids = [str(i) for i in rt.client.zrangebyscore(due_key, "-inf", now.timestamp(), 0,
+                                                       PAGE)]
+        if not ids:
+            break
+        records = [r for r in rt.store.get_many(ids) if r.state in _WAITING]
+        send_due(rt, records)
+        rt.client.zrem(due_key, *ids)  # after sending: a beat dying in between sends again
+        sent.extend(r.id for r in records)
+        if len(ids) < PAGE:
+            break
     _mark_late(rt, now)
     return sent
 
 
+def send_due(rt: Runtime, records: list[RunRecord]) -> None:
+    """Send the messages of due runs (their next attempt), in one round trip."""
+    send_next_attempt(rt, records)
+
+
 def _mark_late(rt: Runtime, now: datetime) -> None:
+    """Scheduled runs not started `late_after_seconds` after their time become Late (the
+    Scheduled index is scored by due time, so only overdue runs are read)."""
     late_after = timedelta(seconds=rt.settings.late_after_seconds)
+    cutoff = (now - late_after).timestamp()
     for kind in ("flow", "task"):
         index = rt.store.keys.state_index(kind, StateName.SCHEDULED)
-        ids = rt.store.ids_until(index, now.timestamp(), PAGE)
-        for record in rt.store.get_many(ids):
-            when = record.scheduled_time
-            if record.state == StateName.SCHEDULED and when and when + late_after < now:
-                rt.store.transition(Transition(record.id, StateName.LATE, kind=kind,
-                                               message=f"not started {late_after} after "
-                                                       f"{when.isoformat()}"))
+        while True:
+            ids = rt.store.ids_until(index, cutoff, PAGE)
+            changes = [
+                Transition(r.id, StateName.LATE, kind=kind,
+                           message=f"not started {late_after} after {r.scheduled_time.isoformat()}")
+                for r in rt.store.get_many(ids)
+                if r.state == StateName.SCHEDULED and r.scheduled_time is not None
+                and r.scheduled_time.timestamp() <= cutoff
+            ]
+            rt.store.apply_many(changes)
+            if len(ids) < PAGE or not changes:
+                break

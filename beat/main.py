@@ -1,7 +1,14 @@
 """`tasks-core beat`: schedules, deferred runs and the sweeper, under one leader lock.
 
-Several beats may run; one holds the lock (`p:lock:beat`, refreshed every tick) and works,
-the others stand by and take over within `3 x beat_interval_seconds` after the leader dies.
+Several beats may run; one holds the lock (`p:lock:beat`) and works, the others stand by
+and take over within `3 x beat_interval_seconds` after the leader dies. While it leads, a
+keeper thread renews the lock every interval, so a long pass (a first scheduler tick that
+creates many runs) does not lose it.
+
+The leader does not poll blindly: after each pass it sleeps until the earliest due run or
+schedule look (at most `beat_interval_seconds`), and wakes at once when a run due earlier
+than any other is added (create.lua and transition.lua publish on `p:due:wake`) or a
+deployment's schedules change. So a deferred run is sent within milliseconds of its time.
 Every job takes `now`, so tests drive time without sleeping.
 """
 
@@ -12,12 +19,13 @@ import os
 import socket
 import threading
 import time
+from typing import Any
 
 from beat import deferred, pools, scheduler, sweeper
 from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.store.runs import utcnow
 
-__all__ = ["is_leader", "run_beat"]
+__all__ = ["Beat", "is_leader", "run_beat"]
 
 log = logging.getLogger("tasks_core.beat")
 
@@ -25,14 +33,74 @@ _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
+if ARGV[3] == '1' then
+  return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
+end
+return 0
 """
 
+MIN_WAIT = 0.002  # seconds: never spin, even if something stays due
 
-def is_leader(rt: Runtime, me: str) -> bool:
-    """Take or keep the beat lock (atomically); whether this process leads now."""
+
+def is_leader(rt: Runtime, me: str, *, take: bool = True) -> bool:
+    """Keep the beat lock, or take it when free (unless `take` is False); whether this
+    process leads now. Atomic."""
     ttl_ms = int(rt.settings.beat_interval_seconds * 3000)
-    return bool(rt.client.eval(_RENEW, 1, rt.store.keys.lock("beat"), me, ttl_ms))
+    return bool(rt.client.eval(_RENEW, 1, rt.store.keys.lock("beat"), me, ttl_ms,
+                               "1" if take else "0"))
+
+
+class Beat:
+    """One beat process's work: `step()` makes a pass if it leads and says how long to
+    wait before the next one."""
+
+    def __init__(self, rt: Runtime, me: str) -> None:
+        self.rt = rt
+        self.me = me
+        self.leading = False
+        self.next_sweep = 0.0
+
+    def step(self) -> float:
+        """One pass (when leading); seconds until the next pass is needed."""
+        interval = self.rt.settings.beat_interval_seconds
+        self.leading = is_leader(self.rt, self.me)
+        if not self.leading:
+            return interval
+        now = utcnow()
+        scheduler.tick(self.rt, now)
+        deferred.tick(self.rt, utcnow())  # a fresh now: runs that fell due meanwhile
+        if time.monotonic() >= self.next_sweep:
+            pools.tick(self.rt, now)
+            report = sweeper.tick(self.rt, now)
+            if report.crashed or report.resent:
+                log.info("sweep: %d recovered, %d re-sent", len(report.crashed),
+                         len(report.resent))
+            self.next_sweep = time.monotonic() + self.rt.settings.sweep_interval_seconds
+        return self.wait_hint(interval)
+
+    def wait_hint(self, interval: float) -> float:
+        """Seconds until the earliest due run, schedule look or sweep, within the interval."""
+        keys = self.rt.store.keys
+        with self.rt.client.pipeline(transaction=False) as pipe:
+            pipe.zrange(keys.due, 0, 0, withscores=True)
+            pipe.zrange(keys.schedules, 0, 0, withscores=True)
+            heads: Any = pipe.execute()
+        wait = min(interval, self.next_sweep - time.monotonic())
+        now = time.time()
+        for head in heads:
+            if head:
+                wait = min(wait, float(head[0][1]) - now)
+        return max(MIN_WAIT, wait)
+
+
+def _keep_lock(rt: Runtime, beat: Beat, stop: threading.Event) -> None:
+    """Renew the lock every interval while this process leads (never takes it)."""
+    while not stop.wait(rt.settings.beat_interval_seconds):
+        if beat.leading:
+            try:
+                beat.leading = is_leader(rt, beat.me, take=False)
+            except Exception:  # Redis away: the main loop reports it
+                log.debug("lock renewal failed", exc_info=True)
 
 
 def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> None:
@@ -40,20 +108,23 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
     logging.basicConfig(level=loglevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = get_runtime()
     stop = stop or threading.Event()
-    me = f"{socket.gethostname()}:{os.getpid()}"
-    interval = rt.settings.beat_interval_seconds
-    next_sweep = 0.0
-    log.info("beat started (%s)", me)
-    while not stop.is_set():
-        if is_leader(rt, me):
-            now = utcnow()
-            scheduler.tick(rt, now)
-            deferred.tick(rt, utcnow())  # runs that fell due while the scheduler worked
-            if time.monotonic() >= next_sweep:
-                pools.tick(rt, now)
-                report = sweeper.tick(rt, now)
-                if report.crashed or report.resent:
-                    log.info("sweep: %d recovered, %d re-sent", len(report.crashed),
-                             len(report.resent))
-                next_sweep = time.monotonic() + rt.settings.sweep_interval_seconds
-        stop.wait(interval)
+    beat = Beat(rt, f"{socket.gethostname()}:{os.getpid()}")
+    wake = rt.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+    wake.subscribe(rt.store.keys.due_wake)
+    keeper = threading.Thread(target=_keep_lock, args=(rt, beat, stop), name="beat-lock",
+                              daemon=True)
+    keeper.start()
+    log.info("beat started (%s)", beat.me)
+    try:
+        while not stop.is_set():
+            wait = beat.step()
+            if stop.is_set():
+                break
+            # a message on the wake channel ends the wait early; drain the rest
+            if wake.get_message(timeout=wait) is not None:
+                while wake.get_message(timeout=0) is not None:
+                    pass
+    finally:
+        stop.set()
+        wake.close()
+        keeper.join(timeout=5)

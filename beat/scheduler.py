@@ -6,21 +6,43 @@ time it created (the deployment's schedule mark) up to `now + schedule_horizon_s
 run_deployment's idempotency key (deployment + time, SET NX), so two beats, or a beat
 restarted mid-tick, cannot fire a time twice. Times missed while beat was down follow the
 deployment's catch-up policy: skip them, run only the latest (default), or run all.
+
+Only due deployments are read: the schedule index (`p:schedules`) holds each active
+scheduled deployment with the time beat must next look at it (deploying puts it there, due
+now), so a tick with nothing to create is one ZRANGEBYSCORE however many deployments exist.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
-from beat.schedules import due_times
+from beat.schedules import due_times, next_time
 from tasks_core.deployment_models import Deployment
 from tasks_core.deployments import create_scheduled_run, deployment_store
 from tasks_core.runtime import Runtime
 
-__all__ = ["plan", "tick"]
+__all__ = ["next_look", "plan", "tick"]
 
 log = logging.getLogger("tasks_core.beat.scheduler")
+
+# per deployment: id, score read, next look ('' = leave the index), mark key, mark ('' = keep)
+_SET_LOOKS = """
+for i = 1, #ARGV, 5 do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    if ARGV[i + 2] == '' then
+      redis.call('ZREM', KEYS[1], ARGV[i])
+    else
+      redis.call('ZADD', KEYS[1], ARGV[i + 2], ARGV[i])
+    end
+    if ARGV[i + 4] ~= '' then
+      redis.call('SET', ARGV[i + 3], ARGV[i + 4])
+    end
+  end
+end
+return 0
+"""
 
 
 def plan(deployment: Deployment, mark: datetime | None, now: datetime, horizon: timedelta,
@@ -50,24 +72,71 @@ def plan(deployment: Deployment, mark: datetime | None, now: datetime, horizon: 
     return missed + ahead
 
 
+def next_look(deployment: Deployment, mark: datetime, now: datetime, horizon: timedelta,
+              limit: int) -> datetime | None:
+    """When the scheduler must look at a deployment again (pure), or None when its
+    schedules have ended: when the first time after `mark` comes within the horizon, or,
+    if `limit` runs are ahead already, when the first of them is due (one can be added)."""
+    following = [t for s in deployment.schedules if (t := next_time(s, mark)) is not None]
+    if not following:
+        return None
+    ahead: list[datetime] = []
+    for schedule in deployment.schedules:
+        ahead.extend(due_times(schedule, now, now + horizon, limit))
+    ahead = sorted(set(ahead))[:limit]
+    look = ahead[0] if len(ahead) == limit else min(following) - horizon
+    return max(look, now)
+
+
+def _as_text(score: bytes | str) -> str:
+    """A score exactly as Redis wrote it (redis-py hands the cast raw bytes)."""
+    return score.decode() if isinstance(score, bytes) else str(score)
+
+
 def tick(rt: Runtime, now: datetime) -> list[str]:
-    """Create the due runs of every active scheduled deployment; their run ids."""
-    created: list[str] = []
+    """Create the due runs of the deployments due for a look; their run ids."""
+    keys = rt.store.keys
+    raw_read: Any = rt.client.zrangebyscore(keys.schedules, "-inf", now.timestamp(),
+                                            withscores=True, score_cast_func=_as_text)
+    read = [(str(member), str(score)) for member, score in raw_read]  # scores as Redis has them
+    if not read:
+        return []
+    ids = [member for member, _ in read]
+    found = deployment_store().get_many(ids)
+    marks = rt.client.mget([keys.schedule_mark(i) for i in ids])  # one round trip for all
     horizon = timedelta(seconds=rt.settings.schedule_horizon_seconds)
-    active = [d for d in deployment_store().list() if d.schedules and not d.paused]
-    keys = [rt.store.keys.schedule_mark(d.id) for d in active]
-    marks = rt.client.mget(keys) if keys else []  # one round trip for every mark
-    for deployment, key, raw in zip(active, keys, marks, strict=True):
+    limit = rt.settings.schedule_max_runs
+    created: list[str] = []
+    looks: dict[str, float | None] = {}
+    new_marks: dict[str, str] = {}
+    for deployment_id, raw in zip(ids, marks, strict=True):
+        deployment = found.get(deployment_id)
+        if deployment is None or deployment.paused or not deployment.schedules:
+            looks[deployment_id] = None
+            continue
         mark = datetime.fromisoformat(str(raw)) if raw else None
-        times = plan(deployment, mark, now, horizon, rt.settings.schedule_max_runs)
+        times = plan(deployment, mark, now, horizon, limit)
         for moment in times:
             run_id, fresh = create_scheduled_run(deployment, moment)
             if fresh:
                 created.append(run_id)
-        if times:
-            rt.client.set(key, max(times).isoformat())
-        elif mark is None:
-            rt.client.set(key, now.isoformat())
+        new_mark = max(times) if times else (mark or now)
+        if new_mark != mark:
+            new_marks[deployment_id] = new_mark.isoformat()
+        look = next_look(deployment, new_mark, now, horizon, limit)
+        looks[deployment_id] = None if look is None else look.timestamp()
+    with rt.client.pipeline(transaction=False) as pipe:
+        # each entry (and mark) changes only if no deploy or pause changed it since the read
+        argv: list[str | float] = []
+        for deployment_id, score in read:
+            when = looks[deployment_id]
+            argv += [deployment_id, score, "" if when is None else when,
+                     keys.schedule_mark(deployment_id), new_marks.get(deployment_id, "")]
+        pipe.eval(_SET_LOOKS, 1, keys.schedules, *argv)
+        for deployment_id in ids:  # runs of times now past are sent: no longer cancellable
+            pipe.zremrangebyscore(keys.deployment_scheduled(deployment_id), "-inf",
+                                  now.timestamp())
+        pipe.execute()
     if created:
         log.info("scheduler: created %d run(s)", len(created))
     return created

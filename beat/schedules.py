@@ -9,7 +9,7 @@ from typing import Any
 from croniter import croniter
 from dateutil.rrule import rrulestr
 
-__all__ = ["due_times"]
+__all__ = ["due_times", "next_time"]
 
 
 def due_times(schedule: dict[str, Any], after: datetime, until: datetime,
@@ -21,7 +21,8 @@ def due_times(schedule: dict[str, Any], after: datetime, until: datetime,
         return _interval(float(schedule["interval"]),
                          datetime.fromisoformat(schedule["anchor_date"]), after, until, limit)
     if "rrule" in schedule:
-        return _rrule(schedule["rrule"], schedule.get("timezone", "UTC"), after, until, limit)
+        found = list(_rrule_set(schedule, after).between(after, until, inc=False))
+        return [m.astimezone(after.tzinfo) for m in found[:limit]]
     raise ValueError(f"unknown schedule {schedule!r}")
 
 
@@ -50,8 +51,26 @@ def _interval(seconds: float, anchor: datetime, after: datetime, until: datetime
     return found
 
 
-def _rrule(rule: str, tz: str, after: datetime, until: datetime, limit: int) -> list[datetime]:
-    zone = zoneinfo.ZoneInfo(tz)
-    parsed = rrulestr(rule, dtstart=after.astimezone(zone), forceset=True)
-    found = [m.astimezone(after.tzinfo) for m in parsed.between(after, until, inc=False)]
-    return found[:limit]
+def _rrule_set(schedule: dict[str, Any], after: datetime) -> Any:
+    """The rule, started at its anchor (its own DTSTART wins), in its time zone."""
+    zone = zoneinfo.ZoneInfo(schedule.get("timezone", "UTC"))
+    anchor = schedule.get("anchor_date")
+    start = datetime.fromisoformat(anchor) if anchor else after
+    return rrulestr(schedule["rrule"], dtstart=start.astimezone(zone), forceset=True)
+
+
+def next_time(schedule: dict[str, Any], after: datetime) -> datetime | None:
+    """The first time of `schedule` after `after` (aware UTC), or None when it has ended."""
+    if "cron" in schedule:
+        zone = zoneinfo.ZoneInfo(schedule.get("timezone", "UTC"))
+        moment: datetime = croniter(schedule["cron"], after.astimezone(zone)).get_next(datetime)
+        return moment.astimezone(after.tzinfo)
+    if "interval" in schedule:
+        found = _interval(float(schedule["interval"]),
+                          datetime.fromisoformat(schedule["anchor_date"]), after,
+                          datetime.max.replace(tzinfo=after.tzinfo), 1)
+        return found[0] if found else None
+    if "rrule" in schedule:
+        following = _rrule_set(schedule, after).after(after, inc=False)
+        return following.astimezone(after.tzinfo) if following else None
+    raise ValueError(f"unknown schedule {schedule!r}")

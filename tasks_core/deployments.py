@@ -16,12 +16,9 @@ import sys
 import threading
 import time
 import uuid
-import zoneinfo
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-
-from croniter import croniter
 
 from tasks_core.celery_app import EXECUTE_FLOW
 from tasks_core.deployment_models import Deployment, slugify
@@ -35,9 +32,11 @@ from tasks_core.errors import ConfigurationError, ResultError
 from tasks_core.events.schema import run_related
 from tasks_core.records import RunRecord
 from tasks_core.runtime import get_runtime
+from tasks_core.schedules import validate_schedules
+from tasks_core.scheduling import reschedule, schedule_key
 from tasks_core.states import StateName
 from tasks_core.store.deployments import DeploymentStore
-from tasks_core.store.runs import NewRun, Transition, utcnow
+from tasks_core.store.runs import NewRun, utcnow
 
 if TYPE_CHECKING:
     from tasks_core.flow import Flow
@@ -50,33 +49,6 @@ def deployment_store() -> DeploymentStore:
     """The deployment store of this process's runtime."""
     rt = get_runtime()
     return DeploymentStore(rt.client, rt.store.keys)
-
-
-def validate_schedules(
-    cron: str | None, interval: float | timedelta | None, rrule: str | None,
-    schedules: list[dict[str, Any]] | None, timezone: str | None = None,
-) -> list[dict[str, Any]]:
-    """Schedules as stored dicts; ConfigurationError for an invalid cron or time zone."""
-    found = list(schedules or [])
-    if cron:
-        found.append({"cron": cron, "timezone": timezone or "UTC"})
-    if interval is not None:
-        seconds = interval.total_seconds() if isinstance(interval, timedelta) else interval
-        found.append({"interval": float(seconds), "anchor_date": utcnow().isoformat()})
-    if rrule:
-        found.append({"rrule": rrule, "timezone": timezone or "UTC"})
-    for schedule in found:
-        if "cron" in schedule and not croniter.is_valid(schedule["cron"]):
-            raise ConfigurationError(f"invalid cron expression {schedule['cron']!r}")
-        if "timezone" in schedule:
-            try:
-                zoneinfo.ZoneInfo(schedule["timezone"])
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                raise ConfigurationError(
-                    f"unknown time zone {schedule['timezone']!r}") from None
-        if "interval" in schedule and not float(schedule["interval"]) > 0:
-            raise ConfigurationError(f"interval must be > 0 seconds, got {schedule['interval']}")
-    return found
 
 
 def build_deployment(
@@ -183,7 +155,7 @@ def _existing_run(deployment: Deployment, key: str | None) -> str | None:
 def _create_run(
     deployment: Deployment, parameters: dict[str, Any], scheduled_time: datetime | None,
     flow_run_name: str | None, tags: list[str] | None, idempotency_key: str | None,
-    work_queue_name: str | None, as_subflow: bool,
+    work_queue_name: str | None, as_subflow: bool, from_schedule: bool = False,
 ) -> tuple[str, bool]:
     """Record a run of a deployment; (run id, whether this call created it)."""
     rt = get_runtime()
@@ -218,7 +190,8 @@ def _create_run(
         if not rt.client.set(key, run.id, nx=True, ex=rt.settings.run_ttl_seconds):
             return str(rt.client.get(key)), False
     if later:  # beat sends it when due (the durable due set, not a message held in memory)
-        rt.store.create(run, due=scheduled_time)
+        index = rt.store.keys.deployment_scheduled(deployment.id) if from_schedule else None
+        rt.store.create(run, due=scheduled_time, due_index=index)
         return run.id, True
     envelope = Envelope(message_id=run.id, args=[run.id, 1], queue=queue,
                         shadow=deployment.full_name, argsrepr=json.dumps(parameters)[:256],
@@ -232,12 +205,12 @@ def _create_run(
 
 def create_scheduled_run(deployment: Deployment, when: datetime) -> tuple[str, bool]:
     """The run of a deployment's scheduled time, created once; (run id, created now)."""
-    key = f"schedule:{when.isoformat()}"
+    key = schedule_key(when.isoformat())
     existing = _existing_run(deployment, key)
     if existing is not None:
         return existing, False
     return _create_run(deployment, dict(deployment.parameters), when, None, None, key, None,
-                       as_subflow=False)
+                       as_subflow=False, from_schedule=True)
 
 
 def _wait(run_id: str, deployment: Deployment, timeout: float | None) -> None:
@@ -270,25 +243,15 @@ def set_paused(name: str, paused: bool) -> Deployment:
     store = deployment_store()
     deployment = store.save(store.get(name).model_copy(
         update={"paused": paused, "updated": datetime.now(UTC)}))
-    _reset_schedule(deployment)
+    reschedule(deployment)
     return deployment
 
 
-def _reset_schedule(deployment: Deployment) -> int:
-    """Schedules changed: cancel the deployment's scheduled runs not sent yet and forget
-    how far beat had created runs, so the new schedules start from now."""
-    rt = get_runtime()
-    keys = rt.store.keys
-    rt.client.delete(keys.schedule_mark(deployment.id))
-    cancelled = 0
-    for record in rt.store.get_many(str(i) for i in rt.client.zrange(keys.due, 0, -1)):
-        if record.deployment_id == deployment.id and record.state == StateName.SCHEDULED:
-            change = Transition(record.id, StateName.CANCELLED, kind="flow",
-                                message="the deployment's schedules changed")
-            if rt.store.transition(change).applied:
-                cancelled += 1
-            rt.client.zrem(keys.due, record.id)
-    return cancelled
+def delete_deployment(name: str) -> Deployment:
+    """Delete a deployment and cancel the scheduled runs it has queued (past runs stay)."""
+    deployment = deployment_store().delete(name)
+    reschedule(deployment, deleted=True)
+    return deployment
 
 
 def deploy(*deployments: Deployment) -> list[str]:
@@ -301,8 +264,9 @@ def deploy(*deployments: Deployment) -> list[str]:
     for deployment in deployments:
         previous = store.find(deployment.full_name)
         saved = store.save(deployment)
-        if previous is not None and previous.schedules != saved.schedules:
-            _reset_schedule(saved)
+        if (previous is None or previous.schedules != saved.schedules
+                or previous.paused != saved.paused):
+            reschedule(saved)
         ids.append(saved.id)
     return ids
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from celery import Celery
@@ -17,7 +17,7 @@ from celery import Celery
 from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_FLOW, EXECUTE_RUN
 from tasks_core.engine.deployed_run import execute_flow_run
 from tasks_core.engine.params import call_arguments
-from tasks_core.engine.recovery import envelope_for, handle_refused_claim
+from tasks_core.engine.recovery import beat_running, envelope_for, handle_refused_claim
 from tasks_core.engine.task_run import (
     AttemptResult,
     RunFrame,
@@ -138,14 +138,24 @@ def execute_claimed(rt: Runtime, fields: dict[str, str], attempt: int) -> None:
 
 def send_retry(rt: Runtime, fields: dict[str, str], attempt: int, result: AttemptResult,
                delay: float) -> None:
-    """AwaitingRetry, and the next attempt's message (pushed with it when direct)."""
+    """AwaitingRetry, and the next attempt's message.
+
+    A delayed retry waits in beat's durable due set when a beat is running (it survives
+    restarts of every process); without a beat it travels as a Celery ETA message, so a
+    worker alone still retries. The message is pushed with the transition when direct.
+    """
     change = retry_transition(fields["id"], result, delay)
     change.expected_attempt = attempt
-    eta = utcnow() + timedelta(seconds=delay) if delay > 0 else None
+    when = datetime.fromisoformat(change.fields["scheduled_time"])
+    if delay > 0 and beat_running(rt):
+        change.due = when
+        rt.reporter.transition(change, urgent=True)
+        return
     envelope = envelope_for(
         fields["id"], attempt + 1, queue=fields["queue"], name=fields["name"],
         parameters=fields["parameters"], priority=int(fields["priority"] or 0),
-        options=RunOptions.model_validate_json(fields["options"] or "{}"), eta=eta)
+        options=RunOptions.model_validate_json(fields["options"] or "{}"),
+        eta=when if delay > 0 else None)
     change.push = rt.dispatcher.push_for(envelope)
     if change.push is not None:
         rt.reporter.transition(change, urgent=True)

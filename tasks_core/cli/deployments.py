@@ -382,8 +382,11 @@ def resume(name: str = typer.Argument(..., help=_NAME_HELP)) -> None:
 
 @app.command("delete")
 def delete(name: str = typer.Argument(..., help=_NAME_HELP)) -> None:
-    """Delete a deployment (its past flow runs stay until they expire)."""
+    """Delete a deployment and cancel its queued scheduled runs (past flow runs stay until
+    they expire)."""
+    from tasks_core.deployments import delete_deployment
+
     with expected_errors():
-        deployment = _deployments().delete(name)
+        deployment = delete_deployment(name)
     console.print(f"Deleted deployment {deployment.full_name} ({deployment.id}).",
                   highlight=False)

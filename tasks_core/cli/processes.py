@@ -1,15 +1,32 @@
-"""Process commands: `worker`, `flower`, `down` (each imports what it starts, lazily)."""
+"""Process commands: `worker`, `beat`, `flower`, `up`, `down` (each imports what it starts,
+lazily)."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import socket
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 
-from tasks_core.cli.output import console, expected_errors, fail
+from tasks_core.cli.output import console, err_console, expected_errors, fail
+from tasks_core.cli.stack import (
+    Child,
+    ChildSpec,
+    cli_command,
+    describe_exit,
+    run_stack,
+    stop_on_signals,
+)
 
-__all__ = ["check_flower_binding", "register"]
+if TYPE_CHECKING:
+    from tasks_core.settings import Settings
+
+__all__ = ["check_flower_binding", "register", "stack_specs"]
 
 FLOWER_AUTH_ENV = "TASKS_CORE_FLOWER_BASIC_AUTH"
 
@@ -111,6 +128,116 @@ def flower(
         raise typer.Exit(code)
 
 
+UP_STOP_SECONDS = 20.0
+"""How long `up` lets its children stop after SIGTERM (a worker finishes running tasks)."""
+
+
+def stack_specs(
+    pools: Sequence[str], *, concurrency: int, imports: Sequence[str], loglevel: str,
+    flower_port: int | None,
+) -> list[ChildSpec]:
+    """The processes of `tasks-core up`, in start order (Flower when `flower_port` is set)."""
+    worker_args = [arg for pool in pools for arg in ("--pool", pool)]
+    worker_args += [arg for module in imports for arg in ("--import", module)]
+    specs = [
+        ChildSpec("worker", cli_command("worker", *worker_args, "--concurrency",
+                                        str(concurrency), "--loglevel", loglevel)),
+        ChildSpec("beat", cli_command("beat", "--loglevel", loglevel)),
+    ]
+    # The HTTP API (`tasks-core server`) joins the stack here when it exists.
+    if flower_port is not None:
+        specs.append(ChildSpec("flower", cli_command("flower", "--port", str(flower_port)),
+                               url=f"http://127.0.0.1:{flower_port}"))
+    return specs
+
+
+def up(
+    pool: list[str] = typer.Option(
+        [], "--pool", "-p", show_default=False,
+        help="work pool(s) the worker serves; repeat for several [default: the default pool, "
+             "TASKS_CORE_DEFAULT_POOL]"),
+    concurrency: int = typer.Option(
+        0, "--concurrency", "-c", min=0, help="worker processes (0: one per CPU core)"),
+    imports: list[str] = typer.Option(
+        [], "--import", "-i", help="module(s) defining tasks, imported by the worker at start"),
+    flower: bool = typer.Option(
+        True, "--flower/--no-flower", help="also run Flower (the Celery monitor) on 127.0.0.1"),
+    flower_port: int = typer.Option(
+        5555, "--flower-port", min=1, max=65535, help="Flower's HTTP port"),
+    loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="log level of worker and beat"),
+) -> None:
+    """Run the local stack in one command: a worker, beat and Flower, until Ctrl-C.
+
+    Uses the embedded Redis (started if need be) unless TASKS_CORE_REDIS_URL is set. If a
+    process exits on its own, the others are stopped and `up` exits non-zero.
+    """
+    with expected_errors():
+        from tasks_core.settings import get_settings
+
+        settings = get_settings()
+        redis_line = _reach_redis(settings)  # before anything starts: one clear error
+        pools = pool or [settings.default_pool]
+        if flower:
+            _check_port_free(flower_port)
+    specs = stack_specs(pools, concurrency=concurrency, imports=imports,
+                        loglevel=loglevel.upper(), flower_port=flower_port if flower else None)
+    console.print(redis_line, highlight=False, soft_wrap=True)
+    console.print(f"Starting {', '.join(spec.name for spec in specs)}; Ctrl+C stops them all.",
+                  highlight=False, soft_wrap=True)
+    stop, force = threading.Event(), threading.Event()
+    with stop_on_signals(stop, force):
+        children, died = run_stack(specs, stop=stop, force=force, grace_seconds=UP_STOP_SECONDS,
+                                   on_start=_print_started, on_stopping=_print_stopping)
+    killed = [child.name for child in children if child.killed]
+    if killed:
+        err_console.print(f"[yellow]killed after {UP_STOP_SECONDS:.0f}s:[/yellow] "
+                          + ", ".join(killed), highlight=False)
+    if died is not None:
+        fail(f"{died.name} (pid {died.pid}) exited unexpectedly with "
+             f"{describe_exit(died.proc.returncode)}; stopped the other processes")
+    console.print("Stopped.")
+
+
+def _reach_redis(settings: Settings) -> str:
+    """Start or reuse the embedded Redis (unless a URL is set), PING it; its rich line."""
+    from tasks_core.store.connection import connect, redis_url, safe_url
+
+    url = redis_url(settings)  # the embedded one is started here if need be
+    connect(settings)
+    line = f"[bold]Redis[/bold]   {escape(safe_url(url))} "
+    line += ("(TASKS_CORE_REDIS_URL)" if settings.redis_url
+             else "(embedded; `tasks-core down` stops it)")
+    if settings.broker_url:
+        line += f"\n[bold]Broker[/bold]  {escape(safe_url(settings.broker_url))}"
+    return line
+
+
+def _check_port_free(port: int) -> None:
+    """ConfigurationError when Flower's port is taken (before any process starts)."""
+    from tasks_core.errors import ConfigurationError
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Flower's server does
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"Flower's port {port} on 127.0.0.1 is in use ({exc.strerror}): pass "
+                "--flower-port PORT, or --no-flower") from None
+
+
+def _print_started(child: Child) -> None:
+    where = f"  [bold]{escape(child.spec.url)}[/bold]" if child.spec.url else ""
+    console.print(f"[bold]{child.name:<7}[/bold] pid {child.pid}{where}", highlight=False,
+                  soft_wrap=True)
+
+
+def _print_stopping(children: Sequence[Child]) -> None:
+    running = [child.name for child in children if not child.has_exited()]
+    if running:
+        console.print(f"Stopping {', '.join(running)}...", highlight=False)
+
+
 def down() -> None:
     """Stop the embedded Redis (it saves its data first); a configured Redis is left alone."""
     with expected_errors():
@@ -138,3 +265,4 @@ def register(app: typer.Typer) -> None:
     app.command("flower")(flower)
     app.command("down")(down)
     app.command("beat")(beat)
+    app.command("up")(up)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from tasks_core.celery_app import EXECUTE_FLOW
@@ -20,11 +21,17 @@ from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Outcome, Transition, utcnow
 
-__all__ = ["handle_refused_claim", "owner_alive", "recover_crashed", "resend"]
+__all__ = ["beat_running", "handle_refused_claim", "owner_alive", "recover_crashed", "resend",
+           "send_next_attempt"]
 
 HOST = socket.gethostname()
 
 log = logging.getLogger("tasks_core.recovery")
+
+
+def beat_running(rt: Runtime) -> bool:
+    """Whether a beat holds its leader lock, so runs left in the due set will be sent."""
+    return bool(rt.client.exists(rt.store.keys.lock("beat")))
 
 
 def owner_alive(rt: Runtime, owner: str | None) -> bool:
@@ -104,11 +111,15 @@ def recover_crashed(rt: Runtime, record: RunRecord, *, now: datetime | None = No
     if attempt <= options.retries:
         delays = options.retry_delays or [0.0]
         delay = delays[min(attempt - 1, len(delays) - 1)]
+        when = now + timedelta(seconds=delay)
         change = Transition(
             record.id, StateName.AWAITING_RETRY, message=f"{reason}; retrying in {delay:g}s",
             expected_attempt=attempt, at=now, kind=record.kind,
-            fields={"scheduled_time": (now + timedelta(seconds=delay)).isoformat()})
-        eta = now + timedelta(seconds=delay) if delay else None
+            fields={"scheduled_time": when.isoformat()})
+        if delay > 0 and beat_running(rt):  # beat's durable due set sends it then
+            change.due = when
+            return rt.store.transition(change)
+        eta = when if delay > 0 else None
         return _send_with(rt, change, record_envelope(record, attempt + 1, eta))
     outcome = rt.store.transition(Transition(record.id, StateName.CRASHED, message=reason,
                                              expected_attempt=attempt, at=now,
@@ -126,9 +137,18 @@ def recover_crashed(rt: Runtime, record: RunRecord, *, now: datetime | None = No
 
 def resend(rt: Runtime, record: RunRecord) -> None:
     """Send a run's message again (it was lost): a duplicate is dropped at claim time."""
-    envelope = record_envelope(record, record.attempt + 1)
-    push = rt.dispatcher.push_for(envelope)
-    if push is not None:
-        rt.client.lpush(push.key, push.payload)
-    else:
-        rt.dispatcher.publish(envelope)
+    send_next_attempt(rt, [record])
+
+
+def send_next_attempt(rt: Runtime, records: Sequence[RunRecord]) -> None:
+    """Send the message of each run's next attempt (one round trip when the broker is the
+    ledger's Redis); a duplicate is dropped at claim time."""
+    with rt.client.pipeline(transaction=False) as pipe:
+        for record in records:
+            envelope = record_envelope(record, record.attempt + 1)
+            push = rt.dispatcher.push_for(envelope)
+            if push is not None:
+                pipe.lpush(push.key, push.payload)
+            else:
+                rt.dispatcher.publish(envelope)
+        pipe.execute()

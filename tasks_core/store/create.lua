@@ -16,7 +16,9 @@
 -- ARGV[8]  event id (stored as last_event, for the next event's `follows`)
 -- ARGV[9]  the parent's children index (p:run:<parent>:children), '' = no parent
 -- ARGV[10] the due set (p:due) when the run waits for its scheduled time, '' = none
--- ARGV[11] the due time (epoch seconds), with ARGV[10]
+-- ARGV[11] the due time (epoch seconds), with ARGV[10]; it scores the state index then
+-- ARGV[12] another index to add the run to, scored by the due time ('' = none)
+-- ARGV[13] pub/sub channel told when the run is the earliest due one (with ARGV[10])
 -- Returns 1 when created, 0 when the id existed already.
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
@@ -30,7 +32,11 @@ end
 redis.call('HSET', KEYS[1], unpack(flat))
 redis.call('RPUSH', KEYS[2], ARGV[4])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
+if ARGV[10] ~= '' then
+  redis.call('ZADD', KEYS[5], ARGV[11], ARGV[1])
+else
+  redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
+end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'event', ARGV[5])
 if ARGV[7] ~= '' then
   redis.call('LPUSH', KEYS[6], ARGV[7])
@@ -40,5 +46,11 @@ if ARGV[9] ~= '' then
 end
 if ARGV[10] ~= '' then
   redis.call('ZADD', ARGV[10], ARGV[11], ARGV[1])
+  if redis.call('ZRANGE', ARGV[10], 0, 0)[1] == ARGV[1] then
+    redis.call('PUBLISH', ARGV[13], ARGV[11])
+  end
+  if ARGV[12] ~= '' then
+    redis.call('ZADD', ARGV[12], ARGV[11], ARGV[1])
+  end
 end
 return 1

@@ -48,6 +48,14 @@ class DeploymentStore:
             raise DeploymentNotFound(f"deployment {name_or_id!r} not found{hint}")
         return Deployment.model_validate_json(text)
 
+    def get_many(self, ids: list[str]) -> dict[str, Deployment]:
+        """The deployments of these ids that exist, in one round trip."""
+        if not ids:
+            return {}
+        texts = self.client.mget([self.keys.deployment(i) for i in ids])
+        return {i: Deployment.model_validate_json(t)
+                for i, t in zip(ids, texts, strict=True) if t is not None}
+
     def list(self) -> list[Deployment]:
         """Every deployment, by name."""
         ids = [str(i) for i in self.client.hvals(self.keys.deployment_names)]
@@ -63,5 +71,6 @@ class DeploymentStore:
         with self.client.pipeline(transaction=True) as pipe:
             pipe.delete(self.keys.deployment(deployment.id))
             pipe.hdel(self.keys.deployment_names, deployment.full_name)
+            pipe.zrem(self.keys.schedules, deployment.id)
             pipe.execute()
         return deployment

@@ -12,13 +12,19 @@ Layout (prefix `p`, default ``tc``)::
     p:result:<id>              STRING  the JSON result, with a TTL
     p:cache:<key>              STRING  a cached task result (JSON), with a TTL
     p:<kind>-runs              ZSET    run ids by creation time (kind: task | flow)
-    p:<kind>-runs:state:<S>    ZSET    run ids currently in state S, by time of entry
+    p:<kind>-runs:state:<S>    ZSET    run ids currently in state S, by time of entry (by due
+                                       time for runs entering Scheduled/AwaitingRetry with one)
     p:events                   STREAM  every event, bounded retention
     p:proc:<host>:<pid>        STRING  heartbeat of a worker process, with a TTL
     p:lock:<name>              STRING  leader locks (sweeper, beat)
     p:due                      ZSET    runs waiting for their scheduled time (beat sends them)
+    p:due:wake                 CHANNEL a message when a due time earlier than any other is
+                                       added, or a deployment's schedules change (beat wakes)
     p:schedule-mark:<dep id>   STRING  the last scheduled time created for a deployment
+    p:schedules                ZSET    active scheduled deployment ids, by the time beat must
+                                       next create runs for them (epoch seconds)
     p:deployment:<id>          STRING  a deployment (JSON)
+    p:deployment:<id>:scheduled ZSET   runs beat created for its schedules, by scheduled time
     p:deployments              HASH    flow-name/deployment-name -> deployment id
 """
 
@@ -92,6 +98,20 @@ class Keys:
     def due(self) -> str:
         """ZSET of runs waiting for their scheduled time (score: due epoch seconds)."""
         return f"{self.prefix}:due"
+
+    @property
+    def due_wake(self) -> str:
+        """Pub/sub channel that wakes beat before its next planned look."""
+        return f"{self.prefix}:due:wake"
+
+    @property
+    def schedules(self) -> str:
+        """ZSET of active scheduled deployment ids, by when beat must next look at them."""
+        return f"{self.prefix}:schedules"
+
+    def deployment_scheduled(self, deployment_id: str) -> str:
+        """ZSET of the runs beat created for a deployment's schedules, by scheduled time."""
+        return f"{self.prefix}:deployment:{deployment_id}:scheduled"
 
     def schedule_mark(self, deployment_id: str) -> str:
         """The latest scheduled time beat has created runs up to, for a deployment."""

@@ -74,6 +74,7 @@ class Transition:
     return_fields: tuple[str, ...] = ()
     kind: str = "task"
     at: datetime | None = None
+    due: datetime | None = None  # wait in the due set until then (beat sends the message)
 
 
 @dataclass(slots=True)
@@ -109,19 +110,21 @@ class RunStore:
 
     def create(
         self, run: NewRun, push: BrokerPush | None = None, *, pipe: Any = None,
-        due: datetime | None = None,
+        due: datetime | None = None, due_index: str | None = None,
     ) -> bool | None:
         """Write a new run (and its broker message) atomically; False when the id exists.
 
         With `due`, the run waits in the due set until beat sends it at that time (no
-        message now). With `pipe`, the write is queued on that pipeline and None is returned.
+        message now), and is also added to `due_index` (scored by that time) when given.
+        With `pipe`, the write is queued on that pipeline and None is returned.
         """
-        keys, args = self._create_call(run, push, due)
+        keys, args = self._create_call(run, push, due, due_index)
         result = self._create(keys=keys, args=args, client=pipe or self.client)
         return None if pipe is not None else bool(result)
 
     def _create_call(
-        self, run: NewRun, push: BrokerPush | None, due: datetime | None = None
+        self, run: NewRun, push: BrokerPush | None, due: datetime | None = None,
+        due_index: str | None = None,
     ) -> tuple[list[str], list[Any]]:
         k = self.keys
         kind_type = state_type(run.state)
@@ -176,6 +179,8 @@ class RunStore:
                                            or fields.get("parent_flow_run_id")) else "",
             self.keys.due if due is not None else "",
             due.timestamp() if due is not None else 0,
+            due_index or "",
+            self.keys.due_wake,
         ]
         return keys, args
 
@@ -224,7 +229,7 @@ class RunStore:
             kind_type,
             _SOURCES[target],
             "" if change.expected_attempt is None else str(change.expected_attempt),
-            at.timestamp(),
+            change.due.timestamp() if change.due is not None else at.timestamp(),
             k.state_index_prefix(change.kind),
             _state_entry(target.value, kind_type, at, change.message),
             json.dumps(fields, separators=(",", ":")) if fields else "{}",
@@ -238,6 +243,8 @@ class RunStore:
             self.settings.run_ttl_seconds,
             json.dumps(validated, separators=(",", ":")),
             ",".join(change.return_fields),
+            k.due if change.due is not None else "",
+            k.due_wake,
         ]
         return keys, args
 

@@ -26,6 +26,9 @@
 -- ARGV[16] TTL seconds of the record once terminal
 -- ARGV[17] validated state (JSON object), for the event payload
 -- ARGV[18] fields to return after the change, comma-separated ('' = none; claims need some)
+-- ARGV[19] the due set (p:due) when the run waits there for its next attempt ('' = none);
+--          ARGV[5] is then the due time
+-- ARGV[20] pub/sub channel told when the run is the earliest due one (with ARGV[19])
 -- Returns {1} or {1, name, value, ...} when applied, {0, state, attempt, owner} when refused, {-1} when
 -- the run does not exist.
 local cur = redis.call('HMGET', KEYS[1], 'state', 'state_type', 'attempt', 'owner',
@@ -71,6 +74,12 @@ if ARGV[13] ~= '' then
 end
 if ARGV[12] ~= '' then
   redis.call('LPUSH', KEYS[6], ARGV[12])
+end
+if ARGV[19] ~= '' then
+  redis.call('ZADD', ARGV[19], ARGV[5], cur[6])
+  if redis.call('ZRANGE', ARGV[19], 0, 0)[1] == cur[6] then
+    redis.call('PUBLISH', ARGV[20], ARGV[5])
+  end
 end
 if ARGV[15] == '1' then
   redis.call('XADD', KEYS[4], '*', 'state', ARGV[1])

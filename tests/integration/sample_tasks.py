@@ -32,6 +32,15 @@ def flaky(name: str, succeed_on: int) -> int:
     return count
 
 
+@task(retries=1, retry_delay_seconds=2)
+def slow_retry(name: str) -> int:
+    """Fails its first attempt; the retry comes two seconds later."""
+    count = _counter(name)
+    if count < 2:
+        raise ValueError(f"attempt {count} failed on purpose")
+    return count
+
+
 @task
 def divide(x: int, y: int) -> float:
     return x / y
