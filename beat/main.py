@@ -21,6 +21,8 @@ import threading
 import time
 from typing import Any
 
+import redis
+
 from beat import deferred, pools, scheduler, sweeper
 from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.store.runs import utcnow
@@ -40,6 +42,7 @@ return 0
 """
 
 MIN_WAIT = 0.002  # seconds: never spin, even if something stays due
+SCHEDULER_BUDGET = 0.02  # seconds of run creation per pass; the rest waits for the next pass
 
 
 def is_leader(rt: Runtime, me: str, *, take: bool = True) -> bool:
@@ -66,9 +69,9 @@ class Beat:
         self.leading = is_leader(self.rt, self.me)
         if not self.leading:
             return interval
+        deferred.tick(self.rt, utcnow())  # due runs first: nothing else delays them
+        scheduler.tick(self.rt, utcnow(), budget_seconds=SCHEDULER_BUDGET)
         now = utcnow()
-        scheduler.tick(self.rt, now)
-        deferred.tick(self.rt, utcnow())  # a fresh now: runs that fell due meanwhile
         if time.monotonic() >= self.next_sweep:
             pools.tick(self.rt, now)
             report = sweeper.tick(self.rt, now)
@@ -117,13 +120,18 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
     log.info("beat started (%s)", beat.me)
     try:
         while not stop.is_set():
-            wait = beat.step()
-            if stop.is_set():
-                break
-            # a message on the wake channel ends the wait early; drain the rest
-            if wake.get_message(timeout=wait) is not None:
-                while wake.get_message(timeout=0) is not None:
-                    pass
+            try:
+                wait = beat.step()
+                if stop.is_set():
+                    break
+                # a message on the wake channel ends the wait early; drain the rest
+                if wake.get_message(timeout=wait) is not None:
+                    while wake.get_message(timeout=0) is not None:
+                        pass
+            except (redis.ConnectionError, redis.TimeoutError) as exc:  # Redis away: keep trying
+                log.warning("beat: Redis unreachable (%s); retrying", exc)
+                beat.leading = False
+                stop.wait(rt.settings.beat_interval_seconds)
     finally:
         stop.set()
         wake.close()

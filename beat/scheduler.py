@@ -15,6 +15,7 @@ now), so a tick with nothing to create is one ZRANGEBYSCORE however many deploym
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,8 @@ from tasks_core.runtime import Runtime
 __all__ = ["next_look", "plan", "tick"]
 
 log = logging.getLogger("tasks_core.beat.scheduler")
+
+CHUNK = 10  # deployments read and updated together
 
 # per deployment: id, score read, next look ('' = leave the index), mark key, mark ('' = keep)
 _SET_LOOKS = """
@@ -93,14 +96,35 @@ def _as_text(score: bytes | str) -> str:
     return score.decode() if isinstance(score, bytes) else str(score)
 
 
-def tick(rt: Runtime, now: datetime) -> list[str]:
-    """Create the due runs of the deployments due for a look; their run ids."""
+def tick(rt: Runtime, now: datetime, *, budget_seconds: float | None = None) -> list[str]:
+    """Create the due runs of the deployments due for a look; their run ids.
+
+    Deployments are read `CHUNK` at a time, earliest look first. With `budget_seconds`,
+    the tick stops after the chunk that exhausts it: the rest stay due for the next pass,
+    so beat sends due runs in between.
+    """
+    started = time.monotonic()
+    created: list[str] = []
+    seen: set[str] = set()
+    while True:
+        raw: Any = rt.client.zrangebyscore(rt.store.keys.schedules, "-inf", now.timestamp(),
+                                           0, CHUNK, withscores=True, score_cast_func=_as_text)
+        # scores exactly as Redis has them (for the compare-and-set); skip ones seen already
+        read = [(str(m), str(sc)) for m, sc in raw if str(m) not in seen]
+        if not read:
+            break
+        seen.update(member for member, _ in read)
+        created += _tick_chunk(rt, now, read)
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            break
+    if created:
+        log.info("scheduler: created %d run(s)", len(created))
+    return created
+
+
+def _tick_chunk(rt: Runtime, now: datetime, read: list[tuple[str, str]]) -> list[str]:
+    """Create the due runs of these deployments (id, score read) and set their next look."""
     keys = rt.store.keys
-    raw_read: Any = rt.client.zrangebyscore(keys.schedules, "-inf", now.timestamp(),
-                                            withscores=True, score_cast_func=_as_text)
-    read = [(str(member), str(score)) for member, score in raw_read]  # scores as Redis has them
-    if not read:
-        return []
     ids = [member for member, _ in read]
     found = deployment_store().get_many(ids)
     marks = rt.client.mget([keys.schedule_mark(i) for i in ids])  # one round trip for all
@@ -137,6 +161,4 @@ def tick(rt: Runtime, now: datetime) -> list[str]:
             pipe.zremrangebyscore(keys.deployment_scheduled(deployment_id), "-inf",
                                   now.timestamp())
         pipe.execute()
-    if created:
-        log.info("scheduler: created %d run(s)", len(created))
     return created

@@ -5,7 +5,8 @@ the time it must next create runs. Deploying with other schedules, pausing, resu
 deleting call `reschedule`: the runs the old schedules queued and beat has not sent yet are
 cancelled (their idempotency keys freed, so the same times can be created again), beat
 forgets how far it had created runs, and an active scheduled deployment is put back in the
-index due now (with a fresh negative score, so a tick that read the old entry cannot
+index due now (with a fresh score below any real time, increasing with the time of the
+change, so the oldest change is served first and a tick that read the old entry cannot
 overwrite it) and beat is woken.
 """
 
@@ -19,6 +20,8 @@ from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 
 __all__ = ["cancel_queued", "reschedule", "schedule_key"]
+
+_BEFORE_ANY_TIME = 1e10  # seconds: now minus this is due, yet keeps the order of changes
 
 
 def schedule_key(scheduled_time: str) -> str:
@@ -35,7 +38,7 @@ def reschedule(deployment: Deployment, *, deleted: bool = False) -> int:
     with rt.client.pipeline(transaction=True) as pipe:
         pipe.delete(keys.schedule_mark(deployment.id))
         if deployment.schedules and not deployment.paused and not deleted:
-            pipe.zadd(keys.schedules, {deployment.id: -time.time()})
+            pipe.zadd(keys.schedules, {deployment.id: time.time() - _BEFORE_ANY_TIME})
             pipe.publish(keys.due_wake, "schedules")
         else:
             pipe.zrem(keys.schedules, deployment.id)
@@ -67,7 +70,8 @@ def cancel_queued(deployment: Deployment, reason: str) -> int:
                 rt.client.delete(keys.idempotency(
                     deployment.id, schedule_key(record.scheduled_time.isoformat())))
     with rt.client.pipeline(transaction=False) as pipe:
-        pipe.zrem(keys.due, *queued) if queued else None
+        if queued:
+            pipe.zrem(keys.due, *queued)
         pipe.delete(index)
         pipe.execute()
     return cancelled

@@ -33,7 +33,9 @@ FLOWER_AUTH_ENV = "TASKS_CORE_FLOWER_BASIC_AUTH"
 
 def worker(
     pool: list[str] = typer.Option(
-        ["default"], "--pool", "-p", help="work pool(s) to serve; each is a Celery queue"),
+        [], "--pool", "-p", show_default=False,
+        help="work pool(s) to serve; each is a Celery queue [default: the default pool, "
+             "TASKS_CORE_DEFAULT_POOL]"),
     concurrency: int = typer.Option(
         0, "--concurrency", "-c", help="worker processes (0: one per CPU core)"),
     imports: list[str] = typer.Option(
@@ -44,16 +46,18 @@ def worker(
     hostname: str | None = typer.Option(None, "--hostname", "-n", help="Celery node name"),
 ) -> None:
     """Run a Celery worker on the queues of the given work pools (prefork by default)."""
+    from tasks_core.settings import get_settings
     from workers.main import run_worker
 
-    run_worker(pool, concurrency=concurrency or None, imports=imports, pool=pool_impl,
-               loglevel=loglevel.upper(), hostname=hostname)
+    run_worker(pool or [get_settings().default_pool], concurrency=concurrency or None,
+               imports=imports, pool=pool_impl, loglevel=loglevel.upper(), hostname=hostname)
 
 
 def beat(
     loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="log level"),
 ) -> None:
-    """Run beat: the sweeper that recovers crashed runs and re-sends lost messages."""
+    """Run beat: schedules to runs, deferred runs to queues, and the sweeper that recovers
+    crashed runs and re-sends lost messages (one leader among several beats)."""
     from beat.main import run_beat
 
     run_beat(loglevel=loglevel.upper())

@@ -134,11 +134,11 @@ def test_the_leader_keeps_its_lock_through_a_pass_longer_than_the_lock(
     in_pass = threading.Event()
     original = scheduler.tick
 
-    def slow_tick(rt_: Any, now: Any) -> list[str]:
+    def slow_tick(rt_: Any, now: Any, **options: Any) -> list[str]:
         if not in_pass.is_set():
             in_pass.set()
             time.sleep(ttl * 4)
-        return original(rt_, now)
+        return original(rt_, now, **options)
 
     monkeypatch.setattr(scheduler, "tick", slow_tick)
     stop = threading.Event()
@@ -154,3 +154,27 @@ def test_the_leader_keeps_its_lock_through_a_pass_longer_than_the_lock(
         stop.set()
         thread.join(15)
     assert not thread.is_alive()
+
+
+def test_two_beat_processes_at_once_fire_each_time_and_deferred_run_once(
+        tc_env: dict[str, Any], start_worker: Any, start_beat: Any) -> None:
+    rt = get_runtime()
+    f.pipeline.deploy("twice", work_pool_name=tc_env["queue"], interval=1,
+                      parameters={"lat": 1}, catchup="all")
+    start_worker(concurrency=2)
+    beats = [start_beat(), start_beat()]
+    deferred_runs = [t.count_calls.apply_async((f"once-{i}",), countdown=0.5 + i * 0.1)
+                     for i in range(20)]
+    time.sleep(4)
+    assert all(b.poll() is None for b in beats)
+    assert [x.result(timeout=20) for x in deferred_runs] == [1] * 20  # each ran exactly once
+    store = rt.store
+    runs = [r for r in store.get_many(store.list_ids("flow", limit=1000))
+            if r.scheduled_time is not None]
+    times = [r.scheduled_time for r in runs]
+    assert len(times) >= 3 and len(times) == len(set(times))  # no time fired twice
+    past = [r for r in runs if r.scheduled_time and r.scheduled_time < utcnow()
+            - timedelta(seconds=2)]
+    wait_until(lambda: all(store.get(r.id).state == S.COMPLETED for r in past), 20, 0.1,
+               "past scheduled runs to complete")
+    assert {store.get(r.id).attempt for r in past} == {1}  # each started once

@@ -1,0 +1,93 @@
+"""Beat outlives a Redis restart: it keeps trying, then sends what fell due meanwhile."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from tasks_core import StateName
+from tasks_core.runtime import get_runtime, reset_runtime
+from tasks_core.settings import reset_settings
+from tests.helpers import ROOT, free_port, wait_until
+from tests.integration import sample_tasks as t
+
+
+class DurableRedis:
+    """A redis-server with an append-only file, so a restart keeps its data."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="tc-redis-aof-")
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        assert binary is not None
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes", "--appendfsync", "always", "--dir", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
+
+        def up() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.RedisError:
+                return False
+        wait_until(up, 10, 0.05, "redis-server to answer")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def durable_redis(tc_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+                  ) -> Iterator[DurableRedis]:
+    server = DurableRedis()
+    monkeypatch.setenv("TASKS_CORE_REDIS_URL", server.url)
+    tc_env["env"]["TASKS_CORE_REDIS_URL"] = server.url
+    reset_settings()
+    reset_runtime()
+    yield server
+    reset_runtime()
+    server.stop()
+    shutil.rmtree(server.dir, ignore_errors=True)
+
+
+def test_beat_survives_a_redis_restart_and_sends_what_fell_due(
+        tc_env: dict[str, Any], durable_redis: DurableRedis, start_worker: Any) -> None:
+    rt = get_runtime()
+    beat = subprocess.Popen([sys.executable, "-m", "tasks_core.cli.main", "beat"],
+                            env=tc_env["env"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        wait_until(lambda: rt.client.exists(rt.store.keys.lock("beat")), 20, 0.05,
+                   "beat to take its lock")
+        future = t.add.apply_async((20, 22), countdown=1.5)
+        durable_redis.stop()  # Redis goes away before the run is due
+        wait_until(lambda: beat.poll() is None, 1, 0.1, "beat to stay up")
+        time.sleep(2.5)  # the due time passes while Redis is down
+        assert beat.poll() is None, "beat exited while Redis was down"
+        durable_redis.start()
+        reset_runtime()
+        worker = start_worker(concurrency=1, wait=False)  # heartbeats go to this Redis
+        worker.wait_ready(redis.Redis.from_url(durable_redis.url, decode_responses=True),
+                          tc_env["prefix"])
+        assert future.result(timeout=30) == 42
+        assert get_runtime().store.get(future.id).state == StateName.COMPLETED
+    finally:
+        beat.terminate()
+        _, err = beat.communicate(timeout=15)
+    assert "Redis unreachable" in err
