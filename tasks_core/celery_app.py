@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         worker_send_task_events=settings.task_events,
         task_send_sent_event=False,
         worker_hijack_root_logger=False,
+        worker_redirect_stdouts_level="INFO",  # a print in a task is not a warning
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
         enable_utc=True,
