@@ -11,8 +11,6 @@ itself if nothing else has claimed it, so a pool busy with waiting parents canno
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -273,23 +271,31 @@ def deploy(*deployments: Deployment) -> list[str]:
 
 def serve(*deployments: Deployment, stop: threading.Event | None = None) -> None:
     """Register deployments, then run a worker for their pools and a beat (for schedules)
-    as subprocesses of this process until interrupted (or `stop` is set)."""
+    as subprocesses of this process until interrupted (or `stop` is set).
+
+    Raises ConfigurationError when one of them exits on its own (the other is stopped).
+    """
+    from tasks_core.cli.stack import (
+        ChildSpec,
+        cli_command,
+        describe_exit,
+        run_stack,
+        stop_on_signals,
+    )
+
     deploy(*deployments)
     pools = sorted({d.work_pool_name for d in deployments})
-    python = [sys.executable, "-m", "tasks_core.cli.main"]
-    procs = [subprocess.Popen([*python, "worker", *(a for p in pools for a in ("--pool", p))]),
-             subprocess.Popen([*python, "beat"])]
+    specs = [ChildSpec("worker", cli_command("worker", *(a for p in pools for a in ("--pool", p)))),
+             ChildSpec("beat", cli_command("beat"))]
     names = ", ".join(d.full_name for d in deployments)
     print(f"Serving {names} on work pool(s) {', '.join(pools)}; Ctrl-C stops.")
-    try:
-        while not (stop.is_set() if stop else False):
-            if any(p.poll() is not None for p in procs):
-                raise ConfigurationError("a serve subprocess exited; see its output above")
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(30)
+    force = threading.Event()
+    if stop is not None:  # stopped by the caller (any thread)
+        _, died = run_stack(specs, stop=stop, force=force)
+    else:
+        stop = threading.Event()
+        with stop_on_signals(stop, force):
+            _, died = run_stack(specs, stop=stop, force=force)
+    if died is not None:
+        raise ConfigurationError(f"serve: {died.name} exited unexpectedly with "
+                                 f"{describe_exit(died.proc.returncode)}; see its output above")

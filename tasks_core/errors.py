@@ -14,6 +14,8 @@ Messages name the thing that was wrong and, where there is one, the fix.
 
 from __future__ import annotations
 
+import redis
+
 __all__ = [
     "CancelledRun",
     "ConfigurationError",
@@ -91,8 +93,10 @@ class InvalidTransition(TasksCoreError):
     """A state change the state machine refuses (terminal states are final)."""
 
 
-class StoreUnavailable(TasksCoreError, ConnectionError):
-    """Redis could not be reached; the message names the URL."""
+class StoreUnavailable(TasksCoreError, ConnectionError, redis.ConnectionError):
+    """Redis could not be reached (at start, or it went away and retries ran out); the
+    message names the URL. It is also a `redis.ConnectionError`, so code that retries on
+    those keeps doing so."""
 
 
 class RunError(TasksCoreError):

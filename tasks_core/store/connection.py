@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import redis
+import redis.client
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.retry import Retry
 
 from tasks_core.errors import StoreUnavailable
 from tasks_core.settings import Settings
 
-__all__ = ["connect", "redis_url", "safe_url"]
+__all__ = ["LedgerRedis", "connect", "redis_url", "safe_url"]
+
+_LOST = (redis.ConnectionError, redis.TimeoutError)
 
 _lock = threading.Lock()
 _clients: dict[str, redis.Redis] = {}
@@ -35,6 +41,47 @@ def safe_url(url: str) -> str:
     return f"{scheme}://{user}:***@{host}"
 
 
+def _unavailable(client: redis.Redis, exc: Exception) -> StoreUnavailable:
+    kwargs = client.connection_pool.connection_kwargs
+    where = f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+    if kwargs.get("path"):
+        where = f"unix://{kwargs['path']}"
+    return StoreUnavailable(f"lost Redis at {where} (retries ran out): {exc}")
+
+
+class LedgerRedis(redis.Redis):
+    """The ledger's client: commands retry with backoff when Redis goes away, then raise
+    StoreUnavailable naming where Redis was (never the password)."""
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        try:
+            return super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        except StoreUnavailable:
+            raise
+        except _LOST as exc:
+            raise _unavailable(self, exc) from exc
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
+        return _LedgerPipeline(self.connection_pool, self.response_callbacks, transaction,
+                               shard_hint, owner=self)
+
+
+class _LedgerPipeline(redis.client.Pipeline):
+    """A pipeline whose lost connection also becomes StoreUnavailable."""
+
+    def __init__(self, *args: Any, owner: redis.Redis, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._owner = owner
+
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        try:
+            return super().execute(raise_on_error)
+        except StoreUnavailable:
+            raise
+        except _LOST as exc:
+            raise _unavailable(self._owner, exc) from exc
+
+
 def connect(settings: Settings, *, retries: int | None = None) -> redis.Redis:
     """A shared client for this process, checked with PING.
 
@@ -45,16 +92,21 @@ def connect(settings: Settings, *, retries: int | None = None) -> redis.Redis:
     with _lock:
         client = _clients.get(url)
         if client is None:
-            client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+            client = LedgerRedis.from_url(
+                url, decode_responses=True, health_check_interval=30,
+                retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), settings.connect_retries))
             _clients[url] = client
     attempts = settings.connect_retries if retries is None else retries
     delay = 0.1
+    probe = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))  # our own backoff below
     for attempt in range(attempts + 1):
         try:
-            client.ping()
+            probe.ping()
+            probe.close()
             return client
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             if attempt == attempts:
+                probe.close()
                 raise StoreUnavailable(
                     f"cannot reach Redis at {safe_url(url)}: {exc} "
                     "(is redis-server running? set TASKS_CORE_REDIS_URL, or unset it for the "

@@ -1,4 +1,5 @@
-"""Beat outlives a Redis restart: it keeps trying, then sends what fell due meanwhile."""
+"""Redis goes away mid-life: callers get StoreUnavailable naming it, beat keeps trying and
+sends what fell due meanwhile, and everything works again once Redis is back."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 import redis
 
-from tasks_core import StateName
+from tasks_core import StateName, StoreUnavailable
 from tasks_core.runtime import get_runtime, reset_runtime
 from tasks_core.settings import reset_settings
 from tests.helpers import ROOT, free_port, wait_until
@@ -69,8 +70,9 @@ def durable_redis(tc_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 def test_beat_survives_a_redis_restart_and_sends_what_fell_due(
         tc_env: dict[str, Any], durable_redis: DurableRedis, start_worker: Any) -> None:
     rt = get_runtime()
+    env = {**tc_env["env"], "TASKS_CORE_CONNECT_RETRIES": "1"}  # give up on a command soon
     beat = subprocess.Popen([sys.executable, "-m", "tasks_core.cli.main", "beat"],
-                            env=tc_env["env"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         wait_until(lambda: rt.client.exists(rt.store.keys.lock("beat")), 20, 0.05,
@@ -91,3 +93,23 @@ def test_beat_survives_a_redis_restart_and_sends_what_fell_due(
         beat.terminate()
         _, err = beat.communicate(timeout=15)
     assert "Redis unreachable" in err
+
+
+def test_a_caller_gets_store_unavailable_naming_redis_then_recovers(
+        tc_env: dict[str, Any], durable_redis: DurableRedis,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TASKS_CORE_CONNECT_RETRIES", "1")
+    reset_settings()
+    reset_runtime()
+    first = t.add.delay(1, 2)  # recorded while Redis is up
+    durable_redis.stop()
+    with pytest.raises(StoreUnavailable, match=rf"lost Redis at redis://127\.0\.0\.1:"
+                                               rf"{durable_redis.port}/0"):
+        t.add.delay(3, 4)
+    with pytest.raises(StoreUnavailable):
+        first.result(timeout=1)
+    durable_redis.start()
+    second = t.add.delay(5, 6)  # the same client reconnects
+    store = get_runtime().store
+    assert {r.id for r in store.get_many([first.id, second.id])} == {first.id, second.id}
+    assert len(store.list_ids()) == 2  # the failed call recorded nothing
