@@ -9,6 +9,7 @@ from typing import Any
 import redis
 import redis.client
 from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
 from tasks_core.errors import StoreUnavailable
@@ -51,7 +52,12 @@ def _unavailable(client: redis.Redis, exc: Exception) -> StoreUnavailable:
 
 class LedgerRedis(redis.Redis):
     """The ledger's client: commands retry with backoff when Redis goes away, then raise
-    StoreUnavailable naming where Redis was (never the password)."""
+    StoreUnavailable naming where Redis was (never the password). Its pipelines check that
+    their Lua scripts are loaded once, not before every pipeline (see `_LedgerPipeline`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.loaded_scripts: set[str] = set()
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
         try:
@@ -67,19 +73,52 @@ class LedgerRedis(redis.Redis):
 
 
 class _LedgerPipeline(redis.client.Pipeline):
-    """A pipeline whose lost connection also becomes StoreUnavailable."""
+    """A pipeline whose lost connection also becomes StoreUnavailable, and which does not
+    ask Redis whether its scripts exist before every execution.
 
-    def __init__(self, *args: Any, owner: redis.Redis, **kwargs: Any) -> None:
+    redis-py sends SCRIPT EXISTS before each pipeline that holds a script: a whole round
+    trip on every claim and every batch. Here scripts are checked the first time this
+    client runs them; if Redis lost them since (a restart, SCRIPT FLUSH), the NOSCRIPT
+    replies say so: the scripts are loaded again and only the refused commands are run
+    again, in order (a refused EVALSHA did nothing).
+    """
+
+    def __init__(self, *args: Any, owner: LedgerRedis, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._owner = owner
 
+    def load_scripts(self) -> None:
+        loaded = self._owner.loaded_scripts
+        if any(script.sha not in loaded for script in self.scripts):
+            super().load_scripts()  # type: ignore[no-untyped-call]
+            loaded.update(script.sha for script in self.scripts)
+
     def execute(self, raise_on_error: bool = True) -> list[Any]:
+        stack = list(self.command_stack)
+        scripts = list(self.scripts)
         try:
-            return super().execute(raise_on_error)
+            results = super().execute(raise_on_error=False)
+            refused = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+            if refused:
+                self._owner.loaded_scripts.clear()
+                for script in scripts:
+                    script.sha = str(self._owner.script_load(script.script))
+                    self._owner.loaded_scripts.add(script.sha)
+                for i in refused:
+                    args, options = stack[i]
+                    try:
+                        results[i] = self._owner.execute_command(*args, **options)
+                    except redis.ResponseError as exc:
+                        results[i] = exc
         except StoreUnavailable:
             raise
         except _LOST as exc:
             raise _unavailable(self._owner, exc) from exc
+        if raise_on_error:
+            for result in results:
+                if isinstance(result, Exception):
+                    raise result
+        return results
 
 
 def connect(settings: Settings, *, retries: int | None = None) -> redis.Redis:

@@ -113,3 +113,21 @@ def test_a_caller_gets_store_unavailable_naming_redis_then_recovers(
     store = get_runtime().store
     assert {r.id for r in store.get_many([first.id, second.id])} == {first.id, second.id}
     assert len(store.list_ids()) == 2  # the failed call recorded nothing
+
+
+def test_pipelines_skip_script_checks_and_survive_a_script_flush(tc_env: dict[str, Any]) -> None:
+    from tasks_core.store.runs import Transition
+
+    rt = get_runtime()
+    runs = [t.add.delay(i, i) for i in range(3)]  # Pending: no worker here
+    cancel = [Transition(r.id, StateName.CANCELLED, message="test") for r in runs]
+    assert rt.store.apply_many(cancel[:1])[0].applied  # the first pipeline loads the script
+    rt.client.config_resetstat()
+    assert rt.store.apply_many(cancel[1:2])[0].applied
+    stats = rt.client.info("commandstats")
+    assert not any("script" in name for name in stats), stats  # no SCRIPT EXISTS round trip
+    rt.client.script_flush()  # as after a Redis restart: the scripts are gone
+    assert rt.store.apply_many(cancel[2:])[0].applied  # NOSCRIPT: loaded again, run once
+    [third] = rt.store.get_many([runs[2].id], history=True)
+    assert third.state == StateName.CANCELLED
+    assert [h.name for h in third.history].count(StateName.CANCELLED) == 1
