@@ -2,7 +2,8 @@
 
 Broker and result backend are the bench Redis (``BENCH_REDIS_URL``, set by the bench before
 this module is imported, in the bench process and in the worker it starts). Everything else
-is Celery's default except JSON-only serialization and the queue name.
+is Celery's default except JSON-only serialization and the queue name, and, with
+``BENCH_PLAIN_ACKS_LATE=1`` (``--plain-acks-late``), acks after the task as tasks-core does.
 
 Worker: ``celery -A bench._plain_celery_tasks worker -c 2 -P prefork -Q bench_plain``.
 """
@@ -28,6 +29,8 @@ app.conf.update(
     task_default_queue=QUEUE,
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
+    task_acks_late=os.environ.get("BENCH_PLAIN_ACKS_LATE") == "1",
+    task_reject_on_worker_lost=os.environ.get("BENCH_PLAIN_ACKS_LATE") == "1",
 )
 
 

@@ -493,7 +493,9 @@ def build_report(plain: dict[str, Any], tc: dict[str, Any], args: argparse.Names
             lines.append("-" * len(lines[0]))
     lines.append(f"ratio = tasks-core / plain Celery (latency: ratio of p50); "
                  f"concurrency {args.concurrency}, prefork, both; tasks-core Celery task "
-                 f"events {'on' if args.task_events else 'off'}, plain Celery's off.")
+                 f"events {'on' if args.task_events else 'off'}, plain Celery's off; plain "
+                 f"Celery acks {'late' if args.plain_acks_late else 'early (its default)'}, "
+                 "tasks-core late.")
     summary = {name: {"ratio": c[0], "target": c[1], "pass": c[2]} for name, c in checks.items()}
     return "\n".join(lines), summary
 
@@ -511,6 +513,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--task-events", action="store_true",
                         help="tasks-core workers always send Celery task events (by default "
                         "they send them only while Flower runs, like plain Celery's default)")
+    parser.add_argument("--plain-acks-late", action="store_true",
+                        help="plain Celery acks after the task (task_acks_late, "
+                        "task_reject_on_worker_lost), the delivery guarantee tasks-core uses")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--redis-server", default=None,
                         help="redis-server binary (default: /usr/bin/redis-server if present)")
@@ -530,7 +535,9 @@ def main(argv: list[str] | None = None) -> int:
         key_prefix = f"bench{os.getpid()}x{secrets.token_hex(4)}"
         env = prepare_env(url, key_prefix, procs.workdir, {
             "TASKS_CORE_TASK_EVENTS": "true" if args.task_events else "false",
+            "BENCH_PLAIN_ACKS_LATE": "1" if args.plain_acks_late else "0",
             "BENCH_REDIS_URL": url})
+        os.environ["BENCH_PLAIN_ACKS_LATE"] = env["BENCH_PLAIN_ACKS_LATE"]
         client = redis.Redis.from_url(url, decode_responses=True)
         info = client.info("server")
         print(f"redis {info['redis_version']} on {url} (pid {redis_proc.proc.pid}), "
