@@ -31,15 +31,21 @@ __all__ = ["check_flower_binding", "register", "stack_specs"]
 FLOWER_AUTH_ENV = "TASKS_CORE_FLOWER_BASIC_AUTH"
 
 
+# options the worker and `up` share
+_POOLS = typer.Option(
+    [], "--pool", "-p", show_default=False,
+    help="work pool(s) the worker serves, each a Celery queue; repeat for several (default: "
+         "the default pool, TASKS_CORE_DEFAULT_POOL)")
+_CONCURRENCY = typer.Option(
+    0, "--concurrency", "-c", min=0, help="worker processes (0: one per CPU core)")
+_IMPORTS = typer.Option(
+    [], "--import", "-i", help="module(s) defining tasks, imported by the worker at start")
+
+
 def worker(
-    pool: list[str] = typer.Option(
-        [], "--pool", "-p", show_default=False,
-        help="work pool(s) to serve; each is a Celery queue [default: the default pool, "
-             "TASKS_CORE_DEFAULT_POOL]"),
-    concurrency: int = typer.Option(
-        0, "--concurrency", "-c", help="worker processes (0: one per CPU core)"),
-    imports: list[str] = typer.Option(
-        [], "--import", "-i", help="module(s) defining tasks, imported at start"),
+    pool: list[str] = _POOLS,
+    concurrency: int = _CONCURRENCY,
+    imports: list[str] = _IMPORTS,
     pool_impl: str = typer.Option(
         "prefork", "--pool-impl", help="Celery execution pool: prefork, threads or solo"),
     loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="log level"),
@@ -156,14 +162,9 @@ def stack_specs(
 
 
 def up(
-    pool: list[str] = typer.Option(
-        [], "--pool", "-p", show_default=False,
-        help="work pool(s) the worker serves; repeat for several [default: the default pool, "
-             "TASKS_CORE_DEFAULT_POOL]"),
-    concurrency: int = typer.Option(
-        0, "--concurrency", "-c", min=0, help="worker processes (0: one per CPU core)"),
-    imports: list[str] = typer.Option(
-        [], "--import", "-i", help="module(s) defining tasks, imported by the worker at start"),
+    pool: list[str] = _POOLS,
+    concurrency: int = _CONCURRENCY,
+    imports: list[str] = _IMPORTS,
     flower: bool = typer.Option(
         True, "--flower/--no-flower", help="also run Flower (the Celery monitor) on 127.0.0.1"),
     flower_port: int = typer.Option(
