@@ -54,24 +54,19 @@ def cancel_queued(deployment: Deployment, reason: str) -> int:
     ids = [str(i) for i in rt.client.zrange(index, 0, -1)]
     if not ids:
         return 0
+    scores = rt.client.zmscore(keys.due, ids)  # still in the due set: not sent yet
+    queued = [run_id for run_id, score in zip(ids, scores, strict=True) if score is not None]
+    waiting = [r for r in rt.store.get_many(queued) if r.state == StateName.SCHEDULED]
+    outcomes = rt.store.apply_many([Transition(r.id, StateName.CANCELLED, kind="flow",
+                                               message=reason) for r in waiting])
+    cancelled = [r for r, outcome in zip(waiting, outcomes, strict=True) if outcome.applied]
     with rt.client.pipeline(transaction=False) as pipe:
-        for run_id in ids:
-            pipe.zscore(keys.due, run_id)
-        queued = {run_id for run_id, score in zip(ids, pipe.execute(), strict=True)
-                  if score is not None}
-    cancelled = 0
-    for record in rt.store.get_many(queued):
-        if record.state != StateName.SCHEDULED:
-            continue
-        change = Transition(record.id, StateName.CANCELLED, kind="flow", message=reason)
-        if rt.store.transition(change).applied:
-            cancelled += 1
+        for record in cancelled:  # free their times: the same times may be created again
             if record.scheduled_time is not None:
-                rt.client.delete(keys.idempotency(
+                pipe.delete(keys.idempotency(
                     deployment.id, schedule_key(record.scheduled_time.isoformat())))
-    with rt.client.pipeline(transaction=False) as pipe:
         if queued:
             pipe.zrem(keys.due, *queued)
         pipe.delete(index)
         pipe.execute()
-    return cancelled
+    return len(cancelled)
