@@ -23,6 +23,7 @@ from beat.schedules import due_times, next_time
 from tasks_core.deployment_models import Deployment
 from tasks_core.deployments import create_scheduled_run, deployment_store
 from tasks_core.runtime import Runtime
+from tasks_core.store.runs import score_text
 
 __all__ = ["next_look", "plan", "tick"]
 
@@ -91,11 +92,6 @@ def next_look(deployment: Deployment, mark: datetime, now: datetime, horizon: ti
     return max(look, now)
 
 
-def _as_text(score: bytes | str) -> str:
-    """A score exactly as Redis wrote it (redis-py hands the cast raw bytes)."""
-    return score.decode() if isinstance(score, bytes) else str(score)
-
-
 def tick(rt: Runtime, now: datetime, *, budget_seconds: float | None = None) -> list[str]:
     """Create the due runs of the deployments due for a look; their run ids.
 
@@ -108,7 +104,7 @@ def tick(rt: Runtime, now: datetime, *, budget_seconds: float | None = None) -> 
     seen: set[str] = set()
     while True:
         raw: Any = rt.client.zrangebyscore(rt.store.keys.schedules, "-inf", now.timestamp(),
-                                           0, CHUNK, withscores=True, score_cast_func=_as_text)
+                                           0, CHUNK, withscores=True, score_cast_func=score_text)
         # scores exactly as Redis has them (for the compare-and-set); skip ones seen already
         read = [(str(m), str(sc)) for m, sc in raw if str(m) not in seen]
         if not read:

@@ -25,12 +25,18 @@ from tasks_core.settings import Settings
 from tasks_core.states import StateName, allowed_sources, is_terminal, state_type
 from tasks_core.store.keys import Keys
 
-__all__ = ["BrokerPush", "NewRun", "Outcome", "RunStore", "Transition", "utcnow"]
+__all__ = ["BrokerPush", "NewRun", "Outcome", "RunStore", "Transition", "score_text", "utcnow"]
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def score_text(score: bytes | str) -> str:
+    """A sorted-set score exactly as Redis wrote it, for compare-and-set in Lua
+    (`score_cast_func` of redis-py, which hands it raw bytes)."""
+    return score.decode() if isinstance(score, bytes) else str(score)
 
 
 def _load(name: str) -> str:

@@ -178,3 +178,20 @@ def test_two_beat_processes_at_once_fire_each_time_and_deferred_run_once(
     wait_until(lambda: all(store.get(r.id).state == S.COMPLETED for r in past), 20, 0.1,
                "past scheduled runs to complete")
     assert {store.get(r.id).attempt for r in past} == {1}  # each started once
+
+
+def test_a_run_due_again_while_it_is_sent_keeps_its_new_due_time(
+        tc_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    rt = get_runtime()
+    future = t.add.apply_async((1, 2), countdown=0.05)
+    time.sleep(0.1)
+    later = time.time() + 60
+    original = deferred.send_due
+
+    def send_then_fail_again(rt_: Any, records: Any) -> None:
+        original(rt_, records)  # meanwhile a worker ran it, it failed, its retry is due later
+        rt_.client.zadd(rt_.store.keys.due, {future.id: later})
+
+    monkeypatch.setattr(deferred, "send_due", send_then_fail_again)
+    assert deferred.tick(rt, utcnow()) == [future.id]
+    assert rt.client.zscore(rt.store.keys.due, future.id) == pytest.approx(later)
