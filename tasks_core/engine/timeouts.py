@@ -1,15 +1,27 @@
-"""Enforce timeout_seconds on synchronous code.
+"""Enforce timeout_seconds on synchronous code, in the main thread and in other threads.
 
-In a process's main thread (a worker child, or a script) a real-time interval timer raises
-TaskTimeout inside the running code. Elsewhere (threads) there is no safe way to interrupt
-Python code, so the deadline is not enforced there; async code uses asyncio.timeout instead,
-and the worker also sets Celery's hard time limit as a backstop.
+- In a process's main thread (a worker child, a script, a flow) a real-time interval timer
+  raises TaskTimeout inside the running code. Deadlines nest: an inner one pauses the
+  enclosing timer and gives back what is left of it on exit, so the enclosing deadline
+  still holds (and expires right there, on exit, if it passed meanwhile).
+- In other threads (the flow's thread-pool task runner, Celery's threads pool) a timer
+  thread raises TaskTimeout asynchronously in the running thread
+  (`PyThreadState_SetAsyncExc`). Python delivers it at the next bytecode, so a thread
+  blocked inside one long C call (a `time.sleep`, a socket read) sees it only when that
+  call returns.
+- Either way, code that catches and swallows the TaskTimeout does not escape: when the
+  body returns after its deadline fired, TaskTimeout is raised then.
+
+Async code uses asyncio.timeout instead, and the worker sets Celery's hard time limit as a
+backstop.
 """
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -18,21 +30,86 @@ from tasks_core.errors import TaskTimeout
 
 __all__ = ["deadline"]
 
+_SOON = 1e-6  # seconds: an enclosing deadline that passed meanwhile fires at once
+
 
 @contextmanager
 def deadline(seconds: float | None) -> Iterator[None]:
-    """Raise TaskTimeout in the body when it runs longer than `seconds` (main thread only)."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
+    """Raise TaskTimeout in the body when it runs longer than `seconds`."""
+    if not seconds:
         yield
-        return
+    elif threading.current_thread() is threading.main_thread():
+        with _alarm(seconds):
+            yield
+    else:
+        with _thread_alarm(seconds):
+            yield
 
-    def _expire(signum: int, frame: FrameType | None) -> None:
-        raise TaskTimeout(f"timed out after {seconds:g}s")
 
-    previous = signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    message = f"timed out after {seconds:g}s"
+    fired = threading.Event()
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        fired.set()
+        raise TaskTimeout(message)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    outer_left, _ = signal.setitimer(signal.ITIMER_REAL, 0)  # pause an enclosing deadline
+    started = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer_left) if outer_left else seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_left:
+            left = outer_left - (time.monotonic() - started)
+            if left > 0:
+                signal.setitimer(signal.ITIMER_REAL, left)
+            elif callable(previous):  # the enclosing deadline passed meanwhile: expire here
+                previous(signal.SIGALRM, None)
+            else:
+                signal.setitimer(signal.ITIMER_REAL, _SOON)
+    if fired.is_set():  # the body swallowed it and carried on
+        raise TaskTimeout(message)
+
+
+@contextmanager
+def _thread_alarm(seconds: float) -> Iterator[None]:
+    message = f"timed out after {seconds:g}s"
+    thread_id = threading.get_ident()
+    lock = threading.Lock()
+    done = False
+    fired = threading.Event()
+
+    class ThreadTimeout(TaskTimeout):
+        def __init__(self, *args: object) -> None:
+            super().__init__(*(args or (message,)))
+
+    def expire() -> None:
+        with lock:
+            if not done:
+                fired.set()
+                _raise_in(thread_id, ThreadTimeout)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            done = True
+            if fired.is_set():
+                _raise_in(thread_id, None)  # clear it if it has not been raised yet
+        timer.cancel()
+    if fired.is_set():  # the body swallowed it, or returned just as it fired
+        raise TaskTimeout(message)
+
+
+def _raise_in(thread_id: int, exc_type: type[BaseException] | None) -> None:
+    """Raise `exc_type` in the thread `thread_id` at its next bytecode (None: cancel)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc_type) if exc_type else None)

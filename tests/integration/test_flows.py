@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from tasks_core import ParameterError, StateName
+from tasks_core.errors import TaskTimeout
 from tasks_core.flow import flow
 from tasks_core.runtime import get_runtime
+from tasks_core.task import task
 from tests.integration import sample_tasks as t
 
 S = StateName
@@ -179,6 +181,35 @@ def test_flow_timeouts_end_timed_out(tc_env: dict[str, Any]) -> None:
     rt.reporter.flush()
     runs = rt.store.get_many(rt.store.list_ids("flow", limit=5))
     assert {r.state for r in runs} == {S.TIMED_OUT}
+
+
+@task(timeout_seconds=0.3)
+def spins(seconds: float) -> str:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:  # pure Python: interruptible in a thread
+        pass
+    return "finished"
+
+
+@flow
+def submits_a_slow_task() -> list[str]:
+    fast, slow = spins.submit(0.01), spins.submit(10)
+    slow.wait()
+    try:
+        slow.result()
+    except TaskTimeout as exc:
+        return [fast.result(), slow.state.value, str(exc)]
+    return ["the slow task was not interrupted"]
+
+
+def test_a_task_timeout_holds_on_the_thread_pool(tc_env: dict[str, Any]) -> None:
+    started = time.monotonic()
+    assert submits_a_slow_task() == ["finished", "TimedOut", "timed out after 0.3s"]
+    assert time.monotonic() - started < 5
+    rt = get_runtime()
+    rt.reporter.flush()
+    states = sorted(r.state.value for r in rt.store.get_many(rt.store.list_ids("task")))
+    assert states == [S.COMPLETED.value, S.TIMED_OUT.value]
 
 
 @flow
