@@ -31,7 +31,7 @@ from tasks_core.cli.output import (
     state_text,
     warn,
 )
-from tasks_core.cli.scan import PAGE, SCAN_LIMIT
+from tasks_core.cli.scan import SCAN_LIMIT, find_runs
 from tasks_core.deployment_models import Deployment
 from tasks_core.records import RunRecord
 from tasks_core.states import StateName, is_terminal
@@ -131,29 +131,9 @@ def parameter_infos(schema: dict[str, Any]) -> list[ParameterInfo]:
 def recent_flow_runs(
     store: RunStore, deployment_id: str, *, limit: int = RECENT_RUNS
 ) -> tuple[list[RunRecord], bool]:
-    """The newest flow runs of a deployment, and whether the scan hit SCAN_LIMIT.
-
-    Flow run ids come newest first in growing windows, read a page per round trip; the
-    scan never looks at more than SCAN_LIMIT ids.
-    """
-    found: list[RunRecord] = []
-    seen: set[str] = set()
-    window = PAGE
-    while True:
-        ids = store.list_ids("flow", limit=window)
-        fresh = [run_id for run_id in ids if run_id not in seen]
-        seen.update(fresh)
-        for start in range(0, len(fresh), PAGE):
-            for record in store.get_many(fresh[start:start + PAGE]):
-                if record.deployment_id == deployment_id:
-                    found.append(record)
-                    if len(found) == limit:
-                        return found, False
-        if len(ids) < window:
-            return found, False
-        if window >= SCAN_LIMIT:
-            return found, True
-        window = min(window * 4, SCAN_LIMIT)
+    """The newest flow runs of a deployment, and whether the scan hit SCAN_LIMIT."""
+    return find_runs(store, kind="flow", state=None, name=None, limit=limit,
+                     where=lambda record: record.deployment_id == deployment_id)
 
 
 # -- ls -----------------------------------------------------------------------------------

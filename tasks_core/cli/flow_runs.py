@@ -27,6 +27,7 @@ from tasks_core.cli.output import (
     parse_since,
     parse_state,
     preview,
+    print_run_listing,
     run_duration,
     state_text,
     warn,
@@ -40,7 +41,7 @@ from tasks_core.cli.run_tree import (
     tree_json,
     walk,
 )
-from tasks_core.cli.scan import PAGE, SCAN_LIMIT, find_runs
+from tasks_core.cli.scan import PAGE, find_runs
 from tasks_core.errors import RunNotFound, ValidationError
 from tasks_core.records import RunRecord
 from tasks_core.states import StateName
@@ -124,22 +125,11 @@ def ls(
         records, capped = find_flow_runs(store, state=wanted, name=flow, since=after,
                                          limit=limit)
         counts = child_counts(store, [record.id for record in records])
-    described = []
-    if wanted:
-        described.append(f"state {wanted.value}")
-    if flow:
-        described.append(f"flow {flow!r}")
-    if after:
-        described.append(f"since {format_time(after)}")
-    filters = ", ".join(described)
-    if not records:
-        console.print(f"No flow runs{f' with {filters}' if filters else ''}.", highlight=False)
-    else:
-        title = f"Flow runs{f' ({filters})' if filters else ''}, newest first"
-        console.print(flow_runs_table(records, counts, now, title=title))
-    if capped:
-        console.print(f"[dim]Looked at the newest {SCAN_LIMIT} flow runs only; narrow the "
-                      "search with --state or --since.[/dim]")
+    filters = [f"state {wanted.value}" if wanted else "", f"flow {flow!r}" if flow else "",
+               f"since {format_time(after)}" if after else ""]
+    print_run_listing("flow runs", [f for f in filters if f], records,
+                      lambda title: flow_runs_table(records, counts, now, title=title),
+                      capped=capped, narrow="--state or --since")
 
 
 # -- inspect ------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ __all__ = [
     "parse_since",
     "parse_state",
     "preview",
+    "print_run_listing",
     "run_duration",
     "runs_table",
     "state_text",
@@ -310,6 +311,23 @@ def history_table(history: Sequence[StateEntry], now: datetime) -> Table:
 def attempt_text(record: RunRecord) -> str:
     """`attempt/most attempts` (retries + 1)."""
     return f"{record.attempt}/{record.options.retries + 1}"
+
+
+def print_run_listing(noun: str, filters: Sequence[str], records: Sequence[RunRecord],
+                      table: Callable[[str], Table], *, capped: bool, narrow: str) -> None:
+    """Print a filtered run listing: the table (titled with the filters) or a line saying
+    none matched, then a note when the scan stopped at SCAN_LIMIT ids."""
+    from tasks_core.cli.scan import SCAN_LIMIT
+
+    described = ", ".join(filters)
+    if not records:
+        console.print(f"No {noun}{f' with {described}' if described else ''}.", highlight=False)
+    else:
+        title = f"{noun.capitalize()}{f' ({described})' if described else ''}, newest first"
+        console.print(table(title))
+    if capped:
+        console.print(f"[dim]Looked at the newest {SCAN_LIMIT} {noun} only; narrow the "
+                      f"search with {narrow}.[/dim]")
 
 
 def runs_table(records: Sequence[RunRecord], now: datetime, *, title: str | None = None) -> Table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from tasks_core.cli.output import name_matcher
@@ -20,17 +21,17 @@ PAGE = 250
 
 def find_runs(
     store: RunStore, *, kind: str = "task", state: StateName | None, name: str | None,
-    limit: int, since: datetime | None = None,
+    limit: int, since: datetime | None = None, where: Callable[[RunRecord], bool] | None = None,
 ) -> tuple[list[RunRecord], bool]:
     """The newest runs matching the filters, and whether the scan hit SCAN_LIMIT.
 
     Ids come newest first in growing windows (records that expired but are still indexed
     are skipped). Without a state filter they are ordered by creation, so the scan stops at
     the first run created before `since`; a state index is ordered by time of entry into
-    the state, which is never before creation.
+    the state, which is never before creation. `where` is one more test a record must pass.
     """
     matches = name_matcher(name)
-    filtered = name is not None or since is not None
+    filtered = name is not None or since is not None or where is not None
     found: list[RunRecord] = []
     seen: set[str] = set()
     window = max(limit, PAGE) if filtered else limit
@@ -44,7 +45,7 @@ def find_runs(
                     if state is None:
                         return found, False
                     continue
-                if matches(record.name):
+                if matches(record.name) and (where is None or where(record)):
                     found.append(record)
                     if len(found) == limit:
                         return found, False

@@ -22,11 +22,12 @@ from tasks_core.cli.output import (
     history_table,
     parse_state,
     preview,
+    print_run_listing,
     run_duration,
     runs_table,
     state_text,
 )
-from tasks_core.cli.scan import SCAN_LIMIT, find_runs
+from tasks_core.cli.scan import find_runs
 from tasks_core.errors import RunNotFound
 from tasks_core.records import RunRecord
 from tasks_core.store.runs import utcnow
@@ -54,20 +55,10 @@ def ls(
         from tasks_core.runtime import get_runtime
 
         records, capped = find_runs(get_runtime().store, state=wanted, name=name, limit=limit)
-    described = []
-    if wanted:
-        described.append(f"state {wanted.value}")
-    if name:
-        described.append(f"name {name!r}")
-    filters = ", ".join(described)
-    if not records:
-        console.print(f"No task runs{f' with {filters}' if filters else ''}.", highlight=False)
-    else:
-        title = f"Task runs{f' ({filters})' if filters else ''}, newest first"
-        console.print(runs_table(records, utcnow(), title=title))
-    if capped:
-        console.print(f"[dim]Looked at the newest {SCAN_LIMIT} task runs only; narrow the "
-                      "search with --state.[/dim]")
+    filters = [f"state {wanted.value}" if wanted else "", f"name {name!r}" if name else ""]
+    print_run_listing("task runs", [f for f in filters if f], records,
+                      lambda title: runs_table(records, utcnow(), title=title),
+                      capped=capped, narrow="--state")
 
 
 @app.command("inspect")
