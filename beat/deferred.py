@@ -15,7 +15,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from tasks_core.engine.recovery import send_next_attempt
+from tasks_core.engine.sending import send_next
 from tasks_core.records import RunRecord
 from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
@@ -62,7 +62,7 @@ def tick(rt: Runtime, now: datetime) -> list[str]:
 
 def send_due(rt: Runtime, records: list[RunRecord]) -> None:
     """Send the messages of due runs (their next attempt), in one round trip."""
-    send_next_attempt(rt, records)
+    send_next(rt, records)
 
 
 def _mark_late(rt: Runtime, now: datetime) -> None:

@@ -56,7 +56,7 @@ def _recover_dead_owners(rt: Runtime, now: datetime, kind: str, report: SweepRep
                 continue
             if record.owner not in alive:
                 alive[record.owner] = owner_alive(rt, record.owner)
-            if not alive[record.owner] and recover_crashed(rt, record, now=now).applied:
+            if not alive[record.owner] and recover_crashed(rt, record, now=now):
                 report.crashed.append(record.id)
                 log.warning("run %s: owner %s is gone; recovered", record.id, record.owner)
 

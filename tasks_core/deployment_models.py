@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from tasks_core.records import RunOptions
+
 __all__ = ["Deployment", "WorkPool", "slugify"]
 
 
@@ -41,6 +43,8 @@ class Deployment(BaseModel):
     description: str | None = None
     version: str | None = None
     triggers: list[dict[str, Any]] = Field(default_factory=list)
+    run_options: RunOptions = Field(default_factory=RunOptions)
+    """The flow's retries, delays and timeout when it was deployed; its runs carry them."""
     created: datetime = Field(default_factory=lambda: datetime.now(UTC))
     updated: datetime = Field(default_factory=lambda: datetime.now(UTC))
 

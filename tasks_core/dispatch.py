@@ -80,14 +80,17 @@ class Envelope:
         priority: int = 0,
         eta: datetime | None = None,
         time_limit: float | None = None,
+        task: str = EXECUTE_RUN,
     ) -> Envelope:
-        """The message that executes attempt `attempt` of one run."""
+        """The message that executes attempt `attempt` of one run (a task run, or a flow
+        run with ``task=EXECUTE_FLOW``)."""
         return cls(
             message_id=run_id if attempt <= 1 else f"{run_id}.{attempt}",
             args=[run_id, attempt],
             queue=queue,
             shadow=name,
             argsrepr=argsrepr,
+            task=task,
             priority=priority,
             eta=eta,
             time_limit=time_limit,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,10 +16,11 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from tasks_core.deployment_models import Deployment
 from tasks_core.engine.flow_run import run_flow, run_flow_async
-from tasks_core.engine.task_run import AttemptResult
-from tasks_core.engine.validation import ParameterValidator
+from tasks_core.engine.outcome import Complete, Decision, Fail
+from tasks_core.engine.parameters import ParameterSpec, return_annotation
+from tasks_core.engine.task_run import value_or_raise
 from tasks_core.errors import ConfigurationError
-from tasks_core.records import ErrorInfo
+from tasks_core.records import ErrorInfo, RunOptions
 from tasks_core.states import StateName, StateType, state_type
 from tasks_core.task import RetryDelay, _log_prints, _retry_delays
 from tasks_core.task_runners import TaskRunner, ThreadPoolTaskRunner, current_runner
@@ -102,10 +102,12 @@ class Flow(Generic[P, R]):
         self.signature = inspect.signature(fn)
         self.is_async = inspect.iscoroutinefunction(fn)
         self._deploy_from: dict[str, Any] | None = None  # set by from_source
-        self.validator = ParameterValidator(fn, self.name) if validate_parameters else None
-        self.options_json = json.dumps({"retries": retries, "retry_delays": self.retry_delays,
-                                        "retry_jitter_factor": retry_jitter_factor,
-                                        "timeout_seconds": timeout_seconds})
+        self.parameters = ParameterSpec(fn, owner=f"flow {self.name!r}",
+                                        validate=validate_parameters)
+        self.return_type = return_annotation(fn)
+        self.options = RunOptions(retries=retries, retry_delays=self.retry_delays,
+                                  retry_jitter_factor=retry_jitter_factor,
+                                  timeout_seconds=timeout_seconds)
         functools.update_wrapper(self, fn)
 
     def __repr__(self) -> str:
@@ -120,7 +122,7 @@ class Flow(Generic[P, R]):
         from tasks_core.runtime import get_runtime
 
         folder, _ = materialize(source, ref, get_runtime().settings.data_dir)
-        loaded = load_flow(entrypoint, str(folder))
+        loaded = load_flow(entrypoint, str(folder), flow_type=cls)
         loaded._deploy_from = {"source": source, "entrypoint": entrypoint, "source_ref": ref}
         return loaded
 
@@ -193,16 +195,15 @@ class Flow(Generic[P, R]):
         return self._outcome(*await run_flow_async(self, args, kwargs), return_state)
 
     @staticmethod
-    def _outcome(result: AttemptResult, run_id: str, return_state: bool) -> Any:
-        if return_state:
-            name = (StateName.COMPLETED if result.ok else
-                    StateName.TIMED_OUT if result.timed_out else StateName.FAILED)
-            return FlowState(name=name, run_id=run_id, error=result.error, value=result.value,
-                             exception=None if result.ok else result.exc)
-        if result.ok:
-            return result.value
-        assert result.exc is not None
-        raise result.exc
+    def _outcome(decision: Decision, run_id: str, return_state: bool) -> Any:
+        if not return_state:
+            return value_or_raise(decision, run_id)
+        if isinstance(decision, Complete):
+            return FlowState(name=StateName.COMPLETED, run_id=run_id, value=decision.value,
+                             message=decision.note)
+        assert isinstance(decision, Fail)
+        return FlowState(name=decision.state, run_id=run_id, message=decision.message,
+                         error=decision.error, exception=decision.exc)
 
 
 @overload

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import builtins
 import importlib
-import json
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
+from tasks_core.engine.results import decode_result
 from tasks_core.errors import (
     CancelledRun,
     CrashedRun,
@@ -77,11 +77,12 @@ def run_exception(record: RunRecord) -> BaseException:
 class TaskFuture(Generic[R]):
     """A run on a Celery queue, and the way to its state and result."""
 
-    __slots__ = ("id", "name")
+    __slots__ = ("id", "name", "return_type")
 
-    def __init__(self, run_id: str, name: str = "") -> None:
+    def __init__(self, run_id: str, name: str = "", return_type: Any = Any) -> None:
         self.id = run_id
         self.name = name
+        self.return_type = return_type  # the task's return annotation: results decode to it
 
     def __repr__(self) -> str:
         return f"TaskFuture({self.id!r}, name={self.name!r})"
@@ -125,7 +126,7 @@ class TaskFuture(Generic[R]):
             if text is None:
                 raise ResultError(
                     f"result of run {self.id} has expired (TASKS_CORE_RESULT_TTL_SECONDS)")
-            value: R = json.loads(text)
+            value: R = decode_result(text, self.return_type)
             return value
         exc = run_exception(self.record())
         if raise_on_failure:

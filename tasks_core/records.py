@@ -6,6 +6,7 @@ into typed fields. Writers go through `tasks_core.store.runs`, never HSET direct
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import Any, Literal
@@ -37,16 +38,42 @@ class ErrorInfo(BaseModel):
 
 
 class RunOptions(BaseModel):
-    """Execution options a worker needs, copied from the task at send time."""
+    """How a run executes, resolved when it is created and carried with it (the `options`
+    field of the record), so it executes the same way in process and on any worker.
+
+    Attributes:
+        retries, retry_delays, retry_jitter_factor, timeout_seconds: from the task or flow.
+        log_prints: print() becomes a log entry of the run: the task's own option, else the
+            enclosing run's at creation.
+        cache_key: the run's cache key (None: it does not cache), computed at creation from
+            the task's cache policy or `cache_key_fn` and its parameters.
+        cache_expiration: seconds a cached result is kept (None: the result TTL).
+        refresh_cache: run even on a cache hit, and store the new result.
+    """
 
     retries: int = 0
     retry_delays: list[float] = Field(default_factory=list)
     retry_jitter_factor: float | None = None
     timeout_seconds: float | None = None
+    log_prints: bool = False
+    cache_key: str | None = None
+    cache_expiration: float | None = None
+    refresh_cache: bool = False
 
 
-_JSON_FIELDS = {"parameters", "tags", "error", "options"}
+_JSON_FIELDS = {"parameters", "tags", "error", "options", "related"}
 _INT_FIELDS = {"attempt", "priority", "result_size"}
+
+
+_ALWAYS = {"kind", "attempt"}
+"""Written even at their default: the Lua scripts read them."""
+
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    """Default values of RunRecord's optional fields (not written: they read back so)."""
+    return {name: field.get_default(call_default_factory=True)
+            for name, field in RunRecord.model_fields.items() if not field.is_required()}
 
 
 class RunRecord(BaseModel):
@@ -78,7 +105,11 @@ class RunRecord(BaseModel):
     result_ref: str | None = None
     result_size: int = 0
     error: ErrorInfo | None = None
+    flow_run_name: str | None = None
+    related: list[dict[str, str]] = Field(default_factory=list)
     history: list[StateEntry] = Field(default_factory=list)
+    parameters_json: str | None = Field(default=None, exclude=True)
+    """The parameters as recorded (JSON text), set when a record is built to be written."""
 
     @property
     def is_terminal(self) -> bool:
@@ -91,6 +122,35 @@ class RunRecord(BaseModel):
         if self.start_time and self.end_time:
             return (self.end_time - self.start_time).total_seconds()
         return None
+
+    @property
+    def argsrepr(self) -> str:
+        """The start of the parameters' JSON, as Celery's `argsrepr` shows them."""
+        text = self.parameters_json
+        if text is None:
+            text = json.dumps(self.parameters, separators=(",", ":"), default=str)
+        return text[:256]
+
+    def to_redis(self) -> dict[str, str]:
+        """The record as its flat Redis hash (strings; the inverse of `from_redis`, without
+        the history, which is a list of its own)."""
+        flat: dict[str, str] = {}
+        defaults = _defaults()
+        for key, value in self:
+            if key == "parameters" and self.parameters_json is not None:
+                flat[key] = self.parameters_json
+            elif (key in ("history", "parameters_json") or value is None
+                    or (key in defaults and value == defaults[key] and key not in _ALWAYS)):
+                continue  # a missing field reads back as its default
+            elif isinstance(value, BaseModel):
+                flat[key] = value.model_dump_json(exclude_defaults=True)
+            elif key in _JSON_FIELDS:
+                flat[key] = json.dumps(value, separators=(",", ":"))
+            elif isinstance(value, datetime):
+                flat[key] = value.isoformat()
+            else:
+                flat[key] = str(value)
+        return flat
 
     @classmethod
     def from_redis(cls, fields: dict[str, str], history: list[str] | None = None) -> RunRecord:

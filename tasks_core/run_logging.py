@@ -31,7 +31,7 @@ from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
-from tasks_core.engine.task_run import RunFrame, current_run
+from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.errors import TasksCoreError
 from tasks_core.runtime import get_runtime
 

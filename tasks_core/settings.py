@@ -49,7 +49,12 @@ class Settings(BaseSettings):
     embedded_port: int = Field(default=0, description="embedded Redis port; 0 picks a free one")
     result_ttl_seconds: int = Field(default=86_400, gt=0, description="how long results live")
     result_max_bytes: int = Field(default=1_000_000, gt=0, description="largest JSON result")
-    parameters_max_bytes: int = Field(default=1_000_000, gt=0, description="largest JSON args")
+    parameters_max_bytes: int = Field(
+        default=1_000_000, gt=0,
+        description="largest JSON parameters of a run sent to a queue (every path)")
+    parameters_max_depth: int = Field(
+        default=100, gt=0,
+        description="deepest nesting of a parameter sent to a queue (lists, dicts)")
     run_ttl_seconds: int = Field(
         default=7 * 86_400, gt=0, description="how long finished run records are kept"
     )

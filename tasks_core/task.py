@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import math
 import sys
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from tasks_core.dispatch import Envelope, hard_time_limit
-from tasks_core.engine.params import bind_parameters, dumps_parameters
-from tasks_core.engine.task_run import new_run, run_inline, run_inline_async
+from tasks_core.dispatch import hard_time_limit
+from tasks_core.engine import new_runs
+from tasks_core.engine.caching import cache_key
+from tasks_core.engine.context import current_run
+from tasks_core.engine.parameters import ParameterSpec, return_annotation
+from tasks_core.engine.sending import run_envelope, send_new
+from tasks_core.engine.task_run import run_task, run_task_async
 from tasks_core.errors import ConfigurationError
-from tasks_core.events.schema import run_related
 from tasks_core.futures import TaskFuture
+from tasks_core.records import RunOptions
 from tasks_core.registry import register
 from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
@@ -133,30 +137,31 @@ class Task(Generic[P, R]):
         self.signature = inspect.signature(fn)
         self.is_async = inspect.iscoroutinefunction(fn)
         self.key = task_key(fn)
-        self.options_json = json.dumps({
-            "retries": retries,
-            "retry_delays": self.retry_delays,
-            "retry_jitter_factor": retry_jitter_factor,
-            "timeout_seconds": timeout_seconds,
-        })
+        self.parameters = ParameterSpec(fn, owner=f"task {self.name!r}")
+        self.return_type = return_annotation(fn)
+        self._typed = any(hint is not Any for hint in self.parameters.hints.values())
+        self.options = RunOptions(
+            retries=retries, retry_delays=self.retry_delays,
+            retry_jitter_factor=retry_jitter_factor, timeout_seconds=timeout_seconds,
+            cache_expiration=cache_expiration, refresh_cache=refresh_cache)
         functools.update_wrapper(self, fn)
         register(self)
 
+    @property
+    def caches(self) -> bool:
+        """Whether runs of this task look up and keep results in the cache."""
+        return self.cache_key_fn is not None or self.cache_policy is not None
+
     def __repr__(self) -> str:
         return f"Task({self.name!r}, key={self.key!r})"
-
-    def related(self, parent_flow_run_id: str | None) -> list[dict[str, str]]:
-        """Related resources of this task's run events."""
-        return run_related(task_name=self.name, kind="task",
-                           parent_flow_run_id=parent_flow_run_id, tags=self.tags)
 
     # -- in process -----------------------------------------------------------------------
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run now, in this process, as a tracked task run (an async task: a coroutine)."""
         if self.is_async:
-            return run_inline_async(self, args, kwargs)  # type: ignore[return-value]
-        result: R = run_inline(self, args, kwargs)
+            return run_task_async(self, args, kwargs)  # type: ignore[return-value]
+        result: R = run_task(self, args, kwargs)
         return result
 
     # -- on Celery queues -----------------------------------------------------------------
@@ -220,23 +225,38 @@ class Task(Generic[P, R]):
         priority: int | None = None,
     ) -> TaskFuture[R]:
         rt = get_runtime()
-        parameters = bind_parameters(self.fn, self.signature, args, kwargs)
-        params_json = dumps_parameters(self.name, parameters, rt.settings.parameters_max_bytes)
-        queue = queue or self.queue or rt.settings.default_pool
-        priority = self.priority if priority is None else priority
-        run = new_run(self, params_json, state=StateName.SCHEDULED if eta else StateName.PENDING,
-                      queue=queue, priority=priority, scheduled_time=eta)
-        if eta is not None and eta > datetime.now(UTC):
+        parent = current_run.get()
+        parameters = self.parameters.bind(args, kwargs)
+        params_json = self.encode_parameters(parameters)
+        run_id = str(uuid.uuid4())
+        key = cache_key(self, run_id, parameters) if self.caches else None
+        later = eta is not None and eta > datetime.now(UTC)
+        run = new_runs.task_run(
+            self, params_json, new_runs.run_options(self, parent, cache_key=key), parent,
+            state=StateName.SCHEDULED if eta else StateName.PENDING,
+            queue=queue or self.queue or rt.settings.default_pool,
+            priority=self.priority if priority is None else priority, scheduled_time=eta,
+            run_id=run_id)
+        if later:
             rt.store.create(run, due=eta)  # beat sends it when due (durable, never twice)
-            return TaskFuture(run.id, self.name)
-        envelope = Envelope.for_run(
-            run.id, 1, queue=queue, name=self.name, argsrepr=params_json[:256],
-            priority=priority, time_limit=self.hard_time_limit)
-        push = rt.dispatcher.push_for(envelope)
-        rt.store.create(run, push)
-        if push is None:
-            rt.dispatcher.publish(envelope)
-        return TaskFuture(run.id, self.name)
+        else:
+            send_new(rt, run, run_envelope(run, 1))
+        return TaskFuture(run.id, self.name, self.return_type)
+
+    def encode_parameters(self, parameters: dict[str, Any]) -> str:
+        """Bound parameters as the JSON a worker gets, checked as the worker will check it
+        (`ParameterSpec.encode`, then `decode` when the signature has type hints).
+
+        Raises:
+            ParameterError: too large, too deep, no JSON form, or not what the hints accept;
+                naming the parameter.
+        """
+        settings = get_runtime().settings
+        text = self.parameters.encode(parameters, max_bytes=settings.parameters_max_bytes,
+                                      max_depth=settings.parameters_max_depth)
+        if self._typed:
+            self.parameters.decode(text)
+        return text
 
     @property
     def hard_time_limit(self) -> float | None:

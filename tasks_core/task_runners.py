@@ -17,7 +17,7 @@ from concurrent.futures import wait as wait_futures
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from tasks_core.engine.task_run import run_inline
+from tasks_core.engine.task_run import run_task
 from tasks_core.futures import TaskFuture
 from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
@@ -126,8 +126,8 @@ class ThreadPoolTaskRunner(TaskRunner):
 
         def execute() -> Any:
             _wait_for(wait_for)
-            return run_inline(task, resolve_futures(args), resolve_futures(kwargs),
-                              run_id=run_id)
+            return run_task(task, resolve_futures(args), resolve_futures(kwargs),
+                            run_id=run_id)
 
         future = self._pool.submit(context.run, execute)
         self._futures.append(future)

@@ -8,7 +8,7 @@ pool's running flow runs; extra runs wait for a slot, they do not fail.
 from __future__ import annotations
 
 from tasks_core.deployment_models import WorkPool
-from tasks_core.engine.recovery import resend
+from tasks_core.engine.sending import send_next
 from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.store.work_pools import WorkPoolStore
 
@@ -67,6 +67,6 @@ def _wake(store: WorkPoolStore, run_ids: list[str]) -> list[str]:
     sent = []
     for record in rt.store.get_many(run_ids):
         if not record.is_terminal:
-            resend(rt, record)  # the worker's gate decides again; a duplicate is dropped
+            send_next(rt, [record])  # the worker's gate decides again; a duplicate is dropped
             sent.append(record.id)
     return sent

@@ -117,3 +117,11 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     """Run `tasks-core ARGS` as a subprocess with `env`; its completed process."""
     return subprocess.run([sys.executable, "-m", "tasks_core.cli.main", *args], env=env,
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def record_of(task: Any, parameters_json: str, *, state: Any, queue: str | None = None) -> Any:
+    """A run record of `task` (a Task) as `.delay()` would create it, not written yet."""
+    from tasks_core.engine import new_runs
+
+    return new_runs.task_run(task, parameters_json, task.options, None, state=state,
+                             queue=queue)

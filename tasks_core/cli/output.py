@@ -162,7 +162,8 @@ def parse_assignments(items: Sequence[str], *, option: str = "--param") -> dict[
     (quote a JSON string, ``'n="1"'``, to pass digits as text). A later key wins.
 
     Raises:
-        ValidationError: an item without ``=`` or with an empty key.
+        ValidationError: an item without ``=`` or with an empty key, or a JSON value nested
+            too deeply to read.
     """
     parsed: dict[str, Any] = {}
     for item in items:
@@ -175,6 +176,9 @@ def parse_assignments(items: Sequence[str], *, option: str = "--param") -> dict[
             parsed[key] = json.loads(raw)
         except ValueError:
             parsed[key] = raw
+        except RecursionError:
+            raise ValidationError(f"invalid {option} {key}=...: the value is nested too deeply "
+                                  "to read as JSON") from None
     return parsed
 
 

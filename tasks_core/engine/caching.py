@@ -1,22 +1,32 @@
-"""Task caching: a cache key per call, results kept in Redis, hits end in the Cached state.
+"""Task caching, the same on every path: a key per run, results kept in Redis, hits end Cached.
 
-Caching is on for a task when it has a `cache_key_fn`, or `cache_policy="inputs"` (the
-default policy: the task's key and its JSON inputs, hashed). A hit returns the stored value
-without running the task; `refresh_cache=True` runs it and stores the new value.
+Caching is on for a task with a `cache_key_fn`, or `cache_policy="inputs"` (the task's key
+and its inputs, hashed). The key is computed when the run is created, from the call's
+parameters, and travels in the run's options (`RunOptions.cache_key`), so a run executed
+in process, by `.delay()` on a worker, or by a flow's Celery task runner looks up the same
+key. When the run starts, a stored result under its key ends it Cached with that value
+without running the body (unless `refresh_cache`); a completed run stores its result under
+its key for `cache_expiration` seconds (else the result TTL).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tasks_core.runtime import get_runtime
+from tasks_core.engine.lifecycle import RunHandle
+from tasks_core.engine.outcome import Complete, Decision
+from tasks_core.engine.results import decode_result
+from tasks_core.runtime import Runtime
+from tasks_core.states import StateName
+from tasks_core.store.runs import Transition
 
 if TYPE_CHECKING:
     from tasks_core.task import Task
 
-__all__ = ["CacheContext", "cache_key", "lookup", "remember", "task_input_hash"]
+__all__ = ["CacheContext", "cache_key", "cached_outcome", "keep_result", "task_input_hash"]
 
 
 @dataclass(frozen=True)
@@ -29,15 +39,15 @@ class CacheContext:
 
 
 def task_input_hash(context: CacheContext, parameters: dict[str, Any]) -> str:
-    """The default policy as a `cache_key_fn`: the task and its inputs."""
-    import json
-
+    """The default policy as a `cache_key_fn`: the task and its inputs (JSON, sorted keys;
+    values with no JSON form by their repr)."""
     text = json.dumps(parameters, sort_keys=True, separators=(",", ":"), default=repr)
     return hashlib.sha256(f"{context.task_key}|{text}".encode()).hexdigest()
 
 
 def cache_key(task: Task[Any, Any], run_id: str, parameters: dict[str, Any]) -> str | None:
-    """The cache key of this call, or None when the task does not cache."""
+    """The cache key of this call, or None when the task does not cache (or its
+    `cache_key_fn` returns None)."""
     context = CacheContext(task.name, task.key, run_id)
     if task.cache_key_fn is not None:
         return task.cache_key_fn(context, parameters)
@@ -46,15 +56,35 @@ def cache_key(task: Task[Any, Any], run_id: str, parameters: dict[str, Any]) -> 
     return None
 
 
-def lookup(key: str) -> str | None:
-    """The cached result JSON for a key, or None."""
-    rt = get_runtime()
+def cached_outcome(rt: Runtime, handle: RunHandle, attempt: int,
+                   annotation: Any = Any) -> Complete | None:
+    """Before attempt `attempt`: on a hit for the run's cache key, end the run Cached with
+    the stored value (decoded as `annotation`) and return that outcome; None when the run
+    must execute."""
+    key = handle.options.cache_key
+    if key is None or handle.options.refresh_cache:
+        return None
     value = rt.client.get(rt.store.keys.cache(key))
-    return None if value is None else str(value)
+    if value is None:
+        return None
+    text = str(value)
+    change = Transition(
+        handle.run_id, StateName.CACHED, kind=handle.kind, message=f"cache hit ({key[:16]})",
+        result_json=text, outcome=True, expected_attempt=attempt if handle.on_worker else None,
+        fields={"result_ref": rt.store.keys.result(handle.run_id),
+                "result_size": str(len(text)), "cache_key": key})
+    if handle.on_worker:
+        rt.reporter.apply_now([change])
+    else:
+        rt.reporter.transition(change, urgent=True)
+    return Complete(text, decode_result(text, annotation))
 
 
-def remember(key: str, result_json: str, expiration: float | None) -> None:
-    """Keep a result under a cache key (for `expiration` seconds, else until evicted by TTL)."""
-    rt = get_runtime()
+def keep_result(rt: Runtime, handle: RunHandle, decision: Decision) -> None:
+    """Store a completed run's result under its cache key."""
+    key = handle.options.cache_key
+    if key is None or not isinstance(decision, Complete) or decision.result_json is None:
+        return
+    expiration = handle.options.cache_expiration
     seconds = int(expiration) if expiration else rt.settings.result_ttl_seconds
-    rt.client.set(rt.store.keys.cache(key), result_json, ex=max(1, seconds))
+    rt.client.set(rt.store.keys.cache(key), decision.result_json, ex=max(1, seconds))

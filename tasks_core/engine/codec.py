@@ -317,9 +317,9 @@ class FieldChecks:
             except pydantic.ValidationError as exc:
                 problems.append(self._problem(model, name, value, exc))
         if not partial:
-            problems += [Problem(clip_label(name), f"{clip_label(name)}: Field required")
+            problems += [Problem(label, f"{label}: required parameter missing")
                          for name in self.models if name in self.required
-                         and name not in parameters]
+                         and name not in parameters for label in (clip_label(name),)]
         return coerced, problems
 
     @staticmethod

@@ -41,19 +41,26 @@ def entrypoint_of(fn: Any, root: Path) -> str:
     return f"{relative.as_posix()}:{fn.__name__}"
 
 
-def load_flow(entrypoint: str, source: str | None = None) -> Flow[Any, Any]:
-    """The Flow an entrypoint names, loaded from `source` (a folder) when given."""
+def load_flow(entrypoint: str, source: str | None = None, *,
+              flow_type: type[Any] | None = None) -> Flow[Any, Any]:
+    """The Flow an entrypoint names, loaded from `source` (a folder) when given.
+
+    `flow_type` is the Flow class (given by the caller, so that this module does not
+    import the SDK); default: `tasks_core.flow.Flow` as the loaded module knows it.
+
+    Raises:
+        EntrypointError: no such file or module, it fails to import, or the name is not a
+            flow.
+    """
     key = (source or "", entrypoint)
     with _lock:
         if key not in _cache:
-            _cache[key] = _load(entrypoint, Path(source) if source else Path.cwd())
+            _cache[key] = _load(entrypoint, Path(source) if source else Path.cwd(), flow_type)
         loaded: Flow[Any, Any] = _cache[key]
     return loaded
 
 
-def _load(entrypoint: str, root: Path) -> Any:
-    from tasks_core.flow import Flow
-
+def _load(entrypoint: str, root: Path, flow_type: type[Any] | None) -> Any:
     path, _, attr = entrypoint.rpartition(":")
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
@@ -74,7 +81,9 @@ def _load(entrypoint: str, root: Path) -> Any:
         raise EntrypointError(f"entrypoint {entrypoint!r} failed to load from {root}: "
                               f"{type(exc).__name__}: {exc}") from None
     found = getattr(module, attr, None)
-    if not isinstance(found, Flow):
+    if flow_type is None:
+        flow_type = getattr(sys.modules.get("tasks_core.flow"), "Flow", type(None))
+    if not isinstance(found, flow_type):
         raise EntrypointError(f"entrypoint {entrypoint!r}: {attr!r} is "
                               f"{'missing' if found is None else type(found).__name__}, "
                               "not a @flow")

@@ -2,18 +2,23 @@
 
 Records are written in pipelined batches and each chunk of `map_chunk_size` runs travels as
 one Celery message (the chunk's message is pushed with the chunk's last record, so it never
-names a run that does not exist yet); a worker claims a chunk's runs in one round trip.
+names a run that does not exist yet); a worker runs a chunk's runs one after another.
+Parameters go through the same checks as `.delay()`, before anything is written.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tasks_core.dispatch import Envelope
-from tasks_core.engine.params import bind_parameters, dumps_parameters
-from tasks_core.engine.task_run import new_run
+from tasks_core.engine import new_runs
+from tasks_core.engine.caching import cache_key
+from tasks_core.engine.context import current_run
+from tasks_core.engine.sending import send_new
 from tasks_core.futures import TaskFuture
+from tasks_core.records import RunRecord
 from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 
@@ -28,28 +33,30 @@ def send_map(
 ) -> list[TaskFuture[Any]]:
     """Create one run per zipped input and send them in chunks; their futures, in order."""
     rt = get_runtime()
-    limit = rt.settings.parameters_max_bytes
-    queue = task.queue or rt.settings.default_pool
-    runs = []
+    settings = rt.settings
+    queue = task.queue or settings.default_pool
+    parent = current_run.get()
+    runs: list[RunRecord] = []
     for values in zip(*iterables, strict=True):
-        parameters = bind_parameters(task.fn, task.signature, values, unmapped)
-        runs.append(new_run(task, dumps_parameters(task.name, parameters, limit),
-                            state=StateName.PENDING, queue=queue, priority=task.priority))
-    size = rt.settings.map_chunk_size
-    store, dispatcher = rt.store, rt.dispatcher
+        parameters = task.parameters.bind(values, unmapped)
+        params_json = task.encode_parameters(parameters)
+        run_id = str(uuid.uuid4())
+        key = cache_key(task, run_id, parameters) if task.caches else None
+        runs.append(new_runs.task_run(
+            task, params_json, new_runs.run_options(task, parent, cache_key=key), parent,
+            state=StateName.PENDING, queue=queue, priority=task.priority, run_id=run_id))
+    size = settings.map_chunk_size
     for start in range(0, len(runs), size * 10):
-        with store.client.pipeline(transaction=False) as pipe:
-            envelopes = []
+        later: list[Envelope] = []
+        with rt.client.pipeline(transaction=False) as pipe:
             for chunk_start in range(start, min(start + size * 10, len(runs)), size):
                 chunk = runs[chunk_start:chunk_start + size]
-                envelope = Envelope.for_chunk([r.id for r in chunk], queue=queue, name=task.name)
-                push = dispatcher.push_for(envelope)
                 for run in chunk[:-1]:
-                    store.create(run, pipe=pipe)
-                store.create(chunk[-1], push, pipe=pipe)
-                if push is None:
-                    envelopes.append(envelope)
+                    rt.store.create(run, pipe=pipe)
+                envelope = Envelope.for_chunk([r.id for r in chunk], queue=queue, name=task.name)
+                if (unsent := send_new(rt, chunk[-1], envelope, pipe=pipe)) is not None:
+                    later.append(unsent)
             pipe.execute()
-        for envelope in envelopes:
-            dispatcher.publish(envelope)
-    return [TaskFuture(run.id, task.name) for run in runs]
+        for envelope in later:  # another broker: after the records exist
+            rt.dispatcher.publish(envelope)
+    return [TaskFuture(run.id, task.name, task.return_type) for run in runs]

@@ -1,5 +1,6 @@
 -- create.lua: write a new run record, its first state and event, and optionally its broker
 -- message, in one atomic step. A run id that exists already is left untouched.
+-- (Loaded after run_event.lua, which builds the event.)
 -- KEYS[1]  run hash                p:run:<id>
 -- KEYS[2]  history list            p:run:<id>:history
 -- KEYS[3]  event stream            p:events
@@ -10,10 +11,11 @@
 -- ARGV[2]  score (epoch seconds of creation)
 -- ARGV[3]  record fields (flat JSON object of strings, including state and state_type)
 -- ARGV[4]  history entry (JSON)
--- ARGV[5]  the event (JSON, complete)
+-- ARGV[5]  the time of creation (ISO 8601), the event's occurred and received
 -- ARGV[6]  event stream max length (approximate trim)
 -- ARGV[7]  broker message to LPUSH onto KEYS[6] ('' = none)
 -- ARGV[8]  event id (stored as last_event, for the next event's `follows`)
+-- ARGV[14] validated state (JSON object), for the event payload
 -- ARGV[9]  the parent's children index (p:run:<parent>:children), '' = no parent
 -- ARGV[10] the due set (p:due) when the run waits for its scheduled time, '' = none
 -- ARGV[11] the due time (epoch seconds), with ARGV[10]; it scores the state index then
@@ -37,7 +39,9 @@ if ARGV[10] ~= '' then
 else
   redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
 end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'event', ARGV[5])
+local event = run_event(ARGV[8], ARGV[5], fields['kind'], ARGV[1], fields['name'],
+  fields['related'], false, false, fields['state'], fields['state_type'], ARGV[14], false)
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'event', event)
 if ARGV[7] ~= '' then
   redis.call('LPUSH', KEYS[6], ARGV[7])
 end

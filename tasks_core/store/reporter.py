@@ -24,21 +24,25 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
 
-from tasks_core.store.runs import BrokerPush, NewRun, Outcome, RunStore, Transition
+from tasks_core.records import RunRecord
+from tasks_core.store.runs import BrokerPush, Outcome, RunStore, Transition
 
 __all__ = ["LOG_ENTRIES_PER_WRITE", "Reporter"]
 
 log = logging.getLogger("tasks_core.reporter")
 
 Write = tuple[str, Any, Any]
-"""One buffered write, one pipeline reply: ("create", NewRun, BrokerPush | None),
+"""One buffered write, one pipeline reply: ("create", RunRecord, BrokerPush | None),
 ("transition", Transition, Callback | None) or ("log", run_id, [entry JSON, ...])."""
 Callback = Callable[[Outcome], None]
+
+_LOST = (redis.ConnectionError, redis.TimeoutError, OSError)
+"""Redis away (StoreUnavailable is one of these): retried, never dropped."""
 
 LOG_ENTRIES_PER_WRITE = 200
 """Most log entries appended by one write (consecutive entries of one run are merged)."""
@@ -78,7 +82,7 @@ class Reporter:
 
     # -- producers ------------------------------------------------------------------------
 
-    def create(self, run: NewRun, push: BrokerPush | None = None) -> None:
+    def create(self, run: RunRecord, push: BrokerPush | None = None) -> None:
         """Buffer the creation of a run (before any of its transitions)."""
         self._add(("create", run, push), urgent=False)
 
@@ -146,6 +150,47 @@ class Reporter:
             self._in_flight += len(batch)
         return batch
 
+    def apply_now(self, changes: Sequence[Transition]) -> list[Outcome]:
+        """Apply transitions now, in one round trip that also carries everything buffered
+        (written first, in order): a worker's claims and its attempts' outcomes, which must
+        be in Redis before the message is acknowledged.
+
+        An outcome Redis refuses with an error is replaced by its stripped form (the run
+        still ends). Raises StoreUnavailable when Redis stays away (the buffer is kept).
+        """
+        taken = self.take()
+        try:
+            with self.store.client.pipeline(transaction=False) as pipe:
+                self.queue_batch(pipe, taken)
+                for change in changes:
+                    self.store.queue_transition(pipe, change)
+                replies = pipe.execute(raise_on_error=False)
+        except _LOST:
+            self.give_back(taken)
+            raise
+        except Exception:  # something in it cannot be sent: the buffer goes the slow way
+            self.give_back(taken)
+            return [self._apply_alone(change) for change in changes]
+        self.settle(taken, replies[:len(taken)])
+        return [self._outcome_of(change, reply)
+                for change, reply in zip(changes, replies[len(taken):], strict=True)]
+
+    def _outcome_of(self, change: Transition, reply: Any) -> Outcome:
+        if isinstance(reply, Exception) and change.outcome:
+            log.error("run %s: %s not written: %s", change.run_id, change.target, reply)
+            return self.store.transition(change.stripped(str(reply)[:200]))
+        return self.store.parse_outcome(reply)
+
+    def _apply_alone(self, change: Transition) -> Outcome:
+        try:
+            return self.store.transition(change)
+        except _LOST:
+            raise
+        except Exception as exc:
+            if not change.outcome:
+                raise
+            return self.store.transition(change.stripped(f"{type(exc).__name__}: {exc}"[:200]))
+
     def give_back(self, batch: list[Write]) -> None:
         """Return a taken batch that could not be written (it is written first, in order)."""
         with self._idle:
@@ -159,7 +204,10 @@ class Reporter:
             self._wake.clear()
             if woken and self.linger and len(self._buffer) < self.batch_size:
                 time.sleep(self.linger)  # a claim may take the buffer meanwhile
-            self._drain()
+            try:
+                self._drain()
+            except Exception:  # the thread must outlive any one write's surprise
+                log.exception("state reporter: unexpected error; carrying on")
 
     def _drain(self) -> None:
         while True:
@@ -178,11 +226,39 @@ class Reporter:
             try:
                 self._write(batch)
                 return
-            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            except _LOST as exc:
                 log.warning("state batch of %d not written (%s); retrying in %.2fs",
                             len(batch), exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
+            except Exception:  # a write Redis cannot take: isolate it, keep the rest
+                log.exception("state batch of %d could not be sent; writing one by one",
+                              len(batch))
+                for item in batch:
+                    self._write_one(item)
+                return
+
+    def _write_one(self, item: Write) -> None:
+        """Write one buffered item (of a batch that failed to encode); an item that cannot
+        be written is replaced by its stripped outcome (transitions) or logged and dropped."""
+        while True:
+            try:
+                self._write([item])
+                return
+            except _LOST:
+                time.sleep(0.5)
+            except Exception as exc:
+                with self._idle:
+                    self._in_flight -= 1
+                    self._idle.notify_all()
+                kind, change, _ = item
+                if kind == "transition" and change.outcome:
+                    self.transition(change.stripped(f"{type(exc).__name__}: {exc}"[:200]),
+                                    urgent=True)
+                else:
+                    log.error("%s write for run %s dropped: it cannot be sent to Redis (%s)",
+                              kind, _run_id(kind, change), exc)
+                return
 
     def _write(self, batch: list[Write]) -> None:
         with self.store.client.pipeline(transaction=False) as pipe:
@@ -216,6 +292,8 @@ class Reporter:
         for (kind, item, extra), reply in zip(batch, replies, strict=True):
             if isinstance(reply, redis.ResponseError):
                 log.error("%s write for run %s failed: %s", kind, _run_id(kind, item), reply)
+                if kind == "transition" and item.outcome:  # the run must still end
+                    self.transition(item.stripped(str(reply)[:200]), urgent=True)
                 continue
             if kind == "transition":
                 outcome = store.parse_outcome(reply)

@@ -25,7 +25,7 @@ from tasks_core.settings import Settings
 from tasks_core.states import StateName, allowed_sources, is_terminal, state_type
 from tasks_core.store.keys import Keys
 
-__all__ = ["BrokerPush", "NewRun", "Outcome", "RunStore", "Transition", "score_text", "utcnow"]
+__all__ = ["BrokerPush", "Outcome", "RunStore", "Transition", "score_text", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -43,6 +43,11 @@ def _load(name: str) -> str:
     return resources.files("tasks_core.store").joinpath(name).read_text()
 
 
+def _with_run_event(name: str) -> str:
+    """A script that emits run-state events, after the one function that builds them."""
+    return _load("run_event.lua") + "\n" + _load(name)
+
+
 _SOURCES = {name: "," + ",".join(sorted(allowed_sources(name))) + "," for name in StateName}
 
 
@@ -52,18 +57,6 @@ class BrokerPush:
 
     key: str
     payload: str
-
-
-@dataclass(slots=True)
-class NewRun:
-    """A run about to be created: its flat fields (strings) and first state."""
-
-    id: str
-    kind: str
-    fields: dict[str, str]
-    state: StateName
-    related: list[dict[str, str]]
-    created: datetime = field(default_factory=utcnow)
 
 
 @dataclass(slots=True)
@@ -81,6 +74,19 @@ class Transition:
     kind: str = "task"
     at: datetime | None = None
     due: datetime | None = None  # wait in the due set until then (beat sends the message)
+    outcome: bool = False
+    """An attempt's outcome: if Redis refuses to write it (an error, not a state refusal),
+    `stripped()` is written instead, so the run still ends, with the reason."""
+
+    def stripped(self, reason: str) -> Transition:
+        """The outcome reduced to what can always be written: a final state with no result,
+        fields or message: Failed (or the failure state it was) naming `reason`."""
+        keep = self.target in (StateName.FAILED, StateName.TIMED_OUT, StateName.CRASHED)
+        target = self.target if keep else StateName.FAILED
+        text = f"could not record {self.target.value} ({reason})"
+        return Transition(self.run_id, target, message=text.encode("utf-8", "replace")
+                          .decode("utf-8")[:500], expected_attempt=self.expected_attempt,
+                          kind=self.kind, at=self.at)
 
 
 @dataclass(slots=True)
@@ -109,16 +115,19 @@ class RunStore:
         self.client = client
         self.settings = settings
         self.keys = Keys(settings.key_prefix)
-        self._create = client.register_script(_load("create.lua"))
-        self._transition = client.register_script(_load("transition.lua"))
+        self._create = client.register_script(_with_run_event("create.lua"))
+        self._transition = client.register_script(_with_run_event("transition.lua"))
 
     # -- writes ---------------------------------------------------------------------------
 
     def create(
-        self, run: NewRun, push: BrokerPush | None = None, *, pipe: Any = None,
+        self, run: RunRecord, push: BrokerPush | None = None, *, pipe: Any = None,
         due: datetime | None = None, due_index: str | None = None,
     ) -> bool | None:
         """Write a new run (and its broker message) atomically; False when the id exists.
+
+        The record is written as `RunRecord.to_redis()` gives it (its history starts with
+        its state).
 
         With `due`, the run waits in the due set until beat sends it at that time (no
         message now), and is also added to `due_index` (scored by that time) when given.
@@ -129,41 +138,14 @@ class RunStore:
         return None if pipe is not None else bool(result)
 
     def _create_call(
-        self, run: NewRun, push: BrokerPush | None, due: datetime | None = None,
+        self, run: RunRecord, push: BrokerPush | None, due: datetime | None = None,
         due_index: str | None = None,
     ) -> tuple[list[str], list[Any]]:
         k = self.keys
         kind_type = state_type(run.state)
         at = run.created
-        fields = dict(run.fields)
-        fields.update(
-            id=run.id,
-            kind=run.kind,
-            state=run.state.value,
-            state_type=kind_type.value,
-            created=at.isoformat(),
-            related=json.dumps(run.related, separators=(",", ":")),
-        )
+        fields = run.to_redis()
         event_id = str(uuid.uuid4())
-        event = {
-            "id": event_id,
-            "occurred": at.isoformat(),
-            "event": f"tasks-core.{run.kind}-run.{run.state.value}",
-            "resource": {
-                "tasks-core.resource.id": f"tasks-core.{run.kind}-run.{run.id}",
-                "tasks-core.resource.name": fields.get("name", ""),
-                "tasks-core.state-name": run.state.value,
-                "tasks-core.state-type": kind_type.value,
-            },
-            "related": run.related,
-            "received": at.isoformat(),
-            "follows": None,
-            "payload": {
-                "intended": {"from": None, "to": run.state.value},
-                "initial_state": None,
-                "validated_state": {"name": run.state.value, "type": kind_type.value},
-            },
-        }
         keys = [
             k.run(run.id),
             k.history(run.id),
@@ -177,7 +159,7 @@ class RunStore:
             at.timestamp(),
             json.dumps(fields, separators=(",", ":")),
             _state_entry(run.state.value, kind_type.value, at, ""),
-            json.dumps(event, separators=(",", ":")),
+            at.isoformat(),
             self.settings.event_retention,
             push.payload if push else "",
             event_id,
@@ -187,6 +169,8 @@ class RunStore:
             due.timestamp() if due is not None else 0,
             due_index or "",
             self.keys.due_wake,
+            json.dumps({"name": run.state.value, "type": kind_type.value},
+                       separators=(",", ":")),
         ]
         return keys, args
 
@@ -311,6 +295,10 @@ class RunStore:
     def children(self, run_id: str) -> list[str]:
         """Ids of the runs started inside a run, oldest first."""
         return [str(v) for v in self.client.zrange(self.keys.children(run_id), 0, -1)]
+
+    def field(self, run_id: str, name: str) -> str:
+        """One field of a run's record ('' when the run or the field is missing)."""
+        return str(self.client.hget(self.keys.run(run_id), name) or "")
 
     def state_of(self, run_id: str) -> str | None:
         """The current state name, or None for an unknown run."""

@@ -1,4 +1,5 @@
 -- transition.lua: move one run to a new state, atomically, if the state machine allows it.
+-- (Loaded after run_event.lua, which builds the event.)
 -- In the same step: append the state to the history, append the transition's event to the
 -- event stream, move the run between state indexes, store the result, wake waiters when the
 -- state is terminal, and optionally push a broker message.
@@ -53,20 +54,8 @@ redis.call('RPUSH', KEYS[2], ARGV[7])
 redis.call('ZREM', ARGV[6] .. state, cur[6])
 redis.call('ZADD', ARGV[6] .. ARGV[1], ARGV[5], cur[6])
 
-local follows = 'null'
-if cur[5] and cur[5] ~= '' then
-  follows = '"' .. cur[5] .. '"'
-end
-local kind = cur[7] or 'task'
-local event = '{"id":"' .. ARGV[9] .. '","occurred":"' .. ARGV[10]
-  .. '","event":"tasks-core.' .. kind .. '-run.' .. ARGV[1]
-  .. '","resource":{"tasks-core.resource.id":"tasks-core.' .. kind .. '-run.' .. cur[6]
-  .. '","tasks-core.resource.name":' .. cjson.encode(cur[8] or '')
-  .. ',"tasks-core.state-name":"' .. ARGV[1] .. '","tasks-core.state-type":"' .. ARGV[2]
-  .. '"},"related":' .. (cur[9] or '[]') .. ',"received":"' .. ARGV[10]
-  .. '","follows":' .. follows .. ',"payload":{"intended":{"from":"' .. state .. '","to":"'
-  .. ARGV[1] .. '"},"initial_state":{"name":"' .. state .. '","type":"' .. (cur[2] or '')
-  .. '"},"validated_state":' .. ARGV[17] .. '}}'
+local event = run_event(ARGV[9], ARGV[10], cur[7] or 'task', cur[6], cur[8], cur[9], state,
+  cur[2], ARGV[1], ARGV[2], ARGV[17], cur[5])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[11], '*', 'event', event)
 
 if ARGV[13] ~= '' then

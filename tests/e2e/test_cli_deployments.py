@@ -117,7 +117,7 @@ def test_run_without_a_worker_creates_a_pending_run(
 def test_run_refuses_bad_parameters(cli_env: dict[str, str], tc_env: dict[str, Any]) -> None:
     deploy(tc_env)
     refused(cli(cli_env, "deployment", "run", "pipeline/d1", "--param", "lat=north"),
-            "lat: expected")
+            "lat: Input should be a valid number")
     refused(cli(cli_env, "deployment", "run", "pipeline/d1"), "lat: required")
     refused(cli(cli_env, "deployment", "run", "pipeline/d1", "--param", "lat"), "KEY=VALUE")
     refused(cli(cli_env, "deployment", "run", "pipeline/d1", "--timeout", "3"), "--watch")

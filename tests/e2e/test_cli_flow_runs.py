@@ -14,9 +14,9 @@ from typing import Any
 
 from tasks_core import task
 from tasks_core.flow import flow
+from tasks_core.records import RunRecord
 from tasks_core.runtime import get_runtime
-from tasks_core.states import StateName
-from tasks_core.store.runs import NewRun
+from tasks_core.states import StateName, StateType
 from tests.helpers import run_cli as cli
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -86,10 +86,10 @@ def old_flow_run(hours: float) -> str:
     """A finished flow run created `hours` ago (written straight through the store)."""
     created = datetime.now(UTC) - timedelta(hours=hours)
     run_id = str(uuid.uuid4())
-    get_runtime().store.create(NewRun(
-        id=run_id, kind="flow", state=StateName.COMPLETED, created=created, related=[],
-        fields={"name": "old-flow", "start_time": created.isoformat(),
-                "end_time": (created + timedelta(seconds=3)).isoformat()}))
+    get_runtime().store.create(RunRecord(
+        id=run_id, kind="flow", name="old-flow", state=StateName.COMPLETED,
+        state_type=StateType.COMPLETED, created=created, start_time=created,
+        end_time=created + timedelta(seconds=3)))
     return run_id
 
 

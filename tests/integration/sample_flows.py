@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from tasks_core.deployments import run_deployment
 from tasks_core.flow import flow
+from tasks_core.task_runners import CeleryTaskRunner
 from tests.integration import sample_tasks as t
 
 
@@ -39,3 +41,48 @@ def sleepy_flow(key: str) -> str:
     rt.client.set(f"{rt.settings.key_prefix}:pid:{key}", os.getpid())
     time.sleep(30)
     return "woke"
+
+
+# -- one engine (tests/integration/test_one_engine.py) -------------------------------------
+
+
+@flow
+def count_to(n: int, names: list[str] | None = None) -> int:
+    return n + len(names or [])
+
+
+@flow
+def stamp(when: datetime) -> str:
+    assert isinstance(when, datetime), type(when)
+    return when.isoformat()
+
+
+@flow
+def next_day(day: date) -> date:
+    assert isinstance(day, date), type(day)
+    return day + timedelta(days=1)
+
+
+@flow
+def raise_unprintable_flow() -> None:
+    raise t.Unprintable()
+
+
+@flow(log_prints=True, task_runner=CeleryTaskRunner())
+def shouting_on_workers(message: str) -> str:
+    return str(t.shout.submit(message).result(timeout=30))
+
+
+@flow(task_runner=CeleryTaskRunner())
+def cached_on_workers(name: str) -> list[int]:
+    return [t.cached_count.submit(name).result(timeout=30) for _ in range(2)]
+
+
+@flow(task_runner=CeleryTaskRunner())
+def unprintable_on_workers() -> None:
+    t.raise_unprintable.submit().result(timeout=30)
+
+
+@flow
+async def awaits_a_blocking_task(seconds: float) -> str:
+    return str(await t.block_async(seconds))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import date, datetime, timedelta
+
+from celery.signals import task_postrun
 
 from tasks_core import get_run_logger, task
 from tasks_core.runtime import get_runtime
@@ -70,7 +73,7 @@ def record_pid_and_sleep_retry(key: str, seconds: float) -> str:
 
 @task
 def not_json() -> object:
-    return {1, 2, 3}
+    return object()
 
 
 @task
@@ -115,3 +118,84 @@ def cached_square(name: str, x: int) -> int:
 def cached_by_name(name: str, x: int) -> int:
     _counter(name)
     return x
+
+
+# -- one engine: the same faults on every path (tests/integration/test_one_engine.py) -----
+
+
+class Unprintable(Exception):
+    """An exception whose text cannot be read: str() raises."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("str() of Unprintable fails on purpose")
+
+
+@task
+def raise_unprintable() -> None:
+    raise Unprintable()
+
+
+@task
+async def raise_unprintable_async() -> None:
+    raise Unprintable()
+
+
+@task
+def raise_unencodable() -> None:
+    raise ValueError("bad byte \udc80 in the message")
+
+
+@task(cache_policy="inputs", cache_expiration=30)
+def cached_count(name: str) -> int:
+    return _counter(name)
+
+
+@task
+def shout(message: str) -> str:
+    """Prints; its own log_prints is unset, so it inherits the enclosing flow's."""
+    print(message)
+    return message
+
+
+@task(timeout_seconds=1)
+async def block_async(seconds: float) -> str:
+    time.sleep(seconds)  # blocks the event loop: asyncio.timeout cannot interrupt it
+    return "woke"
+
+
+@task
+def year(day: datetime) -> int:
+    """Gets a datetime whichever way it is called (in process, or from JSON on a worker)."""
+    assert isinstance(day, datetime), type(day)
+    return day.year
+
+
+@task
+def tomorrow(day: date) -> date:
+    return day + timedelta(days=1)
+
+
+@task
+def finish_and_count(name: str) -> str:
+    """Counts bodies that ran to their end (the last thing it does)."""
+    _counter(f"finished:{name}")
+    return name
+
+
+def _state_at_postrun(task_id: str | None = None, **_: object) -> None:
+    """Celery's task_postrun fires after the task returns and before a late ack: record the
+    run's state as it is in Redis at that moment (tests: the outcome is written first)."""
+    if not task_id or "." in task_id:
+        return
+    rt = get_runtime()
+    state = rt.client.hget(f"{rt.settings.key_prefix}:run:{task_id}", "state")
+    rt.client.hset(f"{rt.settings.key_prefix}:test-postrun", task_id, str(state))
+
+
+task_postrun.connect(_state_at_postrun, weak=False)
+
+
+@task
+def echo(value: object) -> object:
+    """Returns its argument itself (in process: the very object)."""
+    return value

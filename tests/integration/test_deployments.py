@@ -39,7 +39,7 @@ def test_names_parameters_and_schedules_are_checked(tc_env: dict[str, Any]) -> N
         run_deployment("pipeline/my-first-managed", timeout=0)
     with pytest.raises(ParameterError, match="lat: required parameter missing"):
         run_deployment("pipeline/my-first-managed-deployment", timeout=0)
-    with pytest.raises(ParameterError, match="lat: expected"):
+    with pytest.raises(ParameterError, match="lat: Input should be a valid number"):
         run_deployment("pipeline/my-first-managed-deployment", parameters={"lat": "north"},
                        timeout=0)
     assert get_runtime().store.list_ids("flow") == []  # nothing was created

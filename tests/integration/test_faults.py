@@ -13,7 +13,6 @@ from kombu import Connection
 
 from beat import sweeper
 from tasks_core import StateName, task, wait_all
-from tasks_core.engine.task_run import new_run
 from tasks_core.errors import (
     CrashedRun,
     ParameterError,
@@ -25,7 +24,7 @@ from tasks_core.runtime import get_runtime
 from tasks_core.settings import Settings
 from tasks_core.store.connection import connect
 from tasks_core.store.runs import Transition, utcnow
-from tests.helpers import free_port, wait_until
+from tests.helpers import free_port, record_of, wait_until
 from tests.integration import sample_tasks as t
 
 S = StateName
@@ -71,7 +70,7 @@ def test_whole_worker_killed_then_sweeper_recovers(tc_env: dict[str, Any],
 
 def test_lost_message_is_resent_by_the_sweeper(tc_env: dict[str, Any], start_worker: Any) -> None:
     rt = get_runtime()
-    run = new_run(t.add, '{"x":2,"y":3}', state=S.PENDING, queue=tc_env["queue"])
+    run = record_of(t.add, '{"x":2,"y":3}', state=S.PENDING, queue=tc_env["queue"])
     rt.store.create(run)  # a record whose message never reached the broker
     assert sweeper.tick(rt, utcnow()).resent == []  # not stale yet
     start_worker()
@@ -115,7 +114,7 @@ def test_pickled_message_is_refused_not_executed(tc_env: dict[str, Any],
 def test_results_that_cannot_be_stored_fail_the_run(tc_env: dict[str, Any],
                                                     start_worker: Any) -> None:
     start_worker()
-    with pytest.raises(ResultError, match="not JSON-serialisable"):
+    with pytest.raises(ResultError, match="object has no JSON form"):
         t.not_json.delay().result(timeout=20)
     limit = get_runtime().settings.result_max_bytes
     with pytest.raises(ResultError, match="over the limit"):
@@ -126,8 +125,10 @@ def test_results_that_cannot_be_stored_fail_the_run(tc_env: dict[str, Any],
 def test_bad_arguments_raise_at_the_caller(tc_env: dict[str, Any]) -> None:
     with pytest.raises(TypeError, match="missing a required argument: 'y'"):
         t.add.delay(1)
-    with pytest.raises(TypeError, match="argument 'x' of add is not JSON-serialisable"):
-        t.add.delay({1, 2}, 3)
+    with pytest.raises(TypeError, match="parameter 'x' of task 'add' has no JSON form"):
+        t.add.delay(object(), 3)
+    with pytest.raises(ParameterError, match="x: Input should be a valid integer"):
+        t.add.delay("one", 3)  # refused as the worker would refuse it
     with pytest.raises(ParameterError, match="over the limit"):
         t.huge.delay("x" * (get_runtime().settings.parameters_max_bytes + 1))
     assert get_runtime().store.list_ids() == []  # nothing was recorded or sent
@@ -176,7 +177,7 @@ def test_graceful_stop_loses_no_state(tc_env: dict[str, Any], start_worker: Any)
 
 def test_concurrent_reporters_cannot_corrupt_a_record(tc_env: dict[str, Any]) -> None:
     rt = get_runtime()
-    run = new_run(t.add, "{}", state=S.RUNNING)
+    run = record_of(t.add, "{}", state=S.RUNNING)
     rt.store.create(run)
     targets = [S.COMPLETED, S.FAILED, S.CRASHED, S.TIMED_OUT] * 8
     outcomes: list[bool] = []

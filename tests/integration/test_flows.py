@@ -226,16 +226,22 @@ def test_an_interrupted_flow_ends_crashed_not_running(tc_env: dict[str, Any]) ->
 
 
 @flow
-def returns_a_set() -> set[int]:
-    return {1, 2}
+def returns_an_object() -> object:
+    return Opaque()
 
 
-def test_a_flow_result_that_cannot_be_stored_fails_the_run(tc_env: dict[str, Any]) -> None:
-    from tasks_core.errors import ResultError
+class Opaque:
+    """No JSON form."""
 
-    with pytest.raises(ResultError, match="result of returns-a-set is not JSON-serialisable"):
-        returns_a_set()
+
+def test_a_flow_result_with_no_json_form_is_returned_in_process(tc_env: dict[str, Any]) -> None:
+    """In process the caller gets the object itself; the run completes, saying the result
+    was not stored. (A deployment's flow run, whose result crosses a process, fails.)"""
+    value = returns_an_object()
+    assert isinstance(value, Opaque)
     rt = get_runtime()
     rt.reporter.flush()
     run = rt.store.get(rt.store.list_ids("flow", limit=1)[0])
-    assert run.state == S.FAILED and run.error and run.error.type.endswith("ResultError")
+    assert run.state == S.COMPLETED
+    assert run.state_message.startswith("result not stored")
+    assert rt.store.result_json(run.id) is None

@@ -10,12 +10,11 @@ from typing import Any
 
 import redis
 
-from tasks_core.engine.task_run import new_run
 from tasks_core.settings import Settings
 from tasks_core.states import StateName
 from tasks_core.store.reporter import Reporter
 from tasks_core.store.runs import RunStore, Transition
-from tests.helpers import free_port, wait_until
+from tests.helpers import free_port, record_of, wait_until
 from tests.integration import sample_tasks as t
 
 S = StateName
@@ -46,7 +45,7 @@ def test_a_batch_survives_redis_going_away(tc_env: dict[str, Any], tmp_path: Pat
     client = redis.Redis(port=port, decode_responses=True)
     store = RunStore(client, Settings(redis_url=f"redis://127.0.0.1:{port}/0"))
     reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
-    run = new_run(t.add, "{}", state=S.PENDING)
+    run = record_of(t.add, "{}", state=S.PENDING)
     store.create(run)
     server.terminate()
     server.wait(10)
@@ -68,7 +67,7 @@ def test_taken_writes_given_back_keep_their_order(tc_env: dict[str, Any]) -> Non
 
     store = get_runtime().store
     reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
-    run = new_run(t.add, "{}", state=S.PENDING)
+    run = record_of(t.add, "{}", state=S.PENDING)
     reporter.create(run)
     reporter.transition(Transition(run.id, S.RUNNING))
     taken = reporter.take()

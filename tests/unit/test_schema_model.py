@@ -272,7 +272,7 @@ def test_unknown_missing_and_messages_match_the_flow() -> None:
         check_parameters(spec.schema(), params, "etl/daily")
     assert str(by_schema.value) == str(by_flow.value)
     assert "colour: unknown parameter (expected one of: n, names)" in str(by_flow.value)
-    assert "n: Field required" in str(by_flow.value)
+    assert "n: required parameter missing" in str(by_flow.value)
     assert len(str(by_schema.value)) < 500
 
 

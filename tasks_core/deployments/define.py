@@ -1,0 +1,115 @@
+"""Defining and deploying: `flow.deploy(...)`, `deploy(...)`, pause, resume, delete.
+
+A deployment names a flow by entrypoint and source, with default parameters (checked
+against the flow's signature when it is deployed), a work pool (a Celery queue), schedules,
+the flow's parameter schema (which `run_deployment` checks runs against) and the flow's
+options (its runs carry them). Changing schedules goes through `scheduling.reschedule`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from tasks_core.deployment_models import Deployment, slugify
+from tasks_core.engine.entrypoints import entrypoint_of
+from tasks_core.engine.sources import is_git
+from tasks_core.runtime import get_runtime
+from tasks_core.schedules import validate_schedules
+from tasks_core.scheduling import reschedule
+from tasks_core.store.deployments import DeploymentStore
+
+if TYPE_CHECKING:
+    from tasks_core.flow import Flow
+
+__all__ = ["build_deployment", "delete_deployment", "deploy", "deploy_flow",
+           "deployment_store", "set_paused"]
+
+
+def deployment_store() -> DeploymentStore:
+    """The deployment store of this process's runtime."""
+    rt = get_runtime()
+    return DeploymentStore(rt.client, rt.store.keys)
+
+
+def build_deployment(
+    flow: Flow[Any, Any],
+    name: str,
+    *,
+    entrypoint: str | None = None,
+    source: str | None = None,
+    source_ref: str | None = None,
+    work_pool_name: str | None = None,
+    work_queue_name: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    cron: str | None = None,
+    interval: float | timedelta | None = None,
+    rrule: str | None = None,
+    schedules: list[dict[str, Any]] | None = None,
+    timezone: str | None = None,
+    tags: list[str] | None = None,
+    triggers: list[Any] | None = None,
+    paused: bool = False,
+    catchup: Literal["skip", "latest", "all"] = "latest",
+    description: str | None = None,
+    version: str | None = None,
+) -> Deployment:
+    """A validated deployment of `flow` (default parameters checked against its signature)."""
+    git = source is not None and is_git(source)
+    root = Path(source).resolve() if source and not git else Path.cwd()
+    defaults = dict(parameters or {})
+    flow.parameters.check_partial(defaults)
+    return Deployment(
+        name=name, flow_name=flow.name,
+        entrypoint=entrypoint or entrypoint_of(flow.fn, root),
+        source=source if git else str(root), source_ref=source_ref, parameters=defaults,
+        parameter_schema=flow.parameters.schema(), run_options=flow.options,
+        work_pool_name=work_pool_name or get_runtime().settings.default_pool,
+        work_queue_name=work_queue_name,
+        schedules=validate_schedules(cron, interval, rrule, schedules, timezone),
+        paused=paused, catchup=catchup, tags=sorted(set(tags or [])),
+        description=description or flow.description,
+        version=version or flow.version,
+        triggers=[t.model_dump(mode="json") if hasattr(t, "model_dump") else dict(t)
+                  for t in triggers or []],
+    )
+
+
+def deploy_flow(flow: Flow[Any, Any], name: str, **options: Any) -> str:
+    """Register (create or update) a deployment of `flow`; its id."""
+    return deploy(build_deployment(flow, slugify(name), **options))[0]
+
+
+def set_paused(name: str, paused: bool) -> Deployment:
+    """Pause (or resume) a deployment. Pausing cancels the scheduled runs it has queued;
+    resuming lets beat create runs again from now."""
+    store = deployment_store()
+    deployment = store.save(store.get(name).model_copy(
+        update={"paused": paused, "updated": datetime.now(UTC)}))
+    reschedule(deployment)
+    return deployment
+
+
+def delete_deployment(name: str) -> Deployment:
+    """Delete a deployment and cancel the scheduled runs it has queued (past runs stay)."""
+    deployment = deployment_store().delete(name)
+    reschedule(deployment, deleted=True)
+    return deployment
+
+
+def deploy(*deployments: Deployment) -> list[str]:
+    """Register deployments built with `flow.to_deployment(...)`; their ids.
+
+    Redeploying with other schedules cancels the runs the old schedules had queued.
+    """
+    store = deployment_store()
+    ids = []
+    for deployment in deployments:
+        previous = store.find(deployment.full_name)
+        saved = store.save(deployment)
+        if (previous is None or previous.schedules != saved.schedules
+                or previous.paused != saved.paused):
+            reschedule(saved)
+        ids.append(saved.id)
+    return ids

@@ -1,0 +1,118 @@
+"""One attempt of a run's body: enter the run's context, call, time it, settle the result.
+
+`call_attempt` (sync) and `call_attempt_async` (awaited on the caller's loop) share
+everything but the call itself. Neither raises for an `Exception` from the body: it becomes
+an `Ended` failure. Other exceptions (KeyboardInterrupt, SystemExit, a cancelled task)
+pass through to the lifecycle's crash guard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import Token
+from typing import Any
+
+from tasks_core.engine.context import RunFrame, current_run
+from tasks_core.engine.outcome import Ended
+from tasks_core.engine.results import encode_result, render_result
+from tasks_core.engine.timeouts import deadline
+from tasks_core.errors import ResultError, TaskTimeout
+from tasks_core.run_logging import install_print_capture
+
+__all__ = ["Body", "call_attempt", "call_attempt_async"]
+
+
+class Body:
+    """What an attempt calls: `fn(*args, **kwargs)` as the run `frame`, with its limits.
+
+    Attributes:
+        owner: how result errors name the run (``task 'add'``).
+        timeout_seconds: the attempt's deadline (None: none).
+        store_result: the result must be stored (it crosses processes: worker runs); when it
+            cannot be, the attempt fails. Otherwise (in process) the value is returned as is
+            and recorded only when it can be.
+        result_max_bytes: the largest stored result.
+    """
+
+    __slots__ = ("args", "fn", "frame", "kwargs", "owner", "result_max_bytes",
+                 "store_result", "timeout_seconds")
+
+    def __init__(self, fn: Callable[..., Any], args: Any, kwargs: dict[str, Any], *,
+                 frame: RunFrame, owner: str, timeout_seconds: float | None,
+                 store_result: bool, result_max_bytes: int) -> None:
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.frame = frame
+        self.owner = owner
+        self.timeout_seconds = timeout_seconds
+        self.store_result = store_result
+        self.result_max_bytes = result_max_bytes
+
+
+def _enter(body: Body) -> Token[RunFrame | None]:
+    if body.frame.log_prints:
+        install_print_capture()
+    return current_run.set(body.frame)
+
+
+def _failed(body: Body, exc: Exception, started: float) -> Ended:
+    """How a body that raised ended: timed out when its own deadline interrupted it."""
+    elapsed = time.monotonic() - started
+    limit = body.timeout_seconds
+    own = isinstance(exc, TaskTimeout) and limit is not None and elapsed >= limit - 0.01
+    return Ended.failure(exc, elapsed=elapsed, timed_out=own)
+
+
+def _settle(body: Body, value: Any, started: float) -> Ended:
+    elapsed = time.monotonic() - started
+    if body.store_result:
+        try:
+            text = encode_result(body.owner, value, body.result_max_bytes)
+        except ResultError as exc:
+            return Ended.failure(exc, elapsed=elapsed, retryable=False)
+        return Ended(ok=True, value=value, result_json=text, elapsed=elapsed)
+    text_or_none, note = render_result(value, body.result_max_bytes)
+    return Ended(ok=True, value=value, result_json=text_or_none, note=note, elapsed=elapsed)
+
+
+async def _await_within(awaitable: Awaitable[Any], seconds: float | None) -> Any:
+    if seconds is None:
+        return await awaitable
+    try:
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    except TimeoutError:
+        raise TaskTimeout(f"timed out after {seconds:g}s") from None
+
+
+def call_attempt(body: Body) -> Ended:
+    """Run the body once, here (an async body on a new event loop); how it ended."""
+    token = _enter(body)
+    started = time.monotonic()
+    try:
+        with deadline(body.timeout_seconds):
+            value = body.fn(*body.args, **body.kwargs)
+            if inspect.isawaitable(value):
+                value = asyncio.run(_await_within(value, body.timeout_seconds))
+    except Exception as exc:
+        return _failed(body, exc, started)
+    finally:
+        current_run.reset(token)
+    return _settle(body, value, started)
+
+
+async def call_attempt_async(body: Body) -> Ended:
+    """Await the (async) body once on the caller's loop; how it ended."""
+    token = _enter(body)
+    started = time.monotonic()
+    try:
+        value = await _await_within(body.fn(*body.args, **body.kwargs), body.timeout_seconds)
+    except Exception as exc:
+        return _failed(body, exc, started)
+    finally:
+        current_run.reset(token)
+    return _settle(body, value, started)

@@ -1,0 +1,69 @@
+"""Claiming a run: the one transition that makes this process the one running an attempt.
+
+A message only says "go": the claim moves the run into Running (attempt 1) or Retrying
+(a later attempt) only if its attempt number is the one before the message's, so a
+duplicate delivery is refused. The claim returns what executing the run needs
+(`ClaimedRun`); a refused claim is a duplicate to drop or a run to recover.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from tasks_core.records import RunOptions
+from tasks_core.runtime import HOST
+from tasks_core.states import StateName
+from tasks_core.store.runs import Transition, utcnow
+
+__all__ = ["CLAIM_FIELDS", "ClaimedRun", "claim"]
+
+CLAIM_FIELDS = ("id", "kind", "name", "task_key", "parameters", "parent_flow_run_id",
+                "parent_task_run_id", "deployment_id", "queue", "priority", "options")
+"""What executing a run (and sending its next attempt) needs from the record."""
+
+
+def claim(run_id: str, attempt: int, owner: str, kind: str = "task") -> Transition:
+    """The transition that makes `owner` (``host:pid``) the one running attempt `attempt`."""
+    fields = {"attempt": str(attempt), "owner": owner, "worker": HOST}
+    if attempt == 1:
+        fields["start_time"] = utcnow().isoformat()
+    target = StateName.RUNNING if attempt == 1 else StateName.RETRYING
+    return Transition(run_id, target, kind=kind, fields=fields, expected_attempt=attempt - 1,
+                      return_fields=CLAIM_FIELDS)
+
+
+@dataclass(slots=True)
+class ClaimedRun:
+    """A run this process has claimed: the record fields execution needs, parsed."""
+
+    id: str
+    kind: str
+    name: str
+    attempt: int
+    parameters: str = "{}"
+    task_key: str = ""
+    parent_flow_run_id: str | None = None
+    parent_task_run_id: str | None = None
+    deployment_id: str | None = None
+    queue: str = ""
+    priority: int = 0
+    options: RunOptions = field(default_factory=RunOptions)
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str], attempt: int) -> ClaimedRun:
+        """From the fields a claim returned (`CLAIM_FIELDS`, empty strings for missing)."""
+        return cls(
+            id=fields["id"], kind=fields.get("kind") or "task", name=fields.get("name", ""),
+            attempt=attempt, parameters=fields.get("parameters") or "{}",
+            task_key=fields.get("task_key", ""),
+            parent_flow_run_id=fields.get("parent_flow_run_id") or None,
+            parent_task_run_id=fields.get("parent_task_run_id") or None,
+            deployment_id=fields.get("deployment_id") or None,
+            queue=fields.get("queue", ""), priority=int(fields.get("priority") or 0),
+            options=RunOptions.model_validate(json.loads(fields.get("options") or "{}")))
+
+    @property
+    def argsrepr(self) -> str:
+        """The start of the parameters' JSON (Celery's `argsrepr`)."""
+        return self.parameters[:256]

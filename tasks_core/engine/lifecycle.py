@@ -1,0 +1,276 @@
+"""The one attempt loop: attempt -> decide -> report -> (wait -> attempt again) -> end.
+
+Every run executes through `run_attempts` (sync) or `run_attempts_async` (awaited): a
+direct call of a task or flow, a task run on a worker, a deployment's flow run on a worker.
+Both drivers step the same generator (`_lifecycle`), so the loop is written once; they
+differ only in how they call the body and how they wait.
+
+After each attempt `conclude` decides (`outcome.decide`) and reports:
+- the final state, written through the reporter (in process) or synchronously before the
+  worker acknowledges the message (`RunHandle.on_worker`), so a body that finished never
+  runs again because its end was still buffered when the process died;
+- or AwaitingRetry: the process waits and attempts again (`retry_here`), or the next
+  attempt goes back to the queue (worker task runs: due set or ETA message);
+- and, for a nested run, the same end on the parent's placeholder (`mirror`).
+
+An interruption that is not an Exception (KeyboardInterrupt, SystemExit, a cancelled
+task) is an attempt that crashed: concluded like a crash found by recovery, then raised on.
+An error while concluding (a bug, Redis refusing a write) still ends the run: the outcome is
+written stripped (`Transition.stripped`) with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Generator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from tasks_core.dispatch import Envelope
+from tasks_core.engine.context import RunFrame
+from tasks_core.engine.outcome import Complete, Decision, Ended, Fail, Retry, decide
+from tasks_core.engine.sending import prepare_attempt_at
+from tasks_core.records import RunOptions
+from tasks_core.runtime import Runtime
+from tasks_core.states import StateName
+from tasks_core.store.runs import Outcome, Transition, utcnow
+
+__all__ = ["Concluded", "RunHandle", "conclude", "failsafe", "mirror", "outcome_transition",
+           "run_attempts", "run_attempts_async"]
+
+log = logging.getLogger("tasks_core.engine")
+
+
+@dataclass(slots=True)
+class RunHandle:
+    """A run executing (or recovered) in this process: what concluding its attempts needs.
+
+    Attributes:
+        run_id, kind: the run (``"task"`` or ``"flow"``).
+        options: how it retries and times out (carried by the run since its creation).
+        frame: the context its body runs in (links nested runs, routes logs and prints).
+        placeholder_id: the parent's placeholder task run, whose end mirrors this run's.
+        retry_here: retries wait in this process; False: the next attempt is sent to the
+            run's queue (`requeue` is the run to send: a RunRecord or ClaimedRun).
+        on_worker: outcomes are written synchronously (before the message is acked),
+            and each expects the attempt it ends, so a stale process cannot overwrite a
+            recovered run's newer attempt.
+        may_retry: False: any failure is final (a crash in a process that is going away).
+    """
+
+    run_id: str
+    kind: str
+    options: RunOptions
+    frame: RunFrame
+    placeholder_id: str | None = None
+    retry_here: bool = True
+    on_worker: bool = False
+    requeue: Any = None
+    may_retry: bool = True
+
+
+def outcome_transition(rt: Runtime, handle: RunHandle, attempt: int, decision: Decision,
+                       now: datetime) -> Transition:
+    """The transition that records `decision` for attempt `attempt`."""
+    change = Transition(handle.run_id, StateName.COMPLETED, kind=handle.kind, at=now,
+                        outcome=True,
+                        expected_attempt=attempt if handle.on_worker else None)
+    if isinstance(decision, Complete):
+        if decision.result_json is not None:
+            change.result_json = decision.result_json
+            change.fields = {"result_ref": rt.store.keys.result(handle.run_id),
+                             "result_size": str(len(decision.result_json))}
+        elif decision.note:
+            change.message = decision.note[:500]
+    elif isinstance(decision, Fail):
+        change.target = decision.state
+        change.message = decision.message
+        change.fields = {"error": decision.error.model_dump_json()}
+    else:
+        change.target = StateName.AWAITING_RETRY
+        change.message = decision.message
+        change.fields = {"scheduled_time": decision.when.isoformat(),
+                         "error": decision.error.model_dump_json()}
+    return change
+
+
+def mirror(change: Transition, placeholder_id: str) -> Transition:
+    """The end of a nested run, for the parent's placeholder: same state, message and
+    error, no result (the child run holds it)."""
+    fields = {k: v for k, v in change.fields.items() if k == "error"}
+    return Transition(placeholder_id, change.target, message=change.message, fields=fields,
+                      at=change.at, outcome=True)
+
+
+def _write(rt: Runtime, handle: RunHandle, changes: list[Transition],
+           publish: Envelope | None = None) -> bool:
+    """Write an attempt's outcome: buffered in process; on a worker now, with what is
+    buffered, before the message is acked (the reporter takes over if Redis stays away).
+    `publish` is the next attempt's message, published once the first change applied.
+    Whether the first change applied (True when it was buffered)."""
+    def after(outcome: Outcome) -> None:
+        if publish is not None and outcome.applied:
+            rt.dispatcher.publish(publish)
+
+    if handle.on_worker:
+        try:
+            outcome = rt.reporter.apply_now(changes)[0]
+            after(outcome)
+            return outcome.applied
+        except ConnectionError:
+            log.warning("run %s: outcome not written yet (Redis away); the reporter retries",
+                        handle.run_id)
+    rt.reporter.transition(changes[0], urgent=True, on_outcome=after)
+    for change in changes[1:]:
+        rt.reporter.transition(change, urgent=True)
+    return True
+
+
+class Concluded(NamedTuple):
+    """What `conclude` decided, and whether its write applied (False: another process
+    had already moved the run on, e.g. a racing recoverer)."""
+
+    decision: Decision
+    applied: bool
+
+
+def conclude(rt: Runtime, handle: RunHandle, attempt: int, ended: Ended,
+             now: datetime | None = None) -> Concluded:
+    """Decide what follows attempt `attempt` and record it."""
+    now = now or utcnow()
+    decision = decide(handle.options, attempt, ended, now, may_retry=handle.may_retry)
+    change = outcome_transition(rt, handle, attempt, decision, now)
+    changes = [change]
+    publish = None
+    if isinstance(decision, Retry):
+        if not handle.retry_here:
+            change.expected_attempt = attempt
+            publish = prepare_attempt_at(rt, change, handle.requeue, attempt + 1,
+                                         decision.when, decision.delay)
+    elif handle.placeholder_id:
+        changes.append(mirror(change, handle.placeholder_id))
+    return Concluded(decision, _write(rt, handle, changes, publish))
+
+
+def _begin_retry(rt: Runtime, handle: RunHandle, attempt: int) -> None:
+    rt.reporter.transition(Transition(handle.run_id, StateName.RETRYING, kind=handle.kind,
+                                      fields={"attempt": str(attempt)}))
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Pause:
+    seconds: float
+
+
+def _lifecycle(rt: Runtime, handle: RunHandle,
+               first: int) -> Generator[_Attempt | _Pause, Ended | None, Decision]:
+    """The loop, written once: yields what to do next, receives how attempts ended."""
+    attempt = first
+    while True:
+        ended = yield _Attempt(attempt)
+        assert ended is not None
+        decision = conclude(rt, handle, attempt, ended).decision
+        if not (isinstance(decision, Retry) and handle.retry_here):
+            return decision
+        yield _Pause(decision.delay)
+        attempt += 1
+        _begin_retry(rt, handle, attempt)
+
+
+@contextmanager
+def _crash_guard(rt: Runtime, handle: RunHandle, step: _Attempt | _Pause,
+                 attempt: int) -> Iterator[None]:
+    """An interruption that is not an Exception ends the attempt as a crash, recorded
+    before the interruption goes on."""
+    try:
+        yield
+    except Exception:
+        raise
+    except BaseException as exc:
+        interrupted = RunHandle(**{**_fields(handle), "may_retry": handle.on_worker,
+                                   "retry_here": False})
+        try:
+            conclude(rt, interrupted, attempt, Ended.failure(exc, crashed=True))
+            rt.reporter.flush(timeout=5)
+        except Exception:
+            log.exception("run %s: could not record the interruption", handle.run_id)
+        raise
+
+
+@contextmanager
+def failsafe(rt: Runtime, handle: RunHandle, attempt: int, *,
+             reraise: bool) -> Iterator[None]:
+    """An error of the engine itself while executing or recording a run (a bug, a store
+    reply it did not expect) must not leave the run live: it ends Failed naming the error
+    (a run already ended refuses the write). With `reraise` the error then goes on."""
+    try:
+        yield
+    except Exception as exc:
+        log.exception("run %s: engine error; ending the run Failed", handle.run_id)
+        final = RunHandle(**{**_fields(handle), "may_retry": False})
+        try:
+            conclude(rt, final, attempt, Ended.failure(exc, retryable=False))
+        except Exception as again:
+            log.exception("run %s: could not record the engine error", handle.run_id)
+            last = Transition(handle.run_id, StateName.FAILED, kind=handle.kind,
+                              outcome=True).stripped(f"engine error: {type(exc).__name__}; "
+                                                     f"then {type(again).__name__}")
+            rt.reporter.transition(last, urgent=True)
+        if reraise:
+            raise
+
+
+def _fields(handle: RunHandle) -> dict[str, Any]:
+    return {name: getattr(handle, name) for name in RunHandle.__slots__}
+
+
+def run_attempts(rt: Runtime, handle: RunHandle, body: Callable[[], Ended], *,
+                 first: int = 1) -> Decision:
+    """Attempt the run here until the lifecycle ends it (sync driver); its last decision."""
+    loop = _lifecycle(rt, handle, first)
+    step = next(loop)
+    attempt = first
+    while True:
+        reply: Ended | None = None
+        with _crash_guard(rt, handle, step, attempt):
+            if isinstance(step, _Attempt):
+                attempt = step.number
+                reply = body()
+            else:
+                time.sleep(step.seconds)
+        try:
+            step = loop.send(reply)
+        except StopIteration as stop:
+            result: Decision = stop.value
+            return result
+
+
+async def run_attempts_async(rt: Runtime, handle: RunHandle,
+                             body: Callable[[], Awaitable[Ended]], *,
+                             first: int = 1) -> Decision:
+    """`run_attempts` for an async body, on the caller's event loop (async driver)."""
+    loop = _lifecycle(rt, handle, first)
+    step = next(loop)
+    attempt = first
+    while True:
+        reply: Ended | None = None
+        with _crash_guard(rt, handle, step, attempt):
+            if isinstance(step, _Attempt):
+                attempt = step.number
+                reply = await body()
+            else:
+                await asyncio.sleep(step.seconds)
+        try:
+            step = loop.send(reply)
+        except StopIteration as stop:
+            result: Decision = stop.value
+            return result

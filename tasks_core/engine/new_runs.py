@@ -1,0 +1,126 @@
+"""Every new run record, built in one place: task runs, flow runs, placeholders, deployment
+runs. Each is a `RunRecord` (the same model runs are read back as), linked to the run
+executing in this context, with the options it inherits resolved now (see `run_options`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Protocol
+
+from tasks_core.engine.context import RunFrame
+from tasks_core.events.run_events import deployment_related, run_related
+from tasks_core.records import RunKind, RunOptions, RunRecord
+from tasks_core.states import StateName, state_type
+from tasks_core.store.runs import utcnow
+
+__all__ = ["Definition", "deployment_run", "flow_run", "placeholder_run", "run_options",
+           "task_run"]
+
+
+class Definition(Protocol):
+    """What a run inherits from its task or flow."""
+
+    name: str
+    tags: list[str]
+    log_prints: bool | None
+    options: RunOptions
+
+
+def run_options(definition: Definition, parent: RunFrame | None, *,
+                cache_key: str | None = None) -> RunOptions:
+    """The options a new run carries: its definition's, with what it inherits resolved.
+
+    `log_prints` is the definition's own option, else the enclosing run's (a top-level run:
+    off). The result is the definition's own object when nothing differs from it.
+    """
+    own = definition.log_prints
+    log_prints = own if own is not None else bool(parent and parent.log_prints)
+    base = definition.options
+    if log_prints == base.log_prints and cache_key is None:
+        return base
+    return base.model_copy(update={"log_prints": log_prints, "cache_key": cache_key})
+
+
+def _links(parent: RunFrame | None) -> dict[str, Any]:
+    if parent is None:
+        return {}
+    return {"parent_task_run_id": parent.run_id if parent.kind == "task" else None,
+            "parent_flow_run_id": parent.flow_run_id}
+
+
+def _here(owner: str, now: datetime) -> dict[str, Any]:
+    """Fields of a run that starts now in this process (attempt 1, owned here)."""
+    return {"attempt": 1, "owner": owner, "worker": owner.rpartition(":")[0],
+            "start_time": now}
+
+
+def _record(kind: RunKind, name: str, state: StateName, **fields: Any) -> RunRecord:
+    now = fields.pop("created", None) or utcnow()
+    return RunRecord.model_construct(
+        id=fields.pop("id", None) or str(uuid.uuid4()), kind=kind, name=name, state=state,
+        state_type=state_type(state), created=now, **fields)
+
+
+def task_run(task: Any, parameters_json: str, options: RunOptions, parent: RunFrame | None,
+             *, state: StateName, owner: str | None = None, queue: str | None = None,
+             priority: int = 0, scheduled_time: datetime | None = None,
+             run_id: str | None = None) -> RunRecord:
+    """A run of `task` (a Task). With `owner` it starts now, in that process; else it is
+    sent to `queue`."""
+    links = _links(parent)
+    now = utcnow()
+    return _record(
+        "task", task.name, state, id=run_id, created=now, task_key=task.key,
+        parameters_json=parameters_json, tags=task.tags, options=options, queue=queue,
+        priority=priority, scheduled_time=scheduled_time,
+        related=run_related(task_name=task.name, kind="task",
+                            parent_flow_run_id=links.get("parent_flow_run_id"),
+                            tags=task.tags),
+        **links, **(_here(owner, now) if owner else {}))
+
+
+def placeholder_run(parent: RunFrame, name: str, task_key: str, parameters_json: str,
+                    tags: list[str], owner: str) -> RunRecord:
+    """The task run standing in a parent run for a nested flow run (or a deployment run);
+    its end mirrors the child's (see `engine.lifecycle.mirror`)."""
+    now = utcnow()
+    return _record(
+        "task", name, StateName.RUNNING, created=now, task_key=task_key,
+        parameters_json=parameters_json, tags=tags, **_links(parent),
+        related=run_related(task_name=name, kind="task", parent_flow_run_id=parent.flow_run_id,
+                            tags=tags),
+        **_here(owner, now))
+
+
+def flow_run(flow: Any, parameters_json: str, options: RunOptions, parent: RunFrame | None,
+             placeholder_id: str | None, owner: str) -> RunRecord:
+    """A run of `flow` (a Flow) starting now in this process."""
+    now = utcnow()
+    parent_flow = parent.flow_run_id if parent else None
+    return _record(
+        "flow", flow.name, StateName.RUNNING, created=now, parameters_json=parameters_json,
+        tags=flow.tags, options=options, flow_version=flow.version,
+        parent_flow_run_id=parent_flow, parent_task_run_id=placeholder_id,
+        related=run_related(task_name=flow.name, kind="flow", parent_flow_run_id=parent_flow,
+                            tags=flow.tags),
+        **_here(owner, now))
+
+
+def deployment_run(deployment: Any, parameters_json: str, *, state: StateName, queue: str,
+                   tags: list[str], scheduled_time: datetime | None,
+                   flow_run_name: str | None, parent: RunFrame | None,
+                   placeholder_id: str | None, run_id: str | None = None) -> RunRecord:
+    """A flow run of `deployment` (a Deployment), sent to `queue` (now or when due), with
+    the flow's options as they were deployed."""
+    parent_flow = parent.flow_run_id if parent else None
+    related = run_related(task_name=deployment.flow_name, kind="flow",
+                          parent_flow_run_id=parent_flow, tags=deployment.tags)
+    related.append(deployment_related(deployment.id))
+    return _record(
+        "flow", deployment.flow_name, state, id=run_id, parameters_json=parameters_json,
+        options=deployment.run_options,
+        tags=sorted(set(deployment.tags) | set(tags)), deployment_id=deployment.id,
+        queue=queue, flow_run_name=flow_run_name, scheduled_time=scheduled_time,
+        parent_flow_run_id=parent_flow, parent_task_run_id=placeholder_id, related=related)

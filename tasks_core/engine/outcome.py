@@ -1,0 +1,186 @@
+"""How a run goes on after an attempt: the one pure decision, for every path.
+
+`decide(options, attempt, ended, now)` turns how an attempt ended (`Ended`) into what
+happens next: `Complete`, `Fail` (Failed, TimedOut or Crashed) or `Retry` after a delay.
+Direct calls, worker runs, deployment flow runs and crash recovery all call it, so a run
+retries, times out and crashes by the same rules wherever it runs:
+
+- An attempt that returns after its deadline (`timeout_seconds`) is timed out, even when
+  nothing interrupted it (an async task blocking its loop, a C call that ignores signals).
+- A failure is retried while attempts remain (`retries`), after `retry_delays[attempt-1]`
+  (the last delay repeats) plus up to `retry_jitter_factor` x that delay of random jitter.
+  A crash (the process died) follows the same rule; some failures are never retried (a
+  result that cannot be stored, a parameter error).
+
+Pure: no I/O; time and randomness come in as arguments.
+"""
+
+from __future__ import annotations
+
+import random
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from tasks_core.engine.codec import safe_text
+from tasks_core.errors import TaskTimeout
+from tasks_core.records import ErrorInfo, RunOptions
+from tasks_core.states import StateName
+
+__all__ = ["Complete", "Decision", "Ended", "Fail", "Retry", "decide", "error_info",
+           "retry_delay"]
+
+MESSAGE_CHARS = 20_000
+"""Longest recorded exception message and traceback (the tail is kept)."""
+
+
+def _text_of(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except Exception as err:  # a __str__ that raises must not stop the run from ending
+        text = f"<unprintable {type(exc).__name__}: str() raised {type(err).__name__}>"
+    return safe_text(text)
+
+
+def error_info(exc: BaseException) -> ErrorInfo:
+    """The exception as recorded on a run: importable type name, message, traceback.
+
+    Never raises: an exception whose ``__str__`` raises, or whose text cannot be encoded,
+    is recorded with a placeholder or escaped text.
+    """
+    cls = type(exc)
+    module = cls.__module__
+    name = cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+    try:
+        text = "".join(traceback.format_exception(cls, exc, exc.__traceback__))
+    except Exception:
+        text = f"{name}: {_text_of(exc)}\n(traceback could not be formatted)"
+    return ErrorInfo(type=safe_text(name), message=_text_of(exc)[:MESSAGE_CHARS],
+                     traceback=safe_text(text)[-MESSAGE_CHARS:])
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """How one attempt's body ended.
+
+    Attributes:
+        ok: the body returned.
+        value: what it returned (kept in process; only `result_json` crosses processes).
+        result_json: the value as JSON when it is stored, else None.
+        note: why a returned value was not stored (in-process runs keep going without it).
+        error: the recorded exception, when the body raised (or the process died).
+        exc: the exception object itself (re-raised to an in-process caller).
+        timed_out: the body was interrupted by its deadline.
+        retryable: False for failures a retry cannot fix.
+        crashed: the process running the attempt died or was interrupted.
+        elapsed: seconds the body ran.
+    """
+
+    ok: bool
+    value: Any = None
+    result_json: str | None = None
+    note: str = ""
+    error: ErrorInfo | None = None
+    exc: BaseException | None = None
+    timed_out: bool = False
+    retryable: bool = True
+    crashed: bool = False
+    elapsed: float = 0.0
+
+    @classmethod
+    def failure(cls, exc: BaseException, *, elapsed: float = 0.0, retryable: bool = True,
+                crashed: bool = False, timed_out: bool = False) -> Ended:
+        """The body raised `exc`; `timed_out`: its own deadline interrupted it (a
+        TaskTimeout from a child run that timed out is a plain failure of this one)."""
+        return cls(ok=False, error=error_info(exc), exc=exc, elapsed=elapsed,
+                   timed_out=timed_out, retryable=retryable, crashed=crashed)
+
+    @classmethod
+    def crash(cls, reason: str) -> Ended:
+        """The process running the attempt died: only the reason is known."""
+        return cls(ok=False, error=ErrorInfo(type="Crashed", message=reason), crashed=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Complete:
+    """The run completed; `result_json` is stored (None: nothing stored, see `note`)."""
+
+    result_json: str | None
+    value: Any = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Fail:
+    """The run ends in `state` (Failed, TimedOut or Crashed) with `error`."""
+
+    state: StateName
+    error: ErrorInfo
+    exc: BaseException | None = None
+
+    @property
+    def message(self) -> str:
+        """The state message: the exception's type and text."""
+        return f"{self.error.type}: {self.error.message}"[:500]
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Attempt again at `when` (`delay` seconds after the decision)."""
+
+    error: ErrorInfo
+    delay: float
+    when: datetime
+
+    @property
+    def message(self) -> str:
+        """The AwaitingRetry state message."""
+        return f"retrying in {self.delay:.3g}s after {self.error.type}: {self.error.message}"[:500]
+
+
+Decision = Complete | Fail | Retry
+
+
+def retry_delay(options: RunOptions, attempt: int,
+                rng: Callable[[], float] = random.random) -> float | None:
+    """Seconds before attempt `attempt + 1`, or None when no attempt is left."""
+    if attempt > options.retries:
+        return None
+    delays = options.retry_delays or [0.0]
+    delay = delays[min(attempt - 1, len(delays) - 1)]
+    if options.retry_jitter_factor:
+        delay += rng() * options.retry_jitter_factor * delay
+    return delay
+
+
+def _late(options: RunOptions, ended: Ended) -> bool:
+    limit = options.timeout_seconds
+    return limit is not None and ended.elapsed > limit and not ended.crashed
+
+
+def decide(options: RunOptions, attempt: int, ended: Ended, now: datetime, *,
+           may_retry: bool = True, rng: Callable[[], float] = random.random) -> Decision:
+    """What follows attempt `attempt` (1-based) that ended as `ended`, at `now`.
+
+    `may_retry` False makes any failure final (an interrupted process that must not go
+    on). Pure: `rng` gives the jitter's random number in [0, 1).
+    """
+    late = _late(options, ended)
+    if ended.ok and not late:
+        return Complete(ended.result_json, ended.value, ended.note)
+    exc = ended.exc
+    if late and not ended.timed_out:
+        exc = TaskTimeout(f"finished after {ended.elapsed:.3g}s, past its timeout of "
+                          f"{options.timeout_seconds:g}s")
+        error = error_info(exc)
+    else:
+        assert ended.error is not None, "a failed attempt records its error"
+        error = ended.error
+    delay = retry_delay(options, attempt, rng) if may_retry and ended.retryable else None
+    if delay is not None:
+        return Retry(error, delay, now + timedelta(seconds=delay))
+    state = (StateName.CRASHED if ended.crashed else
+             StateName.TIMED_OUT if late or ended.timed_out else StateName.FAILED)
+    return Fail(state, error, exc)
