@@ -17,7 +17,6 @@ from fnmatch import fnmatchcase
 from typing import Any, NoReturn
 
 import pydantic
-import redis
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -27,6 +26,7 @@ from rich.text import Text
 from tasks_core.errors import TasksCoreError, ValidationError
 from tasks_core.records import RunRecord, StateEntry
 from tasks_core.states import StateName, StateType, is_terminal, state_type
+from tasks_core.store.connection import StoreError
 
 __all__ = [
     "EMPTY",
@@ -95,7 +95,7 @@ def expected_errors() -> Iterator[None]:
         yield
     except TasksCoreError as exc:
         fail(str(exc))
-    except redis.RedisError as exc:
+    except StoreError as exc:
         fail(f"Redis error: {exc}")
     except pydantic.ValidationError as exc:
         problems = "; ".join(
