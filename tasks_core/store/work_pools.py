@@ -33,6 +33,7 @@ class WorkPoolStore(KeyedStore):
         self._acquire = self.script("acquire_slot.lua")
 
     def save(self, pool: WorkPool) -> WorkPool:
+        """Create or replace the pool's record."""
         with self.client.pipeline(transaction=True) as pipe:
             pipe.set(self.keys.work_pool(pool.name), pool.model_dump_json())
             pipe.sadd(self.keys.work_pools, pool.name)
@@ -40,6 +41,7 @@ class WorkPoolStore(KeyedStore):
         return pool
 
     def get(self, name: str) -> WorkPool:
+        """The pool's record; WorkPoolNotFound (saying how to create it) when there is none."""
         text = self.client.get(self.keys.work_pool(name))
         if text is None:
             raise WorkPoolNotFound(f"work pool {name!r} not found (create it with "
@@ -51,6 +53,7 @@ class WorkPoolStore(KeyedStore):
         return sorted(str(n) for n in self.client.smembers(self.keys.work_pools))
 
     def list_pools(self) -> list[WorkPool]:
+        """Every pool that has a record, by name."""
         return [self.get(n) for n in self.names()
                 if self.client.exists(self.keys.work_pool(n))]
 
@@ -77,6 +80,7 @@ class WorkPoolStore(KeyedStore):
         return [str(v) for v in self.client.zrange(key, 0, limit - 1)]
 
     def running(self, pool: str) -> list[str]:
+        """Ids of the pool's flow runs that hold a slot, sorted."""
         return sorted(str(v) for v in self.client.smembers(self.keys.work_pool_running(pool)))
 
     def counts(self, names: Sequence[str]) -> list[tuple[int, int]]:
