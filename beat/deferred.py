@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from tasks_core.engine.sending import send_next
 from tasks_core.records import RunRecord
 from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
-from tasks_core.store.runs import Transition, score_text
+from tasks_core.store.runs import Transition
 
 __all__ = ["send_due", "tick"]
 
@@ -27,32 +26,21 @@ log = logging.getLogger("tasks_core.beat.deferred")
 
 PAGE = 500
 
-_REMOVE_UNCHANGED = """
-for i = 1, #ARGV, 2 do
-  if redis.call('ZSCORE', KEYS[1], ARGV[i]) == ARGV[i + 1] then
-    redis.call('ZREM', KEYS[1], ARGV[i])
-  end
-end
-return 0
-"""
 _WAITING = (StateName.SCHEDULED, StateName.LATE, StateName.AWAITING_RETRY)
 
 
 def tick(rt: Runtime, now: datetime) -> list[str]:
     """Send every run due by `now`, page by page, then mark overdue ones Late; ids sent."""
-    due_key = rt.store.keys.due
     sent: list[str] = []
     while True:
-        raw: Any = rt.client.zrangebyscore(due_key, "-inf", now.timestamp(), 0, PAGE,
-                                           withscores=True, score_cast_func=score_text)
-        read = [(str(member), str(score)) for member, score in raw]
+        read = rt.due.read(now.timestamp(), PAGE)  # (run id, score exactly as Redis has it)
         if not read:
             break
         records = [r for r in rt.store.get_many(m for m, _ in read) if r.state in _WAITING]
         send_due(rt, records)
         # after sending (a beat dying in between sends again), and only entries unchanged
         # since the read: a run that failed again meanwhile waits for its new retry time
-        rt.client.eval(_REMOVE_UNCHANGED, 1, due_key, *(x for pair in read for x in pair))
+        rt.due.remove_unchanged(read)
         sent.extend(r.id for r in records)
         if len(read) < PAGE:
             break

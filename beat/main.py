@@ -19,27 +19,16 @@ import os
 import socket
 import threading
 import time
-from typing import Any
-
-import redis
 
 from beat import deferred, pools, scheduler, sweeper
+from tasks_core.errors import StoreUnavailable
 from tasks_core.runtime import Runtime, get_runtime
+from tasks_core.store.locks import BEAT_LOCK
 from tasks_core.store.runs import utcnow
 
 __all__ = ["Beat", "is_leader", "run_beat"]
 
 log = logging.getLogger("tasks_core.beat")
-
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-if ARGV[3] == '1' then
-  return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
-end
-return 0
-"""
 
 MIN_WAIT = 0.002  # seconds: never spin, even if something stays due
 SCHEDULER_BUDGET = 0.02  # seconds of run creation per pass; the rest waits for the next pass
@@ -49,8 +38,7 @@ def is_leader(rt: Runtime, me: str, *, take: bool = True) -> bool:
     """Keep the beat lock, or take it when free (unless `take` is False); whether this
     process leads now. Atomic."""
     ttl_ms = int(rt.settings.beat_interval_seconds * 3000)
-    return bool(rt.client.eval(_RENEW, 1, rt.store.keys.lock("beat"), me, ttl_ms,
-                               "1" if take else "0"))
+    return rt.locks.hold(BEAT_LOCK, me, ttl_ms, take=take)
 
 
 class Beat:
@@ -83,16 +71,10 @@ class Beat:
 
     def wait_hint(self, interval: float) -> float:
         """Seconds until the earliest due run, schedule look or sweep, within the interval."""
-        keys = self.rt.store.keys
-        with self.rt.client.pipeline(transaction=False) as pipe:
-            pipe.zrange(keys.due, 0, 0, withscores=True)
-            pipe.zrange(keys.schedules, 0, 0, withscores=True)
-            heads: Any = pipe.execute()
         wait = min(interval, self.next_sweep - time.monotonic())
         now = time.time()
-        for head in heads:
-            if head:
-                wait = min(wait, float(head[0][1]) - now)
+        for head in self.rt.due.heads():
+            wait = min(wait, head - now)
         return max(MIN_WAIT, wait)
 
 
@@ -112,8 +94,7 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
     rt = get_runtime()
     stop = stop or threading.Event()
     beat = Beat(rt, f"{socket.gethostname()}:{os.getpid()}")
-    wake = rt.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-    wake.subscribe(rt.store.keys.due_wake)
+    wake = rt.due.subscribe()
     keeper = threading.Thread(target=_keep_lock, args=(rt, beat, stop), name="beat-lock",
                               daemon=True)
     keeper.start()
@@ -124,11 +105,8 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
                 wait = beat.step()
                 if stop.is_set():
                     break
-                # a message on the wake channel ends the wait early; drain the rest
-                if wake.get_message(timeout=wait) is not None:
-                    while wake.get_message(timeout=0) is not None:
-                        pass
-            except (redis.ConnectionError, redis.TimeoutError) as exc:  # Redis away: keep trying
+                wake.wait(wait)  # a message on the wake channel ends the wait early
+            except StoreUnavailable as exc:  # Redis away: keep trying
                 log.warning("beat: Redis unreachable (%s); retrying", exc)
                 beat.leading = False
                 stop.wait(rt.settings.beat_interval_seconds)

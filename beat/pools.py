@@ -10,17 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from tasks_core.runtime import Runtime
-from tasks_core.store.work_pools import WorkPoolStore
 
 __all__ = ["tick"]
 
 
 def tick(rt: Runtime, now: datetime) -> dict[str, bool]:
     """Readiness of every known pool; events for the ones that changed."""
-    store = WorkPoolStore(rt.client, rt.store.keys)
+    store = rt.pools
     readiness = {}
-    for pool in store.pools_seen():
-        workers = store.live_workers(pool, now.timestamp(), rt.settings.heartbeat_timeout_seconds)
+    for pool in sorted({*store.names(), *rt.procs.pools_with_workers()}):  # records or workers
+        workers = rt.procs.pool_workers(pool, now.timestamp(),
+                                        rt.settings.heartbeat_timeout_seconds)
         ready = bool(workers)
         readiness[pool] = ready
         if store.status_changed(pool, ready):

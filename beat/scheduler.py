@@ -17,37 +17,18 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta
-from typing import Any
 
 from beat.schedules import due_times, next_time
 from tasks_core.deployment_models import Deployment
-from tasks_core.deployments import create_scheduled_run, deployment_store
+from tasks_core.deployments import create_scheduled_run
 from tasks_core.runtime import Runtime
-from tasks_core.store.runs import score_text
+from tasks_core.store.schedules import Look
 
 __all__ = ["next_look", "plan", "tick"]
 
 log = logging.getLogger("tasks_core.beat.scheduler")
 
 CHUNK = 10  # deployments read and updated together
-
-# per deployment: id, score read, next look ('' = leave the index), mark key, mark ('' = keep)
-_SET_LOOKS = """
-for i = 1, #ARGV, 5 do
-  if redis.call('ZSCORE', KEYS[1], ARGV[i]) == ARGV[i + 1] then
-    if ARGV[i + 2] == '' then
-      redis.call('ZREM', KEYS[1], ARGV[i])
-    else
-      redis.call('ZADD', KEYS[1], ARGV[i + 2], ARGV[i])
-    end
-    if ARGV[i + 4] ~= '' then
-      redis.call('SET', ARGV[i + 3], ARGV[i + 4])
-    end
-  end
-end
-return 0
-"""
-
 
 def plan(deployment: Deployment, mark: datetime | None, now: datetime, horizon: timedelta,
          limit: int) -> list[datetime]:
@@ -103,10 +84,8 @@ def tick(rt: Runtime, now: datetime, *, budget_seconds: float | None = None) -> 
     created: list[str] = []
     seen: set[str] = set()
     while True:
-        raw: Any = rt.client.zrangebyscore(rt.store.keys.schedules, "-inf", now.timestamp(),
-                                           0, CHUNK, withscores=True, score_cast_func=score_text)
         # scores exactly as Redis has them (for the compare-and-set); skip ones seen already
-        read = [(str(m), str(sc)) for m, sc in raw if str(m) not in seen]
+        read = [(m, sc) for m, sc in rt.schedules.due(now.timestamp(), CHUNK) if m not in seen]
         if not read:
             break
         seen.update(member for member, _ in read)
@@ -120,41 +99,29 @@ def tick(rt: Runtime, now: datetime, *, budget_seconds: float | None = None) -> 
 
 def _tick_chunk(rt: Runtime, now: datetime, read: list[tuple[str, str]]) -> list[str]:
     """Create the due runs of these deployments (id, score read) and set their next look."""
-    keys = rt.store.keys
     ids = [member for member, _ in read]
-    found = deployment_store().get_many(ids)
-    marks = rt.client.mget([keys.schedule_mark(i) for i in ids])  # one round trip for all
+    found = rt.deployments.get_many(ids)
+    marks = rt.schedules.marks(ids)  # one round trip for all
     horizon = timedelta(seconds=rt.settings.schedule_horizon_seconds)
     limit = rt.settings.schedule_max_runs
     created: list[str] = []
-    looks: dict[str, float | None] = {}
-    new_marks: dict[str, str] = {}
-    for deployment_id, raw in zip(ids, marks, strict=True):
+    looks: list[Look] = []
+    for (deployment_id, score), raw in zip(read, marks, strict=True):
         deployment = found.get(deployment_id)
         if deployment is None or deployment.paused or not deployment.schedules:
-            looks[deployment_id] = None
+            looks.append(Look(deployment_id, score, None))
             continue
-        mark = datetime.fromisoformat(str(raw)) if raw else None
+        mark = datetime.fromisoformat(raw) if raw else None
         times = plan(deployment, mark, now, horizon, limit)
         for moment in times:
             run_id, fresh = create_scheduled_run(deployment, moment)
             if fresh:
                 created.append(run_id)
         new_mark = max(times) if times else (mark or now)
-        if new_mark != mark:
-            new_marks[deployment_id] = new_mark.isoformat()
         look = next_look(deployment, new_mark, now, horizon, limit)
-        looks[deployment_id] = None if look is None else look.timestamp()
-    with rt.client.pipeline(transaction=False) as pipe:
-        # each entry (and mark) changes only if no deploy or pause changed it since the read
-        argv: list[str | float] = []
-        for deployment_id, score in read:
-            when = looks[deployment_id]
-            argv += [deployment_id, score, "" if when is None else when,
-                     keys.schedule_mark(deployment_id), new_marks.get(deployment_id, "")]
-        pipe.eval(_SET_LOOKS, 1, keys.schedules, *argv)
-        for deployment_id in ids:  # runs of times now past are sent: no longer cancellable
-            pipe.zremrangebyscore(keys.deployment_scheduled(deployment_id), "-inf",
-                                  now.timestamp())
-        pipe.execute()
+        looks.append(Look(deployment_id, score, None if look is None else look.timestamp(),
+                          new_mark.isoformat() if new_mark != mark else None))
+    # each entry (and mark) changes only if no deploy or pause changed it since the read;
+    # runs of times now past are sent: no longer cancellable
+    rt.schedules.set_looks(looks, sent_before=now.timestamp())
     return created

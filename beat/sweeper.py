@@ -4,8 +4,8 @@
 - Running/Retrying runs whose owner process is dead (pid gone on this host, or heartbeat
   expired) are recovered: retried when they have retries left, else Crashed.
 - Pending/Scheduled/AwaitingRetry runs due more than `pending_resend_seconds` ago, on a
-  queue that is empty (so their message is not simply waiting behind others), get their
-  message again; a duplicate is dropped when claimed.
+  queue that is empty (so their message is not simply waiting behind others; its priority
+  lists count too), get their message again; a duplicate is dropped when claimed.
 - Index entries of expired run records are trimmed.
 """
 
@@ -74,7 +74,7 @@ def _resend_stale(rt: Runtime, now: datetime, kind: str, report: SweepReport) ->
                 continue
             queue = record.queue or rt.settings.default_pool
             if queue not in busy:
-                busy[queue] = bool(rt.client.llen(queue))
+                busy[queue] = rt.queues.depth(queue) > 0
             if busy[queue]:
                 continue
             resend(rt, record)
@@ -84,20 +84,6 @@ def _resend_stale(rt: Runtime, now: datetime, kind: str, report: SweepReport) ->
 
 
 def _trim_expired(rt: Runtime, now: datetime, kind: str) -> int:
-    keys = rt.store.keys
     cutoff = now.timestamp() - rt.settings.run_ttl_seconds
-    old = rt.store.ids_until(keys.runs(kind), cutoff, PAGE)
-    if not old:
-        return 0
-    with rt.client.pipeline(transaction=False) as pipe:
-        for run_id in old:
-            pipe.exists(keys.run(run_id))
-        exists = pipe.execute()
-    gone = [run_id for run_id, flag in zip(old, exists, strict=True) if not flag]
-    if gone:
-        with rt.client.pipeline(transaction=False) as pipe:
-            pipe.zrem(keys.runs(kind), *gone)
-            for state in StateName:
-                pipe.zrem(keys.state_index(kind, state), *gone)
-            pipe.execute()
-    return len(gone)
+    old = rt.store.ids_until(rt.store.keys.runs(kind), cutoff, PAGE)
+    return len(rt.indexes.drop_expired(kind, old))

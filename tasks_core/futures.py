@@ -116,10 +116,7 @@ class TaskFuture(Generic[R]):
         if not store.wait(self.id, timeout):
             raise RunTimeout(f"run {self.id} ({self.name}) not finished after {timeout}s; "
                              f"state is {self.state.value}")
-        with store.client.pipeline(transaction=False) as pipe:
-            pipe.hmget(store.keys.run(self.id), "state", "result_ref")
-            pipe.get(store.keys.result(self.id))
-            (state, result_ref), text = pipe.execute()
+        state, result_ref, text = store.outcome_of(self.id)
         if state in (StateName.COMPLETED, StateName.CACHED):
             if not result_ref:
                 return None  # type: ignore[return-value]
@@ -155,10 +152,7 @@ def wait_all(futures: Iterable[TaskFuture[Any]], timeout: float | None = None,
     pause = 0.005
     while todo:
         head = todo[:window]
-        with store.client.pipeline(transaction=False) as pipe:
-            for run_id in head:
-                pipe.hget(store.keys.run(run_id), "state")
-            replies = pipe.execute()
+        replies = store.states_of(head)
         left = []
         for run_id, state in zip(head, replies, strict=True):
             if state is not None and is_terminal(state):

@@ -1,7 +1,10 @@
-"""The per-process runtime: settings, Redis client, run store, reporter, Celery app.
+"""The per-process runtime: settings, Redis client, the stores, reporter, Celery app.
 
 Built lazily on first use and rebuilt after a fork (prefork worker children get their own
-reporter thread and connections).
+reporter thread and connections). Redis is reached only through the stores of
+`tasks_core.store`, one per job: `store` (the run ledger), `schedules`, `due`, `locks`,
+`procs`, `pools`, `deployments`, `idempotency`, `cache`, `queues`, `indexes`, `server` and
+`demo_counters`; `client` is theirs.
 """
 
 from __future__ import annotations
@@ -16,9 +19,21 @@ import redis
 from celery import Celery
 
 from tasks_core.settings import Settings, get_settings
+from tasks_core.store.cache import ResultCache
 from tasks_core.store.connection import connect
+from tasks_core.store.counters import DemoCounters
+from tasks_core.store.deployments import DeploymentStore
+from tasks_core.store.due import DueSet
+from tasks_core.store.heartbeats import Heartbeats
+from tasks_core.store.idempotency import IdempotencyKeys
+from tasks_core.store.locks import LeaderLocks
+from tasks_core.store.queues import BrokerQueues
 from tasks_core.store.reporter import Reporter
+from tasks_core.store.run_indexes import RunIndexes
 from tasks_core.store.runs import RunStore
+from tasks_core.store.schedules import ScheduleIndex
+from tasks_core.store.server import ServerInfo
+from tasks_core.store.work_pools import WorkPoolStore
 
 __all__ = ["Runtime", "get_runtime", "reset_runtime", "set_serving_queues"]
 
@@ -37,7 +52,68 @@ class Runtime:
 
     @cached_property
     def store(self) -> RunStore:
+        """The run ledger: run records, their states, results and logs."""
         return RunStore(self.client, self.settings)
+
+    @cached_property
+    def schedules(self) -> ScheduleIndex:
+        """Beat's schedule index and schedule marks."""
+        return ScheduleIndex(self.client, self.store.keys)
+
+    @cached_property
+    def due(self) -> DueSet:
+        """Runs waiting for their time, and the channel that wakes beat."""
+        return DueSet(self.client, self.store.keys)
+
+    @cached_property
+    def locks(self) -> LeaderLocks:
+        """Leader locks (beat's)."""
+        return LeaderLocks(self.client, self.store.keys)
+
+    @cached_property
+    def procs(self) -> Heartbeats:
+        """Heartbeats of worker processes and of pool workers."""
+        return Heartbeats(self.client, self.store.keys)
+
+    @cached_property
+    def pools(self) -> WorkPoolStore:
+        """Work pool records, their gate and parked runs."""
+        return WorkPoolStore(self.client, self.store.keys)
+
+    @cached_property
+    def deployments(self) -> DeploymentStore:
+        """Deployment records."""
+        return DeploymentStore(self.client, self.store.keys)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyKeys:
+        """Deployments' idempotency keys (one run per key)."""
+        return IdempotencyKeys(self.client, self.store.keys)
+
+    @cached_property
+    def cache(self) -> ResultCache:
+        """Cached task results."""
+        return ResultCache(self.client, self.store.keys)
+
+    @cached_property
+    def queues(self) -> BrokerQueues:
+        """Depth of Celery queues on this Redis."""
+        return BrokerQueues(self.client, self.store.keys)
+
+    @cached_property
+    def indexes(self) -> RunIndexes:
+        """Batch reads of run children, trimming of expired runs' index entries."""
+        return RunIndexes(self.client, self.store.keys)
+
+    @cached_property
+    def server(self) -> ServerInfo:
+        """The Redis server: ping, maxmemory-policy."""
+        return ServerInfo(self.client)
+
+    @cached_property
+    def demo_counters(self) -> DemoCounters:
+        """Counters of the demo's tasks."""
+        return DemoCounters(self.client, self.store.keys)
 
     @cached_property
     def reporter(self) -> Reporter:

@@ -32,41 +32,27 @@ def schedule_key(scheduled_time: str) -> str:
 def reschedule(deployment: Deployment, *, deleted: bool = False) -> int:
     """Apply a change of `deployment`'s schedules or paused flag; runs cancelled."""
     rt = get_runtime()
-    keys = rt.store.keys
     cancelled = cancel_queued(deployment, "the deployment's schedules changed" if not deleted
                               else "the deployment was deleted")
-    with rt.client.pipeline(transaction=True) as pipe:
-        pipe.delete(keys.schedule_mark(deployment.id))
-        if deployment.schedules and not deployment.paused and not deleted:
-            pipe.zadd(keys.schedules, {deployment.id: time.time() - _BEFORE_ANY_TIME})
-            pipe.publish(keys.due_wake, "schedules")
-        else:
-            pipe.zrem(keys.schedules, deployment.id)
-        pipe.execute()
+    active = deployment.schedules and not deployment.paused and not deleted
+    rt.schedules.reset(deployment.id, time.time() - _BEFORE_ANY_TIME if active else None)
     return cancelled
 
 
 def cancel_queued(deployment: Deployment, reason: str) -> int:
     """Cancel the deployment's scheduled runs beat has not sent yet; how many."""
     rt = get_runtime()
-    keys = rt.store.keys
-    index = keys.deployment_scheduled(deployment.id)
-    ids = [str(i) for i in rt.client.zrange(index, 0, -1)]
+    ids = rt.schedules.queued_runs(deployment.id)
     if not ids:
         return 0
-    scores = rt.client.zmscore(keys.due, ids)  # still in the due set: not sent yet
-    queued = [run_id for run_id, score in zip(ids, scores, strict=True) if score is not None]
+    queued = rt.due.unsent(ids)  # still in the due set: not sent yet
     waiting = [r for r in rt.store.get_many(queued) if r.state == StateName.SCHEDULED]
     outcomes = rt.store.apply_many([Transition(r.id, StateName.CANCELLED, kind="flow",
                                                message=reason) for r in waiting])
     cancelled = [r for r, outcome in zip(waiting, outcomes, strict=True) if outcome.applied]
-    with rt.client.pipeline(transaction=False) as pipe:
-        for record in cancelled:  # free their times: the same times may be created again
-            if record.scheduled_time is not None:
-                pipe.delete(keys.idempotency(
-                    deployment.id, schedule_key(record.scheduled_time.isoformat())))
-        if queued:
-            pipe.zrem(keys.due, *queued)
-        pipe.delete(index)
-        pipe.execute()
+    # free their times: the same times may be created again
+    rt.idempotency.release(deployment.id, [schedule_key(r.scheduled_time.isoformat())
+                                           for r in cancelled if r.scheduled_time is not None])
+    rt.due.remove(queued)
+    rt.schedules.forget_queued(deployment.id)
     return len(cancelled)

@@ -17,8 +17,8 @@ __all__ = ["create_pool", "pause_pool", "pool_of", "pool_store", "release_slot",
 
 
 def pool_store(rt: Runtime | None = None) -> WorkPoolStore:
-    rt = rt or get_runtime()
-    return WorkPoolStore(rt.client, rt.store.keys)
+    """The work pool store of `rt` (default: this process's runtime)."""
+    return (rt or get_runtime()).pools
 
 
 def pool_of(queue: str) -> str:

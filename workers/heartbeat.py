@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 
-import redis
-
+from tasks_core.errors import StoreUnavailable
 from tasks_core.runtime import get_runtime
 
 __all__ = ["start_heartbeat", "start_pool_heartbeat"]
@@ -19,19 +19,19 @@ def start_heartbeat() -> threading.Event:
     """Start this process's heartbeat thread; set the returned event to stop it."""
     rt = get_runtime()
     stop = threading.Event()
-    key = rt.store.keys.proc(rt.owner)
+    procs, owner = rt.procs, rt.owner
     ttl_ms = int(rt.settings.heartbeat_timeout_seconds * 1000)
     interval = rt.settings.heartbeat_interval_seconds
 
     def beat() -> None:
         while not stop.is_set():
             try:
-                rt.client.set(key, "1", px=ttl_ms)
-            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                procs.beat(owner, ttl_ms)
+            except (StoreUnavailable, OSError) as exc:
                 log.warning("heartbeat not written: %s", exc)
             stop.wait(interval)
-        with contextlib.suppress(redis.ConnectionError, redis.TimeoutError, OSError):
-            rt.client.delete(key)
+        with contextlib.suppress(StoreUnavailable, OSError):
+            procs.clear(owner)
 
     threading.Thread(target=beat, name="tasks-core-heartbeat", daemon=True).start()
     return stop
@@ -39,20 +39,16 @@ def start_heartbeat() -> threading.Event:
 
 def start_pool_heartbeat(pools: list[str], worker: str) -> threading.Event:
     """The worker's main process tells each pool it serves that it is alive."""
-    import time
-
-    from tasks_core.store.work_pools import WorkPoolStore
-
     rt = get_runtime()
     stop = threading.Event()
-    store = WorkPoolStore(rt.client, rt.store.keys)
+    procs = rt.procs
 
     def beat() -> None:
         while not stop.is_set():
             try:
                 for pool in pools:
-                    store.beat(pool, worker, time.time())
-            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                    procs.pool_beat(pool, worker, time.time())
+            except (StoreUnavailable, OSError) as exc:
                 log.warning("pool heartbeat not written: %s", exc)
             stop.wait(rt.settings.heartbeat_interval_seconds)
 

@@ -34,7 +34,7 @@ def run_worker(
         importlib.import_module(module)  # before forking: children inherit the tasks
     set_serving_queues(frozenset(pools))
     rt = get_runtime()
-    rt.client.ping()
+    rt.server.ping()
     app = rt.app
     register_tasks(app)
     connect_signals()

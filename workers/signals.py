@@ -40,8 +40,7 @@ def _on_process_shutdown(**_: Any) -> None:
 
 def _on_worker_ready(**_: Any) -> None:
     rt = get_runtime()
-    policy = str(rt.client.config_get("maxmemory-policy").get("maxmemory-policy", ""))
-    warning = eviction_warning(policy)
+    warning = eviction_warning(rt.server.maxmemory_policy() or "")
     if warning:
         log.warning(warning)
 

@@ -1,7 +1,8 @@
 """`tasks-core flow-run ...`: list flow runs, inspect one as a run tree and timeline, logs.
 
 Reading goes through `RunStore`; the tree is gathered level by level from the children
-index (one round trip per level) and built and drawn by the pure `run_tree` module.
+index (`RunIndexes`, one round trip per level) and built and drawn by the pure `run_tree`
+module.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.panel import Panel
@@ -47,6 +48,10 @@ from tasks_core.records import RunRecord
 from tasks_core.states import StateName
 from tasks_core.store.runs import RunStore, utcnow
 
+if TYPE_CHECKING:
+    from tasks_core.runtime import Runtime
+    from tasks_core.store.run_indexes import RunIndexes
+
 __all__ = ["app", "find_flow_runs", "gather_tree", "read_logs"]
 
 app = typer.Typer(help="List and inspect flow runs: run trees, timelines, logs.",
@@ -59,10 +64,10 @@ TREE_LIMIT = 5_000
 
 
 
-def _store() -> RunStore:
+def _runtime() -> Runtime:
     from tasks_core.runtime import get_runtime
 
-    return get_runtime().store
+    return get_runtime()
 
 
 # -- ls -----------------------------------------------------------------------------------
@@ -74,14 +79,6 @@ def find_flow_runs(
 ) -> tuple[list[RunRecord], bool]:
     """The newest flow runs matching the filters, and whether the scan hit SCAN_LIMIT."""
     return find_runs(store, kind="flow", state=state, name=name, since=since, limit=limit)
-
-
-def child_counts(store: RunStore, run_ids: Sequence[str]) -> list[int]:
-    """How many runs were started directly inside each run (tasks and nested flows)."""
-    with store.client.pipeline(transaction=False) as pipe:
-        for run_id in run_ids:
-            pipe.zcard(store.keys.children(run_id))
-        return [int(count) for count in pipe.execute()]
 
 
 def flow_runs_table(
@@ -121,10 +118,10 @@ def ls(
     with expected_errors():
         wanted = parse_state(state) if state else None
         after = parse_since(since, now) if since else None
-        store = _store()
-        records, capped = find_flow_runs(store, state=wanted, name=flow, since=after,
+        rt = _runtime()
+        records, capped = find_flow_runs(rt.store, state=wanted, name=flow, since=after,
                                          limit=limit)
-        counts = child_counts(store, [record.id for record in records])
+        counts = rt.indexes.child_counts([record.id for record in records])
     filters = [f"state {wanted.value}" if wanted else "", f"flow {flow!r}" if flow else "",
                f"since {format_time(after)}" if after else ""]
     print_run_listing("flow runs", [f for f in filters if f], records,
@@ -153,14 +150,7 @@ def load_flow_run(store: RunStore, run_id: str) -> RunRecord:
          f"`tasks-core task-run inspect {run_id}`")
 
 
-def _children_ids(store: RunStore, run_ids: Sequence[str]) -> list[list[str]]:
-    with store.client.pipeline(transaction=False) as pipe:
-        for run_id in run_ids:
-            pipe.zrange(store.keys.children(run_id), 0, -1)
-        return [[str(v) for v in ids] for ids in pipe.execute()]
-
-
-def gather_tree(store: RunStore, root: RunRecord) -> tuple[RunNode, bool]:
+def gather_tree(store: RunStore, indexes: RunIndexes, root: RunRecord) -> tuple[RunNode, bool]:
     """The run tree under `root`, and whether it was cut at TREE_LIMIT runs.
 
     One round trip for the children of a whole level, one per page of records.
@@ -171,7 +161,7 @@ def gather_tree(store: RunStore, root: RunRecord) -> tuple[RunNode, bool]:
     capped = False
     while frontier:
         fresh = []
-        for ids in _children_ids(store, frontier):
+        for ids in indexes.children_of(frontier):
             for run_id in ids:
                 if run_id not in seen:
                     seen.add(run_id)
@@ -192,9 +182,10 @@ def inspect_run(
 ) -> None:
     """Show one flow run: its fields, its run tree (tasks and nested flows) and a timeline."""
     with expected_errors():
-        store = _store()
+        rt = _runtime()
+        store = rt.store
         record = load_flow_run(store, run_id)
-        tree, capped = gather_tree(store, record)
+        tree, capped = gather_tree(store, rt.indexes, record)
         result = store.result_json(run_id)
     now = utcnow()
     if as_json:
@@ -321,10 +312,11 @@ def logs(
 ) -> None:
     """Print the log entries of a flow run (oldest first)."""
     with expected_errors():
-        store = _store()
+        rt = _runtime()
+        store = rt.store
         record = load_flow_run(store, run_id)
-        runs = [node.record for _, node in walk(gather_tree(store, record)[0])] if tree else [
-            record]
+        runs = ([node.record for _, node in walk(gather_tree(store, rt.indexes, record)[0])]
+                if tree else [record])
         entries = merged_logs(runs, lambda rid: read_logs(store, rid))
     if not entries:
         scope = " or the runs in its tree" if tree else ""

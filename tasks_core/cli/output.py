@@ -13,20 +13,20 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from fnmatch import fnmatchcase
 from typing import Any, NoReturn
 
 import pydantic
-import redis
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from tasks_core.cli.scan import SCAN_LIMIT
 from tasks_core.errors import TasksCoreError, ValidationError
 from tasks_core.records import RunRecord, StateEntry
 from tasks_core.states import StateName, StateType, is_terminal, state_type
+from tasks_core.store.connection import StoreError
 
 __all__ = [
     "EMPTY",
@@ -42,7 +42,6 @@ __all__ = [
     "format_time",
     "history_rows",
     "history_table",
-    "name_matcher",
     "parse_assignments",
     "parse_since",
     "parse_state",
@@ -95,7 +94,7 @@ def expected_errors() -> Iterator[None]:
         yield
     except TasksCoreError as exc:
         fail(str(exc))
-    except redis.RedisError as exc:
+    except StoreError as exc:
         fail(f"Redis error: {exc}")
     except pydantic.ValidationError as exc:
         problems = "; ".join(
@@ -180,15 +179,6 @@ def parse_assignments(items: Sequence[str], *, option: str = "--param") -> dict[
             raise ValidationError(f"invalid {option} {key}=...: the value is nested too deeply "
                                   "to read as JSON") from None
     return parsed
-
-
-def name_matcher(pattern: str | None) -> Callable[[str], bool]:
-    """A name test: everything (None), a glob (`etl*`, `?`, `[ab]`) or an exact name."""
-    if pattern is None:
-        return lambda _: True
-    if any(ch in pattern for ch in "*?["):
-        return lambda candidate: fnmatchcase(candidate, pattern)
-    return lambda candidate: candidate == pattern
 
 
 def state_text(name: str, message: str = "") -> Text:
@@ -321,8 +311,6 @@ def print_run_listing(noun: str, filters: Sequence[str], records: Sequence[RunRe
                       table: Callable[[str], Table], *, capped: bool, narrow: str) -> None:
     """Print a filtered run listing: the table (titled with the filters) or a line saying
     none matched, then a note when the scan stopped at SCAN_LIMIT ids."""
-    from tasks_core.cli.scan import SCAN_LIMIT
-
     described = ", ".join(filters)
     if not records:
         console.print(f"No {noun}{f' with {described}' if described else ''}.", highlight=False)

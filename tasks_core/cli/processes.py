@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 
 from tasks_core.cli.output import console, err_console, expected_errors, fail
-from tasks_core.cli.stack import (
+from tasks_core.supervisor import (
     Child,
     ChildSpec,
     cli_command,
@@ -121,7 +121,7 @@ def flower(
         from tasks_core.store.connection import safe_url
 
         runtime = get_runtime()
-        runtime.client  # noqa: B018  # reach Redis now: a clear error beats Flower's retry loop
+        runtime.server.ping()  # reach Redis now: a clear error beats Flower's retry loop
         app = runtime.app
         broker = safe_url(str(app.conf.broker_url))
     argv = ["flower", f"--port={port}", f"--address={address}"]

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from tasks_core.cli.output import console, expected_errors, warn
-from tasks_core.errors import StoreUnavailable
 from tasks_core.settings import Settings, get_settings
 from tasks_core.store.connection import safe_url
+from tasks_core.store.server import read_server_info
 
 __all__ = ["app"]
 
@@ -33,7 +32,7 @@ def status() -> None:
         grid.add_row("Key prefix", Text(settings.key_prefix))
         info: dict[str, Any] | None = None
         try:
-            info = server_info(url) if url else None
+            info = read_server_info(url, timeout=_TIMEOUT_SECONDS) if url else None
         finally:  # what is known so far is shown even when the server cannot be reached
             if url:
                 _add_server_rows(grid, info)
@@ -69,27 +68,6 @@ def _describe_source(settings: Settings, grid: Table) -> str | None:
     grid.add_row("Binary", Text(found.binary))
     grid.add_row("Data dir", Text(str(found.data_dir)))
     return found.url
-
-
-def server_info(url: str) -> dict[str, Any]:
-    """INFO of the Redis at `url` (server, memory and persistence sections).
-
-    Raises:
-        StoreUnavailable: it cannot be reached; the message names the masked URL.
-    """
-    client = redis.Redis.from_url(url, decode_responses=True,
-                                  socket_connect_timeout=_TIMEOUT_SECONDS,
-                                  socket_timeout=_TIMEOUT_SECONDS)
-    try:
-        info: dict[str, Any] = client.info()
-        if "maxmemory_policy" not in info:  # INFO of some servers lacks it; CONFIG may not
-            info["maxmemory_policy"] = client.config_get("maxmemory-policy").get(
-                "maxmemory-policy", "unknown")
-        return info
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        raise StoreUnavailable(f"cannot reach Redis at {safe_url(url)}: {exc}") from exc
-    finally:
-        client.close()
 
 
 def _policy(info: dict[str, Any]) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from fnmatch import fnmatchcase
 
-from tasks_core.cli.output import name_matcher
 from tasks_core.records import RunRecord
 from tasks_core.states import StateName
 from tasks_core.store.runs import RunStore
 
-__all__ = ["PAGE", "SCAN_LIMIT", "find_runs"]
+__all__ = ["PAGE", "SCAN_LIMIT", "find_runs", "name_matcher"]
 
 SCAN_LIMIT = 5_000
 """The most run ids a filtered listing examines."""
@@ -54,3 +54,12 @@ def find_runs(
         if window >= SCAN_LIMIT:
             return found, True
         window = min(window * 4, SCAN_LIMIT)
+
+
+def name_matcher(pattern: str | None) -> Callable[[str], bool]:
+    """A name test: everything (None), a glob (`etl*`, `?`, `[ab]`) or an exact name."""
+    if pattern is None:
+        return lambda _: True
+    if any(ch in pattern for ch in "*?["):
+        return lambda candidate: fnmatchcase(candidate, pattern)
+    return lambda candidate: candidate == pattern

@@ -126,19 +126,9 @@ def pool_json(view: PoolView) -> dict[str, Any]:
 # -- reading ------------------------------------------------------------------------------
 
 
-def _counts(store: WorkPoolStore, names: Sequence[str]) -> list[tuple[int, int]]:
-    """(running, parked) counts of each pool, in one round trip."""
-    with store.client.pipeline(transaction=False) as pipe:
-        for name in names:
-            pipe.scard(store.running_key(name))
-            pipe.zcard(store.parked_key(name))
-        replies = pipe.execute()
-    return [(int(replies[i]), int(replies[i + 1])) for i in range(0, len(replies), 2)]
-
-
 def _view(store: WorkPoolStore, name: str) -> PoolView:
     pool = store.get(name)
-    (running_count, parked_count), = _counts(store, [name])
+    (running_count, parked_count), = store.counts([name])
     return PoolView(pool, running_count, parked_count,
                     running=tuple(store.running(name)[:SHOW_IDS]),
                     parked=tuple(store.parked(name, limit=SHOW_IDS)))
@@ -184,7 +174,7 @@ def ls() -> None:
     with _pool_errors():
         store = _store()
         pools = store.list_pools()
-        counts = _counts(store, [p.name for p in pools])
+        counts = store.counts([p.name for p in pools])
     if not pools:
         console.print("No work pools. Create one with `tasks-core work-pool create NAME`.",
                       highlight=False)

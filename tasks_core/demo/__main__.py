@@ -22,7 +22,7 @@ def _section(title: str) -> None:
 _beat: list[subprocess.Popen[bytes]] = []
 
 
-def _start_worker(prefix: str) -> subprocess.Popen[bytes]:
+def _start_worker() -> subprocess.Popen[bytes]:
     """A worker, and a beat for countdowns and schedules (stopped with it)."""
     from tasks_core.runtime import get_runtime
 
@@ -32,9 +32,9 @@ def _start_worker(prefix: str) -> subprocess.Popen[bytes]:
     _beat.append(subprocess.Popen(
         [sys.executable, "-m", "tasks_core.cli.main", "beat", "--loglevel", "WARNING"],
         env=os.environ.copy(), start_new_session=True))
-    client = get_runtime().client
+    procs = get_runtime().procs
     deadline = time.monotonic() + 60
-    while len(list(client.scan_iter(f"{prefix}:proc:*"))) < 2:
+    while procs.count() < 2:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise SystemExit("the demo worker did not start; see its output above")
         time.sleep(0.1)
@@ -131,7 +131,7 @@ def _show_tree() -> None:
     store = rt.store
     root = next(r for r in store.get_many(store.list_ids("flow", limit=20))
                 if r.name == "nightly")
-    tree, _ = gather_tree(store, root)
+    tree, _ = gather_tree(store, rt.indexes, root)
     now = datetime.now(UTC)
     console.print(render_tree(tree, now))
     console.print(render_timeline(timeline(tree, now, 80)))
@@ -151,7 +151,7 @@ def main() -> int:
     _section("Redis")
     console.print(f"Redis in use: {safe_url(redis_url(get_settings()))}"
                   + ("" if get_settings().redis_url else " (embedded; `tasks-core down` stops it)"))
-    worker = _start_worker(prefix)
+    worker = _start_worker()
     sent: list[str] = []
     try:
         _section("Tasks alone: .delay()")

@@ -15,8 +15,7 @@ def add(x: int, y: int) -> int:
 @task(retries=3, retry_delay_seconds=[0.2, 0.5, 1.0])
 def flaky_fetch(key: str, fail_times: int) -> str:
     """Fail the first `fail_times` attempts (a counter in Redis), then succeed."""
-    rt = get_runtime()
-    attempt = int(rt.client.incr(f"{rt.settings.key_prefix}:demo:{key}"))
+    attempt = get_runtime().demo_counters.increment(key)
     if attempt <= fail_times:
         raise ConnectionError(f"upstream unavailable (attempt {attempt})")
     return f"fetched {key} on attempt {attempt}"

@@ -29,8 +29,7 @@ __all__ = ["build_deployment", "delete_deployment", "deploy", "deploy_flow",
 
 def deployment_store() -> DeploymentStore:
     """The deployment store of this process's runtime."""
-    rt = get_runtime()
-    return DeploymentStore(rt.client, rt.store.keys)
+    return get_runtime().deployments
 
 
 def build_deployment(

@@ -103,9 +103,7 @@ def encode_parameters(deployment: Deployment, parameters: dict[str, Any]) -> str
 def _existing_run(deployment: Deployment, key: str | None) -> str | None:
     if key is None:
         return None
-    rt = get_runtime()
-    value = rt.client.get(rt.store.keys.idempotency(deployment.id, key))
-    return None if value is None else str(value)
+    return get_runtime().idempotency.get(deployment.id, key)
 
 
 def _create_run(
@@ -119,9 +117,10 @@ def _create_run(
     parent = current_run.get() if as_subflow else None
     run_id = str(uuid.uuid4())
     if idempotency_key is not None:
-        key = rt.store.keys.idempotency(deployment.id, idempotency_key)
-        if not rt.client.set(key, run_id, nx=True, ex=rt.settings.run_ttl_seconds):
-            return str(rt.client.get(key)), False
+        holder = rt.idempotency.claim(deployment.id, idempotency_key, run_id,
+                                      rt.settings.run_ttl_seconds)
+        if holder is not None:
+            return holder, False
     placeholder_id = None
     if parent is not None:
         placeholder = new_runs.placeholder_run(parent, deployment.flow_name,

@@ -17,7 +17,7 @@ def serve(*deployments: Deployment, stop: threading.Event | None = None) -> None
 
     Raises ConfigurationError when one of them exits on its own (the other is stopped).
     """
-    from tasks_core.cli.stack import (
+    from tasks_core.supervisor import (
         ChildSpec,
         cli_command,
         describe_exit,

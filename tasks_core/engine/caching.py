@@ -64,10 +64,9 @@ def cached_outcome(rt: Runtime, handle: RunHandle, attempt: int,
     key = handle.options.cache_key
     if key is None or handle.options.refresh_cache:
         return None
-    value = rt.client.get(rt.store.keys.cache(key))
-    if value is None:
+    text = rt.cache.get(key)
+    if text is None:
         return None
-    text = str(value)
     change = Transition(
         handle.run_id, StateName.CACHED, kind=handle.kind, message=f"cache hit ({key[:16]})",
         result_json=text, outcome=True, expected_attempt=attempt if handle.on_worker else None,
@@ -87,4 +86,4 @@ def keep_result(rt: Runtime, handle: RunHandle, decision: Decision) -> None:
         return
     expiration = handle.options.cache_expiration
     seconds = int(expiration) if expiration else rt.settings.result_ttl_seconds
-    rt.client.set(rt.store.keys.cache(key), decision.result_json, ex=max(1, seconds))
+    rt.cache.put(key, decision.result_json, seconds)

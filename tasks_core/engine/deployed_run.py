@@ -30,7 +30,6 @@ from tasks_core.errors import ConfigurationError, DeploymentNotFound, ParameterE
 from tasks_core.flow import Flow
 from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.states import StateName
-from tasks_core.store.deployments import DeploymentStore
 from tasks_core.work_pools import pool_of, pool_store, release_slot
 
 __all__ = ["execute_flow_run"]
@@ -90,7 +89,7 @@ def run_claimed_flow(rt: Runtime, run: ClaimedRun) -> None:
 
 def _load(rt: Runtime, run: ClaimedRun) -> Any:
     """The deployment's flow, from its source (fetched and cached per commit)."""
-    deployment = DeploymentStore(rt.client, rt.store.keys).get(run.deployment_id or "")
+    deployment = rt.deployments.get(run.deployment_id or "")
     folder, _ = materialize(deployment.source or ".", deployment.source_ref,
                             rt.settings.data_dir)
     return load_flow(deployment.entrypoint, str(folder), flow_type=Flow)

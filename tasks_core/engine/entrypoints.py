@@ -81,9 +81,8 @@ def _load(entrypoint: str, root: Path, flow_type: type[Any] | None) -> Any:
         raise EntrypointError(f"entrypoint {entrypoint!r} failed to load from {root}: "
                               f"{type(exc).__name__}: {exc}") from None
     found = getattr(module, attr, None)
-    if flow_type is None:
-        flow_type = getattr(sys.modules.get("tasks_core.flow"), "Flow", type(None))
-    if not isinstance(found, flow_type):
+    expected: Any = flow_type or getattr(sys.modules.get("tasks_core.flow"), "Flow", type(None))
+    if not isinstance(found, expected):
         raise EntrypointError(f"entrypoint {entrypoint!r}: {attr!r} is "
                               f"{'missing' if found is None else type(found).__name__}, "
                               "not a @flow")

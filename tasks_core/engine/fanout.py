@@ -16,11 +16,11 @@ from tasks_core.dispatch import Envelope
 from tasks_core.engine import new_runs
 from tasks_core.engine.caching import cache_key
 from tasks_core.engine.context import current_run
-from tasks_core.engine.sending import send_new
 from tasks_core.futures import TaskFuture
 from tasks_core.records import RunRecord
 from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
+from tasks_core.store.runs import BrokerPush
 
 if TYPE_CHECKING:
     from tasks_core.task import Task
@@ -47,16 +47,17 @@ def send_map(
             state=StateName.PENDING, queue=queue, priority=task.priority, run_id=run_id))
     size = settings.map_chunk_size
     for start in range(0, len(runs), size * 10):
+        batch: list[tuple[RunRecord, BrokerPush | None]] = []
         later: list[Envelope] = []
-        with rt.client.pipeline(transaction=False) as pipe:
-            for chunk_start in range(start, min(start + size * 10, len(runs)), size):
-                chunk = runs[chunk_start:chunk_start + size]
-                for run in chunk[:-1]:
-                    rt.store.create(run, pipe=pipe)
-                envelope = Envelope.for_chunk([r.id for r in chunk], queue=queue, name=task.name)
-                if (unsent := send_new(rt, chunk[-1], envelope, pipe=pipe)) is not None:
-                    later.append(unsent)
-            pipe.execute()
+        for chunk_start in range(start, min(start + size * 10, len(runs)), size):
+            chunk = runs[chunk_start:chunk_start + size]
+            batch.extend((run, None) for run in chunk[:-1])
+            envelope = Envelope.for_chunk([r.id for r in chunk], queue=queue, name=task.name)
+            push = rt.dispatcher.push_for(envelope)
+            batch.append((chunk[-1], push))
+            if push is None:
+                later.append(envelope)
+        rt.store.create_many(batch)
         for envelope in later:  # another broker: after the records exist
             rt.dispatcher.publish(envelope)
     return [TaskFuture(run.id, task.name, task.return_type) for run in runs]

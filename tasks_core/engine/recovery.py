@@ -41,7 +41,7 @@ def owner_alive(rt: Runtime, owner: str | None) -> bool:
     host, _, pid = owner.rpartition(":")
     if host == HOST and pid.isdigit() and not pid_alive(int(pid)):
         return False
-    return bool(rt.client.exists(rt.store.keys.proc(owner)))
+    return rt.procs.alive(owner)
 
 
 def handle_refused_claim(rt: Runtime, run_id: str, attempt: int, outcome: Outcome) -> None:

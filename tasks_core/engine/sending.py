@@ -20,6 +20,7 @@ from tasks_core.dispatch import Envelope, hard_time_limit
 from tasks_core.records import RunOptions
 from tasks_core.runtime import Runtime
 from tasks_core.settings import get_settings
+from tasks_core.store.locks import BEAT_LOCK
 from tasks_core.store.runs import Outcome, Transition
 
 __all__ = [
@@ -70,7 +71,7 @@ def send_with(rt: Runtime, change: Transition, envelope: Envelope) -> Outcome:
 
 def beat_running(rt: Runtime) -> bool:
     """Whether a beat holds its leader lock, so runs left in the due set will be sent."""
-    return bool(rt.client.exists(rt.store.keys.lock("beat")))
+    return rt.locks.held(BEAT_LOCK)
 
 
 def prepare_attempt_at(rt: Runtime, change: Transition, run: Any, attempt: int,
@@ -91,12 +92,8 @@ def send_next(rt: Runtime, runs: Sequence[Any]) -> None:
     """Send the message of each run's next attempt again (it was lost, or is due now), in
     one round trip when direct; a duplicate is dropped when a worker claims it."""
     envelopes = [run_envelope(run, run.attempt + 1) for run in runs]
-    with rt.client.pipeline(transaction=False) as pipe:
+    pushes = [push for e in envelopes if (push := rt.dispatcher.push_for(e)) is not None]
+    rt.queues.push(pushes)
+    if not rt.dispatcher.direct:
         for envelope in envelopes:
-            push = rt.dispatcher.push_for(envelope)
-            if push is not None:
-                pipe.lpush(push.key, push.payload)
-        pipe.execute()
-    for envelope in envelopes:
-        if not rt.dispatcher.direct:
             rt.dispatcher.publish(envelope)

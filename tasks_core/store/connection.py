@@ -15,7 +15,11 @@ from redis.retry import Retry
 from tasks_core.errors import StoreUnavailable
 from tasks_core.settings import Settings
 
-__all__ = ["LedgerRedis", "connect", "redis_url", "safe_url"]
+__all__ = ["LedgerRedis", "StoreError", "connect", "redis_url", "safe_url"]
+
+StoreError = redis.RedisError
+"""Any error of the Redis client (StoreUnavailable, a lost Redis, is one): for code outside
+the store that reports failures without importing redis."""
 
 _LOST = (redis.ConnectionError, redis.TimeoutError)
 

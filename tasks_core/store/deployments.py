@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import difflib
 
-import redis
-
 from tasks_core.deployment_models import Deployment
 from tasks_core.errors import DeploymentNotFound
-from tasks_core.store.keys import Keys
+from tasks_core.store.base import KeyedStore
 
 __all__ = ["DeploymentStore"]
 
 
-class DeploymentStore:
+class DeploymentStore(KeyedStore):
     """Create, read, list and delete deployment records."""
-
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
-        self.client = client
-        self.keys = keys
 
     def save(self, deployment: Deployment) -> Deployment:
         """Create or update by `flow/name` (an update keeps the id)."""

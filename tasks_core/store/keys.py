@@ -26,13 +26,52 @@ Layout (prefix `p`, default ``tc``)::
     p:deployment:<id>          STRING  a deployment (JSON)
     p:deployment:<id>:scheduled ZSET   runs beat created for its schedules, by scheduled time
     p:deployments              HASH    flow-name/deployment-name -> deployment id
+    p:idem:<dep id>:<key>      STRING  the run created for an idempotency key of a deployment
+                                       (SET NX, with the run TTL); scheduled runs use the key
+                                       ``schedule:<ISO time>``
+    p:work-pools               SET     names of the work pools that have records
+    p:work-pool:<name>         STRING  a work pool (JSON); none: the pool is open, no limit
+    p:work-pool:<name>:running SET     its flow runs holding a slot (passed the gate)
+    p:work-pool:<name>:parked  ZSET    its flow runs waiting for a slot or a resume, by time
+    p:work-pool:<name>:workers ZSET    its workers, by their last heartbeat (epoch seconds)
+    p:work-pool:<name>:ready   STRING  "1" / "0": readiness last reported (ready event sent)
+    p:demo:<name>              STRING  a counter of the demo's tasks (INCR)
+
+Broker lists are kombu's, not ours, so they carry no prefix::
+
+    <queue>                    LIST    messages of priority 0-2 (kombu's Redis transport)
+    <queue><sep><step>         LIST    messages of priority 3-5, 6-8, 9 (step 3, 6, 9; <sep> is
+                                       kombu's `Channel.sep`, "\\x06\\x16")
+
+`broker_queue(queue, priority)` names the list of a message; a queue's depth is the sum over
+all of them (`broker_queues`).
 """
 
 from __future__ import annotations
 
+from bisect import bisect
 from dataclasses import dataclass
 
-__all__ = ["Keys"]
+from kombu.transport.redis import PRIORITY_STEPS, Channel
+
+__all__ = ["Keys", "broker_queue", "broker_queues"]
+
+_SEP: str = Channel.sep
+_STEPS: tuple[int, ...] = tuple(PRIORITY_STEPS)
+
+
+def broker_queue(queue: str, priority: int = 0) -> str:
+    """The list kombu's Redis transport pushes a message of `priority` (0-9) for `queue` onto.
+
+    Priorities are rounded down to kombu's steps (0, 3, 6, 9); step 0 is the queue's own list.
+    """
+    step = _STEPS[bisect(_STEPS, max(0, min(9, priority))) - 1]
+    return f"{queue}{_SEP}{step}" if step else queue
+
+
+def broker_queues(queue: str) -> tuple[str, ...]:
+    """Every list that holds messages of `queue`: its own, then one per priority step."""
+    return tuple(broker_queue(queue, step) for step in _STEPS)
 
 
 @dataclass(frozen=True)
@@ -119,3 +158,50 @@ class Keys:
 
     def lock(self, name: str) -> str:
         return f"{self.prefix}:lock:{name}"
+
+    @property
+    def proc_pattern(self) -> str:
+        """SCAN pattern of every worker process heartbeat key."""
+        return f"{self.prefix}:proc:*"
+
+    # -- work pools -----------------------------------------------------------------------
+
+    @property
+    def work_pools(self) -> str:
+        """SET of the names of work pools that have records."""
+        return f"{self.prefix}:work-pools"
+
+    def work_pool(self, name: str) -> str:
+        """A work pool record (JSON)."""
+        return f"{self.prefix}:work-pool:{name}"
+
+    def work_pool_running(self, name: str) -> str:
+        """SET of the pool's flow runs that hold a slot."""
+        return f"{self.work_pool(name)}:running"
+
+    def work_pool_parked(self, name: str) -> str:
+        """ZSET of the pool's parked flow runs, by the time they were parked."""
+        return f"{self.work_pool(name)}:parked"
+
+    def work_pool_workers(self, name: str) -> str:
+        """ZSET of the pool's workers, by their last heartbeat (epoch seconds)."""
+        return f"{self.work_pool(name)}:workers"
+
+    def work_pool_ready(self, name: str) -> str:
+        """The pool's last reported readiness ("1" or "0")."""
+        return f"{self.work_pool(name)}:ready"
+
+    @property
+    def work_pool_workers_pattern(self) -> str:
+        """SCAN pattern of every pool's workers key (see `pool_of_workers_key`)."""
+        return self.work_pool_workers("*")
+
+    def pool_of_workers_key(self, key: str) -> str:
+        """The pool name in a key made by `work_pool_workers`."""
+        return key[len(self.work_pool("")):-len(":workers")]
+
+    # -- the demo -------------------------------------------------------------------------
+
+    def demo_counter(self, name: str) -> str:
+        """A counter of the demo's tasks (`flaky_fetch` counts its attempts)."""
+        return f"{self.prefix}:demo:{name}"

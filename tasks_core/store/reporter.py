@@ -30,6 +30,7 @@ from typing import Any
 import redis
 
 from tasks_core.records import RunRecord
+from tasks_core.store.base import load_lua
 from tasks_core.store.runs import BrokerPush, Outcome, RunStore, Transition
 
 __all__ = ["LOG_ENTRIES_PER_WRITE", "Reporter"]
@@ -46,17 +47,6 @@ _LOST = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 LOG_ENTRIES_PER_WRITE = 200
 """Most log entries appended by one write (consecutive entries of one run are merged)."""
-
-APPEND_LOGS = """
--- append logs: RPUSH entries onto a run's log list and (re)set its TTL; one reply.
--- KEYS[1]  log list                p:run:<id>:logs
--- ARGV[1]  TTL seconds             (settings.run_ttl_seconds; refreshed by every write)
--- ARGV[2..] log entries (JSON), oldest first
--- Returns the length of the list.
-local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return n
-"""
 
 
 class Reporter:
@@ -75,7 +65,7 @@ class Reporter:
         self._stopping = False
         self._pid = os.getpid()
         # A Lua call, not RPUSH + EXPIRE, so that every write has exactly one reply.
-        self._append_logs = store.client.register_script(APPEND_LOGS)
+        self._append_logs = store.client.register_script(load_lua("append_logs.lua"))
         self._thread = threading.Thread(target=self._loop, name="tasks-core-reporter", daemon=True)
         self._thread.start()
         atexit.register(self.close)

@@ -7,7 +7,8 @@
 --    "related": [...], "received", "follows": <previous event id or null>,
 --    "payload": {"intended": {"from", "to"}, "initial_state": {"name", "type"} | null,
 --                "validated_state": {"name", "type", "message"?}}}
--- No keys; a pure function of its arguments:
+-- KEYS[] none: no script of its own, a pure function of its arguments.
+-- Returns the event's JSON text. Arguments:
 --   id, at        the event's id and time (ISO 8601: occurred and received)
 --   kind, run_id, name, related_json   the run (related: a JSON array, as stored)
 --   from_state, from_type              the state left (false: the run is being created)

@@ -296,6 +296,28 @@ class RunStore:
         """Ids of the runs started inside a run, oldest first."""
         return [str(v) for v in self.client.zrange(self.keys.children(run_id), 0, -1)]
 
+    def create_many(self, runs: Sequence[tuple[RunRecord, BrokerPush | None]]) -> None:
+        """Create runs (each with its broker message or None) in one round trip."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for run, push in runs:
+                self.create(run, push, pipe=pipe)
+            pipe.execute()
+
+    def outcome_of(self, run_id: str) -> tuple[str | None, str | None, str | None]:
+        """(state, result_ref, stored result JSON) of a run, in one round trip."""
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hmget(self.keys.run(run_id), "state", "result_ref")
+            pipe.get(self.keys.result(run_id))
+            (state, result_ref), text = pipe.execute()
+        return state, result_ref, text
+
+    def states_of(self, run_ids: Sequence[str]) -> list[str | None]:
+        """The current state names of runs (None for unknown ones), in one round trip."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for run_id in run_ids:
+                pipe.hget(self.keys.run(run_id), "state")
+            return list(pipe.execute())
+
     def field(self, run_id: str, name: str) -> str:
         """One field of a run's record ('' when the run or the field is missing)."""
         return str(self.client.hget(self.keys.run(run_id), name) or "")

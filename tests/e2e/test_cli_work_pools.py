@@ -73,8 +73,8 @@ def test_create_ls_and_inspect(cli_env: dict[str, str], tc_env: dict[str, Any]) 
     assert (pool.concurrency_limit, pool.description, pool.paused) == (2, "nightly [etl]", False)
     assert store.get("b-pool").concurrency_limit is None
     client = tc_env["client"]
-    client.sadd(store.running_key("etl"), "run-a")
-    client.zadd(store.parked_key("etl"), {"run-b": 1.0, "run-c": 2.0})
+    client.sadd(store.keys.work_pool_running("etl"), "run-a")
+    client.zadd(store.keys.work_pool_parked("etl"), {"run-b": 1.0, "run-c": 2.0})
 
     listed, shown, as_json = cli_all(cli_env, ("ls",), ("inspect", "etl"),
                                      ("inspect", "etl", "--json"))

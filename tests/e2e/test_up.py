@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from tasks_core.cli.stack import ChildSpec, describe_exit, run_stack
 from tasks_core.proc import pid_alive
 from tasks_core.settings import Settings
 from tasks_core.states import StateName
 from tasks_core.store.embedded import stop_embedded
+from tasks_core.supervisor import ChildSpec, describe_exit, run_stack
 from tests.helpers import ROOT, free_port, wait_until
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
@@ -204,7 +204,7 @@ def test_up_starts_the_embedded_redis_and_refuses_a_busy_flower_port(
         stop_embedded(Settings(data_dir=tmp_path / "data"))
 
 
-# -- the supervisor alone (tasks_core/cli/stack.py), on plain Python children --------------
+# -- the supervisor alone (tasks_core/supervisor.py), on plain Python children --------------
 
 
 def python_child(name: str, code: str) -> ChildSpec:

@@ -23,6 +23,7 @@ from tasks_core.errors import (
 from tasks_core.runtime import get_runtime
 from tasks_core.settings import Settings
 from tasks_core.store.connection import connect
+from tasks_core.store.keys import broker_queue
 from tasks_core.store.runs import Transition, utcnow
 from tests.helpers import free_port, record_of, wait_until
 from tests.integration import sample_tasks as t
@@ -79,6 +80,24 @@ def test_lost_message_is_resent_by_the_sweeper(tc_env: dict[str, Any], start_wor
     assert rt.store.wait(run.id, 20)
     assert rt.store.get(run.id).state == S.COMPLETED
     assert rt.store.result_json(run.id) == "5"
+
+
+def test_sweeper_counts_messages_on_priority_lists_as_a_busy_queue(
+        tc_env: dict[str, Any]) -> None:
+    rt = get_runtime()
+    queue, client = tc_env["queue"], tc_env["client"]
+    run = record_of(t.add, '{"x":2,"y":3}', state=S.PENDING, queue=queue)
+    rt.store.create(run)  # a record whose message never reached the broker
+    later = utcnow() + timedelta(seconds=rt.settings.pending_resend_seconds + 1)
+    urgent = broker_queue(queue, 9)  # kombu's list for priority 9, not the queue's own
+    client.lpush(urgent, "a message of another run, waiting")
+    try:
+        assert rt.queues.depth(queue) == 1
+        assert sweeper.tick(rt, later).resent == []  # busy: its message may be behind it
+    finally:
+        client.delete(urgent)
+    assert sweeper.tick(rt, later).resent == [run.id]  # now the queue is empty
+    assert client.llen(queue) == 1
 
 
 def test_unknown_task_fails_the_run_clearly(tc_env: dict[str, Any], start_worker: Any) -> None:

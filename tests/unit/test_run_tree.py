@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 from tasks_core.cli.flow_runs import merged_logs
-from tasks_core.cli.output import name_matcher, parse_since
+from tasks_core.cli.output import parse_since
 from tasks_core.cli.run_tree import (
     build_tree,
     render_timeline,
@@ -18,6 +18,7 @@ from tasks_core.cli.run_tree import (
     tree_json,
     walk,
 )
+from tasks_core.cli.scan import name_matcher
 from tasks_core.errors import ValidationError
 from tasks_core.records import RunRecord
 from tasks_core.states import StateName, state_type

@@ -1,4 +1,8 @@
-"""Supervise the child processes of `tasks-core up`: start them, watch them, stop them all.
+"""Supervise child processes: start them, watch them, stop them all.
+
+Used by `tasks-core up` (worker, beat, Flower) and by `serve()` in the SDK (a worker and a
+beat for the served deployments), so it lives outside the CLI: the SDK never imports
+`tasks_core.cli`.
 
 One job: a list of commands becomes a list of child processes that live and die together.
 Each child runs in a session (and so a process group) of its own, so a Ctrl-C in the

@@ -1,0 +1,51 @@
+"""The indexes around run records, read and trimmed many runs at a time.
+
+RunStore writes a run's record together with its indexes (create.lua, transition.lua);
+this reads the children index a whole tree level at a time (the CLI's run trees) and trims
+index entries whose records expired (the sweeper). Each call is one round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tasks_core.states import StateName
+from tasks_core.store.base import KeyedStore
+
+__all__ = ["RunIndexes"]
+
+
+class RunIndexes(KeyedStore):
+    """Batch reads of `p:run:<id>:children`, and trimming of the by-time and state indexes."""
+
+    def child_counts(self, run_ids: Sequence[str]) -> list[int]:
+        """How many runs were started directly inside each run (tasks and nested flows)."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for run_id in run_ids:
+                pipe.zcard(self.keys.children(run_id))
+            return [int(count) for count in pipe.execute()]
+
+    def children_of(self, run_ids: Sequence[str]) -> list[list[str]]:
+        """The ids of the runs started inside each run, oldest first."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for run_id in run_ids:
+                pipe.zrange(self.keys.children(run_id), 0, -1)
+            return [[str(v) for v in ids] for ids in pipe.execute()]
+
+    def drop_expired(self, kind: str, run_ids: Sequence[str]) -> list[str]:
+        """Of these runs of `kind`, the ones whose record expired; they are removed from the
+        by-time index and from every state index."""
+        if not run_ids:
+            return []
+        with self.client.pipeline(transaction=False) as pipe:
+            for run_id in run_ids:
+                pipe.exists(self.keys.run(run_id))
+            exists = pipe.execute()
+        gone = [run_id for run_id, flag in zip(run_ids, exists, strict=True) if not flag]
+        if gone:
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.zrem(self.keys.runs(kind), *gone)
+                for state in StateName:
+                    pipe.zrem(self.keys.state_index(kind, state), *gone)
+                pipe.execute()
+        return gone
