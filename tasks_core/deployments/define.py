@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tasks_core.deployment_models import Deployment, slugify
 from tasks_core.engine.entrypoints import entrypoint_of
+from tasks_core.engine.new_runs import run_options
 from tasks_core.engine.sources import is_git
 from tasks_core.runtime import get_runtime
 from tasks_core.schedules import validate_schedules
@@ -63,7 +64,7 @@ def build_deployment(
         name=name, flow_name=flow.name,
         entrypoint=entrypoint or entrypoint_of(flow.fn, root),
         source=source if git else str(root), source_ref=source_ref, parameters=defaults,
-        parameter_schema=flow.parameters.schema(), run_options=flow.options,
+        parameter_schema=flow.parameters.schema(), run_options=run_options(flow, None),
         work_pool_name=work_pool_name or get_runtime().settings.default_pool,
         work_queue_name=work_queue_name,
         schedules=validate_schedules(cron, interval, rrule, schedules, timezone),

@@ -13,6 +13,7 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import Token
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from tasks_core.engine.context import RunFrame, current_run
@@ -25,6 +26,7 @@ from tasks_core.run_logging import install_print_capture
 __all__ = ["Body", "call_attempt", "call_attempt_async"]
 
 
+@dataclass(frozen=True, slots=True)
 class Body:
     """What an attempt calls: `fn(*args, **kwargs)` as the run `frame`, with its limits.
 
@@ -37,20 +39,15 @@ class Body:
         result_max_bytes: the largest stored result.
     """
 
-    __slots__ = ("args", "fn", "frame", "kwargs", "owner", "result_max_bytes",
-                 "store_result", "timeout_seconds")
-
-    def __init__(self, fn: Callable[..., Any], args: Any, kwargs: dict[str, Any], *,
-                 frame: RunFrame, owner: str, timeout_seconds: float | None,
-                 store_result: bool, result_max_bytes: int) -> None:
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs
-        self.frame = frame
-        self.owner = owner
-        self.timeout_seconds = timeout_seconds
-        self.store_result = store_result
-        self.result_max_bytes = result_max_bytes
+    fn: Callable[..., Any]
+    args: Any
+    kwargs: dict[str, Any]
+    _: KW_ONLY
+    frame: RunFrame
+    owner: str
+    timeout_seconds: float | None
+    store_result: bool
+    result_max_bytes: int
 
 
 def _enter(body: Body) -> Token[RunFrame | None]:

@@ -2,8 +2,8 @@
 
 Every run executes through `run_attempts` (sync) or `run_attempts_async` (awaited): a
 direct call of a task or flow, a task run on a worker, a deployment's flow run on a worker.
-Both drivers step the same generator (`_lifecycle`), so the loop is written once; they
-differ only in how they call the body and how they wait.
+Both drivers step the same loop (`_Loop`), so it is written once; they differ only in how
+they call the body and how they wait.
 
 After each attempt `conclude` decides (`outcome.decide`) and reports:
 - the final state, written through the reporter (in process) or synchronously before the
@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Generator, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -156,54 +156,53 @@ def conclude(rt: Runtime, handle: RunHandle, attempt: int, ended: Ended,
     return Concluded(decision, _write(rt, handle, changes, publish))
 
 
-def _begin_retry(rt: Runtime, handle: RunHandle, attempt: int) -> None:
-    rt.reporter.transition(Transition(handle.run_id, StateName.RETRYING, kind=handle.kind,
-                                      fields={"attempt": str(attempt)}))
+class _Loop:
+    """The attempt loop, written once; the drivers below only call the body or wait.
 
+    `attempt()` says what to do next: an attempt number (call the body, then `ended()`)
+    or None (wait `pause` seconds, then `waited()`). `decision` is set once it ends.
+    """
 
-@dataclass(frozen=True, slots=True)
-class _Attempt:
-    number: int
+    def __init__(self, rt: Runtime, handle: RunHandle, first: int) -> None:
+        self.rt = rt
+        self.handle = handle
+        self.number = first
+        self.pause: float | None = None
+        self.decision: Decision | None = None
 
+    def ended(self, how: Ended) -> None:
+        """Conclude the attempt; either the loop ends, or it pauses before the next one."""
+        decision = conclude(self.rt, self.handle, self.number, how).decision
+        if isinstance(decision, Retry) and self.handle.retry_here:
+            self.pause = decision.delay
+        else:
+            self.decision = decision
 
-@dataclass(frozen=True, slots=True)
-class _Pause:
-    seconds: float
+    def waited(self) -> None:
+        """The pause is over: the next attempt starts (Retrying)."""
+        self.pause = None
+        self.number += 1
+        self.rt.reporter.transition(Transition(
+            self.handle.run_id, StateName.RETRYING, kind=self.handle.kind,
+            fields={"attempt": str(self.number)}))
 
-
-def _lifecycle(rt: Runtime, handle: RunHandle,
-               first: int) -> Generator[_Attempt | _Pause, Ended | None, Decision]:
-    """The loop, written once: yields what to do next, receives how attempts ended."""
-    attempt = first
-    while True:
-        ended = yield _Attempt(attempt)
-        assert ended is not None
-        decision = conclude(rt, handle, attempt, ended).decision
-        if not (isinstance(decision, Retry) and handle.retry_here):
-            return decision
-        yield _Pause(decision.delay)
-        attempt += 1
-        _begin_retry(rt, handle, attempt)
-
-
-@contextmanager
-def _crash_guard(rt: Runtime, handle: RunHandle, step: _Attempt | _Pause,
-                 attempt: int) -> Iterator[None]:
-    """An interruption that is not an Exception ends the attempt as a crash, recorded
-    before the interruption goes on."""
-    try:
-        yield
-    except Exception:
-        raise
-    except BaseException as exc:
-        interrupted = RunHandle(**{**_fields(handle), "may_retry": handle.on_worker,
-                                   "retry_here": False})
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """An interruption that is not an Exception (KeyboardInterrupt, SystemExit, a
+        cancelled task) ends the attempt as a crash, recorded before it goes on."""
         try:
-            conclude(rt, interrupted, attempt, Ended.failure(exc, crashed=True))
-            rt.reporter.flush(timeout=5)
+            yield
         except Exception:
-            log.exception("run %s: could not record the interruption", handle.run_id)
-        raise
+            raise
+        except BaseException as exc:
+            handle = RunHandle(**{**_fields(self.handle), "retry_here": False,
+                                  "may_retry": self.handle.on_worker})
+            try:
+                conclude(self.rt, handle, self.number, Ended.failure(exc, crashed=True))
+                self.rt.reporter.flush(timeout=5)
+            except Exception:
+                log.exception("run %s: could not record the interruption", handle.run_id)
+            raise
 
 
 @contextmanager
@@ -236,41 +235,27 @@ def _fields(handle: RunHandle) -> dict[str, Any]:
 def run_attempts(rt: Runtime, handle: RunHandle, body: Callable[[], Ended], *,
                  first: int = 1) -> Decision:
     """Attempt the run here until the lifecycle ends it (sync driver); its last decision."""
-    loop = _lifecycle(rt, handle, first)
-    step = next(loop)
-    attempt = first
-    while True:
-        reply: Ended | None = None
-        with _crash_guard(rt, handle, step, attempt):
-            if isinstance(step, _Attempt):
-                attempt = step.number
-                reply = body()
+    loop = _Loop(rt, handle, first)
+    while loop.decision is None:
+        with loop.guard():
+            if loop.pause is None:
+                loop.ended(body())
             else:
-                time.sleep(step.seconds)
-        try:
-            step = loop.send(reply)
-        except StopIteration as stop:
-            result: Decision = stop.value
-            return result
+                time.sleep(loop.pause)
+                loop.waited()
+    return loop.decision
 
 
 async def run_attempts_async(rt: Runtime, handle: RunHandle,
                              body: Callable[[], Awaitable[Ended]], *,
                              first: int = 1) -> Decision:
     """`run_attempts` for an async body, on the caller's event loop (async driver)."""
-    loop = _lifecycle(rt, handle, first)
-    step = next(loop)
-    attempt = first
-    while True:
-        reply: Ended | None = None
-        with _crash_guard(rt, handle, step, attempt):
-            if isinstance(step, _Attempt):
-                attempt = step.number
-                reply = await body()
+    loop = _Loop(rt, handle, first)
+    while loop.decision is None:
+        with loop.guard():
+            if loop.pause is None:
+                loop.ended(await body())
             else:
-                await asyncio.sleep(step.seconds)
-        try:
-            step = loop.send(reply)
-        except StopIteration as stop:
-            result: Decision = stop.value
-            return result
+                await asyncio.sleep(loop.pause)
+                loop.waited()
+    return loop.decision
