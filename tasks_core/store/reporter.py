@@ -291,7 +291,11 @@ class Reporter:
                     log.info("run %s: %s refused (state is %s)", item.run_id,
                              item.target, outcome.state or "missing")
                 if extra is not None:
-                    extra(outcome)
+                    try:
+                        extra(outcome)
+                    except Exception:  # the write is done: never write it again for this
+                        log.exception("run %s: callback after %s failed", item.run_id,
+                                      item.target)
 
 
 def _run_id(kind: str, item: Any) -> str:
