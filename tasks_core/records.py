@@ -111,6 +111,19 @@ class RunRecord(BaseModel):
     parameters_json: str | None = Field(default=None, exclude=True)
     """The parameters as recorded (JSON text), set when a record is built to be written."""
 
+    @classmethod
+    def built(cls, values: dict[str, Any]) -> RunRecord:
+        """A record from trusted values that name every field (the engine's builders,
+        `engine.new_runs`): what `model_construct` makes, without its per-field default
+        and alias lookups, which cost more than the rest of creating an in-process run.
+        `tests/unit/test_records.py` checks it against `model_validate`."""
+        record = cls.__new__(cls)
+        object.__setattr__(record, "__dict__", values)
+        object.__setattr__(record, "__pydantic_fields_set__", set(values))
+        object.__setattr__(record, "__pydantic_extra__", None)
+        object.__setattr__(record, "__pydantic_private__", None)
+        return record
+
     @property
     def is_terminal(self) -> bool:
         """Whether the run has reached a final state."""
@@ -136,7 +149,7 @@ class RunRecord(BaseModel):
         the history, which is a list of its own)."""
         flat: dict[str, str] = {}
         defaults = _defaults()
-        for key, value in self:
+        for key, value in self.__dict__.items():
             if key == "parameters" and self.parameters_json is not None:
                 flat[key] = self.parameters_json
             elif (key in ("history", "parameters_json") or value is None

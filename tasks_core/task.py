@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import math
 import sys
 import uuid
@@ -245,7 +246,7 @@ class Task(Generic[P, R]):
 
     def encode_parameters(self, parameters: dict[str, Any]) -> str:
         """Bound parameters as the JSON a worker gets, checked as the worker will check it
-        (`ParameterSpec.encode`, then `decode` when the signature has type hints).
+        (`ParameterSpec.encode`, then `coerce` of that JSON when the signature has hints).
 
         Raises:
             ParameterError: too large, too deep, no JSON form, or not what the hints accept;
@@ -255,7 +256,7 @@ class Task(Generic[P, R]):
         text = self.parameters.encode(parameters, max_bytes=settings.parameters_max_bytes,
                                       max_depth=settings.parameters_max_depth)
         if self._typed:
-            self.parameters.decode(text)
+            self.parameters.coerce(json.loads(text))
         return text
 
     @property

@@ -26,6 +26,7 @@ from tasks_core.engine.recovery import handle_refused_claim
 from tasks_core.errors import ParameterError, TaskNotFound
 from tasks_core.registry import resolve
 from tasks_core.runtime import Runtime, get_runtime
+from tasks_core.store.runs import Transition
 
 __all__ = ["execute_chunk", "execute_run", "register_tasks"]
 
@@ -61,21 +62,38 @@ def execute_run(run_id: str, attempt: int = 1) -> None:
         handle_refused_claim(rt, run_id, attempt, outcome)
         return
     assert outcome.record is not None
-    run_claimed_task(rt, ClaimedRun.from_fields(outcome.record, attempt))
+    run_claimed_task(rt, ClaimedRun.from_fields(outcome.record, attempt, "task"))
 
 
 def execute_chunk(run_ids: list[str]) -> None:
-    """Execute the first attempts of a chunk of runs (`.map()`), one after another; each is
-    claimed only when it starts, so a crash leaves the rest untouched for redelivery."""
+    """Execute the first attempts of a chunk of runs (`.map()`), one after another.
+
+    Each run is claimed only when it starts, so a crash leaves the rest untouched for the
+    redelivered message. A run's outcome is written with the next run's claim (one round
+    trip for both) and the last one before returning: all before the message is acked.
+    """
+    rt = get_runtime()
+    outcomes: list[Transition] = []
     for run_id in run_ids:
-        execute_run(run_id, 1)
+        claimed = rt.reporter.apply_now([*outcomes, claim(run_id, 1, rt.owner)])[-1]
+        outcomes = []
+        if not claimed.applied:
+            handle_refused_claim(rt, run_id, 1, claimed)
+            continue
+        assert claimed.record is not None
+        run_claimed_task(rt, ClaimedRun.from_fields(claimed.record, 1, "task"),
+                         deferred=outcomes)
+    if outcomes:
+        rt.reporter.apply_now(outcomes)
 
 
-def run_claimed_task(rt: Runtime, run: ClaimedRun) -> None:
-    """Run one claimed attempt of a task run and report how it ended."""
+def run_claimed_task(rt: Runtime, run: ClaimedRun, *,
+                     deferred: list[Transition] | None = None) -> None:
+    """Run one claimed attempt of a task run and report how it ended (now, or into
+    `deferred` for the caller to write before the message is acked)."""
     frame = RunFrame(run.id, "task", run.parent_flow_run_id, run.options.log_prints)
     handle = RunHandle(run.id, "task", run.options, frame, retry_here=False, on_worker=True,
-                       requeue=run)
+                       requeue=run, deferred=deferred)
     with failsafe(rt, handle, run.attempt, reraise=False):
         try:
             task = resolve(run.task_key)

@@ -8,7 +8,6 @@ duplicate delivery is refused. The claim returns what executing the run needs
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from tasks_core.records import RunOptions
@@ -18,19 +17,22 @@ from tasks_core.store.runs import Transition, utcnow
 
 __all__ = ["CLAIM_FIELDS", "ClaimedRun", "claim"]
 
-CLAIM_FIELDS = ("id", "kind", "name", "task_key", "parameters", "parent_flow_run_id",
-                "parent_task_run_id", "deployment_id", "queue", "priority", "options")
-"""What executing a run (and sending its next attempt) needs from the record."""
+_COMMON = ("id", "name", "parameters", "queue", "priority", "options")
+CLAIM_FIELDS = {"task": (*_COMMON, "task_key", "parent_flow_run_id"),
+                "flow": (*_COMMON, "deployment_id", "parent_task_run_id")}
+"""What executing a run (and sending its next attempt) needs from the record, per kind
+(the fewer, the cheaper the claim's reply)."""
 
 
 def claim(run_id: str, attempt: int, owner: str, kind: str = "task") -> Transition:
-    """The transition that makes `owner` (``host:pid``) the one running attempt `attempt`."""
+    """The transition that makes `owner` (``host:pid``) the one running attempt `attempt`
+    of a run of `kind` (``task`` or ``flow``: the Celery task that carries it says which)."""
     fields = {"attempt": str(attempt), "owner": owner, "worker": HOST}
     if attempt == 1:
         fields["start_time"] = utcnow().isoformat()
     target = StateName.RUNNING if attempt == 1 else StateName.RETRYING
     return Transition(run_id, target, kind=kind, fields=fields, expected_attempt=attempt - 1,
-                      return_fields=CLAIM_FIELDS)
+                      return_fields=CLAIM_FIELDS[kind])
 
 
 @dataclass(slots=True)
@@ -51,17 +53,17 @@ class ClaimedRun:
     options: RunOptions = field(default_factory=RunOptions)
 
     @classmethod
-    def from_fields(cls, fields: dict[str, str], attempt: int) -> ClaimedRun:
+    def from_fields(cls, fields: dict[str, str], attempt: int, kind: str) -> ClaimedRun:
         """From the fields a claim returned (`CLAIM_FIELDS`, empty strings for missing)."""
         return cls(
-            id=fields["id"], kind=fields.get("kind") or "task", name=fields.get("name", ""),
+            id=fields["id"], kind=kind, name=fields.get("name", ""),
             attempt=attempt, parameters=fields.get("parameters") or "{}",
             task_key=fields.get("task_key", ""),
             parent_flow_run_id=fields.get("parent_flow_run_id") or None,
             parent_task_run_id=fields.get("parent_task_run_id") or None,
             deployment_id=fields.get("deployment_id") or None,
             queue=fields.get("queue", ""), priority=int(fields.get("priority") or 0),
-            options=RunOptions.model_validate(json.loads(fields.get("options") or "{}")))
+            options=RunOptions.model_validate_json(fields.get("options") or "{}"))
 
     @property
     def argsrepr(self) -> str:

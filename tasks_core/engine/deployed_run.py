@@ -57,7 +57,7 @@ def execute_flow_run(run_id: str, attempt: int = 1, *, gate: bool = True) -> boo
         return False
     assert outcome.record is not None
     try:
-        run_claimed_flow(rt, ClaimedRun.from_fields(outcome.record, attempt))
+        run_claimed_flow(rt, ClaimedRun.from_fields(outcome.record, attempt, "flow"))
     finally:
         if gate and queue:
             release_slot(queue, run_id)

@@ -24,10 +24,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from types import TracebackType
 from typing import Any, NamedTuple
 
 from tasks_core.dispatch import Envelope
@@ -59,6 +59,7 @@ class RunHandle:
         on_worker: outcomes are written synchronously (before the message is acked),
             and each expects the attempt it ends, so a stale process cannot overwrite a
             recovered run's newer attempt.
+        deferred: see the field.
         may_retry: False: any failure is final (a crash in a process that is going away).
     """
 
@@ -71,6 +72,9 @@ class RunHandle:
     on_worker: bool = False
     requeue: Any = None
     may_retry: bool = True
+    deferred: list[Transition] | None = None
+    """On a worker running a chunk of runs from one message: outcomes are collected here
+    and written with the next run's claim (still before the chunk's message is acked)."""
 
 
 def outcome_transition(rt: Runtime, handle: RunHandle, attempt: int, decision: Decision,
@@ -116,6 +120,9 @@ def _write(rt: Runtime, handle: RunHandle, changes: list[Transition],
         if publish is not None and outcome.applied:
             rt.dispatcher.publish(publish)
 
+    if handle.deferred is not None and publish is None:
+        handle.deferred.extend(changes)
+        return True
     if handle.on_worker:
         try:
             outcome = rt.reporter.apply_now(changes)[0]
@@ -186,46 +193,55 @@ class _Loop:
             self.handle.run_id, StateName.RETRYING, kind=self.handle.kind,
             fields={"attempt": str(self.number)}))
 
-    @contextmanager
-    def guard(self) -> Iterator[None]:
+    def crashed(self, exc: BaseException) -> None:
         """An interruption that is not an Exception (KeyboardInterrupt, SystemExit, a
         cancelled task) ends the attempt as a crash, recorded before it goes on."""
+        handle = RunHandle(**{**_fields(self.handle), "retry_here": False,
+                              "may_retry": self.handle.on_worker, "deferred": None})
         try:
-            yield
+            conclude(self.rt, handle, self.number, Ended.failure(exc, crashed=True))
+            self.rt.reporter.flush(timeout=5)
         except Exception:
-            raise
-        except BaseException as exc:
-            handle = RunHandle(**{**_fields(self.handle), "retry_here": False,
-                                  "may_retry": self.handle.on_worker})
-            try:
-                conclude(self.rt, handle, self.number, Ended.failure(exc, crashed=True))
-                self.rt.reporter.flush(timeout=5)
-            except Exception:
-                log.exception("run %s: could not record the interruption", handle.run_id)
-            raise
+            log.exception("run %s: could not record the interruption", handle.run_id)
 
 
-@contextmanager
-def failsafe(rt: Runtime, handle: RunHandle, attempt: int, *,
-             reraise: bool) -> Iterator[None]:
+class failsafe:
     """An error of the engine itself while executing or recording a run (a bug, a store
     reply it did not expect) must not leave the run live: it ends Failed naming the error
-    (a run already ended refuses the write). With `reraise` the error then goes on."""
-    try:
-        yield
-    except Exception as exc:
-        log.exception("run %s: engine error; ending the run Failed", handle.run_id)
+    (a run already ended refuses the write). With `reraise` the error then goes on, else
+    it is logged and swallowed (a worker carries on with its next message).
+
+    A class, not a generator: it wraps every run, and this is the cheaper context manager.
+    """
+
+    __slots__ = ("attempt", "handle", "reraise", "rt")
+
+    def __init__(self, rt: Runtime, handle: RunHandle, attempt: int, *, reraise: bool) -> None:
+        self.rt = rt
+        self.handle = handle
+        self.attempt = attempt
+        self.reraise = reraise
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> bool:
+        if not isinstance(exc, Exception):
+            return False
+        handle = self.handle
+        log.exception("run %s: engine error; ending the run Failed", handle.run_id,
+                      exc_info=exc)
         final = RunHandle(**{**_fields(handle), "may_retry": False})
         try:
-            conclude(rt, final, attempt, Ended.failure(exc, retryable=False))
+            conclude(self.rt, final, self.attempt, Ended.failure(exc, retryable=False))
         except Exception as again:
             log.exception("run %s: could not record the engine error", handle.run_id)
             last = Transition(handle.run_id, StateName.FAILED, kind=handle.kind,
                               outcome=True).stripped(f"engine error: {type(exc).__name__}; "
                                                      f"then {type(again).__name__}")
-            rt.reporter.transition(last, urgent=True)
-        if reraise:
-            raise
+            self.rt.reporter.transition(last, urgent=True)
+        return not self.reraise
 
 
 def _fields(handle: RunHandle) -> dict[str, Any]:
@@ -237,12 +253,17 @@ def run_attempts(rt: Runtime, handle: RunHandle, body: Callable[[], Ended], *,
     """Attempt the run here until the lifecycle ends it (sync driver); its last decision."""
     loop = _Loop(rt, handle, first)
     while loop.decision is None:
-        with loop.guard():
+        try:
             if loop.pause is None:
                 loop.ended(body())
             else:
                 time.sleep(loop.pause)
                 loop.waited()
+        except Exception:
+            raise
+        except BaseException as exc:
+            loop.crashed(exc)
+            raise
     return loop.decision
 
 
@@ -252,10 +273,15 @@ async def run_attempts_async(rt: Runtime, handle: RunHandle,
     """`run_attempts` for an async body, on the caller's event loop (async driver)."""
     loop = _Loop(rt, handle, first)
     while loop.decision is None:
-        with loop.guard():
+        try:
             if loop.pause is None:
                 loop.ended(await body())
             else:
                 await asyncio.sleep(loop.pause)
                 loop.waited()
+        except Exception:
+            raise
+        except BaseException as exc:
+            loop.crashed(exc)
+            raise
     return loop.decision

@@ -56,11 +56,25 @@ def _here(owner: str, now: datetime) -> dict[str, Any]:
             "start_time": now}
 
 
+_NO_OPTIONS = RunOptions()
+_PLAIN_DEFAULTS = {name: field.default for name, field in RunRecord.model_fields.items()
+                   if not field.is_required() and field.default_factory is None}
+"""Every field not given takes its plain default (factories are filled in `_record`)."""
+_FIELDS = tuple(RunRecord.model_fields)
+
+
 def _record(kind: RunKind, name: str, state: StateName, **fields: Any) -> RunRecord:
     now = fields.pop("created", None) or utcnow()
-    return RunRecord.model_construct(
-        id=fields.pop("id", None) or str(uuid.uuid4()), kind=kind, name=name, state=state,
-        state_type=state_type(state), created=now, **fields)
+    # fields with a default factory get fresh values here (RunRecord.built takes them all)
+    for key, empty in (("parameters", {}), ("tags", []), ("history", []), ("related", [])):
+        if fields.get(key) is None:
+            fields[key] = empty
+    if fields.get("options") is None:
+        fields["options"] = _NO_OPTIONS
+    values = {**_PLAIN_DEFAULTS, **fields, "kind": kind, "name": name, "state": state,
+              "state_type": state_type(state), "created": now}
+    values["id"] = values.get("id") or str(uuid.uuid4())
+    return RunRecord.built({name: values[name] for name in _FIELDS})
 
 
 def task_run(task: Any, parameters_json: str, options: RunOptions, parent: RunFrame | None,

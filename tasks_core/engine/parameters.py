@@ -120,13 +120,14 @@ class ParameterSpec:
 
     @functools.cached_property
     def checks(self) -> FieldChecks:
-        """One small model per named parameter (built on first use: most tasks never
-        coerce), and the required names."""
+        """One small model per named parameter with a type hint (built on first use: most
+        tasks never coerce; an `Any` parameter has nothing to coerce), and the required
+        names."""
         return FieldChecks(
             models={name: lenient_model(f"{self._qualname}_{name}", {
                 "value": (hint, pydantic.Field(alias=name))}, _CONFIG)
-                for name, hint in self.hints.items()},
-            required=frozenset(name for name in self.fields if self._required(name)))
+                for name, hint in self.hints.items() if hint is not Any},
+            required=tuple(name for name in self.fields if self._required(name)))
 
     @functools.cached_property
     def model(self) -> type[pydantic.BaseModel]:

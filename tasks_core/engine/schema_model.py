@@ -296,7 +296,7 @@ class _Builder:
         models = {key: lenient_model(f"{name}_{key}", {
             "value": (self.annotation(spec), pydantic.Field(alias=key))}, pydantic.ConfigDict())
             for key, spec in properties.items()}
-        return FieldChecks(models, frozenset(node.get("required") or []))
+        return FieldChecks(models, tuple(node.get("required") or []))
 
 
 def _default(spec: Any) -> Any:
@@ -331,7 +331,7 @@ def _checks_from_text(text: str) -> FieldChecks:
     try:
         return _Builder(schema).checks(schema, "deployment")
     except Exception:  # not an object schema at all: check nothing, the worker checks
-        return FieldChecks({}, frozenset())
+        return FieldChecks({}, ())
 
 
 def find_problems(schema: Mapping[str, Any], parameters: Mapping[str, Any]) -> list[Problem]:

@@ -66,6 +66,7 @@ def run_task(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
         if decision is None:
             decision = run_attempts(rt, handle, lambda: call_attempt(body))
             keep_result(rt, handle, decision)
+    assert decision is not None  # failsafe re-raises: an engine error never reaches here
     return value_or_raise(decision, handle.run_id)
 
 
@@ -79,4 +80,5 @@ async def run_task_async(task: Task[Any, Any], args: tuple[Any, ...],
         if decision is None:
             decision = await run_attempts_async(rt, handle, lambda: call_attempt_async(body))
             keep_result(rt, handle, decision)
+    assert decision is not None  # failsafe re-raises: an engine error never reaches here
     return value_or_raise(decision, handle.run_id)

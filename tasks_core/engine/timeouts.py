@@ -23,7 +23,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import FrameType
 
 from tasks_core.errors import TaskTimeout
@@ -33,17 +33,16 @@ __all__ = ["deadline"]
 _SOON = 1e-6  # seconds: an enclosing deadline that passed meanwhile fires at once
 
 
-@contextmanager
-def deadline(seconds: float | None) -> Iterator[None]:
-    """Raise TaskTimeout in the body when it runs longer than `seconds`."""
+_NO_DEADLINE = nullcontext()
+
+
+def deadline(seconds: float | None) -> AbstractContextManager[None]:
+    """Raise TaskTimeout in the body when it runs longer than `seconds` (None: no limit)."""
     if not seconds:
-        yield
-    elif threading.current_thread() is threading.main_thread():
-        with _alarm(seconds):
-            yield
-    else:
-        with _thread_alarm(seconds):
-            yield
+        return _NO_DEADLINE
+    if threading.current_thread() is threading.main_thread():
+        return _alarm(seconds)
+    return _thread_alarm(seconds)
 
 
 @contextmanager

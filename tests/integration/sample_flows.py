@@ -86,3 +86,14 @@ def unprintable_on_workers() -> None:
 @flow
 async def awaits_a_blocking_task(seconds: float) -> str:
     return str(await t.block_async(seconds))
+
+
+@flow(log_prints=True)
+def loud_flow(message: str) -> str:
+    print(f"flow says {message}")
+    return str(t.shout(message))  # a task run in process: inherits log_prints
+
+
+@flow(task_runner=CeleryTaskRunner())
+def years_on_workers() -> list[int]:
+    return [t.year.submit(datetime(2020 + i, 1, 1)).result(timeout=30) for i in range(2)]

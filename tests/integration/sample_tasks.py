@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from celery.signals import task_postrun
 
@@ -182,14 +183,18 @@ def finish_and_count(name: str) -> str:
     return name
 
 
-def _state_at_postrun(task_id: str | None = None, **_: object) -> None:
+def _state_at_postrun(task_id: str | None = None, args: Any = None, **_: object) -> None:
     """Celery's task_postrun fires after the task returns and before a late ack: record the
-    run's state as it is in Redis at that moment (tests: the outcome is written first)."""
+    state of its runs as it is in Redis at that moment (tests: the outcome is written
+    first). A `.map()` chunk's message carries its run ids as its first argument."""
     if not task_id or "." in task_id:
         return
+    run_ids = args[0] if args and isinstance(args[0], list) else [task_id]
     rt = get_runtime()
-    state = rt.client.hget(f"{rt.settings.key_prefix}:run:{task_id}", "state")
-    rt.client.hset(f"{rt.settings.key_prefix}:test-postrun", task_id, str(state))
+    prefix = rt.settings.key_prefix
+    for run_id in run_ids:
+        state = rt.client.hget(f"{prefix}:run:{run_id}", "state")
+        rt.client.hset(f"{prefix}:test-postrun", run_id, str(state))
 
 
 task_postrun.connect(_state_at_postrun, weak=False)

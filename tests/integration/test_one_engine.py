@@ -171,6 +171,19 @@ def test_log_prints_is_inherited_in_process(tc_env: dict[str, Any]) -> None:
     assert [e["message"] for e in get_runtime().store.logs(task_run.id)] == ["x"]
 
 
+def test_log_prints_travels_with_a_deployment_run(tc_env: dict[str, Any],
+                                                 start_worker: Any) -> None:
+    name = _deploy(tc_env, f.loud_flow)
+    start_worker(concurrency=1)
+    run = run_deployment(name, parameters={"message": "hi"}, timeout=30)
+    assert run.state == S.COMPLETED
+    store = get_runtime().store
+    assert "flow says hi" in [e["message"] for e in store.logs(run.id)]
+    [child] = store.get_many(store.children(run.id))
+    assert child.name == "shout" and child.options.log_prints
+    assert [e["message"] for e in store.logs(child.id)] == ["hi"]
+
+
 # -- a late attempt is TimedOut on every path ---------------------------------------------
 
 
@@ -224,6 +237,7 @@ def test_rich_types_cross_processes(tc_env: dict[str, Any], start_worker: Any) -
     start_worker(concurrency=2)
     assert t.year.delay(datetime(2024, 1, 1, tzinfo=UTC)).result(timeout=20) == 2024
     assert t.tomorrow.delay(date(2024, 2, 28)).result(timeout=20) == date(2024, 2, 29)
+    assert f.years_on_workers() == [2020, 2021]  # through a flow's Celery task runner
     name = _deploy(tc_env, f.next_day)
     run = run_deployment(name, parameters={"day": date(2024, 3, 1)}, timeout=30)
     assert run.state == S.COMPLETED
@@ -288,6 +302,7 @@ def test_the_outcome_is_written_before_the_ack(tc_env: dict[str, Any],
     start_worker(concurrency=2)
     futures = [t.finish_and_count.delay(f"r{i}") for i in range(50)]
     futures.append(t.divide.delay(1, 0))
+    futures += t.finish_and_count.map([f"m{i}" for i in range(250)])  # chunks of 100
     for future in futures:
         future.wait(timeout=30)
     seen = wait_until(lambda: (v := tc_env["client"].hgetall(f"{tc_env['prefix']}:test-postrun"))

@@ -144,3 +144,28 @@ def test_unknown_state_is_refused() -> None:
 def test_bad_integer_is_refused() -> None:
     with pytest.raises(ValueError):
         RunRecord.from_redis(_fields(attempt="two"))
+
+
+def test_built_records_equal_validated_ones() -> None:
+    """`RunRecord.built` (the engine's fast constructor) makes what validation makes."""
+    from tasks_core.engine import new_runs
+    from tasks_core.engine.context import RunFrame
+    from tasks_core.states import StateName
+    from tasks_core.task import task
+
+    @task(retries=2, tags=["b", "a"])
+    def work(x: int) -> int:
+        return x
+
+    parent = RunFrame("parent-id", "flow", "parent-id", log_prints=True)
+    record = new_runs.task_run(work, '{"x":1}', new_runs.run_options(work, parent), parent,
+                               state=StateName.PENDING, queue="q", priority=3)
+    validated = RunRecord.model_validate({**record.model_dump(),
+                                          "parameters_json": record.parameters_json})
+    assert record == validated
+    assert record.model_fields_set == set(RunRecord.model_fields)
+    again = RunRecord.from_redis(record.to_redis())
+    assert again.parameters == {"x": 1} and again.options.log_prints and again.priority == 3
+    assert again.tags == ["a", "b"] and again.parent_flow_run_id == "parent-id"
+    assert again.model_dump(exclude={"parameters", "history"}) == record.model_dump(
+        exclude={"parameters", "history", "parameters_json"})
