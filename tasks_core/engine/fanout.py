@@ -16,6 +16,7 @@ from tasks_core.dispatch import Envelope
 from tasks_core.engine import new_runs
 from tasks_core.engine.caching import cache_key
 from tasks_core.engine.context import current_run
+from tasks_core.engine.sending import Outgoing, outgoing
 from tasks_core.futures import TaskFuture
 from tasks_core.records import RunRecord
 from tasks_core.runtime import get_runtime
@@ -48,16 +49,15 @@ def send_map(
     size = settings.map_chunk_size
     for start in range(0, len(runs), size * 10):
         batch: list[tuple[RunRecord, BrokerPush | None]] = []
-        later: list[Envelope] = []
+        messages: list[Outgoing] = []
         for chunk_start in range(start, min(start + size * 10, len(runs)), size):
             chunk = runs[chunk_start:chunk_start + size]
             batch.extend((run, None) for run in chunk[:-1])
-            envelope = Envelope.for_chunk([r.id for r in chunk], queue=queue, name=task.name)
-            push = rt.dispatcher.push_for(envelope)
-            batch.append((chunk[-1], push))
-            if push is None:
-                later.append(envelope)
+            message = outgoing(rt, Envelope.for_chunk([r.id for r in chunk], queue=queue,
+                                                      name=task.name))
+            batch.append((chunk[-1], message.push))
+            messages.append(message)
         rt.store.create_many(batch)
-        for envelope in later:  # another broker: after the records exist
-            rt.dispatcher.publish(envelope)
+        for message in messages:  # another broker: published now, after the records exist
+            message.after(rt, True)
     return [TaskFuture(run.id, task.name, task.return_type) for run in runs]

@@ -30,10 +30,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, NamedTuple
 
-from tasks_core.dispatch import Envelope
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.outcome import Complete, Decision, Ended, Fail, Retry, decide
-from tasks_core.engine.sending import prepare_attempt_at
+from tasks_core.engine.sending import Outgoing, prepare_attempt_at
 from tasks_core.records import RunOptions
 from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
@@ -111,16 +110,16 @@ def mirror(change: Transition, placeholder_id: str) -> Transition:
 
 
 def _write(rt: Runtime, handle: RunHandle, changes: list[Transition],
-           publish: Envelope | None = None) -> bool:
+           publish: Outgoing | None = None) -> bool:
     """Write an attempt's outcome: buffered in process; on a worker now, with what is
     buffered, before the message is acked (the reporter takes over if Redis stays away).
     `publish` is the next attempt's message, published once the first change applied.
     Whether the first change applied (True when it was buffered)."""
     def after(outcome: Outcome) -> None:
-        if publish is not None and outcome.applied:
-            rt.dispatcher.publish(publish)
+        if publish is not None:
+            publish.after(rt, outcome.applied)
 
-    if handle.deferred is not None and publish is None:
+    if handle.deferred is not None and (publish is None or publish.push is not None):
         handle.deferred.extend(changes)
         return True
     if handle.on_worker:

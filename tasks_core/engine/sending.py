@@ -1,17 +1,20 @@
 """How a run's message reaches its queue: the two rules, each in one function.
 
-- Push or publish (`send_new`, `send_with`): when the broker is the ledger's Redis, the
-  message is pushed by the same Lua call that writes the record (one round trip; they
-  cannot drift apart). With another broker the record is written first and the message is
-  then published through Celery, only if the write applied.
-- Due set or ETA (`send_attempt_at`): an attempt due later waits in beat's durable due set
-  while a beat runs (it survives restarts of every process); without a beat it travels as a
-  Celery ETA message, so a worker alone still retries.
+- Push or publish (`outgoing`): when the broker is the ledger's Redis, the message is
+  pushed by the same Lua call that writes the record or its transition (one round trip;
+  they cannot drift apart). With another broker the write comes first and the message is
+  then published through Celery, only if the write applied (`Outgoing.after`). Every
+  message goes this way: `send_new` (a new run), `send_with` (a transition),
+  `prepare_attempt_at` (a retry), `send_next` (a lost or due message), `.map()`'s chunks.
+- Due set or ETA (`prepare_attempt_at`): an attempt due later waits in beat's durable due
+  set while a beat runs (it survives restarts of every process); without a beat it travels
+  as a Celery ETA message, so a worker alone still retries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,16 +24,42 @@ from tasks_core.records import RunOptions
 from tasks_core.runtime import Runtime
 from tasks_core.settings import get_settings
 from tasks_core.store.locks import BEAT_LOCK
-from tasks_core.store.runs import Outcome, Transition
+from tasks_core.store.runs import BrokerPush, Outcome, Transition
 
 __all__ = [
+    "Outgoing",
     "beat_running",
+    "outgoing",
     "prepare_attempt_at",
     "run_envelope",
     "send_new",
     "send_next",
     "send_with",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message routed by the push-or-publish rule.
+
+    Attributes:
+        envelope: the message.
+        push: what to push with the write (the broker is the ledger's Redis), else None.
+    """
+
+    envelope: Envelope
+    push: BrokerPush | None
+
+    def after(self, rt: Runtime, applied: bool) -> None:
+        """Once the write is done: publish through Celery when the message was not pushed
+        with it, and only if the write applied."""
+        if self.push is None and applied:
+            rt.dispatcher.publish(self.envelope)
+
+
+def outgoing(rt: Runtime, envelope: Envelope) -> Outgoing:
+    """`envelope` routed: pushed with the write when direct, else published after it."""
+    return Outgoing(envelope, rt.dispatcher.push_for(envelope))
 
 
 def run_envelope(run: Any, attempt: int, eta: datetime | None = None) -> Envelope:
@@ -44,29 +73,24 @@ def run_envelope(run: Any, attempt: int, eta: datetime | None = None) -> Envelop
         eta=eta, time_limit=hard_time_limit(options.timeout_seconds))
 
 
-def send_new(rt: Runtime, run: Any, envelope: Envelope, *,
-             pipe: Any = None) -> Envelope | None:
-    """Create `run` (a RunRecord) and send `envelope`: in one Lua call when direct, else
-    the record first and then the message. With `pipe` the create is only queued on it:
-    the returned envelope (another broker) must be published after `pipe` executes."""
-    push = rt.dispatcher.push_for(envelope)
-    rt.store.create(run, push, pipe=pipe)
-    if push is not None:
-        return None
-    if pipe is not None:
-        return envelope
-    rt.dispatcher.publish(envelope)
-    return None
+def send_new(rt: Runtime, run: Any, envelope: Envelope, *, pipe: Any = None) -> Outgoing:
+    """Create `run` (a RunRecord) and send `envelope` by the push-or-publish rule. With
+    `pipe` the create is only queued on it: call `.after(rt, True)` on the returned message
+    once `pipe` has executed."""
+    message = outgoing(rt, envelope)
+    rt.store.create(run, message.push, pipe=pipe)
+    if pipe is None:
+        message.after(rt, True)
+    return message
 
 
 def send_with(rt: Runtime, change: Transition, envelope: Envelope) -> Outcome:
-    """Apply `change` and send `envelope`: together when direct, else the transition first
-    and the message only if it applied."""
-    change.push = rt.dispatcher.push_for(envelope)
-    outcome = rt.store.transition(change)
-    if outcome.applied and change.push is None:
-        rt.dispatcher.publish(envelope)
-    return outcome
+    """Apply `change` and send `envelope` by the push-or-publish rule."""
+    message = outgoing(rt, envelope)
+    change.push = message.push
+    result = rt.store.transition(change)
+    message.after(rt, result.applied)
+    return result
 
 
 def beat_running(rt: Runtime) -> bool:
@@ -75,25 +99,23 @@ def beat_running(rt: Runtime) -> bool:
 
 
 def prepare_attempt_at(rt: Runtime, change: Transition, run: Any, attempt: int,
-                       when: datetime, delay: float) -> Envelope | None:
+                       when: datetime, delay: float) -> Outgoing | None:
     """Make `change` (AwaitingRetry) also start attempt `attempt` of `run` at `when`: from
-    beat's due set when `delay` > 0 and a beat runs, else by a message (an ETA message when
-    `delay` > 0) pushed with it. Returns the envelope to publish once `change` applied
-    (another broker), else None."""
+    beat's due set when `delay` > 0 and a beat runs (None returned), else by a message (an
+    ETA message when `delay` > 0) routed with it: call `.after(rt, applied)` once `change`
+    is written."""
     if delay > 0 and beat_running(rt):
         change.due = when
         return None
-    envelope = run_envelope(run, attempt, when if delay > 0 else None)
-    change.push = rt.dispatcher.push_for(envelope)
-    return envelope if change.push is None else None
+    message = outgoing(rt, run_envelope(run, attempt, when if delay > 0 else None))
+    change.push = message.push
+    return message
 
 
 def send_next(rt: Runtime, runs: Sequence[Any]) -> None:
     """Send the message of each run's next attempt again (it was lost, or is due now), in
     one round trip when direct; a duplicate is dropped when a worker claims it."""
-    envelopes = [run_envelope(run, run.attempt + 1) for run in runs]
-    pushes = [push for e in envelopes if (push := rt.dispatcher.push_for(e)) is not None]
-    rt.queues.push(pushes)
-    if not rt.dispatcher.direct:
-        for envelope in envelopes:
-            rt.dispatcher.publish(envelope)
+    messages = [outgoing(rt, run_envelope(run, run.attempt + 1)) for run in runs]
+    rt.queues.push([m.push for m in messages if m.push is not None])
+    for message in messages:
+        message.after(rt, True)
