@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.outcome import Complete, Decision, Ended, Fail, Retry, decide
@@ -165,8 +165,9 @@ def conclude(rt: Runtime, handle: RunHandle, attempt: int, ended: Ended,
 class _Loop:
     """The attempt loop, written once; the drivers below only call the body or wait.
 
-    `attempt()` says what to do next: an attempt number (call the body, then `ended()`)
-    or None (wait `pause` seconds, then `waited()`). `decision` is set once it ends.
+    While `decision` is None: if `pause` is None call the body and pass how it ended to
+    `ended()`, else wait `pause` seconds and call `waited()`; each step inside `with loop:`
+    (an interruption becomes a recorded crash).
     """
 
     def __init__(self, rt: Runtime, handle: RunHandle, first: int) -> None:
@@ -192,9 +193,15 @@ class _Loop:
             self.handle.run_id, StateName.RETRYING, kind=self.handle.kind,
             fields={"attempt": str(self.number)}))
 
-    def crashed(self, exc: BaseException) -> None:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> Literal[False]:
         """An interruption that is not an Exception (KeyboardInterrupt, SystemExit, a
         cancelled task) ends the attempt as a crash, recorded before it goes on."""
+        if exc is None or isinstance(exc, Exception):
+            return False
         handle = RunHandle(**{**_fields(self.handle), "retry_here": False,
                               "may_retry": self.handle.on_worker, "deferred": None})
         try:
@@ -202,6 +209,7 @@ class _Loop:
             self.rt.reporter.flush(timeout=5)
         except Exception:
             log.exception("run %s: could not record the interruption", handle.run_id)
+        return False
 
 
 class failsafe:
@@ -252,17 +260,12 @@ def run_attempts(rt: Runtime, handle: RunHandle, body: Callable[[], Ended], *,
     """Attempt the run here until the lifecycle ends it (sync driver); its last decision."""
     loop = _Loop(rt, handle, first)
     while loop.decision is None:
-        try:
+        with loop:  # an interruption is recorded as a crash, then goes on
             if loop.pause is None:
                 loop.ended(body())
             else:
                 time.sleep(loop.pause)
                 loop.waited()
-        except Exception:
-            raise
-        except BaseException as exc:
-            loop.crashed(exc)
-            raise
     return loop.decision
 
 
@@ -272,15 +275,10 @@ async def run_attempts_async(rt: Runtime, handle: RunHandle,
     """`run_attempts` for an async body, on the caller's event loop (async driver)."""
     loop = _Loop(rt, handle, first)
     while loop.decision is None:
-        try:
+        with loop:
             if loop.pause is None:
                 loop.ended(await body())
             else:
                 await asyncio.sleep(loop.pause)
                 loop.waited()
-        except Exception:
-            raise
-        except BaseException as exc:
-            loop.crashed(exc)
-            raise
     return loop.decision

@@ -14,14 +14,19 @@ import redis
 from redis.commands.core import Script
 
 from tasks_core.store.keys import Keys
-from tasks_core.store.runs import score_text
 
-__all__ = ["KeyedStore", "load_lua"]
+__all__ = ["KeyedStore", "load_lua", "score_text"]
 
 
 def load_lua(name: str) -> str:
     """The text of the Lua script `name` (a file of tasks_core.store)."""
     return resources.files("tasks_core.store").joinpath(name).read_text()
+
+
+def score_text(score: bytes | str) -> str:
+    """A sorted-set score exactly as Redis wrote it, for compare-and-set in Lua
+    (`score_cast_func` of redis-py, which hands it raw bytes)."""
+    return score.decode() if isinstance(score, bytes) else str(score)
 
 
 class KeyedStore:

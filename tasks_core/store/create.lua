@@ -1,6 +1,6 @@
 -- create.lua: write a new run record, its first state and event, and optionally its broker
 -- message, in one atomic step. A run id that exists already is left untouched.
--- (Loaded after run_event.lua, which builds the event.)
+-- (Loaded after run_event.lua, which builds the event, and due_add.lua.)
 -- KEYS[1]  run hash                p:run:<id>
 -- KEYS[2]  history list            p:run:<id>:history
 -- KEYS[3]  event stream            p:events
@@ -49,10 +49,7 @@ if ARGV[9] ~= '' then
   redis.call('ZADD', ARGV[9], ARGV[2], ARGV[1])
 end
 if ARGV[10] ~= '' then
-  redis.call('ZADD', ARGV[10], ARGV[11], ARGV[1])
-  if redis.call('ZRANGE', ARGV[10], 0, 0)[1] == ARGV[1] then
-    redis.call('PUBLISH', ARGV[13], ARGV[11])
-  end
+  due_add(ARGV[10], ARGV[11], ARGV[1], ARGV[13])
   if ARGV[12] ~= '' then
     redis.call('ZADD', ARGV[12], ARGV[11], ARGV[1])
   end

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from typing import Any
 
 import redis
@@ -23,9 +22,10 @@ from tasks_core.errors import RunNotFound
 from tasks_core.records import RunRecord
 from tasks_core.settings import Settings
 from tasks_core.states import StateName, allowed_sources, is_terminal, state_type
+from tasks_core.store.base import load_lua
 from tasks_core.store.keys import Keys
 
-__all__ = ["BrokerPush", "Outcome", "RunStore", "Transition", "score_text", "utcnow"]
+__all__ = ["BrokerPush", "Outcome", "RunStore", "Transition", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -33,19 +33,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def score_text(score: bytes | str) -> str:
-    """A sorted-set score exactly as Redis wrote it, for compare-and-set in Lua
-    (`score_cast_func` of redis-py, which hands it raw bytes)."""
-    return score.decode() if isinstance(score, bytes) else str(score)
-
-
-def _load(name: str) -> str:
-    return resources.files("tasks_core.store").joinpath(name).read_text()
-
-
 def _with_run_event(name: str) -> str:
-    """A script that emits run-state events, after the one function that builds them."""
-    return _load("run_event.lua") + "\n" + _load(name)
+    """A script that emits run-state events and may add a run to the due set, after the
+    one function of each (run_event.lua, due_add.lua)."""
+    return "\n".join(load_lua(part) for part in ("run_event.lua", "due_add.lua", name))
 
 
 _SOURCES = {name: "," + ",".join(sorted(allowed_sources(name))) + "," for name in StateName}

@@ -1,5 +1,5 @@
 -- transition.lua: move one run to a new state, atomically, if the state machine allows it.
--- (Loaded after run_event.lua, which builds the event.)
+-- (Loaded after run_event.lua, which builds the event, and due_add.lua.)
 -- In the same step: append the state to the history, append the transition's event to the
 -- event stream, move the run between state indexes, store the result, wake waiters when the
 -- state is terminal, and optionally push a broker message.
@@ -65,10 +65,7 @@ if ARGV[12] ~= '' then
   redis.call('LPUSH', KEYS[6], ARGV[12])
 end
 if ARGV[19] ~= '' then
-  redis.call('ZADD', ARGV[19], ARGV[5], cur[6])
-  if redis.call('ZRANGE', ARGV[19], 0, 0)[1] == cur[6] then
-    redis.call('PUBLISH', ARGV[20], ARGV[5])
-  end
+  due_add(ARGV[19], ARGV[5], cur[6], ARGV[20])
 end
 if ARGV[15] == '1' then
   redis.call('XADD', KEYS[4], '*', 'state', ARGV[1])
