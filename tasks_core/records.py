@@ -69,6 +69,17 @@ _ALWAYS = {"kind", "attempt"}
 """Written even at their default: the Lua scripts read them."""
 
 
+def _json_field(key: str, text: str) -> Any:
+    """A JSON field of a stored record; parameters that cannot be read back (written by an
+    older version: an integer too long for `json.loads`) are shown, not raised."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        if key != "parameters":
+            raise
+        return {"__unreadable__": f"{exc}"[:200]}
+
+
 @functools.cache
 def _defaults() -> dict[str, Any]:
     """Default values of RunRecord's optional fields (not written: they read back so)."""
@@ -173,7 +184,7 @@ class RunRecord(BaseModel):
             if value == "":
                 continue
             if key in _JSON_FIELDS:
-                data[key] = json.loads(value)
+                data[key] = _json_field(key, value)
             elif key in _INT_FIELDS:
                 data[key] = int(value)
             else:

@@ -158,7 +158,10 @@ def _capturing_print(*args: Any, **kwargs: Any) -> None:
     _original_print(*args, **kwargs)
     frame = current_run.get()
     file = kwargs.get("file")
-    if frame is None or not frame.log_prints or (file is not None and file is not sys.stdout):
+    # to stdout only: on a worker, Celery redirects stdout and stderr to one object, so a
+    # print to that object may be a traceback that logging writes to stderr
+    to_stdout = file is None or (file is sys.stdout and file is not sys.stderr)
+    if frame is None or not frame.log_prints or not to_stdout:
         return
     text = io.StringIO()
     _original_print(*args, **{k: v for k, v in kwargs.items() if k in ("sep", "end")},

@@ -10,6 +10,7 @@ if nothing else has claimed it, so a pool busy with waiting parents cannot deadl
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -96,7 +97,9 @@ def encode_parameters(deployment: Deployment, parameters: dict[str, Any]) -> str
     text = encode_checked(parameters, owner=f"deployment {deployment.full_name!r}",
                           max_bytes=settings.parameters_max_bytes,
                           max_depth=settings.parameters_max_depth)
-    check_parameters(deployment.parameter_schema, parameters, deployment.full_name)
+    # what the worker will get: the JSON (a model, enum or dataclass instance is checked
+    # as the object it becomes, against a model rebuilt from the schema, not the user's)
+    check_parameters(deployment.parameter_schema, json.loads(text), deployment.full_name)
     return text
 
 

@@ -70,7 +70,7 @@ def cached_outcome(rt: Runtime, handle: RunHandle, attempt: int,
     change = Transition(
         handle.run_id, StateName.CACHED, kind=handle.kind, message=f"cache hit ({key[:16]})",
         result_json=text, outcome=True, expected_attempt=attempt if handle.on_worker else None,
-        fields={"result_ref": rt.store.keys.result(handle.run_id),
+        fields={"result_ref": rt.store.keys.result(handle.run_id), "error": "",
                 "result_size": str(len(text)), "cache_key": key})
     if handle.on_worker:
         rt.reporter.apply_now([change])

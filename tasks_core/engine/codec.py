@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import reprlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any
@@ -79,6 +80,9 @@ def to_json(value: Any) -> str:
         return text
     except (TypeError, ValueError, RecursionError):
         pass
+    if _holds_iterator(value):  # pydantic would consume it to write it
+        raise ValueError("an iterator or generator has no JSON form (writing it would consume "
+                         "it); return or pass a list")
     try:
         raw = pydantic_core.to_json(value, inf_nan_mode="constants")
     except RecursionError:
@@ -87,7 +91,38 @@ def to_json(value: Any) -> str:
         raise ValueError(_reason(exc)) from exc
     if (b"NaN" in raw or b"Infinity" in raw) and _has_nan(raw):
         raise ValueError("NaN and infinity have no JSON form")
+    if len(raw) > _INT_DIGITS and _LONG_DIGITS.search(raw) and not _reads_back(raw):
+        raise ValueError(f"an integer of more than {_INT_DIGITS} digits has no JSON form "
+                         "Python reads back (sys.get_int_max_str_digits); pass it as a string")
     return raw.decode("utf-8")
+
+
+_INT_DIGITS = 4300
+"""Python's `json.loads` refuses longer integers (the int/str conversion limit)."""
+_LONG_DIGITS = re.compile(rb"\d{%d}" % (_INT_DIGITS + 1))
+
+
+def _reads_back(raw: bytes) -> bool:
+    """Whether `json.loads` reads the text (only asked when a very long digit run is in it,
+    which may also be inside a string)."""
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
+
+
+def _holds_iterator(value: Any) -> bool:
+    """Whether `value` is, or (within containers, level by level) holds, an iterator."""
+    level = [value]
+    seen = 0
+    while level and seen < 100_000:  # past that, pydantic's own limits apply
+        if any(isinstance(item, Iterator) for item in level):
+            return True
+        seen += len(level)
+        groups = [group for group in map(_children, level) if group is not None]
+        level = [child for child in chain.from_iterable(groups) if type(child) not in _LEAVES]
+    return False
 
 
 def _reason(exc: Exception) -> str:

@@ -83,10 +83,11 @@ def outcome_transition(rt: Runtime, handle: RunHandle, attempt: int, decision: D
                         outcome=True,
                         expected_attempt=attempt if handle.on_worker else None)
     if isinstance(decision, Complete):
+        change.fields = {"error": ""}  # an earlier attempt's error is not this run's end
         if decision.result_json is not None:
             change.result_json = decision.result_json
-            change.fields = {"result_ref": rt.store.keys.result(handle.run_id),
-                             "result_size": str(len(decision.result_json))}
+            change.fields.update(result_ref=rt.store.keys.result(handle.run_id),
+                                 result_size=str(len(decision.result_json)))
         elif decision.note:
             change.message = decision.note[:500]
     elif isinstance(decision, Fail):

@@ -83,7 +83,7 @@ def _thread_alarm(seconds: float) -> Iterator[None]:
     done = False
     fired = threading.Event()
 
-    class ThreadTimeout(TaskTimeout):
+    class ThreadTimeout(TaskTimeout):  # raised by class; re-raised below as TaskTimeout
         def __init__(self, *args: object) -> None:
             super().__init__(*(args or (message,)))
 
@@ -98,6 +98,8 @@ def _thread_alarm(seconds: float) -> Iterator[None]:
     timer.start()
     try:
         yield
+    except ThreadTimeout:  # recorded as the importable TaskTimeout, not a local class
+        raise TaskTimeout(message) from None
     finally:
         with lock:
             done = True

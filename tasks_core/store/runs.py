@@ -191,9 +191,8 @@ class RunStore:
         kind_type = state_type(target).value
         at = change.at or utcnow()
         terminal = is_terminal(target)
-        fields = change.fields
-        if change.message:
-            fields = {**fields, "state_message": change.message}
+        # a state's message is its own: an empty one clears the message of the state before
+        fields = {**change.fields, "state_message": change.message}
         if terminal and "end_time" not in fields:
             fields = {**fields, "end_time": at.isoformat()}
         validated = {"name": target.value, "type": kind_type, "message": change.message}

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import Enum
 from typing import Any
+
+from pydantic import BaseModel
 
 from tasks_core.deployments import run_deployment
 from tasks_core.flow import flow
@@ -97,3 +101,32 @@ def loud_flow(message: str) -> str:
 @flow(task_runner=CeleryTaskRunner())
 def years_on_workers() -> list[int]:
     return [t.year.submit(datetime(2020 + i, 1, 1)).result(timeout=30) for i in range(2)]
+
+
+class Color(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Point(BaseModel):
+    x: int
+    y: int = 0
+
+
+@dataclass
+class Window:
+    start: date
+    days: int
+
+
+@flow
+def shapes(point: Point, color: Color, window: Window) -> list[str]:
+    """Gets its parameters as the annotated types, however they were sent."""
+    assert isinstance(point, Point) and isinstance(color, Color), (point, color)
+    assert isinstance(window, Window) and isinstance(window.start, date), window
+    return [type(point).__name__, color.value, window.start.isoformat()]
+
+
+@flow
+def count_digits(n: int) -> int:
+    return len(str(n))

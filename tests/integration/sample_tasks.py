@@ -204,3 +204,14 @@ task_postrun.connect(_state_at_postrun, weak=False)
 def echo(value: object) -> object:
     """Returns its argument itself (in process: the very object)."""
     return value
+
+
+@task
+def countdown_generator(n: int) -> Any:
+    """Returns a generator (in process: the caller must get it unconsumed)."""
+    return (i for i in range(n, 0, -1))
+
+
+@task
+def huge_int(digits: int) -> int:
+    return 10 ** digits

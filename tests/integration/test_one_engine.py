@@ -308,3 +308,80 @@ def test_the_outcome_is_written_before_the_ack(tc_env: dict[str, Any],
     seen = wait_until(lambda: (v := tc_env["client"].hgetall(f"{tc_env['prefix']}:test-postrun"))
                       and len(v) == len(futures) and v, 10, message="postrun records")
     assert set(seen.values()) == {"Completed", "Failed"}, seen
+
+
+
+# -- what a new user tried (fresh-eyes review) ----------------------------------------------
+
+
+def test_run_deployment_takes_model_enum_and_dataclass_instances(
+        tc_env: dict[str, Any], start_worker: Any) -> None:
+    name = _deploy(tc_env, f.shapes)
+    start_worker(concurrency=1)
+    run = run_deployment(name, parameters={
+        "point": f.Point(x=1), "color": f.Color.RED,
+        "window": f.Window(date(2024, 3, 1), 7)}, timeout=30)
+    assert run.state == S.COMPLETED, run.state_message
+    assert run.result() == ["Point", "red", "2024-03-01"]
+    with pytest.raises(ParameterError, match="color"):
+        run_deployment(name, parameters={"point": {"x": 1}, "color": "green",
+                                         "window": {"start": "2024-03-01", "days": 1}},
+                       timeout=0)
+
+
+def test_integers_python_cannot_read_back_are_refused_before_anything_exists(
+        tc_env: dict[str, Any], start_worker: Any) -> None:
+    huge = 10 ** 5000
+    with pytest.raises(ParameterError, match=r"parameter 'x'.*4300 digits"):
+        t.add.delay(huge, 1)
+    name = _deploy(tc_env, f.count_digits)
+    with pytest.raises(ParameterError, match="'n'"):
+        run_deployment(name, parameters={"n": huge}, timeout=0)
+    assert get_runtime().store.list_ids("flow") == []
+    assert t.add(huge, 1) == huge + 1  # in process: the object itself, recorded as a stand-in
+    listing = run_cli(tc_env["env"], "task-run", "ls")
+    assert listing.returncode == 0, listing.stdout + listing.stderr
+    start_worker(concurrency=1)
+    future = t.huge_int.delay(5000)  # a result no caller could read back fails clearly
+    with pytest.raises(Exception, match="4300 digits"):
+        future.result(timeout=20)
+    assert future.state == S.FAILED
+
+
+def test_a_returned_generator_reaches_the_caller_unconsumed(tc_env: dict[str, Any]) -> None:
+    assert list(t.countdown_generator(3)) == [3, 2, 1]
+    record = _only_run("task", "countdown_generator")
+    assert record.state == S.COMPLETED
+    assert record.state_message.startswith("result not stored: generator")
+
+
+def test_a_run_completed_after_retries_keeps_no_retry_message_or_error(
+        tc_env: dict[str, Any], start_worker: Any) -> None:
+    assert t.flaky("in-process", 2) == 2
+    record = _record(_only_run("task", "flaky").id)
+    assert (record.state, record.attempt, record.state_message, record.error) == (
+        S.COMPLETED, 2, "", None)
+    assert [h.name for h in record.history][-2:] == [S.RETRYING, S.COMPLETED]
+    start_worker(concurrency=1)
+    future = t.flaky.delay("on-a-worker", 2)
+    assert future.result(timeout=20) == 2
+    on_worker = future.record()
+    assert (on_worker.state_message, on_worker.error) == ("", None)
+
+
+def test_log_prints_captures_stdout_only_where_stderr_is_the_same_object(
+        tc_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a worker Celery redirects stdout and stderr to one object: a traceback that
+    logging prints to stderr must not become the run's log entries."""
+    import sys
+
+    monkeypatch.setattr(sys, "stderr", sys.stdout)
+
+    @flow(log_prints=True)
+    def printer() -> None:
+        print("to stdout")
+        print("to stderr", file=sys.stderr)
+
+    printer()
+    run = _only_run("flow", "printer")
+    assert [e["message"] for e in get_runtime().store.logs(run.id)] == ["to stdout"]

@@ -43,6 +43,7 @@ def test_a_deadline_interrupts_busy_code_in_a_thread() -> None:
     started = time.monotonic()
     outcome = _in_thread(body)
     assert isinstance(outcome, TaskTimeout) and "0.3s" in str(outcome)
+    assert type(outcome) is TaskTimeout  # recorded by an importable name, not a local class
     assert time.monotonic() - started < 3
 
 
