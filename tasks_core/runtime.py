@@ -78,7 +78,8 @@ class Runtime:
     @cached_property
     def pools(self) -> WorkPoolStore:
         """Work pool records, their gate and parked runs."""
-        return WorkPoolStore(self.client, self.store.keys)
+        return WorkPoolStore(self.client, self.store.keys,
+                             event_retention=self.settings.event_retention)
 
     @cached_property
     def deployments(self) -> DeploymentStore:

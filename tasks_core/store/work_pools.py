@@ -28,8 +28,10 @@ __all__ = ["WorkPoolStore"]
 class WorkPoolStore(KeyedStore):
     """Create, read, pause and limit work pools; gate their flow runs."""
 
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, *,
+                 event_retention: int = 100_000) -> None:
         super().__init__(client, keys)
+        self.event_retention = event_retention  # events kept on the stream (settings)
         self._acquire = self.script("acquire_slot.lua")
 
     def save(self, pool: WorkPool) -> WorkPool:
@@ -105,5 +107,5 @@ class WorkPoolStore(KeyedStore):
                 "resource": {"tasks-core.resource.id": f"tasks-core.work-pool.{pool}",
                              "tasks-core.resource.name": pool},
                 "related": [], "payload": payload or {}, "follows": None}
-        self.client.xadd(self.keys.events, {"event": json.dumps(body)}, maxlen=100_000,
-                         approximate=True)
+        self.client.xadd(self.keys.events, {"event": json.dumps(body)},
+                         maxlen=self.event_retention, approximate=True)
