@@ -74,17 +74,22 @@ def execute_chunk(run_ids: list[str]) -> None:
     """
     rt = get_runtime()
     outcomes: list[Transition] = []
-    for run_id in run_ids:
-        claimed = rt.reporter.apply_now([*outcomes, claim(run_id, 1, rt.owner)])[-1]
-        outcomes = []
-        if not claimed.applied:
-            handle_refused_claim(rt, run_id, 1, claimed)
-            continue
-        assert claimed.record is not None
-        run_claimed_task(rt, ClaimedRun.from_fields(claimed.record, 1, "task"),
-                         deferred=outcomes)
-    if outcomes:
-        rt.reporter.apply_now(outcomes)
+    try:
+        for run_id in run_ids:
+            claimed = rt.reporter.apply_now([*outcomes, claim(run_id, 1, rt.owner)])[-1]
+            outcomes = []
+            if not claimed.applied:
+                handle_refused_claim(rt, run_id, 1, claimed)
+                continue
+            assert claimed.record is not None
+            run_claimed_task(rt, ClaimedRun.from_fields(claimed.record, 1, "task"),
+                             deferred=outcomes)
+        if outcomes:
+            rt.reporter.apply_now(outcomes)
+            outcomes = []
+    finally:  # Redis went away mid-chunk: the reporter writes them once it is back
+        for change in outcomes:
+            rt.reporter.transition(change, urgent=True)
 
 
 def run_claimed_task(rt: Runtime, run: ClaimedRun, *,
