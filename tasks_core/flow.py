@@ -99,11 +99,11 @@ class Flow(Generic[P, R]):
         # print() in the flow and its tasks captured into run logs; None inherits it from
         # the parent flow (a top-level flow: off)
         self.log_prints = _log_prints("flow", self.name, log_prints)
-        self.signature = inspect.signature(fn)
         self.is_async = inspect.iscoroutinefunction(fn)
         self._deploy_from: dict[str, Any] | None = None  # set by from_source
         self.parameters = ParameterSpec(fn, owner=f"flow {self.name!r}",
                                         validate=validate_parameters)
+        self.signature = self.parameters.signature
         self.return_type = return_annotation(fn)
         self.options = RunOptions(retries=retries, retry_delays=self.retry_delays,
                                   retry_jitter_factor=retry_jitter_factor,

@@ -135,10 +135,10 @@ class Task(Generic[P, R]):
             raise ConfigurationError(f"task {self.name}: cache_expiration must be > 0")
         self.cache_expiration = cache_expiration
         self.refresh_cache = refresh_cache
-        self.signature = inspect.signature(fn)
         self.is_async = inspect.iscoroutinefunction(fn)
         self.key = task_key(fn)
         self.parameters = ParameterSpec(fn, owner=f"task {self.name!r}")
+        self.signature = self.parameters.signature
         self.return_type = return_annotation(fn)
         self._typed = any(hint is not Any for hint in self.parameters.hints.values())
         self.options = RunOptions(

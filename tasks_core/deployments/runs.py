@@ -22,6 +22,7 @@ from tasks_core.deployments.define import deployment_store
 from tasks_core.engine import new_runs
 from tasks_core.engine.codec import to_json
 from tasks_core.engine.context import current_run
+from tasks_core.engine.parameters import encode_checked
 from tasks_core.engine.results import decode_result
 from tasks_core.engine.schema_model import check_parameters
 from tasks_core.engine.sending import run_envelope, send_new
@@ -91,8 +92,6 @@ def run_deployment(
 
 def encode_parameters(deployment: Deployment, parameters: dict[str, Any]) -> str:
     """The parameters of a run of `deployment`, checked and encoded (JSON text)."""
-    from tasks_core.engine.parameters import encode_checked
-
     settings = get_runtime().settings
     text = encode_checked(parameters, owner=f"deployment {deployment.full_name!r}",
                           max_bytes=settings.parameters_max_bytes,

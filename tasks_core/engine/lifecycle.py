@@ -25,7 +25,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, NamedTuple
@@ -203,8 +203,8 @@ class _Loop:
         cancelled task) ends the attempt as a crash, recorded before it goes on."""
         if exc is None or isinstance(exc, Exception):
             return False
-        handle = RunHandle(**{**_fields(self.handle), "retry_here": False,
-                              "may_retry": self.handle.on_worker, "deferred": None})
+        handle = replace(self.handle, retry_here=False, may_retry=self.handle.on_worker,
+                         deferred=None)
         try:
             conclude(self.rt, handle, self.number, Ended.failure(exc, crashed=True))
             self.rt.reporter.flush(timeout=5)
@@ -240,7 +240,7 @@ class failsafe:
         handle = self.handle
         log.exception("run %s: engine error; ending the run Failed", handle.run_id,
                       exc_info=exc)
-        final = RunHandle(**{**_fields(handle), "may_retry": False})
+        final = replace(handle, may_retry=False)
         try:
             conclude(self.rt, final, self.attempt, Ended.failure(exc, retryable=False))
         except Exception as again:
@@ -250,10 +250,6 @@ class failsafe:
                                                      f"then {type(again).__name__}")
             self.rt.reporter.transition(last, urgent=True)
         return not self.reraise
-
-
-def _fields(handle: RunHandle) -> dict[str, Any]:
-    return {name: getattr(handle, name) for name in RunHandle.__slots__}
 
 
 def run_attempts(rt: Runtime, handle: RunHandle, body: Callable[[], Ended], *,

@@ -4,8 +4,8 @@
   pushed by the same Lua call that writes the record or its transition (one round trip;
   they cannot drift apart). With another broker the write comes first and the message is
   then published through Celery, only if the write applied (`Outgoing.after`). Every
-  message goes this way: `send_new` (a new run), `send_with` (a transition),
-  `prepare_attempt_at` (a retry), `send_next` (a lost or due message), `.map()`'s chunks.
+  message goes this way: `send_new` (a new run), `prepare_attempt_at` (a retry),
+  `send_next` (a lost or due message), `.map()`'s chunks.
 - Due set or ETA (`prepare_attempt_at`): an attempt due later waits in beat's durable due
   set while a beat runs (it survives restarts of every process); without a beat it travels
   as a Celery ETA message, so a worker alone still retries.
@@ -24,7 +24,7 @@ from tasks_core.records import RunOptions
 from tasks_core.runtime import Runtime
 from tasks_core.settings import get_settings
 from tasks_core.store.locks import BEAT_LOCK
-from tasks_core.store.runs import BrokerPush, Outcome, Transition
+from tasks_core.store.runs import BrokerPush, Transition
 
 __all__ = [
     "Outgoing",
@@ -34,7 +34,6 @@ __all__ = [
     "run_envelope",
     "send_new",
     "send_next",
-    "send_with",
 ]
 
 
@@ -73,24 +72,11 @@ def run_envelope(run: Any, attempt: int, eta: datetime | None = None) -> Envelop
         eta=eta, time_limit=hard_time_limit(options.timeout_seconds))
 
 
-def send_new(rt: Runtime, run: Any, envelope: Envelope, *, pipe: Any = None) -> Outgoing:
-    """Create `run` (a RunRecord) and send `envelope` by the push-or-publish rule. With
-    `pipe` the create is only queued on it: call `.after(rt, True)` on the returned message
-    once `pipe` has executed."""
+def send_new(rt: Runtime, run: Any, envelope: Envelope) -> None:
+    """Create `run` (a RunRecord) and send `envelope` by the push-or-publish rule."""
     message = outgoing(rt, envelope)
-    rt.store.create(run, message.push, pipe=pipe)
-    if pipe is None:
-        message.after(rt, True)
-    return message
-
-
-def send_with(rt: Runtime, change: Transition, envelope: Envelope) -> Outcome:
-    """Apply `change` and send `envelope` by the push-or-publish rule."""
-    message = outgoing(rt, envelope)
-    change.push = message.push
-    result = rt.store.transition(change)
-    message.after(rt, result.applied)
-    return result
+    rt.store.create(run, message.push)
+    message.after(rt, True)
 
 
 def beat_running(rt: Runtime) -> bool:
