@@ -42,8 +42,8 @@ def hard_time_limit(timeout_seconds: float | None) -> float | None:
 class Envelope:
     """What a message says: which Celery task, for which run(s), where and when."""
 
-    __slots__ = ("args", "argsrepr", "eta", "message_id", "priority", "queue", "shadow", "task",
-                 "time_limit")
+    __slots__ = ("args", "argsrepr", "eta", "message_id", "parent_id", "priority", "queue",
+                 "retries", "root_id", "shadow", "task", "time_limit")
 
     def __init__(
         self,
@@ -57,6 +57,9 @@ class Envelope:
         priority: int = 0,
         eta: datetime | None = None,
         time_limit: float | None = None,
+        retries: int = 0,
+        root_id: str | None = None,
+        parent_id: str | None = None,
     ) -> None:
         self.message_id = message_id
         self.args = args
@@ -67,6 +70,9 @@ class Envelope:
         self.priority = priority
         self.eta = eta
         self.time_limit = time_limit
+        self.retries = retries
+        self.root_id = root_id or message_id
+        self.parent_id = parent_id
 
     @classmethod
     def for_run(
@@ -81,11 +87,22 @@ class Envelope:
         eta: datetime | None = None,
         time_limit: float | None = None,
         task: str = EXECUTE_RUN,
+        root_id: str | None = None,
+        parent_id: str | None = None,
     ) -> Envelope:
         """The message that executes attempt `attempt` of one run (a task run, or a flow
-        run with ``task=EXECUTE_FLOW``)."""
+        run with ``task=EXECUTE_FLOW``).
+
+        Celery sees one task per run: its task id is the run id on every attempt, and
+        ``retries`` is ``attempt - 1``, as a Celery retry would carry (Flower shows one
+        task going RETRY -> STARTED). `root_id` / `parent_id` are the run's place in the
+        flow-run tree (the top run, the flow run it belongs to), so Flower links them.
+        """
         return cls(
-            message_id=run_id if attempt <= 1 else f"{run_id}.{attempt}",
+            message_id=run_id,
+            retries=max(0, attempt - 1),
+            root_id=root_id,
+            parent_id=parent_id,
             args=[run_id, attempt],
             queue=queue,
             shadow=name,
@@ -97,9 +114,13 @@ class Envelope:
         )
 
     @classmethod
-    def for_chunk(cls, run_ids: list[str], *, queue: str, name: str) -> Envelope:
-        """One message that executes several runs of the same task, one after another."""
+    def for_chunk(cls, run_ids: list[str], *, queue: str, name: str,
+                  root_id: str | None = None, parent_id: str | None = None) -> Envelope:
+        """One message that executes several runs of the same task, one after another
+        (each run shows in Flower as a task of its own, parented by this message)."""
         return cls(
+            root_id=root_id,
+            parent_id=parent_id,
             message_id=str(uuid.uuid4()),
             args=[run_ids],
             queue=queue,
@@ -122,10 +143,10 @@ def redis_push(envelope: Envelope) -> BrokerPush:
         "expires": None,
         "group": None,
         "group_index": None,
-        "retries": 0,
+        "retries": envelope.retries,
         "timelimit": [hard_limit, None],
-        "root_id": envelope.message_id,
-        "parent_id": None,
+        "root_id": envelope.root_id,
+        "parent_id": envelope.parent_id,
         "argsrepr": envelope.argsrepr,
         "kwargsrepr": "{}",
         "origin": _ORIGIN,
@@ -179,4 +200,7 @@ class Dispatcher:
             shadow=envelope.shadow,
             argsrepr=envelope.argsrepr,
             time_limit=envelope.time_limit,
+            retries=envelope.retries,
+            root_id=envelope.root_id,
+            parent_id=envelope.parent_id,
         )

@@ -10,23 +10,27 @@ retry back to the queue.
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 
 from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_FLOW, EXECUTE_RUN
 from tasks_core.deployments.runs import run_children_with
 from tasks_core.engine.attempt import Body, call_attempt
 from tasks_core.engine.caching import cached_outcome, keep_result
+from tasks_core.engine.celery_view import show
 from tasks_core.engine.claim import ClaimedRun, claim
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.deployed_run import execute_flow_run
 from tasks_core.engine.lifecycle import RunHandle, conclude, failsafe, run_attempts
-from tasks_core.engine.outcome import Decision, Ended
+from tasks_core.engine.outcome import Complete, Decision, Ended, Retry
 from tasks_core.engine.recovery import handle_refused_claim
 from tasks_core.errors import ParameterError, TaskNotFound
 from tasks_core.registry import resolve
 from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.store.runs import Transition
+from workers.celery_view import task_result, tree_of
 
 __all__ = ["execute_chunk", "execute_run", "register_tasks"]
 
@@ -35,45 +39,63 @@ log = logging.getLogger("tasks_core.worker")
 
 def register_tasks(app: Celery) -> None:
     """Register the worker's three Celery tasks on `app`, and let a flow waiting on a
-    child flow run of this worker's pools run it here (see `run_deployment`)."""
+    child flow run of this worker's pools run it here (see `run_deployment`).
+
+    Each task returns or raises what makes Celery's view agree with the run
+    (`celery_view.task_result`).
+    """
     run_children_with(lambda run_id: execute_flow_run(run_id, 1, gate=False))
 
     @app.task(  # type: ignore[untyped-decorator]
-        name=EXECUTE_RUN, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
-    def run(run_id: str, attempt: int = 1) -> None:
-        execute_run(run_id, attempt)
+        name=EXECUTE_RUN, bind=True, ignore_result=True, acks_late=True,
+        reject_on_worker_lost=True)
+    def run(self: Task, run_id: str, attempt: int = 1) -> Any:
+        return task_result(execute_run(run_id, attempt, tree=tree_of(self.request)), run_id)
 
     @app.task(  # type: ignore[untyped-decorator]
-        name=EXECUTE_FLOW, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
-    def run_flow(run_id: str, attempt: int = 1) -> None:
-        execute_flow_run(run_id, attempt)
+        name=EXECUTE_FLOW, bind=True, ignore_result=True, acks_late=True,
+        reject_on_worker_lost=True)
+    def run_flow(self: Task, run_id: str, attempt: int = 1) -> Any:
+        return task_result(execute_flow_run(run_id, attempt, tree=tree_of(self.request)),
+                           run_id)
 
     @app.task(  # type: ignore[untyped-decorator]
-        name=EXECUTE_CHUNK, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
-    def run_chunk(run_ids: list[str]) -> None:
-        execute_chunk(run_ids)
+        name=EXECUTE_CHUNK, bind=True, ignore_result=True, acks_late=True,
+        reject_on_worker_lost=True)
+    def run_chunk(self: Task, run_ids: list[str]) -> str:
+        return chunk_summary(execute_chunk(run_ids, tree=tree_of(self.request),
+                                           message_id=self.request.id))
 
 
-def execute_run(run_id: str, attempt: int = 1) -> None:
-    """Claim and execute one attempt of one run."""
+Tree = tuple[str | None, str | None]
+
+
+def execute_run(run_id: str, attempt: int = 1, *, tree: Tree = (None, None)) -> Decision | None:
+    """Claim and execute one attempt of one run; how it ended (None: a duplicate, dropped).
+    `tree`: Celery's ``root_id`` and ``parent_id`` of its message."""
     rt = get_runtime()
     outcome = rt.reporter.apply_now([claim(run_id, attempt, rt.owner)])[0]
     if not outcome.applied:
-        handle_refused_claim(rt, run_id, attempt, outcome)
-        return
+        return handle_refused_claim(rt, run_id, attempt, outcome)
     assert outcome.record is not None
-    run_claimed_task(rt, ClaimedRun.from_fields(outcome.record, attempt, "task"))
+    run = ClaimedRun.from_fields(outcome.record, attempt, "task")
+    run.root_id, run.celery_parent_id = tree
+    return run_claimed_task(rt, run)
 
 
-def execute_chunk(run_ids: list[str]) -> None:
-    """Execute the first attempts of a chunk of runs (`.map()`), one after another.
+def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
+                  message_id: str | None = None) -> list[Decision]:
+    """Execute the first attempts of a chunk of runs (`.map()`), one after another; how
+    each that ran here ended.
 
     Each run is claimed only when it starts, so a crash leaves the rest untouched for the
     redelivered message. A run's outcome is written with the next run's claim (one round
     trip for both) and the last one before returning: all before the message is acked.
+    Each run is shown to Celery as a task of its own inside the chunk's (`message_id`).
     """
     rt = get_runtime()
     outcomes: list[Transition] = []
+    decisions: list[Decision] = []
     try:
         for run_id in run_ids:
             claimed = rt.reporter.apply_now([*outcomes, claim(run_id, 1, rt.owner)])[-1]
@@ -82,34 +104,51 @@ def execute_chunk(run_ids: list[str]) -> None:
                 handle_refused_claim(rt, run_id, 1, claimed)
                 continue
             assert claimed.record is not None
-            run_claimed_task(rt, ClaimedRun.from_fields(claimed.record, 1, "task"),
-                             deferred=outcomes)
+            run = ClaimedRun.from_fields(claimed.record, 1, "task")
+            run.root_id, run.celery_parent_id = tree
+            decisions.append(run_claimed_task(rt, run, deferred=outcomes,
+                                              shown_in=message_id))
         if outcomes:
             rt.reporter.apply_now(outcomes)
             outcomes = []
     finally:  # Redis went away mid-chunk: the reporter writes them once it is back
         for change in outcomes:
             rt.reporter.transition(change, urgent=True)
+    return decisions
 
 
-def run_claimed_task(rt: Runtime, run: ClaimedRun, *,
-                     deferred: list[Transition] | None = None) -> None:
+def chunk_summary(decisions: list[Decision]) -> str:
+    """What a chunk's Celery task returns: how many of its runs ended how."""
+    counts = Counter("completed" if isinstance(d, Complete) else
+                     "retrying" if isinstance(d, Retry) else d.state.lower() for d in decisions)
+    return ", ".join(f"{n} {what}" for what, n in sorted(counts.items())) or "no runs"
+
+
+def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition] | None = None,
+                     shown_in: str | None = None) -> Decision:
     """Run one claimed attempt of a task run and report how it ended (now, or into
-    `deferred` for the caller to write before the message is acked)."""
-    frame = RunFrame(run.id, "task", run.parent_flow_run_id, run.options.log_prints)
+    `deferred` for the caller to write before the message is acked); how it ended.
+    `shown_in`: the Celery task it executes inside, when it is not its own message's."""
+    frame = RunFrame(run.id, "task", run.parent_flow_run_id, run.options.log_prints,
+                     run.root_id)
     handle = RunHandle(run.id, "task", run.options, frame, retry_here=False, on_worker=True,
                        requeue=run, deferred=deferred)
-    with failsafe(rt, handle, run.attempt, reraise=False):
+    if shown_in is not None:
+        show(handle, run.name, run.argsrepr, shown_in)
+    decision: Decision | None = None
+    with failsafe(rt, handle, run.attempt, reraise=False) as guard:
         try:
             task = resolve(run.task_key)
             args, kwargs = task.parameters.decode(run.parameters)
         except (TaskNotFound, ParameterError) as exc:
-            conclude(rt, handle, run.attempt, Ended.failure(exc, retryable=False))
-            return
-        decision: Decision | None = cached_outcome(rt, handle, run.attempt)
+            return conclude(rt, handle, run.attempt, Ended.failure(exc, retryable=False)).decision
+        decision = cached_outcome(rt, handle, run.attempt)
         if decision is None:
             body = Body(task.fn, args, kwargs, frame=frame, owner=f"task {task.name!r}",
                         timeout_seconds=run.options.timeout_seconds, store_result=True,
                         result_max_bytes=rt.settings.result_max_bytes)
             decision = run_attempts(rt, handle, lambda: call_attempt(body), first=run.attempt)
             keep_result(rt, handle, decision)
+    decision = decision or guard.decision
+    assert decision is not None  # an engine error is concluded by the failsafe
+    return decision

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from tasks_core.runtime import get_runtime, set_serving_queues
+from workers.celery_view import show_runs_to_celery
 from workers.execute import register_tasks
 from workers.heartbeat import start_heartbeat, start_pool_heartbeat
 from workers.signals import connect_signals
@@ -41,6 +42,7 @@ def run_worker(
     if pool in ("solo", "threads"):
         start_heartbeat()
     node = hostname or f"{'+'.join(pools)}@{socket.gethostname()}"
+    show_runs_to_celery(app, node, rt.settings.task_events)
     start_pool_heartbeat([p.split(":", 1)[0] for p in pools], node)
     argv = [
         "worker",

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tasks_core.engine.lifecycle import RunHandle
+from tasks_core.engine.lifecycle import RunHandle, shown_concluded
 from tasks_core.engine.outcome import Complete, Decision
 from tasks_core.engine.results import decode_result
 from tasks_core.runtime import Runtime
@@ -76,7 +76,9 @@ def cached_outcome(rt: Runtime, handle: RunHandle, attempt: int,
         rt.reporter.apply_now([change])
     else:
         rt.reporter.transition(change, urgent=True)
-    return Complete(text, decode_result(text, annotation))
+    decision = Complete(text, decode_result(text, annotation))
+    shown_concluded(handle, decision)
+    return decision
 
 
 def keep_result(rt: Runtime, handle: RunHandle, decision: Decision) -> None:

@@ -51,6 +51,10 @@ class ClaimedRun:
     queue: str = ""
     priority: int = 0
     options: RunOptions = field(default_factory=RunOptions)
+    root_id: str | None = None
+    """Celery's ``root_id`` / ``parent_id`` its message arrived with (its next attempt's
+    message carries them on)."""
+    celery_parent_id: str | None = None
 
     @classmethod
     def from_fields(cls, fields: dict[str, str], attempt: int, kind: str) -> ClaimedRun:

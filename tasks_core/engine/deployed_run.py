@@ -13,8 +13,9 @@ import logging
 from typing import Any
 
 from tasks_core.engine.attempt import Body, call_attempt, call_attempt_async
+from tasks_core.engine.celery_view import show
 from tasks_core.engine.claim import ClaimedRun, claim
-from tasks_core.engine.context import RunFrame
+from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.engine.entrypoints import load_flow
 from tasks_core.engine.lifecycle import (
     RunHandle,
@@ -23,7 +24,7 @@ from tasks_core.engine.lifecycle import (
     run_attempts,
     run_attempts_async,
 )
-from tasks_core.engine.outcome import Ended
+from tasks_core.engine.outcome import Decision, Ended
 from tasks_core.engine.recovery import handle_refused_claim
 from tasks_core.engine.sources import materialize
 from tasks_core.errors import ConfigurationError, DeploymentNotFound, ParameterError
@@ -37,54 +38,70 @@ __all__ = ["execute_flow_run"]
 log = logging.getLogger("tasks_core.worker")
 
 
-def execute_flow_run(run_id: str, attempt: int = 1, *, gate: bool = True) -> bool:
-    """Claim and run a flow run here; False when another process has it (or it ended).
+def execute_flow_run(run_id: str, attempt: int = 1, *, gate: bool = True,
+                     tree: tuple[str | None, str | None] = (None, None)) -> Decision | None:
+    """Claim and run a flow run here; how it ended, or None when another process has it
+    (or it ended, or its pool parked it).
 
     With `gate`, the run first passes its work pool's gate (paused pools and full pools
     park it). A parent waiting on its child runs the child with `gate=False`: the child
-    uses the slot its blocked parent holds, so a full pool cannot deadlock.
+    uses the slot its blocked parent holds, so a full pool cannot deadlock; it executes
+    inside the parent's Celery task, so it is shown to Celery as a task of its own
+    (`celery_view`). `tree`: Celery's ``root_id`` and ``parent_id`` of its message.
     """
     rt = get_runtime()
     queue = rt.store.field(run_id, "queue")
     if gate and queue and not pool_store(rt).acquire(pool_of(queue), run_id):
         log.info("flow run %s: pool %s is paused or full; parked", run_id, pool_of(queue))
-        return False
+        return None
     outcome = rt.reporter.apply_now([claim(run_id, attempt, rt.owner, "flow")])[0]
     if not outcome.applied:
         if gate and queue and outcome.state != StateName.RUNNING:
             release_slot(queue, run_id)
-        handle_refused_claim(rt, run_id, attempt, outcome)
-        return False
+        return handle_refused_claim(rt, run_id, attempt, outcome)
     assert outcome.record is not None
+    run = ClaimedRun.from_fields(outcome.record, attempt, "flow")
+    run.root_id, run.celery_parent_id = tree
+    parent = current_run.get()
     try:
-        run_claimed_flow(rt, ClaimedRun.from_fields(outcome.record, attempt, "flow"))
+        return run_claimed_flow(rt, run, shown_in=None if gate else
+                                (parent.run_id if parent else run.parent_flow_run_id))
     finally:
         if gate and queue:
             release_slot(queue, run_id)
-    return True
 
 
-def run_claimed_flow(rt: Runtime, run: ClaimedRun) -> None:
-    """Run a claimed deployment flow run to its end (retries wait here)."""
-    frame = RunFrame(run.id, "flow", run.id, run.options.log_prints)
+def run_claimed_flow(rt: Runtime, run: ClaimedRun, *, shown_in: str | None = None) -> Decision:
+    """Run a claimed deployment flow run to its end (retries wait here); how it ended.
+    `shown_in`: the run it executes inside, when it is not its message's own Celery task
+    (it is then shown to Celery as one, `celery_view`)."""
+    parent = current_run.get()
+    frame = RunFrame(run.id, "flow", run.id, run.options.log_prints,
+                     parent.root if parent else run.root_id)
     handle = RunHandle(run.id, "flow", run.options, frame, placeholder_id=run.parent_task_run_id,
                        on_worker=True, requeue=run)
-    with failsafe(rt, handle, run.attempt, reraise=False):
+    if shown_in is not None:
+        show(handle, run.name, run.argsrepr, shown_in, run.attempt)
+    decision: Decision | None = None
+    with failsafe(rt, handle, run.attempt, reraise=False) as guard:
         try:
             flow = _load(rt, run)
             args, kwargs = flow.parameters.decode(run.parameters)
         except (ConfigurationError, DeploymentNotFound, ParameterError) as exc:
-            conclude(rt, handle, run.attempt, Ended.failure(exc, retryable=False))
-            return
+            return conclude(rt, handle, run.attempt,
+                            Ended.failure(exc, retryable=False)).decision
         body = Body(flow.invoke_async if flow.is_async else flow.invoke, args, kwargs,
                     frame=frame, owner=f"flow {flow.name!r}",
                     timeout_seconds=run.options.timeout_seconds, store_result=True,
                     result_max_bytes=rt.settings.result_max_bytes)
         if flow.is_async:
-            asyncio.run(run_attempts_async(rt, handle, lambda: call_attempt_async(body),
-                                           first=run.attempt))
+            decision = asyncio.run(run_attempts_async(
+                rt, handle, lambda: call_attempt_async(body), first=run.attempt))
         else:
-            run_attempts(rt, handle, lambda: call_attempt(body), first=run.attempt)
+            decision = run_attempts(rt, handle, lambda: call_attempt(body), first=run.attempt)
+    decision = decision or guard.decision
+    assert decision is not None  # an engine error is concluded by the failsafe
+    return decision
 
 
 def _load(rt: Runtime, run: ClaimedRun) -> Any:

@@ -53,8 +53,10 @@ def send_map(
         for chunk_start in range(start, min(start + size * 10, len(runs)), size):
             chunk = runs[chunk_start:chunk_start + size]
             batch.extend((run, None) for run in chunk[:-1])
-            message = outgoing(rt, Envelope.for_chunk([r.id for r in chunk], queue=queue,
-                                                      name=task.name))
+            message = outgoing(rt, Envelope.for_chunk(
+                [r.id for r in chunk], queue=queue, name=task.name,
+                root_id=parent.root if parent else None,
+                parent_id=parent.run_id if parent else None))
             batch.append((chunk[-1], message.push))
             messages.append(message)
         rt.store.create_many(batch)

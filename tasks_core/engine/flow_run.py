@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tasks_core.engine import new_runs
 from tasks_core.engine.attempt import Body, call_attempt, call_attempt_async
+from tasks_core.engine.celery_view import show
 from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.engine.lifecycle import RunHandle, failsafe, run_attempts, run_attempts_async
 from tasks_core.engine.outcome import Decision
@@ -41,12 +42,15 @@ def _start(rt: Runtime, flow: Flow[Any, Any], args: tuple[Any, ...],
         placeholder_id = placeholder.id
     run = new_runs.flow_run(flow, rendered, options, parent, placeholder_id, rt.owner)
     rt.reporter.create(run)
-    frame = RunFrame(run.id, "flow", run.id, options.log_prints)
+    frame = RunFrame(run.id, "flow", run.id, options.log_prints,
+                     parent.root if parent else None)
     body = Body(flow.invoke_async if flow.is_async else flow.invoke, call_args, call_kwargs,
                 frame=frame, owner=f"flow {flow.name!r}",
                 timeout_seconds=options.timeout_seconds, store_result=False,
                 result_max_bytes=rt.settings.result_max_bytes)
-    return RunHandle(run.id, "flow", options, frame, placeholder_id=placeholder_id), body
+    handle = RunHandle(run.id, "flow", options, frame, placeholder_id=placeholder_id)
+    show(handle, flow.name, run.argsrepr, parent.run_id if parent else None)
+    return handle, body
 
 
 def run_flow(flow: Flow[Any, Any], args: tuple[Any, ...],

@@ -30,8 +30,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
+from tasks_core.engine.celery_view import ShownRun, tell
 from tasks_core.engine.context import RunFrame
-from tasks_core.engine.outcome import Complete, Decision, Ended, Fail, Retry, decide
+from tasks_core.engine.outcome import Complete, Decision, Ended, Fail, Retry, decide, error_info
 from tasks_core.engine.sending import Outgoing, prepare_attempt_at
 from tasks_core.records import RunOptions
 from tasks_core.runtime import Runtime
@@ -39,7 +40,7 @@ from tasks_core.states import StateName
 from tasks_core.store.runs import Outcome, Transition, utcnow
 
 __all__ = ["Concluded", "RunHandle", "conclude", "failsafe", "mirror", "outcome_transition",
-           "run_attempts", "run_attempts_async"]
+           "run_attempts", "run_attempts_async", "shown_concluded"]
 
 log = logging.getLogger("tasks_core.engine")
 
@@ -74,6 +75,9 @@ class RunHandle:
     deferred: list[Transition] | None = None
     """On a worker running a chunk of runs from one message: outcomes are collected here
     and written with the next run's claim (still before the chunk's message is acked)."""
+    shown: ShownRun | None = None
+    """Shown to Celery as a task of its own (`celery_view`): its attempts and end are told
+    to the worker's watcher. None: Celery sees it through its own message, or not at all."""
 
 
 def outcome_transition(rt: Runtime, handle: RunHandle, attempt: int, decision: Decision,
@@ -160,7 +164,15 @@ def conclude(rt: Runtime, handle: RunHandle, attempt: int, ended: Ended,
                                          decision.when, decision.delay)
     elif handle.placeholder_id:
         changes.append(mirror(change, handle.placeholder_id))
-    return Concluded(decision, _write(rt, handle, changes, publish))
+    applied = _write(rt, handle, changes, publish)
+    shown_concluded(handle, decision, ended.elapsed)
+    return Concluded(decision, applied)
+
+
+def shown_concluded(handle: RunHandle, decision: Decision, runtime: float = 0.0) -> None:
+    """Tell the worker's watcher how an attempt of a shown run ended (`celery_view`)."""
+    if handle.shown is not None:
+        tell(handle.shown, lambda w, run: w.concluded(run, decision, runtime))
 
 
 class _Loop:
@@ -193,6 +205,9 @@ class _Loop:
         self.rt.reporter.transition(Transition(
             self.handle.run_id, StateName.RETRYING, kind=self.handle.kind,
             fields={"attempt": str(self.number)}))
+        if self.handle.shown is not None:
+            number = self.number
+            tell(self.handle.shown, lambda w, run: w.started(run, number))
 
     def __enter__(self) -> None:
         return None
@@ -217,21 +232,23 @@ class failsafe:
     """An error of the engine itself while executing or recording a run (a bug, a store
     reply it did not expect) must not leave the run live: it ends Failed naming the error
     (a run already ended refuses the write). With `reraise` the error then goes on, else
-    it is logged and swallowed (a worker carries on with its next message).
+    it is logged and swallowed (a worker carries on with its next message), and
+    `decision` says how the run was ended.
 
     A class, not a generator: it wraps every run, and this is the cheaper context manager.
     """
 
-    __slots__ = ("attempt", "handle", "reraise", "rt")
+    __slots__ = ("attempt", "decision", "handle", "reraise", "rt")
 
     def __init__(self, rt: Runtime, handle: RunHandle, attempt: int, *, reraise: bool) -> None:
         self.rt = rt
         self.handle = handle
         self.attempt = attempt
         self.reraise = reraise
+        self.decision: Decision | None = None
 
-    def __enter__(self) -> None:
-        return None
+    def __enter__(self) -> failsafe:
+        return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  traceback: TracebackType | None) -> bool:
@@ -242,13 +259,15 @@ class failsafe:
                       exc_info=exc)
         final = replace(handle, may_retry=False)
         try:
-            conclude(self.rt, final, self.attempt, Ended.failure(exc, retryable=False))
+            self.decision = conclude(self.rt, final, self.attempt,
+                                     Ended.failure(exc, retryable=False)).decision
         except Exception as again:
             log.exception("run %s: could not record the engine error", handle.run_id)
             last = Transition(handle.run_id, StateName.FAILED, kind=handle.kind,
                               outcome=True).stripped(f"engine error: {type(exc).__name__}; "
                                                      f"then {type(again).__name__}")
             self.rt.reporter.transition(last, urgent=True)
+            self.decision = Fail(StateName.FAILED, error_info(exc), exc)
         return not self.reraise
 
 

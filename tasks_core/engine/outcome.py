@@ -133,6 +133,7 @@ class Retry:
     error: ErrorInfo
     delay: float
     when: datetime
+    exc: BaseException | None = None
 
     @property
     def message(self) -> str:
@@ -180,7 +181,7 @@ def decide(options: RunOptions, attempt: int, ended: Ended, now: datetime, *,
         error = ended.error
     delay = retry_delay(options, attempt, rng) if may_retry and ended.retryable else None
     if delay is not None:
-        return Retry(error, delay, now + timedelta(seconds=delay))
+        return Retry(error, delay, now + timedelta(seconds=delay), exc)
     state = (StateName.CRASHED if ended.crashed else
              StateName.TIMED_OUT if late or ended.timed_out else StateName.FAILED)
     return Fail(state, error, exc)

@@ -14,8 +14,8 @@ import socket
 from datetime import datetime
 
 from tasks_core.engine.context import RunFrame
-from tasks_core.engine.lifecycle import RunHandle, conclude
-from tasks_core.engine.outcome import Ended, Retry
+from tasks_core.engine.lifecycle import Concluded, RunHandle, conclude
+from tasks_core.engine.outcome import Decision, Ended, Retry
 from tasks_core.engine.sending import send_next
 from tasks_core.proc import pid_alive
 from tasks_core.records import RunRecord
@@ -24,7 +24,7 @@ from tasks_core.states import StateName
 from tasks_core.store.runs import Outcome
 from tasks_core.work_pools import release_slot
 
-__all__ = ["handle_refused_claim", "owner_alive", "recover_crashed", "resend"]
+__all__ = ["handle_refused_claim", "owner_alive", "recover", "recover_crashed", "resend"]
 
 HOST = socket.gethostname()
 
@@ -44,34 +44,43 @@ def owner_alive(rt: Runtime, owner: str | None) -> bool:
     return rt.procs.alive(owner)
 
 
-def handle_refused_claim(rt: Runtime, run_id: str, attempt: int, outcome: Outcome) -> None:
-    """A claim was refused: drop a duplicate, or recover a run whose process died."""
+def handle_refused_claim(rt: Runtime, run_id: str, attempt: int,
+                         outcome: Outcome) -> Decision | None:
+    """A claim was refused: drop a duplicate (None), or recover a run whose process died
+    (how the crash was concluded, when this call did it)."""
     if outcome.missing:
         log.warning("run %s: no record (expired or never created); message dropped", run_id)
-        return
+        return None
     running = outcome.state in (StateName.RUNNING, StateName.RETRYING)
     if running and outcome.attempt == attempt and not owner_alive(rt, outcome.owner):
-        applied = recover_crashed(rt, rt.store.get(run_id))
+        concluded = recover(rt, rt.store.get(run_id))
         log.warning("run %s: owner %s died mid-run; recovered (%s)", run_id, outcome.owner,
-                    "applied" if applied else "already handled")
-        return
+                    "applied" if concluded.applied else "already handled")
+        return concluded.decision if concluded.applied else None
     log.info("run %s: attempt %d already claimed or finished (state %s); duplicate dropped",
              run_id, attempt, outcome.state)
+    return None
 
 
 def recover_crashed(rt: Runtime, record: RunRecord, *, now: datetime | None = None) -> bool:
     """A run whose owner died mid-attempt: retried while it has attempts left (a flow run
     only when a deployment can start it again), else Crashed; whether this call did it."""
+    return recover(rt, record, now=now).applied
+
+
+def recover(rt: Runtime, record: RunRecord, *, now: datetime | None = None) -> Concluded:
+    """`recover_crashed`, saying how the crash was concluded."""
     reason = f"process {record.owner} died during attempt {record.attempt}"
     is_flow = record.kind == "flow"
     handle = RunHandle(
         record.id, record.kind, record.options, RunFrame(record.id, record.kind),
         placeholder_id=record.parent_task_run_id if is_flow else None, retry_here=False,
         on_worker=True, requeue=record, may_retry=not is_flow or bool(record.deployment_id))
-    decision, applied = conclude(rt, handle, record.attempt, Ended.crash(reason), now)
-    if applied and is_flow and record.queue and not isinstance(decision, Retry):
+    concluded = conclude(rt, handle, record.attempt, Ended.crash(reason), now)
+    if concluded.applied and is_flow and record.queue and not isinstance(concluded.decision,
+                                                                            Retry):
         release_slot(record.queue, record.id)
-    return applied
+    return concluded
 
 
 def resend(rt: Runtime, record: RunRecord) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from tasks_core.celery_app import EXECUTE_FLOW, EXECUTE_RUN
 from tasks_core.dispatch import Envelope, hard_time_limit
+from tasks_core.engine.context import current_run
 from tasks_core.records import RunOptions
 from tasks_core.runtime import Runtime
 from tasks_core.settings import get_settings
@@ -63,13 +64,26 @@ def outgoing(rt: Runtime, envelope: Envelope) -> Outgoing:
 
 def run_envelope(run: Any, attempt: int, eta: datetime | None = None) -> Envelope:
     """The message that starts attempt `attempt` of `run` (a RunRecord or a ClaimedRun:
-    id, kind, name, queue, priority, options, argsrepr)."""
+    id, kind, name, queue, priority, options, argsrepr).
+
+    Its Celery ``root_id`` / ``parent_id``: sent from inside a run, the top of that run's
+    tree and that run (as a Celery task sending a task); else the ones the claimed run
+    arrived with (a retry), else its parent flow run (a message re-sent by beat).
+    """
     options: RunOptions = run.options
+    frame = current_run.get()
+    if frame is not None:
+        root_id, parent_id = frame.root, frame.run_id
+    else:
+        parent_id = (getattr(run, "celery_parent_id", None) or run.parent_flow_run_id
+                     or run.parent_task_run_id)
+        root_id = getattr(run, "root_id", None) or parent_id
     return Envelope.for_run(
         run.id, attempt, queue=run.queue or get_settings().default_pool, name=run.name,
         argsrepr=run.argsrepr,
         task=EXECUTE_FLOW if run.kind == "flow" else EXECUTE_RUN, priority=run.priority,
-        eta=eta, time_limit=hard_time_limit(options.timeout_seconds))
+        eta=eta, time_limit=hard_time_limit(options.timeout_seconds),
+        root_id=root_id, parent_id=parent_id)
 
 
 def send_new(rt: Runtime, run: Any, envelope: Envelope) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from tasks_core.engine import new_runs
 from tasks_core.engine.attempt import Body, call_attempt, call_attempt_async
 from tasks_core.engine.caching import cache_key, cached_outcome, keep_result
+from tasks_core.engine.celery_view import show
 from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.engine.lifecycle import RunHandle, failsafe, run_attempts, run_attempts_async
 from tasks_core.engine.outcome import Complete, Decision, Fail
@@ -39,11 +40,13 @@ def _start(rt: Runtime, task: Task[Any, Any], args: tuple[Any, ...], kwargs: dic
                             owner=rt.owner, run_id=run_id)
     rt.reporter.create(run)
     frame = RunFrame(run_id, "task", parent.flow_run_id if parent else None,
-                     options.log_prints)
+                     options.log_prints, parent.root if parent else None)
     body = Body(task.fn, args, kwargs, frame=frame, owner=f"task {task.name!r}",
                 timeout_seconds=options.timeout_seconds, store_result=False,
                 result_max_bytes=rt.settings.result_max_bytes)
-    return RunHandle(run_id, "task", options, frame), body
+    handle = RunHandle(run_id, "task", options, frame)
+    show(handle, task.name, run.argsrepr, parent.run_id if parent else None)
+    return handle, body
 
 
 def value_or_raise(decision: Decision, run_id: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -130,3 +131,19 @@ def shapes(point: Point, color: Color, window: Window) -> list[str]:
 @flow
 def count_digits(n: int) -> int:
     return len(str(n))
+
+
+@flow
+def inner_flow(x: int) -> int:
+    return t.add(x, 1)
+
+
+@flow
+def family(x: int) -> int:
+    """A task called, a task submitted to the thread runner, a nested flow, a failing task
+    whose failure it handles: all inside one flow run on a worker."""
+    first = t.add(x, 1)
+    second = t.add.submit(first, 1).result()
+    with contextlib.suppress(ZeroDivisionError):
+        t.divide(1, 0)
+    return int(inner_flow(second))

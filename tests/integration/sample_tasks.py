@@ -7,7 +7,7 @@ import time
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from celery.signals import task_postrun
+from celery.signals import task_failure, task_postrun, task_retry, task_success
 
 from tasks_core import get_run_logger, task
 from tasks_core.runtime import get_runtime
@@ -215,3 +215,25 @@ def countdown_generator(n: int) -> Any:
 @task
 def huge_int(digits: int) -> int:
     return 10 ** digits
+
+
+def _record_signal(kind: str) -> Any:
+    """A receiver of Celery signal `kind` that records, per Celery task id, the exception
+    (or result) it was sent with: `<prefix>:test-signals` HASH "<task id>:<kind>" -> text."""
+    def receiver(sender: Any = None, **fields: Any) -> None:
+        request = fields.get("request")
+        task_id = fields.get("task_id") or getattr(request, "id", None)
+        if task_id is None and sender is not None:
+            task_id = getattr(sender.request, "id", None)
+        detail = fields.get("exception") or getattr(fields.get("reason"), "exc", None)
+        if detail is None:
+            detail = fields.get("result")
+        rt = get_runtime()
+        rt.client.hset(f"{rt.settings.key_prefix}:test-signals", f"{task_id}:{kind}",
+                       repr(detail)[:200])
+    return receiver
+
+
+for _kind, _signal in (("failure", task_failure), ("retry", task_retry),
+                       ("success", task_success)):
+    _signal.connect(_record_signal(_kind), weak=False)

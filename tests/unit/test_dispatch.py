@@ -142,14 +142,21 @@ def test_headers_without_eta_or_time_limit() -> None:
     assert message["headers"]["timelimit"] == [None, None]
 
 
-def test_later_attempts_get_their_own_message_id() -> None:
+def test_every_attempt_is_the_same_celery_task_with_its_retry_count() -> None:
     first = Envelope.for_run(RUN_ID, 1, queue="q", name="add", argsrepr="{}")
     third = Envelope.for_run(RUN_ID, 3, queue="q", name="add", argsrepr="{}")
-    assert first.message_id == RUN_ID
-    assert third.message_id == f"{RUN_ID}.3"
+    assert first.message_id == third.message_id == RUN_ID
     assert third.args == [RUN_ID, 3]
     headers = json.loads(redis_push(third).payload)["headers"]
-    assert headers["id"] == headers["root_id"] == f"{RUN_ID}.3"
+    assert headers["id"] == headers["root_id"] == RUN_ID
+    assert headers["retries"] == 2 and headers["parent_id"] is None
+
+
+def test_a_run_in_a_tree_carries_its_root_and_parent() -> None:
+    envelope = Envelope.for_run(RUN_ID, 1, queue="q", name="add", argsrepr="{}",
+                                root_id="top", parent_id="flow")
+    headers = json.loads(redis_push(envelope).payload)["headers"]
+    assert (headers["root_id"], headers["parent_id"]) == ("top", "flow")
 
 
 @pytest.mark.parametrize("priority", range(10))

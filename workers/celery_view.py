@@ -1,0 +1,171 @@
+"""Celery's view of runs agrees with the ledger: task states, task events and signals.
+
+Two halves:
+
+- A run executing from its own message is the Celery task carrying it: `task_result` is
+  what that task returns or raises, so Celery's state, events and signals say how the run
+  ended. Completed: the task returns the run's value (``task-succeeded``, ``task_success``).
+  Failed, TimedOut or Crashed: it raises the run's exception (``task-failed`` with the
+  exception and traceback, ``task_failure``, FAILURE in Flower; Celery acks it, as with
+  ``task_acks_late`` a failed task is acked). A retry: it raises Celery's `Retry`
+  (``task-retried``, ``task_retry``, RETRY); the next attempt's message has the same task
+  id, so Flower shows one task. A duplicate delivery raises `Ignore` (no event: the
+  delivery that runs it reports it).
+- A run executing inside another run's task (`tasks_core.engine.celery_view`): the
+  `EventWatcher` sends the events and signals its own message would have caused.
+
+Events go out only while the worker sends task events (``-E``, `task_events`, or Flower's
+``enable_events``); the main process mirrors that switch into memory its pool children
+share (`EventSwitch`). Signals are sent always, as Celery does.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+import traceback
+from typing import Any
+
+from celery import Celery, signals
+from celery.app.task import Context
+from celery.exceptions import Ignore, Retry
+from celery.utils.saferepr import saferepr
+from celery.utils.serialization import get_pickleable_exception
+
+from tasks_core.celery_app import EXECUTE_RUN
+from tasks_core.engine.celery_view import ShownRun, watch_runs
+from tasks_core.engine.outcome import Complete, Decision, Fail
+from tasks_core.errors import CrashedRun, FailedRun
+
+__all__ = ["EventSwitch", "EventWatcher", "show_runs_to_celery", "task_result", "tree_of"]
+
+log = logging.getLogger("tasks_core.worker")
+
+
+def task_result(decision: Decision | None, run_id: str) -> Any:
+    """What the Celery task carrying `run_id` returns (a completed run's value) or raises
+    (see the module doc); `decision` None: a duplicate delivery (`Ignore`)."""
+    if decision is None:
+        raise Ignore()
+    if isinstance(decision, Complete):
+        return decision.value
+    if isinstance(decision, Fail):
+        if decision.exc is not None:
+            raise decision.exc
+        error = CrashedRun if decision.state == "Crashed" else FailedRun
+        raise error(f"run {run_id} ended {decision.state}: {decision.message}", run_id=run_id)
+    cause = decision.exc or FailedRun(decision.message, run_id=run_id)
+    raise Retry(decision.message, exc=get_pickleable_exception(cause), when=decision.when)
+
+
+def tree_of(request: Any) -> tuple[str | None, str | None]:
+    """Celery's ``root_id`` and ``parent_id`` of the message being executed."""
+    return getattr(request, "root_id", None), getattr(request, "parent_id", None)
+
+
+class EventSwitch:
+    """Whether this worker sends task events, readable in every pool process.
+
+    Flower turns events on and off at run time (``enable_events``); the switch lives in
+    the worker's main process (its consumer's event dispatcher). A thread there copies it
+    every second into shared memory made before the pool forks.
+    """
+
+    def __init__(self, on: bool) -> None:
+        self._value = multiprocessing.RawValue("b", 1 if on else 0)
+
+    def __bool__(self) -> bool:
+        return bool(self._value.value)
+
+    def follow(self, consumer: Any) -> None:
+        """Mirror `consumer`'s event switch from now on (call in the main process)."""
+        def copy() -> None:
+            while True:
+                dispatcher = getattr(consumer, "event_dispatcher", None)
+                self._value.value = 1 if dispatcher is not None and dispatcher.enabled else 0
+                time.sleep(1.0)
+
+        threading.Thread(target=copy, name="tasks-core-event-switch", daemon=True).start()
+
+
+class EventWatcher:
+    """Sends Celery task events and signals for runs shown by the engine (`ShownRun`).
+
+    One event dispatcher per process, made on first use (after the pool forked), shared by
+    the threads of a flow's task runner under a lock.
+    """
+
+    def __init__(self, app: Celery, hostname: str, switch: EventSwitch) -> None:
+        self.app = app
+        self.hostname = hostname
+        self.switch = switch
+        self._lock = threading.Lock()
+        self._pid = 0
+        self._dispatcher: Any = None
+
+    @property
+    def _sender(self) -> Any:
+        return self.app.tasks.get(EXECUTE_RUN)
+
+    def _send(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        if not self.switch:
+            return
+        with self._lock:
+            if self._dispatcher is None or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._dispatcher = self.app.events.Dispatcher(
+                    self.app.connection_for_write(), hostname=self.hostname, enabled=True,
+                    buffer_while_offline=False)
+            for kind, fields in events:
+                self._dispatcher.send(kind, **fields)
+
+    def started(self, run: ShownRun, attempt: int) -> None:
+        """``task-received`` and ``task-started`` of attempt `attempt`."""
+        self._send([
+            ("task-received", {"uuid": run.run_id, "name": run.name, "args": run.argsrepr,
+                               "kwargs": "{}", "retries": attempt - 1, "eta": None,
+                               "root_id": run.root_id, "parent_id": run.parent_id}),
+            ("task-started", {"uuid": run.run_id}),
+        ])
+
+    def concluded(self, run: ShownRun, decision: Decision, runtime: float) -> None:
+        """How an attempt ended: ``task-succeeded`` / ``task-failed`` / ``task-retried``
+        and the matching signal."""
+        request = Context(id=run.run_id, task=run.name, root_id=run.root_id,
+                          parent_id=run.parent_id, hostname=self.hostname)
+        if isinstance(decision, Complete):
+            self._send([("task-succeeded", {"uuid": run.run_id,
+                                            "result": saferepr(decision.value, 1024),
+                                            "runtime": runtime})])
+            signals.task_success.send(sender=self._sender, result=decision.value,
+                                      task_id=run.run_id, request=request)
+            return
+        exc: BaseException = decision.exc or FailedRun(decision.message, run_id=run.run_id)
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        if isinstance(decision, Fail):
+            self._send([("task-failed", {"uuid": run.run_id, "exception": saferepr(exc),
+                                         "traceback": trace})])
+            signals.task_failure.send(sender=self._sender, task_id=run.run_id, exception=exc,
+                                      args=[], kwargs={}, traceback=exc.__traceback__,
+                                      einfo=None)
+            return
+        self._send([("task-retried", {"uuid": run.run_id, "exception": saferepr(exc),
+                                      "traceback": trace})])
+        signals.task_retry.send(sender=self._sender, request=request,
+                                reason=Retry(decision.message, exc=exc, when=decision.when),
+                                einfo=None)
+
+
+def show_runs_to_celery(app: Celery, hostname: str, events_on: bool) -> None:
+    """Install the `EventWatcher` of worker `hostname` (call before the pool forks), its
+    event switch starting at `events_on` and then following the worker's consumer."""
+    switch = EventSwitch(events_on)
+    watch_runs(EventWatcher(app, hostname, switch))
+
+    def follow(sender: Any = None, **_: Any) -> None:
+        switch.follow(sender)
+
+    signals.worker_ready.connect(follow, weak=False)
