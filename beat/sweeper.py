@@ -2,7 +2,9 @@
 
 `tick(rt, now)` makes one pass:
 - Running/Retrying runs whose owner process is dead (pid gone on this host, or heartbeat
-  expired) are recovered: retried when they have retries left, else Crashed.
+  expired) are recovered: retried when they have retries left, else Crashed. A Cancelling
+  run whose owner is dead ends Cancelled; one whose owner lives is asked to stop again (the
+  cancel channel is pub/sub: a process may have missed the first request).
 - Pending/Scheduled/AwaitingRetry runs due more than `pending_resend_seconds` ago, on a
   queue that is empty (so their message is not simply waiting behind others; its priority
   lists count too), get their message again; a duplicate is dropped when claimed.
@@ -49,16 +51,20 @@ def _recover_dead_owners(rt: Runtime, now: datetime, kind: str, report: SweepRep
     keys = rt.store.keys
     grace = now.timestamp() - rt.settings.heartbeat_interval_seconds
     alive: dict[str, bool] = {}
-    for state in (StateName.RUNNING, StateName.RETRYING):
+    stopping: list[str] = []
+    for state in (StateName.RUNNING, StateName.RETRYING, StateName.CANCELLING):
         ids = rt.store.ids_until(keys.state_index(kind, state), grace, PAGE)
         for record in rt.store.get_many(ids):
             if record.state != state or not record.owner:
                 continue
             if record.owner not in alive:
                 alive[record.owner] = owner_alive(rt, record.owner)
-            if not alive[record.owner] and recover_crashed(rt, record, now=now):
+            if alive[record.owner] and state == StateName.CANCELLING:
+                stopping.append(record.id)
+            elif not alive[record.owner] and recover_crashed(rt, record, now=now):
                 report.crashed.append(record.id)
                 log.warning("run %s: owner %s is gone; recovered", record.id, record.owner)
+    rt.cancels.announce(stopping)
 
 
 def _resend_stale(rt: Runtime, now: datetime, kind: str, report: SweepReport) -> None:

@@ -11,7 +11,9 @@
 """
 
 from tasks_core.deployments import deploy, run_deployment, serve
+from tasks_core.engine.cancel import cancel_run
 from tasks_core.errors import (
+    CancelledRun,
     CrashedRun,
     FailedRun,
     ParameterError,
@@ -20,6 +22,7 @@ from tasks_core.errors import (
     RunNotFound,
     RunTimeout,
     StoreUnavailable,
+    TaskCancelled,
     TaskNotFound,
     TasksCoreError,
     TimedOutRun,
@@ -32,6 +35,7 @@ from tasks_core.states import StateName, StateType
 from tasks_core.task import Task, exponential_backoff, task
 
 __all__ = [
+    "CancelledRun",
     "CrashedRun",
     "FailedRun",
     "Flow",
@@ -46,10 +50,12 @@ __all__ = [
     "StateType",
     "StoreUnavailable",
     "Task",
+    "TaskCancelled",
     "TaskFuture",
     "TaskNotFound",
     "TasksCoreError",
     "TimedOutRun",
+    "cancel_run",
     "deploy",
     "exponential_backoff",
     "flow",

@@ -31,6 +31,7 @@ __all__ = [
     "RunNotFound",
     "RunTimeout",
     "StoreUnavailable",
+    "TaskCancelled",
     "TaskNotFound",
     "TaskTimeout",
     "TasksCoreError",
@@ -139,3 +140,18 @@ class RunTimeout(TasksCoreError, TimeoutError):
 
 class TaskTimeout(TimeoutError):
     """Raised inside a running task or flow when its timeout_seconds pass."""
+
+
+class TaskCancelled(TasksCoreError):
+    """Raised inside a running task or flow when its run is cancelled (`cancel_run`,
+    `TaskFuture.cancel`, `tasks-core flow-run cancel`): the run then ends Cancelled, never
+    retried. Code that catches it and carries on still ends Cancelled.
+
+    Attributes:
+        run_id: the run that was cancelled (a child run's TaskCancelled re-raised in its
+            parent is a plain failure of the parent, as with TaskTimeout).
+    """
+
+    def __init__(self, message: str = "the run was cancelled", *, run_id: str = "") -> None:
+        super().__init__(message)
+        self.run_id = run_id

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
+from tasks_core.engine.cancel import cancel_run
 from tasks_core.engine.results import decode_result
 from tasks_core.errors import (
     CancelledRun,
@@ -133,6 +134,17 @@ class TaskFuture(Generic[R]):
     def get(self, timeout: float | None = None, propagate: bool = True) -> R:
         """Celery's name for `result`."""
         return self.result(timeout, raise_on_failure=propagate)
+
+    def cancel(self, *, force: bool = False) -> StateName:
+        """Cancel the run (and the runs started inside it): a run not started yet never
+        starts (Cancelled); a running one is told to stop (Cancelling, then Cancelled);
+        `force` also kills the worker process running it (prefork pool). The run's state
+        once the request is recorded (see `tasks_core.cancel_run`)."""
+        return cancel_run(self.id, force=force)
+
+    def revoke(self, terminate: bool = False) -> StateName:
+        """Celery's name for `cancel`: ``revoke(terminate=True)`` is ``cancel(force=True)``."""
+        return self.cancel(force=terminate)
 
 
 def wait_all(futures: Iterable[TaskFuture[Any]], timeout: float | None = None,

@@ -3,8 +3,8 @@
 Built lazily on first use and rebuilt after a fork (prefork worker children get their own
 reporter thread and connections). Redis is reached only through the stores of
 `tasks_core.store`, one per job: `store` (the run ledger), `schedules`, `due`, `locks`,
-`procs`, `pools`, `deployments`, `idempotency`, `cache`, `queues`, `indexes`, `server` and
-`demo_counters`; `client` is theirs.
+`procs`, `pools`, `deployments`, `cancels`, `idempotency`, `cache`, `queues`, `indexes`,
+`server` and `demo_counters`; `client` is theirs.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from celery import Celery
 
 from tasks_core.settings import Settings, get_settings
 from tasks_core.store.cache import ResultCache
+from tasks_core.store.cancels import CancelRequests
 from tasks_core.store.connection import connect
 from tasks_core.store.counters import DemoCounters
 from tasks_core.store.deployments import DeploymentStore
@@ -59,6 +60,11 @@ class Runtime:
     def schedules(self) -> ScheduleIndex:
         """Beat's schedule index and schedule marks."""
         return ScheduleIndex(self.client, self.store.keys)
+
+    @cached_property
+    def cancels(self) -> CancelRequests:
+        """The channel that tells the process running a run to stop it."""
+        return CancelRequests(self.client, self.store.keys)
 
     @cached_property
     def due(self) -> DueSet:

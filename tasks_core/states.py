@@ -98,13 +98,15 @@ _NEXT: dict[StateName, frozenset[StateName]] = {
     S.RUNNING: _RUN_ENDS,
     S.RETRYING: _RUN_ENDS,
     S.PAUSED: frozenset({S.PENDING, S.SCHEDULED, S.RUNNING}),
-    S.CANCELLING: frozenset({S.COMPLETED, S.TIMED_OUT}),
 }
 
 TRANSITIONS: dict[StateName, frozenset[StateName]] = {
     name: (_NEXT.get(name, frozenset()) | _ALWAYS) - {name} if name not in TERMINAL else frozenset()
     for name in StateName
 }
+# Cancelling leads only to Cancelled (Prefect's EnforceCancellingToCancelledTransition): an
+# attempt that ends anyway, or crashes, ends the run Cancelled (`engine.lifecycle`).
+TRANSITIONS[S.CANCELLING] = frozenset({S.CANCELLED})
 
 
 def state_type(name: str) -> StateType:

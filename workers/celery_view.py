@@ -7,7 +7,9 @@ Two halves:
   ended. Completed: the task returns the run's value (``task-succeeded``, ``task_success``).
   Failed, TimedOut or Crashed: it raises the run's exception (``task-failed`` with the
   exception and traceback, ``task_failure``, FAILURE in Flower; Celery acks it, as with
-  ``task_acks_late`` a failed task is acked). A retry: it raises Celery's `Retry`
+  ``task_acks_late`` a failed task is acked). Cancelled: it raises Celery's `Terminated`
+  (``task-revoked``, ``task_revoked``, REVOKED, as `revoke(terminate=True)` shows). A
+  retry: it raises Celery's `Retry`
   (``task-retried``, ``task_retry``, RETRY); the next attempt's message has the same task
   id, so Flower shows one task. A duplicate delivery raises `Ignore` (no event: the
   delivery that runs it reports it).
@@ -31,7 +33,7 @@ from typing import Any
 
 from celery import Celery, signals
 from celery.app.task import Context
-from celery.exceptions import Ignore, Retry
+from celery.exceptions import Ignore, Retry, Terminated
 from celery.utils.saferepr import saferepr
 from celery.utils.serialization import get_pickleable_exception
 
@@ -39,6 +41,7 @@ from tasks_core.celery_app import EXECUTE_RUN
 from tasks_core.engine.celery_view import ShownRun, watch_runs
 from tasks_core.engine.outcome import Complete, Decision, Fail
 from tasks_core.errors import CrashedRun, FailedRun
+from tasks_core.states import StateName
 
 __all__ = ["EventSwitch", "EventWatcher", "show_runs_to_celery", "task_result", "tree_of"]
 
@@ -53,9 +56,11 @@ def task_result(decision: Decision | None, run_id: str) -> Any:
     if isinstance(decision, Complete):
         return decision.value
     if isinstance(decision, Fail):
+        if decision.state == StateName.CANCELLED:
+            raise Terminated(f"run {run_id} was cancelled")  # REVOKED, task-revoked
         if decision.exc is not None:
             raise decision.exc
-        error = CrashedRun if decision.state == "Crashed" else FailedRun
+        error = CrashedRun if decision.state == StateName.CRASHED else FailedRun
         raise error(f"run {run_id} ended {decision.state}: {decision.message}", run_id=run_id)
     cause = decision.exc or FailedRun(decision.message, run_id=run_id)
     raise Retry(decision.message, exc=get_pickleable_exception(cause), when=decision.when)
@@ -145,6 +150,12 @@ class EventWatcher:
             return
         exc: BaseException = decision.exc or FailedRun(decision.message, run_id=run.run_id)
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        if isinstance(decision, Fail) and decision.state == StateName.CANCELLED:
+            self._send([("task-revoked", {"uuid": run.run_id, "terminated": True,
+                                          "signum": None, "expired": False})])
+            signals.task_revoked.send(sender=self._sender, request=request, terminated=True,
+                                      signum=None, expired=False)
+            return
         if isinstance(decision, Fail):
             self._send([("task-failed", {"uuid": run.run_id, "exception": saferepr(exc),
                                          "traceback": trace})])

@@ -8,7 +8,10 @@ from typing import Any
 
 from celery import signals
 
+from tasks_core.celery_app import EXECUTE_FLOW, EXECUTE_RUN
 from tasks_core.runtime import get_runtime
+from tasks_core.states import StateName
+from tasks_core.store.runs import Transition
 from workers.heartbeat import start_heartbeat
 
 __all__ = ["connect_signals", "eviction_warning"]
@@ -51,6 +54,25 @@ def _on_worker_shutdown(**_: Any) -> None:
         rt.reporter.flush(timeout=10)
 
 
+def _on_task_revoked(request: Any = None, terminated: bool = False, expired: bool = False,
+                     **_: Any) -> None:
+    """Celery revoked a run's message (``celery control revoke``, `TaskFuture.cancel` with
+    force, an expired message): the ledger says Cancelled too, so no sweep re-sends it.
+    Runs in the worker's main process; a run already ended keeps its state."""
+    task = getattr(request, "task", None) or getattr(request, "name", None)
+    run_id = getattr(request, "id", None)
+    if run_id is None or task not in (EXECUTE_RUN, EXECUTE_FLOW):
+        return
+    how = "terminated" if terminated else "expired" if expired else "revoked"
+    change = Transition(run_id, StateName.CANCELLED, outcome=True,
+                        kind="flow" if task == EXECUTE_FLOW else "task",
+                        message=f"{how} through Celery")
+    try:
+        get_runtime().reporter.apply_now([change])
+    except Exception:
+        log.exception("run %s: Celery %s it; not recorded as Cancelled", run_id, how)
+
+
 def connect_signals() -> None:
     """Connect the hooks (idempotent: Celery ignores duplicate receivers)."""
     signals.worker_process_init.connect(_on_process_init, weak=False)
@@ -58,3 +80,4 @@ def connect_signals() -> None:
     signals.worker_ready.connect(_on_worker_ready, weak=False)
     signals.worker_shutting_down.connect(_on_worker_shutdown, weak=False)
     signals.worker_shutdown.connect(_on_worker_shutdown, weak=False)
+    signals.task_revoked.connect(_on_task_revoked, weak=False)

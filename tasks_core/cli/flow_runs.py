@@ -17,6 +17,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from tasks_core.cli.cancelling import FORCE_HELP, cancel_and_report
 from tasks_core.cli.output import (
     EMPTY,
     attempt_text,
@@ -326,3 +327,13 @@ def logs(
     for run, entry in entries:
         prefix = f"[{run.name}]".ljust(width + 2) if tree else None
         console.print(_log_line(entry, prefix), highlight=False, soft_wrap=True)
+
+
+@app.command("cancel")
+def cancel(
+    run_id: str = typer.Argument(..., help="the flow run id (from `tasks-core flow-run ls`)"),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+) -> None:
+    """Cancel a flow run and every run started inside it: one not started yet never starts
+    (Cancelled); a running one is told to stop (Cancelling, then Cancelled)."""
+    cancel_and_report(run_id, "flow", force=force)

@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from tasks_core.cli.cancelling import FORCE_HELP, cancel_and_report
 from tasks_core.cli.output import (
     EMPTY,
     attempt_text,
@@ -151,3 +152,13 @@ def _result(record: RunRecord, result: str | None) -> Text:
     if record.result_ref:
         return Text("expired (results live TASKS_CORE_RESULT_TTL_SECONDS)", style="dim")
     return Text(EMPTY)
+
+
+@app.command("cancel")
+def cancel(
+    run_id: str = typer.Argument(..., help="the task run id (from `tasks-core task-run ls`)"),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+) -> None:
+    """Cancel a task run and every run started inside it: one not started yet never starts
+    (Cancelled); a running one is told to stop (Cancelling, then Cancelled)."""
+    cancel_and_report(run_id, "task", force=force)

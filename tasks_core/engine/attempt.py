@@ -19,8 +19,9 @@ from typing import Any
 from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.engine.outcome import Ended
 from tasks_core.engine.results import encode_result, render_result
+from tasks_core.engine.stopping import cancellable
 from tasks_core.engine.timeouts import deadline
-from tasks_core.errors import ResultError, TaskTimeout
+from tasks_core.errors import ResultError, TaskCancelled, TaskTimeout
 from tasks_core.run_logging import install_print_capture
 
 __all__ = ["Body", "call_attempt", "call_attempt_async"]
@@ -57,11 +58,13 @@ def _enter(body: Body) -> Token[RunFrame | None]:
 
 
 def _failed(body: Body, exc: Exception, started: float) -> Ended:
-    """How a body that raised ended: timed out when its own deadline interrupted it."""
+    """How a body that raised ended: timed out when its own deadline interrupted it,
+    cancelled when its own cancellation stopped it."""
     elapsed = time.monotonic() - started
     limit = body.timeout_seconds
     own = isinstance(exc, TaskTimeout) and limit is not None and elapsed >= limit - 0.01
-    return Ended.failure(exc, elapsed=elapsed, timed_out=own)
+    stopped = isinstance(exc, TaskCancelled) and exc.run_id == body.frame.run_id
+    return Ended.failure(exc, elapsed=elapsed, timed_out=own, cancelled=stopped)
 
 
 def _settle(body: Body, value: Any, started: float) -> Ended:
@@ -91,7 +94,7 @@ def call_attempt(body: Body) -> Ended:
     token = _enter(body)
     started = time.monotonic()
     try:
-        with deadline(body.timeout_seconds):
+        with deadline(body.timeout_seconds), cancellable(body.frame.run_id):
             value = body.fn(*body.args, **body.kwargs)
             if inspect.isawaitable(value):
                 value = asyncio.run(_await_within(value, body.timeout_seconds))
@@ -107,7 +110,9 @@ async def call_attempt_async(body: Body) -> Ended:
     token = _enter(body)
     started = time.monotonic()
     try:
-        value = await _await_within(body.fn(*body.args, **body.kwargs), body.timeout_seconds)
+        with cancellable(body.frame.run_id):
+            value = await _await_within(body.fn(*body.args, **body.kwargs),
+                                        body.timeout_seconds)
     except Exception as exc:
         return _failed(body, exc, started)
     finally:

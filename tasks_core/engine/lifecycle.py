@@ -123,6 +123,8 @@ def _write(rt: Runtime, handle: RunHandle, changes: list[Transition],
     def after(outcome: Outcome) -> None:
         if publish is not None:
             publish.after(rt, outcome.applied)
+        if not outcome.applied and outcome.state == StateName.CANCELLING:
+            _end_cancelled(rt, handle, changes[0])
 
     if handle.deferred is not None and (publish is None or publish.push is not None):
         handle.deferred.extend(changes)
@@ -139,6 +141,18 @@ def _write(rt: Runtime, handle: RunHandle, changes: list[Transition],
     for change in changes[1:]:
         rt.reporter.transition(change, urgent=True)
     return True
+
+
+def _end_cancelled(rt: Runtime, handle: RunHandle, refused: Transition) -> None:
+    """The run was asked to stop while its attempt ran: however the attempt ended, the run
+    ends Cancelled (Cancelling leads only there; a placeholder mirrors it)."""
+    change = Transition(handle.run_id, StateName.CANCELLED, kind=handle.kind, outcome=True,
+                        message=f"cancelled; the attempt ended {refused.target.value}")
+    changes = [change]
+    if handle.placeholder_id:
+        changes.append(mirror(change, handle.placeholder_id))
+    for each in changes:
+        rt.reporter.transition(each, urgent=True)
 
 
 class Concluded(NamedTuple):

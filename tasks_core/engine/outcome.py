@@ -75,6 +75,7 @@ class Ended:
         timed_out: the body was interrupted by its deadline.
         retryable: False for failures a retry cannot fix.
         crashed: the process running the attempt died or was interrupted.
+        cancelled: its run was cancelled and the body stopped (`engine.stopping`).
         elapsed: seconds the body ran.
     """
 
@@ -88,14 +89,18 @@ class Ended:
     retryable: bool = True
     crashed: bool = False
     elapsed: float = 0.0
+    cancelled: bool = False
 
     @classmethod
     def failure(cls, exc: BaseException, *, elapsed: float = 0.0, retryable: bool = True,
-                crashed: bool = False, timed_out: bool = False) -> Ended:
+                crashed: bool = False, timed_out: bool = False,
+                cancelled: bool = False) -> Ended:
         """The body raised `exc`; `timed_out`: its own deadline interrupted it (a
-        TaskTimeout from a child run that timed out is a plain failure of this one)."""
+        TaskTimeout from a child run that timed out is a plain failure of this one);
+        `cancelled`: its own cancellation stopped it (likewise)."""
         return cls(ok=False, error=error_info(exc), exc=exc, elapsed=elapsed,
-                   timed_out=timed_out, retryable=retryable, crashed=crashed)
+                   timed_out=timed_out, retryable=retryable, crashed=crashed,
+                   cancelled=cancelled)
 
     @classmethod
     def crash(cls, reason: str) -> Ended:
@@ -114,7 +119,7 @@ class Complete:
 
 @dataclass(frozen=True, slots=True)
 class Fail:
-    """The run ends in `state` (Failed, TimedOut or Crashed) with `error`."""
+    """The run ends in `state` (Failed, TimedOut, Crashed or Cancelled) with `error`."""
 
     state: StateName
     error: ErrorInfo
@@ -179,6 +184,8 @@ def decide(options: RunOptions, attempt: int, ended: Ended, now: datetime, *,
     else:
         assert ended.error is not None, "a failed attempt records its error"
         error = ended.error
+    if ended.cancelled:
+        return Fail(StateName.CANCELLED, error, exc)
     delay = retry_delay(options, attempt, rng) if may_retry and ended.retryable else None
     if delay is not None:
         return Retry(error, delay, now + timedelta(seconds=delay), exc)

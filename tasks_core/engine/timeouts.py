@@ -28,7 +28,7 @@ from types import FrameType
 
 from tasks_core.errors import TaskTimeout
 
-__all__ = ["deadline"]
+__all__ = ["deadline", "raise_in_thread"]
 
 _SOON = 1e-6  # seconds: an enclosing deadline that passed meanwhile fires at once
 
@@ -91,7 +91,7 @@ def _thread_alarm(seconds: float) -> Iterator[None]:
         with lock:
             if not done:
                 fired.set()
-                _raise_in(thread_id, ThreadTimeout)
+                raise_in_thread(thread_id, ThreadTimeout)
 
     timer = threading.Timer(seconds, expire)
     timer.daemon = True
@@ -104,13 +104,13 @@ def _thread_alarm(seconds: float) -> Iterator[None]:
         with lock:
             done = True
             if fired.is_set():
-                _raise_in(thread_id, None)  # clear it if it has not been raised yet
+                raise_in_thread(thread_id, None)  # clear it if it has not been raised yet
         timer.cancel()
     if fired.is_set():  # the body swallowed it, or returned just as it fired
         raise TaskTimeout(message)
 
 
-def _raise_in(thread_id: int, exc_type: type[BaseException] | None) -> None:
+def raise_in_thread(thread_id: int, exc_type: type[BaseException] | None) -> None:
     """Raise `exc_type` in the thread `thread_id` at its next bytecode (None: cancel)."""
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(thread_id), ctypes.py_object(exc_type) if exc_type else None)

@@ -20,6 +20,8 @@ Layout (prefix `p`, default ``tc``)::
     p:due                      ZSET    runs waiting for their scheduled time (beat sends them)
     p:due:wake                 CHANNEL a message when a due time earlier than any other is
                                        added, or a deployment's schedules change (beat wakes)
+    p:cancel                   CHANNEL the id of a run asked to stop; the process running it
+                                       raises TaskCancelled in its body
     p:schedule-mark:<dep id>   STRING  the last scheduled time created for a deployment
     p:schedules                ZSET    active scheduled deployment ids, by the time beat must
                                        next create runs for them (epoch seconds)
@@ -142,6 +144,11 @@ class Keys:
     def due_wake(self) -> str:
         """Pub/sub channel that wakes beat before its next planned look."""
         return f"{self.prefix}:due:wake"
+
+    @property
+    def cancel_channel(self) -> str:
+        """Pub/sub channel carrying the ids of runs asked to stop (`cancel_run`)."""
+        return f"{self.prefix}:cancel"
 
     @property
     def schedules(self) -> str:

@@ -147,3 +147,11 @@ def family(x: int) -> int:
     with contextlib.suppress(ZeroDivisionError):
         t.divide(1, 0)
     return int(inner_flow(second))
+
+
+@flow
+def spinning_family(key: str) -> list[str]:
+    """Two long task runs on the flow's thread runner, then one that must never start."""
+    futures = [t.spin.submit(f"{key}-{i}", 60) for i in range(2)]
+    done = [future.result() for future in futures]
+    return [*done, t.spin(f"{key}-after", 0)]

@@ -237,3 +237,26 @@ def _record_signal(kind: str) -> Any:
 for _kind, _signal in (("failure", task_failure), ("retry", task_retry),
                        ("success", task_success)):
     _signal.connect(_record_signal(_kind), weak=False)
+
+
+@task(retries=3)
+def spin(key: str, seconds: float) -> str:
+    """Marks that it started (its pid), then waits in short sleeps, so a cancel request
+    stops it between two; counts that it finished. Retries, to show a cancel is not."""
+    rt = get_runtime()
+    rt.client.set(f"{rt.settings.key_prefix}:started:{key}", os.getpid())
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.02)
+    _counter(f"finished:{key}")
+    return key
+
+
+@task
+def block(key: str, seconds: float) -> str:
+    """Marks that it started, then blocks in one long C call (only a kill stops it)."""
+    rt = get_runtime()
+    rt.client.set(f"{rt.settings.key_prefix}:started:{key}", os.getpid())
+    time.sleep(seconds)
+    _counter(f"finished:{key}")
+    return key

@@ -9,6 +9,7 @@ import pytest
 import tasks_core
 
 PUBLIC = [
+    "CancelledRun",
     "CrashedRun",
     "FailedRun",
     "Flow",
@@ -23,10 +24,12 @@ PUBLIC = [
     "StateType",
     "StoreUnavailable",
     "Task",
+    "TaskCancelled",
     "TaskFuture",
     "TaskNotFound",
     "TasksCoreError",
     "TimedOutRun",
+    "cancel_run",
     "deploy",
     "exponential_backoff",
     "flow",

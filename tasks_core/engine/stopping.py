@@ -1,0 +1,128 @@
+"""Stopping a cancelled run where it executes: raise TaskCancelled in its body.
+
+Each attempt registers itself while its body runs (`cancellable`). A listener thread per
+process (started with the first attempt, again after a fork) hears the ids `cancel_run`
+announces on the cancel channel and stops the attempt of a run executing here:
+
+- a sync body: TaskCancelled is raised asynchronously in its thread
+  (`PyThreadState_SetAsyncExc`, as thread timeouts do): Python delivers it at the next
+  bytecode, so a thread blocked in one long C call (a `time.sleep`, a socket read) sees it
+  when that call returns;
+- an async body: its asyncio task is cancelled, and the CancelledError becomes TaskCancelled.
+
+Code that catches TaskCancelled and carries on still ends Cancelled: once the request
+fired, the attempt raises TaskCancelled when its body returns. A missed announcement loses
+nothing: the ledger says Cancelling, which leads only to Cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from tasks_core.engine.timeouts import raise_in_thread
+from tasks_core.errors import StoreUnavailable, TaskCancelled
+from tasks_core.runtime import get_runtime
+
+__all__ = ["cancellable", "stop_here"]
+
+log = logging.getLogger("tasks_core.engine")
+
+_MESSAGE = "the run was cancelled"
+
+
+class _Stop(TaskCancelled):
+    """Raised by class in a thread (no arguments); re-raised as TaskCancelled."""
+
+
+@dataclass(slots=True)
+class _Attempt:
+    thread_id: int
+    task: asyncio.Task[object] | None
+    loop: asyncio.AbstractEventLoop | None
+    fired: bool = False
+    done: bool = False
+
+
+_executing: dict[str, _Attempt] = {}
+_lock = threading.Lock()
+_listening_pid = 0
+
+
+def stop_here(run_id: str) -> bool:
+    """Stop the attempt of `run_id` if it executes in this process; whether it did."""
+    with _lock:
+        attempt = _executing.get(run_id)
+        if attempt is None or attempt.done or attempt.fired:
+            return False
+        attempt.fired = True
+        if attempt.task is not None and attempt.loop is not None:
+            attempt.loop.call_soon_threadsafe(attempt.task.cancel)
+        else:
+            raise_in_thread(attempt.thread_id, _Stop)
+    log.info("run %s: cancelled; stopping its attempt", run_id)
+    return True
+
+
+def _listen() -> None:
+    while True:
+        try:
+            for run_id in get_runtime().cancels.listen():
+                stop_here(run_id)
+        except (StoreUnavailable, OSError) as exc:
+            log.warning("cancel requests not heard (%s); listening again in 1s", exc)
+        except Exception:
+            log.exception("cancel listener failed; listening again in 1s")
+        time.sleep(1.0)
+
+
+def _ensure_listening() -> None:
+    global _listening_pid
+    pid = os.getpid()
+    if _listening_pid == pid:
+        return
+    with _lock:
+        if _listening_pid == pid:
+            return
+        _listening_pid = pid
+        _executing.clear()  # a forked child inherits no running attempt
+    threading.Thread(target=_listen, name="tasks-core-cancel-listener", daemon=True).start()
+
+
+@contextmanager
+def cancellable(run_id: str) -> Iterator[None]:
+    """Let a cancel request for `run_id` stop the body run inside (see the module doc).
+    Raises TaskCancelled when it did (also when the body swallowed it)."""
+    _ensure_listening()
+    try:
+        task: asyncio.Task[object] | None = asyncio.current_task()
+    except RuntimeError:
+        task = None
+    attempt = _Attempt(threading.get_ident(), task, task.get_loop() if task else None)
+    with _lock:
+        _executing[run_id] = attempt
+    try:
+        yield
+    except _Stop:
+        raise TaskCancelled(_MESSAGE, run_id=run_id) from None
+    except asyncio.CancelledError:
+        if not attempt.fired:
+            raise
+        if task is not None:
+            task.uncancel()
+        raise TaskCancelled(_MESSAGE, run_id=run_id) from None
+    finally:
+        with _lock:
+            attempt.done = True
+            if _executing.get(run_id) is attempt:
+                del _executing[run_id]
+            if attempt.fired and task is None:
+                raise_in_thread(attempt.thread_id, None)  # not raised yet: clear it
+    if attempt.fired:  # the body swallowed it, or returned just as it fired
+        raise TaskCancelled(_MESSAGE, run_id=run_id)
