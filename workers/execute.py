@@ -20,6 +20,7 @@ from tasks_core.engine.caching import cached_outcome, keep_result
 from tasks_core.engine.claim import ClaimedRun, claim
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.deployed_run import execute_flow_run
+from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import RunHandle, conclude, failsafe, run_attempts
 from tasks_core.engine.outcome import Decision, Ended
 from tasks_core.engine.recovery import handle_refused_claim
@@ -95,13 +96,17 @@ def execute_chunk(run_ids: list[str]) -> None:
 def run_claimed_task(rt: Runtime, run: ClaimedRun, *,
                      deferred: list[Transition] | None = None) -> None:
     """Run one claimed attempt of a task run and report how it ended (now, or into
-    `deferred` for the caller to write before the message is acked)."""
+    `deferred` for the caller to write before the message is acked: not for a task with
+    hooks, which run after its end is written)."""
     frame = RunFrame(run.id, "task", run.parent_flow_run_id, run.options.log_prints)
     handle = RunHandle(run.id, "task", run.options, frame, retry_here=False, on_worker=True,
                        requeue=run, deferred=deferred)
     with failsafe(rt, handle, run.attempt, reraise=False):
         try:
             task = resolve(run.task_key)
+            handle.hooks = RunHooks.of_claimed(task, run)
+            if handle.hooks is not None:
+                handle.deferred = None
             args, kwargs = task.parameters.decode(run.parameters)
         except (TaskNotFound, ParameterError) as exc:
             conclude(rt, handle, run.attempt, Ended.failure(exc, retryable=False))

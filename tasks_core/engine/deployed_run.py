@@ -15,7 +15,8 @@ from typing import Any
 from tasks_core.engine.attempt import Body, call_attempt, call_attempt_async
 from tasks_core.engine.claim import ClaimedRun, claim
 from tasks_core.engine.context import RunFrame
-from tasks_core.engine.entrypoints import load_flow
+from tasks_core.engine.entrypoints import deployment_flow
+from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import (
     RunHandle,
     conclude,
@@ -25,8 +26,12 @@ from tasks_core.engine.lifecycle import (
 )
 from tasks_core.engine.outcome import Ended
 from tasks_core.engine.recovery import handle_refused_claim
-from tasks_core.engine.sources import materialize
-from tasks_core.errors import ConfigurationError, DeploymentNotFound, ParameterError
+from tasks_core.errors import (
+    ConfigurationError,
+    DeploymentNotFound,
+    ParameterError,
+    RunNotFound,
+)
 from tasks_core.flow import Flow
 from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.states import StateName
@@ -71,7 +76,8 @@ def run_claimed_flow(rt: Runtime, run: ClaimedRun) -> None:
                        on_worker=True, requeue=run)
     with failsafe(rt, handle, run.attempt, reraise=False):
         try:
-            flow = _load(rt, run)
+            flow = deployment_flow(rt, run.deployment_id or "", flow_type=Flow)
+            handle.hooks = _hooks(rt, flow, run)  # a bad parameter below calls on_failure
             args, kwargs = flow.parameters.decode(run.parameters)
         except (ConfigurationError, DeploymentNotFound, ParameterError) as exc:
             conclude(rt, handle, run.attempt, Ended.failure(exc, retryable=False))
@@ -87,9 +93,13 @@ def run_claimed_flow(rt: Runtime, run: ClaimedRun) -> None:
             run_attempts(rt, handle, lambda: call_attempt(body), first=run.attempt)
 
 
-def _load(rt: Runtime, run: ClaimedRun) -> Any:
-    """The deployment's flow, from its source (fetched and cached per commit)."""
-    deployment = rt.deployments.get(run.deployment_id or "")
-    folder, _ = materialize(deployment.source or ".", deployment.source_ref,
-                            rt.settings.data_dir)
-    return load_flow(deployment.entrypoint, str(folder), flow_type=Flow)
+def _hooks(rt: Runtime, flow: Flow[Any, Any], run: ClaimedRun) -> RunHooks | None:
+    """The run's hooks, with the run's own tags (the deployment's and the caller's), read
+    only when the flow has hooks."""
+    if not flow.hooks:
+        return None
+    try:
+        tags: list[str] | None = rt.store.get(run.id).tags
+    except (ConnectionError, RunNotFound):  # the flow's own tags rather than no run at all
+        tags = None
+    return RunHooks.of_claimed(flow, run, tags=tags)
