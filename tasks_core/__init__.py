@@ -11,6 +11,7 @@
 """
 
 from tasks_core.deployments import deploy, run_deployment, serve
+from tasks_core.engine.views import RunState, RunView
 from tasks_core.errors import (
     CrashedRun,
     FailedRun,
@@ -41,7 +42,9 @@ __all__ = [
     "RunError",
     "RunNotFound",
     "RunRecord",
+    "RunState",
     "RunTimeout",
+    "RunView",
     "StateName",
     "StateType",
     "StoreUnavailable",

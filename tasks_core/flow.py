@@ -224,7 +224,13 @@ def flow(
 
 
 def flow(fn: Callable[P, R] | None = None, /, **options: Any) -> Any:
-    """Make a function a flow: ``@flow`` or ``@flow(name="etl", retries=1)``."""
+    """Make a function a flow: ``@flow`` or ``@flow(name="etl", retries=1)``.
+
+    Options are `Flow`'s, including the state change hooks ``on_completion``,
+    ``on_failure``, ``on_crashed``, ``on_cancellation`` and ``on_running`` (lists of
+    ``hook(flow, flow_run, state)``; see `tasks_core.engine.hooks`). Invalid options raise
+    ConfigurationError here, not when the flow first runs.
+    """
     if fn is not None:
         return Flow(fn, **options)
     return lambda f: Flow(f, **options)

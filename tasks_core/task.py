@@ -309,7 +309,13 @@ def task(
 
 
 def task(fn: Callable[P, R] | None = None, /, **options: Any) -> Any:
-    """Make a function a task: ``@task`` or ``@task(retries=3, queue="io")``."""
+    """Make a function a task: ``@task`` or ``@task(retries=3, queue="io")``.
+
+    Options are `Task`'s, including the state change hooks ``on_completion``,
+    ``on_failure``, ``on_crashed`` and ``on_cancellation`` (lists of
+    ``hook(task, task_run, state)``; see `tasks_core.engine.hooks`). Invalid options raise
+    ConfigurationError here, not when the task first runs.
+    """
     if fn is not None:
         return Task(fn, **options)
     return lambda f: Task(f, **options)
