@@ -12,6 +12,7 @@
 
 from tasks_core.deployments import deploy, run_deployment, serve
 from tasks_core.engine.cancel import cancel_run
+from tasks_core.engine.views import RunState, RunView
 from tasks_core.errors import (
     CancelledRun,
     CrashedRun,
@@ -45,7 +46,9 @@ __all__ = [
     "RunError",
     "RunNotFound",
     "RunRecord",
+    "RunState",
     "RunTimeout",
+    "RunView",
     "StateName",
     "StateType",
     "StoreUnavailable",

@@ -11,17 +11,18 @@ import functools
 import inspect
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from tasks_core.deployment_models import Deployment
 from tasks_core.engine.flow_run import run_flow, run_flow_async
+from tasks_core.engine.hooks import FlowHookMethods, Hook, hook_set
 from tasks_core.engine.outcome import Complete, Decision, Fail
 from tasks_core.engine.parameters import ParameterSpec, return_annotation
 from tasks_core.engine.task_run import value_or_raise
+from tasks_core.engine.views import RunState
 from tasks_core.errors import ConfigurationError
-from tasks_core.records import ErrorInfo, RunOptions
-from tasks_core.states import StateName, StateType, state_type
+from tasks_core.records import RunOptions
+from tasks_core.states import StateName
 from tasks_core.task import RetryDelay, _log_prints, _retry_delays
 from tasks_core.task_runners import TaskRunner, ThreadPoolTaskRunner, current_runner
 
@@ -31,38 +32,20 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class FlowState:
-    """The final state of a flow run, returned by ``my_flow(..., return_state=True)``."""
-
-    name: StateName
-    run_id: str
-    message: str = ""
-    error: ErrorInfo | None = None
-    value: Any = None
-    exception: BaseException | None = None
-
-    @property
-    def type(self) -> StateType:
-        return state_type(self.name)
-
-    def is_completed(self) -> bool:
-        return self.type is StateType.COMPLETED
-
-    def is_failed(self) -> bool:
-        return self.type in (StateType.FAILED, StateType.CRASHED)
-
-    def result(self, raise_on_failure: bool = True) -> Any:
-        """The flow's value; its exception when it failed (raised unless asked not to)."""
-        if self.exception is not None:
-            if raise_on_failure:
-                raise self.exception
-            return self.exception
-        return self.value
+FlowState = RunState
+"""The final state of a flow run, returned by ``my_flow(..., return_state=True)``: a
+`RunState` (the same object state change hooks get)."""
 
 
-class Flow(Generic[P, R]):
-    """A function tracked as flow runs; tasks and flows it calls become its children."""
+class Flow(FlowHookMethods, Generic[P, R]):
+    """A function tracked as flow runs; tasks and flows it calls become its children.
+
+    State change hooks (`on_completion`, `on_failure`, `on_crashed`, `on_cancellation`,
+    and `on_running` as each attempt starts): lists of callables, each called
+    ``hook(flow, flow_run, state)``, on every path (a direct call, sync or async, a nested
+    flow, a deployment's flow run on a worker, a crash found by recovery); see
+    `tasks_core.engine.hooks`. They can also be added with ``@my_flow.on_failure``.
+    """
 
     def __init__(
         self,
@@ -79,6 +62,11 @@ class Flow(Generic[P, R]):
         tags: Iterable[str] | None = None,
         task_runner: TaskRunner | None = None,
         log_prints: bool | None = None,
+        on_completion: Iterable[Hook] | None = None,
+        on_failure: Iterable[Hook] | None = None,
+        on_crashed: Iterable[Hook] | None = None,
+        on_cancellation: Iterable[Hook] | None = None,
+        on_running: Iterable[Hook] | None = None,
     ) -> None:
         if not callable(fn):
             raise ConfigurationError(f"@flow needs a function, got {fn!r}")
@@ -99,6 +87,9 @@ class Flow(Generic[P, R]):
         # print() in the flow and its tasks captured into run logs; None inherits it from
         # the parent flow (a top-level flow: off)
         self.log_prints = _log_prints("flow", self.name, log_prints)
+        self.hooks = hook_set(f"flow {self.name!r}", on_completion=on_completion,
+                              on_failure=on_failure, on_crashed=on_crashed,
+                              on_cancellation=on_cancellation, on_running=on_running)
         self.is_async = inspect.iscoroutinefunction(fn)
         self._deploy_from: dict[str, Any] | None = None  # set by from_source
         self.parameters = ParameterSpec(fn, owner=f"flow {self.name!r}",
@@ -224,11 +215,22 @@ def flow(
     tags: Iterable[str] | None = None,
     task_runner: TaskRunner | None = None,
     log_prints: bool | None = None,
+    on_completion: Iterable[Hook] | None = None,
+    on_failure: Iterable[Hook] | None = None,
+    on_crashed: Iterable[Hook] | None = None,
+    on_cancellation: Iterable[Hook] | None = None,
+    on_running: Iterable[Hook] | None = None,
 ) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
 
 
 def flow(fn: Callable[P, R] | None = None, /, **options: Any) -> Any:
-    """Make a function a flow: ``@flow`` or ``@flow(name="etl", retries=1)``."""
+    """Make a function a flow: ``@flow`` or ``@flow(name="etl", retries=1)``.
+
+    Options are `Flow`'s, including the state change hooks ``on_completion``,
+    ``on_failure``, ``on_crashed``, ``on_cancellation`` and ``on_running`` (lists of
+    ``hook(flow, flow_run, state)``; see `tasks_core.engine.hooks`). Invalid options raise
+    ConfigurationError here, not when the flow first runs.
+    """
     if fn is not None:
         return Flow(fn, **options)
     return lambda f: Flow(f, **options)

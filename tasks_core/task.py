@@ -19,6 +19,7 @@ from tasks_core.dispatch import hard_time_limit
 from tasks_core.engine import new_runs
 from tasks_core.engine.caching import cache_key
 from tasks_core.engine.context import current_run
+from tasks_core.engine.hooks import Hook, TaskHookMethods, hook_set
 from tasks_core.engine.parameters import ParameterSpec, return_annotation
 from tasks_core.engine.sending import run_envelope, send_new
 from tasks_core.engine.task_run import run_task, run_task_async
@@ -78,8 +79,15 @@ def task_key(fn: Callable[..., Any]) -> str:
     return f"{module}:{fn.__qualname__}"
 
 
-class Task(Generic[P, R]):
-    """A function tracked as task runs, runnable in process or on Celery workers."""
+class Task(TaskHookMethods, Generic[P, R]):
+    """A function tracked as task runs, runnable in process or on Celery workers.
+
+    State change hooks (`on_completion`, `on_failure`, `on_crashed`, `on_cancellation`):
+    lists of callables, each called ``hook(task, task_run, state)`` once when a run of
+    this task reaches a final state of that type, on every path (a direct call, `.delay()`
+    and `.map()` on a worker, a flow's task runner, a crash found by recovery); see
+    `tasks_core.engine.hooks`. They can also be added with ``@my_task.on_failure``.
+    """
 
     def __init__(
         self,
@@ -99,6 +107,10 @@ class Task(Generic[P, R]):
         cache_policy: str | None = None,
         cache_expiration: timedelta | float | None = None,
         refresh_cache: bool = False,
+        on_completion: Iterable[Hook] | None = None,
+        on_failure: Iterable[Hook] | None = None,
+        on_crashed: Iterable[Hook] | None = None,
+        on_cancellation: Iterable[Hook] | None = None,
     ) -> None:
         if not callable(fn):
             raise ConfigurationError(f"@task needs a function, got {fn!r}")
@@ -135,6 +147,9 @@ class Task(Generic[P, R]):
             raise ConfigurationError(f"task {self.name}: cache_expiration must be > 0")
         self.cache_expiration = cache_expiration
         self.refresh_cache = refresh_cache
+        self.hooks = hook_set(f"task {self.name!r}", running=False, on_completion=on_completion,
+                              on_failure=on_failure, on_crashed=on_crashed,
+                              on_cancellation=on_cancellation)
         self.is_async = inspect.iscoroutinefunction(fn)
         self.key = task_key(fn)
         self.parameters = ParameterSpec(fn, owner=f"task {self.name!r}")
@@ -286,11 +301,21 @@ def task(
     cache_policy: str | None = None,
     cache_expiration: timedelta | float | None = None,
     refresh_cache: bool = False,
+    on_completion: Iterable[Hook] | None = None,
+    on_failure: Iterable[Hook] | None = None,
+    on_crashed: Iterable[Hook] | None = None,
+    on_cancellation: Iterable[Hook] | None = None,
 ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
 
 def task(fn: Callable[P, R] | None = None, /, **options: Any) -> Any:
-    """Make a function a task: ``@task`` or ``@task(retries=3, queue="io")``."""
+    """Make a function a task: ``@task`` or ``@task(retries=3, queue="io")``.
+
+    Options are `Task`'s, including the state change hooks ``on_completion``,
+    ``on_failure``, ``on_crashed`` and ``on_cancellation`` (lists of
+    ``hook(task, task_run, state)``; see `tasks_core.engine.hooks`). Invalid options raise
+    ConfigurationError here, not when the task first runs.
+    """
     if fn is not None:
         return Task(fn, **options)
     return lambda f: Task(f, **options)

@@ -23,6 +23,7 @@ from tasks_core.engine.celery_view import show
 from tasks_core.engine.claim import ClaimedRun, claim
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.deployed_run import execute_flow_run
+from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import RunHandle, conclude, failsafe, run_attempts
 from tasks_core.engine.outcome import Complete, Decision, Ended, Retry
 from tasks_core.engine.recovery import handle_refused_claim
@@ -127,8 +128,9 @@ def chunk_summary(decisions: list[Decision]) -> str:
 def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition] | None = None,
                      shown_in: str | None = None) -> Decision:
     """Run one claimed attempt of a task run and report how it ended (now, or into
-    `deferred` for the caller to write before the message is acked); how it ended.
-    `shown_in`: the Celery task it executes inside, when it is not its own message's."""
+    `deferred` for the caller to write before the message is acked: not for a task with
+    hooks, which run after its end is written); how it ended. `shown_in`: the Celery task
+    it executes inside, when it is not its own message's."""
     frame = RunFrame(run.id, "task", run.parent_flow_run_id, run.options.log_prints,
                      run.root_id)
     handle = RunHandle(run.id, "task", run.options, frame, retry_here=False, on_worker=True,
@@ -139,6 +141,9 @@ def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition]
     with failsafe(rt, handle, run.attempt, reraise=False) as guard:
         try:
             task = resolve(run.task_key)
+            handle.hooks = RunHooks.of_claimed(task, run)
+            if handle.hooks is not None:
+                handle.deferred = None
             args, kwargs = task.parameters.decode(run.parameters)
         except (TaskNotFound, ParameterError) as exc:
             return conclude(rt, handle, run.attempt, Ended.failure(exc, retryable=False)).decision

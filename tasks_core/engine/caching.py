@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tasks_core.engine.hooks import fire_final
 from tasks_core.engine.lifecycle import RunHandle, shown_concluded
 from tasks_core.engine.outcome import Complete, Decision
 from tasks_core.engine.results import decode_result
@@ -60,7 +61,7 @@ def cached_outcome(rt: Runtime, handle: RunHandle, attempt: int,
                    annotation: Any = Any) -> Complete | None:
     """Before attempt `attempt`: on a hit for the run's cache key, end the run Cached with
     the stored value (decoded as `annotation`) and return that outcome; None when the run
-    must execute."""
+    must execute. A hit calls the run's ``on_completion`` hooks (Cached is COMPLETED)."""
     key = handle.options.cache_key
     if key is None or handle.options.refresh_cache:
         return None
@@ -72,13 +73,16 @@ def cached_outcome(rt: Runtime, handle: RunHandle, attempt: int,
         result_json=text, outcome=True, expected_attempt=attempt if handle.on_worker else None,
         fields={"result_ref": rt.store.keys.result(handle.run_id), "error": "",
                 "result_size": str(len(text)), "cache_key": key})
+    applied = True
     if handle.on_worker:
-        rt.reporter.apply_now([change])
+        applied = rt.reporter.apply_now([change])[0].applied
     else:
         rt.reporter.transition(change, urgent=True)
-    decision = Complete(text, decode_result(text, annotation))
-    shown_concluded(handle, decision)
-    return decision
+    outcome = Complete(text, decode_result(text, annotation))
+    shown_concluded(handle, outcome)
+    if applied and handle.hooks is not None:
+        fire_final(rt, handle, change, outcome, attempt)
+    return outcome
 
 
 def keep_result(rt: Runtime, handle: RunHandle, decision: Decision) -> None:

@@ -16,7 +16,8 @@ from tasks_core.engine.attempt import Body, call_attempt, call_attempt_async
 from tasks_core.engine.celery_view import show
 from tasks_core.engine.claim import ClaimedRun, claim
 from tasks_core.engine.context import RunFrame, current_run
-from tasks_core.engine.entrypoints import load_flow
+from tasks_core.engine.entrypoints import deployment_flow
+from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import (
     RunHandle,
     conclude,
@@ -26,8 +27,12 @@ from tasks_core.engine.lifecycle import (
 )
 from tasks_core.engine.outcome import Decision, Ended
 from tasks_core.engine.recovery import handle_refused_claim
-from tasks_core.engine.sources import materialize
-from tasks_core.errors import ConfigurationError, DeploymentNotFound, ParameterError
+from tasks_core.errors import (
+    ConfigurationError,
+    DeploymentNotFound,
+    ParameterError,
+    RunNotFound,
+)
 from tasks_core.flow import Flow
 from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.states import StateName
@@ -85,7 +90,8 @@ def run_claimed_flow(rt: Runtime, run: ClaimedRun, *, shown_in: str | None = Non
     decision: Decision | None = None
     with failsafe(rt, handle, run.attempt, reraise=False) as guard:
         try:
-            flow = _load(rt, run)
+            flow = deployment_flow(rt, run.deployment_id or "", flow_type=Flow)
+            handle.hooks = _hooks(rt, flow, run)  # a bad parameter below calls on_failure
             args, kwargs = flow.parameters.decode(run.parameters)
         except (ConfigurationError, DeploymentNotFound, ParameterError) as exc:
             return conclude(rt, handle, run.attempt,
@@ -104,9 +110,13 @@ def run_claimed_flow(rt: Runtime, run: ClaimedRun, *, shown_in: str | None = Non
     return decision
 
 
-def _load(rt: Runtime, run: ClaimedRun) -> Any:
-    """The deployment's flow, from its source (fetched and cached per commit)."""
-    deployment = rt.deployments.get(run.deployment_id or "")
-    folder, _ = materialize(deployment.source or ".", deployment.source_ref,
-                            rt.settings.data_dir)
-    return load_flow(deployment.entrypoint, str(folder), flow_type=Flow)
+def _hooks(rt: Runtime, flow: Flow[Any, Any], run: ClaimedRun) -> RunHooks | None:
+    """The run's hooks, with the run's own tags (the deployment's and the caller's), read
+    only when the flow has hooks."""
+    if not flow.hooks:
+        return None
+    try:
+        tags: list[str] | None = rt.store.get(run.id).tags
+    except (ConnectionError, RunNotFound):  # the flow's own tags rather than no run at all
+        tags = None
+    return RunHooks.of_claimed(flow, run, tags=tags)

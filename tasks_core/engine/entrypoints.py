@@ -13,12 +13,14 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tasks_core.engine.sources import materialize
 from tasks_core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from tasks_core.flow import Flow
+    from tasks_core.runtime import Runtime
 
-__all__ = ["EntrypointError", "entrypoint_of", "load_flow"]
+__all__ = ["EntrypointError", "deployment_flow", "entrypoint_of", "load_flow"]
 
 _lock = threading.Lock()
 _cache: dict[tuple[str, str], Any] = {}
@@ -58,6 +60,22 @@ def load_flow(entrypoint: str, source: str | None = None, *,
             _cache[key] = _load(entrypoint, Path(source) if source else Path.cwd(), flow_type)
         loaded: Flow[Any, Any] = _cache[key]
     return loaded
+
+
+def deployment_flow(rt: Runtime, deployment_id: str, *,
+                    flow_type: type[Any] | None = None) -> Flow[Any, Any]:
+    """The flow a deployment runs, loaded from its source (a git source is fetched and
+    cached per commit): what a worker runs, and what recovery calls a crashed run's hooks on.
+
+    Raises:
+        DeploymentNotFound: no such deployment.
+        ConfigurationError: the source cannot be fetched, or (EntrypointError) its
+            entrypoint does not load to a flow.
+    """
+    deployment = rt.deployments.get(deployment_id)
+    folder, _ = materialize(deployment.source or ".", deployment.source_ref,
+                            rt.settings.data_dir)
+    return load_flow(deployment.entrypoint, str(folder), flow_type=flow_type)
 
 
 def _load(entrypoint: str, root: Path, flow_type: type[Any] | None) -> Any:

@@ -15,6 +15,7 @@ from tasks_core.engine import new_runs
 from tasks_core.engine.attempt import Body, call_attempt, call_attempt_async
 from tasks_core.engine.celery_view import show
 from tasks_core.engine.context import RunFrame, current_run
+from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import RunHandle, failsafe, run_attempts, run_attempts_async
 from tasks_core.engine.outcome import Decision
 from tasks_core.runtime import Runtime, get_runtime
@@ -48,7 +49,8 @@ def _start(rt: Runtime, flow: Flow[Any, Any], args: tuple[Any, ...],
                 frame=frame, owner=f"flow {flow.name!r}",
                 timeout_seconds=options.timeout_seconds, store_result=False,
                 result_max_bytes=rt.settings.result_max_bytes)
-    handle = RunHandle(run.id, "flow", options, frame, placeholder_id=placeholder_id)
+    handle = RunHandle(run.id, "flow", options, frame, placeholder_id=placeholder_id,
+                       hooks=RunHooks.of_record(flow, run))
     show(handle, flow.name, run.argsrepr, parent.run_id if parent else None)
     return handle, body
 

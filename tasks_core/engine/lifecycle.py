@@ -11,7 +11,9 @@ After each attempt `conclude` decides (`outcome.decide`) and reports:
   runs again because its end was still buffered when the process died;
 - or AwaitingRetry: the process waits and attempts again (`retry_here`), or the next
   attempt goes back to the queue (worker task runs: due set or ETA message);
-- and, for a nested run, the same end on the parent's placeholder (`mirror`).
+- and, for a nested run, the same end on the parent's placeholder (`mirror`);
+- then, for a final state that applied, the run's state change hooks (`hooks.fire_final`;
+  a flow's `on_running` hooks are called as each attempt starts).
 
 An interruption that is not an Exception (KeyboardInterrupt, SystemExit, a cancelled
 task) is an attempt that crashed: concluded like a crash found by recovery, then raised on.
@@ -32,6 +34,7 @@ from typing import Any, Literal, NamedTuple
 
 from tasks_core.engine.celery_view import ShownRun, tell
 from tasks_core.engine.context import RunFrame
+from tasks_core.engine.hooks import RunHooks, fire_final, fire_running
 from tasks_core.engine.outcome import Complete, Decision, Ended, Fail, Retry, decide, error_info
 from tasks_core.engine.sending import Outgoing, prepare_attempt_at
 from tasks_core.records import RunOptions
@@ -61,6 +64,7 @@ class RunHandle:
             recovered run's newer attempt.
         deferred: see the field.
         may_retry: False: any failure is final (a crash in a process that is going away).
+        hooks: its task's or flow's state change hooks (`engine.hooks`), None: none.
     """
 
     run_id: str
@@ -78,6 +82,7 @@ class RunHandle:
     shown: ShownRun | None = None
     """Shown to Celery as a task of its own (`celery_view`): its attempts and end are told
     to the worker's watcher. None: Celery sees it through its own message, or not at all."""
+    hooks: RunHooks | None = None
 
 
 def outcome_transition(rt: Runtime, handle: RunHandle, attempt: int, decision: Decision,
@@ -165,7 +170,8 @@ class Concluded(NamedTuple):
 
 def conclude(rt: Runtime, handle: RunHandle, attempt: int, ended: Ended,
              now: datetime | None = None) -> Concluded:
-    """Decide what follows attempt `attempt` and record it."""
+    """Decide what follows attempt `attempt` and record it; a final state that applied
+    then calls the run's state change hooks (`hooks.fire_final`)."""
     now = now or utcnow()
     decision = decide(handle.options, attempt, ended, now, may_retry=handle.may_retry)
     change = outcome_transition(rt, handle, attempt, decision, now)
@@ -180,6 +186,8 @@ def conclude(rt: Runtime, handle: RunHandle, attempt: int, ended: Ended,
         changes.append(mirror(change, handle.placeholder_id))
     applied = _write(rt, handle, changes, publish)
     shown_concluded(handle, decision, ended.elapsed)
+    if applied and handle.hooks is not None and not isinstance(decision, Retry):
+        fire_final(rt, handle, change, decision, attempt)
     return Concluded(decision, applied)
 
 
@@ -211,6 +219,11 @@ class _Loop:
             self.pause = decision.delay
         else:
             self.decision = decision
+
+    def starting(self) -> None:
+        """An attempt starts (the run is Running or Retrying): a flow's on_running hooks."""
+        if self.handle.hooks is not None:
+            fire_running(self.handle, self.number)
 
     def waited(self) -> None:
         """The pause is over: the next attempt starts (Retrying)."""
@@ -292,6 +305,7 @@ def run_attempts(rt: Runtime, handle: RunHandle, body: Callable[[], Ended], *,
     while loop.decision is None:
         with loop:  # an interruption is recorded as a crash, then goes on
             if loop.pause is None:
+                loop.starting()
                 loop.ended(body())
             else:
                 time.sleep(loop.pause)
@@ -307,6 +321,7 @@ async def run_attempts_async(rt: Runtime, handle: RunHandle,
     while loop.decision is None:
         with loop:
             if loop.pause is None:
+                loop.starting()
                 loop.ended(await body())
             else:
                 await asyncio.sleep(loop.pause)

@@ -4,7 +4,9 @@ Shared by the worker (a redelivered message finds its run still Running under a 
 process) and beat's sweeper (periodic scans). A crash is concluded by the same lifecycle
 as any attempt (`lifecycle.conclude` with `Ended.crash`): retried with the same delays and
 jitter while attempts remain, else Crashed, mirrored onto a parent's placeholder. Every
-change expects the attempt it ends, so two recoverers racing cannot both act.
+change expects the attempt it ends, so two recoverers racing cannot both act. A run that
+ends Crashed here calls its ``on_crashed`` hooks here (in beat's sweeper or in the worker
+that got the redelivered message), when its task or flow can be found (`definition_of`).
 """
 
 from __future__ import annotations
@@ -12,21 +14,29 @@ from __future__ import annotations
 import logging
 import socket
 from datetime import datetime
+from typing import Any
 
 from tasks_core.engine.context import RunFrame
+from tasks_core.engine.entrypoints import deployment_flow
+from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import Concluded, RunHandle, conclude
 from tasks_core.engine.outcome import Decision, Ended, Retry
 from tasks_core.engine.sending import send_next
 from tasks_core.proc import pid_alive
 from tasks_core.records import RunRecord
+from tasks_core.registry import resolve
 from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Outcome
 from tasks_core.work_pools import release_slot
 
-__all__ = ["handle_refused_claim", "owner_alive", "recover", "recover_crashed", "resend"]
+__all__ = ["definition_of", "handle_refused_claim", "owner_alive", "recover", "recover_crashed",
+           "resend"]
 
 HOST = socket.gethostname()
+
+PLACEHOLDER_KEYS = ("subflow:", "deployment:")
+"""Task keys of placeholder task runs (`new_runs.placeholder_run`): no task, no hooks."""
 
 log = logging.getLogger("tasks_core.recovery")
 
@@ -75,12 +85,34 @@ def recover(rt: Runtime, record: RunRecord, *, now: datetime | None = None) -> C
     handle = RunHandle(
         record.id, record.kind, record.options, RunFrame(record.id, record.kind),
         placeholder_id=record.parent_task_run_id if is_flow else None, retry_here=False,
-        on_worker=True, requeue=record, may_retry=not is_flow or bool(record.deployment_id))
+        on_worker=True, requeue=record, may_retry=not is_flow or bool(record.deployment_id),
+        hooks=RunHooks.recovered(record, lambda: definition_of(rt, record)))
     concluded = conclude(rt, handle, record.attempt, Ended.crash(reason), now)
     if concluded.applied and is_flow and record.queue and not isinstance(concluded.decision,
                                                                             Retry):
         release_slot(record.queue, record.id)
     return concluded
+
+
+def definition_of(rt: Runtime, record: RunRecord) -> Any:
+    """The task or flow of a run read back from Redis, for its hooks: a task run's task
+    (`registry.resolve` of its key, importing its module), a deployment flow run's flow
+    (its deployment's entrypoint); None for a nested flow's placeholder (it has no hooks).
+
+    Raises:
+        TaskNotFound: the task's module does not import here.
+        LookupError: a flow run called directly in a process that died (its flow is known
+            only to that process).
+        DeploymentNotFound, ConfigurationError: the deployment's flow does not load.
+    """
+    if record.kind == "task":
+        if record.task_key.startswith(PLACEHOLDER_KEYS):
+            return None
+        return resolve(record.task_key)
+    if record.deployment_id:
+        return deployment_flow(rt, record.deployment_id)
+    raise LookupError("its flow was called in the process that died, so it is known only "
+                      "there (a deployment's flow run is found through its deployment)")
 
 
 def resend(rt: Runtime, record: RunRecord) -> None:

@@ -15,6 +15,7 @@ from tasks_core.engine.attempt import Body, call_attempt, call_attempt_async
 from tasks_core.engine.caching import cache_key, cached_outcome, keep_result
 from tasks_core.engine.celery_view import show
 from tasks_core.engine.context import RunFrame, current_run
+from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import RunHandle, failsafe, run_attempts, run_attempts_async
 from tasks_core.engine.outcome import Complete, Decision, Fail
 from tasks_core.errors import FailedRun
@@ -44,7 +45,7 @@ def _start(rt: Runtime, task: Task[Any, Any], args: tuple[Any, ...], kwargs: dic
     body = Body(task.fn, args, kwargs, frame=frame, owner=f"task {task.name!r}",
                 timeout_seconds=options.timeout_seconds, store_result=False,
                 result_max_bytes=rt.settings.result_max_bytes)
-    handle = RunHandle(run_id, "task", options, frame)
+    handle = RunHandle(run_id, "task", options, frame, hooks=RunHooks.of_record(task, run))
     show(handle, task.name, run.argsrepr, parent.run_id if parent else None)
     return handle, body
 

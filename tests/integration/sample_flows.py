@@ -155,3 +155,60 @@ def spinning_family(key: str) -> list[str]:
     futures = [t.spin.submit(f"{key}-{i}", 60) for i in range(2)]
     done = [future.result() for future in futures]
     return [*done, t.spin(f"{key}-after", 0)]
+
+
+# -- state change hooks (tests/integration/test_hooks.py) ----------------------------------
+
+FLOW_HOOKS: dict[str, Any] = {option: [t.record_hook(option)]
+                              for option in (*t.FINAL, "on_running")}
+
+
+@flow(**FLOW_HOOKS, tags=["hooked-flow"])
+def hooked_flow(x: int, fail: bool = False) -> int:
+    if fail:
+        raise ValueError("flow failed on purpose")
+    return x
+
+
+@flow(**FLOW_HOOKS)
+async def hooked_async_flow(x: int, fail: bool = False) -> int:
+    if fail:
+        raise ValueError("async flow failed on purpose")
+    return x
+
+
+@flow(retries=1, **FLOW_HOOKS)
+def hooked_retried_flow() -> None:
+    raise ValueError("every attempt fails")
+
+
+@flow(**FLOW_HOOKS)
+def hooked_parent(x: int) -> int:
+    return hooked_flow(x) + 1  # a nested flow run, with hooks of its own
+
+
+@flow
+def hooked_tasks_on_threads(xs: list[int]) -> list[str]:
+    """The default thread runner: each task run ends in a thread of this process."""
+    futures = t.hooked_divide.map([1] * len(xs), xs)
+    return [repr(f.result(raise_on_failure=False)) for f in futures]
+
+
+@flow(task_runner=CeleryTaskRunner())
+def hooked_tasks_on_workers(xs: list[int]) -> list[str]:
+    """The Celery runner: each task run ends on a worker, whose hooks run there."""
+    futures = [t.hooked_divide.submit(1, x) for x in xs]
+    return [repr(f.result(timeout=30, raise_on_failure=False)) for f in futures]
+
+
+@flow(**FLOW_HOOKS)
+def hooked_sleepy_flow(key: str) -> str:
+    import os
+    import time
+
+    from tasks_core.runtime import get_runtime
+
+    rt = get_runtime()
+    rt.client.set(f"{rt.settings.key_prefix}:pid:{key}", os.getpid())
+    time.sleep(30)
+    return "woke"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from datetime import date, datetime, timedelta
@@ -239,7 +240,102 @@ for _kind, _signal in (("failure", task_failure), ("retry", task_retry),
     _signal.connect(_record_signal(_kind), weak=False)
 
 
-@task(retries=3)
+
+
+# -- state change hooks (tests/integration/test_hooks.py) ----------------------------------
+
+HOOKS_KEY = "test-hooks"
+
+
+def record_hook(option: str) -> Any:
+    """A hook that appends what it was called with (JSON) to the test's hook list in
+    Redis, whichever process calls it (read back with `hook_calls`)."""
+    def hook(definition: Any, run: Any, state: Any) -> None:
+        rt = get_runtime()
+        rt.client.rpush(f"{rt.settings.key_prefix}:{HOOKS_KEY}", json.dumps({
+            "option": option, "definition": definition.name, "id": run.id, "kind": run.kind,
+            "name": run.name, "state": str(state.name), "attempt": run.attempt,
+            "parameters": run.parameters, "tags": run.tags, "message": state.message,
+            "parent_flow_run_id": run.parent_flow_run_id,
+            "deployment_id": run.deployment_id, "same_state": run.state is state,
+            "value": repr(state.value), "exception": repr(state.exception),
+            "recorded": rt.client.hget(f"{rt.settings.key_prefix}:run:{run.id}", "state"),
+            "pid": os.getpid()}))
+
+    hook.__qualname__ = f"record_hook.{option}"
+    return hook
+
+
+def hook_calls(name: str | None = None) -> list[dict[str, Any]]:
+    """Every recorded hook call (of runs named `name`), in order."""
+    rt = get_runtime()
+    calls = [json.loads(item) for item in
+             rt.client.lrange(f"{rt.settings.key_prefix}:{HOOKS_KEY}", 0, -1)]
+    return [c for c in calls if name is None or c["name"] == name]
+
+
+def failing_hook(definition: Any, run: Any, state: Any) -> None:
+    raise RuntimeError(f"hook failed on purpose for {run.id}")
+
+
+FINAL = ("on_completion", "on_failure", "on_crashed", "on_cancellation")
+TASK_HOOKS: dict[str, Any] = {option: [record_hook(option)] for option in FINAL}
+
+
+@task(**TASK_HOOKS, tags=["hooked"])
+def hooked_divide(x: int, y: int) -> float:
+    return x / y
+
+
+@task(**TASK_HOOKS)
+async def hooked_async_divide(x: int, y: int) -> float:
+    return x / y
+
+
+@task(retries=2, retry_delay_seconds=0.05, **TASK_HOOKS)
+def hooked_flaky(name: str, succeed_on: int) -> int:
+    count = _counter(name)
+    if count < succeed_on:
+        raise ValueError(f"attempt {count} failed on purpose")
+    return count
+
+
+@task(cache_policy="inputs", **TASK_HOOKS)
+def hooked_cached(name: str) -> str:
+    return name
+
+
+@task(on_completion=[failing_hook, record_hook("on_completion")],
+      on_failure=[failing_hook, record_hook("on_failure")])
+def hook_raises(fail: bool) -> str:
+    if fail:
+        raise ValueError("body failed on purpose")
+    return "ok"
+
+
+@task(**TASK_HOOKS)
+def hooked_pid_and_sleep(key: str, seconds: float) -> str:
+    rt = get_runtime()
+    rt.client.set(f"{rt.settings.key_prefix}:pid:{key}", os.getpid())
+    time.sleep(seconds)
+    return "done"
+
+
+@task(**TASK_HOOKS)
+def hooked_interrupted() -> None:
+    raise KeyboardInterrupt
+
+
+@task
+def decorated_hooks(x: int) -> int:
+    return 10 // x
+
+
+decorated_hooks.on_completion(record_hook("on_completion"))
+decorated_hooks.on_failure(record_hook("on_failure"))
+
+
+@task(retries=3, on_cancellation=[record_hook("on_cancellation")])
 def spin(key: str, seconds: float) -> str:
     """Marks that it started (its pid), then waits in short sleeps, so a cancel request
     stops it between two; counts that it finished. Retries, to show a cancel is not."""

@@ -79,6 +79,10 @@ def test_a_running_task_is_told_to_stop_and_not_retried(tc_env: dict[str, Any],
     assert _history(future.id)[-2:] == ["Cancelling", "Cancelled"]
     assert _get(f"test-counter:finished:{key}") is None
     assert get_runtime().store.get(future.id).attempt == 1  # retries=3, none used
+    [hook] = wait_until(lambda: [c for c in t.hook_calls("spin") if c["id"] == future.id],
+                        10, 0.05, "on_cancellation to be called")
+    assert (hook["option"], hook["state"], hook["recorded"]) == (
+        "on_cancellation", "Cancelled", "Cancelled")
     names = _events(future.id)
     assert names.index("tasks-core.task-run.Cancelling") < names.index(
         "tasks-core.task-run.Cancelled")
