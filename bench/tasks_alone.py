@@ -12,7 +12,9 @@ after the other (never both workers at once), each against that Redis:
 A. plain Celery: app ``bench._plain_celery_tasks`` (broker and result backend on the bench
    Redis, JSON serializer, otherwise Celery's defaults: early acks, no task events), task
    ``noop(x) -> x``, worker
-   ``celery -A bench._plain_celery_tasks worker -c C -P prefork --loglevel WARNING -Q bench_plain``.
+   ``celery -A bench._plain_celery_tasks worker -c C -P prefork --loglevel WARNING -Q bench_plain``
+   (``-E`` added with ``--task-events``: both systems then send task events from the start,
+   as while Flower runs).
 B. tasks-core: ``@task noop(x) -> x`` in ``bench._tc_tasks``, worker
    ``tasks-core worker --pool bench_tc -c C --pool-impl prefork -i bench._tc_tasks
    --loglevel WARNING``, every setting at its default (full state tracking; late acks and
@@ -228,9 +230,10 @@ class PlainCelery(System):
     def worker_argv(self) -> list[str]:
         celery = find_executable("celery")
         head = [celery] if celery else [sys.executable, "-m", "celery"]
+        events = ["-E"] if self.args.task_events else []
         return [*head, "-A", "bench._plain_celery_tasks", "worker",
                 "-c", str(self.args.concurrency), "-P", "prefork", "--loglevel", "WARNING",
-                "-Q", PLAIN_QUEUE, "-n", self.node]
+                "-Q", PLAIN_QUEUE, "-n", self.node, *events]
 
     def send(self, i: int) -> Any:
         return self.task.delay(i)
@@ -492,8 +495,8 @@ def build_report(plain: dict[str, Any], tc: dict[str, Any], args: argparse.Names
         if i == 0:
             lines.append("-" * len(lines[0]))
     lines.append(f"ratio = tasks-core / plain Celery (latency: ratio of p50); "
-                 f"concurrency {args.concurrency}, prefork, both; tasks-core Celery task "
-                 f"events {'on' if args.task_events else 'off'}, plain Celery's off; plain "
+                 f"concurrency {args.concurrency}, prefork, both; Celery task events "
+                 f"{'on (-E), both' if args.task_events else 'off, both'}; plain "
                  f"Celery acks {'late' if args.plain_acks_late else 'early (its default)'}, "
                  "tasks-core late.")
     summary = {name: {"ratio": c[0], "target": c[1], "pass": c[2]} for name, c in checks.items()}
@@ -511,8 +514,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--map-n", type=int, default=10_000, help="inputs of the .map() run")
     parser.add_argument("--concurrency", type=int, default=2, help="worker pool processes")
     parser.add_argument("--task-events", action="store_true",
-                        help="tasks-core workers always send Celery task events (by default "
-                        "they send them only while Flower runs, like plain Celery's default)")
+                        help="both workers send Celery task events from the start, as while "
+                        "Flower runs (plain Celery with -E, tasks-core with task_events); by "
+                        "default neither does, Celery's default")
     parser.add_argument("--plain-acks-late", action="store_true",
                         help="plain Celery acks after the task (task_acks_late, "
                         "task_reject_on_worker_lost), the delivery guarantee tasks-core uses")
