@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from tasks_core.engine.timeouts import raise_in_thread
 from tasks_core.errors import StoreUnavailable, TaskCancelled
-from tasks_core.runtime import get_runtime
+from tasks_core.runtime import Runtime, get_runtime
 
 __all__ = ["cancellable", "stop_here"]
 
@@ -52,7 +52,7 @@ class _Attempt:
 
 _executing: dict[str, _Attempt] = {}
 _lock = threading.Lock()
-_listening_pid = 0
+_listening: tuple[int, Runtime] | None = None
 
 
 def stop_here(run_id: str) -> bool:
@@ -70,11 +70,17 @@ def stop_here(run_id: str) -> bool:
     return True
 
 
-def _listen() -> None:
-    while True:
+def _listen(rt: Runtime) -> None:
+    """Hear cancel requests on `rt`'s Redis until this process's runtime is another one
+    (rebuilt with other settings: a listener for it takes over), again after a lost
+    connection."""
+    while get_runtime() is rt:
         try:
-            for run_id in get_runtime().cancels.listen():
-                stop_here(run_id)
+            for run_id in rt.cancels.listen():
+                if run_id:
+                    stop_here(run_id)
+                if get_runtime() is not rt:
+                    return
         except (StoreUnavailable, OSError) as exc:
             log.warning("cancel requests not heard (%s); listening again in 1s", exc)
         except Exception:
@@ -83,16 +89,19 @@ def _listen() -> None:
 
 
 def _ensure_listening() -> None:
-    global _listening_pid
+    global _listening
+    rt = get_runtime()
     pid = os.getpid()
-    if _listening_pid == pid:
+    if _listening is not None and _listening[0] == pid and _listening[1] is rt:
         return
     with _lock:
-        if _listening_pid == pid:
+        if _listening is not None and _listening[0] == pid and _listening[1] is rt:
             return
-        _listening_pid = pid
-        _executing.clear()  # a forked child inherits no running attempt
-    threading.Thread(target=_listen, name="tasks-core-cancel-listener", daemon=True).start()
+        if _listening is None or _listening[0] != pid:
+            _executing.clear()  # a forked child inherits no running attempt
+        _listening = (pid, rt)
+    threading.Thread(target=_listen, args=(rt,), name="tasks-core-cancel-listener",
+                     daemon=True).start()
 
 
 @contextmanager

@@ -32,15 +32,17 @@ class CancelRequests(KeyedStore):
                 pipe.publish(self.keys.cancel_channel, run_id)
             pipe.execute()
 
-    def listen(self) -> Iterator[str]:
-        """Run ids as they are announced, forever; StoreUnavailable when the connection is
-        lost (subscribe again to go on)."""
+    def listen(self, idle: float = 1.0) -> Iterator[str]:
+        """Run ids as they are announced, forever, and ``""`` after each `idle` seconds
+        with none (so the caller can stop); StoreUnavailable when the connection is lost
+        (subscribe again to go on)."""
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         try:
             pubsub.subscribe(self.keys.cancel_channel)
             while True:
-                message = pubsub.get_message(timeout=30.0)
+                message = pubsub.get_message(timeout=idle)
                 if message is None:
+                    yield ""
                     continue
                 data = message.get("data")
                 yield data.decode() if isinstance(data, bytes) else str(data)

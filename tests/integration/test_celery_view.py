@@ -173,3 +173,42 @@ def test_a_failing_watcher_never_touches_the_run(tc_env: dict[str, Any],
     finally:
         watch_runs(None)
     assert "Celery events not sent" in caplog.text
+
+
+def test_signals_in_a_celery_contrib_testing_worker(tc_env: dict[str, Any]) -> None:
+    """Celery's own test worker (celery.contrib.testing, solo pool, in this process) runs
+    tasks-core's tasks: the signals a user connects fire with the run's exception."""
+    from celery import signals
+    from celery.contrib.testing.worker import start_worker
+
+    from workers.execute import register_tasks
+
+    rt = get_runtime()
+    register_tasks(rt.app)
+    seen: dict[str, Any] = {}
+
+    def failed(sender: Any = None, task_id: str = "", exception: Any = None,
+               **_: Any) -> None:
+        seen["failure"] = (task_id, exception)
+
+    def retried(sender: Any = None, request: Any = None, reason: Any = None,
+                **_: Any) -> None:
+        seen["retry"] = (request.id, reason.exc)
+
+    signals.task_failure.connect(failed, weak=False)
+    signals.task_retry.connect(retried, weak=False)
+    try:
+        with start_worker(rt.app, pool="solo", perform_ping_check=False,
+                          queues=[tc_env["queue"]], shutdown_timeout=15):
+            future = t.divide.delay(1, 0)
+            with pytest.raises(ZeroDivisionError):
+                future.result(timeout=20)
+            flaky = t.flaky.delay(f"solo-{uuid.uuid4().hex[:6]}", 2)
+            assert flaky.result(timeout=20) == 2
+    finally:
+        signals.task_failure.disconnect(failed)
+        signals.task_retry.disconnect(retried)
+    assert seen["failure"][0] == future.id
+    assert isinstance(seen["failure"][1], ZeroDivisionError)
+    assert seen["retry"][0] == flaky.id
+    assert isinstance(seen["retry"][1], ValueError)
