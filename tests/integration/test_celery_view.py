@@ -121,6 +121,24 @@ def test_a_retried_run_is_one_celery_task(flower: Flower) -> None:
     assert signals[f"{future.id}:success"] == "2"
 
 
+def test_each_run_of_a_map_chunk_is_a_task(flower: Flower) -> None:
+    futures = t.add.map([1, 2, 3], [10, 20, 30])
+    assert [f.result(timeout=20) for f in futures] == [11, 22, 33]
+    ids = [f.id for f in futures]
+
+    def shown() -> dict[str, Any] | None:
+        tasks = flower.tasks()
+        ok = all(tasks.get(i, {}).get("state") == "SUCCESS" for i in ids)
+        chunk = tasks.get(str(tasks.get(ids[0], {}).get("parent_id")), {})
+        return tasks if ok and chunk.get("state") == "SUCCESS" else None
+
+    tasks = wait_until(shown, 20, 0.2, "Flower to show each run of the chunk")
+    assert {tasks[i]["result"] for i in ids} == {"11", "22", "33"}
+    [chunk] = {tasks[i]["parent_id"] for i in ids}
+    assert tasks[chunk]["name"] == "add[x3]"
+    assert tasks[chunk]["state"] == "SUCCESS" and "3 completed" in tasks[chunk]["result"]
+
+
 def test_a_flows_runs_on_a_worker_show_under_its_root(tc_env: dict[str, Any],
                                                       flower: Flower) -> None:
     f.family.deploy("d", work_pool_name=tc_env["queue"])
