@@ -10,6 +10,7 @@ from celery import signals
 
 from tasks_core.runtime import get_runtime
 from workers.heartbeat import start_heartbeat
+from workers.nodes import current_node, describe_controller, release_node
 
 __all__ = ["connect_signals", "eviction_warning"]
 
@@ -51,6 +52,17 @@ def _on_worker_shutdown(**_: Any) -> None:
         rt.reporter.flush(timeout=10)
 
 
+def _on_after_setup(instance: Any = None, **_: Any) -> None:
+    node = current_node()
+    if node is not None and instance is not None:  # its size, for `tasks-core worker ls`
+        node.update(**describe_controller(instance))
+
+
+def _on_worker_stopped(**_: Any) -> None:
+    # at the very end (not when shutdown starts: the name stays held while runs finish)
+    release_node(get_runtime())
+
+
 def connect_signals() -> None:
     """Connect the hooks (idempotent: Celery ignores duplicate receivers)."""
     signals.worker_process_init.connect(_on_process_init, weak=False)
@@ -58,3 +70,5 @@ def connect_signals() -> None:
     signals.worker_ready.connect(_on_worker_ready, weak=False)
     signals.worker_shutting_down.connect(_on_worker_shutdown, weak=False)
     signals.worker_shutdown.connect(_on_worker_shutdown, weak=False)
+    signals.worker_shutdown.connect(_on_worker_stopped, weak=False)
+    signals.celeryd_after_setup.connect(_on_after_setup, weak=False)
