@@ -8,7 +8,13 @@
 
     add(1, 2)                  # runs now, in this process, tracked
     add.delay(1, 2).result()   # runs on a worker (tasks-core worker), tracked
+
+``celery -A tasks_core inspect active`` (and Celery's other monitoring and control
+commands) attach to a running cluster through `tasks_core.app`, built when first read
+(see `tasks_core.celery_cli`).
 """
+
+from typing import TYPE_CHECKING
 
 from tasks_core.deployments import deploy, run_deployment, serve
 from tasks_core.engine.cancel import cancel_run
@@ -34,6 +40,9 @@ from tasks_core.records import RunRecord
 from tasks_core.run_logging import get_run_logger
 from tasks_core.states import StateName, StateType
 from tasks_core.task import Task, exponential_backoff, task
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 __all__ = [
     "CancelledRun",
@@ -68,3 +77,12 @@ __all__ = [
     "task",
     "wait_all",
 ]
+
+
+def __getattr__(name: str) -> "Celery":
+    """`tasks_core.app`: the Celery app for ``celery -A tasks_core`` (built on first read)."""
+    if name == "app":
+        from tasks_core.celery_cli import cli_app
+
+        return cli_app()
+    raise AttributeError(f"module 'tasks_core' has no attribute {name!r}")

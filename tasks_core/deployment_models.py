@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from tasks_core.pool_names import pool_name_error
 from tasks_core.records import RunOptions
 
 __all__ = ["Deployment", "WorkPool", "slugify"]
@@ -87,6 +88,7 @@ class WorkPool(BaseModel):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):
-            raise ValueError(f"work pool name {value!r} must be letters, digits, '-', '_', '.'")
+        error = pool_name_error(value)  # the same check as `worker --pool`
+        if error is not None:
+            raise ValueError(error)
         return value

@@ -3,8 +3,8 @@
 Built lazily on first use and rebuilt after a fork (prefork worker children get their own
 reporter thread and connections). Redis is reached only through the stores of
 `tasks_core.store`, one per job: `store` (the run ledger), `schedules`, `due`, `locks`,
-`procs`, `pools`, `deployments`, `cancels`, `idempotency`, `cache`, `queues`, `indexes`,
-`server` and `demo_counters`; `client` is theirs.
+`procs`, `nodes`, `pools`, `deployments`, `cancels`, `idempotency`, `cache`, `queues`,
+`indexes`, `server` and `demo_counters`; `client` is theirs.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from tasks_core.store.due import DueSet
 from tasks_core.store.heartbeats import Heartbeats
 from tasks_core.store.idempotency import IdempotencyKeys
 from tasks_core.store.locks import LeaderLocks
+from tasks_core.store.nodes import NodeLeases
 from tasks_core.store.queues import BrokerQueues
 from tasks_core.store.reporter import Reporter
 from tasks_core.store.run_indexes import RunIndexes
@@ -80,6 +81,11 @@ class Runtime:
     def procs(self) -> Heartbeats:
         """Heartbeats of worker processes and of pool workers."""
         return Heartbeats(self.client, self.store.keys)
+
+    @cached_property
+    def nodes(self) -> NodeLeases:
+        """Leases on workers' Celery node names, and their descriptions (`worker ls`)."""
+        return NodeLeases(self.client, self.store.keys)
 
     @cached_property
     def pools(self) -> WorkPoolStore:

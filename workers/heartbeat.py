@@ -9,6 +9,7 @@ import time
 
 from tasks_core.errors import StoreUnavailable
 from tasks_core.runtime import get_runtime
+from workers.nodes import HeldNode
 
 __all__ = ["start_heartbeat", "start_pool_heartbeat"]
 
@@ -37,8 +38,9 @@ def start_heartbeat() -> threading.Event:
     return stop
 
 
-def start_pool_heartbeat(pools: list[str], worker: str) -> threading.Event:
-    """The worker's main process tells each pool it serves that it is alive."""
+def start_pool_heartbeat(pools: list[str], node: HeldNode) -> threading.Event:
+    """The worker's main process tells each pool it serves that it is alive, and keeps
+    its node name (with what `tasks-core worker ls` shows)."""
     rt = get_runtime()
     stop = threading.Event()
     procs = rt.procs
@@ -46,8 +48,10 @@ def start_pool_heartbeat(pools: list[str], worker: str) -> threading.Event:
     def beat() -> None:
         while not stop.is_set():
             try:
+                now = time.time()
+                node.renew(rt, now)
                 for pool in pools:
-                    procs.pool_beat(pool, worker, time.time())
+                    procs.pool_beat(pool, node.name, now)
             except (StoreUnavailable, OSError) as exc:
                 log.warning("pool heartbeat not written: %s", exc)
             stop.wait(rt.settings.heartbeat_interval_seconds)

@@ -4,53 +4,96 @@ from __future__ import annotations
 
 import importlib
 import logging
-import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from tasks_core.runtime import get_runtime, set_serving_queues
 from workers.celery_view import show_runs_to_celery
 from workers.execute import register_tasks
 from workers.heartbeat import start_heartbeat, start_pool_heartbeat
+from workers.nodes import claim_node
 from workers.signals import connect_signals
 
-__all__ = ["run_worker"]
+__all__ = ["CeleryOptions", "run_worker", "worker_argv"]
+
+
+@dataclass(frozen=True, slots=True)
+class CeleryOptions:
+    """Options passed through to `celery worker` as they are (Celery's meaning and units)."""
+
+    concurrency: int | None = None
+    """Child processes or threads (None: one per CPU core)."""
+    max_tasks_per_child: int | None = None
+    """A prefork child is replaced after this many tasks."""
+    max_memory_per_child: int | None = None
+    """A prefork child is replaced after its task when its resident memory exceeds this
+    many KiB."""
+    autoscale: tuple[int, int] | None = None
+    """``(max, min)`` prefork children, grown and shrunk with the load."""
+    prefetch_multiplier: int | None = None
+    """Messages reserved per child (Celery's default 4; 1 for long tasks)."""
+
+
+def worker_argv(queues: Sequence[str], node: str, options: CeleryOptions, *, pool: str,
+                loglevel: str) -> list[str]:
+    """The `celery worker` arguments of a tasks-core worker (pure)."""
+    argv = ["worker", "--queues", ",".join(queues), "--pool", pool, "--loglevel", loglevel,
+            "--hostname", node]
+    if options.concurrency:
+        argv += ["--concurrency", str(options.concurrency)]
+    if options.max_tasks_per_child:
+        argv += ["--max-tasks-per-child", str(options.max_tasks_per_child)]
+    if options.max_memory_per_child:
+        argv += ["--max-memory-per-child", str(options.max_memory_per_child)]
+    if options.autoscale:
+        argv += ["--autoscale", f"{options.autoscale[0]},{options.autoscale[1]}"]
+    if options.prefetch_multiplier is not None:
+        argv += ["--prefetch-multiplier", str(options.prefetch_multiplier)]
+    return argv
 
 
 def run_worker(
     pools: Sequence[str],
     *,
-    concurrency: int | None = None,
     imports: Sequence[str] = (),
     pool: str = "prefork",
     loglevel: str = "INFO",
     hostname: str | None = None,
+    queues: Sequence[str] = (),
+    options: CeleryOptions | None = None,
     extra_args: Sequence[str] = (),
 ) -> None:
-    """Run a Celery worker on the queues of `pools` until it is stopped."""
+    """Run a Celery worker on the queues of `pools` (and the extra `queues`) until it is
+    stopped.
+
+    Its node name is `hostname` (Celery's forms, ``name@%h``), else the first free one of
+    ``<pools>@host``, ``<pools>-2@host``, ... (see `tasks_core.nodes`).
+
+    Raises:
+        ConfigurationError: `hostname` is held by another live worker.
+        StoreUnavailable: Redis cannot be reached.
+    """
     logging.basicConfig(level=loglevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if "" not in sys.path:
         sys.path.insert(0, "")
     for module in imports:
         importlib.import_module(module)  # before forking: children inherit the tasks
-    set_serving_queues(frozenset(pools))
+    options = options or CeleryOptions()
+    consumed = list(dict.fromkeys([*pools, *queues]))
+    set_serving_queues(frozenset(consumed))
     rt = get_runtime()
     rt.server.ping()
     app = rt.app
     register_tasks(app)
     connect_signals()
+    pool_names = list(dict.fromkeys(p.split(":", 1)[0] for p in pools))
+    node = claim_node(rt, pools=pool_names, queues=consumed, pool_impl=pool,
+                      concurrency=options.concurrency, autoscale=options.autoscale,
+                      hostname=hostname)
     if pool in ("solo", "threads"):
         start_heartbeat()
-    node = hostname or f"{'+'.join(pools)}@{socket.gethostname()}"
-    show_runs_to_celery(app, node, rt.settings.task_events)
-    start_pool_heartbeat([p.split(":", 1)[0] for p in pools], node)
-    argv = [
-        "worker",
-        "--queues", ",".join(pools),
-        "--pool", pool,
-        "--loglevel", loglevel,
-        "--hostname", node,
-    ]
-    if concurrency:
-        argv += ["--concurrency", str(concurrency)]
+    show_runs_to_celery(app, node.name, rt.settings.task_events)
+    start_pool_heartbeat(pool_names, node)
+    argv = worker_argv(consumed, node.name, options, pool=pool, loglevel=loglevel)
     app.worker_main([*argv, *extra_args])

@@ -13,6 +13,7 @@ from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 from workers.heartbeat import start_heartbeat
+from workers.nodes import current_node, describe_controller, release_node
 
 __all__ = ["connect_signals", "eviction_warning"]
 
@@ -73,6 +74,17 @@ def _on_task_revoked(request: Any = None, terminated: bool = False, expired: boo
         log.exception("run %s: Celery %s it; not recorded as Cancelled", run_id, how)
 
 
+def _on_after_setup(instance: Any = None, **_: Any) -> None:
+    node = current_node()
+    if node is not None and instance is not None:  # its size, for `tasks-core worker ls`
+        node.update(**describe_controller(instance))
+
+
+def _on_worker_stopped(**_: Any) -> None:
+    # at the very end (not when shutdown starts: the name stays held while runs finish)
+    release_node(get_runtime())
+
+
 def connect_signals() -> None:
     """Connect the hooks (idempotent: Celery ignores duplicate receivers)."""
     signals.worker_process_init.connect(_on_process_init, weak=False)
@@ -81,3 +93,5 @@ def connect_signals() -> None:
     signals.worker_shutting_down.connect(_on_worker_shutdown, weak=False)
     signals.worker_shutdown.connect(_on_worker_shutdown, weak=False)
     signals.task_revoked.connect(_on_task_revoked, weak=False)
+    signals.worker_shutdown.connect(_on_worker_stopped, weak=False)
+    signals.celeryd_after_setup.connect(_on_after_setup, weak=False)

@@ -43,20 +43,63 @@ _IMPORTS = typer.Option(
 
 
 def worker(
+    ctx: typer.Context,
     pool: list[str] = _POOLS,
     concurrency: int = _CONCURRENCY,
     imports: list[str] = _IMPORTS,
+    queues: list[str] = typer.Option(
+        [], "--queues", "-Q", show_default=False,
+        help="extra Celery queues to consume on top of the pools (e.g. a task's `queue=`); "
+             "comma-separated or repeated"),
     pool_impl: str = typer.Option(
         "prefork", "--pool-impl", help="Celery execution pool: prefork, threads or solo"),
     loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="log level"),
-    hostname: str | None = typer.Option(None, "--hostname", "-n", help="Celery node name"),
+    hostname: str | None = typer.Option(
+        None, "--hostname", "-n",
+        help="Celery node name, NAME@HOST (%h: this host); refused while a live worker has it "
+             "(default: the first free of POOLS@HOST, POOLS-2@HOST, ...)"),
+    max_tasks_per_child: int | None = typer.Option(
+        None, "--max-tasks-per-child", min=1,
+        help="replace a child process after it ran this many tasks (prefork)"),
+    max_memory_per_child: int | None = typer.Option(
+        None, "--max-memory-per-child", min=1, metavar="KIB",
+        help="replace a child process after a task leaves it above this resident memory, "
+             "in KiB as Celery's (prefork)"),
+    autoscale: str | None = typer.Option(
+        None, "--autoscale", metavar="MAX,MIN",
+        help="grow to MAX and shrink to MIN child processes with the load (prefork; "
+             "overrides --concurrency)"),
+    prefetch_multiplier: int | None = typer.Option(
+        None, "--prefetch-multiplier", min=1,
+        help="messages each child reserves ahead (Celery's default 4; 1 for long runs)"),
 ) -> None:
-    """Run a Celery worker on the queues of the given work pools (prefork by default)."""
-    from tasks_core.settings import get_settings
-    from workers.main import run_worker
+    """Run a Celery worker on the queues of the given work pools (prefork by default).
 
-    run_worker(pool or [get_settings().default_pool], concurrency=concurrency or None,
-               imports=imports, pool=pool_impl, loglevel=loglevel.upper(), hostname=hostname)
+    `tasks-core worker ls` lists the running workers.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from tasks_core.cli.workers import check_worker_options, parse_autoscale, split_queues
+
+    with expected_errors():
+        from tasks_core.settings import get_settings
+
+        given = [name for name, value in (("--autoscale", autoscale),
+                                          ("--max-tasks-per-child", max_tasks_per_child),
+                                          ("--max-memory-per-child", max_memory_per_child))
+                 if value is not None]
+        pools = check_worker_options(pool or [get_settings().default_pool],
+                                     pool_impl=pool_impl, prefork_only=given)
+        extra = split_queues(queues)
+        scale = parse_autoscale(autoscale) if autoscale is not None else None
+        from workers.main import CeleryOptions, run_worker
+
+        options = CeleryOptions(concurrency=concurrency or None,
+                                max_tasks_per_child=max_tasks_per_child,
+                                max_memory_per_child=max_memory_per_child, autoscale=scale,
+                                prefetch_multiplier=prefetch_multiplier)
+        run_worker(pools, imports=imports, pool=pool_impl, loglevel=loglevel.upper(),
+                   hostname=hostname, queues=extra, options=options)
 
 
 def beat(
@@ -266,7 +309,10 @@ def down() -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the process commands to the root app."""
-    app.command("worker")(worker)
+    from tasks_core.cli import workers
+
+    workers.app.callback(invoke_without_command=True)(worker)
+    app.add_typer(workers.app, name="worker")
     app.command("flower")(flower)
     app.command("down")(down)
     app.command("beat")(beat)

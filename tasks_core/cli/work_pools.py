@@ -147,7 +147,9 @@ def _exists(name: str) -> bool:
 
 @app.command("create")
 def create(
-    name: str = typer.Argument(..., help="the new pool's name: letters, digits, '-', '_', '.'"),
+    name: str = typer.Argument(
+        ..., help="the new pool's name (also its Celery queue): ASCII letters, digits, '-', "
+                  "'_', '.', starting with a letter or digit"),
     concurrency: str | None = typer.Option(None, "--concurrency", "-c", metavar="N",
                                            help=_LIMIT_HELP + " (default: no limit)"),
     description: str | None = typer.Option(None, "--description", "-d",

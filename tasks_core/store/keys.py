@@ -16,6 +16,14 @@ Layout (prefix `p`, default ``tc``)::
                                        time for runs entering Scheduled/AwaitingRetry with one)
     p:events                   STREAM  every event, bounded retention
     p:proc:<host>:<pid>        STRING  heartbeat of a worker process, with a TTL
+    p:node:<node name>         STRING  the lease on a Celery node name (``name@host``): its
+                                       holder's token ``host:pid:random``, with a TTL renewed
+                                       by the worker's heartbeat; two live workers never share
+                                       a name
+    p:nodes                    ZSET    Celery node names of workers, by their last heartbeat
+                                       (epoch seconds)
+    p:nodes:info               HASH    node name -> JSON of what `tasks-core worker ls` shows
+                                       (pools, queues, concurrency, active runs, pid, ...)
     p:lock:<name>              STRING  leader locks (sweeper, beat)
     p:due                      ZSET    runs waiting for their scheduled time (beat sends them)
     p:due:wake                 CHANNEL a message when a due time earlier than any other is
@@ -170,6 +178,22 @@ class Keys:
     def proc_pattern(self) -> str:
         """SCAN pattern of every worker process heartbeat key."""
         return f"{self.prefix}:proc:*"
+
+    # -- worker nodes (Celery node names, `tasks-core worker ls`) --------------------------
+
+    def node_lease(self, node: str) -> str:
+        """The lease on the Celery node name `node` (``name@host``)."""
+        return f"{self.prefix}:node:{node}"
+
+    @property
+    def nodes(self) -> str:
+        """ZSET of workers' node names, by their last heartbeat (epoch seconds)."""
+        return f"{self.prefix}:nodes"
+
+    @property
+    def nodes_info(self) -> str:
+        """HASH of node name -> the worker's description (JSON)."""
+        return f"{self.prefix}:nodes:info"
 
     # -- work pools -----------------------------------------------------------------------
 

@@ -143,7 +143,7 @@ def test_unknown_pools_bad_names_and_bad_limits_exit_1(cli_env: dict[str, str],
         refused(result, "work pool 'nope' not found", "tasks-core work-pool create nope")
     refused(results[4], "invalid concurrency limit '0'", "none")
     refused(results[5], "invalid concurrency limit 'abc'")
-    refused(results[6], "invalid work pool", "'bad name!' must be letters")
+    refused(results[6], "invalid work pool", "'bad name!' has ' ' and '!'", "ASCII letters")
     refused(results[7], "invalid concurrency limit '0'")
 
     store = pool_store()

@@ -167,6 +167,30 @@ def test_process_and_pool_heartbeats(rt: Runtime) -> None:
     assert procs.pools_with_workers() == ["etl"]
 
 
+def test_node_leases_one_holder_per_name(rt: Runtime) -> None:
+    from tasks_core.nodes import NodeInfo
+
+    nodes, now = rt.nodes, time.time()
+    first = NodeInfo(node="etl@h", host="h", pid=1, pools=["etl"], queues=["etl"])
+    assert nodes.hold(first, "h:1:a", 5000, now) == "h:1:a"
+    assert nodes.hold(first, "h:1:a", 5000, now + 1) == "h:1:a"  # renewed by its holder
+    other = first.model_copy(update={"pid": 2})
+    assert nodes.hold(other, "h:2:b", 5000, now) == "h:1:a"  # refused: nothing written
+    (status,) = nodes.list_nodes(now + 1, timeout=2)
+    assert status.info == first and status.alive and status.last_seen == now + 1
+    assert nodes.hold(other, "h:2:b", 5000, now, take_over="h:1:a") == "h:2:b"
+    assert nodes.holder("etl@h") == "h:2:b"
+    assert not nodes.release("etl@h", "h:1:a")  # not the holder: left alone
+    assert nodes.release("etl@h", "h:2:b") and nodes.holder("etl@h") is None
+    assert nodes.list_nodes(now, timeout=2) == []
+    silent = NodeInfo(node="old@h", host="h", pid=3)
+    nodes.hold(silent, "h:3:c", 1, now - 5)  # its lease lapses at once
+    time.sleep(0.01)
+    (status,) = nodes.list_nodes(now, timeout=2)
+    assert status.info.node == "old@h" and not status.alive
+    assert nodes.list_nodes(now + 100, timeout=2) == []  # long silent: forgotten
+
+
 # -- idempotency keys, cache, counters --------------------------------------------------------
 
 
