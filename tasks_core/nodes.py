@@ -26,8 +26,10 @@ from datetime import UTC, datetime
 from celery.utils.nodenames import default_nodename, host_format
 from pydantic import BaseModel, Field
 
+from tasks_core.proc import pid_alive
+
 __all__ = ["MAX_NUMBERED", "NodeInfo", "candidate_names", "is_stale", "lease_token",
-           "node_name", "pid_alive", "token_owner"]
+           "node_name", "token_owner"]
 
 MAX_NUMBERED = 999
 """Most numbered names tried (``<pools>-999@host``) before giving up."""
@@ -87,17 +89,6 @@ def token_owner(token: str) -> tuple[str, int] | None:
     if not sep or not sep2 or not pid_text.isdigit():
         return None
     return host, int(pid_text)
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process `pid` exists on this host (one of another user's counts)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def is_stale(token: str, *, host: str | None = None, pid: int | None = None,

@@ -15,6 +15,7 @@ import pytest
 
 from tasks_core import CancelledRun, TaskCancelled, cancel_run, flow
 from tasks_core.deployments import run_deployment
+from tasks_core.proc import pid_alive
 from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName as S
 from tests.helpers import ROOT, wait_until
@@ -99,18 +100,8 @@ def test_force_kills_a_task_blocked_in_c(tc_env: dict[str, Any], start_worker: A
     assert "Cancel" in result.stdout  # Cancelling, or Cancelled when the kill came first
     assert future.wait(timeout=20) == S.CANCELLED
     assert _get(f"test-counter:finished:{key}") is None
-    wait_until(lambda: not _pid_alive(int(str(pid))), 10, 0.1, "the worker child to be killed")
+    wait_until(lambda: not pid_alive(int(str(pid))), 10, 0.1, "the worker child to be killed")
     assert t.add.delay(3, 3).result(timeout=30) == 6  # a new child took its place
-
-
-def _pid_alive(pid: int) -> bool:
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_cancelling_a_flow_run_on_a_worker_cancels_its_children(tc_env: dict[str, Any],
