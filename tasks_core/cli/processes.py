@@ -55,8 +55,11 @@ def worker(
     from tasks_core.settings import get_settings
     from workers.main import run_worker
 
-    run_worker(pool or [get_settings().default_pool], concurrency=concurrency or None,
-               imports=imports, pool=pool_impl, loglevel=loglevel.upper(), hostname=hostname)
+    code = run_worker(pool or [get_settings().default_pool], concurrency=concurrency or None,
+                      imports=imports, pool=pool_impl, loglevel=loglevel.upper(),
+                      hostname=hostname)
+    if code:
+        raise typer.Exit(code)  # a worker that stopped on an error exits non-zero
 
 
 def beat(
