@@ -39,6 +39,7 @@ __all__ = [
     "args_problem",
     "body_problem",
     "current_delivery",
+    "decoded_body",
     "delivering",
     "envelope_problem",
     "raw_bytes",
@@ -105,6 +106,19 @@ def raw_bytes(entry: DeadLetter) -> bytes:
     if entry.raw_encoding == "base64":
         return base64.b64decode(entry.raw)
     return entry.raw.encode()
+
+
+def decoded_body(entry: DeadLetter) -> str | None:
+    """The body of the entry's message as text, when its raw form is kombu's envelope with
+    a base64 or text body that decodes to UTF-8; else None (show the raw form)."""
+    try:
+        payload = json.loads(raw_bytes(entry))
+        body = payload["body"]
+        if payload["properties"].get("body_encoding") == "base64":
+            return base64.b64decode(body).decode()
+        return body if isinstance(body, str) else None
+    except (ValueError, TypeError, KeyError, AttributeError, binascii.Error):
+        return None
 
 
 def _raw_text(raw: bytes | str) -> tuple[str, Literal["utf-8", "base64"]]:

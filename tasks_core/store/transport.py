@@ -20,6 +20,9 @@ and ``rediss://`` broker URLs, so users keep their URLs.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
 import ssl
 from queue import Empty
@@ -28,13 +31,14 @@ from typing import Any, cast
 from kombu.transport import redis as kombu_redis
 from kombu.utils import json as kombu_json
 
-from tasks_core.messages import DeadLetter, envelope_problem
+from tasks_core.errors import ValidationError
+from tasks_core.messages import DeadLetter, envelope_problem, raw_bytes
 from tasks_core.settings import get_settings
 from tasks_core.store.connection import connect
 from tasks_core.store.deadletters import DeadLetterStore
-from tasks_core.store.keys import Keys
+from tasks_core.store.keys import Keys, kombu_queue
 
-__all__ = ["Channel", "Transport"]
+__all__ = ["Channel", "Transport", "requeue_via_broker"]
 
 log = logging.getLogger("tasks_core.worker")
 
@@ -142,3 +146,39 @@ class Transport(kombu_redis.Transport):
                         "defaulting to insecure SSL behaviour.")
             client.ssl = {"ssl_cert_reqs": ssl.CERT_NONE}
         cast(Any, super()).__init__(client, **kwargs)
+
+
+def requeue_via_broker(app: Any, entry: DeadLetter) -> None:
+    """Put a set-aside message back on its queue through the broker (a broker that is not
+    the ledger's Redis): on Redis, its exact bytes onto its list (kombu adds the stack's
+    prefix); elsewhere (RabbitMQ), its body, headers and properties published again.
+
+    Raises:
+        ValidationError: on a non-Redis broker, when the raw message is not an envelope
+            (only a Redis transport can take a message that never decoded).
+    """
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        if isinstance(channel, kombu_redis.Channel):
+            channel.client.lpush(kombu_queue(entry.queue, entry.priority), raw_bytes(entry))
+            return
+        _publish_envelope(conn, entry)
+
+
+def _publish_envelope(conn: Any, entry: DeadLetter) -> None:
+    try:
+        payload = json.loads(raw_bytes(entry))
+        properties = dict(payload["properties"])
+        body = payload.get("body") or ""
+        if properties.get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+    except (ValueError, TypeError, KeyError, binascii.Error) as exc:
+        raise ValidationError(
+            f"dead letter {entry.id} is not a message envelope ({exc}); only a Redis broker "
+            "can take it back as it is") from exc
+    for name in ("delivery_info", "delivery_tag", "body_encoding"):
+        properties.pop(name, None)
+    conn.Producer().publish(
+        body, exchange="", routing_key=entry.queue, headers=payload.get("headers") or {},
+        content_type=payload.get("content-type"),
+        content_encoding=payload.get("content-encoding"), retry=True, **properties)
