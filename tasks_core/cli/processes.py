@@ -51,7 +51,10 @@ def worker(
     loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="log level"),
     hostname: str | None = typer.Option(None, "--hostname", "-n", help="Celery node name"),
 ) -> None:
-    """Run a Celery worker on the queues of the given work pools (prefork by default)."""
+    """Run a Celery worker on the queues of the given work pools (prefork by default).
+
+    Messages it cannot run are set aside (see `tasks-core deadletter ls`), never dropped.
+    It exits non-zero if it stops on an error."""
     from tasks_core.settings import get_settings
     from workers.main import run_worker
 
