@@ -293,6 +293,9 @@ class TasksCore(System):
             raise BenchError("tasks_core settings were read before the bench set them")
         if not self.rt.dispatcher.direct:
             raise BenchError("tasks-core is not pushing messages directly (broker != Redis)")
+        # its broker keys carry the stack's prefix (kombu's global_keyprefix), pub/sub
+        # channels too: remote control goes through an app with the same prefix
+        self.control = self.rt.app.control
 
     def worker_argv(self) -> list[str]:
         exe = find_executable("tasks-core")
@@ -301,6 +304,9 @@ class TasksCore(System):
         return [*head, "worker", "--pool", TC_POOL, "-c", str(self.args.concurrency),
                 "--pool-impl", "prefork", "-i", "bench._tc_tasks", "--loglevel", "WARNING",
                 "--hostname", self.node]
+
+    def queue_length(self) -> int:
+        return self.rt.queues.depth(TC_POOL)  # its lists are <prefix>:q:<pool>[...]
 
     def send(self, i: int) -> Any:
         return self.task.delay(i)

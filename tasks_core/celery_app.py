@@ -1,15 +1,29 @@
-"""The Celery app, built from settings by one factory (no import-order-sensitive globals)."""
+"""The Celery app, built from settings by one factory (no import-order-sensitive globals).
+
+On a Redis broker, every key kombu writes carries the stack's broker prefix (``<prefix>:q:``,
+`Keys.broker_prefix`, kombu's ``global_keyprefix``): queue lists, ``unacked``, bindings and
+the pub/sub channels of events and remote control. Two stacks with different
+``TASKS_CORE_KEY_PREFIX`` on one Redis therefore never take each other's messages (and
+`celery inspect` or Flower of one stack sees only its own workers). The transport is
+tasks-core's guarded subclass of kombu's (`tasks_core.store.transport`), which sets aside
+a message it cannot decode instead of dying of it. Other brokers (RabbitMQ) are isolated by
+giving each stack its own virtual host.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
+from urllib.parse import urlparse
 
 from celery import Celery
 
 from tasks_core.settings import Settings, get_settings
 from tasks_core.store.connection import redis_url
+from tasks_core.store.keys import Keys
 
-__all__ = ["EXECUTE_CHUNK", "EXECUTE_FLOW", "EXECUTE_RUN", "broker_url", "create_app", "get_app"]
+__all__ = ["EXECUTE_CHUNK", "EXECUTE_FLOW", "EXECUTE_RUN", "GUARDED_TRANSPORT", "broker_config",
+           "broker_url", "create_app", "get_app", "is_redis_url"]
 
 EXECUTE_RUN = "tasks_core.run"
 """The one Celery task that executes a run; its args are ``[run_id, attempt]``."""
@@ -24,6 +38,28 @@ EXECUTE_CHUNK = "tasks_core.run_chunk"
 def broker_url(settings: Settings) -> str:
     """The broker: the configured broker URL, else the Redis URL (embedded if unset)."""
     return settings.broker_url or redis_url(settings)
+
+
+GUARDED_TRANSPORT = "tasks_core.store.transport:Transport"
+"""kombu's Redis transport, guarded: an undecodable message is set aside, not fatal."""
+
+_REDIS_SCHEMES = frozenset({"redis", "rediss"})
+
+
+def is_redis_url(url: str) -> bool:
+    """Whether `url` names a Redis broker kombu's plain Redis transport serves."""
+    return urlparse(url).scheme in _REDIS_SCHEMES
+
+
+def broker_config(settings: Settings) -> dict[str, Any]:
+    """Celery settings of the broker: on Redis, the guarded transport and the stack's broker
+    prefix (``{"broker_transport": ..., "broker_transport_options": {"global_keyprefix":
+    "<prefix>:q:"}}``); nothing on other brokers (a virtual host per stack isolates them)."""
+    if not is_redis_url(broker_url(settings)):
+        return {}
+    return {"broker_transport": GUARDED_TRANSPORT,
+            "broker_transport_options": {
+                "global_keyprefix": Keys(settings.key_prefix).broker_prefix}}
 
 
 def create_app(settings: Settings | None = None) -> Celery:
@@ -48,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
         enable_utc=True,
+        **broker_config(settings),
     )
     return app
 

@@ -14,21 +14,19 @@ import json
 import os
 import socket
 import uuid
-from bisect import bisect
 from datetime import datetime
 from typing import Any
 
 from celery import Celery
-from kombu.transport.redis import PRIORITY_STEPS, Channel
 
 from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_RUN
 from tasks_core.settings import Settings
+from tasks_core.store.keys import Keys
 from tasks_core.store.runs import BrokerPush
 
 __all__ = ["Dispatcher", "Envelope", "hard_time_limit"]
 
 _ORIGIN = f"gen{os.getpid()}@{socket.gethostname()}"
-_SEP: str = Channel.sep
 _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 
 
@@ -130,8 +128,9 @@ class Envelope:
         )
 
 
-def redis_push(envelope: Envelope) -> BrokerPush:
-    """The kombu-Redis-transport message for an envelope, ready to LPUSH."""
+def redis_push(envelope: Envelope, keys: Keys) -> BrokerPush:
+    """The kombu-Redis-transport message for an envelope, ready to LPUSH onto the list of
+    its queue and priority under the stack's broker prefix (`Keys.broker_queue`)."""
     body = json.dumps([envelope.args, {}, _EMBED])
     hard_limit = envelope.time_limit
     headers: dict[str, Any] = {
@@ -155,7 +154,6 @@ def redis_push(envelope: Envelope) -> BrokerPush:
         "stamped_headers": None,
         "stamps": {},
     }
-    pri = PRIORITY_STEPS[bisect(PRIORITY_STEPS, max(0, min(9, envelope.priority))) - 1]
     message = {
         "body": base64.b64encode(body.encode()).decode(),
         "content-encoding": "utf-8",
@@ -171,8 +169,8 @@ def redis_push(envelope: Envelope) -> BrokerPush:
             "delivery_tag": str(uuid.uuid4()),
         },
     }
-    key = f"{envelope.queue}{_SEP}{pri}" if pri else envelope.queue
-    return BrokerPush(key=key, payload=json.dumps(message, separators=(",", ":")))
+    return BrokerPush(key=keys.broker_queue(envelope.queue, envelope.priority),
+                      payload=json.dumps(message, separators=(",", ":")))
 
 
 class Dispatcher:
@@ -180,13 +178,14 @@ class Dispatcher:
 
     def __init__(self, app: Celery, settings: Settings) -> None:
         self.app = app
+        self.keys = Keys(settings.key_prefix)
         broker = settings.broker_url
         # Direct when the broker is the ledger's Redis (an unset broker means exactly that).
         self.direct = broker is None or broker == settings.redis_url
 
     def push_for(self, envelope: Envelope) -> BrokerPush | None:
         """The message to write together with the record, or None when not direct."""
-        return redis_push(envelope) if self.direct else None
+        return redis_push(envelope, self.keys) if self.direct else None
 
     def publish(self, envelope: Envelope) -> None:
         """Publish through Celery (non-Redis brokers); call after the record is written."""

@@ -3,7 +3,8 @@
     TasksCoreError
       ConfigurationError
       ValidationError            ParameterError, ResultError, EventError, TemplateError
-      NotFoundError              RunNotFound, TaskNotFound, DeploymentNotFound, WorkPoolNotFound
+      NotFoundError              RunNotFound, TaskNotFound, DeploymentNotFound, WorkPoolNotFound,
+                                 DeadLetterNotFound
       InvalidTransition
       StoreUnavailable
       RunError                   FailedRun, CrashedRun, CancelledRun, TimedOutRun
@@ -20,6 +21,7 @@ __all__ = [
     "CancelledRun",
     "ConfigurationError",
     "CrashedRun",
+    "DeadLetterNotFound",
     "DeploymentNotFound",
     "EventError",
     "FailedRun",
@@ -76,6 +78,10 @@ class NotFoundError(TasksCoreError, LookupError):
 
 class RunNotFound(NotFoundError):
     """No run record with that id."""
+
+
+class DeadLetterNotFound(NotFoundError):
+    """No dead-letter entry with that id (or id prefix)."""
 
 
 class TaskNotFound(NotFoundError):

@@ -4,7 +4,7 @@ Built lazily on first use and rebuilt after a fork (prefork worker children get 
 reporter thread and connections). Redis is reached only through the stores of
 `tasks_core.store`, one per job: `store` (the run ledger), `schedules`, `due`, `locks`,
 `procs`, `nodes`, `pools`, `deployments`, `cancels`, `idempotency`, `cache`, `queues`,
-`indexes`, `server` and `demo_counters`; `client` is theirs.
+`deadletters`, `indexes`, `server` and `demo_counters`; `client` is theirs.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tasks_core.store.cache import ResultCache
 from tasks_core.store.cancels import CancelRequests
 from tasks_core.store.connection import connect
 from tasks_core.store.counters import DemoCounters
+from tasks_core.store.deadletters import DeadLetterStore
 from tasks_core.store.deployments import DeploymentStore
 from tasks_core.store.due import DueSet
 from tasks_core.store.heartbeats import Heartbeats
@@ -112,6 +113,12 @@ class Runtime:
     def queues(self) -> BrokerQueues:
         """Depth of Celery queues on this Redis."""
         return BrokerQueues(self.client, self.store.keys)
+
+    @cached_property
+    def deadletters(self) -> DeadLetterStore:
+        """Messages a worker could not run, set aside with the reason."""
+        return DeadLetterStore(self.client, self.store.keys,
+                               max_entries=self.settings.deadletter_max)
 
     @cached_property
     def indexes(self) -> RunIndexes:

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     event_retention: int = Field(
         default=100_000, gt=0, description="events kept on the stream (approximate)"
     )
+    deadletter_max: int = Field(
+        default=10_000, gt=0,
+        description="set-aside messages kept (`tasks-core deadletter ls`); the oldest go first",
+    )
     task_events: bool = Field(
         default=False,
         description="workers always send Celery task events (a running Flower turns them on)",

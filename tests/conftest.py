@@ -52,9 +52,8 @@ def tc_env(redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> Iterat
            "url": redis_server.url}
     reset_runtime()
     reset_settings()
-    for key in client.scan_iter(f"{prefix}:*"):
+    for key in client.scan_iter(f"{prefix}:*"):  # kombu's keys too: {prefix}:q:...
         client.delete(key)
-    client.delete(queue)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from celery import Celery, signals
 from tasks_core.errors import TasksCoreError
 from tasks_core.runtime import get_runtime, set_serving_queues
 from workers.celery_view import show_runs_to_celery
+from workers.consumer import use_safe_consumer
 from workers.execute import register_tasks
 from workers.heartbeat import start_heartbeat, start_pool_heartbeat
 from workers.nodes import claim_node, current_node, describe_controller
@@ -66,6 +67,7 @@ def _serve(sender: str = "", instance: Any = None, **_: Any) -> None:
 def _build() -> Celery:
     celery_app = get_runtime().app
     register_tasks(celery_app)
+    use_safe_consumer(celery_app)
     connect_signals()
     signals.celeryd_init.connect(_claim_name, weak=False)
     signals.celeryd_after_setup.connect(_serve, weak=False)

@@ -8,8 +8,11 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from celery import signals
+
 from tasks_core.runtime import get_runtime, set_serving_queues
 from workers.celery_view import show_runs_to_celery
+from workers.consumer import use_safe_consumer
 from workers.execute import register_tasks
 from workers.heartbeat import start_heartbeat, start_pool_heartbeat
 from workers.nodes import claim_node
@@ -63,12 +66,16 @@ def run_worker(
     queues: Sequence[str] = (),
     options: CeleryOptions | None = None,
     extra_args: Sequence[str] = (),
-) -> None:
+) -> int:
     """Run a Celery worker on the queues of `pools` (and the extra `queues`) until it is
     stopped.
 
     Its node name is `hostname` (Celery's forms, ``name@%h``), else the first free one of
     ``<pools>@host``, ``<pools>-2@host``, ... (see `tasks_core.nodes`).
+
+    Returns:
+        The worker's exit code: 0 after a requested shutdown, non-zero when it stopped on
+        an error (Celery's "Unrecoverable error") or could not start.
 
     Raises:
         ConfigurationError: `hostname` is held by another live worker.
@@ -86,6 +93,7 @@ def run_worker(
     rt.server.ping()
     app = rt.app
     register_tasks(app)
+    use_safe_consumer(app)
     connect_signals()
     pool_names = list(dict.fromkeys(p.split(":", 1)[0] for p in pools))
     node = claim_node(rt, pools=pool_names, queues=consumed, pool_impl=pool,
@@ -96,4 +104,21 @@ def run_worker(
     show_runs_to_celery(app, node.name, rt.settings.task_events)
     start_pool_heartbeat(pool_names, node)
     argv = worker_argv(consumed, node.name, options, pool=pool, loglevel=loglevel)
-    app.worker_main([*argv, *extra_args])
+    controllers: list[object] = []
+
+    def remember(sender: object = None, **_: object) -> None:
+        controllers.append(sender)
+
+    signals.worker_init.connect(remember, weak=False)
+    code = app.start([*argv, *extra_args])  # `celery worker`; its code is lost on the way
+    return exit_code(code, controllers[-1] if controllers else None)
+
+
+def exit_code(code: int | None, controller: object | None) -> int:
+    """The worker's exit code: Celery's command's, else its WorkController's `exitcode`
+    (Celery's `worker_main` drops it, so a worker that died exited 0)."""
+    if code:
+        return int(code)
+    if controller is None:
+        return 1  # the command returned before a worker was built: it never ran
+    return int(getattr(controller, "exitcode", 0) or 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tasks_core.cli import (
+    deadletter,
     deploy_cmd,
     deployments,
     flow_runs,
@@ -27,6 +28,7 @@ app.add_typer(task_runs.app, name="task-run")
 app.add_typer(flow_runs.app, name="flow-run")
 app.add_typer(deployments.app, name="deployment")
 app.add_typer(work_pools.app, name="work-pool")
+app.add_typer(deadletter.app, name="deadletter")
 
 if __name__ == "__main__":
     app()

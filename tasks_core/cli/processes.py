@@ -75,7 +75,10 @@ def worker(
 ) -> None:
     """Run a Celery worker on the queues of the given work pools (prefork by default).
 
-    `tasks-core worker ls` lists the running workers.
+
+    `tasks-core worker ls` lists the running workers. Messages it cannot run are set aside
+    (see `tasks-core deadletter ls`), never dropped. It exits non-zero if it stops on an
+    error.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -98,8 +101,10 @@ def worker(
                                 max_tasks_per_child=max_tasks_per_child,
                                 max_memory_per_child=max_memory_per_child, autoscale=scale,
                                 prefetch_multiplier=prefetch_multiplier)
-        run_worker(pools, imports=imports, pool=pool_impl, loglevel=loglevel.upper(),
-                   hostname=hostname, queues=extra, options=options)
+        code = run_worker(pools, imports=imports, pool=pool_impl, loglevel=loglevel.upper(),
+                          hostname=hostname, queues=extra, options=options)
+    if code:
+        raise typer.Exit(code)  # a worker that stopped on an error exits non-zero
 
 
 def beat(

@@ -7,6 +7,10 @@ jitter while attempts remain, else Crashed, mirrored onto a parent's placeholder
 change expects the attempt it ends, so two recoverers racing cannot both act. A run that
 ends Crashed here calls its ``on_crashed`` hooks here (in beat's sweeper or in the worker
 that got the redelivered message), when its task or flow can be found (`definition_of`).
+
+A message whose run has no record (expired, never created, or written under another key
+prefix) is set aside in the dead-letter list with the reason (`set_aside_missing`), never
+dropped silently.
 """
 
 from __future__ import annotations
@@ -16,22 +20,28 @@ import socket
 from datetime import datetime
 from typing import Any
 
+from celery.exceptions import Reject
+
+from tasks_core.celery_app import EXECUTE_CHUNK
+from tasks_core.dispatch import Envelope, redis_push
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.entrypoints import deployment_flow
 from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import Concluded, RunHandle, conclude
 from tasks_core.engine.outcome import Decision, Ended, Retry
 from tasks_core.engine.sending import send_next
+from tasks_core.messages import DeadLetter, Delivery, current_delivery
 from tasks_core.proc import pid_alive
 from tasks_core.records import RunRecord
 from tasks_core.registry import resolve
 from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
+from tasks_core.store.connection import StoreError
 from tasks_core.store.runs import Outcome
 from tasks_core.work_pools import release_slot
 
 __all__ = ["definition_of", "handle_refused_claim", "owner_alive", "recover", "recover_crashed",
-           "resend"]
+           "resend", "set_aside_missing"]
 
 HOST = socket.gethostname()
 
@@ -56,10 +66,11 @@ def owner_alive(rt: Runtime, owner: str | None) -> bool:
 
 def handle_refused_claim(rt: Runtime, run_id: str, attempt: int,
                          outcome: Outcome) -> Decision | None:
-    """A claim was refused: drop a duplicate (None), or recover a run whose process died
-    (how the crash was concluded, when this call did it)."""
+    """A claim was refused: set aside a message whose run has no record, drop a duplicate
+    (None for both), or recover a run whose process died (how the crash was concluded,
+    when this call did it)."""
     if outcome.missing:
-        log.warning("run %s: no record (expired or never created); message dropped", run_id)
+        set_aside_missing(rt, run_id, attempt)
         return None
     running = outcome.state in (StateName.RUNNING, StateName.RETRYING)
     if running and outcome.attempt == attempt and not owner_alive(rt, outcome.owner):
@@ -118,3 +129,38 @@ def definition_of(rt: Runtime, record: RunRecord) -> Any:
 def resend(rt: Runtime, record: RunRecord) -> None:
     """Send a run's message again (it was lost): a duplicate is dropped at claim time."""
     send_next(rt, [record])
+
+
+def set_aside_missing(rt: Runtime, run_id: str, attempt: int) -> None:
+    """The message being executed (`current_delivery`) names a run with no record: set it
+    aside in the dead-letter list (a chunk's message: this run's part of it), so that it can
+    be inspected and requeued once the record exists. Outside a worker there is no message
+    to keep: only a warning."""
+    delivery = current_delivery.get()
+    if delivery is None or not delivery.names(run_id):  # e.g. a child flow run in process
+        log.warning("run %s: no record (expired or never created)", run_id)
+        return
+    entry = DeadLetter.new(
+        f"run {run_id} has no record (expired, never created, or sent by a stack with "
+        f"another key prefix)", queue=delivery.queue,
+        raw=_message_of(rt, delivery, run_id, attempt), stage="claim",
+        priority=delivery.priority, task=delivery.task, message_id=delivery.message_id)
+    try:
+        rt.deadletters.add(entry)
+    except StoreError as exc:  # not lost: Celery puts the message back on its queue
+        raise Reject(f"run {run_id} has no record and Redis refused the dead letter: {exc}",
+                     requeue=True) from exc
+    log.error("run %s: no record; message %s from queue %s set aside as dead letter %s "
+              "(see `tasks-core deadletter inspect %s`)", run_id, delivery.message_id,
+              delivery.queue, entry.id, entry.id)
+
+
+def _message_of(rt: Runtime, delivery: Delivery, run_id: str, attempt: int) -> str:
+    """The message for `run_id` as tasks-core sends it (kombu's Redis envelope)."""
+    if delivery.task == EXECUTE_CHUNK:
+        envelope = Envelope.for_chunk([run_id], queue=delivery.queue, name="chunk")
+    else:
+        envelope = Envelope.for_run(run_id, attempt, queue=delivery.queue, name=delivery.task,
+                                    argsrepr=repr((run_id, attempt)), task=delivery.task,
+                                    priority=delivery.priority)
+    return redis_push(envelope, rt.store.keys).payload

@@ -46,15 +46,25 @@ Layout (prefix `p`, default ``tc``)::
     p:work-pool:<name>:workers ZSET    its workers, by their last heartbeat (epoch seconds)
     p:work-pool:<name>:ready   STRING  "1" / "0": readiness last reported (ready event sent)
     p:demo:<name>              STRING  a counter of the demo's tasks (INCR)
+    p:deadletter               HASH    set-aside messages: entry id -> JSON entry (see
+                                       tasks_core.messages.DeadLetter)
+    p:deadletter:by-time       ZSET    dead-letter entry ids, by when they were set aside
 
-Broker lists are kombu's, not ours, so they carry no prefix::
+Broker keys are kombu's, under the prefix ``p:q:`` (`Keys.broker_prefix`, kombu's Redis
+transport option ``global_keyprefix``, set by `celery_app.create_app`), so two stacks with
+different prefixes on one Redis never share a queue, an ``unacked`` hash or a pub/sub
+channel; no key of tasks-core's own starts with ``p:q:``::
 
-    <queue>                    LIST    messages of priority 0-2 (kombu's Redis transport)
-    <queue><sep><step>         LIST    messages of priority 3-5, 6-8, 9 (step 3, 6, 9; <sep> is
+    p:q:<queue>                LIST    messages of priority 0-2 (kombu's Redis transport)
+    p:q:<queue><sep><step>     LIST    messages of priority 3-5, 6-8, 9 (step 3, 6, 9; <sep> is
                                        kombu's `Channel.sep`, "\\x06\\x16")
+    p:q:unacked, p:q:unacked_index, p:q:unacked_mutex, p:q:_kombu.binding.<exchange>, ...
+                                       kombu's own bookkeeping
+    p:q:/<db>.<exchange>...    CHANNEL kombu's fanout (Celery events, remote control)
 
-`broker_queue(queue, priority)` names the list of a message; a queue's depth is the sum over
-all of them (`broker_queues`).
+`Keys.broker_queue(queue, priority)` names the list of a message (kombu names it
+``queue<sep>step`` and prefixes it itself: `kombu_queue` is that unprefixed name); a
+queue's depth is the sum over all of them (`Keys.broker_queues`).
 """
 
 from __future__ import annotations
@@ -64,24 +74,23 @@ from dataclasses import dataclass
 
 from kombu.transport.redis import PRIORITY_STEPS, Channel
 
-__all__ = ["Keys", "broker_queue", "broker_queues"]
+__all__ = ["BROKER_SEGMENT", "Keys", "kombu_queue"]
 
 _SEP: str = Channel.sep
 _STEPS: tuple[int, ...] = tuple(PRIORITY_STEPS)
 
+BROKER_SEGMENT = "q"
+"""The key segment after the prefix that holds every broker key (``p:q:...``)."""
 
-def broker_queue(queue: str, priority: int = 0) -> str:
-    """The list kombu's Redis transport pushes a message of `priority` (0-9) for `queue` onto.
+
+def kombu_queue(queue: str, priority: int = 0) -> str:
+    """The list kombu's Redis transport names for a message of `priority` (0-9) on `queue`,
+    before its ``global_keyprefix``.
 
     Priorities are rounded down to kombu's steps (0, 3, 6, 9); step 0 is the queue's own list.
     """
     step = _STEPS[bisect(_STEPS, max(0, min(9, priority))) - 1]
     return f"{queue}{_SEP}{step}" if step else queue
-
-
-def broker_queues(queue: str) -> tuple[str, ...]:
-    """Every list that holds messages of `queue`: its own, then one per priority step."""
-    return tuple(broker_queue(queue, step) for step in _STEPS)
 
 
 @dataclass(frozen=True)
@@ -236,3 +245,30 @@ class Keys:
     def demo_counter(self, name: str) -> str:
         """A counter of the demo's tasks (`flaky_fetch` counts its attempts)."""
         return f"{self.prefix}:demo:{name}"
+
+    # -- the broker (kombu's keys, under `broker_prefix`) ----------------------------------
+
+    @property
+    def broker_prefix(self) -> str:
+        """kombu's ``global_keyprefix`` for this prefix: every broker key starts with it."""
+        return f"{self.prefix}:{BROKER_SEGMENT}:"
+
+    def broker_queue(self, queue: str, priority: int = 0) -> str:
+        """The Redis list a message of `priority` (0-9) for `queue` is pushed onto."""
+        return self.broker_prefix + kombu_queue(queue, priority)
+
+    def broker_queues(self, queue: str) -> tuple[str, ...]:
+        """Every list that holds messages of `queue`: its own, then one per priority step."""
+        return tuple(self.broker_queue(queue, step) for step in _STEPS)
+
+    # -- dead letters ---------------------------------------------------------------------
+
+    @property
+    def deadletters(self) -> str:
+        """HASH of set-aside messages: entry id -> JSON entry."""
+        return f"{self.prefix}:deadletter"
+
+    @property
+    def deadletters_by_time(self) -> str:
+        """ZSET of dead-letter entry ids, by when they were set aside (epoch seconds)."""
+        return f"{self.prefix}:deadletter:by-time"

@@ -1,8 +1,8 @@
 """Broker queues as Redis lists: send ready messages, and count what waits on a queue.
 
-kombu's Redis transport keeps one list per queue and priority step (`keys.broker_queue`):
-a queue's depth counts them all, or a queue holding only prioritised messages would look
-empty.
+kombu's Redis transport keeps one list per queue and priority step, under the stack's
+broker prefix (`Keys.broker_queue`, ``p:q:<queue>``): a queue's depth counts them all, or a
+queue holding only prioritised messages would look empty.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tasks_core.store.base import KeyedStore
-from tasks_core.store.keys import broker_queues
 from tasks_core.store.runs import BrokerPush
 
 __all__ = ["BrokerQueues"]
@@ -29,8 +28,9 @@ class BrokerQueues(KeyedStore):
             pipe.execute()
 
     def depth(self, queue: str) -> int:
-        """Messages waiting on `queue`, over its own list and its priority lists."""
+        """Messages waiting on `queue` (a queue name, unprefixed), over its own list and its
+        priority lists."""
         with self.client.pipeline(transaction=False) as pipe:
-            for name in broker_queues(queue):
+            for name in self.keys.broker_queues(queue):
                 pipe.llen(name)
             return sum(int(n) for n in pipe.execute())

@@ -94,7 +94,7 @@ def test_a_delayed_retry_waits_in_the_due_set_and_survives_a_worker_kill(
     future = t.slow_retry.delay("due-retry")
     wait_until(lambda: future.state == S.AWAITING_RETRY, 20, 0.02, "the first attempt to fail")
     assert rt.client.zscore(rt.store.keys.due, future.id) is not None
-    assert rt.client.llen(tc_env["queue"]) == 0  # no ETA message anywhere
+    assert rt.queues.depth(tc_env["queue"]) == 0  # no ETA message anywhere
     worker.stop(signal.SIGKILL)  # the worker dies while the retry waits
     start_worker(concurrency=1)
     assert future.result(timeout=30) == 2

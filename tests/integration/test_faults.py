@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from kombu import Connection
 
 from beat import sweeper
 from tasks_core import StateName, task, wait_all
@@ -23,7 +22,6 @@ from tasks_core.errors import (
 from tasks_core.runtime import get_runtime
 from tasks_core.settings import Settings
 from tasks_core.store.connection import connect
-from tasks_core.store.keys import broker_queue
 from tasks_core.store.runs import Transition, utcnow
 from tests.helpers import free_port, record_of, wait_until
 from tests.integration import sample_tasks as t
@@ -89,7 +87,7 @@ def test_sweeper_counts_messages_on_priority_lists_as_a_busy_queue(
     run = record_of(t.add, '{"x":2,"y":3}', state=S.PENDING, queue=queue)
     rt.store.create(run)  # a record whose message never reached the broker
     later = utcnow() + timedelta(seconds=rt.settings.pending_resend_seconds + 1)
-    urgent = broker_queue(queue, 9)  # kombu's list for priority 9, not the queue's own
+    urgent = rt.store.keys.broker_queue(queue, 9)  # kombu's list for priority 9, not the queue's
     client.lpush(urgent, "a message of another run, waiting")
     try:
         assert rt.queues.depth(queue) == 1
@@ -97,7 +95,7 @@ def test_sweeper_counts_messages_on_priority_lists_as_a_busy_queue(
     finally:
         client.delete(urgent)
     assert sweeper.tick(rt, later).resent == [run.id]  # now the queue is empty
-    assert client.llen(queue) == 1
+    assert client.llen(rt.store.keys.broker_queue(queue)) == 1
 
 
 def test_unknown_task_fails_the_run_clearly(tc_env: dict[str, Any], start_worker: Any) -> None:
@@ -118,7 +116,8 @@ def test_pickled_message_is_refused_not_executed(tc_env: dict[str, Any],
     worker = start_worker()
     future = t.count_calls.delay("pickle-warmup")
     future.wait(timeout=20)
-    with Connection(tc_env["url"]) as conn:
+    rt = get_runtime()
+    with rt.app.connection_for_write() as conn:  # the stack's prefixed broker keys
         producer = conn.Producer(serializer="pickle")
         producer.publish(
             [[future.id, 1], {}, {}], routing_key=tc_env["queue"],
@@ -127,6 +126,8 @@ def test_pickled_message_is_refused_not_executed(tc_env: dict[str, Any],
     wait_until(lambda: "ContentDisallowed" in worker.output()
                or "disallowed" in worker.output().lower(), 20, message="the refusal log")
     assert t.add.delay(1, 2).result(timeout=20) == 3
+    (entry,) = rt.deadletters.entries()  # set aside, not dropped
+    assert entry.message_id == "evil" and "ContentDisallowed" in entry.reason
     assert tc_env["client"].get(f"{tc_env['prefix']}:test-counter:pickle-warmup") == "1"
 
 

@@ -64,4 +64,5 @@ def test_runs_flow_through_rabbitmq(amqp_url: str, tc_env: dict[str, Any], start
     assert futures[9].result() == 10
     retried = t.flaky.delay("rabbit", 2)
     assert retried.result(timeout=30) == 2
-    assert tc_env["client"].llen(tc_env["queue"]) == 0  # nothing went through Redis lists
+    assert get_runtime().queues.depth(tc_env["queue"]) == 0  # nothing went through Redis lists
+    assert tc_env["client"].llen(tc_env["queue"]) == 0

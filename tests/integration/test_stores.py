@@ -15,7 +15,6 @@ import pytest
 from tasks_core.errors import StoreUnavailable
 from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.states import StateName
-from tasks_core.store.keys import broker_queue, broker_queues
 from tasks_core.store.locks import BEAT_LOCK
 from tasks_core.store.runs import BrokerPush
 from tasks_core.store.schedules import Look
@@ -219,11 +218,14 @@ def test_queue_depth_counts_every_priority_list(rt: Runtime, tc_env: dict[str, A
     queue = f"{tc_env['queue']}-depth"
     try:
         assert rt.queues.depth(queue) == 0
-        rt.queues.push([BrokerPush(broker_queue(queue, p), f"m{p}") for p in (0, 4, 7, 9, 9)])
-        assert tc_env["client"].llen(queue) == 1
+        keys = rt.store.keys
+        rt.queues.push([BrokerPush(keys.broker_queue(queue, p), f"m{p}")
+                        for p in (0, 4, 7, 9, 9)])
+        assert tc_env["client"].llen(f"{tc_env['prefix']}:q:{queue}") == 1
+        assert tc_env["client"].llen(queue) == 0  # never the bare name another stack uses
         assert rt.queues.depth(queue) == 5
     finally:
-        tc_env["client"].delete(*broker_queues(queue))
+        tc_env["client"].delete(*rt.store.keys.broker_queues(queue))
 
 
 def test_run_indexes_read_children_and_drop_expired_runs(rt: Runtime,

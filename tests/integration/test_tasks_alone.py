@@ -136,7 +136,7 @@ def test_duplicate_delivery_runs_once(tc_env: dict[str, Any], start_worker: Any)
     future = t.count_calls.delay("dup")
     future.wait(timeout=20)
     push = redis_push(Envelope.for_run(future.id, 1, queue=tc_env["queue"], name="count_calls",
-                                       argsrepr=""))
+                                       argsrepr=""), get_runtime().store.keys)
     tc_env["client"].lpush(push.key, push.payload)
     probe = t.add.delay(0, 0)  # queued behind the duplicate on the same queue
     probe.wait(timeout=20)

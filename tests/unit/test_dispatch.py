@@ -2,7 +2,10 @@
 
 The reference messages are produced by Celery itself, without a broker: `as_task_v2` for the
 task protocol, and a full `send_task` through kombu's Redis transport whose Redis client is a
-recorder (so the exact LPUSH kombu would issue is captured, and nothing connects).
+recorder (so the exact LPUSH kombu would issue is captured, and nothing connects). The
+recorder stands in below kombu's key prefixing (``global_keyprefix``), so the keys it
+records are unprefixed: ours carry the stack's broker prefix (`Keys.broker_prefix`), which
+kombu's prefixed client adds to exactly these commands.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from kombu.transport import redis as kombu_redis
 from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_RUN, create_app
 from tasks_core.dispatch import Dispatcher, Envelope, redis_push
 from tasks_core.settings import Settings
+from tasks_core.store.keys import Keys
 
 REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: any connection attempt fails
 RUN_ID = "0b6c1f4e-6a51-4c4b-9d1f-3f1f6f0c2a10"
 ETA = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
+K = Keys("p")
 
 
 class RecordingRedis:
@@ -79,9 +84,8 @@ def kombu_sent(monkeypatch: pytest.MonkeyPatch, no_network: None) -> Any:
                         lambda self, asynchronous=False: recorder)
 
     def send(**options: Any) -> tuple[str, dict[str, Any]]:
-        app = Celery("reference", broker=REDIS, set_as_current=False)
-        app.conf.update(task_serializer="json", task_create_missing_queues=True,
-                        broker_connection_retry_on_startup=False)
+        app = create_app(Settings(redis_url=REDIS, key_prefix="p"))  # the guarded transport
+        app.conf.update(broker_connection_retry_on_startup=False)
         recorder.calls.clear()
         app.send_task(EXECUTE_RUN, **options)
         (pushed,) = recorder.pushes()
@@ -91,8 +95,20 @@ def kombu_sent(monkeypatch: pytest.MonkeyPatch, no_network: None) -> Any:
 
 
 def _ours(**options: Any) -> tuple[str, dict[str, Any]]:
-    push = redis_push(Envelope.for_run(RUN_ID, 1, **options))
-    return push.key, json.loads(push.payload)
+    """Our list key without the broker prefix (as the recorder sees kombu's), and message."""
+    push = redis_push(Envelope.for_run(RUN_ID, 1, **options), K)
+    assert push.key.startswith(K.broker_prefix)
+    return push.key.removeprefix(K.broker_prefix), json.loads(push.payload)
+
+
+def test_kombu_prefixes_the_list_it_pushes_onto_with_the_broker_prefix() -> None:
+    client = kombu_redis.PrefixedStrictRedis(global_keyprefix=K.broker_prefix)
+    for priority in (0, 5, 9):
+        push = redis_push(Envelope.for_run(RUN_ID, 1, queue="work", name="a", argsrepr="",
+                                           priority=priority), K)
+        kombu_key = _ours(queue="work", name="a", argsrepr="", priority=priority)[0]
+        assert client._prefix_args(["LPUSH", kombu_key, "m"])[1] == push.key
+        assert client._prefix_args(["BRPOP", kombu_key, 1])[1] == push.key
 
 
 def test_message_structure_matches_kombu_redis_transport(kombu_sent: Any) -> None:
@@ -147,7 +163,7 @@ def test_every_attempt_is_the_same_celery_task_with_its_retry_count() -> None:
     third = Envelope.for_run(RUN_ID, 3, queue="q", name="add", argsrepr="{}")
     assert first.message_id == third.message_id == RUN_ID
     assert third.args == [RUN_ID, 3]
-    headers = json.loads(redis_push(third).payload)["headers"]
+    headers = json.loads(redis_push(third, K).payload)["headers"]
     assert headers["id"] == headers["root_id"] == RUN_ID
     assert headers["retries"] == 2 and headers["parent_id"] is None
 
@@ -155,7 +171,7 @@ def test_every_attempt_is_the_same_celery_task_with_its_retry_count() -> None:
 def test_a_run_in_a_tree_carries_its_root_and_parent() -> None:
     envelope = Envelope.for_run(RUN_ID, 1, queue="q", name="add", argsrepr="{}",
                                 root_id="top", parent_id="flow")
-    headers = json.loads(redis_push(envelope).payload)["headers"]
+    headers = json.loads(redis_push(envelope, K).payload)["headers"]
     assert (headers["root_id"], headers["parent_id"]) == ("top", "flow")
 
 
@@ -188,9 +204,9 @@ def test_envelope_for_chunk() -> None:
     assert envelope.shadow == "add[x3]"
     assert "3 runs" in envelope.argsrepr
     assert envelope.message_id != Envelope.for_chunk(ids, queue="q", name="add").message_id
-    push = redis_push(envelope)
+    push = redis_push(envelope, K)
     message = json.loads(push.payload)
-    assert push.key == "q"
+    assert push.key == "p:q:q"
     assert message["headers"]["task"] == EXECUTE_CHUNK
     assert json.loads(base64.b64decode(message["body"])) == [[ids], {}, EMBED]
 

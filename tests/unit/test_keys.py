@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tasks_core.dispatch import Envelope, redis_push
-from tasks_core.store.keys import Keys, broker_queue, broker_queues
+from tasks_core.store.keys import Keys, kombu_queue
 
 K = Keys("p")
 
@@ -14,12 +14,30 @@ K = Keys("p")
 def test_broker_queue_is_the_list_a_message_is_pushed_onto(priority: int) -> None:
     envelope = Envelope.for_run("r", 1, queue="work", name="add", argsrepr="",
                                 priority=priority)
-    assert broker_queue("work", priority) == redis_push(envelope).key
+    assert K.broker_queue("work", priority) == redis_push(envelope, K).key
 
 
-def test_broker_queues_are_the_queue_and_each_priority_step() -> None:
-    assert broker_queues("q") == ("q", "q\x06\x163", "q\x06\x166", "q\x06\x169")
-    assert broker_queue("q") == "q" and broker_queue("q", 42) == "q\x06\x169"
+def test_broker_queues_are_the_queue_and_each_priority_step_under_the_prefix() -> None:
+    assert K.broker_prefix == "p:q:"
+    assert K.broker_queues("q") == ("p:q:q", "p:q:q\x06\x163", "p:q:q\x06\x166",
+                                    "p:q:q\x06\x169")
+    assert K.broker_queue("q") == "p:q:q" and K.broker_queue("q", 42) == "p:q:q\x06\x169"
+    assert kombu_queue("q", 4) == "q\x06\x163"  # what kombu names before its prefix
+
+
+@pytest.mark.parametrize("pool", ["events", "run", "due", "deadletter", "work-pool", "default"])
+def test_broker_keys_never_collide_with_our_own(pool: str) -> None:
+    ours = {K.events, K.due, K.due_wake, K.schedules, K.work_pools, K.deployment_names,
+            K.deadletters, K.deadletters_by_time, K.run("x"), K.lock("beat"), K.work_pool(pool)}
+    assert all(not key.startswith(K.broker_prefix) for key in ours)
+    assert K.broker_queue(pool) not in ours
+    other = Keys("p2")
+    assert not K.broker_queue(pool).startswith(other.broker_prefix)
+
+
+def test_deadletter_keys() -> None:
+    assert K.deadletters == "p:deadletter"
+    assert K.deadletters_by_time == "p:deadletter:by-time"
 
 
 def test_work_pool_keys() -> None:

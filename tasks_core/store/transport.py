@@ -1,0 +1,184 @@
+"""kombu's Redis transport, guarded: a message it cannot decode is set aside, not fatal.
+
+kombu's `Channel._brpop_read` pops a message (BRPOP) and decodes it outside any guard: a
+payload that is not JSON, not kombu's envelope, or whose body does not decode raises out
+of the worker's event loop ("Unrecoverable error"), and the popped message, already in
+no list, is lost. This channel checks what it popped first (`messages.envelope_problem`,
+then the body decoded as kombu will), and moves anything undeliverable to the dead-letter
+list (`DeadLetterStore`) with the reason, the queue and the exact payload; the worker
+keeps consuming. Should the dead-letter write fail, the message is pushed back onto its
+list rather than dropped.
+
+An exception the consumer raises while taking a well-formed message (a bug, never a
+message's fault in Celery's own checks) is caught the same way: the message, by then in
+kombu's ``unacked`` hash, is set aside and acked, so it cannot kill every worker it is
+redelivered to. Connection errors pass through untouched: kombu reconnects on them.
+
+Selected by `celery_app.broker_config` (Celery's ``broker_transport``) for ``redis://``
+and ``rediss://`` broker URLs, so users keep their URLs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import ssl
+from queue import Empty
+from typing import Any, cast
+
+from kombu.transport import redis as kombu_redis
+from kombu.utils import json as kombu_json
+
+from tasks_core.errors import ValidationError
+from tasks_core.messages import DeadLetter, envelope_problem, raw_bytes
+from tasks_core.settings import get_settings
+from tasks_core.store.connection import connect
+from tasks_core.store.deadletters import DeadLetterStore
+from tasks_core.store.keys import Keys, kombu_queue
+
+__all__ = ["Channel", "Transport", "requeue_via_broker"]
+
+log = logging.getLogger("tasks_core.worker")
+
+_loads = cast(Any, kombu_json.loads)  # kombu's JSON (its own types), as kombu decodes
+
+
+def _text_of(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _deadletters() -> DeadLetterStore:
+    settings = get_settings()
+    return DeadLetterStore(connect(settings), Keys(settings.key_prefix),
+                           max_entries=settings.deadletter_max)
+
+
+class Channel(kombu_redis.Channel):
+    """kombu's Redis channel whose BRPOP reader never lets a message kill the worker."""
+
+    def _brpop_read(self, **options: Any) -> bool:
+        # kombu 5.7's _brpop_read, with the payload checked before it is delivered
+        try:
+            try:
+                dest__item = self.client.parse_response(self.client.connection, "BRPOP",
+                                                        **options)
+            except self.connection_errors:
+                self.client.connection.disconnect()
+                raise
+            if not dest__item:
+                raise Empty()
+            dest, item = dest__item
+            dest = _text_of(dest)
+            queue = dest.rsplit(self.sep, 1)[0]
+            self._queue_cycle.rotate(queue)
+            payload = self._checked(dest, queue, item)
+            if payload is not None:
+                self._deliver_guarded(payload, dest, queue, item)
+            return True
+        finally:
+            self._in_poll = cast(Any, None)
+            cast(Any, self)._flush_brpop_reauth()
+
+    def _checked(self, dest: str, queue: str, item: bytes) -> dict[str, Any] | None:
+        """The decoded envelope, or None once an undeliverable one is set aside."""
+        try:
+            payload = _loads(_text_of(item))
+            problem = envelope_problem(payload)
+            if problem is None:
+                cast(Any, self).Message(payload, channel=self)  # decodes as kombu will
+        except Exception as exc:  # anything kombu would have died of
+            problem = f"undecodable message: {type(exc).__name__}: {exc}"
+        if problem is None:
+            return payload  # type: ignore[no-any-return]
+        self._set_aside(dest, queue, item, problem, "transport")
+        return None
+
+    def _deliver_guarded(self, payload: dict[str, Any], dest: str, queue: str,
+                         item: bytes) -> None:
+        try:
+            self.connection._deliver(payload, queue)
+        except (*self.connection_errors, *cast(Any, self.connection).channel_errors):
+            raise
+        except Exception as exc:  # the consumer failed on this message
+            log.exception("the consumer could not take a message from %s", queue)
+            self._set_aside(dest, queue, item,
+                            f"the worker could not take it: {type(exc).__name__}: {exc}",
+                            "consumer", payload)
+            tag = payload["properties"]["delivery_tag"]
+            if tag in self.qos._delivered:
+                self.qos.ack(tag)  # set aside above: no redelivery that would fail again
+
+    def _set_aside(self, dest: str, queue: str, item: bytes, reason: str, stage: Any,
+                   payload: dict[str, Any] | None = None) -> None:
+        headers = (payload or {}).get("headers")
+        headers = headers if isinstance(headers, dict) else {}
+        step = dest[len(queue) + len(self.sep):] if dest != queue else "0"
+        entry = DeadLetter.new(
+            reason, queue=queue, raw=item, stage=stage,
+            priority=int(step) if step.isdigit() else 0,
+            task=_text(headers.get("task")), message_id=_text(headers.get("id")))
+        try:
+            _deadletters().add(entry)
+        except Exception:  # never lose it: back onto its list, at the far end
+            log.exception("could not set aside a message from %s (%s); pushed back", queue,
+                          reason)
+            self.client.lpush(dest, item)
+            return
+        log.error("message from queue %s set aside as dead letter %s: %s "
+                  "(see `tasks-core deadletter inspect %s`)", queue, entry.id, reason, entry.id)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class Transport(kombu_redis.Transport):
+    """kombu's Redis transport with the guarded `Channel`."""
+
+    Channel = Channel
+
+    def __init__(self, client: Any, **kwargs: Any) -> None:
+        # kombu applies this default only when its own alias 'rediss' names the transport
+        if str(client.hostname or "").startswith("rediss://") and not client.ssl:
+            log.warning("Secure redis scheme specified (rediss) with no ssl options, "
+                        "defaulting to insecure SSL behaviour.")
+            client.ssl = {"ssl_cert_reqs": ssl.CERT_NONE}
+        cast(Any, super()).__init__(client, **kwargs)
+
+
+def requeue_via_broker(app: Any, entry: DeadLetter) -> None:
+    """Put a set-aside message back on its queue through the broker (a broker that is not
+    the ledger's Redis): on Redis, its exact bytes onto its list (kombu adds the stack's
+    prefix); elsewhere (RabbitMQ), its body, headers and properties published again.
+
+    Raises:
+        ValidationError: on a non-Redis broker, when the raw message is not an envelope
+            (only a Redis transport can take a message that never decoded).
+    """
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        if isinstance(channel, kombu_redis.Channel):
+            channel.client.lpush(kombu_queue(entry.queue, entry.priority), raw_bytes(entry))
+            return
+        _publish_envelope(conn, entry)
+
+
+def _publish_envelope(conn: Any, entry: DeadLetter) -> None:
+    try:
+        payload = json.loads(raw_bytes(entry))
+        properties = dict(payload["properties"])
+        body = payload.get("body") or ""
+        if properties.get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+    except (ValueError, TypeError, KeyError, binascii.Error) as exc:
+        raise ValidationError(
+            f"dead letter {entry.id} is not a message envelope ({exc}); only a Redis broker "
+            "can take it back as it is") from exc
+    for name in ("delivery_info", "delivery_tag", "body_encoding"):
+        properties.pop(name, None)
+    conn.Producer().publish(
+        body, exchange="", routing_key=entry.queue, headers=payload.get("headers") or {},
+        content_type=payload.get("content-type"),
+        content_encoding=payload.get("content-encoding"), retry=True, **properties)
