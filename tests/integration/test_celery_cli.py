@@ -17,7 +17,7 @@ from typing import Any
 
 from tasks_core import StateName
 from tasks_core.runtime import get_runtime
-from tasks_core.store.keys import broker_queue
+from tasks_core.store.keys import Keys
 from tests.helpers import ROOT, run_cli, wait_until
 from tests.integration import sample_tasks as t
 
@@ -67,7 +67,7 @@ def test_inspect_stats_status_and_ping(tc_env: dict[str, Any], start_worker: Any
 def test_purge_removes_queued_messages_and_the_sweeper_sends_them_again(
         tc_env: dict[str, Any], start_worker: Any, start_beat: Any) -> None:
     futures = [t.add.delay(i, 1) for i in range(3)]
-    queue = broker_queue(tc_env["queue"])
+    queue = Keys(tc_env["prefix"]).broker_queue(tc_env["queue"])
     assert tc_env["client"].llen(queue) == 3
     purged = celery(tc_env, "purge", "-f")
     assert purged.returncode == 0, purged.stderr
