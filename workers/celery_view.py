@@ -43,7 +43,8 @@ from tasks_core.engine.outcome import Complete, Decision, Fail
 from tasks_core.errors import CrashedRun, FailedRun
 from tasks_core.states import StateName
 
-__all__ = ["EventSwitch", "EventWatcher", "show_runs_to_celery", "task_result", "tree_of"]
+__all__ = ["EventSwitch", "EventWatcher", "sends_task_events", "show_runs_to_celery",
+           "task_result", "tree_of"]
 
 log = logging.getLogger("tasks_core.worker")
 
@@ -89,11 +90,21 @@ class EventSwitch:
         """Mirror `consumer`'s event switch from now on (call in the main process)."""
         def copy() -> None:
             while True:
-                dispatcher = getattr(consumer, "event_dispatcher", None)
-                self._value.value = 1 if dispatcher is not None and dispatcher.enabled else 0
+                self._value.value = 1 if sends_task_events(consumer) else 0
                 time.sleep(1.0)
 
         threading.Thread(target=copy, name="tasks-core-event-switch", daemon=True).start()
+
+
+def sends_task_events(consumer: Any) -> bool:
+    """Whether `consumer`'s event dispatcher sends task events. It is enabled whenever the
+    worker sends any event (its heartbeats); task events are a group it may leave out: a
+    worker without ``-E`` keeps only ``worker``, Flower's ``enable_events`` adds ``task``."""
+    dispatcher = getattr(consumer, "event_dispatcher", None)
+    if dispatcher is None or not dispatcher.enabled:
+        return False
+    groups = dispatcher.groups
+    return not groups or "task" in groups
 
 
 class EventWatcher:
@@ -129,6 +140,8 @@ class EventWatcher:
 
     def started(self, run: ShownRun, attempt: int) -> None:
         """``task-received`` and ``task-started`` of attempt `attempt`."""
+        if not self.switch:
+            return
         self._send([
             ("task-received", {"uuid": run.run_id, "name": run.name, "args": run.argsrepr,
                                "kwargs": "{}", "retries": attempt - 1, "eta": None,
@@ -137,25 +150,25 @@ class EventWatcher:
         ])
 
     def concluded(self, run: ShownRun, decision: Decision, runtime: float) -> None:
-        """How an attempt ended: ``task-succeeded`` / ``task-failed`` / ``task-retried``
-        and the matching signal."""
-        request = Context(id=run.run_id, task=run.name, root_id=run.root_id,
-                          parent_id=run.parent_id, hostname=self.hostname)
+        """How an attempt ended: ``task-succeeded`` / ``task-failed`` / ``task-retried`` /
+        ``task-revoked`` and the matching signal (each only when it has a listener: the
+        events switch is on, the signal has receivers)."""
         if isinstance(decision, Complete):
-            self._send([("task-succeeded", {"uuid": run.run_id,
-                                            "result": saferepr(decision.value, 1024),
-                                            "runtime": runtime})])
-            signals.task_success.send(sender=self._sender, result=decision.value,
-                                      task_id=run.run_id, request=request)
+            if self.switch:
+                self._send([("task-succeeded", {"uuid": run.run_id, "runtime": runtime,
+                                                "result": saferepr(decision.value, 1024)})])
+            if signals.task_success.receivers:
+                signals.task_success.send(sender=self._sender, result=decision.value,
+                                          task_id=run.run_id, request=self._request(run))
             return
-        exc: BaseException = decision.exc or FailedRun(decision.message, run_id=run.run_id)
-        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         if isinstance(decision, Fail) and decision.state == StateName.CANCELLED:
             self._send([("task-revoked", {"uuid": run.run_id, "terminated": True,
                                           "signum": None, "expired": False})])
-            signals.task_revoked.send(sender=self._sender, request=request, terminated=True,
-                                      signum=None, expired=False)
+            signals.task_revoked.send(sender=self._sender, request=self._request(run),
+                                      terminated=True, signum=None, expired=False)
             return
+        exc: BaseException = decision.exc or FailedRun(decision.message, run_id=run.run_id)
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         if isinstance(decision, Fail):
             self._send([("task-failed", {"uuid": run.run_id, "exception": saferepr(exc),
                                          "traceback": trace})])
@@ -165,10 +178,14 @@ class EventWatcher:
             return
         self._send([("task-retried", {"uuid": run.run_id, "exception": saferepr(exc),
                                       "traceback": trace})])
-        signals.task_retry.send(sender=self._sender, request=request,
+        signals.task_retry.send(sender=self._sender, request=self._request(run),
                                 reason=Retry(decision.message, exc=exc, when=decision.when),
                                 einfo=None)
 
+    def _request(self, run: ShownRun) -> Context:
+        """A Celery request context for a shown run (what signal receivers read)."""
+        return Context(id=run.run_id, task=run.name, root_id=run.root_id,
+                       parent_id=run.parent_id, hostname=self.hostname)
 
 def show_runs_to_celery(app: Celery, hostname: str, events_on: bool) -> None:
     """Install the `EventWatcher` of worker `hostname` (call before the pool forks), its

@@ -70,11 +70,13 @@ def flower(tc_env: dict[str, Any], start_worker: Any) -> Iterator[Flower]:
     monitor.worker = worker
     try:
         def sees_a_run() -> bool:
-            future = t.add.delay(1, 1)
+            future = t.outer.delay(1)  # calls add inside: a run shown by the worker
             future.result(timeout=20)
-            return monitor.task(future.id).get("state") == "SUCCESS"
+            [inner] = wait_until(lambda: get_runtime().store.children(future.id), 5, 0.05,
+                                 "the inner run to be recorded")
+            return all(monitor.task(i).get("state") == "SUCCESS" for i in (future.id, inner))
 
-        wait_until(sees_a_run, 60, 0.5, "Flower to see a run succeed")
+        wait_until(sees_a_run, 60, 0.5, "Flower to see a run and the run inside it succeed")
         yield monitor
     finally:
         monitor.proc.terminate()
