@@ -85,9 +85,7 @@ class Channel(kombu_redis.Channel):
         """The decoded envelope, or None once an undeliverable one is set aside."""
         try:
             payload = _loads(_text_of(item))
-            problem = envelope_problem(payload)
-            if problem is None:
-                cast(Any, self).Message(payload, channel=self)  # decodes as kombu will
+            problem = envelope_problem(payload)  # what kombu's Message would die of
         except Exception as exc:  # anything kombu would have died of
             problem = f"undecodable message: {type(exc).__name__}: {exc}"
         if problem is None:
