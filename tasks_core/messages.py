@@ -38,6 +38,7 @@ __all__ = [
     "Delivery",
     "args_problem",
     "body_problem",
+    "clamp_priority",
     "current_delivery",
     "decoded_body",
     "delivering",
@@ -89,7 +90,7 @@ class DeadLetter:
         text, encoding = _raw_text(raw)
         return cls(id=uuid.uuid4().hex, reason=reason, queue=queue, raw=text,
                    time=time.time() if now is None else now, stage=stage,
-                   priority=_priority(priority), task=task, message_id=message_id,
+                   priority=clamp_priority(priority), task=task, message_id=message_id,
                    raw_encoding=encoding)
 
     def to_json(self) -> str:
@@ -130,7 +131,9 @@ def _raw_text(raw: bytes | str) -> tuple[str, Literal["utf-8", "base64"]]:
         return base64.b64encode(raw).decode(), "base64"
 
 
-def _priority(value: Any) -> int:
+def clamp_priority(value: Any) -> int:
+    """A message's priority as kombu's Redis transport can use it: an int clamped to 0-9,
+    0 for anything else (a message from another producer may carry any JSON value)."""
     return max(0, min(9, value)) if isinstance(value, int) and not isinstance(value, bool) else 0
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from celery import signals
 
 from tasks_core.celery_app import EXECUTE_FLOW, EXECUTE_RUN
-from tasks_core.messages import OWN_TASKS, Delivery, current_delivery
+from tasks_core.messages import OWN_TASKS, Delivery, clamp_priority, current_delivery
 from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
@@ -94,7 +94,7 @@ def _on_task_prerun(task_id: str = "", task: Any = None, args: Any = (), **_: An
         return
     info = task.request.delivery_info or {}
     delivery = Delivery(task=task.name, queue=str(info.get("routing_key") or ""),
-                        priority=info.get("priority") or 0, message_id=task_id,
+                        priority=clamp_priority(info.get("priority")), message_id=task_id,
                         args=tuple(args or ()))
     _delivery_tokens[task_id] = current_delivery.set(delivery)
 

@@ -89,6 +89,14 @@ async def _await_within(awaitable: Awaitable[Any], seconds: float | None) -> Any
         raise TaskTimeout(f"timed out after {seconds:g}s") from None
 
 
+async def _await_cancellable(awaitable: Awaitable[Any], seconds: float | None,
+                             run_id: str) -> Any:
+    """`_await_within` as the loop's task, so a cancel request cancels it there (from the
+    thread outside, it would wait until the loop's blocking select returns)."""
+    with cancellable(run_id):
+        return await _await_within(awaitable, seconds)
+
+
 def call_attempt(body: Body) -> Ended:
     """Run the body once, here (an async body on a new event loop); how it ended."""
     token = _enter(body)
@@ -97,7 +105,8 @@ def call_attempt(body: Body) -> Ended:
         with deadline(body.timeout_seconds), cancellable(body.frame.run_id):
             value = body.fn(*body.args, **body.kwargs)
             if inspect.isawaitable(value):
-                value = asyncio.run(_await_within(value, body.timeout_seconds))
+                value = asyncio.run(_await_cancellable(value, body.timeout_seconds,
+                                                       body.frame.run_id))
     except Exception as exc:
         return _failed(body, exc, started)
     finally:

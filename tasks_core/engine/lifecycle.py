@@ -120,16 +120,21 @@ def mirror(change: Transition, placeholder_id: str) -> Transition:
 
 
 def _write(rt: Runtime, handle: RunHandle, changes: list[Transition],
-           publish: Outgoing | None = None) -> bool:
+           publish: Outgoing | None = None,
+           cancelled: list[Transition] | None = None) -> bool:
     """Write an attempt's outcome: buffered in process; on a worker now, with what is
     buffered, before the message is acked (the reporter takes over if Redis stays away).
     `publish` is the next attempt's message, published once the first change applied.
-    Whether the first change applied (True when it was buffered)."""
-    def after(outcome: Outcome) -> None:
+    Whether the first change applied (True when it was buffered). A run being cancelled
+    ends Cancelled instead (`_end_cancelled`); when that was written here and now, its
+    change is appended to `cancelled` (its hooks are the caller's to call)."""
+    def after(outcome: Outcome, now: bool = False) -> None:
         if publish is not None:
             publish.after(rt, outcome.applied)
         if not outcome.applied and outcome.state == StateName.CANCELLING:
-            _end_cancelled(rt, handle, changes[0])
+            ended = _end_cancelled(rt, handle, changes[0], now=now)
+            if ended is not None and cancelled is not None:
+                cancelled.append(ended)
 
     if handle.deferred is not None and (publish is None or publish.push is not None):
         handle.deferred.extend(changes)
@@ -137,7 +142,7 @@ def _write(rt: Runtime, handle: RunHandle, changes: list[Transition],
     if handle.on_worker:
         try:
             outcome = rt.reporter.apply_now(changes)[0]
-            after(outcome)
+            after(outcome, now=True)
             return outcome.applied
         except ConnectionError:
             log.warning("run %s: outcome not written yet (Redis away); the reporter retries",
@@ -148,24 +153,36 @@ def _write(rt: Runtime, handle: RunHandle, changes: list[Transition],
     return True
 
 
-def _end_cancelled(rt: Runtime, handle: RunHandle, refused: Transition) -> None:
+def _end_cancelled(rt: Runtime, handle: RunHandle, refused: Transition, *,
+                   now: bool = False) -> Transition | None:
     """The run was asked to stop while its attempt ran: however the attempt ended, the run
-    ends Cancelled (Cancelling leads only there; a placeholder mirrors it)."""
+    ends Cancelled (Cancelling leads only there; a placeholder mirrors it). With `now` (on
+    a worker or in recovery, not in the reporter's callback) it is written at once: the
+    Cancelled change when it applied here, else None."""
     change = Transition(handle.run_id, StateName.CANCELLED, kind=handle.kind, outcome=True,
                         message=f"cancelled; the attempt ended {refused.target.value}")
     changes = [change]
     if handle.placeholder_id:
         changes.append(mirror(change, handle.placeholder_id))
+    if now:
+        try:
+            return change if rt.reporter.apply_now(changes)[0].applied else None
+        except ConnectionError:
+            log.warning("run %s: Cancelled not written yet (Redis away); the reporter "
+                        "retries", handle.run_id)
     for each in changes:
         rt.reporter.transition(each, urgent=True)
+    return None
 
 
 class Concluded(NamedTuple):
     """What `conclude` decided, and whether its write applied (False: another process
-    had already moved the run on, e.g. a racing recoverer)."""
+    had already moved the run on, e.g. a racing recoverer, or the run was being cancelled);
+    `cancelled`: the run was being cancelled and this call ended it Cancelled instead."""
 
     decision: Decision
     applied: bool
+    cancelled: bool = False
 
 
 def conclude(rt: Runtime, handle: RunHandle, attempt: int, ended: Ended,
@@ -184,11 +201,14 @@ def conclude(rt: Runtime, handle: RunHandle, attempt: int, ended: Ended,
                                          decision.when, decision.delay)
     elif handle.placeholder_id:
         changes.append(mirror(change, handle.placeholder_id))
-    applied = _write(rt, handle, changes, publish)
+    cancelled: list[Transition] = []
+    applied = _write(rt, handle, changes, publish, cancelled)
     shown_concluded(handle, decision, ended.elapsed)
     if applied and handle.hooks is not None and not isinstance(decision, Retry):
         fire_final(rt, handle, change, decision, attempt)
-    return Concluded(decision, applied)
+    elif cancelled and handle.hooks is not None:  # it was being cancelled: it ended so
+        fire_final(rt, handle, cancelled[0], None, attempt)
+    return Concluded(decision, applied, bool(cancelled))
 
 
 def shown_concluded(handle: RunHandle, decision: Decision, runtime: float = 0.0) -> None:

@@ -85,8 +85,10 @@ def handle_refused_claim(rt: Runtime, run_id: str, attempt: int,
 
 def recover_crashed(rt: Runtime, record: RunRecord, *, now: datetime | None = None) -> bool:
     """A run whose owner died mid-attempt: retried while it has attempts left (a flow run
-    only when a deployment can start it again), else Crashed; whether this call did it."""
-    return recover(rt, record, now=now).applied
+    only when a deployment can start it again), else Crashed (Cancelled when it was being
+    cancelled); whether this call did it."""
+    concluded = recover(rt, record, now=now)
+    return concluded.applied or concluded.cancelled
 
 
 def recover(rt: Runtime, record: RunRecord, *, now: datetime | None = None) -> Concluded:
@@ -99,8 +101,9 @@ def recover(rt: Runtime, record: RunRecord, *, now: datetime | None = None) -> C
         on_worker=True, requeue=record, may_retry=not is_flow or bool(record.deployment_id),
         hooks=RunHooks.recovered(record, lambda: definition_of(rt, record)))
     concluded = conclude(rt, handle, record.attempt, Ended.crash(reason), now)
-    if concluded.applied and is_flow and record.queue and not isinstance(concluded.decision,
-                                                                            Retry):
+    ended = concluded.cancelled or (concluded.applied
+                                    and not isinstance(concluded.decision, Retry))
+    if ended and is_flow and record.queue:
         release_slot(record.queue, record.id)
     return concluded
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -333,6 +334,17 @@ def decorated_hooks(x: int) -> int:
 
 decorated_hooks.on_completion(record_hook("on_completion"))
 decorated_hooks.on_failure(record_hook("on_failure"))
+
+
+@task(on_cancellation=[record_hook("on_cancellation")])
+async def await_long(key: str, seconds: float) -> str:
+    """Marks that it started, then awaits one long `asyncio.sleep` (its loop blocks in
+    select all that time); counts that it finished."""
+    rt = get_runtime()
+    rt.client.set(f"{rt.settings.key_prefix}:started:{key}", os.getpid())
+    await asyncio.sleep(seconds)
+    _counter(f"finished:{key}")
+    return key
 
 
 @task(retries=3, on_cancellation=[record_hook("on_cancellation")])

@@ -90,6 +90,23 @@ def test_a_running_task_is_told_to_stop_and_not_retried(tc_env: dict[str, Any],
     assert t.add.delay(2, 2).result(timeout=20) == 4  # the worker goes on
 
 
+def test_a_running_async_task_on_a_worker_is_cancelled_in_its_loop(
+        tc_env: dict[str, Any], start_worker: Any) -> None:
+    start_worker(concurrency=1)
+    key = _key()
+    future = t.await_long.delay(key, 60)
+    wait_until(lambda: _get(f"started:{key}"), 20, 0.05, "the task to start")
+    began = time.monotonic()
+    assert future.cancel() == S.CANCELLING
+    assert future.wait(timeout=15) == S.CANCELLED
+    assert time.monotonic() - began < 10
+    assert _get(f"test-counter:finished:{key}") is None
+    [hook] = wait_until(lambda: [c for c in t.hook_calls("await_long") if c["id"] == future.id],
+                        10, 0.05, "on_cancellation to be called")
+    assert (hook["option"], hook["state"]) == ("on_cancellation", "Cancelled")
+    assert t.add.delay(2, 2).result(timeout=20) == 4  # the worker goes on
+
+
 def test_force_kills_a_task_blocked_in_c(tc_env: dict[str, Any], start_worker: Any) -> None:
     start_worker(concurrency=1)
     key = _key()

@@ -146,6 +146,27 @@ def test_requeue_puts_a_message_back_on_its_queue(tc_env: dict[str, Any],
     assert rt.deadletters.count() == 0
 
 
+def test_a_record_less_message_with_a_foreign_priority_is_set_aside(
+        tc_env: dict[str, Any], start_worker: Any) -> None:
+    """A message naming a run with no record whose priority is not an int (another producer's
+    message) is set aside like any record-less one, not failed and dropped."""
+    rt = get_runtime()
+    queue, client = tc_env["queue"], tc_env["client"]
+    worker = start_worker(concurrency=1)
+    missing = str(uuid.uuid4())
+    push = redis_push(Envelope.for_run(missing, 1, queue=queue, name="add", argsrepr=""),
+                      rt.store.keys)
+    payload = json.loads(push.payload)
+    payload["properties"]["priority"] = "high"
+    client.lpush(push.key, json.dumps(payload))
+    assert t.add.delay(1, 2).result(timeout=30) == 3  # behind it
+
+    wait_until(lambda: rt.deadletters.count() == 1, 20, message="the dead letter")
+    (entry,) = rt.deadletters.entries()
+    assert entry.stage == "claim" and missing in entry.reason and entry.priority == 0
+    assert "raised unexpected" not in worker.output()
+
+
 CRASH_MODULE = '''
 from tasks_core.store.transport import Channel
 

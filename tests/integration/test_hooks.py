@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from beat import sweeper
-from tasks_core import StateName
+from tasks_core import StateName, cancel_run
 from tasks_core.deployments import run_deployment
 from tasks_core.engine import new_runs
 from tasks_core.engine.recovery import recover_crashed
@@ -27,6 +27,7 @@ from tasks_core.errors import CrashedRun
 from tasks_core.flow import FlowState
 from tasks_core.runtime import get_runtime
 from tasks_core.store.runs import utcnow
+from tasks_core.work_pools import create_pool, pool_store
 from tests.helpers import wait_until
 from tests.integration import sample_flows as f
 from tests.integration import sample_tasks as t
@@ -280,6 +281,40 @@ def test_the_sweeper_calls_on_crashed_for_a_task_and_a_deployment_flow(
     assert task_crash["option"] == "on_crashed" and task_crash["pid"] == os.getpid()
     assert _summary(flow_calls) == [("on_running", S.RUNNING, 1), ("on_crashed", S.CRASHED, 1)]
     assert flow_calls[1]["pid"] == os.getpid() and flow_calls[1]["recorded"] == S.CRASHED
+
+
+def test_a_cancelling_run_whose_worker_died_ends_cancelled_with_its_hooks_and_slot(
+        tc_env: dict[str, Any], start_worker: Any) -> None:
+    """Cancelled (not Crashed) when the sweeper finds the owner of a Cancelling run dead:
+    its on_cancellation hooks run there, and a deployment flow run frees its pool slot."""
+    create_pool(tc_env["queue"], concurrency_limit=2)
+    f.hooked_sleepy_flow.deploy("d", work_pool_name=tc_env["queue"])
+    worker = start_worker(concurrency=2)
+    future = t.hooked_pid_and_sleep.delay("hk4", 30)
+    run = run_deployment("hooked-sleepy-flow/d", parameters={"key": "hk5"}, timeout=0)
+    _pid_of(tc_env, "hk4")
+    _pid_of(tc_env, "hk5")
+    rt = get_runtime()
+    # blocked in time.sleep: each stays Cancelling until its process dies
+    assert cancel_run(future.id) == S.CANCELLING
+    assert cancel_run(run.id) == S.CANCELLING
+    worker.stop(signal.SIGKILL)
+    recovered: set[str] = set()
+
+    def swept() -> bool:
+        recovered.update(sweeper.tick(rt, utcnow()).crashed)
+        return {future.id, run.id} <= recovered
+
+    wait_until(swept, 20, 0.2, "the sweeper to end both runs")
+    assert rt.store.get(future.id).state == S.CANCELLED
+    assert rt.store.get(run.id).state == S.CANCELLED
+    [task_end] = _calls("hooked_pid_and_sleep", 1)
+    assert (task_end["option"], task_end["state"], task_end["pid"]) == (
+        "on_cancellation", S.CANCELLED, os.getpid())
+    flow_calls = _calls("hooked-sleepy-flow", 2)
+    assert _summary(flow_calls) == [("on_running", S.RUNNING, 1),
+                                    ("on_cancellation", S.CANCELLED, 1)]
+    assert pool_store(rt).running(tc_env["queue"]) == []
 
 
 def test_a_crash_whose_flow_cannot_be_found_is_logged(
