@@ -7,9 +7,10 @@ Two halves:
   ended. Completed: the task returns the run's value (``task-succeeded``, ``task_success``).
   Failed, TimedOut or Crashed: it raises the run's exception (``task-failed`` with the
   exception and traceback, ``task_failure``, FAILURE in Flower; Celery acks it, as with
-  ``task_acks_late`` a failed task is acked). Cancelled: it raises Celery's `Terminated`
-  (``task-revoked``, ``task_revoked``, REVOKED, as `revoke(terminate=True)` shows). A
-  retry: it raises Celery's `Retry`
+  ``task_acks_late`` a failed task is acked). Cancelled (stopped, or cancelled before it
+  started): it sends what Celery sends for a revoked task (``task-revoked``, REVOKED in
+  Flower, ``task_revoked``) and raises `Ignore` (acked, and no failure). A retry: it raises
+  Celery's `Retry`
   (``task-retried``, ``task_retry``, RETRY); the next attempt's message has the same task
   id, so Flower shows one task. A duplicate delivery raises `Ignore` (no event: the
   delivery that runs it reports it).
@@ -33,12 +34,12 @@ from typing import Any
 
 from celery import Celery, signals
 from celery.app.task import Context
-from celery.exceptions import Ignore, Retry, Terminated
+from celery.exceptions import Ignore, Retry
 from celery.utils.saferepr import saferepr
 from celery.utils.serialization import get_pickleable_exception
 
 from tasks_core.celery_app import EXECUTE_RUN
-from tasks_core.engine.celery_view import ShownRun, watch_runs
+from tasks_core.engine.celery_view import ShownRun, watch_runs, watcher
 from tasks_core.engine.outcome import Complete, Decision, Fail
 from tasks_core.errors import CrashedRun, FailedRun
 from tasks_core.states import StateName
@@ -49,22 +50,36 @@ __all__ = ["EventSwitch", "EventWatcher", "sends_task_events", "show_runs_to_cel
 log = logging.getLogger("tasks_core.worker")
 
 
-def task_result(decision: Decision | None, run_id: str) -> Any:
-    """What the Celery task carrying `run_id` returns (a completed run's value) or raises
-    (see the module doc); `decision` None: a duplicate delivery (`Ignore`)."""
+def task_result(decision: Decision | None, run_id: str, task: Any = None) -> Any:
+    """What the Celery task `task` carrying `run_id` returns (a completed run's value) or
+    raises (see the module doc); `decision` None: a duplicate delivery (`Ignore`)."""
     if decision is None:
         raise Ignore()
     if isinstance(decision, Complete):
         return decision.value
     if isinstance(decision, Fail):
         if decision.state == StateName.CANCELLED:
-            raise Terminated(f"run {run_id} was cancelled")  # REVOKED, task-revoked
+            _revoked(task)
+            raise Ignore()  # acked; not a failure: no task-failed, no task_failure
         if decision.exc is not None:
             raise decision.exc
         error = CrashedRun if decision.state == StateName.CRASHED else FailedRun
         raise error(f"run {run_id} ended {decision.state}: {decision.message}", run_id=run_id)
     cause = decision.exc or FailedRun(decision.message, run_id=run_id)
     raise Retry(decision.message, exc=get_pickleable_exception(cause), when=decision.when)
+
+
+def _revoked(task: Any) -> None:
+    """What Celery sends when it revokes a running task (``task-revoked``, while task events
+    are on, and ``task_revoked``), for the run `task` carries: cancelled, it stopped."""
+    if task is None:
+        return
+    request = task.request
+    run_watcher = watcher()
+    if isinstance(run_watcher, EventWatcher) and run_watcher.switch:
+        run_watcher.send_revoked(request.id)
+    signals.task_revoked.send(sender=task, request=request, terminated=True, signum=None,
+                              expired=False)
 
 
 def tree_of(request: Any) -> tuple[str | None, str | None]:
@@ -138,6 +153,11 @@ class EventWatcher:
             for kind, fields in events:
                 self._dispatcher.send(kind, **fields)
 
+    def send_revoked(self, task_id: str) -> None:
+        """``task-revoked`` for Celery task `task_id` (a run that was cancelled)."""
+        self._send([("task-revoked", {"uuid": task_id, "terminated": True, "signum": None,
+                                      "expired": False})])
+
     def started(self, run: ShownRun, attempt: int) -> None:
         """``task-received`` and ``task-started`` of attempt `attempt`."""
         if not self.switch:
@@ -162,8 +182,7 @@ class EventWatcher:
                                           task_id=run.run_id, request=self._request(run))
             return
         if isinstance(decision, Fail) and decision.state == StateName.CANCELLED:
-            self._send([("task-revoked", {"uuid": run.run_id, "terminated": True,
-                                          "signum": None, "expired": False})])
+            self.send_revoked(run.run_id)
             signals.task_revoked.send(sender=self._sender, request=self._request(run),
                                       terminated=True, signum=None, expired=False)
             return

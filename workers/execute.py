@@ -25,11 +25,12 @@ from tasks_core.engine.context import RunFrame
 from tasks_core.engine.deployed_run import execute_flow_run
 from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import RunHandle, conclude, failsafe, run_attempts
-from tasks_core.engine.outcome import Complete, Decision, Ended, Retry
+from tasks_core.engine.outcome import Complete, Decision, Ended, Retry, cancelled_before_start
 from tasks_core.engine.recovery import handle_refused_claim
 from tasks_core.errors import ParameterError, TaskNotFound
 from tasks_core.registry import resolve
 from tasks_core.runtime import Runtime, get_runtime
+from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 from workers.celery_view import task_result, tree_of
 
@@ -51,14 +52,15 @@ def register_tasks(app: Celery) -> None:
         name=EXECUTE_RUN, bind=True, ignore_result=True, acks_late=True,
         reject_on_worker_lost=True)
     def run(self: Task, run_id: str, attempt: int = 1) -> Any:
-        return task_result(execute_run(run_id, attempt, tree=tree_of(self.request)), run_id)
+        return task_result(execute_run(run_id, attempt, tree=tree_of(self.request)), run_id,
+                           self)
 
     @app.task(  # type: ignore[untyped-decorator]
         name=EXECUTE_FLOW, bind=True, ignore_result=True, acks_late=True,
         reject_on_worker_lost=True)
     def run_flow(self: Task, run_id: str, attempt: int = 1) -> Any:
         return task_result(execute_flow_run(run_id, attempt, tree=tree_of(self.request)),
-                           run_id)
+                           run_id, self)
 
     @app.task(  # type: ignore[untyped-decorator]
         name=EXECUTE_CHUNK, bind=True, ignore_result=True, acks_late=True,
@@ -77,7 +79,10 @@ def execute_run(run_id: str, attempt: int = 1, *, tree: Tree = (None, None)) -> 
     rt = get_runtime()
     outcome = rt.reporter.apply_now([claim(run_id, attempt, rt.owner)])[0]
     if not outcome.applied:
-        return handle_refused_claim(rt, run_id, attempt, outcome)
+        recovered = handle_refused_claim(rt, run_id, attempt, outcome)
+        if recovered is None and outcome.state == StateName.CANCELLED:
+            return cancelled_before_start(run_id)
+        return recovered
     assert outcome.record is not None
     run = ClaimedRun.from_fields(outcome.record, attempt, "task")
     run.root_id, run.celery_parent_id = tree

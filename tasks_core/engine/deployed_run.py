@@ -25,7 +25,7 @@ from tasks_core.engine.lifecycle import (
     run_attempts,
     run_attempts_async,
 )
-from tasks_core.engine.outcome import Decision, Ended
+from tasks_core.engine.outcome import Decision, Ended, cancelled_before_start
 from tasks_core.engine.recovery import handle_refused_claim
 from tasks_core.errors import (
     ConfigurationError,
@@ -63,7 +63,10 @@ def execute_flow_run(run_id: str, attempt: int = 1, *, gate: bool = True,
     if not outcome.applied:
         if gate and queue and outcome.state != StateName.RUNNING:
             release_slot(queue, run_id)
-        return handle_refused_claim(rt, run_id, attempt, outcome)
+        recovered = handle_refused_claim(rt, run_id, attempt, outcome)
+        if recovered is None and outcome.state == StateName.CANCELLED:
+            return cancelled_before_start(run_id)
+        return recovered
     assert outcome.record is not None
     run = ClaimedRun.from_fields(outcome.record, attempt, "flow")
     run.root_id, run.celery_parent_id = tree

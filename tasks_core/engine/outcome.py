@@ -149,6 +149,14 @@ class Retry:
 Decision = Complete | Fail | Retry
 
 
+def cancelled_before_start(run_id: str) -> Fail:
+    """How a run cancelled before it started ended, for the message that finds it so (the
+    worker's Celery task then shows it revoked)."""
+    return Fail(StateName.CANCELLED,
+                ErrorInfo(type="Cancelled", message=f"run {run_id} was cancelled before it "
+                          "started"))
+
+
 def retry_delay(options: RunOptions, attempt: int,
                 rng: Callable[[], float] = random.random) -> float | None:
     """Seconds before attempt `attempt + 1`, or None when no attempt is left."""

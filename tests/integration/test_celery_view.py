@@ -72,11 +72,16 @@ def flower(tc_env: dict[str, Any], start_worker: Any) -> Iterator[Flower]:
         def sees_a_run() -> bool:
             future = t.outer.delay(1)  # calls add inside: a run shown by the worker
             future.result(timeout=20)
-            [inner] = wait_until(lambda: get_runtime().store.children(future.id), 5, 0.05,
+            [inner] = wait_until(lambda: get_runtime().store.children(future.id), 10, 0.05,
                                  "the inner run to be recorded")
-            return all(monitor.task(i).get("state") == "SUCCESS" for i in (future.id, inner))
+            try:  # its events reach Flower a little later (lost if sent before it listened)
+                wait_until(lambda: all(monitor.task(i).get("state") == "SUCCESS"
+                                       for i in (future.id, inner)), 5, 0.2)
+            except AssertionError:
+                return False
+            return True
 
-        wait_until(sees_a_run, 60, 0.5, "Flower to see a run and the run inside it succeed")
+        wait_until(sees_a_run, 90, 0.5, "Flower to see a run and the run inside it succeed")
         yield monitor
     finally:
         monitor.proc.terminate()
@@ -232,3 +237,27 @@ def test_signals_in_a_celery_contrib_testing_worker(tc_env: dict[str, Any]) -> N
     assert isinstance(seen["failure"][1], ZeroDivisionError)
     assert seen["retry"][0] == flaky.id
     assert isinstance(seen["retry"][1], ValueError)
+
+
+def test_cancelled_runs_are_revoked_not_failed(flower: Flower) -> None:
+    keys = [f"rv-{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    busy = [t.spin.delay(key, 60) for key in keys]  # both worker processes
+    for key in keys:
+        wait_until(lambda key=key: get_runtime().client.get(
+            f"{get_runtime().settings.key_prefix}:started:{key}"), 20, 0.05, "spin to start")
+    queued = t.add.delay(1, 1)
+    assert queued.cancel() == S.CANCELLED
+    assert {f.cancel() for f in busy} == {S.CANCELLING}
+    ids = [queued.id, *(f.id for f in busy)]
+    for future in (queued, *busy):
+        assert future.wait(timeout=20) == S.CANCELLED
+
+    def revoked() -> dict[str, Any] | None:
+        tasks = flower.tasks()
+        return tasks if all(tasks.get(i, {}).get("state") == "REVOKED" for i in ids) else None
+
+    wait_until(revoked, 20, 0.2, "Flower to show the three runs REVOKED")
+    signals = _signals()
+    assert not [i for i in ids if f"{i}:failure" in signals]
+    assert flower.metric("spin", "task-failed") == 0
+    assert "raised unexpected" not in flower.worker.output()
