@@ -48,6 +48,10 @@ _LOST = (redis.ConnectionError, redis.TimeoutError, OSError)
 LOG_ENTRIES_PER_WRITE = 200
 """Most log entries appended by one write (consecutive entries of one run are merged)."""
 
+IN_FLIGHT_WAIT_S = 5.0
+"""Longest `apply_now` waits for a batch already on its way (Redis slow or away: it goes on,
+and the batch is retried in order by the flushing thread)."""
+
 
 class Reporter:
     """Buffers creates, transitions and log entries of runs; one instance per process."""
@@ -145,9 +149,15 @@ class Reporter:
         (written first, in order): a worker's claims and its attempts' outcomes, which must
         be in Redis before the message is acknowledged.
 
+        A batch already on its way (the flushing thread's, another thread's) is waited for
+        first, up to `IN_FLIGHT_WAIT_S`: what was buffered before this call is written
+        before these changes, so a parent's outcome is never visible before the record of a
+        run it started (a child created in process is buffered).
+
         An outcome Redis refuses with an error is replaced by its stripped form (the run
         still ends). Raises StoreUnavailable when Redis stays away (the buffer is kept).
         """
+        self._await_in_flight()
         taken = self.take()
         try:
             with self.store.client.pipeline(transaction=False) as pipe:
@@ -164,6 +174,16 @@ class Reporter:
         self.settle(taken, replies[:len(taken)])
         return [self._outcome_of(change, reply)
                 for change, reply in zip(changes, replies[len(taken):], strict=True)]
+
+    def _await_in_flight(self) -> None:
+        """Wait until no batch is on its way (not in the flushing thread: its callbacks run
+        while its own batch is counted in flight)."""
+        if threading.current_thread() is getattr(self, "_thread", None) or not self._in_flight:
+            return
+        deadline = time.monotonic() + IN_FLIGHT_WAIT_S
+        with self._idle:
+            while self._in_flight and (left := deadline - time.monotonic()) > 0:
+                self._idle.wait(min(left, 0.05))
 
     def _outcome_of(self, change: Transition, reply: Any) -> Outcome:
         if isinstance(reply, Exception) and change.outcome:
