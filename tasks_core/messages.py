@@ -11,7 +11,7 @@ here:
   only JSON is accepted), unknown task names, and `body_problem` / `args_problem` (the
   shape of a task message, and the arguments of tasks-core's own three tasks);
 - the run's claim (`tasks_core.engine.recovery`): a run id with no record, given the
-  `Delivery` the worker is executing (`current_delivery`).
+  `Delivery` the worker is executing (`current_delivery()`, Celery's current task).
 
 Entries keep the raw payload (exact bytes: text, or base64 when it is not UTF-8), the
 queue it came from and its priority, so `tasks-core deadletter requeue ID` puts it back.
@@ -24,11 +24,11 @@ import binascii
 import json
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from celery import current_task
 
 from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_FLOW, EXECUTE_RUN
 
@@ -41,7 +41,6 @@ __all__ = [
     "clamp_priority",
     "current_delivery",
     "decoded_body",
-    "delivering",
     "envelope_problem",
     "raw_bytes",
 ]
@@ -258,15 +257,15 @@ class Delivery:
         return bool(self.args) and self.args[0] == run_id
 
 
-current_delivery: ContextVar[Delivery | None] = ContextVar("tasks_core_delivery", default=None)
-"""The message this thread executes on a worker; None elsewhere (a run called in process)."""
-
-
-@contextmanager
-def delivering(delivery: Delivery) -> Iterator[None]:
-    """Make `delivery` the `current_delivery` inside the block."""
-    token = current_delivery.set(delivery)
-    try:
-        yield
-    finally:
-        current_delivery.reset(token)
+def current_delivery() -> Delivery | None:
+    """The message the worker executes in this thread (Celery's current task), when it is
+    one of tasks-core's; None elsewhere (a run called in process). Read only when a claim
+    finds no record, so running a task costs nothing for it."""
+    task = current_task
+    if task is None or task.name not in OWN_TASKS:
+        return None
+    request = task.request
+    info = request.delivery_info or {}
+    return Delivery(task=task.name, queue=str(info.get("routing_key") or ""),
+                    priority=clamp_priority(info.get("priority")), message_id=request.id,
+                    args=tuple(request.args or ()))

@@ -125,3 +125,14 @@ def record_of(task: Any, parameters_json: str, *, state: Any, queue: str | None 
 
     return new_runs.task_run(task, parameters_json, task.options, None, state=state,
                              queue=queue)
+
+
+def refused(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    """A CLI call that exited 1 with one red error line naming every fragment, and no
+    traceback."""
+    assert result.returncode == 1, (result.args, result.stdout, result.stderr)
+    assert "Traceback (most recent call last)" not in result.stderr + result.stdout
+    assert result.stderr.strip().startswith("error:"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, (result.args, result.stderr)

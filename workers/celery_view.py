@@ -66,6 +66,7 @@ def task_result(decision: Decision | None, run_id: str, task: Any = None) -> Any
         error = CrashedRun if decision.state == StateName.CRASHED else FailedRun
         raise error(f"run {run_id} ended {decision.state}: {decision.message}", run_id=run_id)
     cause = decision.exc or FailedRun(decision.message, run_id=run_id)
+    # the exception crosses the prefork pool's pipe to the worker process, never a message
     raise Retry(decision.message, exc=get_pickleable_exception(cause), when=decision.when)
 
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextvars import Token
 from typing import Any
 
 from celery import signals
 
 from tasks_core.celery_app import EXECUTE_FLOW, EXECUTE_RUN
-from tasks_core.messages import OWN_TASKS, Delivery, clamp_priority, current_delivery
 from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
@@ -21,7 +19,6 @@ __all__ = ["connect_signals", "eviction_warning"]
 
 log = logging.getLogger("tasks_core.worker")
 _heartbeat: threading.Event | None = None
-_delivery_tokens: dict[str, Token[Delivery | None]] = {}
 
 
 def eviction_warning(policy: str) -> str | None:
@@ -88,23 +85,6 @@ def _on_worker_stopped(**_: Any) -> None:
     release_node(get_runtime())
 
 
-def _on_task_prerun(task_id: str = "", task: Any = None, args: Any = (), **_: Any) -> None:
-    """Say which message this thread executes (a run without a record sets it aside)."""
-    if task is None or task.name not in OWN_TASKS:
-        return
-    info = task.request.delivery_info or {}
-    delivery = Delivery(task=task.name, queue=str(info.get("routing_key") or ""),
-                        priority=clamp_priority(info.get("priority")), message_id=task_id,
-                        args=tuple(args or ()))
-    _delivery_tokens[task_id] = current_delivery.set(delivery)
-
-
-def _on_task_postrun(task_id: str = "", **_: Any) -> None:
-    token = _delivery_tokens.pop(task_id, None)
-    if token is not None:
-        current_delivery.reset(token)
-
-
 def connect_signals() -> None:
     """Connect the hooks (idempotent: Celery ignores duplicate receivers)."""
     signals.worker_process_init.connect(_on_process_init, weak=False)
@@ -115,5 +95,3 @@ def connect_signals() -> None:
     signals.task_revoked.connect(_on_task_revoked, weak=False)
     signals.worker_shutdown.connect(_on_worker_stopped, weak=False)
     signals.celeryd_after_setup.connect(_on_after_setup, weak=False)
-    signals.task_prerun.connect(_on_task_prerun, weak=False)
-    signals.task_postrun.connect(_on_task_postrun, weak=False)

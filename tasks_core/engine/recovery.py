@@ -135,11 +135,11 @@ def resend(rt: Runtime, record: RunRecord) -> None:
 
 
 def set_aside_missing(rt: Runtime, run_id: str, attempt: int) -> None:
-    """The message being executed (`current_delivery`) names a run with no record: set it
+    """The message being executed (`current_delivery()`) names a run with no record: set it
     aside in the dead-letter list (a chunk's message: this run's part of it), so that it can
     be inspected and requeued once the record exists. Outside a worker there is no message
     to keep: only a warning."""
-    delivery = current_delivery.get()
+    delivery = current_delivery()
     if delivery is None or not delivery.names(run_id):  # e.g. a child flow run in process
         log.warning("run %s: no record (expired or never created)", run_id)
         return

@@ -14,24 +14,13 @@ from typing import Any
 from tasks_core.dispatch import Envelope, redis_push
 from tasks_core.messages import DeadLetter
 from tasks_core.runtime import get_runtime
-from tests.helpers import run_cli
+from tests.helpers import refused, run_cli
 
-TRACEBACK = "Traceback (most recent call last)"
 Result = subprocess.CompletedProcess[str]
 
 
 def cli(env: dict[str, str], *args: str) -> Result:
     return run_cli(env, "deadletter", *args)
-
-
-def refused(result: Result, *fragments: str) -> None:
-    """Exit 1 with one red error line naming every fragment, and no traceback."""
-    assert result.returncode == 1, (result.args, result.stdout, result.stderr)
-    assert TRACEBACK not in result.stderr + result.stdout
-    assert result.stderr.strip().startswith("error:"), result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr, (result.args, result.stderr)
 
 
 def _entries(queue: str) -> list[DeadLetter]:

@@ -14,10 +14,9 @@ from typing import Any
 
 from tasks_core.deployments import run_deployment
 from tasks_core.work_pools import create_pool, pool_store
-from tests.helpers import run_cli
+from tests.helpers import refused, run_cli
 from tests.integration import sample_flows as f
 
-TRACEBACK = "Traceback (most recent call last)"
 Result = subprocess.CompletedProcess[str]
 
 
@@ -36,16 +35,6 @@ def cli_all(env: dict[str, str], *commands: tuple[str, ...]) -> list[Result]:
         out, err = proc.communicate(timeout=60)
         results.append(subprocess.CompletedProcess(list(args), proc.returncode, out, err))
     return results
-
-
-def refused(result: Result, *fragments: str) -> None:
-    """Exit 1 with one red error line naming every fragment, and no traceback."""
-    assert result.returncode == 1, (result.args, result.stdout, result.stderr)
-    assert TRACEBACK not in result.stderr + result.stdout
-    assert result.stderr.strip().startswith("error:"), result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr, (result.args, result.stderr)
 
 
 def cells(result: Result, name: str) -> list[str]:
