@@ -1,12 +1,19 @@
-"""`tasks-core deploy`: register the deployments of a deployments file."""
+"""`tasks-core deploy`: register the deployments of a deployments file.
+
+The whole file is checked first (`deployment_file.check_file`), whichever deployments are
+named: on any problem nothing is registered and every problem is printed, one line each,
+naming the entry and the field.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import typer
+from rich.text import Text
 
-from tasks_core.cli.output import console, expected_errors
+from tasks_core.cli.output import console, err_console, expected_errors
 
 __all__ = ["deploy"]
 
@@ -17,21 +24,43 @@ def deploy(
     file: Path = typer.Option(Path("deployments.yaml"), "--file", "-f",
                               help="the deployments file (see configs/deployments.yaml)"),
 ) -> None:
-    """Register (create or update) deployments declared in a deployments file."""
-    from tasks_core.deployment_file import load_deployment_file, register
+    """Register (create or update) deployments declared in a deployments file.
+
+    The whole file is checked before anything is registered: every entry's fields, its
+    source and entrypoint (imported), parameters against the flow's signature, schedules,
+    work pool names and duplicate deployments. On any problem nothing is registered, each
+    problem is printed on one line naming the entry and the field, and the exit code is 1.
+    """
+    from tasks_core.deployment_file import DeploymentFileError, check_file, register_all
     from tasks_core.errors import ConfigurationError
 
     with expected_errors():
-        specs = load_deployment_file(file)
+        try:
+            checked = check_file(file)
+        except DeploymentFileError as exc:
+            _print_problems(exc)
+        in_file = [item.spec.name for item in checked]
         if not all_ and not names:
             raise ConfigurationError(f"name deployments of {file} to register, or use --all "
-                                     f"(it has: {', '.join(s.name for s in specs)})")
-        chosen = specs if all_ else [s for s in specs if s.name in set(names)]
-        missing = set(names or []) - {s.name for s in chosen}
+                                     f"(it has: {', '.join(in_file)})")
+        missing = set(names or []) - set(in_file)
         if missing:
             raise ConfigurationError(f"{file} has no deployment named "
-                                     f"{', '.join(sorted(missing))}")
-        for spec in chosen:
-            deployment_id = register(spec, file.resolve().parent)
-            console.print(f"Deployed [bold]{spec.name}[/bold] ({spec.entrypoint}) "
-                          f"as {deployment_id}")
+                                     f"{', '.join(sorted(missing))} (it has: "
+                                     f"{', '.join(in_file)})")
+        chosen = checked if all_ else [c for c in checked if c.spec.name in set(names)]
+        ids = register_all(chosen)
+    for item, deployment_id in zip(chosen, ids, strict=True):
+        console.print(f"Deployed [bold]{item.deployment.full_name}[/bold] "
+                      f"({item.spec.entrypoint}) as {deployment_id}", highlight=False,
+                      soft_wrap=True)
+
+
+def _print_problems(error: Exception) -> NoReturn:
+    """The error's lines on stderr, never wrapped (each problem stays one greppable line),
+    then exit 1."""
+    head, *lines = str(error).splitlines()
+    err_console.print(Text.assemble(("error: ", "red"), head), soft_wrap=True)
+    for line in lines:
+        err_console.print(Text(line), soft_wrap=True)
+    raise typer.Exit(1)

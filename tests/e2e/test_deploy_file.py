@@ -31,3 +31,98 @@ def test_bad_files_and_names_are_clear_errors(tc_env: dict[str, Any], tmp_path: 
     done = run_cli(tc_env["env"], "deploy", "--all", "--file", str(bad))
     assert done.returncode == 1 and "invalid cron" in done.stdout + done.stderr
     assert deployment_store().list() == []
+
+
+# -- the whole file is checked before anything is registered ------------------------------
+
+ENTRY = """  - name: {name}
+    entrypoint: tasks_core/demo/tasks.py:{flow}
+    source: {root}
+{extra}"""
+
+
+def deployments_file(tmp_path: Path, *entries: tuple[str, str, str]) -> Path:
+    """A deployments file of (name, flow, extra YAML lines) entries, sourced from ROOT."""
+    text = "deployments:\n" + "".join(
+        ENTRY.format(name=name, flow=flow, root=ROOT, extra=extra)
+        for name, flow, extra in entries)
+    path = tmp_path / "deployments.yaml"
+    path.write_text(text)
+    return path
+
+
+def error_lines(done: Any) -> list[str]:
+    """The lines of a refused deploy: exit 1, no traceback, nothing on stdout."""
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "Deployed" not in done.stdout
+    return [line.strip() for line in done.stderr.splitlines() if line.strip()]
+
+
+def test_a_bad_second_entry_registers_none_of_three(
+    tc_env: dict[str, Any], tmp_path: Path
+) -> None:
+    path = deployments_file(
+        tmp_path,
+        ("first", "etl", ""),
+        ("second", "etl", "    cron: '99 * * * *'\n"),
+        ("third", "nightly", "    parameters: {sources: [a]}\n"))
+    lines = error_lines(run_cli(tc_env["env"], "deploy", "--all", "--file", str(path)))
+    assert lines[0].startswith("error: deployments file") and "1 problem" in lines[0]
+    assert "nothing registered" in lines[0]
+    assert lines[1:] == ["deployment 'second' (entry 2), cron: invalid cron expression "
+                         "'99 * * * *'"]
+    assert deployment_store().list() == []
+
+    # naming only good entries does not register them either: the file is checked whole
+    lines = error_lines(run_cli(tc_env["env"], "deploy", "first", "third", "--file", str(path)))
+    assert "deployment 'second' (entry 2), cron" in lines[1]
+    assert deployment_store().list() == []
+
+    # once the entry is mended, all three are registered
+    path = deployments_file(tmp_path, ("first", "etl", ""),
+                            ("second", "etl", "    cron: '9 * * * *'\n"),
+                            ("third", "nightly", "    parameters: {sources: [a]}\n"))
+    done = run_cli(tc_env["env"], "deploy", "--all", "--file", str(path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [line.split()[1] for line in done.stdout.splitlines()] == [
+        "etl/first", "etl/second", "nightly/third"]
+    assert {d.full_name for d in deployment_store().list()} == {
+        "etl/first", "etl/second", "nightly/third"}
+
+
+def test_every_bad_entry_is_named_with_its_field(tc_env: dict[str, Any], tmp_path: Path) -> None:
+    path = deployments_file(
+        tmp_path,
+        ("fine", "etl", ""),
+        ("typo", "etl", "    colour: red\n"),
+        ("no-module", "nowhere", ""),
+        ("bad-params", "etl", "    parameters: {source: [1, 2], limit: 3}\n"),
+        ("bad-pool", "etl", "    work_pool: 'my pool'\n"),
+        ("bad-zone", "etl", "    cron: '0 3 * * *'\n    timezone: Mars/Olympus\n"),
+        ("bad-interval", "etl", "    interval: -5\n"),
+        ("bad-rrule", "etl", "    schedules: [{rrule: 'FREQ=SOMETIMES'}]\n"),
+        ("fine", "etl", "    tags: [again]\n"))
+    text = path.read_text() + "  - entrypoint: tasks_core/demo/tasks.py:etl\n"
+    text += f"  - name: other-source\n    entrypoint: x.py:f\n    source: {tmp_path}/gone\n"
+    path.write_text(text)
+    lines = error_lines(run_cli(tc_env["env"], "deploy", "--all", "--file", str(path)))
+    assert "10 problems" in lines[0] and len(lines) == 11, lines
+    expected = [
+        ("deployment 'typo' (entry 2), colour:", "Extra inputs are not permitted"),
+        ("deployment 'no-module' (entry 3), entrypoint:", "'nowhere' is missing, not a @flow"),
+        ("deployment 'bad-params' (entry 4), parameters:", "source"),
+        ("deployment 'bad-params' (entry 4), parameters:", "limit"),  # the same line
+        ("deployment 'bad-pool' (entry 5), work_pool:", "has ' '"),
+        ("deployment 'bad-zone' (entry 6), timezone:", "unknown time zone 'Mars/Olympus'"),
+        ("deployment 'bad-interval' (entry 7), interval:", "greater than 0"),
+        ("deployment 'bad-rrule' (entry 8), schedules.0:", "invalid rrule 'FREQ=SOMETIMES'"),
+        ("deployment 'fine' (entry 9), name:", "'etl/fine' again (entry 1 makes it already)"),
+        ("entry 10, name:", "Field required"),
+        ("deployment 'other-source' (entry 11), source:", "does not exist"),
+    ]
+    body = lines[1:]
+    for start, fragment in expected:
+        assert any(line.startswith(start) and fragment in line for line in body), (
+            start, fragment, body)
+    assert deployment_store().list() == []
