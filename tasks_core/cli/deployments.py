@@ -283,6 +283,9 @@ def _print_outcome(run: FlowRunResult) -> None:
 
 
 def _watch(run: FlowRunResult, timeout: float | None) -> None:
+    """Print each state change of the run as it happens (see `tasks_core.cli.watch`), then
+    its outcome; exit 1 unless it completed (or 130 on Ctrl-C: the run carries on)."""
+    from tasks_core.cli.watch import watch_run
     from tasks_core.deployments import FlowRunResult
 
     store = _runs()
@@ -290,7 +293,7 @@ def _watch(run: FlowRunResult, timeout: float | None) -> None:
     console.print(f"[dim]Watching{suffix}; Ctrl-C stops watching (the run carries on).[/dim]")
     try:
         with expected_errors():
-            store.wait(run.id, timeout)
+            watch_run(store, run.id, timeout)
             final = FlowRunResult.model_validate(store.get(run.id).model_dump())
     except KeyboardInterrupt:
         fail(f"stopped watching; flow run {run.id} carries on", code=130)
@@ -309,7 +312,10 @@ def run_command(
         help="a parameter over the deployment's defaults (repeat it); the value is JSON "
              "when it parses (1, 2.5, true, '[1,2]', '{\"a\": 1}'), else plain text"),
     watch: bool = typer.Option(
-        False, "--watch", "-w", help="wait for the run to end; print its result or error"),
+        False, "--watch", "-w",
+        help="wait for the run to end, printing each state change as it happens (a line "
+             "'HH:MM:SS State' each; a spinner under them on a terminal), then its result "
+             "or error; exit 1 unless it completed"),
     timeout: float | None = typer.Option(
         None, "--timeout", min=0, help="with --watch: most seconds to wait (default: no limit)"),
 ) -> None:
@@ -324,7 +330,8 @@ def run_command(
         run = run_deployment(name, parameters, timeout=0, as_subflow=False)
     console.print(Text.assemble("Created flow run ", (run.id, "bold cyan"),
                                 f" of deployment {name}"))
-    console.print(Text.assemble(("State: ", "bold"), state_text(run.state)))
+    if not watch:  # a watch prints every state, from the first
+        console.print(Text.assemble(("State: ", "bold"), state_text(run.state)))
     console.print(Text.assemble(("Parameters: ", "bold"), json.dumps(run.parameters)))
     if watch:
         _watch(run, timeout)

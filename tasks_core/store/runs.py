@@ -19,7 +19,7 @@ from typing import Any
 import redis
 
 from tasks_core.errors import RunNotFound
-from tasks_core.records import RunRecord
+from tasks_core.records import RunRecord, StateEntry
 from tasks_core.settings import Settings
 from tasks_core.states import StateName, allowed_sources, is_terminal, state_type
 from tasks_core.store.base import load_lua
@@ -338,6 +338,12 @@ class RunStore:
                 return True
             if self.client.exists(self.keys.run(run_id)) == 0:
                 raise RunNotFound(f"run {run_id!r} not found (it may have expired)")
+
+    def history_since(self, run_id: str, start: int = 0) -> list[StateEntry]:
+        """The run's state entries from index `start`, oldest first (empty when there is no
+        new one, or no such run): a follower reads only what it has not seen yet."""
+        raw = self.client.lrange(self.keys.history(run_id), start, -1)
+        return [StateEntry.model_validate_json(entry) for entry in raw]
 
     def logs(self, run_id: str, *, start: int = 0) -> list[dict[str, Any]]:
         """The run's log entries, oldest first, from index `start` (empty when none).

@@ -7,8 +7,13 @@ this test's unique queue; the CLI is a subprocess on the same Redis and key pref
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
 import subprocess
+import sys
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -18,6 +23,8 @@ from tasks_core.deployments import deployment_store
 from tasks_core.errors import ValidationError
 from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
+from tests.e2e import watch_flows as w
+from tests.helpers import ROOT
 from tests.helpers import run_cli as cli
 from tests.integration import sample_flows as f
 
@@ -174,3 +181,94 @@ def test_unknown_names_suggest_close_ones(
     deploy(tc_env)
     refused(cli(cli_env, "deployment", command, "pipeline/d"),
             "'pipeline/d' not found", "did you mean 'pipeline/d1'")
+
+
+# -- run --watch: each state as it happens ------------------------------------------------
+
+STATE_LINE = re.compile(r"^(\d\d):(\d\d):(\d\d) (\w+)")
+
+
+def state_lines(output: str) -> list[tuple[int, str]]:
+    """The 'HH:MM:SS State' lines of a watch: (seconds of the day, state), in order."""
+    found = []
+    for line in output.splitlines():
+        if match := STATE_LINE.match(line):
+            hours, minutes, seconds = (int(match.group(i)) for i in (1, 2, 3))
+            found.append((hours * 3600 + minutes * 60 + seconds, match.group(4)))
+    return found
+
+
+def watch_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "tasks_core.cli.main", "deployment", "run", "slow/w",
+            "--watch", "--timeout", "60", *args]
+
+
+def test_run_watch_prints_each_state_as_it_happens_through_a_pipe(
+    cli_env: dict[str, str], tc_env: dict[str, Any], start_worker: Any
+) -> None:
+    w.slow.deploy("w", work_pool_name=tc_env["queue"])
+    start_worker(concurrency=1, pool=tc_env["queue"])
+    proc = subprocess.Popen(watch_command("-p", "seconds=2.5"), env=cli_env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(90, proc.kill)
+    watchdog.start()
+    lines, run_id, running_seen_live = [], "", False
+    assert proc.stdout is not None
+    for line in proc.stdout:  # each line as the CLI prints it
+        lines.append(line)
+        if not run_id and (match := UUID.search(line)):
+            run_id = match.group(0)
+        if STATE_LINE.match(line) and line.split()[1] == "Running":
+            # printed while it happens: the flow (2.5 s of sleep) has not ended yet
+            running_seen_live = get_runtime().store.state_of(run_id) == "Running"
+    code = proc.wait(30)
+    watchdog.cancel()
+    out = "".join(lines)
+    assert code == 0, (out, proc.stderr.read() if proc.stderr else "")
+    states = state_lines(out)
+    assert [state for _, state in states] == ["Pending", "Running", "Completed"], out
+    assert states[2][0] - states[1][0] in (2, 3, 2 - 86400, 3 - 86400)  # the 2.5 s of sleep
+    assert running_seen_live, out
+    assert "Final state: Completed" in out and 'Result: "slept 2.5s"' in out
+    assert "\x1b[" not in out  # plain text in a pipe: no spinner, no cursor movement
+
+
+def test_run_watch_of_a_failing_flow_shows_failed_and_exits_1(
+    cli_env: dict[str, str], tc_env: dict[str, Any], start_worker: Any
+) -> None:
+    w.slow.deploy("w", work_pool_name=tc_env["queue"])
+    start_worker(concurrency=1, pool=tc_env["queue"])
+    failed = cli(cli_env, "deployment", "run", "slow/w", "-p", "seconds=1", "-p", "fail=true",
+                 "--watch", "--timeout", "60")
+    assert [state for _, state in state_lines(failed.stdout)] == [
+        "Pending", "Running", "Failed"], failed.stdout
+    assert "Final state: Failed" in failed.stdout
+    refused(failed, "RuntimeError: failed after 1s, as asked")
+
+
+def test_run_watch_on_a_terminal_shows_a_spinner_above_the_state_lines(
+    cli_env: dict[str, str], tc_env: dict[str, Any], start_worker: Any
+) -> None:
+    w.slow.deploy("w", work_pool_name=tc_env["queue"])
+    start_worker(concurrency=1, pool=tc_env["queue"])
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(watch_command("-p", "seconds=1.5"), env=cli_env, cwd=ROOT,
+                            stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    chunks = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the CLI exited and closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait(30) == 0
+    screen = b"".join(chunks).decode(errors="replace")
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen).replace("\r", "\n")
+    assert [state for _, state in state_lines(plain)] == ["Pending", "Running", "Completed"]
+    assert "waited" in plain and "\x1b[?25l" in screen  # the status line, cursor hidden
+    assert "Final state: Completed" in plain

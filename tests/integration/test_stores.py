@@ -249,3 +249,26 @@ def test_server_info(rt: Runtime, tc_env: dict[str, Any]) -> None:
     assert read_server_info(tc_env["url"], timeout=3)["maxmemory_policy"] == "noeviction"
     with pytest.raises(StoreUnavailable, match="cannot reach Redis"):
         read_server_info(f"redis://127.0.0.1:{free_port()}/0", timeout=1)
+
+
+# -- a run's history, read from where a follower left off -----------------------------------
+
+
+def test_history_since_reads_only_the_entries_not_seen_yet(rt: Runtime) -> None:
+    from datetime import UTC, datetime
+
+    from tasks_core.records import RunRecord
+    from tasks_core.states import state_type
+    from tasks_core.store.runs import Transition
+
+    run = RunRecord(id="h1", kind="task", name="t", state=StateName.PENDING,
+                    state_type=state_type(StateName.PENDING), created=datetime.now(UTC))
+    assert rt.store.history_since("h1") == []  # no such run yet
+    rt.store.create(run)
+    assert [e.name for e in rt.store.history_since("h1")] == [StateName.PENDING]
+    rt.store.transition(Transition("h1", StateName.RUNNING))
+    rt.store.transition(Transition("h1", StateName.FAILED, message="boom"))
+    entries = rt.store.history_since("h1", 1)
+    assert [(e.name, e.message) for e in entries] == [
+        (StateName.RUNNING, ""), (StateName.FAILED, "boom")]
+    assert rt.store.history_since("h1", 3) == []
