@@ -128,7 +128,8 @@ def _read(path: Path) -> list[Any]:
     try:
         data = yaml.safe_load(path.read_text())
     except OSError as exc:
-        raise ConfigurationError(f"cannot read deployments file {path}: {exc}") from None
+        raise ConfigurationError(f"cannot read deployments file {path}: "
+                                 f"{exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"deployments file {path} is not valid YAML: {exc}") from None
     if data is None:

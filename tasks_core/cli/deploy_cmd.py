@@ -31,29 +31,37 @@ def deploy(
     work pool names and duplicate deployments. On any problem nothing is registered, each
     problem is printed on one line naming the entry and the field, and the exit code is 1.
     """
-    from tasks_core.deployment_file import DeploymentFileError, check_file, register_all
+    from tasks_core.deployment_file import check_file, register_all
     from tasks_core.errors import ConfigurationError
 
-    with expected_errors():
+    with expected_errors():  # settings and Redis errors, as every command prints them
         try:
             checked = check_file(file)
-        except DeploymentFileError as exc:
+            _check_names(file, [item.spec.name for item in checked], names, all_)
+        except ConfigurationError as exc:
             _print_problems(exc)
-        in_file = [item.spec.name for item in checked]
-        if not all_ and not names:
-            raise ConfigurationError(f"name deployments of {file} to register, or use --all "
-                                     f"(it has: {', '.join(in_file)})")
-        missing = set(names or []) - set(in_file)
-        if missing:
-            raise ConfigurationError(f"{file} has no deployment named "
-                                     f"{', '.join(sorted(missing))} (it has: "
-                                     f"{', '.join(in_file)})")
-        chosen = checked if all_ else [c for c in checked if c.spec.name in set(names)]
+    chosen = checked if all_ else [c for c in checked if c.spec.name in set(names)]
+    with expected_errors():
         ids = register_all(chosen)
+    if not chosen:
+        console.print(f"{file} declares no deployments: nothing to register.", highlight=False)
     for item, deployment_id in zip(chosen, ids, strict=True):
         console.print(f"Deployed [bold]{item.deployment.full_name}[/bold] "
                       f"({item.spec.entrypoint}) as {deployment_id}", highlight=False,
                       soft_wrap=True)
+
+
+def _check_names(file: Path, in_file: list[str], names: list[str] | None, all_: bool) -> None:
+    """ConfigurationError unless --all or names of the file's deployments were given."""
+    from tasks_core.errors import ConfigurationError
+
+    has = f"it has: {', '.join(in_file)}" if in_file else "it has none"
+    if not all_ and not names:
+        raise ConfigurationError(f"name deployments of {file} to register, or use --all ({has})")
+    missing = set(names or []) - set(in_file)
+    if missing:
+        raise ConfigurationError(f"{file} has no deployment named "
+                                 f"{', '.join(sorted(missing))} ({has})")
 
 
 def _print_problems(error: Exception) -> NoReturn:

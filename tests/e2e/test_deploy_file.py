@@ -126,3 +126,28 @@ def test_every_bad_entry_is_named_with_its_field(tc_env: dict[str, Any], tmp_pat
         assert any(line.startswith(start) and fragment in line for line in body), (
             start, fragment, body)
     assert deployment_store().list() == []
+
+
+def test_a_file_of_the_wrong_shape_is_one_clear_line(
+    tc_env: dict[str, Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "deployments.yaml"
+    for text, fragment in [
+        ("deployments: [\n", "is not valid YAML"),
+        ("- name: x\n", "must hold a 'deployments:' list"),
+        ("deployments: 3\n", "must hold a 'deployments:' list"),
+        ("deployments: []\nflows: []\n", "unknown top-level key(s) flows (only 'deployments')"),
+        ("deployments:\n  - just-a-name\n", "entry 1, entry: Input should be a valid "
+                                             "dictionary or instance of DeploymentSpec"),
+    ]:
+        path.write_text(text)
+        lines = error_lines(run_cli(tc_env["env"], "deploy", "--all", "--file", str(path)))
+        assert any(fragment in line for line in lines), (text, lines)
+    missing = error_lines(run_cli(tc_env["env"], "deploy", "--all", "--file",
+                                  str(tmp_path / "none.yaml")))
+    assert "cannot read deployments file" in missing[0] and len(missing) == 1
+    path.write_text("deployments: []\n")
+    empty = run_cli(tc_env["env"], "deploy", "--all", "--file", str(path))
+    assert empty.returncode == 0 and "declares no deployments" in empty.stdout, empty.stderr
+    lines = error_lines(run_cli(tc_env["env"], "deploy", "x", "--file", str(path)))
+    assert lines == [f"error: {path} has no deployment named x (it has none)"]
