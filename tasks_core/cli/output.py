@@ -80,7 +80,9 @@ EMPTY = "-"
 
 def fail(message: str, *, code: int = 1) -> NoReturn:
     """Print `message` in red on stderr and exit with `code`."""
-    err_console.print(f"[red]error:[/red] {escape(message)}", style="red", highlight=False)
+    # soft_wrap: one line at any width, so `2>&1 | grep` finds the whole message
+    err_console.print(f"[red]error:[/red] {escape(message)}", style="red", highlight=False,
+                      soft_wrap=True)
     raise typer.Exit(code)
 
 
