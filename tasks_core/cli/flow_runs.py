@@ -24,6 +24,7 @@ from tasks_core.cli.output import (
     EMPTY,
     attempt_text,
     console,
+    err_console,
     expected_errors,
     fail,
     format_duration,
@@ -45,7 +46,7 @@ from tasks_core.cli.run_tree import (
     tree_json,
     walk,
 )
-from tasks_core.cli.scan import PAGE, find_runs
+from tasks_core.cli.scan import PAGE, SCAN_LIMIT, find_runs
 from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.errors import RunNotFound, ValidationError
 from tasks_core.records import RunRecord
@@ -136,6 +137,10 @@ def ls(
     if as_json:
         print_json_lines({**run_json(record, now), "child_runs": count}
                          for record, count in zip(records, counts, strict=True))
+        if capped:  # on stderr: stdout stays pure JSON Lines
+            err_console.print(f"note: looked at the newest {SCAN_LIMIT} flow runs only; "
+                              "narrow the search with --state or --since", highlight=False,
+                              soft_wrap=True)
         return
     filters = [f"state {wanted.value}" if wanted else "", f"flow {flow!r}" if flow else "",
                f"since {format_time(after)}" if after else ""]

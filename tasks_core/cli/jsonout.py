@@ -8,6 +8,7 @@ are always whole. Run listings (`task-run ls --json`, `flow-run ls --json`) prin
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable
 from datetime import datetime
@@ -33,10 +34,19 @@ def print_json(value: Any) -> None:
 
 
 def print_json_lines(values: Iterable[Any]) -> None:
-    """One compact JSON document per line on stdout (`ls --json`); nothing when empty."""
-    for value in values:
-        sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
+    """One compact JSON document per line on stdout (`ls --json`); nothing when empty.
+
+    A reader that stops early (`| head -1`) ends the command quietly with code 0.
+    """
+    try:
+        for value in values:
+            sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+                             + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the rest would go nowhere; point stdout at devnull so exiting flushes nothing
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(0) from None
 
 
 def _iso(value: datetime | None) -> str | None:

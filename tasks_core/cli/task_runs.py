@@ -18,6 +18,7 @@ from tasks_core.cli.output import (
     EMPTY,
     attempt_text,
     console,
+    err_console,
     expected_errors,
     fail,
     format_duration,
@@ -30,7 +31,7 @@ from tasks_core.cli.output import (
     runs_table,
     state_text,
 )
-from tasks_core.cli.scan import find_runs
+from tasks_core.cli.scan import SCAN_LIMIT, find_runs
 from tasks_core.errors import RunNotFound
 from tasks_core.records import RunRecord
 from tasks_core.store.runs import utcnow
@@ -65,6 +66,9 @@ def ls(
     if as_json:
         now = utcnow()
         print_json_lines(run_json(record, now) for record in records)
+        if capped:  # on stderr: stdout stays pure JSON Lines
+            err_console.print(f"note: looked at the newest {SCAN_LIMIT} task runs only; narrow "
+                              "the search with --state", highlight=False, soft_wrap=True)
         return
     filters = [f"state {wanted.value}" if wanted else "", f"name {name!r}" if name else ""]
     print_run_listing("task runs", [f for f in filters if f], records,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -102,3 +104,17 @@ def test_run_json_has_the_documented_keys_and_one_line_per_run(
     print_json_lines([data, {**data, "name": "two\nlines"}])
     lines = capsys.readouterr().out.splitlines()
     assert [json.loads(line)["name"] for line in lines] == ["add", "two\nlines"]
+
+
+def test_json_lines_stop_quietly_when_the_reader_stops() -> None:
+    """`ls --json | head -1`: exit 0, no BrokenPipeError traceback."""
+    code = ("from tasks_core.cli.jsonout import print_json_lines\n"
+            "print_json_lines({'i': i, 'pad': 'x' * 200} for i in range(200000))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert json.loads(proc.stdout.readline())["i"] == 0
+    proc.stdout.close()  # as `head -1` does
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(30) == 0, stderr
+    assert "Traceback" not in stderr
