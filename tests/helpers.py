@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -136,3 +137,8 @@ def refused(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     for fragment in fragments:
         assert fragment in result.stderr, (result.args, result.stderr)
+
+
+def json_lines(text: str) -> list[Any]:
+    """The objects of `ls --json` output: one JSON document per non-empty line."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from tasks_core.cli.ids import resolve_run
 from tasks_core.cli.output import console, expected_errors, fail, state_text
 from tasks_core.errors import RunNotFound
 
@@ -14,13 +15,16 @@ FORCE_HELP = ("also kill the worker process running it now (Celery's revoke with
 
 
 def cancel_and_report(run_id: str, kind: str, *, force: bool) -> None:
-    """Cancel run `run_id` of `kind` (``task`` or ``flow``) and say what became of it."""
+    """Cancel run `run_id` (an id or a unique start of one) of `kind` (``task`` or ``flow``)
+    and say what became of it."""
     with expected_errors():
         from tasks_core.engine.cancel import cancel_run
         from tasks_core.runtime import get_runtime
 
+        rt = get_runtime()
         try:
-            record = get_runtime().store.get(run_id)
+            run_id = resolve_run(rt.store, rt.indexes, run_id, kind)
+            record = rt.store.get(run_id)
         except RunNotFound as exc:
             fail(f"{kind} {exc}; list recent runs with `tasks-core {kind}-run ls`")
         if record.kind != kind:

@@ -10,7 +10,6 @@ on stderr and exit code 1.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -20,8 +19,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from tasks_core.cli.ids import SHOWN_MATCHES, ambiguous, short_ids
+from tasks_core.cli.jsonout import print_json, print_json_lines
 from tasks_core.cli.output import EMPTY, console, expected_errors, fail, field_grid, preview
-from tasks_core.errors import DeadLetterNotFound, ValidationError
+from tasks_core.cli.tables import Cell, Column, fit_table
+from tasks_core.errors import DeadLetterNotFound
 from tasks_core.messages import DeadLetter, decoded_body
 
 if TYPE_CHECKING:
@@ -36,7 +38,7 @@ app = typer.Typer(
 
 _ID_HELP = "the entry's id, or a unique start of it (see `tasks-core deadletter ls`)"
 SHORT_ID = 8
-"""Characters of an id shown in the table (any unique start names an entry)."""
+"""Characters of an id shown in the table at least (any unique start names an entry)."""
 
 
 def _runtime() -> Runtime:
@@ -52,20 +54,22 @@ def _when(entry: DeadLetter, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return datetime.fromtimestamp(entry.time, UTC).astimezone().strftime(fmt)
 
 
-def entries_table(entries: Sequence[DeadLetter], total: int) -> Table:
-    """Entries as a table: id (short), time, queue, task, reason."""
+DEADLETTER_COLUMNS = (
+    Column("ID", style="bold"), Column("Set aside", drop=2), Column("Queue", drop=1),
+    Column("Task", shrink=True), Column("Reason", flexible=True, min_width=20))
+"""Columns of `entries_table`: id, task and reason (folded) at any width."""
+
+
+def entries_table(entries: Sequence[DeadLetter], total: int, width: int | None = None) -> Table:
+    """Entries as a table that fits `width` cells (default: the console's): short id, task,
+    reason, and as room allows time and queue."""
     title = f"Dead letters ({len(entries)} of {total})" if total > len(entries) else \
         f"Dead letters ({total})"
-    table = Table(title=title, title_justify="left")
-    table.add_column("ID", no_wrap=True, style="bold")
-    table.add_column("Set aside", no_wrap=True)
-    table.add_column("Queue", overflow="fold", max_width=16)
-    table.add_column("Task", overflow="fold", max_width=22)
-    table.add_column("Reason", overflow="fold", ratio=1)
-    for e in entries:  # user-supplied values go in as Text: never rich markup
-        table.add_row(e.id[:SHORT_ID], _when(e, "%m-%d %H:%M:%S"), Text(e.queue or EMPTY),
-                      Text(e.task or EMPTY), Text(e.reason, style="red"))
-    return table
+    short = short_ids((e.id for e in entries), SHORT_ID)
+    rows: list[list[Cell]] = [  # user-supplied values go in as Text: never rich markup
+        [short[e.id], _when(e, "%m-%d %H:%M:%S"), Text(e.queue or EMPTY),
+         Text(e.task or EMPTY), Text(e.reason, style="red")] for e in entries]
+    return fit_table(DEADLETTER_COLUMNS, rows, width or console.width, title=title)
 
 
 def entry_json(entry: DeadLetter) -> dict[str, Any]:
@@ -80,16 +84,15 @@ def resolve(rt: Runtime, key: str) -> DeadLetter:
 
     Raises:
         DeadLetterNotFound: no entry has it.
-        ValidationError: several entries start with it.
+        ValidationError: several entries start with it (the first ten are listed).
     """
     key = key.strip().lower()
     entry = rt.deadletters.get(key)
     if entry is not None:
         return entry
-    matches = rt.deadletters.ids_starting(key, limit=5)
+    matches = rt.deadletters.ids_starting(key, limit=SHOWN_MATCHES + 1)
     if len(matches) > 1:
-        raise ValidationError(f"dead letter id {key!r} is ambiguous ({', '.join(matches)}, "
-                              "...): give more of it")
+        raise ambiguous("dead letter", key, sorted(matches), more=len(matches) > SHOWN_MATCHES)
     entry = rt.deadletters.get(matches[0]) if matches else None
     if entry is None:
         raise DeadLetterNotFound(f"dead letter {key!r} not found (see `tasks-core deadletter "
@@ -114,7 +117,8 @@ def _requeue(rt: Runtime, entry: DeadLetter) -> bool:
 def ls(
     limit: int = typer.Option(100, "--limit", "-n", min=1, help="most entries shown, newest "
                               "first"),
-    as_json: bool = typer.Option(False, "--json", help="print the entries as JSON"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON Lines: one object per "
+                                 "entry, every field (keys in the README)"),
 ) -> None:
     """List set-aside messages, newest first: id, time, queue, task and reason."""
     with expected_errors():
@@ -122,7 +126,7 @@ def ls(
         entries = rt.deadletters.entries(limit)
         total = rt.deadletters.count()
     if as_json:
-        typer.echo(json.dumps([entry_json(e) for e in entries], indent=2, ensure_ascii=False))
+        print_json_lines(entry_json(e) for e in entries)
         return
     if not entries:
         console.print("No dead letters: every message workers received could be run.",
@@ -134,13 +138,13 @@ def ls(
 @app.command("inspect")
 def inspect_entry(
     entry_id: str = typer.Argument(..., metavar="ID", help=_ID_HELP),
-    as_json: bool = typer.Option(False, "--json", help="print every field as JSON"),
+    as_json: bool = typer.Option(False, "--json", help="print every field as one JSON object"),
 ) -> None:
     """Show one set-aside message: why, where from, and the message itself."""
     with expected_errors():
         entry = resolve(_runtime(), entry_id)
     if as_json:
-        typer.echo(json.dumps(entry_json(entry), indent=2, ensure_ascii=False))
+        print_json(entry_json(entry))
         return
     body = decoded_body(entry)
     console.print(Text.assemble(("Dead letter ", "bold"), (entry.id, "bold cyan")))

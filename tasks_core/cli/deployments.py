@@ -17,6 +17,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from tasks_core.cli.ids import short_ids
+from tasks_core.cli.jsonout import print_json, print_json_lines
 from tasks_core.cli.output import (
     EMPTY,
     console,
@@ -32,6 +34,7 @@ from tasks_core.cli.output import (
     warn,
 )
 from tasks_core.cli.scan import SCAN_LIMIT, find_runs
+from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.deployment_models import Deployment
 from tasks_core.records import RunRecord
 from tasks_core.states import StateName, is_terminal
@@ -41,8 +44,8 @@ if TYPE_CHECKING:
     from tasks_core.deployments import FlowRunResult
     from tasks_core.store.deployments import DeploymentStore
 
-__all__ = ["ParameterInfo", "app", "parameter_infos", "recent_flow_runs",
-           "schedule_summary"]
+__all__ = ["ParameterInfo", "app", "deployment_line_json", "deployments_table",
+           "parameter_infos", "recent_flow_runs", "schedule_summary"]
 
 app = typer.Typer(help="List, inspect, run, pause, resume and delete deployments.",
                   no_args_is_help=True)
@@ -50,7 +53,8 @@ app = typer.Typer(help="List, inspect, run, pause, resume and delete deployments
 RECENT_RUNS = 5
 """Flow runs `inspect` shows for a deployment."""
 
-_NAME_HELP = "the deployment: flow-name/deployment-name or its id (see `tasks-core deployment ls`)"
+_NAME_HELP = ("the deployment: flow-name/deployment-name, its id, or any unique start of the id "
+              "(see `tasks-core deployment ls`)")
 _DONE = (StateName.COMPLETED, StateName.CACHED)
 
 
@@ -143,28 +147,46 @@ def _paused_text(paused: bool) -> Text:
     return Text("paused", style="yellow") if paused else Text("no", style="dim")
 
 
-def deployments_table(deployments: Sequence[Deployment]) -> Table:
-    """Deployments as a table: name, work pool/queue, schedules, paused, tags, id."""
-    table = Table(title="Deployments", title_justify="left")
-    table.add_column("Name", overflow="fold", style="bold")
-    table.add_column("Work pool / queue", overflow="fold")
-    table.add_column("Schedules", overflow="fold")
-    table.add_column("Paused", no_wrap=True)
-    table.add_column("Tags", overflow="fold")
-    table.add_column("ID", no_wrap=True, style="cyan")
+DEPLOYMENT_COLUMNS = (
+    Column("ID", style="cyan"), Column("Name", style="bold", shrink=True), Column("Paused"),
+    Column("Work pool / queue", drop=1), Column("Schedules", drop=2, flexible=True),
+    Column("Tags", drop=3, flexible=True))
+"""Columns of `deployments_table`: id, name and paused at any width, the others as room
+allows (schedules and tags fold)."""
+
+
+def deployments_table(deployments: Sequence[Deployment], width: int | None = None) -> Table:
+    """Deployments as a table that fits `width` cells (default: the console's): short id,
+    name, paused, then as room allows work pool/queue, schedules, tags."""
+    short = short_ids(d.id for d in deployments)
+    rows: list[list[Cell]] = []
     for d in deployments:
         pool = d.work_pool_name + (f" / {d.work_queue_name}" if d.work_queue_name else "")
         # user-supplied values go in as Text, so brackets in them are never rich markup
-        table.add_row(Text(d.full_name), Text(pool), Text(schedules_summary(d.schedules)),
-                      _paused_text(d.paused), Text(", ".join(d.tags) or EMPTY), Text(d.id))
-    return table
+        rows.append([Text(short[d.id]), Text(d.full_name), _paused_text(d.paused), Text(pool),
+                     Text(schedules_summary(d.schedules)), Text(", ".join(d.tags) or EMPTY)])
+    return fit_table(DEPLOYMENT_COLUMNS, rows, width or console.width, title="Deployments")
+
+
+def deployment_line_json(deployment: Deployment) -> dict[str, Any]:
+    """A deployment as one line of `deployment ls --json`: every field of the record, and
+    `full_name` (``flow/name``) and `queue` (its Celery queue)."""
+    return {**deployment.model_dump(mode="json"), "full_name": deployment.full_name,
+            "queue": deployment.queue}
 
 
 @app.command("ls")
-def ls() -> None:
-    """List every deployment (by name)."""
+def ls(
+    as_json: bool = typer.Option(False, "--json", help="print JSON Lines: one object per "
+                                 "deployment, every field (keys in the README)"),
+) -> None:
+    """List every deployment (by name): short id, name, paused, then as many other columns
+    as the terminal width allows."""
     with expected_errors():
         deployments = _deployments().list()
+    if as_json:
+        print_json_lines(deployment_line_json(d) for d in deployments)
+        return
     if not deployments:
         console.print("No deployments. Create one with `your_flow.deploy(\"name\", ...)`.",
                       highlight=False)
@@ -185,8 +207,7 @@ def _run_json(record: RunRecord) -> dict[str, Any]:
 
 def deployment_json(deployment: Deployment, runs: Sequence[RunRecord]) -> dict[str, Any]:
     """Every field of a deployment, its parameter summary and its recent flow runs."""
-    return {**deployment.model_dump(mode="json"), "full_name": deployment.full_name,
-            "queue": deployment.queue,
+    return {**deployment_line_json(deployment),
             "parameter_summary": [
                 {"name": p.name, "type": p.type, "required": p.required,
                  **({"default": p.default} if p.has_default else {})}
@@ -236,14 +257,14 @@ def parameters_table(d: Deployment) -> Table:
 @app.command("inspect")
 def inspect_deployment(
     name: str = typer.Argument(..., help=_NAME_HELP),
-    as_json: bool = typer.Option(False, "--json", help="print every field as JSON"),
+    as_json: bool = typer.Option(False, "--json", help="print every field as one JSON object"),
 ) -> None:
     """Show one deployment: every field, its parameters, triggers and newest flow runs."""
     with expected_errors():
         deployment = _deployments().get(name)
         runs, capped = recent_flow_runs(_runs(), deployment.id)
     if as_json:
-        typer.echo(json.dumps(deployment_json(deployment, runs), indent=2, ensure_ascii=False))
+        print_json(deployment_json(deployment, runs))
         return
     console.print(Text.assemble(("Deployment ", "bold"), (deployment.full_name, "bold cyan")))
     console.print(_fields(deployment))

@@ -18,10 +18,13 @@ from rich.table import Table
 from rich.text import Text
 
 from tasks_core.cli.cancelling import FORCE_HELP, cancel_and_report
+from tasks_core.cli.ids import resolve_run, short_ids
+from tasks_core.cli.jsonout import print_json, print_json_lines, run_json
 from tasks_core.cli.output import (
     EMPTY,
     attempt_text,
     console,
+    err_console,
     expected_errors,
     fail,
     format_duration,
@@ -43,7 +46,8 @@ from tasks_core.cli.run_tree import (
     tree_json,
     walk,
 )
-from tasks_core.cli.scan import PAGE, find_runs
+from tasks_core.cli.scan import PAGE, SCAN_LIMIT, find_runs
+from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.errors import RunNotFound, ValidationError
 from tasks_core.records import RunRecord
 from tasks_core.states import StateName
@@ -55,10 +59,17 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "find_flow_runs", "gather_tree", "read_logs"]
 
-app = typer.Typer(help="List and inspect flow runs: run trees, timelines, logs.",
-                  no_args_is_help=True)
+app = typer.Typer(help="List and inspect flow runs: run trees, timelines, logs (an ID may be "
+                       "any unique start of one, as `ls` shows).", no_args_is_help=True)
 
-"""Most flow run ids `ls` looks at with a filter: a filter never scans all of Redis."""
+_ID_HELP = ("the flow run id, or any unique start of it (`tasks-core flow-run ls` shows "
+            "short ones)")
+
+FLOW_RUN_COLUMNS = (
+    Column("ID", style="cyan"), Column("Flow", shrink=True), Column("State"),
+    Column("Start", drop=2), Column("Duration", drop=1, justify="right"),
+    Column("Child runs", drop=3, justify="right"))
+"""Columns of `flow_runs_table`: id, flow and state at any width, the others as room allows."""
 
 TREE_LIMIT = 5_000
 """Most runs `inspect` and `logs --tree` gather under one flow run."""
@@ -83,22 +94,19 @@ def find_flow_runs(
 
 
 def flow_runs_table(
-    records: Sequence[RunRecord], counts: Sequence[int], now: datetime, *, title: str
+    records: Sequence[RunRecord], counts: Sequence[int], now: datetime, *, title: str,
+    width: int | None = None,
 ) -> Table:
-    """Flow runs as a table: id, flow, state, start, duration, child runs."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("ID", no_wrap=True, style="cyan")
-    table.add_column("Flow", overflow="fold")
-    table.add_column("State", no_wrap=True)
-    table.add_column("Start", no_wrap=True)
-    table.add_column("Duration", justify="right", no_wrap=True)
-    table.add_column("Child runs", justify="right", no_wrap=True)
+    """Flow runs as a table that fits `width` cells (default: the console's): short id,
+    flow, state, then as room allows start, duration, child runs."""
+    short = short_ids(record.id for record in records)
+    rows: list[list[Cell]] = []
     for record, count in zip(records, counts, strict=True):
         seconds, running = run_duration(record, now)
-        table.add_row(Text(record.id), Text(record.name), state_text(record.state),
-                      format_time(record.start_time),
-                      format_duration(seconds) + (" …" if running else ""), str(count))
-    return table
+        rows.append([Text(short[record.id]), Text(record.name), state_text(record.state),
+                     format_time(record.start_time),
+                     format_duration(seconds) + (" …" if running else ""), str(count)])
+    return fit_table(FLOW_RUN_COLUMNS, rows, width or console.width, title=title)
 
 
 @app.command("ls")
@@ -113,8 +121,11 @@ def ls(
         help="only runs created since: a duration back from now (30m, 1h, 2d) or an ISO "
              "time (2026-11-24T10:00, local time unless it has an offset)"),
     limit: int = typer.Option(20, "--limit", "-l", min=1, max=1000, help="most runs to show"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON Lines: one object per run, "
+                                 "with full ids and `child_runs` (keys in the README)"),
 ) -> None:
-    """List the newest flow runs (newest first)."""
+    """List the newest flow runs (newest first): short id, flow, state, then as many other
+    columns as the terminal width allows."""
     now = utcnow()
     with expected_errors():
         wanted = parse_state(state) if state else None
@@ -123,6 +134,14 @@ def ls(
         records, capped = find_flow_runs(rt.store, state=wanted, name=flow, since=after,
                                          limit=limit)
         counts = rt.indexes.child_counts([record.id for record in records])
+    if as_json:
+        print_json_lines({**run_json(record, now), "child_runs": count}
+                         for record, count in zip(records, counts, strict=True))
+        if capped:  # on stderr: stdout stays pure JSON Lines
+            err_console.print(f"note: looked at the newest {SCAN_LIMIT} flow runs only; "
+                              "narrow the search with --state or --since", highlight=False,
+                              soft_wrap=True)
+        return
     filters = [f"state {wanted.value}" if wanted else "", f"flow {flow!r}" if flow else "",
                f"since {format_time(after)}" if after else ""]
     print_run_listing("flow runs", [f for f in filters if f], records,
@@ -133,9 +152,11 @@ def ls(
 # -- inspect ------------------------------------------------------------------------------
 
 
-def load_flow_run(store: RunStore, run_id: str) -> RunRecord:
-    """The flow run with its history; a clear `fail` for unknown ids and task runs."""
+def load_flow_run(store: RunStore, indexes: RunIndexes, run_id: str) -> RunRecord:
+    """The flow run named by `run_id` (an id or a unique start of one) with its history; a
+    clear `fail` for unknown ids and task runs (ValidationError for an ambiguous start)."""
     try:
+        run_id = resolve_run(store, indexes, run_id, "flow")
         record = store.get(run_id)
     except RunNotFound as exc:
         fail(f"flow {exc}; list recent flow runs with `tasks-core flow-run ls`")
@@ -178,19 +199,20 @@ def gather_tree(store: RunStore, indexes: RunIndexes, root: RunRecord) -> tuple[
 
 @app.command("inspect")
 def inspect_run(
-    run_id: str = typer.Argument(..., help="the flow run id (from `tasks-core flow-run ls`)"),
-    as_json: bool = typer.Option(False, "--json", help="print the run tree as nested JSON"),
+    run_id: str = typer.Argument(..., metavar="ID", help=_ID_HELP),
+    as_json: bool = typer.Option(False, "--json", help="print the run tree as one nested JSON "
+                                 "object"),
 ) -> None:
     """Show one flow run: its fields, its run tree (tasks and nested flows) and a timeline."""
     with expected_errors():
         rt = _runtime()
         store = rt.store
-        record = load_flow_run(store, run_id)
+        record = load_flow_run(store, rt.indexes, run_id)
         tree, capped = gather_tree(store, rt.indexes, record)
-        result = store.result_json(run_id)
+        result = store.result_json(record.id)
     now = utcnow()
     if as_json:
-        typer.echo(json.dumps(tree_json(tree, now), indent=2, ensure_ascii=False))
+        print_json(tree_json(tree, now))
         return
     console.print(Text.assemble(("Flow run ", "bold"), (record.id, "bold cyan")))
     console.print(_details(record, result, tree, now))
@@ -306,7 +328,7 @@ def merged_logs(
 
 @app.command("logs")
 def logs(
-    run_id: str = typer.Argument(..., help="the flow run id (from `tasks-core flow-run ls`)"),
+    run_id: str = typer.Argument(..., metavar="ID", help=_ID_HELP),
     tree: bool = typer.Option(
         False, "--tree", help="include the logs of every run in the tree, by time, each "
                               "line prefixed with its run's name"),
@@ -315,7 +337,7 @@ def logs(
     with expected_errors():
         rt = _runtime()
         store = rt.store
-        record = load_flow_run(store, run_id)
+        record = load_flow_run(store, rt.indexes, run_id)
         runs = ([node.record for _, node in walk(gather_tree(store, rt.indexes, record)[0])]
                 if tree else [record])
         entries = merged_logs(runs, lambda rid: read_logs(store, rid))
@@ -331,7 +353,7 @@ def logs(
 
 @app.command("cancel")
 def cancel(
-    run_id: str = typer.Argument(..., help="the flow run id (from `tasks-core flow-run ls`)"),
+    run_id: str = typer.Argument(..., metavar="ID", help=_ID_HELP),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
     """Cancel a flow run and every run started inside it: one not started yet never starts

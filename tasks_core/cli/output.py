@@ -22,7 +22,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from tasks_core.cli.ids import short_ids
 from tasks_core.cli.scan import SCAN_LIMIT
+from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.errors import TasksCoreError, ValidationError
 from tasks_core.records import RunRecord, StateEntry
 from tasks_core.states import StateName, StateType, is_terminal, state_type
@@ -30,6 +32,7 @@ from tasks_core.store.connection import StoreError
 
 __all__ = [
     "EMPTY",
+    "RUN_COLUMNS",
     "STATE_STYLES",
     "HistoryRow",
     "attempt_text",
@@ -77,7 +80,9 @@ EMPTY = "-"
 
 def fail(message: str, *, code: int = 1) -> NoReturn:
     """Print `message` in red on stderr and exit with `code`."""
-    err_console.print(f"[red]error:[/red] {escape(message)}", style="red", highlight=False)
+    # soft_wrap: one line at any width, so `2>&1 | grep` finds the whole message
+    err_console.print(f"[red]error:[/red] {escape(message)}", style="red", highlight=False,
+                      soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -322,22 +327,25 @@ def print_run_listing(noun: str, filters: Sequence[str], records: Sequence[RunRe
                       f"search with {narrow}.[/dim]")
 
 
-def runs_table(records: Sequence[RunRecord], now: datetime, *, title: str | None = None) -> Table:
-    """Runs as a table: id, name, state, attempt, queue, created, duration, worker."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("ID", no_wrap=True, style="cyan")
-    table.add_column("Name", overflow="fold")
-    table.add_column("State", no_wrap=True)
-    table.add_column("Attempt", justify="right", no_wrap=True)
-    table.add_column("Queue", no_wrap=True)
-    table.add_column("Created", no_wrap=True)
-    table.add_column("Duration", justify="right", no_wrap=True)
-    table.add_column("Worker", overflow="fold")
+RUN_COLUMNS = (
+    Column("ID", style="cyan"), Column("Name", shrink=True), Column("State"),
+    Column("Attempt", drop=3, justify="right"), Column("Queue", drop=5),
+    Column("Created", drop=2), Column("Duration", drop=1, justify="right"),
+    Column("Worker", drop=4))
+"""Columns of `runs_table`: id, name and state at any width; the others as room allows."""
+
+
+def runs_table(records: Sequence[RunRecord], now: datetime, *, title: str | None = None,
+               width: int | None = None) -> Table:
+    """Runs as a table that fits `width` cells (default: the console's): short id, name,
+    state, then as room allows duration, created, attempt, worker, queue."""
+    short = short_ids(record.id for record in records)
+    rows: list[list[Cell]] = []
     for record in records:
         seconds, running = run_duration(record, now)
         duration = format_duration(seconds) + (" …" if running else "")
         # user-supplied values go in as Text, so brackets in them are never rich markup
-        table.add_row(Text(record.id), Text(record.name), state_text(record.state),
-                      attempt_text(record), Text(record.queue or EMPTY),
-                      format_time(record.created), duration, Text(record.worker or EMPTY))
-    return table
+        rows.append([Text(short[record.id]), Text(record.name), state_text(record.state),
+                     attempt_text(record), Text(record.queue or EMPTY),
+                     format_time(record.created), duration, Text(record.worker or EMPTY)])
+    return fit_table(RUN_COLUMNS, rows, width or console.width, title=title)

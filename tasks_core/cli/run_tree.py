@@ -22,6 +22,7 @@ from typing import Any
 from rich.text import Text
 from rich.tree import Tree
 
+from tasks_core.cli.ids import short_ids
 from tasks_core.cli.output import STATE_STYLES, format_duration, run_duration, state_text
 from tasks_core.records import RunRecord
 
@@ -138,8 +139,8 @@ def _clock(value: datetime | None) -> str:
     return value.astimezone().strftime("%H:%M:%S")
 
 
-def node_label(node: RunNode, now: datetime) -> Text:
-    """One line: name, kind, state, start → end, duration and id."""
+def node_label(node: RunNode, now: datetime, short_id: str | None = None) -> Text:
+    """One line: name, kind, state, start → end, duration and id (`short_id` when given)."""
     record = node.record
     seconds, running = run_duration(record, now)
     kind = "subflow" if node.placeholder is not None else record.kind
@@ -148,20 +149,23 @@ def node_label(node: RunNode, now: datetime) -> Text:
     label.append_text(state_text(record.state))
     label.append(f"  {_clock(record.start_time)} → {_clock(record.end_time)}  ")
     label.append(format_duration(seconds) + (" (running)" if running else ""))
-    label.append(f"  {record.id}", style="dim cyan")
+    label.append(f"  {short_id or record.id}", style="dim cyan")
     return label
 
 
 def render_tree(node: RunNode, now: datetime) -> Tree:
-    """The run tree drawn with rich (user-supplied names are never markup)."""
-    tree = Tree(node_label(node, now), guide_style="dim")
-    _add_children(tree, node, now)
+    """The run tree drawn with rich (user-supplied names are never markup); each run shows
+    its short id (unique in the tree, accepted by `inspect`)."""
+    short = short_ids(record.id for record in (n.record for _, n in walk(node)))
+    tree = Tree(node_label(node, now, short[node.record.id]), guide_style="dim")
+    _add_children(tree, node, now, short)
     return tree
 
 
-def _add_children(branch: Tree, node: RunNode, now: datetime) -> None:
+def _add_children(branch: Tree, node: RunNode, now: datetime, short: dict[str, str]) -> None:
     for child in node.children:
-        _add_children(branch.add(node_label(child, now)), child, now)
+        label = node_label(child, now, short[child.record.id])
+        _add_children(branch.add(label), child, now, short)
 
 
 # -- the timeline -------------------------------------------------------------------------

@@ -12,10 +12,13 @@ from rich.table import Table
 from rich.text import Text
 
 from tasks_core.cli.cancelling import FORCE_HELP, cancel_and_report
+from tasks_core.cli.ids import resolve_run
+from tasks_core.cli.jsonout import print_json, print_json_lines, run_json
 from tasks_core.cli.output import (
     EMPTY,
     attempt_text,
     console,
+    err_console,
     expected_errors,
     fail,
     format_duration,
@@ -28,17 +31,18 @@ from tasks_core.cli.output import (
     runs_table,
     state_text,
 )
-from tasks_core.cli.scan import find_runs
+from tasks_core.cli.scan import SCAN_LIMIT, find_runs
 from tasks_core.errors import RunNotFound
 from tasks_core.records import RunRecord
 from tasks_core.store.runs import utcnow
 
 __all__ = ["app"]
 
-app = typer.Typer(help="List and inspect task runs.", no_args_is_help=True)
+app = typer.Typer(help="List, inspect and cancel task runs (an ID may be any unique start "
+                       "of one, as `ls` shows).", no_args_is_help=True)
 
-"""Most run ids `ls --name` looks at: a filter never turns into a full scan of Redis."""
-
+_ID_HELP = ("the task run id, or any unique start of it (`tasks-core task-run ls` shows "
+            "short ones)")
 
 
 @app.command("ls")
@@ -49,13 +53,23 @@ def ls(
     name: str | None = typer.Option(
         None, "--name", "-n", help="only runs of this task name (glob patterns like 'etl*' work)"),
     limit: int = typer.Option(20, "--limit", "-l", min=1, max=1000, help="most runs to show"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON Lines: one object per run, "
+                                 "with full ids (keys in the README)"),
 ) -> None:
-    """List the newest task runs (newest first)."""
+    """List the newest task runs (newest first): short id, name, state, then as many other
+    columns as the terminal width allows."""
     with expected_errors():
         wanted = parse_state(state) if state else None
         from tasks_core.runtime import get_runtime
 
         records, capped = find_runs(get_runtime().store, state=wanted, name=name, limit=limit)
+    if as_json:
+        now = utcnow()
+        print_json_lines(run_json(record, now) for record in records)
+        if capped:  # on stderr: stdout stays pure JSON Lines
+            err_console.print(f"note: looked at the newest {SCAN_LIMIT} task runs only; narrow "
+                              "the search with --state", highlight=False, soft_wrap=True)
+        return
     filters = [f"state {wanted.value}" if wanted else "", f"name {name!r}" if name else ""]
     print_run_listing("task runs", [f for f in filters if f], records,
                       lambda title: runs_table(records, utcnow(), title=title),
@@ -64,21 +78,23 @@ def ls(
 
 @app.command("inspect")
 def inspect_run(
-    run_id: str = typer.Argument(..., help="the task run id (from `tasks-core task-run ls`)"),
-    as_json: bool = typer.Option(False, "--json", help="print the record (and result) as JSON"),
+    run_id: str = typer.Argument(..., metavar="ID", help=_ID_HELP),
+    as_json: bool = typer.Option(False, "--json", help="print the record (and result) as one "
+                                 "JSON object"),
 ) -> None:
     """Show one task run: every field, parameters, result, error and state history."""
     with expected_errors():
         from tasks_core.runtime import get_runtime
 
-        store = get_runtime().store
+        rt = get_runtime()
         try:
-            record = store.get(run_id)
+            run_id = resolve_run(rt.store, rt.indexes, run_id, "task")
+            record = rt.store.get(run_id)
         except RunNotFound as exc:
             fail(f"task {exc}; list recent runs with `tasks-core task-run ls`")
-        result = store.result_json(run_id)
+        result = rt.store.result_json(run_id)
     if as_json:
-        typer.echo(json.dumps(_as_json(record, result), indent=2, ensure_ascii=False))
+        print_json(_as_json(record, result))
         return
     now = utcnow()
     console.print(Text.assemble(("Task run ", "bold"), (record.id, "bold cyan")))
@@ -156,7 +172,7 @@ def _result(record: RunRecord, result: str | None) -> Text:
 
 @app.command("cancel")
 def cancel(
-    run_id: str = typer.Argument(..., help="the task run id (from `tasks-core task-run ls`)"),
+    run_id: str = typer.Argument(..., metavar="ID", help=_ID_HELP),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
     """Cancel a task run and every run started inside it: one not started yet never starts

@@ -8,7 +8,6 @@ again). Every error is one red line on stderr and exit code 1.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +18,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from tasks_core.cli.jsonout import print_json, print_json_lines
 from tasks_core.cli.output import EMPTY, console, expected_errors, fail, field_grid, format_time
+from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.deployment_models import WorkPool
 from tasks_core.errors import ValidationError, WorkPoolNotFound
 
@@ -99,21 +100,21 @@ def _paused_text(paused: bool) -> Text:
     return Text("paused", style="yellow") if paused else Text("no", style="dim")
 
 
-def pools_table(views: Sequence[PoolView]) -> Table:
-    """Pools as a table: name, paused, concurrency limit, running, parked, description."""
-    table = Table(title="Work pools", title_justify="left")
-    table.add_column("Name", overflow="fold", style="bold")
-    table.add_column("Paused", no_wrap=True)
-    table.add_column("Concurrency limit", justify="right", no_wrap=True)
-    table.add_column("Running", justify="right", no_wrap=True)
-    table.add_column("Parked", justify="right", no_wrap=True)
-    table.add_column("Description", overflow="fold")
-    for v in views:
-        # user-supplied values go in as Text, so brackets in them are never rich markup
-        table.add_row(Text(v.pool.name), _paused_text(v.pool.paused),
-                      _limit_text(v.pool.concurrency_limit), str(v.running_count),
-                      str(v.parked_count), Text(v.pool.description or EMPTY))
-    return table
+POOL_COLUMNS = (
+    Column("Name", style="bold", shrink=True), Column("Paused"),
+    Column("Limit", drop=1, justify="right"), Column("Running", drop=1, justify="right"),
+    Column("Parked", drop=1, justify="right"), Column("Description", drop=2, flexible=True))
+"""Columns of `pools_table`: name and paused at any width, the others as room allows."""
+
+
+def pools_table(views: Sequence[PoolView], width: int | None = None) -> Table:
+    """Pools as a table that fits `width` cells (default: the console's): name, paused, then
+    as room allows concurrency limit, running, parked, description."""
+    # user-supplied values go in as Text, so brackets in them are never rich markup
+    rows: list[list[Cell]] = [[Text(v.pool.name), _paused_text(v.pool.paused),
+             _limit_text(v.pool.concurrency_limit), str(v.running_count),
+             str(v.parked_count), Text(v.pool.description or EMPTY)] for v in views]
+    return fit_table(POOL_COLUMNS, rows, width or console.width, title="Work pools")
 
 
 def pool_json(view: PoolView) -> dict[str, Any]:
@@ -171,12 +172,19 @@ def create(
 
 
 @app.command("ls")
-def ls() -> None:
+def ls(
+    as_json: bool = typer.Option(False, "--json", help="print JSON Lines: one object per pool "
+                                 "(keys in the README)"),
+) -> None:
     """List every work pool with its running and parked flow run counts."""
     with _pool_errors():
         store = _store()
         pools = store.list_pools()
         counts = store.counts([p.name for p in pools])
+    if as_json:
+        print_json_lines(pool_json(PoolView(p, r, k))
+                         for p, (r, k) in zip(pools, counts, strict=True))
+        return
     if not pools:
         console.print("No work pools. Create one with `tasks-core work-pool create NAME`.",
                       highlight=False)
@@ -197,13 +205,13 @@ def _ids_text(ids: Sequence[str], count: int) -> Text:
 @app.command("inspect")
 def inspect_pool(
     name: str = typer.Argument(..., help=_NAME_HELP),
-    as_json: bool = typer.Option(False, "--json", help="print every field as JSON"),
+    as_json: bool = typer.Option(False, "--json", help="print every field as one JSON object"),
 ) -> None:
     """Show one work pool: its fields, running and parked flow run ids."""
     with _pool_errors():
         view = _view(_store(), name)
     if as_json:
-        typer.echo(json.dumps(pool_json(view), indent=2, ensure_ascii=False))
+        print_json(pool_json(view))
         return
     pool = view.pool
     console.print(Text.assemble(("Work pool ", "bold"), (pool.name, "bold cyan")))

@@ -7,7 +7,6 @@ while it holds its node name, and as silent for a while after its heartbeat stop
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from tasks_core.cli.jsonout import print_json_lines
 from tasks_core.cli.output import EMPTY, console, expected_errors, format_duration
+from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.errors import ValidationError
 from tasks_core.pool_names import check_queue_name
 
@@ -95,29 +96,33 @@ def _seen_text(status: NodeStatus, now: float) -> Text:
     return Text(ago) if status.alive else Text(f"{ago} (silent)", style="yellow")
 
 
-def nodes_table(statuses: Sequence[NodeStatus], now: float) -> Table:
-    """Workers as a table: node, pools, queues, concurrency, active runs, last seen."""
-    table = Table(title="Workers", title_justify="left")
-    table.add_column("Node", overflow="fold", style="bold")
-    table.add_column("Pools", overflow="fold")
-    table.add_column("Other queues", overflow="fold")
-    table.add_column("Concurrency", justify="right", no_wrap=True)
-    table.add_column("Active", justify="right", no_wrap=True)
-    table.add_column("Last seen", no_wrap=True)
+NODE_COLUMNS = (
+    Column("Node", style="bold", shrink=True), Column("Pools", drop=1, flexible=True),
+    Column("Other queues", drop=3, flexible=True), Column("Concurrency", drop=2),
+    Column("Active", justify="right"), Column("Last seen"))
+"""Columns of `nodes_table`: node, active runs and last seen (its state: alive or silent)
+at any width, the others as room allows."""
+
+
+def nodes_table(statuses: Sequence[NodeStatus], now: float, width: int | None = None) -> Table:
+    """Workers as a table that fits `width` cells (default: the console's): node, active
+    runs, last seen, then as room allows pools, concurrency, other queues."""
+    rows: list[list[Cell]] = []
     for status in statuses:
         info = status.info
         extra = [q for q in info.queues if q.split(":", 1)[0] not in info.pools]
         size = EMPTY if info.concurrency is None else str(info.concurrency)
         if info.autoscale:
             size = f"{info.autoscale[1]}-{info.autoscale[0]} (autoscale)"
-        table.add_row(Text(info.node), Text(", ".join(info.pools) or EMPTY),
-                      Text(", ".join(extra) or EMPTY), f"{size} {info.pool_impl}",
-                      str(info.active), _seen_text(status, now))
-    return table
+        rows.append([Text(info.node), Text(", ".join(info.pools) or EMPTY),
+                     Text(", ".join(extra) or EMPTY), f"{size} {info.pool_impl}",
+                     str(info.active), _seen_text(status, now)])
+    return fit_table(NODE_COLUMNS, rows, width or console.width, title="Workers")
 
 
 @app.command("ls")
-def ls(as_json: bool = typer.Option(False, "--json", help="print every field as JSON")) -> None:
+def ls(as_json: bool = typer.Option(False, "--json", help="print JSON Lines: one object per "
+                                    "worker, every field (keys in the README)")) -> None:
     """List workers from their heartbeats: node, pools, concurrency, active runs, last seen."""
     from tasks_core.runtime import get_runtime
 
@@ -126,7 +131,7 @@ def ls(as_json: bool = typer.Option(False, "--json", help="print every field as 
         now = time.time()
         statuses = rt.nodes.list_nodes(now, rt.settings.heartbeat_timeout_seconds)
     if as_json:
-        typer.echo(json.dumps([node_json(s) for s in statuses], indent=2, ensure_ascii=False))
+        print_json_lines(node_json(s) for s in statuses)
         return
     if not statuses:
         console.print("No workers. Start one with `tasks-core worker --pool NAME`.",

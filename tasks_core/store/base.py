@@ -15,12 +15,17 @@ from redis.commands.core import Script
 
 from tasks_core.store.keys import Keys
 
-__all__ = ["KeyedStore", "load_lua", "score_text"]
+__all__ = ["KeyedStore", "glob_escape", "load_lua", "score_text"]
 
 
 def load_lua(name: str) -> str:
     """The text of the Lua script `name` (a file of tasks_core.store)."""
     return resources.files("tasks_core.store").joinpath(name).read_text()
+
+
+def glob_escape(text: str) -> str:
+    """`text` with Redis glob characters (``* ? [ ] \\``) escaped, to MATCH it literally."""
+    return "".join(f"\\{ch}" if ch in "*?[]\\" else ch for ch in text)
 
 
 def score_text(score: bytes | str) -> str:

@@ -1,11 +1,12 @@
-"""Deployments in Redis: one JSON document each, found by id or `flow/name`."""
+"""Deployments in Redis: one JSON document each, found by `flow/name`, id, or a unique start
+of an id (like git's short hashes)."""
 
 from __future__ import annotations
 
 import difflib
 
 from tasks_core.deployment_models import Deployment
-from tasks_core.errors import DeploymentNotFound
+from tasks_core.errors import DeploymentNotFound, ValidationError
 from tasks_core.store.base import KeyedStore
 
 __all__ = ["DeploymentStore"]
@@ -32,15 +33,35 @@ class DeploymentStore(KeyedStore):
         return Deployment.model_validate_json(text) if text else None
 
     def get(self, name_or_id: str) -> Deployment:
-        """By id or `flow-name/deployment-name`; DeploymentNotFound lists close matches."""
+        """By `flow-name/deployment-name`, id, or a unique start of an id.
+
+        Raises:
+            DeploymentNotFound: none of these; the message lists close names.
+            ValidationError: several deployment ids start with `name_or_id` (listed).
+        """
         deployment_id = self.client.hget(self.keys.deployment_names, name_or_id) or name_or_id
         text = self.client.get(self.keys.deployment(str(deployment_id)))
+        if text is None and name_or_id and "/" not in name_or_id:
+            text = self._by_id_prefix(name_or_id)
         if text is None:
             names = [str(n) for n in self.client.hkeys(self.keys.deployment_names)]
             close = difflib.get_close_matches(name_or_id, names, n=3, cutoff=0.5)
             hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
             raise DeploymentNotFound(f"deployment {name_or_id!r} not found{hint}")
         return Deployment.model_validate_json(text)
+
+    def _by_id_prefix(self, prefix: str) -> str | None:
+        """The JSON of the one deployment whose id starts with `prefix`, or None."""
+        ids = sorted(str(i) for i in self.client.hvals(self.keys.deployment_names)
+                     if str(i).startswith(prefix))
+        if len(ids) > 1:
+            shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+            raise ValidationError(f"deployment id {prefix!r} is ambiguous: {len(ids)} "
+                                  f"deployments start with it ({shown}); give more of it")
+        if not ids:
+            return None
+        text = self.client.get(self.keys.deployment(ids[0]))
+        return str(text) if text is not None else None
 
     def get_many(self, ids: list[str]) -> dict[str, Deployment]:
         """The deployments of these ids that exist, in one round trip."""

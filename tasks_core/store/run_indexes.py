@@ -1,8 +1,10 @@
 """The indexes around run records, read and trimmed many runs at a time.
 
 RunStore writes a run's record together with its indexes (create.lua, transition.lua);
-this reads the children index a whole tree level at a time (the CLI's run trees) and trims
-index entries whose records expired (the sweeper). Each call is one round trip.
+this reads the children index a whole tree level at a time (the CLI's run trees), finds the
+run ids that start with a prefix (the CLI's short ids) and trims index entries whose records
+expired (the sweeper). Each call is one round trip, except `ids_starting`, which pages
+through one by-time index.
 """
 
 from __future__ import annotations
@@ -10,13 +12,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tasks_core.states import StateName
-from tasks_core.store.base import KeyedStore
+from tasks_core.store.base import KeyedStore, glob_escape
 
 __all__ = ["RunIndexes"]
 
 
 class RunIndexes(KeyedStore):
-    """Batch reads of `p:run:<id>:children`, and trimming of the by-time and state indexes."""
+    """Batch reads of `p:run:<id>:children`, id prefix look-ups in the by-time indexes, and
+    trimming of the by-time and state indexes."""
+
+    def ids_starting(self, kind: str, prefix: str, limit: int = 11) -> list[str]:
+        """Up to `limit` ids of runs of `kind` (``task`` | ``flow``) that start with `prefix`.
+
+        ZSCAN with MATCH over `p:<kind>-runs` (every run of that kind under this key prefix,
+        never the whole keyspace), pages of 1000; it stops as soon as `limit` ids are found,
+        so an ambiguous prefix costs little and a unique one reads the index once. Glob
+        characters in `prefix` match literally; an empty prefix matches nothing. Ids whose
+        record expired but are still indexed can be among them (the sweeper trims those).
+        """
+        if not prefix or limit < 1:
+            return []
+        found: list[str] = []
+        pattern = glob_escape(prefix) + "*"
+        for member, _ in self.client.zscan_iter(self.keys.runs(kind), match=pattern,
+                                                count=1000):
+            found.append(str(member))
+            if len(found) >= limit:
+                break
+        return found
 
     def child_counts(self, run_ids: Sequence[str]) -> list[int]:
         """How many runs were started directly inside each run (tasks and nested flows)."""

@@ -125,17 +125,17 @@ def test_ls_lists_newest_runs_and_filters(cli_env: dict[str, str]) -> None:
 
     listed = cli(cli_env, "task-run", "ls")
     assert listed.returncode == 0, listed.stderr
-    for expected in (add_id, boom_id, "add", "boom", "Completed", "Failed", "1/1"):
+    for expected in (add_id[:8], boom_id[:8], "add", "boom", "Completed", "Failed", "1/1"):
         assert expected in listed.stdout
-    assert listed.stdout.index(boom_id) < listed.stdout.index(add_id)  # newest first
+    assert listed.stdout.index(boom_id[:8]) < listed.stdout.index(add_id[:8])  # newest first
 
     failed = cli(cli_env, "task-run", "ls", "--state", "failed")
     assert failed.returncode == 0, failed.stderr
-    assert boom_id in failed.stdout and add_id not in failed.stdout
+    assert boom_id[:8] in failed.stdout and add_id[:8] not in failed.stdout
 
     named = cli(cli_env, "task-run", "ls", "--name", "add", "--limit", "5")
     assert named.returncode == 0, named.stderr
-    assert add_id in named.stdout and boom_id not in named.stdout
+    assert add_id[:8] in named.stdout and boom_id[:8] not in named.stdout
 
 
 def test_ls_rejects_an_unknown_state(cli_env: dict[str, str]) -> None:

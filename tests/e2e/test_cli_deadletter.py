@@ -49,10 +49,11 @@ def test_ls_inspect_requeue_purge(cli_env: dict[str, str], tc_env: dict[str, Any
     assert "Dead letters (2)" in listed.stdout
     assert listed.stdout.index(missing.id[:8]) < listed.stdout.index(bad.id[:8])  # newest 1st
     assert "has no record" in listed.stdout and "tasks_core.run" in listed.stdout
-    as_json = json.loads(cli(cli_env, "ls", "--json").stdout)
-    assert [e["id"] for e in as_json] == [missing.id, bad.id]
+    as_json = [json.loads(line) for line in cli(cli_env, "ls", "--json").stdout.splitlines()]
+    assert [e["id"] for e in as_json] == [missing.id, bad.id]  # JSON Lines, full ids
     assert as_json[1]["raw"] == "{bad" and as_json[0]["priority"] == 7
-    assert json.loads(cli(cli_env, "ls", "--json", "--limit", "1").stdout)[0]["id"] == missing.id
+    one = cli(cli_env, "ls", "--json", "--limit", "1").stdout.splitlines()
+    assert [json.loads(line)["id"] for line in one] == [missing.id]
 
     shown = cli(cli_env, "inspect", missing.id[:6])
     assert shown.returncode == 0, shown.stderr

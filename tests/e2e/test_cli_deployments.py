@@ -72,7 +72,7 @@ def test_ls_and_inspect(cli_env: dict[str, str], tc_env: dict[str, Any]) -> None
     assert listed.returncode == 0, listed.stderr
     row = next(line for line in listed.stdout.splitlines() if "pipeline/d1" in line)
     assert tc_env["queue"] in row and "cron 0 * * * * (UTC)" in row
-    assert "etl" in row and deployment_id in row and "no" in row
+    assert "etl" in row and deployment_id[:8] in row and "no" in row
 
     shown = cli(cli_env, "deployment", "inspect", "pipeline/d1")
     assert shown.returncode == 0, shown.stderr

@@ -94,7 +94,8 @@ def old_flow_run(hours: float) -> str:
 
 
 def line_of(out: str, run_id: str) -> str:
-    return next(line for line in out.splitlines() if run_id in line)
+    """The line showing `run_id` by its short id (tables and trees show 8 characters)."""
+    return next(line for line in out.splitlines() if run_id[:8] in line)
 
 
 def cells(line: str) -> list[str]:
@@ -120,11 +121,11 @@ def test_inspect_draws_the_run_tree_and_timeline(cli_env: dict[str, str]) -> Non
     assert "add  task  Completed" in line_of(tree, ids.add)
     assert "explode  task  Failed" in line_of(tree, ids.explode)
     assert "extract  task  Completed" in tree
-    assert ids.placeholder_a not in tree  # the nested flow stands in for its placeholder
+    assert ids.placeholder_a[:8] not in tree  # the nested flow stands in for its placeholder
     # nesting: each task is drawn under its own flow
     lines = tree.splitlines()
     row = {run_id: i for i, line in enumerate(lines) for run_id in vars(ids).values()
-           if run_id in line}
+           if run_id[:8] in line}
     assert row[ids.parent] < row[ids.child_b] < row[ids.explode] < row[ids.child_a] < row[
         ids.add]
     indent = {run_id: len(line) - len(line.lstrip(" │├└─")) for run_id, line in
@@ -187,30 +188,30 @@ def test_ls_lists_and_filters_flow_runs(cli_env: dict[str, str]) -> None:
     assert listed.returncode == 0, listed.stderr
     out = listed.stdout
     for run_id in (ids.parent, ids.child_a, ids.child_b, old):
-        assert run_id in out
+        assert run_id[:8] in out
     assert "Failed" in line_of(out, ids.child_b) and "old-flow" in line_of(out, old)
     assert cells(line_of(out, ids.parent))[-1] == "3"  # extract and two nested flows
     assert cells(line_of(out, ids.child_a))[-1] == "1"
-    assert out.index(ids.parent) < out.index(old)  # newest first
+    assert out.index(ids.parent[:8]) < out.index(old[:8])  # newest first
 
     by_flow = cli(cli_env, "flow-run", "ls", "--flow", "child-*")
     assert by_flow.returncode == 0, by_flow.stderr
-    assert ids.child_a in by_flow.stdout and ids.child_b in by_flow.stdout
-    assert ids.parent not in by_flow.stdout
+    assert ids.child_a[:8] in by_flow.stdout and ids.child_b[:8] in by_flow.stdout
+    assert ids.parent[:8] not in by_flow.stdout
 
     failed = cli(cli_env, "flow-run", "ls", "--state", "failed")
     assert failed.returncode == 0, failed.stderr
-    assert ids.child_b in failed.stdout and ids.parent not in failed.stdout
+    assert ids.child_b[:8] in failed.stdout and ids.parent[:8] not in failed.stdout
 
     recent = cli(cli_env, "flow-run", "ls", "--since", "1h")
     assert recent.returncode == 0, recent.stderr
-    assert ids.parent in recent.stdout and old not in recent.stdout
+    assert ids.parent[:8] in recent.stdout and old[:8] not in recent.stdout
     earlier = cli(cli_env, "flow-run", "ls", "--since", "4h", "--state", "Completed")
-    assert old in earlier.stdout and ids.child_b not in earlier.stdout
+    assert old[:8] in earlier.stdout and ids.child_b[:8] not in earlier.stdout
 
     limited = cli(cli_env, "flow-run", "ls", "--limit", "1")
     assert limited.returncode == 0 and sum(
-        run_id in limited.stdout for run_id in (ids.parent, ids.child_a, ids.child_b, old)) == 1
+        run_id[:8] in limited.stdout for run_id in (ids.parent, ids.child_a, ids.child_b, old)) == 1
 
     future = cli(cli_env, "flow-run", "ls", "--since", "2999-01-01T00:00")
     assert future.returncode == 0 and "No flow runs with since 2999-01-01" in future.stdout

@@ -18,7 +18,7 @@ from typing import Any
 from tasks_core import StateName
 from tasks_core.runtime import get_runtime
 from tasks_core.store.keys import Keys
-from tests.helpers import ROOT, run_cli, wait_until
+from tests.helpers import ROOT, json_lines, run_cli, wait_until
 from tests.integration import sample_tasks as t
 
 HOST = socket.gethostname()
@@ -89,7 +89,7 @@ def test_two_workers_on_one_pool_get_distinct_names(tc_env: dict[str, Any],
     assert set(replies(celery(tc_env, "inspect", "ping", "--json"))) == names
     listed = run_cli(tc_env["env"], "worker", "ls", "--json")
     assert listed.returncode == 0, listed.stderr
-    workers = json.loads(listed.stdout)
+    workers = json_lines(listed.stdout)
     assert {w["node"] for w in workers} == names
     for worker in workers:
         assert worker["pools"] == [pool] and worker["queues"] == [pool]
@@ -116,7 +116,7 @@ def test_worker_ls_counts_active_runs(tc_env: dict[str, Any], start_worker: Any)
 
     def active() -> int:
         out = run_cli(tc_env["env"], "worker", "ls", "--json")
-        return int(json.loads(out.stdout)[0]["active"])
+        return int(json_lines(out.stdout)[0]["active"])
     wait_until(lambda: active() == 2, 10, 0.3, "worker ls to count 2 active runs")
 
 
@@ -131,7 +131,7 @@ def test_options_reach_celery(tc_env: dict[str, Any], start_worker: Any) -> None
     queues = replies(celery(tc_env, "inspect", "active_queues", "--json"))[node]
     assert sorted(q["name"] for q in queues) == sorted([tc_env["queue"], "extra-q"])
     assert t.add.apply_async((2, 3), queue="extra-q").result(timeout=20) == 5
-    (listed,) = json.loads(run_cli(tc_env["env"], "worker", "ls", "--json").stdout)
+    (listed,) = json_lines(run_cli(tc_env["env"], "worker", "ls", "--json").stdout)
     assert listed["autoscale"] == [3, 1] and listed["queues"] == [tc_env["queue"], "extra-q"]
 
 
@@ -189,9 +189,9 @@ def test_celery_worker_on_workers_app_runs_tasks(tc_env: dict[str, Any]) -> None
         env=tc_env["env"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert t.add.delay(20, 22).result(timeout=30) == 42
-        (listed,) = json.loads(run_cli(tc_env["env"], "worker", "ls", "--json").stdout)
+        (listed,) = json_lines(run_cli(tc_env["env"], "worker", "ls", "--json").stdout)
         assert listed["node"] == f"plain@{HOST}" and listed["pools"] == [queue]
     finally:
         proc.terminate()
         proc.wait(20)
-    assert json.loads(run_cli(tc_env["env"], "worker", "ls", "--json").stdout) == []
+    assert json_lines(run_cli(tc_env["env"], "worker", "ls", "--json").stdout) == []

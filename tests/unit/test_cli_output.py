@@ -105,12 +105,30 @@ def test_run_duration() -> None:
     assert run_duration(done, now) == (2.0, False)
 
 
-def test_runs_table_shows_every_column() -> None:
+def test_runs_table_shows_every_column_when_wide() -> None:
     run = record(start_time=T0, queue="fast", worker="host-1", attempt=2,
                  options={"retries": 3}, name="etl [nightly]")
-    text = render(runs_table([run], T0 + timedelta(seconds=5)))
+    text = render(runs_table([run], T0 + timedelta(seconds=5), width=200))
     for expected in ("r1", "etl [nightly]", "Running", "2/4", "fast", "5.0s …", "host-1"):
         assert expected in text
+
+
+def test_runs_table_at_80_columns_keeps_short_id_name_and_state_on_one_line() -> None:
+    runs = [record(id=f"9488840d-{i:04d}-4000-8000-00000000000{i}", name=f"my-flow-{i}",
+                   start_time=T0, queue="a-rather-long-queue-name",
+                   worker="celery@a-very-long-worker-host-name.example.com")
+            for i in range(2)] + [record(id="17c2e0f1-aaaa-4000-8000-000000000000",
+                                         name="x" * 30, start_time=T0)]
+    console = Console(width=80, record=True, color_system=None)
+    console.print(runs_table(runs, T0 + timedelta(seconds=5), width=80))
+    lines = console.export_text().splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    # the two ids sharing 8 characters grow until unique; the other stays at 8
+    for short, name in (("9488840d-0000", "my-flow-0"), ("9488840d-0001", "my-flow-1"),
+                        ("17c2e0f1", "x" * 30)):
+        assert any(short in line and name in line and "Running" in line for line in lines)
+    assert "17c2e0f1-" not in "".join(lines)
+    assert "Worker" not in lines[1]  # dropped first at this width
 
 
 def test_preview_pretty_prints_and_cuts() -> None:
