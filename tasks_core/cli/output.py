@@ -77,7 +77,8 @@ EMPTY = "-"
 
 def fail(message: str, *, code: int = 1) -> NoReturn:
     """Print `message` in red on stderr and exit with `code`."""
-    err_console.print(f"[red]error:[/red] {escape(message)}", style="red", highlight=False)
+    err_console.print(f"[red]error:[/red] {escape(message)}", style="red", highlight=False,
+                      soft_wrap=True)  # one line whatever the width: greppable, CI logs
     raise typer.Exit(code)
 
 
