@@ -257,7 +257,9 @@ def _reach_redis(settings: Settings) -> str:
     from tasks_core.store.connection import connect, redis_url, safe_url
 
     url = redis_url(settings)  # the embedded one is started here if need be
-    connect(settings)
+    # PING on the pooled connection, which stays open while `up` runs: `tasks-core down`
+    # sees it (a named client) and refuses to stop the embedded Redis under the stack
+    connect(settings).ping()
     line = f"[bold]Redis[/bold]   {escape(safe_url(url))} "
     line += ("(TASKS_CORE_REDIS_URL)" if settings.redis_url
              else "(embedded; `tasks-core down` stops it)")

@@ -159,3 +159,18 @@ def test_config_view_without_a_file(env: dict[str, str], tmp_path: Path) -> None
     result = cli(env, tmp_path, "config", "view")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "Settings file: none"
+
+
+# -- the embedded Redis: read-only commands never start it --------------------------------
+
+
+@pytest.mark.parametrize("command", [("flow-run", "ls"), ("task-run", "inspect", "abc"),
+                                     ("deployment", "ls"), ("worker", "ls")])
+def test_a_read_only_command_says_the_embedded_redis_is_not_running(
+    env: dict[str, str], tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    data_dir = tmp_path / "data"
+    result = cli(env, tmp_path, *command)
+    refused(result, f"the embedded Redis (data in {data_dir}) is not running and this command "
+                    "only reads: start it with `tasks-core up`")
+    assert not (data_dir / "redis.json").exists()  # nothing was started
