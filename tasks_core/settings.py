@@ -48,7 +48,10 @@ class Settings(BaseSettings):
         default=Path.home() / ".tasks-core",
         description="embedded Redis data and pid files",
     )
-    embedded_port: int = Field(default=0, description="embedded Redis port; 0 picks a free one")
+    embedded_port: int = Field(
+        default=0,
+        description="embedded Redis port; 0: the port it had before (data_dir/redis.port), "
+                    "else a free one")
     result_ttl_seconds: int = Field(default=86_400, gt=0, description="how long results live")
     result_max_bytes: int = Field(default=1_000_000, gt=0, description="largest JSON result")
     parameters_max_bytes: int = Field(
