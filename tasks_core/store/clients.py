@@ -35,7 +35,15 @@ _PREFIX = "tasks-core"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-]")  # Redis refuses spaces and newlines in names
 _NAME = re.compile(rf"^{_PREFIX}:(?P<role>[^:]+):(?P<pid>\d+)@(?P<host>.+)$")
 
-_role = _UNSAFE.sub("-", Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python")
+
+
+def _program() -> str:
+    """This program's name: ``celery``, ``pytest``; a package run with -m by its name."""
+    path = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("python")
+    return path.parent.name if path.name == "__main__.py" else path.name
+
+
+_role = _UNSAFE.sub("-", _program()) or "python"
 
 
 def set_role(role: str) -> None:
