@@ -309,10 +309,19 @@ def down(
         from tasks_core.errors import ConfigurationError
         from tasks_core.settings import get_settings
         from tasks_core.store.clients import redis_users
-        from tasks_core.store.embedded import embedded_status, stop_embedded
+        from tasks_core.store.embedded import (
+            EmbeddedUnresponsive,
+            embedded_status,
+            stop_embedded,
+        )
 
         settings = get_settings()
-        found = embedded_status(settings)
+        try:
+            found = embedded_status(settings)
+        except EmbeddedUnresponsive:
+            if not force:
+                raise  # its message says: `tasks-core down --force` ends it
+            found = None  # hung: nobody can be using it; stop_embedded ends it with signals
         users = redis_users(found.url) if found is not None else []
         if users and not force:
             raise ConfigurationError(

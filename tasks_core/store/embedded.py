@@ -48,6 +48,7 @@ from tasks_core.store.clients import PROBE_ROLE, client_name
 
 __all__ = [
     "EmbeddedRedis",
+    "EmbeddedUnresponsive",
     "embedded_status",
     "ensure_embedded",
     "find_redis_binary",
@@ -64,6 +65,21 @@ _PID_FILE = "redis.pid"
 _PORT_FILE = "redis.port"
 _LOG_FILE = "redis.log"
 _POLL_SECONDS = 0.05
+
+
+class EmbeddedUnresponsive(ConfigurationError):
+    """The embedded Redis's process is alive but did not answer in time (hung, stopped, or
+    swamped); `stop_embedded` can still end it.
+
+    Attributes:
+        pid: the server's process id.
+        port: its port.
+    """
+
+    def __init__(self, message: str, *, pid: int, port: int) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.port = port
 
 
 @dataclass(frozen=True)
@@ -117,13 +133,20 @@ def ensure_embedded(settings: Settings) -> EmbeddedRedis:
 
 
 def embedded_status(settings: Settings) -> EmbeddedRedis | None:
-    """The running embedded Redis of ``settings.data_dir``, or None. Never starts one."""
+    """The running embedded Redis of ``settings.data_dir``, or None. Never starts one.
+
+    Raises:
+        EmbeddedUnresponsive: its process is alive but did not answer in
+            START_TIMEOUT_SECONDS.
+    """
     data_dir = _data_dir(settings)
     return _running(data_dir) if data_dir.is_dir() else None
 
 
 def stop_embedded(settings: Settings) -> bool:
-    """Shut the embedded Redis down (it persists its data first) and forget it.
+    """Shut the embedded Redis down (it persists its data first) and forget it. One that
+    does not answer (`EmbeddedUnresponsive`) is ended with signals: SIGTERM, then SIGKILL;
+    the append-only file (fsync every second) keeps what it acknowledged.
 
     Returns:
         Whether one was running.
@@ -132,9 +155,14 @@ def stop_embedded(settings: Settings) -> bool:
     if not data_dir.is_dir():
         return False
     with _locked(data_dir):
-        found = _running(data_dir)
-        if found is not None:
-            _shutdown(found)
+        try:
+            found = _running(data_dir, patience=_POLL_SECONDS)
+        except EmbeddedUnresponsive as exc:
+            found = EmbeddedRedis(f"redis://{HOST}:{exc.port}/0", exc.pid, exc.port, "", data_dir)
+            _end_unresponsive(found.pid)
+        else:
+            if found is not None:
+                _shutdown(found)
         (data_dir / _STATE_FILE).unlink(missing_ok=True)
     return found is not None
 
@@ -168,12 +196,12 @@ def _locked(data_dir: Path) -> Iterator[None]:
         yield
 
 
-def _running(data_dir: Path) -> EmbeddedRedis | None:
+def _running(data_dir: Path, *, patience: float = START_TIMEOUT_SECONDS) -> EmbeddedRedis | None:
     """The instance in the state file, if its pid is alive and is the server on its port.
 
     A live pid whose port refuses connections, or answers with another pid, is stale (the
-    pid was reused). One that times out or is loading is waited for (START_TIMEOUT_SECONDS),
-    then a ConfigurationError: starting a second server would strand its clients.
+    pid was reused). One that times out or is loading is waited for (`patience` seconds),
+    then EmbeddedUnresponsive: starting a second server would strand its clients.
     """
     try:
         state = json.loads((data_dir / _STATE_FILE).read_text())
@@ -182,18 +210,18 @@ def _running(data_dir: Path) -> EmbeddedRedis | None:
         return None
     if not pid_alive(pid):
         return None
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    deadline = time.monotonic() + patience
     with _client(port) as client:
         while True:
             try:
                 reported = int(client.info("server")["process_id"])
             except (redis.BusyLoadingError, redis.TimeoutError):
                 if time.monotonic() > deadline or not pid_alive(pid):
-                    raise ConfigurationError(
+                    raise EmbeddedUnresponsive(
                         f"the embedded Redis (pid {pid}, port {port}, data in {data_dir}) is "
-                        f"running but did not answer in {START_TIMEOUT_SECONDS:.0f}s: see "
-                        f"{data_dir / _LOG_FILE}, or stop it with `tasks-core down --force`"
-                    ) from None
+                        f"running but did not answer in {patience:.0f}s: see "
+                        f"{data_dir / _LOG_FILE}, or end it with `tasks-core down --force`",
+                        pid=pid, port=port) from None
                 time.sleep(_POLL_SECONDS)
                 continue
             except (redis.RedisError, KeyError, ValueError):
@@ -319,6 +347,19 @@ def _server_pid(client: redis.Redis) -> int | None:
         return int(info["process_id"])
     except (redis.RedisError, KeyError, ValueError):
         return None
+
+
+def _end_unresponsive(pid: int) -> None:
+    """SIGTERM (and SIGCONT, should it be stopped) then SIGKILL a server that cannot be
+    asked to SHUTDOWN."""
+    for sig in (signal.SIGTERM, signal.SIGCONT):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(_POLL_SECONDS)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def _shutdown(instance: EmbeddedRedis) -> None:

@@ -317,3 +317,34 @@ def test_redis_users_names_tasks_core_processes_but_not_this_one(settings: Setti
         proc.kill()
         proc.wait(10)
     wait_until(lambda: redis_users(instance.url) == [], 10, message="the client to go")
+
+
+def test_a_hung_server_is_named_and_down_force_ends_it(settings: Settings) -> None:
+    from tasks_core.store.embedded import EmbeddedUnresponsive
+
+    first = ensure_embedded(settings)
+    client(first).set("acked", "1")
+    os.kill(first.pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(EmbeddedUnresponsive) as caught:
+            embedded_status(settings)
+        assert f"the embedded Redis (pid {first.pid}, port {first.port}" in str(caught.value)
+        assert "tasks-core down --force" in str(caught.value)
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "TASKS_CORE_DATA_DIR": str(settings.data_dir),
+               "COLUMNS": "80"}
+        env.pop("TASKS_CORE_REDIS_URL", None)
+        down = [sys.executable, "-m", "tasks_core.cli.main", "down"]
+        refusal = subprocess.run(down, env=env, capture_output=True, text=True, timeout=60)
+        assert refusal.returncode == 1 and len(refusal.stderr.splitlines()) == 1
+        assert "did not answer" in refusal.stderr and "--force" in refusal.stderr
+        forced = subprocess.run([*down, "--force"], env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert forced.returncode == 0, forced.stderr
+        assert "Stopped the embedded Redis" in forced.stdout
+    finally:
+        if alive(first.pid):
+            os.kill(first.pid, signal.SIGCONT)
+    wait_until(lambda: not alive(first.pid), 15, message="the hung server to end")
+    assert embedded_status(settings) is None
+    # SIGTERM, delivered once SIGCONT resumed it: Redis saves as it exits
+    assert client(ensure_embedded(settings)).get("acked") == "1"
