@@ -1,7 +1,8 @@
 """Redis connections: the configured URL, else the embedded Redis, with clear errors.
 
-Every connection is named after this process's role (`set_process_role`; see
-`store/clients.py`), so `tasks-core down` can tell who uses the embedded Redis. A process
+Every connection to the embedded Redis is named after this process's role
+(`set_process_role`; see `store/clients.py`), so `tasks-core down` can tell who uses it
+(a Redis you run is left unnamed: its ACLs may refuse CLIENT SETNAME). A process
 whose role only reads (`tasks-core flow-run ls`, ...) never starts the embedded Redis: it
 is told that it is not running instead.
 """
