@@ -1,33 +1,35 @@
 """Settings: environment variables (prefix ``TASKS_CORE_``) over an optional TOML file.
 
 The TOML file is the one named by ``TASKS_CORE_CONFIG``, else ``./tasks-core.toml`` when it
-exists. ``configs/tasks-core.toml`` documents every setting with its default.
+exists. ``configs/tasks-core.toml`` documents every setting with its default. A missing
+named file, a file that is not TOML, and a key or ``TASKS_CORE_*`` variable that names no
+setting are refused with a `ConfigurationError` (see `tasks_core.settings_sources`).
 """
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
+)
+
+from tasks_core.errors import ConfigurationError
+from tasks_core.settings_sources import (
+    check_environment,
+    config_file,
+    describe_invalid,
+    read_config_file,
+    setting_sources,
 )
 
 __all__ = ["Settings", "get_settings", "reset_settings"]
-
-
-def _config_file() -> Path | None:
-    named = os.environ.get("TASKS_CORE_CONFIG")
-    if named:
-        return Path(named)
-    local = Path("tasks-core.toml")
-    return local if local.is_file() else None
 
 
 class Settings(BaseSettings):
@@ -46,7 +48,10 @@ class Settings(BaseSettings):
         default=Path.home() / ".tasks-core",
         description="embedded Redis data and pid files",
     )
-    embedded_port: int = Field(default=0, description="embedded Redis port; 0 picks a free one")
+    embedded_port: int = Field(
+        default=0,
+        description="embedded Redis port; 0: the port it had before (data_dir/redis.port), "
+                    "else a free one")
     result_ttl_seconds: int = Field(default=86_400, gt=0, description="how long results live")
     result_max_bytes: int = Field(default=1_000_000, gt=0, description="largest JSON result")
     parameters_max_bytes: int = Field(
@@ -127,10 +132,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        fields = settings_cls.model_fields
+        check_environment(fields)  # a misspelt TASKS_CORE_* variable is refused, not ignored
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        path = _config_file()
+        path = config_file()
         if path is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            sources.append(InitSettingsSource(settings_cls, read_config_file(path, fields)))
         return tuple(sources)
 
     @property
@@ -145,8 +152,21 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+    """The process-wide settings, read once.
+
+    Raises:
+        ConfigurationError: a bad settings file or TASKS_CORE_* variable (one line naming
+            it, see `tasks_core.settings_sources`), or a value that does not validate (the
+            setting, its value and where it came from).
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        path = config_file()
+        fields = list(Settings.model_fields)
+        data = read_config_file(path, fields) if path is not None else {}
+        sources = setting_sources(fields, path, data)
+        raise ConfigurationError(describe_invalid(exc.errors(), sources)) from None
 
 
 def reset_settings() -> None:

@@ -25,8 +25,9 @@ from tasks_core.supervisor import (
 
 if TYPE_CHECKING:
     from tasks_core.settings import Settings
+    from tasks_core.store.clients import RedisUser
 
-__all__ = ["check_flower_binding", "register", "stack_specs"]
+__all__ = ["check_flower_binding", "describe_users", "register", "stack_specs"]
 
 FLOWER_AUTH_ENV = "TASKS_CORE_FLOWER_BASIC_AUTH"
 
@@ -256,7 +257,9 @@ def _reach_redis(settings: Settings) -> str:
     from tasks_core.store.connection import connect, redis_url, safe_url
 
     url = redis_url(settings)  # the embedded one is started here if need be
-    connect(settings)
+    # PING on the pooled connection, which stays open while `up` runs: `tasks-core down`
+    # sees it (a named client) and refuses to stop the embedded Redis under the stack
+    connect(settings).ping()
     line = f"[bold]Redis[/bold]   {escape(safe_url(url))} "
     line += ("(TASKS_CORE_REDIS_URL)" if settings.redis_url
              else "(embedded; `tasks-core down` stops it)")
@@ -291,18 +294,49 @@ def _print_stopping(children: Sequence[Child]) -> None:
         console.print(f"Stopping {', '.join(running)}...", highlight=False)
 
 
-def down() -> None:
-    """Stop the embedded Redis (it saves its data first); a configured Redis is left alone."""
+def down(
+    force: bool = typer.Option(
+        False, "--force",
+        help="stop it even while processes use it (they reconnect when it starts again: it "
+             "keeps its port)"),
+) -> None:
+    """Stop the embedded Redis (it saves its data first); a configured Redis is left alone.
+
+    Refused while anything uses it (a stack started by `tasks-core up`, a worker, beat,
+    Flower, another client), naming them; --force stops it anyway.
+    """
     with expected_errors():
+        from tasks_core.errors import ConfigurationError
         from tasks_core.settings import get_settings
-        from tasks_core.store.embedded import embedded_status, stop_embedded
+        from tasks_core.store.clients import redis_users
+        from tasks_core.store.embedded import (
+            EmbeddedUnresponsive,
+            embedded_status,
+            stop_embedded,
+        )
 
         settings = get_settings()
-        found = embedded_status(settings)
+        try:
+            found = embedded_status(settings)
+        except EmbeddedUnresponsive:
+            if not force:
+                raise  # its message says: `tasks-core down --force` ends it
+            found = None  # hung: nobody can be using it; stop_embedded ends it with signals
+        users = redis_users(found.url) if found is not None else []
+        if users and not force:
+            raise ConfigurationError(
+                f"the embedded Redis (port {found.port if found else '?'}) is in use by "
+                f"{describe_users(users)}: stop them first (Ctrl+C where `tasks-core up` "
+                "runs), or pass --force to stop it anyway")
         stopped = stop_embedded(settings)
     if stopped and found is not None:
         console.print(f"Stopped the embedded Redis (pid {found.pid}, port {found.port}, "
-                      f"data in {found.data_dir}).", highlight=False)
+                      f"data in {found.data_dir}).", highlight=False, soft_wrap=True)
+        if users:
+            err_console.print(f"[yellow]warning:[/yellow] it was in use by "
+                              f"{escape(describe_users(users))}; they reconnect when it "
+                              f"starts again on port {found.port}", highlight=False,
+                              soft_wrap=True)
     elif stopped:
         console.print("Stopped the embedded Redis.")
     else:
@@ -310,6 +344,18 @@ def down() -> None:
     if settings.redis_url:
         console.print("[dim]TASKS_CORE_REDIS_URL is set: tasks-core does not stop a Redis it "
                       "did not start.[/dim]")
+
+
+def describe_users(users: Sequence[RedisUser]) -> str:
+    """``worker (pid 1), beat (pid 2) and 3 other connections``: tasks-core processes by
+    name, other connections counted."""
+    named = [user.describe() for user in users if user.role]
+    others = len(users) - len(named)
+    if others:
+        named.append(f"{others} other connection{'s' if others > 1 else ''}" if named
+                     else f"{others} connection{'s' if others > 1 else ''} "
+                          f"({', '.join(user.host for user in users[:3])})")
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
 
 
 def register(app: typer.Typer) -> None:

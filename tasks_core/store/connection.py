@@ -1,4 +1,11 @@
-"""Redis connections: the configured URL, else the embedded Redis, with clear errors."""
+"""Redis connections: the configured URL, else the embedded Redis, with clear errors.
+
+Every connection to the embedded Redis is named after this process's role
+(`set_process_role`; see `store/clients.py`), so `tasks-core down` can tell who uses it
+(a Redis you run is left unnamed: its ACLs may refuse CLIENT SETNAME). A process
+whose role only reads (`tasks-core flow-run ls`, ...) never starts the embedded Redis: it
+is told that it is not running instead.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +21,9 @@ from redis.retry import Retry
 
 from tasks_core.errors import StoreUnavailable
 from tasks_core.settings import Settings
+from tasks_core.store.clients import PROBE_ROLE, client_name, set_role
 
-__all__ = ["LedgerRedis", "StoreError", "connect", "redis_url", "safe_url"]
+__all__ = ["LedgerRedis", "StoreError", "connect", "redis_url", "safe_url", "set_process_role"]
 
 StoreError = redis.RedisError
 """Any error of the Redis client (StoreUnavailable, a lost Redis, is one): for code outside
@@ -25,15 +33,38 @@ _LOST = (redis.ConnectionError, redis.TimeoutError)
 
 _lock = threading.Lock()
 _clients: dict[str, redis.Redis] = {}
+_start_embedded = True
+
+
+def set_process_role(role: str, *, start_embedded: bool = True) -> None:
+    """Name this process's Redis connections after `role` (the CLI command it runs), and
+    say whether it may start the embedded Redis (False: a command that only reads)."""
+    global _start_embedded
+    set_role(role)
+    _start_embedded = start_embedded
 
 
 def redis_url(settings: Settings) -> str:
-    """The Redis URL in use: the configured one, else the embedded server's (started if need be)."""
+    """The Redis URL in use: the configured one, else the embedded server's (started if need
+    be, unless this process only reads).
+
+    Raises:
+        StoreUnavailable: the embedded Redis is not running and this process may not start it.
+        ConfigurationError: the embedded Redis cannot be started (see `ensure_embedded`).
+    """
     if settings.redis_url:
         return settings.redis_url
-    from tasks_core.store.embedded import ensure_embedded
+    from tasks_core.store.embedded import embedded_status, ensure_embedded
 
-    return ensure_embedded(settings).url
+    if _start_embedded:
+        return ensure_embedded(settings).url
+    found = embedded_status(settings)
+    if found is None:
+        raise StoreUnavailable(
+            f"the embedded Redis (data in {settings.data_dir.expanduser()}) is not running and "
+            "this command only reads: start it with `tasks-core up` (or `tasks-core worker`), "
+            "or set TASKS_CORE_REDIS_URL to use a Redis you run")
+    return found.url
 
 
 def safe_url(url: str) -> str:
@@ -132,16 +163,21 @@ def connect(settings: Settings, *, retries: int | None = None) -> redis.Redis:
     naming the URL.
     """
     url = redis_url(settings)
+    # Only the embedded Redis's connections are named: a Redis you run may refuse CLIENT
+    # SETNAME (ACLs), and only `tasks-core down` of the embedded one reads the names.
+    named = settings.redis_url is None
     with _lock:
         client = _clients.get(url)
         if client is None:
             client = LedgerRedis.from_url(
                 url, decode_responses=True, health_check_interval=30,
+                client_name=client_name() if named else None,
                 retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), settings.connect_retries))
             _clients[url] = client
     attempts = settings.connect_retries if retries is None else retries
     delay = 0.1
-    probe = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))  # our own backoff below
+    probe = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0),  # our own backoff below
+                                 client_name=client_name(PROBE_ROLE) if named else None)
     for attempt in range(attempts + 1):
         try:
             probe.ping()

