@@ -6,16 +6,28 @@
     matching.py    Matcher: does one event concern one trigger
     models.py      EventTrigger, CompoundTrigger, SequenceTrigger, TriggerError
     deployment.py  DeploymentEventTrigger, DeploymentCompoundTrigger, DeploymentSequenceTrigger
-    evaluation.py  evaluators: events and ticks in (time injected), Firings out; JSON state
+    firing.py      Firing: what fired, with a deterministic id (idempotency across crashes)
+    evaluation.py  EventTriggerEvaluator: events and ticks in (time injected), Firings out
+    composite.py   CompositeEvaluator (compound, sequence); evaluator_for / restore_evaluator
     index.py       TriggerIndex: event name -> candidate triggers, by literal prefix
     explain.py     replay events through a trigger: when it fires, or which condition failed
 """
 
+from tasks_core.events.triggers.composite import (
+    CompositeEvaluator,
+    Evaluator,
+    evaluator_for,
+    restore_evaluator,
+)
 from tasks_core.events.triggers.deployment import (
     DeploymentCompoundTrigger,
     DeploymentEventTrigger,
     DeploymentSequenceTrigger,
 )
+from tasks_core.events.triggers.evaluation import EventTriggerEvaluator
+from tasks_core.events.triggers.explain import Explanation, Reason, explain, replay
+from tasks_core.events.triggers.firing import Firing
+from tasks_core.events.triggers.index import TriggerIndex
 from tasks_core.events.triggers.models import (
     CompoundTrigger,
     EventTrigger,
@@ -25,12 +37,23 @@ from tasks_core.events.triggers.models import (
 )
 
 __all__ = [
+    "CompositeEvaluator",
     "CompoundTrigger",
     "DeploymentCompoundTrigger",
     "DeploymentEventTrigger",
     "DeploymentSequenceTrigger",
+    "Evaluator",
     "EventTrigger",
+    "EventTriggerEvaluator",
+    "Explanation",
+    "Firing",
+    "Reason",
     "SequenceTrigger",
     "TriggerError",
+    "TriggerIndex",
     "TriggerTypes",
+    "evaluator_for",
+    "explain",
+    "replay",
+    "restore_evaluator",
 ]
