@@ -70,6 +70,26 @@ def test_slightly_out_of_order_events_still_count() -> None:
     assert [f.fired_at for f in feed(trigger, [ev("a", 5), ev("a", 3), ev("a", 4)])] == [at(4)]
 
 
+def test_without_a_window_late_events_still_fire() -> None:
+    # Two upstream runs complete together; their events arrive out of order.
+    trigger = EventTrigger(expect="done")
+    assert [f.fired_at for f in feed(trigger, [ev("done", 5), ev("done", 4)])] == [at(5), at(4)]
+
+
+def test_tick_forgets_buckets_nothing_can_count_in() -> None:
+    windowed = EventTriggerEvaluator(EventTrigger(expect="a", threshold=2, within=10,
+                                                  for_each={"k"}))
+    once = EventTriggerEvaluator(EventTrigger(expect="a", for_each={"k"}))
+    for n in range(100):
+        windowed.handle(ev("a", n, k=str(n)))
+        once.handle(ev("a", n, k=str(n)))
+    assert len(once.buckets) == 0  # fired and nothing left to count
+    windowed.tick(at(100))
+    assert list(windowed.buckets) == [(str(n),) for n in range(91, 100)]
+    windowed.tick(at(200))
+    assert windowed.buckets == {}
+
+
 def brute_force_firings(times: list[int], threshold: int, within: int) -> int:
     """Fire when `threshold` unconsumed events lie within a span of `within` ending now."""
     fired, unconsumed = 0, []
@@ -200,6 +220,8 @@ def test_proactive_for_each_keeps_a_window_per_value() -> None:
     assert evaluator.next_deadline() == at(61)
     firings = evaluator.tick(at(62))  # w1 beat at 31 (window 31..61); w2 fell silent
     assert [(f.labels, f.fired_at) for f in firings] == [({"worker": "w2"}, at(62))]
+    assert evaluator.next_deadline() == at(91)  # w2 fired once and waits to be seen again
+    assert list(evaluator.buckets) == [("w1",)]
 
 
 # -- for_each -------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ Windows are half-open, ``[start, start + within)``.
 
 Reactive, no ``after``: fires when ``threshold`` counted events fall within one span of
 ``within`` (a sliding window; ``within`` 0: no time limit, every ``threshold``-th event
-fires, so threshold 1 fires on each event). Firing consumes the events counted: an
-event older than the last firing of its bucket is ignored.
+fires, so threshold 1 fires on each event, in whatever order events arrive). Firing
+consumes the events counted: with a window, an event older than the bucket's last firing
+is ignored. `tick` forgets buckets nothing can count in any more, so state stays small.
 
 Reactive with ``after``: an ``after`` event opens a window (it does not count itself);
 expected events in it count; reaching ``threshold`` fires and closes it; an expired window
@@ -18,9 +19,12 @@ closes without firing. An event that both opens and counts (a heartbeat in ``aft
 
 Proactive: a window opens on an ``after`` event or, without ``after``, on the first tick
 (no ``for_each``) or the first expected event of a bucket (which counts); it fires at its
-end when fewer than ``threshold`` events came (``fired_at`` = the window's end, exactly);
-without ``after`` the next window starts at the end of the last (or at the tick, if the
-engine was away longer than a window). `next_deadline` says when to tick next.
+end when fewer than ``threshold`` events came (``fired_at`` = the window's end, exactly).
+Without ``after`` and ``for_each`` the next window starts at the end of the last (or at the
+tick, if the engine was away longer than a window), so a silence fires once per window.
+A ``for_each`` bucket that fired is dropped until an event names it again: one firing
+per silence of that value, not one per window forever (Prefect keeps rolling it).
+`next_deadline` says when to tick next.
 """
 
 from __future__ import annotations
@@ -77,6 +81,13 @@ class Window:
         self.last = event
 
 
+def _drop_before(window: Window, oldest: datetime) -> None:
+    """Forget counted events at or before `oldest` (outside a half-open window)."""
+    while window.times and window.times[0] <= oldest:
+        window.times.pop(0)
+        window.ids.pop(0)
+
+
 class EventTriggerEvaluator:
     """The state machine of one `EventTrigger` (all its ``for_each`` buckets).
 
@@ -118,6 +129,8 @@ class EventTriggerEvaluator:
         firings: list[Firing] = []
         for key in list(self.buckets):
             firings += self._close_expired(key, now)
+        if self.trigger.posture == "Reactive" and not self.trigger.after:
+            self._forget_stale(now)
         return firings
 
     def next_deadline(self) -> datetime | None:
@@ -174,14 +187,23 @@ class EventTriggerEvaluator:
         window.add(event)
         within = self._within()
         if within is not None:
-            newest = window.times[-1]
-            while window.times and window.times[0] <= newest - within:
-                window.times.pop(0)
-                window.ids.pop(0)
+            _drop_before(window, window.times[-1] - within)
         if len(window.times) >= self.trigger.threshold:
             firings.append(self._fire(key, window, event.occurred, event))
-            self.buckets[key] = Window(horizon=window.times[-1])
+            if within is None:
+                del self.buckets[key]
+            else:
+                self.buckets[key] = Window(horizon=window.times[-1])
         return firings
+
+    def _forget_stale(self, now: datetime) -> None:
+        within = self._within()
+        if within is None:
+            return  # without a window, counts wait for the next event however long
+        for key, window in list(self.buckets.items()):
+            _drop_before(window, now - within)
+            if not window.times and (window.horizon is None or window.horizon <= now - within):
+                del self.buckets[key]
 
     def _proactive(self, key: tuple[str, ...], window: Window | None, event: Event,
                    opens: bool, counts: bool) -> list[Firing]:
@@ -205,7 +227,7 @@ class EventTriggerEvaluator:
         if self.trigger.posture == "Proactive":
             if len(window.times) < self.trigger.threshold:
                 firings.append(self._fire(key, window, end, window.last))
-            if not self.trigger.after:
+            if not self.trigger.after and not (firings and key):
                 within = self.trigger.within
                 self.buckets[key] = self._open(end if now < end + within else now)
                 return firings
