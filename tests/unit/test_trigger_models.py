@@ -17,6 +17,7 @@ from tasks_core.events import (
     SequenceTrigger,
     TriggerError,
 )
+from tasks_core.events.triggers import parse_trigger
 
 
 def test_the_course_dep_trigger_validates_and_is_stored_in_our_spelling() -> None:
@@ -95,6 +96,15 @@ def test_json_round_trip(trigger: EventTrigger | CompoundTrigger | SequenceTrigg
     again = type(trigger).model_validate(data)
     assert again == trigger
     assert again.model_dump(mode="json") == data
+
+
+def test_parse_trigger_reads_any_stored_trigger_and_refuses_bad_ones() -> None:
+    stored = CompoundTrigger(require="any", triggers=[{"expect": ["a"]}]).model_dump(mode="json")
+    assert parse_trigger(stored) == CompoundTrigger(require="any", triggers=[{"expect": ["a"]}])
+    assert parse_trigger({"expect": ["prefect.flow-run.*"]}) == \
+        EventTrigger(expect={"tasks-core.flow-run.*"})
+    with pytest.raises(TriggerError, match=r"^EventTrigger: threshold: must be at least 1, got 0$"):
+        parse_trigger({"expect": ["a"], "threshold": 0})
 
 
 def test_within_takes_seconds_timedeltas_and_iso_durations() -> None:
@@ -189,9 +199,11 @@ def test_an_unknown_child_type_is_refused() -> None:
 
 
 def test_a_bad_child_is_refused_naming_its_place() -> None:
-    refused(lambda: SequenceTrigger(triggers=[{"expect": ["a"]}, {"expect": ["b"],
-                                                                   "threshold": 0}]),
-            "triggers.1", "threshold")
+    message = refused(lambda: SequenceTrigger(triggers=[{"expect": ["a"]},
+                                                        {"expect": ["b"], "threshold": 0}]),
+                      "triggers.1", "threshold")
+    assert message == ("SequenceTrigger: triggers.1: EventTrigger: threshold: must be at "
+                       "least 1, got 0")
 
 
 @pytest.mark.parametrize("build", [

@@ -29,14 +29,17 @@ from tasks_core.events.triggers.explain import Explanation, Reason, explain, rep
 from tasks_core.events.triggers.firing import Firing
 from tasks_core.events.triggers.index import TriggerIndex
 from tasks_core.events.triggers.models import (
+    AnyTrigger,
     CompoundTrigger,
     EventTrigger,
     SequenceTrigger,
     TriggerError,
     TriggerTypes,
+    parse_trigger,
 )
 
 __all__ = [
+    "AnyTrigger",
     "CompositeEvaluator",
     "CompoundTrigger",
     "DeploymentCompoundTrigger",
@@ -54,6 +57,7 @@ __all__ = [
     "TriggerTypes",
     "evaluator_for",
     "explain",
+    "parse_trigger",
     "replay",
     "restore_evaluator",
 ]

@@ -91,6 +91,10 @@ def _drop_before(window: Window, oldest: datetime) -> None:
 class EventTriggerEvaluator:
     """The state machine of one `EventTrigger` (all its ``for_each`` buckets).
 
+    Call `tick(now)` when the trigger is loaded (it opens the first window of a Proactive
+    trigger without ``after`` or ``for_each``), then at `next_deadline()` and whenever
+    convenient; `handle` each event the trigger's `Matcher` may cover, in stream order.
+
     Args:
         trigger: the trigger.
         path: its place in a trigger tree ("" for a root), copied into each `Firing`.
@@ -170,8 +174,8 @@ class EventTriggerEvaluator:
                   opens: bool, counts: bool) -> list[Firing]:
         firings: list[Firing] = []
         if self.trigger.after:
-            if counts and window is not None and event.occurred >= (window.start or
-                                                                    event.occurred):
+            if counts and window is not None and window.start is not None \
+                    and event.occurred >= window.start:
                 window.add(event)
                 if len(window.times) >= self.trigger.threshold:
                     firings.append(self._fire(key, window, event.occurred, event))

@@ -31,14 +31,18 @@ from typing import Literal
 from tasks_core.events.schema import Event
 from tasks_core.events.triggers.composite import Evaluator, evaluator_for
 from tasks_core.events.triggers.firing import Firing
-from tasks_core.events.triggers.models import CompoundTrigger, EventTrigger, SequenceTrigger
+from tasks_core.events.triggers.models import (
+    AnyTrigger,
+    CompoundTrigger,
+    EventTrigger,
+    SequenceTrigger,
+)
 from tasks_core.events.triggers.specs import CompiledSpec
 
 __all__ = ["Condition", "Explanation", "Reason", "explain", "replay"]
 
 Condition = Literal["event", "label", "related", "after", "threshold", "window", "children",
                     "order"]
-Trigger = EventTrigger | CompoundTrigger | SequenceTrigger
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ class Explanation:
         return f"never fired over {self.events} events: {self.reason.message}{where}"
 
 
-def replay(trigger: Trigger, events: Sequence[Event], *, start: datetime | None = None,
+def replay(trigger: AnyTrigger, events: Sequence[Event], *, start: datetime | None = None,
            end: datetime | None = None) -> list[Firing]:
     """The firings `trigger` would make over `events` from `start` to `end`."""
     ordered = sorted(events, key=lambda e: e.occurred)
@@ -113,7 +117,7 @@ def _tick_until(evaluator: Evaluator, until: datetime) -> list[Firing]:
     return firings
 
 
-def explain(trigger: Trigger, events: Sequence[Event], *, start: datetime | None = None,
+def explain(trigger: AnyTrigger, events: Sequence[Event], *, start: datetime | None = None,
             end: datetime | None = None) -> Explanation:
     """Replay `events` through `trigger`; its firings, or why it never fired."""
     ordered = sorted(events, key=lambda e: e.occurred)
@@ -124,7 +128,7 @@ def explain(trigger: Trigger, events: Sequence[Event], *, start: datetime | None
     return Explanation(firings, reason, len(ordered), start, end)
 
 
-def _why(trigger: Trigger, events: list[Event], path: str, start: datetime | None,
+def _why(trigger: AnyTrigger, events: list[Event], path: str, start: datetime | None,
          end: datetime | None) -> Reason:
     if isinstance(trigger, EventTrigger):
         return _why_event(trigger, events, path, start, end)
@@ -133,7 +137,7 @@ def _why(trigger: Trigger, events: list[Event], path: str, start: datetime | Non
 
 def _why_composite(trigger: CompoundTrigger | SequenceTrigger, events: list[Event],
                    path: str, start: datetime | None, end: datetime | None) -> Reason:
-    silent: list[tuple[int, Trigger]] = []
+    silent: list[tuple[int, AnyTrigger]] = []
     for index, child in enumerate(trigger.triggers):
         if not replay(child, events, start=start, end=end):
             silent.append((index, child))
@@ -147,7 +151,7 @@ def _why_composite(trigger: CompoundTrigger | SequenceTrigger, events: list[Even
                       f"{_path(path, index)} did not: {inner.message}", path,
                       got=fired, needed=needed)
     within = trigger.window.total_seconds() if trigger.window else None
-    if isinstance(trigger, SequenceTrigger) and within is None:
+    if within is None:  # only a sequence can miss without a window: by its order
         return Reason("order", "every trigger fired, but never in their order", path)
     return Reason("window", f"the triggers fired, but never {needed} within {within:g} s "
                   "of each other" + (" in order" if isinstance(trigger, SequenceTrigger)

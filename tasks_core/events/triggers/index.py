@@ -16,15 +16,17 @@ from collections.abc import Hashable, Iterator
 from typing import Generic, TypeVar
 
 from tasks_core.events.triggers.globs import compile_glob
-from tasks_core.events.triggers.models import CompoundTrigger, EventTrigger, SequenceTrigger
+from tasks_core.events.triggers.models import (
+    AnyTrigger,
+    EventTrigger,
+)
 
 __all__ = ["TriggerIndex", "event_triggers", "name_prefixes"]
 
 K = TypeVar("K", bound=Hashable)
-Trigger = EventTrigger | CompoundTrigger | SequenceTrigger
 
 
-def event_triggers(trigger: Trigger) -> Iterator[EventTrigger]:
+def event_triggers(trigger: AnyTrigger) -> Iterator[EventTrigger]:
     """The event triggers in a trigger tree (the trigger itself, for an event trigger)."""
     if isinstance(trigger, EventTrigger):
         yield trigger
@@ -33,7 +35,7 @@ def event_triggers(trigger: Trigger) -> Iterator[EventTrigger]:
         yield from event_triggers(child)
 
 
-def name_prefixes(trigger: Trigger) -> set[str]:
+def name_prefixes(trigger: AnyTrigger) -> set[str]:
     """The literal prefixes of a trigger's event-name globs ("" means: any name)."""
     return {compile_glob(glob).prefix for leaf in event_triggers(trigger)
             for glob in leaf.expect | leaf.after}
@@ -48,7 +50,7 @@ class TriggerIndex(Generic[K]):
         self._any: set[K] = set()
         self._filed: dict[K, set[str]] = {}
 
-    def add(self, key: K, trigger: Trigger) -> None:
+    def add(self, key: K, trigger: AnyTrigger) -> None:
         """File `trigger` under `key` (replacing what `key` had)."""
         self.remove(key)
         prefixes = name_prefixes(trigger)

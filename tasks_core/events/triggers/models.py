@@ -48,11 +48,13 @@ from tasks_core.events.triggers import spelling
 from tasks_core.events.triggers.globs import GlobError, compile_glob
 from tasks_core.events.triggers.matching import Matcher, compile_matcher
 
-__all__ = ["MIN_PROACTIVE_WITHIN", "CompoundTrigger", "EventTrigger", "LabelSpec",
-           "SequenceTrigger", "Trigger", "TriggerError", "TriggerTypes", "describe_error"]
+__all__ = ["MIN_PROACTIVE_WITHIN", "AnyTrigger", "CompoundTrigger", "EventTrigger",
+           "LabelSpec", "SequenceTrigger", "Trigger", "TriggerError", "TriggerTypes",
+           "describe_error", "parse_trigger"]
 
 MIN_PROACTIVE_WITHIN = timedelta(seconds=10)
 LabelSpec = dict[str, str | list[str]]
+_TAGS = frozenset({"event", "compound", "sequence"})
 
 
 class TriggerError(ValidationError):
@@ -63,10 +65,11 @@ def describe_error(model: str, exc: pydantic.ValidationError) -> str:
     """One line from pydantic's errors: ``EventTrigger: within: must be >= 0 s, got -1 s``."""
     parts = []
     for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"])
+        # a child's union tag ("event", ...) says nothing the child's own message does not
+        where = ".".join(str(p) for p in error["loc"] if p not in _TAGS)
         message = str(error["msg"]).removeprefix("Value error, ")
         parts.append(f"{where}: {message}" if where else message)
-    return f"{model}: " + "; ".join(parts)
+    return (f"{model}: " if model else "") + "; ".join(parts)
 
 
 class Trigger(BaseModel):
@@ -385,3 +388,18 @@ TriggerTypes = Annotated[
 
 CompoundTrigger.model_rebuild()
 SequenceTrigger.model_rebuild()
+
+AnyTrigger = EventTrigger | CompoundTrigger | SequenceTrigger
+_ANY: pydantic.TypeAdapter[AnyTrigger] = pydantic.TypeAdapter(TriggerTypes)
+
+
+def parse_trigger(data: Any) -> AnyTrigger:
+    """A trigger of any type from JSON data (a stored automation's ``trigger``).
+
+    Raises:
+        TriggerError: naming the field, as the constructors do.
+    """
+    try:
+        return _ANY.validate_python(data)
+    except pydantic.ValidationError as exc:
+        raise TriggerError(describe_error("", exc)) from None
