@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tasks_core.events import CompoundTrigger, Event, EventTrigger, SequenceTrigger
 from tasks_core.events.triggers import (
+    CompositeEvaluator,
     EventTriggerEvaluator,
     Firing,
     evaluator_for,
@@ -147,6 +148,8 @@ def test_proactive_fires_exactly_at_the_end_of_a_silent_window() -> None:
     firings = evaluator.tick(at(30))
     assert [f.fired_at for f in firings] == [at(30)] and firings[0].count == 0
     assert evaluator.next_deadline() == at(60)  # the next window starts where this ended
+    assert [f.fired_at for f in evaluator.tick(at(65))] == [at(60)]  # a late tick
+    assert evaluator.next_deadline() == at(90)  # does not shift the windows
 
 
 def test_proactive_does_not_fire_when_the_expected_event_comes() -> None:
@@ -320,3 +323,50 @@ def test_a_firing_round_trips_through_json() -> None:
                                                            {"expect": ["b"]}]),
                   [ev("a", 0), ev("b", 1)])[0]
     assert Firing.model_validate_json(firing.model_dump_json()) == firing
+
+
+@settings(max_examples=150, deadline=None)
+@given(times=st.lists(st.integers(min_value=0, max_value=300), max_size=30),
+       threshold=st.integers(min_value=1, max_value=3),
+       within=st.integers(min_value=10, max_value=60))
+def test_proactive_firings_equal_back_to_back_windows_counted_by_hand(
+        times: list[int], threshold: int, within: int) -> None:
+    trigger = EventTrigger(expect="hb", posture="Proactive", threshold=threshold,
+                           within=within)
+    firings = replay(trigger, [ev("hb", t) for t in times], start=at(0), end=at(300))
+    windows = range(0, 300 - within + 1, within)  # those that end by the end of the replay
+    expected = [at(s + within) for s in windows
+                if sum(1 for t in times if s <= t < s + within) < threshold]
+    assert [f.fired_at for f in firings] == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(stream=st.lists(st.tuples(st.sampled_from("ab"), st.integers(0, 15),
+                                 st.sampled_from("12")), max_size=25),
+       cut=st.integers(min_value=0, max_value=25))
+def test_resuming_from_saved_state_anywhere_changes_nothing(
+        stream: list[tuple[str, int, str]], cut: int) -> None:
+    events, clock = [], 0
+    for name, gap, k in stream:
+        clock += gap
+        events.append(ev(name, clock, k=k))
+    for trigger in TRIGGERS:
+        whole = replay(trigger, events, start=at(0), end=at(clock + 100))
+        first = evaluator_for(trigger)
+        firings = first.tick(at(0))
+        for e in events[:cut]:
+            firings += _until(first, e) + first.handle(e)
+        second = restore_evaluator(trigger, json.loads(json.dumps(first.to_state())))
+        for e in events[cut:]:
+            firings += _until(second, e) + second.handle(e)
+        firings += _until(second, ev("x", clock + 100)) + second.tick(at(clock + 100))
+        assert [f.id for f in firings] == [f.id for f in whole]
+
+
+def _until(evaluator: object, event: Event) -> list[Firing]:
+    """Tick `evaluator` at each deadline up to `event`'s time, as the engine would."""
+    assert isinstance(evaluator, EventTriggerEvaluator | CompositeEvaluator)
+    firings: list[Firing] = []
+    while (deadline := evaluator.next_deadline()) is not None and deadline <= event.occurred:
+        firings += evaluator.tick(deadline)
+    return firings
