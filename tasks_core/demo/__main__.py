@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +19,27 @@ console = Console(width=None if sys.stdout.isatty() else 130)
 
 def _section(title: str) -> None:
     console.rule(f"[bold cyan]{title}")
+
+
+def _cli() -> str:
+    """How to call this install's `tasks-core` from the current folder: the bare name when
+    PATH finds this very script, else its path (`.venv/bin/tasks-core` after `make demo`)."""
+    here = os.path.join(os.path.dirname(sys.executable), "tasks-core")
+    found = shutil.which("tasks-core")
+    if found and os.path.realpath(found) == os.path.realpath(here):
+        return "tasks-core"
+    relative = os.path.relpath(here)
+    return relative if not relative.startswith("..") else here
+
+
+def hints(prefix: str, task_run: str, flow_run: str) -> list[str]:
+    """Commands to explore what the demo left behind, each runnable as printed from the folder
+    the demo ran in: they carry the demo's key prefix and the path of `tasks-core`."""
+    run = f"TASKS_CORE_KEY_PREFIX={shlex.quote(prefix)} {_cli()}"
+    return [f"{run} task-run ls", f"{run} task-run inspect {task_run}",
+            f"{run} flow-run ls", f"{run} flow-run inspect {flow_run}",
+            f"{run} flow-run logs {flow_run} --tree", f"{run} deployment ls",
+            f"{run} work-pool ls"]
 
 
 _beat: list[subprocess.Popen[bytes]] = []
@@ -115,11 +138,11 @@ def _deployments_section(prefix: str) -> None:
     from tasks_core.deployments import set_paused
 
     set_paused("etl/every-minute", True)  # and its queued scheduled runs are cancelled
-    console.print("Paused it again: `tasks-core deployment ls` and `tasks-core work-pool ls` "
-                  "show what the demo created.")
+    console.print("Paused it again; `deployment ls` and `work-pool ls` (below) show what the "
+                  "demo created.")
 
 
-def _show_tree() -> None:
+def _show_tree() -> str:
     from datetime import UTC, datetime
 
     from tasks_core.cli.flow_runs import gather_tree
@@ -135,8 +158,7 @@ def _show_tree() -> None:
     now = datetime.now(UTC)
     console.print(render_tree(tree, now))
     console.print(render_timeline(timeline(tree, now, 80)))
-    console.print(f"Explore it with [bold]tasks-core flow-run inspect {root.id}[/bold] and "
-                  f"[bold]tasks-core flow-run logs {root.id} --tree[/bold].")
+    return root.id
 
 
 def main() -> int:
@@ -199,11 +221,11 @@ def main() -> int:
         _section("A flow of tasks, and a flow of nested flows (in this process)")
         totals = demo.nightly(["orders", "invoices"])
         console.print(f"nightly(['orders', 'invoices']) -> {totals}")
-        _show_tree()
+        root_id = _show_tree()
         _deployments_section(prefix)
-        console.print("Inspect any run with [bold]tasks-core task-run inspect <id>[/bold]; "
-                      "list them with [bold]tasks-core task-run ls[/bold] "
-                      f"(TASKS_CORE_KEY_PREFIX={prefix}).")
+        _section("Explore what the demo left (run these from this folder)")
+        for line in hints(prefix, failing.id[:8], root_id[:8]):
+            console.print(f"$ {line}", markup=False, highlight=False, soft_wrap=True)
     finally:
         for proc in [worker, *_beat]:
             os.killpg(proc.pid, signal.SIGTERM)
