@@ -1,5 +1,16 @@
-"""Events: the shape every happening takes on the one Redis stream."""
+"""Events: the shape every happening takes on the one Redis stream, and `emit_event`.
 
-from tasks_core.events.schema import Event, RelatedResource, Resource
+    from tasks_core.events import emit_event      # was: from prefect.events import emit_event
 
-__all__ = ["Event", "RelatedResource", "Resource"]
+Modules: `schema` (Event, limits), `spelling` (Prefect's spellings in, tasks-core's stored),
+`emit` (emit_event), `client` (the buffered per-process writer), `feed` (reading the stream:
+filters, newest first, following), `run_events` (run-state events, built in Lua),
+`internal` (deployment and work-pool events).
+"""
+
+from tasks_core.errors import EventError
+from tasks_core.events.emit import build_event, emit_event
+from tasks_core.events.schema import Event, EventLimits, RelatedResource, Resource
+
+__all__ = ["Event", "EventError", "EventLimits", "RelatedResource", "Resource", "build_event",
+           "emit_event"]
