@@ -23,6 +23,7 @@ import os
 import threading
 import time
 from collections import deque
+from datetime import UTC, datetime
 
 from tasks_core.errors import StoreUnavailable
 from tasks_core.events.schema import Event
@@ -69,7 +70,7 @@ class EventClient:
         Raises:
             StoreUnavailable: the buffer stayed full for `FULL_WAIT_S` (Redis away).
         """
-        text = event.model_dump_json()
+        text = event.model_copy(update={"received": None}).model_dump_json()
         deadline = time.monotonic() + FULL_WAIT_S
         with self._cond:
             while len(self._buffer) >= self.buffer_max:
@@ -141,10 +142,29 @@ class EventClient:
         delay = 0.05
         while True:
             try:
-                self.store.write(batch)
+                self.store.write(_received(batch, datetime.now(UTC)))
                 return
             except Exception as exc:  # Redis away or refusing (OOM...): retry, never drop
                 log.warning("%d events not written (%s); retrying in %.2fs",
                             len(batch), exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+
+_UNRECEIVED = '"received":null'
+
+
+def _received(batch: list[tuple[str, str]], now: datetime) -> list[tuple[str, str]]:
+    """The batch's JSON with ``received`` set to `now` (when the stream takes them).
+
+    Events are dumped when emitted (so later changes to a payload do not leak in) with
+    ``received`` null; it is the last but one field (``follows``, a string or null, comes
+    last), so its last occurrence in the text is the event's own, never one in the payload.
+    """
+    stamp = f'"received":"{now.isoformat()}"'
+    out = []
+    for event_id, text in batch:
+        at = text.rfind(_UNRECEIVED)
+        out.append((event_id, text[:at] + stamp + text[at + len(_UNRECEIVED):]
+                    if at >= 0 else text))
+    return out
