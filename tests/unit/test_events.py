@@ -148,3 +148,17 @@ def test_a_time_window_is_a_range_of_stream_ids() -> None:
     assert window.min_id == f"{int(since.timestamp() * 1000)}-0"
     assert window.max_id.startswith(f"{int(since.timestamp() * 1000) + 1000}-")
     assert EventFilter().min_id == "-" and EventFilter().max_id == "+"
+
+
+def test_received_is_stamped_on_the_event_never_in_its_payload() -> None:
+    from tasks_core.events.client import _received
+
+    event = build_event("a.b", {RID: "r"}, payload={"k": '"received":null', "received": None},
+                        follows="f-1")
+    text = event.model_dump_json()
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    [(event_id, stamped)] = _received([(event.id, text)], at)
+    parsed = Event.model_validate_json(stamped)
+    assert event_id == event.id and parsed.received == at
+    assert parsed.payload == {"k": '"received":null', "received": None}
+    assert parsed.follows == "f-1"
