@@ -10,7 +10,8 @@ filters, newest first, following), `run_events` (run-state events, built in Lua)
 
 from tasks_core.errors import EventError
 from tasks_core.events.emit import build_event, emit_event
+from tasks_core.events.feed import EventFilter, follow, list_events
 from tasks_core.events.schema import Event, EventLimits, RelatedResource, Resource
 
-__all__ = ["Event", "EventError", "EventLimits", "RelatedResource", "Resource", "build_event",
-           "emit_event"]
+__all__ = ["Event", "EventError", "EventFilter", "EventLimits", "RelatedResource", "Resource",
+           "build_event", "emit_event", "follow", "list_events"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -121,6 +123,25 @@ def test_a_redis_restart_mid_emit_loses_and_repeats_nothing(
     names = _names()
     assert len(names) == 100 and len(set(names)) == 100
     assert names[:50] == [f"acme.during.{i}" for i in reversed(range(50))]  # order kept
+
+
+def test_a_redis_paused_mid_emit_loses_and_repeats_nothing(
+        tc_env: dict[str, Any], durable_redis: DurableRedis) -> None:  # noqa: F811
+    rt = get_runtime()
+    emit_event("acme.first", {RID: "acme"})
+    rt.emitter.flush()
+    assert durable_redis.proc is not None
+    os.kill(durable_redis.proc.pid, signal.SIGSTOP)  # a batch's write hangs mid-way
+    try:
+        for i in range(50):
+            emit_event(f"acme.paused.{i}", {RID: "acme"})
+        time.sleep(0.5)
+        assert rt.emitter.pending == 50
+    finally:
+        os.kill(durable_redis.proc.pid, signal.SIGCONT)
+    assert rt.emitter.flush(timeout=30)
+    names = _names()
+    assert len(names) == 51 and len(set(names)) == 51
 
 
 def test_a_full_buffer_makes_emit_raise_instead_of_dropping(
