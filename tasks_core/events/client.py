@@ -70,7 +70,9 @@ class EventClient:
         Raises:
             StoreUnavailable: the buffer stayed full for `FULL_WAIT_S` (Redis away).
         """
-        text = event.model_copy(update={"received": None}).model_dump_json()
+        unreceived = event if event.received is None else \
+            event.model_copy(update={"received": None})
+        text = unreceived.model_dump_json()
         deadline = time.monotonic() + FULL_WAIT_S
         with self._cond:
             while len(self._buffer) >= self.buffer_max:

@@ -227,3 +227,16 @@ def test_retention_trims_by_age(tc_env: dict[str, Any]) -> None:
     assert rt.events.trim(now=time.time() + 30) == 0  # nothing older than 7 days
     trimmed = rt.events.trim(now=time.time() + 8 * 86_400)
     assert trimmed >= 250 and rt.events.length() == 350 - trimmed  # whole nodes (MINID ~)
+
+
+def test_run_state_events_read_back_as_events_in_either_spelling(
+        tc_env: dict[str, Any]) -> None:
+    event_tasks.emit_from_flow("g")
+    rt = get_runtime()
+    rt.reporter.flush()
+    rt.emitter.flush()
+    runs = list_events(rt.events, EventFilter(events=("prefect.flow-run.*",),
+                                              related="prefect.flow.emit-from-flow"))
+    assert [e.event for e in runs] == ["tasks-core.flow-run.Completed",  # created Running
+                                       "tasks-core.flow-run.Running"]
+    assert runs[0].follows == runs[1].id and runs[0].received is not None
