@@ -156,3 +156,21 @@ def test_label_and_json_option_parsing() -> None:
             assert "KEY=VALUE" in str(exc)
         else:
             raise AssertionError(f"{bad} was accepted")
+
+
+def test_cli_deployment_and_pool_changes_show_in_the_feed(cli_env: dict[str, str],
+                                                          tc_env: dict[str, Any]) -> None:
+    from tests.integration import sample_flows as f
+
+    dep_id = f.pipeline.deploy("feed", work_pool_name=tc_env["queue"])
+    get_runtime().emitter.flush()
+    for args in (("deployment", "pause", "pipeline/feed"), ("work-pool", "create", "gpu"),
+                 ("work-pool", "pause", "gpu")):
+        done = run_cli(cli_env, *args)
+        assert done.returncode == 0, (args, done.stderr)
+    listed = _json_lines(run_cli(cli_env, "events", "ls", "--event", "tasks-core.deployment.*",
+                                 "--event", "tasks-core.work-pool.*", "--json").stdout)
+    assert [(e["event"], e["resource"]["tasks-core.resource.id"]) for e in listed] == [
+        ("tasks-core.work-pool.paused", "tasks-core.work-pool.gpu"),
+        ("tasks-core.deployment.paused", f"tasks-core.deployment.{dep_id}"),
+        ("tasks-core.deployment.created", f"tasks-core.deployment.{dep_id}")]
