@@ -62,6 +62,7 @@ class Beat:
         now = utcnow()
         if time.monotonic() >= self.next_sweep:
             pools.tick(self.rt, now)
+            self.rt.events.trim(now.timestamp())  # event retention by age (run events too)
             report = sweeper.tick(self.rt, now)
             if report.crashed or report.resent:
                 log.info("sweep: %d recovered, %d re-sent", len(report.crashed),

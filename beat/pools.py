@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tasks_core.events.internal import work_pool_event
 from tasks_core.runtime import Runtime
 
 __all__ = ["tick"]
@@ -24,5 +25,5 @@ def tick(rt: Runtime, now: datetime) -> dict[str, bool]:
         ready = bool(workers)
         readiness[pool] = ready
         if store.status_changed(pool, ready):
-            store.emit(pool, "ready" if ready else "not-ready", {"workers": workers})
+            work_pool_event(pool, "ready" if ready else "not-ready", {"workers": workers})
     return readiness

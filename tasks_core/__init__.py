@@ -22,6 +22,7 @@ from tasks_core.engine.views import RunState, RunView
 from tasks_core.errors import (
     CancelledRun,
     CrashedRun,
+    EventError,
     FailedRun,
     ParameterError,
     ResultError,
@@ -34,6 +35,7 @@ from tasks_core.errors import (
     TasksCoreError,
     TimedOutRun,
 )
+from tasks_core.events import emit_event
 from tasks_core.flow import Flow, FlowState, flow
 from tasks_core.futures import TaskFuture, wait_all
 from tasks_core.records import RunRecord
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CancelledRun",
     "CrashedRun",
+    "EventError",
     "FailedRun",
     "Flow",
     "FlowState",
@@ -69,6 +72,7 @@ __all__ = [
     "TimedOutRun",
     "cancel_run",
     "deploy",
+    "emit_event",
     "exponential_backoff",
     "flow",
     "get_run_logger",

@@ -3,8 +3,9 @@
 Built lazily on first use and rebuilt after a fork (prefork worker children get their own
 reporter thread and connections). Redis is reached only through the stores of
 `tasks_core.store`, one per job: `store` (the run ledger), `schedules`, `due`, `locks`,
-`procs`, `nodes`, `pools`, `deployments`, `cancels`, `idempotency`, `cache`, `queues`,
-`deadletters`, `indexes`, `server` and `demo_counters`; `client` is theirs.
+`procs`, `nodes`, `pools`, `deployments`, `events` (the stream; `emitter` buffers writes to
+it), `cancels`, `idempotency`, `cache`, `queues`, `deadletters`, `indexes`, `server` and
+`demo_counters`; `client` is theirs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import redis
 from celery import Celery
@@ -26,6 +28,7 @@ from tasks_core.store.counters import DemoCounters
 from tasks_core.store.deadletters import DeadLetterStore
 from tasks_core.store.deployments import DeploymentStore
 from tasks_core.store.due import DueSet
+from tasks_core.store.events import EventStore
 from tasks_core.store.heartbeats import Heartbeats
 from tasks_core.store.idempotency import IdempotencyKeys
 from tasks_core.store.locks import LeaderLocks
@@ -37,6 +40,9 @@ from tasks_core.store.runs import RunStore
 from tasks_core.store.schedules import ScheduleIndex
 from tasks_core.store.server import ServerInfo
 from tasks_core.store.work_pools import WorkPoolStore
+
+if TYPE_CHECKING:
+    from tasks_core.events.client import EventClient
 
 __all__ = ["Runtime", "get_runtime", "reset_runtime", "set_serving_queues"]
 
@@ -91,8 +97,7 @@ class Runtime:
     @cached_property
     def pools(self) -> WorkPoolStore:
         """Work pool records, their gate and parked runs."""
-        return WorkPoolStore(self.client, self.store.keys,
-                             event_retention=self.settings.event_retention)
+        return WorkPoolStore(self.client, self.store.keys)
 
     @cached_property
     def deployments(self) -> DeploymentStore:
@@ -134,6 +139,21 @@ class Runtime:
     def demo_counters(self) -> DemoCounters:
         """Counters of the demo's tasks."""
         return DemoCounters(self.client, self.store.keys)
+
+    @cached_property
+    def events(self) -> EventStore:
+        """The event stream: batched writes (once per id), reads, retention."""
+        return EventStore(self.client, self.store.keys,
+                          max_entries=self.settings.event_retention,
+                          max_age_seconds=self.settings.event_retention_seconds)
+
+    @cached_property
+    def emitter(self) -> EventClient:
+        """This process's buffered event client (`tasks_core.events.emit_event`)."""
+        from tasks_core.events.client import EventClient
+
+        return EventClient(self.events, interval_ms=self.settings.event_flush_interval_ms,
+                           buffer_max=self.settings.event_buffer_max)
 
     @cached_property
     def reporter(self) -> Reporter:
@@ -199,4 +219,6 @@ def reset_runtime() -> None:
     with _lock:
         if _runtime is not None and "reporter" in _runtime.__dict__ and _runtime_pid == os.getpid():
             _runtime.reporter.close()
+        if _runtime is not None and "emitter" in _runtime.__dict__ and _runtime_pid == os.getpid():
+            _runtime.emitter.close()
         _runtime = None

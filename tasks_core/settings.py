@@ -103,6 +103,22 @@ class Settings(BaseSettings):
     event_retention: int = Field(
         default=100_000, gt=0, description="events kept on the stream (approximate)"
     )
+    event_retention_seconds: int = Field(
+        default=7 * 86_400, gt=0,
+        description="events older than this are trimmed from the stream (approximate)")
+    event_name_max_chars: int = Field(
+        default=1024, gt=0, description="longest event name (characters)")
+    event_labels_max: int = Field(
+        default=500, gt=0, description="most labels on one resource of an event")
+    event_related_max: int = Field(
+        default=100, gt=0, description="most related resources of one event")
+    event_payload_max_bytes: int = Field(
+        default=256 * 1024, gt=0, description="largest payload of an event (JSON bytes)")
+    event_flush_interval_ms: float = Field(
+        default=50.0, gt=0, description="longest an emitted event waits in its buffer")
+    event_buffer_max: int = Field(
+        default=10_000, gt=0,
+        description="events buffered per process before emit_event waits (then raises)")
     deadletter_max: int = Field(
         default=10_000, gt=0,
         description="set-aside messages kept (`tasks-core deadletter ls`); the oldest go first",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tasks_core.deployment_models import WorkPool
 from tasks_core.engine.sending import send_next
+from tasks_core.events.internal import work_pool_event
 from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.store.work_pools import WorkPoolStore
 
@@ -34,17 +35,19 @@ def create_pool(name: str, *, concurrency_limit: int | None = None,
 
 
 def pause_pool(name: str) -> WorkPool:
-    """Stop the pool's workers from starting new flow runs (they wait, none is lost)."""
+    """Stop the pool's workers from starting new flow runs (they wait, none is lost).
+    Emits ``tasks-core.work-pool.paused``."""
     pool = pool_store().update(name, paused=True)
-    pool_store().emit(name, "paused")
+    work_pool_event(name, "paused")
     return pool
 
 
 def resume_pool(name: str) -> list[str]:
-    """Let the pool start flow runs again; the parked runs sent again."""
+    """Let the pool start flow runs again; the parked runs sent again. Emits
+    ``tasks-core.work-pool.resumed``."""
     store = pool_store()
     store.update(name, paused=False)
-    store.emit(name, "resumed")
+    work_pool_event(name, "resumed")
     return _wake(store, store.parked(name))
 
 

@@ -38,6 +38,8 @@ def _on_process_init(**_: Any) -> None:
 def _on_process_shutdown(**_: Any) -> None:
     rt = get_runtime()
     rt.reporter.flush(timeout=10)
+    if "emitter" in rt.__dict__:  # events emitted by tasks (a child exits without atexit)
+        rt.emitter.flush(timeout=10)
     if _heartbeat is not None:
         _heartbeat.set()
 
@@ -53,6 +55,8 @@ def _on_worker_shutdown(**_: Any) -> None:
     rt = get_runtime()
     if "reporter" in rt.__dict__:
         rt.reporter.flush(timeout=10)
+    if "emitter" in rt.__dict__:
+        rt.emitter.flush(timeout=10)
 
 
 def _on_task_revoked(request: Any = None, terminated: bool = False, expired: bool = False,

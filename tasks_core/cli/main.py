@@ -19,6 +19,7 @@ from tasks_core.cli import (
     deadletter,
     deploy_cmd,
     deployments,
+    events,
     flow_runs,
     processes,
     redis_cmd,
@@ -76,6 +77,7 @@ app.add_typer(flow_runs.app, name="flow-run")
 app.add_typer(deployments.app, name="deployment")
 app.add_typer(work_pools.app, name="work-pool")
 app.add_typer(deadletter.app, name="deadletter")
+app.add_typer(events.app, name="events")
 
 if __name__ == "__main__":
     app()

@@ -16,6 +16,7 @@ from tasks_core.deployment_models import Deployment, slugify
 from tasks_core.engine.entrypoints import entrypoint_of
 from tasks_core.engine.new_runs import run_options
 from tasks_core.engine.sources import is_git
+from tasks_core.events.internal import deployment_changes, deployment_event
 from tasks_core.runtime import get_runtime
 from tasks_core.schedules import validate_schedules
 from tasks_core.scheduling import reschedule
@@ -83,18 +84,22 @@ def deploy_flow(flow: Flow[Any, Any], name: str, **options: Any) -> str:
 
 def set_paused(name: str, paused: bool) -> Deployment:
     """Pause (or resume) a deployment. Pausing cancels the scheduled runs it has queued;
-    resuming lets beat create runs again from now."""
+    resuming lets beat create runs again from now. Emits ``tasks-core.deployment.paused``
+    (or ``.resumed``)."""
     store = deployment_store()
     deployment = store.save(store.get(name).model_copy(
         update={"paused": paused, "updated": datetime.now(UTC)}))
     reschedule(deployment)
+    deployment_event(deployment, "paused" if paused else "resumed")
     return deployment
 
 
 def delete_deployment(name: str) -> Deployment:
-    """Delete a deployment and cancel the scheduled runs it has queued (past runs stay)."""
+    """Delete a deployment and cancel the scheduled runs it has queued (past runs stay).
+    Emits ``tasks-core.deployment.deleted``."""
     deployment = deployment_store().delete(name)
     reschedule(deployment, deleted=True)
+    deployment_event(deployment, "deleted")
     return deployment
 
 
@@ -102,6 +107,8 @@ def deploy(*deployments: Deployment) -> list[str]:
     """Register deployments built with `flow.to_deployment(...)`; their ids.
 
     Redeploying with other schedules cancels the runs the old schedules had queued.
+    Emits ``tasks-core.deployment.created``, or ``.updated`` naming the changed fields
+    (`tasks_core.events.internal`); an identical redeploy emits nothing.
     """
     store = deployment_store()
     ids = []
@@ -111,5 +118,9 @@ def deploy(*deployments: Deployment) -> list[str]:
         if (previous is None or previous.schedules != saved.schedules
                 or previous.paused != saved.paused):
             reschedule(saved)
+        if previous is None:
+            deployment_event(saved, "created")
+        elif (changes := deployment_changes(previous, saved))["updated_fields"]:
+            deployment_event(saved, "updated", changes)
         ids.append(saved.id)
     return ids

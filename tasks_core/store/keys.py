@@ -14,7 +14,10 @@ Layout (prefix `p`, default ``tc``)::
     p:<kind>-runs              ZSET    run ids by creation time (kind: task | flow)
     p:<kind>-runs:state:<S>    ZSET    run ids currently in state S, by time of entry (by due
                                        time for runs entering Scheduled/AwaitingRetry with one)
-    p:events                   STREAM  every event, bounded retention
+    p:events                   STREAM  every event, one field ``event`` (its JSON); bounded by
+                                       count (event_retention) and age (event_retention_seconds)
+    p:event:<id>               STRING  "1": an event of this id is on the stream (SET NX, with
+                                       the retention age as TTL), so it is stored once
     p:proc:<host>:<pid>        STRING  heartbeat of a worker process, with a TTL
     p:node:<node name>         STRING  the lease on a Celery node name (``name@host``): its
                                        holder's token ``host:pid:random``, with a TTL renewed
@@ -134,7 +137,12 @@ class Keys:
 
     @property
     def events(self) -> str:
+        """The event stream (every event, run-state and emitted)."""
         return f"{self.prefix}:events"
+
+    def event_seen(self, event_id: str) -> str:
+        """The mark that an event of this id is on the stream (dedup by id)."""
+        return f"{self.prefix}:event:{event_id}"
 
     def proc(self, owner: str) -> str:
         """Heartbeat key of one worker process; `owner` is ``host:pid``."""

@@ -9,8 +9,6 @@ pool's workers are kept by `tasks_core.store.heartbeats`.
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -28,10 +26,8 @@ __all__ = ["WorkPoolStore"]
 class WorkPoolStore(KeyedStore):
     """Create, read, pause and limit work pools; gate their flow runs."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, *,
-                 event_retention: int = 100_000) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
         super().__init__(client, keys)
-        self.event_retention = event_retention  # events kept on the stream (settings)
         self._acquire = self.script("acquire_slot.lua")
 
     def save(self, pool: WorkPool) -> WorkPool:
@@ -98,14 +94,3 @@ class WorkPoolStore(KeyedStore):
         """Record the pool's readiness; whether it changed (so an event is due)."""
         previous = self.client.getset(self.keys.work_pool_ready(pool), "1" if ready else "0")
         return previous != ("1" if ready else "0")
-
-    def emit(self, pool: str, event: str, payload: dict[str, Any] | None = None) -> None:
-        """Append a `tasks-core.work-pool.<event>` event to the stream."""
-        now = datetime.now(UTC).isoformat()
-        body: dict[str, Any] = {"id": str(uuid.uuid4()), "occurred": now, "received": now,
-                "event": f"tasks-core.work-pool.{event}",
-                "resource": {"tasks-core.resource.id": f"tasks-core.work-pool.{pool}",
-                             "tasks-core.resource.name": pool},
-                "related": [], "payload": payload or {}, "follows": None}
-        self.client.xadd(self.keys.events, {"event": json.dumps(body)},
-                         maxlen=self.event_retention, approximate=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +17,7 @@ import httpx
 import pytest
 
 from tasks_core import StateName
+from tasks_core.events.feed import EventFilter, list_events
 from tasks_core.runtime import get_runtime
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "course"
@@ -82,3 +85,16 @@ def test_nested_flows_example(tc_env: dict[str, Any], local_fact_apis: str) -> N
     assert all(c.parent_flow_run_id == parent.id for c in children)
     messages = [entry["message"] for entry in rt.store.logs(parent.id)]
     assert any(CAT in m and DOG in m for m in messages)
+
+
+def test_emit_event_example_runs_as_a_script(tc_env: dict[str, Any]) -> None:
+    # The course's emit_event example, run as written (`python emit_name_event.py`): the
+    # process emits and exits at once, and the event is on the stream in tasks-core's spelling.
+    done = subprocess.run([sys.executable, str(EXAMPLES / "emit_name_event.py")],
+                          env=tc_env["env"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Hi kiki!"
+    [event] = list_events(get_runtime().events, EventFilter(events=("kiki.*",)))
+    assert event.event == "kiki.sent.event!"
+    assert event.resource == {"tasks-core.resource.id": "developer.kiki"}
+    assert event.payload == {"name": "kiki"} and event.received is not None

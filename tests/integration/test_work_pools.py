@@ -92,6 +92,7 @@ def test_pool_readiness_follows_its_workers(tc_env: dict[str, Any], start_worker
     wait_until(lambda: pools.tick(rt, utcnow()).get(pool) is True, 10, 0.2, "pool ready")
     worker.stop(signal.SIGKILL)
     wait_until(lambda: pools.tick(rt, utcnow()).get(pool) is False, 15, 0.2, "pool not ready")
+    rt.emitter.flush()  # pool events go through the buffered event client
     events = [json.loads(e["event"]) for _, e in
               tc_env["client"].xrange(f"{tc_env['prefix']}:events")]
     mine = [e["event"] for e in events

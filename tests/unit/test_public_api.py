@@ -11,6 +11,7 @@ import tasks_core
 PUBLIC = [
     "CancelledRun",
     "CrashedRun",
+    "EventError",
     "FailedRun",
     "Flow",
     "FlowState",
@@ -33,6 +34,7 @@ PUBLIC = [
     "TimedOutRun",
     "cancel_run",
     "deploy",
+    "emit_event",
     "exponential_backoff",
     "flow",
     "get_run_logger",

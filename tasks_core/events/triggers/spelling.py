@@ -5,7 +5,9 @@ Code ported from Prefect writes ``prefect.resource.id``, ``prefect.flow-run.Comp
 ``tasks-core.flow-run.Completed`` and ``tasks-core.flow.*``. The rule is one literal prefix:
 ``prefect.`` at the start of a label key, of an event name (or name glob), or of a resource
 id (or id glob) becomes ``tasks-core.``; a leading ``!`` (negation) is kept in front.
-``prefect-cloud.`` and everything else is left alone.
+``prefect-cloud.`` and everything else is left alone. The rule itself is
+`tasks_core.events.spelling` (events and filters); this module adds what triggers need on
+top: a leading ``!`` and ``related:<role>:<label>`` keys.
 
     >>> label_key("prefect.resource.role")
     'tasks-core.resource.role'
@@ -18,25 +20,22 @@ id (or id glob) becomes ``tasks-core.``; a leading ``!`` (negation) is kept in f
 from __future__ import annotations
 
 from tasks_core.events.schema import RESOURCE_ID
+from tasks_core.events.spelling import normalize_label_key, normalize_name
 
 __all__ = ["event_name", "for_each_label", "label_key", "label_value"]
 
-PREFECT = "prefect."
-OURS = "tasks-core."
 RELATED = "related:"
 
 
 def _swap(text: str) -> str:
     negated = text.startswith("!")
-    body = text[1:] if negated else text
-    if body.startswith(PREFECT):
-        body = OURS + body[len(PREFECT):]
+    body = normalize_name(text[1:] if negated else text)
     return ("!" if negated else "") + body
 
 
 def label_key(key: str) -> str:
     """A label key in tasks-core's spelling (``prefect.x`` -> ``tasks-core.x``)."""
-    return OURS + key[len(PREFECT):] if key.startswith(PREFECT) else key
+    return normalize_label_key(key)
 
 
 def event_name(name: str) -> str:

@@ -1,0 +1,84 @@
+"""The event stream in Redis: batched writes (once per id), reads newest first, following.
+
+Every event is one entry of ``p:events`` with a single field ``event`` holding its JSON;
+run-state events are appended by create.lua / transition.lua in the same shape. Entry ids
+are Redis' (``<ms>-<seq>``, the time the stream received the event), so a time window is a
+range of entry ids. Retention: about `max_entries` entries (MAXLEN ~) and nothing older
+than `max_age_seconds` (MINID ~), applied at every write and by `trim()`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+
+from tasks_core.store.base import KeyedStore
+from tasks_core.store.keys import Keys
+
+__all__ = ["Entry", "EventStore", "entry_ms"]
+
+Entry = tuple[str, str]
+"""One stream entry: (entry id ``<ms>-<seq>``, the event's JSON)."""
+
+
+def entry_ms(entry_id: str) -> int:
+    """The millisecond timestamp of a stream entry id."""
+    return int(entry_id.split("-", 1)[0])
+
+
+class EventStore(KeyedStore):
+    """Append events to the stream and read them back."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, *, max_entries: int,
+                 max_age_seconds: int) -> None:
+        super().__init__(client, keys)
+        self.max_entries = max_entries
+        self.max_age_seconds = max_age_seconds
+        self._emit = self.script("emit_events.lua")
+
+    def write(self, events: Sequence[tuple[str, str]]) -> int:
+        """Append events given as (id, JSON), in order, each at most once by id (in one
+        atomic call); how many were new. Safe to repeat after a lost reply.
+
+        Raises:
+            StoreUnavailable: Redis is away (nothing or everything of the batch was written).
+        """
+        if not events:
+            return 0
+        keys = [self.keys.events, *(self.keys.event_seen(i) for i, _ in events)]
+        args: list[str | int] = [self.max_entries, self.max_age_seconds,
+                                 *(text for _, text in events)]
+        return int(self._emit(keys=keys, args=args))
+
+    def trim(self, now: float | None = None) -> int:
+        """Drop entries older than the retention age (approximate); how many went."""
+        now = time.time() if now is None else now
+        oldest = int((now - self.max_age_seconds) * 1000)
+        return int(self.client.xtrim(self.keys.events, minid=str(max(oldest, 0)),
+                                     approximate=True))
+
+    def newest_first(self, *, max_id: str = "+", min_id: str = "-",
+                     count: int = 500) -> list[Entry]:
+        """Up to `count` entries from `max_id` down to `min_id` (inclusive; ``(id`` is
+        exclusive), newest first."""
+        raw: Any = self.client.xrevrange(self.keys.events, max=max_id, min=min_id, count=count)
+        return [(str(entry_id), str((fields or {}).get("event", "")))
+                for entry_id, fields in raw or []]
+
+    def last_id(self) -> str:
+        """The id of the newest entry ("0-0" when the stream is empty)."""
+        raw: Any = self.client.xrevrange(self.keys.events, count=1)
+        return str(raw[0][0]) if raw else "0-0"
+
+    def after(self, entry_id: str, *, block_ms: int, count: int = 500) -> list[Entry]:
+        """Entries after `entry_id`, oldest first, waiting up to `block_ms` for one."""
+        raw: Any = self.client.xread({self.keys.events: entry_id}, count=count, block=block_ms)
+        return [(str(eid), str(fields.get("event", "")))
+                for _stream, entries in raw or [] for eid, fields in entries]
+
+    def length(self) -> int:
+        """How many entries the stream holds."""
+        return int(self.client.xlen(self.keys.events))
