@@ -37,7 +37,7 @@ def hints(prefix: str, task_run: str, flow_run: str) -> list[str]:
     the demo ran in: they carry the demo's key prefix and the path of `tasks-core`."""
     run = f"TASKS_CORE_KEY_PREFIX={shlex.quote(prefix)} {_cli()}"
     return [f"{run} task-run ls", f"{run} task-run inspect {task_run}",
-            f"{run} flow-run ls", f"{run} flow-run inspect {flow_run}",
+            f"{run} flow-run ls --flow nightly", f"{run} flow-run inspect {flow_run}",
             f"{run} flow-run logs {flow_run} --tree", f"{run} deployment ls",
             f"{run} work-pool ls"]
 
@@ -108,6 +108,10 @@ def _deployments_section(prefix: str) -> None:
         stderr=subprocess.DEVNULL))
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     entry = "tasks_core/demo/tasks.py"
+    from tasks_core.work_pools import create_pool
+
+    create_pool("default", description="the demo's flows and tasks")
+    create_pool("reports", concurrency_limit=2, description="the demo's etl deployments")
     demo.etl.deploy("reports", work_pool_name="reports", source=root, entrypoint=f"{entry}:etl")
     demo.orchestrate.deploy("demo", work_pool_name="default", source=root,
                             entrypoint=f"{entry}:orchestrate")
