@@ -10,6 +10,12 @@ them, run only the latest (default), or run all (at most `schedule_max_runs`, th
 an hour's jump of the clock does not flood the queue). Runs created ahead that were missed
 are dealt with when due (`beat.deferred`), by the same policy.
 
+A wall clock set back (beat's pass sees a time earlier than the previous pass did, by more
+than `CLOCK_TOLERANCE`) would leave the runs planned on the old clock waiting for as long
+as the clock went back: every scheduled deployment is re-planned from the new time instead
+(its queued runs cancelled, naming the jump). A clock set forward looks like downtime: the
+catch-up policy decides about the times it skipped.
+
 Only due deployments are read: the schedule index (`p:schedules`) holds each active
 scheduled deployment with the time beat must next look at it (deploying puts it there, due
 now), so a tick with nothing to create is one ZRANGEBYSCORE however many deployments exist.
@@ -25,6 +31,7 @@ from beat.schedules import due_times, next_time
 from tasks_core.deployment_models import Deployment
 from tasks_core.deployments import create_scheduled_run
 from tasks_core.runtime import Runtime
+from tasks_core.scheduling import replan
 from tasks_core.store.schedules import Look
 
 __all__ = ["next_look", "plan", "tick"]
@@ -32,6 +39,7 @@ __all__ = ["next_look", "plan", "tick"]
 log = logging.getLogger("tasks_core.beat.scheduler")
 
 CHUNK = 10  # deployments read and updated together
+CLOCK_TOLERANCE = 5.0  # seconds: a wall clock this much behind the last pass went back
 
 def plan(deployment: Deployment, mark: datetime | None, now: datetime, horizon: timedelta,
          limit: int, *, grace: timedelta = timedelta(0)) -> list[datetime]:
@@ -106,6 +114,7 @@ def tick(rt: Runtime, now: datetime, *, budget_seconds: float | None = None) -> 
     so beat sends due runs in between.
     """
     started = time.monotonic()
+    _replan_if_clock_went_back(rt, now)
     created: list[str] = []
     seen: set[str] = set()
     while True:
@@ -120,6 +129,22 @@ def tick(rt: Runtime, now: datetime, *, budget_seconds: float | None = None) -> 
     if created:
         log.info("scheduler: created %d run(s)", len(created))
     return created
+
+
+def _replan_if_clock_went_back(rt: Runtime, now: datetime) -> int:
+    """Re-plan every scheduled deployment if the wall clock went back since the last pass;
+    how many queued runs were cancelled."""
+    previous = rt.schedules.swap_clock(now.timestamp())
+    if previous is None or previous - now.timestamp() <= CLOCK_TOLERANCE:
+        return 0
+    back = previous - now.timestamp()
+    reason = (f"re-planned: beat's wall clock went back {back:.0f}s (from "
+              f"{datetime.fromtimestamp(previous, now.tzinfo).isoformat()})")
+    deployments = rt.deployments.get_many(rt.schedules.all_ids())
+    cancelled = sum(replan(d, reason) for d in deployments.values())
+    log.warning("scheduler: the wall clock went back %.0fs; %d deployment(s) re-planned from "
+                "now, %d queued run(s) cancelled", back, len(deployments), cancelled)
+    return cancelled
 
 
 def _tick_chunk(rt: Runtime, now: datetime, read: list[tuple[str, str]]) -> list[str]:

@@ -87,6 +87,16 @@ class ScheduleIndex(KeyedStore):
         return [str(i) for i in
                 self.client.zrange(self.keys.deployment_scheduled(deployment_id), 0, -1)]
 
+    def all_ids(self) -> list[str]:
+        """Every deployment in the schedule index (active and scheduled)."""
+        return [str(i) for i in self.client.zrange(self.keys.schedules, 0, -1)]
+
+    def swap_clock(self, now: float) -> float | None:
+        """Record `now` (epoch seconds) as the wall time of this scheduler pass; the one
+        the previous pass recorded (None for the first), atomically."""
+        previous = self.client.set(self.keys.beat_clock, repr(now), get=True)
+        return None if previous is None else float(str(previous))
+
     def overdue(self, deployment_ids: Sequence[str],
                 before: float) -> dict[str, list[tuple[str, float]]]:
         """The runs the scheduler created for each deployment, not sent yet, due before
