@@ -78,7 +78,10 @@ def _resend_stale(rt: Runtime, now: datetime, kind: str, report: SweepReport) ->
     cutoff = (now - timedelta(seconds=bound)).timestamp()
     busy: dict[str, bool] = {}
     for state in RESENT:
-        ids = rt.store.ids_until(keys.state_index(kind, state), cutoff, PAGE)
+        # the Late index is kept by when a run became Late, after its due time: read it
+        # all (only overdue runs are there) and judge each by its due time, like the rest
+        until = now.timestamp() if state == StateName.LATE else cutoff
+        ids = rt.store.ids_until(keys.state_index(kind, state), until, PAGE)
         for record in rt.store.get_many(ids):
             due = record.scheduled_time or record.created
             if record.state != state or due.timestamp() > cutoff:
