@@ -18,14 +18,14 @@ Several wall times that land on one instant fire once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 
-__all__ = ["MARGIN", "collect", "instants", "wall"]
+__all__ = ["MARGIN", "collect", "instants", "slack", "wall"]
 
 MARGIN = timedelta(hours=3)
-"""More than any daylight saving shift: how far a wall time's instant can be from the
-wall time read as if no change happened."""
+"""More than any daylight saving shift, less than the time between two of them."""
+_STEP = timedelta(seconds=1)
 
 
 def wall(moment: datetime, zone: tzinfo) -> datetime:
@@ -65,21 +65,30 @@ def _gap_end(low: datetime, high: datetime, zone: tzinfo) -> datetime:
     return high
 
 
-def collect(walls: Iterable[datetime], zone: tzinfo, after: datetime, until: datetime,
-            limit: int, *, elapsed: bool) -> list[datetime]:
-    """The instants in (after, until] of naive wall times in `zone` (ascending, starting
-    at least `MARGIN` before `after`'s wall time), oldest first, at most `limit`, aware in
-    `after`'s time zone."""
-    stop = wall(until, zone) + MARGIN
+def slack(zone: tzinfo, moment: datetime) -> timedelta:
+    """How far wall times near `moment` can be out of order with their instants: the size
+    of a clock set back within `MARGIN` of it (zero almost always)."""
+    before = (moment - MARGIN).astimezone(zone).utcoffset() or timedelta(0)
+    after = (moment + MARGIN).astimezone(zone).utcoffset() or timedelta(0)
+    return max(timedelta(0), before - after)
+
+
+def collect(walls_from: Callable[[datetime], Iterable[datetime]], zone: tzinfo,
+            after: datetime, until: datetime, limit: int, *, elapsed: bool) -> list[datetime]:
+    """The instants in (after, until], oldest first, at most `limit`, aware in `after`'s
+    time zone, of the naive wall times in `zone` that `walls_from(start)` yields
+    (ascending, from the naive wall time `start` on)."""
+    start = wall(after, zone) - slack(zone, after) - _STEP
+    stop = wall(until, zone) + slack(zone, until)
     found: set[datetime] = set()
-    for local in walls:
+    for local in walls_from(start):
         if local > stop:
             break
         found.update(u for u in instants(local, zone, elapsed=elapsed) if after < u <= until)
         if len(found) >= limit:
-            # instants come in wall order except within a shift: beyond MARGIN past the
-            # limit-th one, no later wall time can come before it
+            # instants come in wall order except around a clock set back: past the
+            # limit-th one by that much, no later wall time comes before it
             kth = sorted(found)[limit - 1]
-            if local > wall(kth, zone) + MARGIN:
+            if local > wall(kth, zone) + slack(zone, kth):
                 break
     return [u.astimezone(after.tzinfo) for u in sorted(found)[:limit]]

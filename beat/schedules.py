@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from croniter import CroniterBadDateError, croniter
 from dateutil.rrule import rrulestr
 
-from beat.localtime import MARGIN, collect, wall
+from beat.localtime import collect, wall
 
 __all__ = ["due_times", "is_elapsed_cron", "next_time"]
 
@@ -34,15 +34,15 @@ def due_times(schedule: dict[str, Any], after: datetime, until: datetime,
     zone = zoneinfo.ZoneInfo(schedule.get("timezone") or "UTC")
     if "cron" in schedule:
         expr = schedule["cron"]
-        return collect(_cron_walls(expr, wall(after, zone) - MARGIN), zone, after, until,
-                       limit, elapsed=is_elapsed_cron(expr))
+        return collect(lambda start: _cron_walls(expr, start), zone, after, until, limit,
+                       elapsed=is_elapsed_cron(expr))
     if "interval" in schedule:
         seconds = float(schedule["interval"])
         anchor = datetime.fromisoformat(schedule["anchor_date"])
         if seconds % _DAY == 0 and schedule.get("timezone", "UTC") != "UTC":
-            walls = _interval_walls(wall(anchor, zone), timedelta(seconds=seconds),
-                                    wall(after, zone) - MARGIN)
-            return collect(walls, zone, after, until, limit, elapsed=False)
+            first, step = wall(anchor, zone), timedelta(seconds=seconds)
+            return collect(lambda start: _interval_walls(first, step, start), zone, after,
+                           until, limit, elapsed=False)
         return _interval(seconds, anchor, after, until, limit)
     if "rrule" in schedule:
         return _rrule(schedule, zone, after, until, limit)
@@ -114,10 +114,12 @@ def _rrule(schedule: dict[str, Any], zone: zoneinfo.ZoneInfo, after: datetime,
     first = next(iter(rule), None)
     if first is None:
         return []
-    if first.tzinfo is not None:  # its own DTSTART with a time zone: walls in that one
-        gen_zone: Any = first.tzinfo
-        bound: datetime = after.astimezone(UTC) - MARGIN
-    else:
-        gen_zone, bound = zone, wall(after, zone) - MARGIN
-    walls = (w.replace(tzinfo=None) for w in rule.xafter(bound, inc=True))
-    return collect(walls, gen_zone, after, until, limit, elapsed=elapsed)
+    aware = first.tzinfo is not None  # its own DTSTART with a time zone: walls in that one
+    gen_zone: Any = first.tzinfo if aware else zone
+
+    def walls_from(start: datetime) -> Iterator[datetime]:
+        # an aware rule compares instants: start an hour early, `collect` drops the extra
+        bound = start.replace(tzinfo=gen_zone) - timedelta(hours=1) if aware else start
+        return (w.replace(tzinfo=None) for w in rule.xafter(bound, inc=True))
+
+    return collect(walls_from, gen_zone, after, until, limit, elapsed=elapsed)

@@ -89,6 +89,10 @@ def test_rrule_and_whole_day_intervals_follow_the_same_rule() -> None:
     labels = [_local(t, "America/New_York") for t in
               due_times(hourly, fall, fall + timedelta(days=1), 100)]
     assert "11-03 01:30 EDT" in labels and "11-03 01:30 EST" in labels
+    own_start = {"rrule": "DTSTART;TZID=America/New_York:20240101T013000\nRRULE:FREQ=DAILY",
+                 "timezone": "UTC", "anchor_date": datetime(2024, 1, 1, tzinfo=UTC).isoformat()}
+    assert [_local(t, "America/New_York") for t in due_times(own_start, fall, fall +
+            timedelta(days=2), 10)] == ["11-03 01:30 EDT", "11-04 01:30 EST"]
     spring = datetime(2024, 3, 9, 12, tzinfo=UTC)
     every_day = {"interval": 86400.0, "timezone": "America/New_York",
                  "anchor_date": datetime(2024, 1, 1, 2, 30, tzinfo=NY).isoformat()}
