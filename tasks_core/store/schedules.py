@@ -94,8 +94,11 @@ class ScheduleIndex(KeyedStore):
     def swap_clock(self, now: float) -> float | None:
         """Record `now` (epoch seconds) as the wall time of this scheduler pass; the one
         the previous pass recorded (None for the first), atomically."""
-        previous = self.client.set(self.keys.beat_clock, repr(now), get=True)
-        return None if previous is None else float(str(previous))
+        with self.client.pipeline(transaction=True) as pipe:  # SET ... GET needs Redis 6.2
+            pipe.get(self.keys.beat_clock)
+            pipe.set(self.keys.beat_clock, repr(now))
+            previous, _ = pipe.execute()
+        return None if previous is None else float(previous)
 
     def overdue(self, deployment_ids: Sequence[str],
                 before: float) -> dict[str, list[tuple[str, float]]]:
