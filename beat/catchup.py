@@ -92,18 +92,19 @@ def hold_back(rt: Runtime, records: list[RunRecord], now: datetime) -> list[RunR
         deployment = deployments[deployment_id]
         newer = deployment.catchup == "latest" and newer_time_missed(
             deployment, max(t for _, t in missed), cutoff)
-        _, skip = decide(deployment.catchup, missed, newer_missed=newer)
-        skipped.update(_skip(rt, deployment, [p for p in missed if p[0] in set(skip)], now))
+        skip = set(decide(deployment.catchup, missed, newer_missed=newer)[1])
+        skipped.update(_skip(rt, deployment, [p for p in missed if p[0] in skip], now))
     return [r for r in records if r.id not in skipped]
 
 
 def _skip(rt: Runtime, deployment: Deployment, runs: list[tuple[str, datetime]],
           now: datetime) -> list[str]:
-    """Cancel these missed runs of a deployment (those still waiting); their ids."""
+    """Cancel these missed runs of a deployment (read Scheduled or Late and still in the
+    due set: no worker has their message); their ids."""
     if not runs:
         return []
     ids = [run_id for run_id, _ in runs]
-    # the transition refuses a run that moved on meanwhile (cancelled by hand, say)
+    # one that ended meanwhile (cancelled by hand, say) is refused and stays as it is
     outcomes = rt.store.apply_many([
         Transition(run_id, StateName.CANCELLED, kind="flow",
                    message=skip_message(deployment.catchup, t, now)) for run_id, t in runs])
