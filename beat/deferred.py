@@ -5,7 +5,9 @@ retries AwaitingRetry (while a beat runs), and kept in the durable due set (not 
 messages in a worker's memory), so they survive restarts of every process. `tick(rt, now)`
 sends each due run's message, then removes it from the set: a beat that dies in between
 sends it again next time, and the duplicate is dropped when a worker claims the run, so a
-deferred run never runs twice. Scheduled runs not started
+deferred run never runs twice. Runs of a deployment's schedules that are sent more than
+`catchup_grace_seconds` late (beat was down) follow its catch-up policy first
+(`beat.catchup`). Scheduled runs not started
 `late_after_seconds` after their time become Late.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from beat import catchup
 from tasks_core.engine.sending import send_next
 from tasks_core.records import RunRecord
 from tasks_core.runtime import Runtime
@@ -37,6 +40,7 @@ def tick(rt: Runtime, now: datetime) -> list[str]:
         if not read:
             break
         records = [r for r in rt.store.get_many(m for m, _ in read) if r.state in _WAITING]
+        records = catchup.hold_back(rt, records, now)  # missed schedule runs: their policy
         send_due(rt, records)
         # after sending (a beat dying in between sends again), and only entries unchanged
         # since the read: a run that failed again meanwhile waits for its new retry time

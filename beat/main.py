@@ -9,7 +9,8 @@ The leader does not poll blindly: after each pass it sleeps until the earliest d
 schedule look (at most `beat_interval_seconds`), and wakes at once when a run due earlier
 than any other is added (create.lua and transition.lua publish on `p:due:wake`) or a
 deployment's schedules change. So a deferred run is sent within milliseconds of its time.
-Every job takes `now`, so tests drive time without sleeping.
+Every job takes `now`, so tests drive time without sleeping. Due times are compared with
+the wall clock, waits use the monotonic clock (`beat.clock`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ import socket
 import threading
 import time
 
-from beat import deferred, pools, scheduler, sweeper
+from beat import clock, deferred, pools, scheduler, sweeper
 from tasks_core.errors import StoreUnavailable
 from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.store.locks import BEAT_LOCK
-from tasks_core.store.runs import utcnow
 
 __all__ = ["Beat", "is_leader", "run_beat"]
 
@@ -57,9 +57,9 @@ class Beat:
         self.leading = is_leader(self.rt, self.me)
         if not self.leading:
             return interval
-        deferred.tick(self.rt, utcnow())  # due runs first: nothing else delays them
-        scheduler.tick(self.rt, utcnow(), budget_seconds=SCHEDULER_BUDGET)
-        now = utcnow()
+        deferred.tick(self.rt, clock.now())  # due runs first: nothing else delays them
+        scheduler.tick(self.rt, clock.now(), budget_seconds=SCHEDULER_BUDGET)
+        now = clock.now()
         if time.monotonic() >= self.next_sweep:
             pools.tick(self.rt, now)
             self.rt.events.trim(now.timestamp())  # event retention by age (run events too)
@@ -71,9 +71,10 @@ class Beat:
         return self.wait_hint(interval)
 
     def wait_hint(self, interval: float) -> float:
-        """Seconds until the earliest due run, schedule look or sweep, within the interval."""
+        """Seconds until the earliest due run, schedule look or sweep, within the interval
+        (so a wall clock set back never makes beat sleep longer than the interval)."""
         wait = min(interval, self.next_sweep - time.monotonic())
-        now = time.time()
+        now = clock.now().timestamp()
         for head in self.rt.due.heads():
             wait = min(wait, head - now)
         return max(MIN_WAIT, wait)

@@ -4,8 +4,17 @@
 time it created (the deployment's schedule mark) up to `now + schedule_horizon_seconds`
 (at most `schedule_max_runs` ahead). Each time is created once: its run goes through
 run_deployment's idempotency key (deployment + time, SET NX), so two beats, or a beat
-restarted mid-tick, cannot fire a time twice. Times missed while beat was down follow the
-deployment's catch-up policy: skip them, run only the latest (default), or run all.
+restarted mid-tick, cannot fire a time twice. Times missed while beat was down (older than
+`catchup_grace_seconds`) follow the deployment's catch-up policy (`beat.catchup`): skip
+them, run only the latest (default), or run all (at most `schedule_max_runs`, the newest:
+an hour's jump of the clock does not flood the queue). Runs created ahead that were missed
+are dealt with when due (`beat.deferred`), by the same policy.
+
+A wall clock set back (beat's pass sees a time earlier than the previous pass did, by more
+than `CLOCK_TOLERANCE`) would leave the runs planned on the old clock waiting for as long
+as the clock went back: every scheduled deployment is re-planned from the new time instead
+(its queued runs cancelled, naming the jump). A clock set forward looks like downtime: the
+catch-up policy decides about the times it skipped.
 
 Only due deployments are read: the schedule index (`p:schedules`) holds each active
 scheduled deployment with the time beat must next look at it (deploying puts it there, due
@@ -22,6 +31,7 @@ from beat.schedules import due_times, next_time
 from tasks_core.deployment_models import Deployment
 from tasks_core.deployments import create_scheduled_run
 from tasks_core.runtime import Runtime
+from tasks_core.scheduling import replan
 from tasks_core.store.schedules import Look
 
 __all__ = ["next_look", "plan", "tick"]
@@ -29,14 +39,18 @@ __all__ = ["next_look", "plan", "tick"]
 log = logging.getLogger("tasks_core.beat.scheduler")
 
 CHUNK = 10  # deployments read and updated together
+CLOCK_TOLERANCE = 5.0  # seconds: a wall clock this much behind the last pass went back
 
 def plan(deployment: Deployment, mark: datetime | None, now: datetime, horizon: timedelta,
-         limit: int) -> list[datetime]:
-    """The times to create runs for (pure): missed ones per the catch-up policy, then ahead.
+         limit: int, *, grace: timedelta = timedelta(0)) -> list[datetime]:
+    """The times to create runs for (pure): missed ones (before `now - grace`) per the
+    catch-up policy, then the current and coming ones.
 
-    At most `limit` times ahead of `now` exist at any moment, however often this runs.
+    At most `limit` times ahead of `now` exist at any moment, however often this runs, and
+    at most `limit` missed ones are created (the newest) whatever the policy.
     """
     start = mark or now
+    cutoff = now - grace
     until = now + horizon
     ahead_of_now: list[datetime] = []
     for schedule in deployment.schedules:
@@ -44,17 +58,36 @@ def plan(deployment: Deployment, mark: datetime | None, now: datetime, horizon: 
     ahead_of_now = sorted(set(ahead_of_now))[:limit]
     if len(ahead_of_now) == limit:
         until = ahead_of_now[-1]
-    times: list[datetime] = []
+    wanted = {"skip": 0, "latest": 1}.get(deployment.catchup, limit)
+    missed = _newest_missed(deployment, start, cutoff, wanted, horizon)
+    current: list[datetime] = []
     for schedule in deployment.schedules:
-        times.extend(due_times(schedule, start, until, 100_000))
-    times = sorted(set(times))
-    missed = [t for t in times if t < now]
-    ahead = [t for t in times if t >= now]
-    if deployment.catchup == "skip":
-        missed = []
-    elif deployment.catchup == "latest":
-        missed = missed[-1:]
-    return missed + ahead
+        current.extend(due_times(schedule, max(start, cutoff - _JUST_BEFORE), until, 100_000))
+    if start < cutoff - _JUST_BEFORE and len(missed) == wanted:
+        log.info("deployment %s: times missed before %s, if any, not created (catchup=%r)",
+                 deployment.full_name, (missed[0] if missed else cutoff).isoformat(),
+                 deployment.catchup)
+    return missed + sorted(set(current))
+
+
+_JUST_BEFORE = timedelta(microseconds=1)  # (after, until] windows: `cutoff` itself is current
+
+
+def _newest_missed(deployment: Deployment, start: datetime, cutoff: datetime, count: int,
+                   window: timedelta) -> list[datetime]:
+    """The newest `count` times of the deployment's schedules in (start, cutoff), oldest
+    first (pure): looked for in windows before `cutoff` that grow until they hold `count`
+    times or reach `start`, so a long outage costs no more than a short one."""
+    if count == 0 or start >= cutoff:
+        return []
+    while True:
+        low = max(start, cutoff - window)
+        found: set[datetime] = set()
+        for schedule in deployment.schedules:
+            found.update(t for t in due_times(schedule, low, cutoff, 1_000_000) if t < cutoff)
+        if len(found) >= count or low == start:
+            return sorted(found)[-count:]
+        window *= 4
 
 
 def next_look(deployment: Deployment, mark: datetime, now: datetime, horizon: timedelta,
@@ -81,6 +114,7 @@ def tick(rt: Runtime, now: datetime, *, budget_seconds: float | None = None) -> 
     so beat sends due runs in between.
     """
     started = time.monotonic()
+    _replan_if_clock_went_back(rt, now)
     created: list[str] = []
     seen: set[str] = set()
     while True:
@@ -97,6 +131,22 @@ def tick(rt: Runtime, now: datetime, *, budget_seconds: float | None = None) -> 
     return created
 
 
+def _replan_if_clock_went_back(rt: Runtime, now: datetime) -> int:
+    """Re-plan every scheduled deployment if the wall clock went back since the last pass;
+    how many queued runs were cancelled."""
+    previous = rt.schedules.swap_clock(now.timestamp())
+    if previous is None or previous - now.timestamp() <= CLOCK_TOLERANCE:
+        return 0
+    back = previous - now.timestamp()
+    reason = (f"re-planned: beat's wall clock went back {back:.0f}s (from "
+              f"{datetime.fromtimestamp(previous, now.tzinfo).isoformat()})")
+    deployments = rt.deployments.get_many(rt.schedules.all_ids())
+    cancelled = sum(replan(d, reason) for d in deployments.values())
+    log.warning("scheduler: the wall clock went back %.0fs; %d deployment(s) re-planned from "
+                "now, %d queued run(s) cancelled", back, len(deployments), cancelled)
+    return cancelled
+
+
 def _tick_chunk(rt: Runtime, now: datetime, read: list[tuple[str, str]]) -> list[str]:
     """Create the due runs of these deployments (id, score read) and set their next look."""
     ids = [member for member, _ in read]
@@ -104,6 +154,7 @@ def _tick_chunk(rt: Runtime, now: datetime, read: list[tuple[str, str]]) -> list
     marks = rt.schedules.marks(ids)  # one round trip for all
     horizon = timedelta(seconds=rt.settings.schedule_horizon_seconds)
     limit = rt.settings.schedule_max_runs
+    grace = timedelta(seconds=rt.settings.catchup_grace_seconds)
     created: list[str] = []
     looks: list[Look] = []
     for (deployment_id, score), raw in zip(read, marks, strict=True):
@@ -112,7 +163,7 @@ def _tick_chunk(rt: Runtime, now: datetime, read: list[tuple[str, str]]) -> list
             looks.append(Look(deployment_id, score, None))
             continue
         mark = datetime.fromisoformat(raw) if raw else None
-        times = plan(deployment, mark, now, horizon, limit)
+        times = plan(deployment, mark, now, horizon, limit, grace=grace)
         for moment in times:
             run_id, fresh = create_scheduled_run(deployment, moment)
             if fresh:

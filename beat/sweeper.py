@@ -5,9 +5,11 @@
   expired) are recovered: retried when they have retries left, else Crashed. A Cancelling
   run whose owner is dead ends Cancelled; one whose owner lives is asked to stop again (the
   cancel channel is pub/sub: a process may have missed the first request).
-- Pending/Scheduled/AwaitingRetry runs due more than `pending_resend_seconds` ago, on a
-  queue that is empty (so their message is not simply waiting behind others; its priority
-  lists count too), get their message again; a duplicate is dropped when claimed.
+- Pending/Scheduled/Late/AwaitingRetry runs due more than `pending_resend_seconds` ago, on
+  a queue that is empty (so their message is not simply waiting behind others; its priority
+  lists count too), get their message again; a duplicate is dropped when claimed. Late is a
+  Scheduled run past its time (beat's deferred tick marks it): a worker claims it like a
+  Scheduled one, so a Late run whose message was lost is re-sent the same way.
 - Index entries of expired run records are trimmed.
 """
 
@@ -26,6 +28,9 @@ __all__ = ["SweepReport", "tick"]
 log = logging.getLogger("tasks_core.beat.sweeper")
 
 PAGE = 1000
+
+RESENT = (StateName.PENDING, StateName.SCHEDULED, StateName.LATE, StateName.AWAITING_RETRY)
+"""Waiting states whose lost message the sweeper sends again."""
 
 
 @dataclass
@@ -72,8 +77,11 @@ def _resend_stale(rt: Runtime, now: datetime, kind: str, report: SweepReport) ->
     bound = rt.settings.pending_resend_seconds
     cutoff = (now - timedelta(seconds=bound)).timestamp()
     busy: dict[str, bool] = {}
-    for state in (StateName.PENDING, StateName.SCHEDULED, StateName.AWAITING_RETRY):
-        ids = rt.store.ids_until(keys.state_index(kind, state), cutoff, PAGE)
+    for state in RESENT:
+        # the Late index is kept by when a run became Late, after its due time: read it
+        # all (only overdue runs are there) and judge each by its due time, like the rest
+        until = now.timestamp() if state == StateName.LATE else cutoff
+        ids = rt.store.ids_until(keys.state_index(kind, state), until, PAGE)
         for record in rt.store.get_many(ids):
             due = record.scheduled_time or record.created
             if record.state != state or due.timestamp() > cutoff:

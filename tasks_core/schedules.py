@@ -34,7 +34,7 @@ def validate_schedules(
         found.append({"cron": cron, "timezone": timezone or "UTC"})
     if interval is not None:
         seconds = interval.total_seconds() if isinstance(interval, timedelta) else interval
-        found.append({"interval": float(seconds)})
+        found.append({"interval": float(seconds), "timezone": timezone or "UTC"})
     if rrule:
         found.append({"rrule": rrule, "timezone": timezone or "UTC"})
     return [_checked_schedule(schedule) for schedule in found]

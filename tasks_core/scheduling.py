@@ -19,7 +19,7 @@ from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 
-__all__ = ["cancel_queued", "reschedule", "schedule_key"]
+__all__ = ["cancel_queued", "replan", "reschedule", "schedule_key"]
 
 _BEFORE_ANY_TIME = 1e10  # seconds: now minus this is due, yet keeps the order of changes
 
@@ -31,11 +31,18 @@ def schedule_key(scheduled_time: str) -> str:
 
 def reschedule(deployment: Deployment, *, deleted: bool = False) -> int:
     """Apply a change of `deployment`'s schedules or paused flag; runs cancelled."""
-    rt = get_runtime()
-    cancelled = cancel_queued(deployment, "the deployment's schedules changed" if not deleted
-                              else "the deployment was deleted")
-    active = deployment.schedules and not deployment.paused and not deleted
-    rt.schedules.reset(deployment.id, time.time() - _BEFORE_ANY_TIME if active else None)
+    active = bool(deployment.schedules and not deployment.paused and not deleted)
+    return replan(deployment, "the deployment's schedules changed" if not deleted
+                  else "the deployment was deleted", active=active)
+
+
+def replan(deployment: Deployment, reason: str, *, active: bool = True) -> int:
+    """Cancel the deployment's queued scheduled runs (state message `reason`), forget how
+    far beat created runs, and put it in the index due now (`active`) or take it out; how
+    many runs were cancelled. Beat uses it when its wall clock went back."""
+    cancelled = cancel_queued(deployment, reason)
+    get_runtime().schedules.reset(deployment.id,
+                                  time.time() - _BEFORE_ANY_TIME if active else None)
     return cancelled
 
 

@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     schedule_max_runs: int = Field(
         default=100, gt=0, description="most scheduled runs created ahead per deployment"
     )
+    catchup_grace_seconds: float = Field(
+        default=1.0, ge=0,
+        description="a schedule's run sent later than this after its time: its catchup policy "
+                    "decides",
+    )
     late_after_seconds: float = Field(
         default=15.0, gt=0, description="a scheduled run not started this long after is Late"
     )

@@ -28,6 +28,8 @@ Layout (prefix `p`, default ``tc``)::
     p:nodes:info               HASH    node name -> JSON of what `tasks-core worker ls` shows
                                        (pools, queues, concurrency, active runs, pid, ...)
     p:lock:<name>              STRING  leader locks (sweeper, beat)
+    p:beat:clock               STRING  the latest wall time a beat pass saw (epoch seconds): a
+                                       pass that sees an earlier one knows the clock went back
     p:due                      ZSET    runs waiting for their scheduled time (beat sends them)
     p:due:wake                 CHANNEL a message when a due time earlier than any other is
                                        added, or a deployment's schedules change (beat wakes)
@@ -187,6 +189,11 @@ class Keys:
     def schedule_mark(self, deployment_id: str) -> str:
         """The latest scheduled time beat has created runs up to, for a deployment."""
         return f"{self.prefix}:schedule-mark:{deployment_id}"
+
+    @property
+    def beat_clock(self) -> str:
+        """The latest wall time (epoch seconds) a beat scheduler pass saw."""
+        return f"{self.prefix}:beat:clock"
 
     def lock(self, name: str) -> str:
         return f"{self.prefix}:lock:{name}"

@@ -87,6 +87,38 @@ class ScheduleIndex(KeyedStore):
         return [str(i) for i in
                 self.client.zrange(self.keys.deployment_scheduled(deployment_id), 0, -1)]
 
+    def all_ids(self) -> list[str]:
+        """Every deployment in the schedule index (active and scheduled)."""
+        return [str(i) for i in self.client.zrange(self.keys.schedules, 0, -1)]
+
+    def swap_clock(self, now: float) -> float | None:
+        """Record `now` (epoch seconds) as the wall time of this scheduler pass; the one
+        the previous pass recorded (None for the first), atomically."""
+        with self.client.pipeline(transaction=True) as pipe:  # SET ... GET needs Redis 6.2
+            pipe.get(self.keys.beat_clock)
+            pipe.set(self.keys.beat_clock, repr(now))
+            previous, _ = pipe.execute()
+        return None if previous is None else float(previous)
+
+    def overdue(self, deployment_ids: Sequence[str],
+                before: float) -> dict[str, list[tuple[str, float]]]:
+        """The runs the scheduler created for each deployment, not sent yet, due before
+        `before` (epoch seconds): deployment id -> [(run id, due epoch seconds)], oldest
+        first; one round trip."""
+        ids = list(dict.fromkeys(deployment_ids))
+        with self.client.pipeline(transaction=False) as pipe:
+            for deployment_id in ids:
+                pipe.zrangebyscore(self.keys.deployment_scheduled(deployment_id), "-inf",
+                                   f"({before}", withscores=True)
+            replies: list[list[tuple[str, float]]] = pipe.execute()
+        return {d: [(str(m), float(sc)) for m, sc in reply]
+                for d, reply in zip(ids, replies, strict=True)}
+
+    def forget_runs(self, deployment_id: str, run_ids: Sequence[str]) -> None:
+        """Take these runs out of the deployment's scheduled-run index (cancelled)."""
+        if run_ids:
+            self.client.zrem(self.keys.deployment_scheduled(deployment_id), *run_ids)
+
     def forget_queued(self, deployment_id: str) -> None:
         """Forget the deployment's scheduled runs (they were cancelled or sent)."""
         self.client.delete(self.keys.deployment_scheduled(deployment_id))

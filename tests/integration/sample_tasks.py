@@ -74,6 +74,17 @@ def record_pid_and_sleep_retry(key: str, seconds: float) -> str:
     return "survived"
 
 
+@task(retries=1)
+def fail_then_record_pid_and_sleep(key: str, seconds: float) -> str:
+    """The first attempt fails; the retry (a Retrying run) records its pid and sleeps."""
+    if _counter(key) < 2:
+        raise ValueError("the first attempt fails on purpose")
+    rt = get_runtime()
+    rt.client.set(f"{rt.settings.key_prefix}:pid:{key}", os.getpid())
+    time.sleep(seconds)
+    return "done"
+
+
 @task
 def not_json() -> object:
     return object()

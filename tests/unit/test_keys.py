@@ -56,3 +56,4 @@ def test_other_keys() -> None:
     assert K.idempotency("d", "schedule:t") == "p:idem:d:schedule:t"
     assert K.demo_counter("prices") == "p:demo:prices"
     assert K.lock("beat") == "p:lock:beat"
+    assert K.beat_clock == "p:beat:clock"
