@@ -386,3 +386,48 @@ def test_call_webhook_never_calls_metadata_addresses(tc_env: dict[str, Any],
         execute_action(CallWebhook(url="http://169.254.169.254/latest/meta-data/"), _ctx())
     [failed] = _events(ACTION_FAILED)
     assert failed.payload["action_type"] == "call-webhook"
+
+
+# -- check_action (when an automation is saved) -------------------------------------------
+
+
+def test_check_action_refuses_what_could_never_run(tc_env: dict[str, Any]) -> None:
+    from tasks_core.events.actions import (
+        ActionError,
+        PauseWorkQueue,
+        check_action,
+        parse_action,
+    )
+
+    _deploy(tc_env, "daily")
+    create_pool("gpu-pool")
+    check_action(RunDeployment(deployment_name="pipeline/daily",
+                               parameters={"lat": "{{ event.payload.lat }}"}))
+    check_action(PauseWorkPool(work_pool_name="gpu-pool"))
+    check_action(RunDeployment(source="inferred"))  # nothing to look up
+    check_action(SendNotification(to=["json://127.0.0.1:9/", "log://"], body="x"))
+    refusals = [
+        ({"type": "run-deployment", "deployment_name": "pipeline/dayly"},
+         r"^RunDeployment: deployment 'pipeline/dayly' not found \(did you mean "
+         r"'pipeline/daily'\?\)"),
+        ({"type": "pause-deployment", "deployment_id": "no-such-id"},
+         r"^PauseDeployment: deployment 'no-such-id' not found"),
+        ({"type": "resume-work-pool", "work_pool_name": "gpu-pol"},
+         r"^ResumeWorkPool: work pool 'gpu-pol' not found \(did you mean 'gpu-pool'\?\)"),
+        ({"type": "pause-work-pool", "work_pool_name": "zzz"},
+         r"work pool 'zzz' not found \(create it with `tasks-core work-pool create zzz`\)"),
+        ({"type": "run-deployment", "deployment_name": "pipeline/daily",
+          "parameters": {"lat": "{{ event.payload.lat }"}},
+         r"^RunDeployment: parameters\.lat: invalid template"),
+        ({"type": "send-notification", "to": ["log://", "nosuchservice://x"], "body": "b"},
+         r"^SendNotification: to\[1\]: nosuchservice://\.\.\. is not a URL Apprise can use"),
+    ]
+    for data, message in refusals:
+        with pytest.raises(ActionError, match=message):
+            check_action(parse_action(data))
+    with pytest.raises(ActionError, match=r"^PauseWorkQueue: pausing a single work "
+                                          "queue is not supported"):
+        check_action(PauseWorkQueue(work_queue_id="gpu-pool:high"))
+    with pytest.raises(ActionError, match="automation 'gone' not found"):
+        check_action(PauseAutomation(automation_name="gone"),
+                     automation_exists=lambda key: key != "gone")

@@ -43,12 +43,15 @@ def address_refusal(host: str, port: int, *, allow_private: bool) -> str | None:
         raise ActionFailed(f"webhook host {host!r} does not resolve: {exc}") from None
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if (address.is_link_local or address.is_multicast or address.is_reserved
-                or address.is_unspecified):
+        # order matters: 169.254/16 and 0/8 count as private too, ::1 as reserved too
+        if address.is_link_local or address.is_unspecified or address.is_multicast:
             return f"{host!r} resolves to {address}, a link-local/reserved address (refused)"
-        if (address.is_loopback or address.is_private) and not allow_private:
-            return (f"{host!r} resolves to {address}, a private or loopback address; set "
-                    f"webhook_allow_private_addresses = true to allow it")
+        if address.is_loopback or address.is_private:
+            if not allow_private:
+                return (f"{host!r} resolves to {address}, a private or loopback address; "
+                        f"set webhook_allow_private_addresses = true to allow it")
+        elif address.is_reserved:
+            return f"{host!r} resolves to {address}, a link-local/reserved address (refused)"
     return None
 
 
