@@ -431,3 +431,21 @@ def test_check_action_refuses_what_could_never_run(tc_env: dict[str, Any]) -> No
     with pytest.raises(ActionError, match="automation 'gone' not found"):
         check_action(PauseAutomation(automation_name="gone"),
                      automation_exists=lambda key: key != "gone")
+
+
+def test_templates_see_the_records_the_event_names(tc_env: dict[str, Any]) -> None:
+    from tasks_core.events.actions import render_text, template_context
+
+    pool = tc_env["queue"]
+    create_pool(pool)
+    dep_id = _deploy(tc_env)
+    run_id = run_deployment("pipeline/on-event", parameters={"lat": 4}, timeout=0).id
+    event = build_event("acme.x", {RID: f"tasks-core.flow-run.{run_id}"},
+                        related=[{RID: f"tasks-core.deployment.{dep_id}", ROLE: "deployment"},
+                                 {RID: f"tasks-core.work-pool.{pool}", ROLE: "work-pool"}])
+    text = render_text("{{ flow_run.name }}|{{ flow_run.state }}|{{ flow_run.parameters.lat }}"
+                       "|{{ deployment.name }}|{{ work_pool.name }}|{{ automation.name }}",
+                       template_context(_ctx(event)))
+    assert text == f"pipeline|Pending|4|on-event|{pool}|ship-it"
+    nothing = template_context(_ctx(_event()))
+    assert (nothing.flow_run, nothing.deployment, nothing.work_pool) == (None, None, None)

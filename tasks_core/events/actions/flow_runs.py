@@ -61,8 +61,8 @@ def change_flow_run_state(action: ChangeFlowRunState, ctx: ActionContext) -> Act
     record = flow_run_of(action, ctx)
     target = action.state_name
     message = action.message if action.message is not None else f"set by {_by(ctx)}"
-    change = Transition(record.id, target, kind="flow", message=message,
-                        outcome=is_terminal(target))
+    # not an attempt's outcome: if Redis errs, nothing is written (no stripped Failed)
+    change = Transition(record.id, target, kind="flow", message=message)
     outcome = get_runtime().reporter.apply_now([change])[0]
     if outcome.missing:
         raise ActionFailed(f"{action.describe()}: flow run {record.id} no longer exists")

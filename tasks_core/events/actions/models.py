@@ -103,6 +103,15 @@ def _describe(model: str, exc: pydantic.ValidationError) -> str:
     return (f"{model}: " if model else "") + "; ".join(parts)
 
 
+def _no_blocks(data: Any) -> Any:
+    """Prefect's block-based notification and webhook actions, refused with the fix."""
+    if isinstance(data, dict) and "block_document_id" in data:
+        raise ValueError("block_document_id: blocks are Prefect's; tasks-core has none: "
+                         "give the target itself (SendNotification(to='<Apprise URL>'), "
+                         "CallWebhook(url='https://...'))")
+    return data
+
+
 class ActionBase(BaseModel):
     """Base of the action models: forbids unknown fields, raises `ActionError`.
 
@@ -456,6 +465,11 @@ class SendNotification(ActionBase):
     subject: str = "tasks-core automated notification"
     body: str
 
+    @model_validator(mode="before")
+    @classmethod
+    def _blocks(cls, data: Any) -> Any:
+        return _no_blocks(data)
+
     @field_validator("to", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
@@ -497,6 +511,11 @@ class CallWebhook(ActionBase):
     headers: dict[str, str] = Field(default_factory=dict)
     payload: str | dict[str, Any] | list[Any] | None = None
     timeout: float = Field(default=10.0, gt=0, le=300)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blocks(cls, data: Any) -> Any:
+        return _no_blocks(data)
 
     @field_validator("url")
     @classmethod
