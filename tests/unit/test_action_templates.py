@@ -107,6 +107,13 @@ def test_render_action_renders_each_templated_field() -> None:
     ("{{ missing.thing }}", "'missing' is undefined"),
     ("{{ event.payload.nope.deeper }}", "nope"),
     ("{{ 1 / 0 }}", "ZeroDivisionError"),
+    ("{{ 'x'.ljust(1000000000) }}", "over the cap"),
+    ("{{ 'x' | center(1000000000) }}", "filter center"),
+    ("{{ 'x' | indent(1000000000) }}", "filter indent"),
+    ("{{ '%1000000000d' | format(1) }}", "format width"),
+    ("{{ '%1000000000d' % 1 }}", "format width"),
+    ("{{ '%*d' % (5, 1) }}", "given as"),
+    ("{{ '{:1000000000}'.format(1) }}", "format width"),
 ])
 def test_the_sandbox_and_caps_refuse(source: str, message: str) -> None:
     with pytest.raises(TemplateError, match=message):
@@ -120,6 +127,12 @@ def test_output_cap_is_in_characters() -> None:
 
 def test_an_allowed_range_renders() -> None:
     assert render_value("{{ range(3) | list }}", CTX) == [0, 1, 2]
+
+
+def test_small_sizes_and_formats_render() -> None:
+    assert render_text("{{ 'x'.ljust(3) }}|{{ 'ab' | center(4) }}|{{ '%03d' % 7 }}|"
+                       "{{ '%.2f' | format(0.5) }}|{{ 7 % 3 }}|{{ '{:,}'.format(5000000) }}|"
+                       "{{ '{:>4}'.format(1) }}", CTX) == "x  | ab |007|0.50|1|5,000,000|   1"
 
 
 def test_render_action_names_the_field_of_an_error() -> None:

@@ -16,8 +16,9 @@ does not exist is an error, not an empty string (`StrictUndefined`).
 Caps, each a `TemplateError` naming it: ``range()`` over `MAX_RANGE` items, more than
 `MAX_LOOP_ITERATIONS` loop iterations in one render, output over `MAX_OUTPUT_CHARS`
 characters, a string or list repeated past `MAX_OUTPUT_CHARS`, an exponent over
-`MAX_EXPONENT`. The sandbox refuses attribute access to internals (``''.__class__``) and
-mutation of values.
+`MAX_EXPONENT`, a number past `MAX_OUTPUT_CHARS` given to a method or a sizing filter
+(``'x'.ljust(10**9)``, ``center``, ``indent``, ``format``), a ``%`` width past it. The
+sandbox refuses attribute access to internals (``''.__class__``) and mutation of values.
 """
 
 from __future__ import annotations
@@ -78,10 +79,51 @@ def _capped_range(*args: int) -> range:
     return values
 
 
-class _Env(ImmutableSandboxedEnvironment):
-    """The sandbox, with every ``{% for %}`` counted and the growing operators capped."""
+_WIDTH = re.compile(r"%[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 
-    intercepted_binops = frozenset({"*", "**"})
+
+def _check_sizes(args: Iterable[Any], what: str) -> None:
+    """Refuse a number that would size a string past the cap (``'x'.ljust(10**9)``)."""
+    for arg in args:
+        if isinstance(arg, int) and not isinstance(arg, bool) and arg > MAX_OUTPUT_CHARS:
+            raise TemplateError(f"{what} with {arg}: over the cap of {MAX_OUTPUT_CHARS} "
+                                f"characters")
+
+
+def _capped_filter(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def capped(*args: Any, **kwargs: Any) -> Any:
+        _check_sizes([*args, *kwargs.values()], f"filter {name}")
+        if name == "format" and args and isinstance(args[0], str):
+            _check_format(args[0])
+        return fn(*args, **kwargs)
+    return capped
+
+
+_SIZING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
+_SPEC_WIDTH = re.compile(r"\{[^{}]*:[^{}]*?(\d+)")
+
+
+def _check_format_spec(text: str) -> None:
+    for match in _SPEC_WIDTH.finditer(text):
+        if int(match[1]) > MAX_OUTPUT_CHARS:
+            raise TemplateError(f"format width {match[1]} is over the cap of "
+                                f"{MAX_OUTPUT_CHARS} characters")
+
+
+def _check_format(text: str) -> None:
+    for match in _WIDTH.finditer(text):
+        for size in match.groups():
+            if size == "*" or (size and int(size) > MAX_OUTPUT_CHARS):
+                raise TemplateError(f"format width {size} is refused (over the cap of "
+                                    f"{MAX_OUTPUT_CHARS} characters, or given as *)")
+
+
+class _Env(ImmutableSandboxedEnvironment):
+    """The sandbox, with every ``{% for %}`` counted, the growing operators capped and no
+    call or filter given a size past the output cap."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
@@ -89,7 +131,26 @@ class _Env(ImmutableSandboxedEnvironment):
             loop.iter = nodes.Call(nodes.Name(_GUARD, "load"), [loop.iter], [], None, None)
         return tree
 
+    def call(__self, __context: Any, __obj: Any, *args: Any,  # jinja's own signature
+             **kwargs: Any) -> Any:
+        name = getattr(__obj, "__name__", "")
+        if isinstance(getattr(__obj, "__self__", None), str) and name in _SIZING_METHODS:
+            _check_sizes([*args, *kwargs.values()], f"str.{name}")
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        # str.format is sandboxed where it is read (jinja), so its widths are checked here
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, str) and getattr(value, "__name__", "") in ("format",
+                                                                           "format_map"):
+            _check_format_spec(owner)
+        return super().wrap_str_format(value)
+
     def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
+        if operator_name == "%":
+            if isinstance(left, str):
+                _check_format(left)
+            return operator.mod(left, right)
         if operator_name == "**":
             if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
                 raise TemplateError(f"exponent {right} is over the cap of {MAX_EXPONENT}")
@@ -107,6 +168,8 @@ def _env() -> _Env:
     env = _Env(undefined=jinja2.StrictUndefined, autoescape=False)
     env.globals["range"] = _capped_range
     env.globals[_GUARD] = _loop_guard
+    for name in ("center", "indent", "format", "wordwrap", "truncate"):
+        env.filters[name] = _capped_filter(env.filters[name], name)
     return env
 
 
