@@ -1,0 +1,578 @@
+"""Action models: what an automation does when its trigger fires (pure data, no Redis).
+
+Shapes (JSON, as stored; discriminated by ``type``, Prefect's type names)::
+
+    {"type": "do-nothing"}
+    {"type": "run-deployment", "source": "selected" | "inferred",
+     "deployment_name": "<flow>/<deployment>" | null, "deployment_id": "<id>" | null,
+     "parameters": {...templates...} | null, "job_variables": {...} | null,
+     "schedule_after": 0.0}
+    {"type": "pause-deployment" | "resume-deployment", "source", "deployment_name",
+     "deployment_id"}
+    {"type": "pause-work-pool" | "resume-work-pool", "source", "work_pool_name"}
+    {"type": "pause-work-queue" | "resume-work-queue", "source", "work_pool_name",
+     "work_queue_name" | "work_queue_id": "<pool>:<queue>"}
+    {"type": "cancel-flow-run", "source": "inferred" | "selected", "flow_run_id"}
+    {"type": "change-flow-run-state", "source", "flow_run_id", "state": "FAILED",
+     "name": "Failed" | null, "message": "<template>" | null}
+    {"type": "pause-automation" | "resume-automation", "source", "automation_name",
+     "automation_id"}
+    {"type": "send-notification", "to": ["<Apprise URL>", ...], "subject": "<template>",
+     "body": "<template>"}
+    {"type": "call-webhook", "url": "http(s)://...", "method": "POST",
+     "headers": {"<name>": "<template>"}, "payload": "<template>" | {...} | null,
+     "timeout": 10.0}
+
+Targets: ``source="selected"`` (the default, except for flow-run actions) names the target
+by name or by id (exactly one); ``source="inferred"`` takes it from the triggering event
+(its resource, else its related resources) and forbids naming one. Work pools are
+identified by name (``work_pool_id`` is accepted as a synonym, as a pool's resource id is
+``tasks-core.work-pool.<name>``). ``job_variables`` is accepted for Prefect compatibility
+and ignored (runs have no job variables).
+
+Templates (Jinja2, see `templates`): RunDeployment ``parameters`` (every string, nested),
+SendNotification ``subject`` and ``body``, CallWebhook ``payload`` and header values,
+ChangeFlowRunState ``message``. Their syntax is checked by `compile_templates` (and
+`check_action`), not here.
+
+Refused with `ActionError` naming the action and field: an unknown ``type``, an unknown
+field, a selected target with no name and no id or with both, an inferred target with one,
+a deployment name without ``/``, a negative ``schedule_after``, a webhook URL that is not
+http(s), an unknown HTTP method, a notification target that is not a URL, an unknown state.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+import pydantic
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+from tasks_core.events.actions.errors import ActionError
+from tasks_core.states import StateName, StateType
+
+__all__ = [
+    "ACTION_TYPES",
+    "Action",
+    "ActionBase",
+    "ActionTypes",
+    "AutomationAction",
+    "CallWebhook",
+    "CancelFlowRun",
+    "ChangeFlowRunState",
+    "DeploymentAction",
+    "DoNothing",
+    "FlowRunAction",
+    "PauseAutomation",
+    "PauseDeployment",
+    "PauseWorkPool",
+    "PauseWorkQueue",
+    "ResumeAutomation",
+    "ResumeDeployment",
+    "ResumeWorkPool",
+    "ResumeWorkQueue",
+    "RunDeployment",
+    "SendNotification",
+    "WorkPoolAction",
+    "WorkQueueAction",
+    "parse_action",
+]
+
+Source = Literal["selected", "inferred"]
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _describe(model: str, exc: pydantic.ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"] if p not in ACTION_TYPES)
+        # pydantic routes model_validate through our __init__: its ActionError comes back
+        # wrapped, already naming the model
+        message = str(error["msg"]).removeprefix("Value error, ").removeprefix(f"{model}: ")
+        parts.append(f"{where}: {message}" if where else message)
+    return (f"{model}: " if model else "") + "; ".join(parts)
+
+
+class ActionBase(BaseModel):
+    """Base of the action models: forbids unknown fields, raises `ActionError`.
+
+    Class attributes:
+        templated: the fields rendered as Jinja2 templates when the action runs.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    templated: ClassVar[tuple[str, ...]] = ()
+    type: str
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as exc:
+            raise ActionError(_describe(type(self).__name__, exc)) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        """As pydantic's, raising `ActionError` (e.g. for a stored automation's JSON)."""
+        try:
+            return super().model_validate(obj, **kwargs)
+        except pydantic.ValidationError as exc:
+            raise ActionError(_describe(cls.__name__, exc)) from None
+
+    def describe(self) -> str:
+        """A human-readable line, e.g. ``Run deployment 'etl/daily'``."""
+        text = self.type.replace("-", " ").capitalize()
+        target = self.target_text()
+        return f"{text} {target}" if target else text
+
+    def target_text(self) -> str:
+        """How the target is named (``'etl/daily'``, ``inferred from the event``), or ""."""
+        return ""
+
+
+def _selected_or_inferred(model: str, source: str, given: dict[str, Any],
+                          what: str) -> None:
+    named = {k: v for k, v in given.items() if v is not None}
+    choices = " or ".join(given)
+    if source == "inferred" and named:
+        raise ValueError(f"{', '.join(named)} is not allowed with source='inferred' (the "
+                         f"{what} is taken from the triggering event); drop it or use "
+                         f"source='selected'")
+    if source == "selected" and len(named) != 1:
+        problem = "both are given" if named else "neither is given"
+        raise ValueError(f"source='selected' needs exactly one of {choices} ({problem}); "
+                         f"or use source='inferred' to take the {what} from the event")
+
+
+def _target(source: str, given: dict[str, str | None]) -> str:
+    if source == "inferred":
+        return "inferred from the event"
+    return next((repr(v) for v in given.values() if v is not None), "")
+
+
+class DoNothing(ActionBase):
+    """Do nothing (an automation that only records its firings)."""
+
+    type: Literal["do-nothing"] = "do-nothing"
+
+
+class DeploymentAction(ActionBase):
+    """Base of actions on a deployment: named (``deployment_name="flow/deployment"``),
+    by id, or ``source="inferred"`` from the event (``tasks-core.deployment.<id>``)."""
+
+    source: Source = "selected"
+    deployment_name: str | None = None
+    deployment_id: str | None = None
+
+    @field_validator("deployment_name")
+    @classmethod
+    def _full_name(cls, value: str | None) -> str | None:
+        if value is not None and value.count("/") != 1:
+            raise ValueError(f"must read 'flow-name/deployment-name', got {value!r}")
+        return value
+
+    @field_validator("deployment_id", mode="before")
+    @classmethod
+    def _id_text(cls, value: Any) -> Any:
+        return None if value is None else str(value)  # a UUID object is fine
+
+    @model_validator(mode="after")
+    def _target_given(self) -> Self:
+        _selected_or_inferred(type(self).__name__, self.source,
+                              {"deployment_name": self.deployment_name,
+                               "deployment_id": self.deployment_id}, "deployment")
+        return self
+
+    def target_text(self) -> str:
+        """See `ActionBase.target_text`."""
+        return _target(self.source, {"name": self.deployment_name, "id": self.deployment_id})
+
+
+class RunDeployment(DeploymentAction):
+    """Create a flow run of a deployment.
+
+    Args:
+        parameters: merged over the deployment's defaults; every string is a template
+            (a lone ``{{ expr }}`` keeps its JSON type). None: the defaults.
+        job_variables: accepted for Prefect compatibility, ignored.
+        schedule_after: seconds (or a timedelta) from the firing to the run's start, >= 0.
+    """
+
+    type: Literal["run-deployment"] = "run-deployment"
+    templated: ClassVar[tuple[str, ...]] = ("parameters",)
+    parameters: dict[str, Any] | None = None
+    job_variables: dict[str, Any] | None = None
+    schedule_after: timedelta = timedelta(0)
+
+    @field_validator("schedule_after", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> Any:
+        if isinstance(value, bool) or value is None:
+            raise ValueError("must be a number of seconds or a timedelta")
+        return timedelta(seconds=value) if isinstance(value, int | float) else value
+
+    @field_validator("schedule_after")
+    @classmethod
+    def _non_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError(f"must be >= 0 s, got {value.total_seconds():g} s")
+        return value
+
+    @field_serializer("schedule_after")
+    def _as_seconds(self, value: timedelta) -> float:
+        return value.total_seconds()
+
+
+class PauseDeployment(DeploymentAction):
+    """Pause a deployment's schedules (see `deployments.set_paused`)."""
+
+    type: Literal["pause-deployment"] = "pause-deployment"
+
+
+class ResumeDeployment(DeploymentAction):
+    """Resume a deployment's schedules."""
+
+    type: Literal["resume-deployment"] = "resume-deployment"
+
+
+class WorkPoolAction(ActionBase):
+    """Base of actions on a work pool: ``work_pool_name`` (``work_pool_id``: the same, a
+    pool's id is its name), or ``source="inferred"`` (``tasks-core.work-pool.<name>``)."""
+
+    source: Source = "selected"
+    work_pool_name: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _id_is_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "work_pool_id" in data:
+            data = dict(data)
+            pool_id = data.pop("work_pool_id")
+            if data.get("work_pool_name") not in (None, pool_id):
+                raise ValueError("give work_pool_name or work_pool_id, not both")
+            data["work_pool_name"] = None if pool_id is None else str(pool_id)
+        return data
+
+    @model_validator(mode="after")
+    def _target_given(self) -> Self:
+        _selected_or_inferred(type(self).__name__, self.source,
+                              {"work_pool_name": self.work_pool_name}, "work pool")
+        return self
+
+    def target_text(self) -> str:
+        """See `ActionBase.target_text`."""
+        return _target(self.source, {"name": self.work_pool_name})
+
+
+class PauseWorkPool(WorkPoolAction):
+    """Pause a work pool (its flow runs wait, none is lost)."""
+
+    type: Literal["pause-work-pool"] = "pause-work-pool"
+
+
+class ResumeWorkPool(WorkPoolAction):
+    """Resume a work pool (the waiting flow runs are sent again)."""
+
+    type: Literal["resume-work-pool"] = "resume-work-pool"
+
+
+class WorkQueueAction(ActionBase):
+    """Base of actions on a work queue of a pool: ``work_pool_name`` and
+    ``work_queue_name``, or ``work_queue_id="<pool>:<queue>"``, or ``source="inferred"``
+    (``tasks-core.work-queue.<pool>:<queue>``)."""
+
+    source: Source = "selected"
+    work_queue_id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_to_id(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not ({"work_pool_name", "work_queue_name"} & set(data)):
+            return data
+        data = dict(data)
+        pool, queue = data.pop("work_pool_name", None), data.pop("work_queue_name", None)
+        if data.get("work_queue_id") is not None:
+            raise ValueError("give work_queue_id or work_pool_name and work_queue_name, "
+                             "not both")
+        if not pool or not queue:
+            raise ValueError("a work queue is named by both work_pool_name and "
+                             "work_queue_name (or work_queue_id='<pool>:<queue>')")
+        data["work_queue_id"] = f"{pool}:{queue}"
+        return data
+
+    @field_validator("work_queue_id")
+    @classmethod
+    def _pool_and_queue(cls, value: str | None) -> str | None:
+        if value is not None and (value.count(":") != 1 or "" in value.split(":")):
+            raise ValueError(f"must read '<pool>:<queue>', got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _target_given(self) -> Self:
+        _selected_or_inferred(type(self).__name__, self.source,
+                              {"work_queue_id": self.work_queue_id}, "work queue")
+        return self
+
+    def target_text(self) -> str:
+        """See `ActionBase.target_text`."""
+        return _target(self.source, {"id": self.work_queue_id})
+
+
+class PauseWorkQueue(WorkQueueAction):
+    """Pause one work queue of a pool (its flow runs wait, none is lost)."""
+
+    type: Literal["pause-work-queue"] = "pause-work-queue"
+
+
+class ResumeWorkQueue(WorkQueueAction):
+    """Resume a work queue (its waiting flow runs are sent again)."""
+
+    type: Literal["resume-work-queue"] = "resume-work-queue"
+
+
+class FlowRunAction(ActionBase):
+    """Base of actions on a flow run: inferred from the event by default (its
+    ``tasks-core.flow-run.<id>`` resource, else a related one), or ``flow_run_id``."""
+
+    source: Source = "inferred"
+    flow_run_id: str | None = None
+
+    @field_validator("flow_run_id", mode="before")
+    @classmethod
+    def _id_text(cls, value: Any) -> Any:
+        return None if value is None else str(value)
+
+    @model_validator(mode="after")
+    def _target_given(self) -> Self:
+        _selected_or_inferred(type(self).__name__, self.source,
+                              {"flow_run_id": self.flow_run_id}, "flow run")
+        return self
+
+    def target_text(self) -> str:
+        """See `ActionBase.target_text`."""
+        return _target(self.source, {"id": self.flow_run_id})
+
+
+class CancelFlowRun(FlowRunAction):
+    """Cancel a flow run (see `tasks_core.engine.cancel`)."""
+
+    type: Literal["cancel-flow-run"] = "cancel-flow-run"
+
+
+class ChangeFlowRunState(FlowRunAction):
+    """Move a flow run to another state, by the store's checked transition.
+
+    Args:
+        state: the state type (Prefect's field: ``"FAILED"``, ``"CANCELLED"``, ...).
+        name: the state name (``"TimedOut"``); default the type's main name.
+        message: a template, recorded with the state.
+    """
+
+    type: Literal["change-flow-run-state"] = "change-flow-run-state"
+    templated: ClassVar[tuple[str, ...]] = ("message",)
+    state: StateType
+    name: StateName | None = None
+    message: str | None = None
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _name_of_type(self) -> Self:
+        from tasks_core.states import state_type
+
+        if self.name is not None and state_type(self.name) != self.state:
+            raise ValueError(f"state name {self.name.value!r} is of type "
+                             f"{state_type(self.name).value}, not {self.state.value}")
+        return self
+
+    @property
+    def state_name(self) -> StateName:
+        """The name to move to: `name`, else the state type's own name."""
+        return self.name or StateName(self.state.value.capitalize())
+
+
+class AutomationAction(ActionBase):
+    """Base of actions on an automation: ``automation_name`` or ``automation_id``, or
+    ``source="inferred"`` (``tasks-core.automation.<id>`` in the event)."""
+
+    source: Source = "selected"
+    automation_name: str | None = None
+    automation_id: str | None = None
+
+    @field_validator("automation_id", mode="before")
+    @classmethod
+    def _id_text(cls, value: Any) -> Any:
+        return None if value is None else str(value)
+
+    @model_validator(mode="after")
+    def _target_given(self) -> Self:
+        _selected_or_inferred(type(self).__name__, self.source,
+                              {"automation_name": self.automation_name,
+                               "automation_id": self.automation_id}, "automation")
+        return self
+
+    def target_text(self) -> str:
+        """See `ActionBase.target_text`."""
+        return _target(self.source, {"name": self.automation_name, "id": self.automation_id})
+
+
+class PauseAutomation(AutomationAction):
+    """Pause (disable) an automation."""
+
+    type: Literal["pause-automation"] = "pause-automation"
+
+
+class ResumeAutomation(AutomationAction):
+    """Resume (enable) an automation."""
+
+    type: Literal["resume-automation"] = "resume-automation"
+
+
+class SendNotification(ActionBase):
+    """Send a notification with Apprise.
+
+    Args:
+        to: an Apprise URL or a list of them (``json://host:port/``, ``mailto://...``,
+            ``slack://...``); empty, or ``log://``: the engine's log.
+        subject: a template, the notification's title.
+        body: a template, its text.
+    """
+
+    type: Literal["send-notification"] = "send-notification"
+    templated: ClassVar[tuple[str, ...]] = ("subject", "body")
+    to: list[str] = Field(default_factory=list)
+    subject: str = "tasks-core automated notification"
+    body: str
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("to")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if "://" not in url or url.startswith("://"):
+                raise ValueError(f"{url!r} is not an Apprise URL (e.g. 'json://host:port/', "
+                                 f"'mailto://user:pass@example.com', 'log://')")
+        return value
+
+    def target_text(self) -> str:
+        """See `ActionBase.target_text`."""
+        return "to " + ", ".join(u.split("://", 1)[0] + "://..." for u in self.to) \
+            if self.to else "to the log"
+
+
+class CallWebhook(ActionBase):
+    """Call an HTTP(S) URL.
+
+    Args:
+        url: ``http://`` or ``https://``.
+        method: GET, POST, PUT, PATCH or DELETE.
+        headers: header values are templates.
+        payload: a template string (sent as it renders) or JSON data whose strings are
+            templates (sent as JSON); None: no body.
+        timeout: seconds, > 0.
+    """
+
+    type: Literal["call-webhook"] = "call-webhook"
+    templated: ClassVar[tuple[str, ...]] = ("headers", "payload")
+    url: str
+    method: str = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    payload: str | dict[str, Any] | list[Any] | None = None
+    timeout: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.lower().startswith(("http://", "https://")):
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _method(cls, value: Any) -> Any:
+        if not isinstance(value, str) or value.upper() not in HTTP_METHODS:
+            raise ValueError(f"must be one of {', '.join(HTTP_METHODS)}, got {value!r}")
+        return value.upper()
+
+    def target_text(self) -> str:
+        """See `ActionBase.target_text`."""
+        return f"{self.method} {self.url}"
+
+
+_CLASSES: tuple[type[ActionBase], ...] = (
+    DoNothing, RunDeployment, PauseDeployment, ResumeDeployment, PauseWorkPool,
+    ResumeWorkPool, PauseWorkQueue, ResumeWorkQueue, CancelFlowRun, ChangeFlowRunState,
+    PauseAutomation, ResumeAutomation, SendNotification, CallWebhook)
+ACTION_TYPES: dict[str, type[ActionBase]] = {
+    c.model_fields["type"].default: c for c in _CLASSES}
+
+Action = (DoNothing | RunDeployment | PauseDeployment | ResumeDeployment | PauseWorkPool
+          | ResumeWorkPool | PauseWorkQueue | ResumeWorkQueue | CancelFlowRun
+          | ChangeFlowRunState | PauseAutomation | ResumeAutomation | SendNotification
+          | CallWebhook)
+
+
+def _kind(value: Any) -> str | None:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return kind if isinstance(kind, str) else None
+
+
+ActionTypes = Annotated[
+    Annotated[DoNothing, Tag("do-nothing")]
+    | Annotated[RunDeployment, Tag("run-deployment")]
+    | Annotated[PauseDeployment, Tag("pause-deployment")]
+    | Annotated[ResumeDeployment, Tag("resume-deployment")]
+    | Annotated[PauseWorkPool, Tag("pause-work-pool")]
+    | Annotated[ResumeWorkPool, Tag("resume-work-pool")]
+    | Annotated[PauseWorkQueue, Tag("pause-work-queue")]
+    | Annotated[ResumeWorkQueue, Tag("resume-work-queue")]
+    | Annotated[CancelFlowRun, Tag("cancel-flow-run")]
+    | Annotated[ChangeFlowRunState, Tag("change-flow-run-state")]
+    | Annotated[PauseAutomation, Tag("pause-automation")]
+    | Annotated[ResumeAutomation, Tag("resume-automation")]
+    | Annotated[SendNotification, Tag("send-notification")]
+    | Annotated[CallWebhook, Tag("call-webhook")],
+    Discriminator(_kind, custom_error_type="action_type",
+                  custom_error_message="an action's type must be one of "
+                                       + ", ".join(repr(t) for t in ACTION_TYPES)),
+]
+"""The action union for pydantic fields (``actions: list[ActionTypes]`` in a model)."""
+
+
+def parse_action(data: Any) -> Action:
+    """An action of any type from JSON data (``{"type": "run-deployment", ...}``) or an
+    action model (returned as it is).
+
+    Raises:
+        ActionError: no or an unknown ``type`` (the known ones listed), or a bad field of
+            that type (named, as the constructors do).
+    """
+    if isinstance(data, ActionBase):
+        return data  # type: ignore[return-value]
+    if not isinstance(data, dict):
+        raise ActionError(f"an action must be a JSON object with a 'type', "
+                          f"got {type(data).__name__}")
+    kind = data.get("type")
+    cls = ACTION_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ActionError(f"unknown action type {kind!r}; one of "
+                          f"{', '.join(repr(t) for t in ACTION_TYPES)}")
+    return cls.model_validate(data)  # type: ignore[return-value]
