@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from tasks_core.automations.model import AutomationError, AutomationModel, AutomationNotFound
+from tasks_core.automations.targets import check_targets
 from tasks_core.events.emit import emit_event
 from tasks_core.events.schema import RESOURCE_ID, RESOURCE_NAME, RESOURCE_ROLE, Event
 
@@ -119,7 +120,7 @@ def _changes(before: Automation, after: Automation) -> dict[str, Any]:
     return {"updated_fields": sorted(updates), "updates": updates}
 
 
-def _checked(automation: Automation, **changes: Any) -> Automation:
+def _checked(automation: AutomationModel, **changes: Any) -> Automation:
     """`automation` with `changes`, validated again (fields may have been assigned since it
     was built)."""
     return Automation.model_validate({**automation.model_dump(mode="json"), **changes})
@@ -130,14 +131,21 @@ def _taken(name: str, holder: str | None) -> AutomationError:
                            "choose another name, or update that automation")
 
 
-def create_automation(automation: Automation) -> Automation:
+def create_automation(automation: AutomationModel, *, check: bool = True) -> Automation:
     """Store `automation` as a new one; the stored copy. Emits ``...automation.created``.
 
+    Args:
+        check: look up the targets its actions name (`targets.check_targets`); False only
+            for actions built to name what is being saved (a deployment's own triggers).
+
     Raises:
-        AutomationError: its name (or id) is taken.
+        AutomationError: its name (or id) is taken, or an action names a target that does
+            not exist.
     """
     now = datetime.now(UTC)
     saved = _checked(automation, created=now, updated=now)
+    if check:
+        check_targets(saved, read_automation)
     outcome, holder = _store().save("create", saved.id, saved.name, saved.model_dump_json(),
                                     owner=saved.owner_deployment_id,
                                     message=_message(saved, "created"))
@@ -147,13 +155,14 @@ def create_automation(automation: Automation) -> Automation:
     return saved
 
 
-def update_automation(automation: Automation) -> Automation:
+def update_automation(automation: AutomationModel) -> Automation:
     """Store the changes of `automation` (found by id); the stored copy. Emits
     ``...automation.updated`` naming the changed fields (nothing when none changed).
 
     Raises:
         AutomationNotFound: no automation has its id.
-        AutomationError: its new name is another automation's.
+        AutomationError: its new name is another automation's, or an action names a target
+            that does not exist.
     """
     store = _store()
     text = store.get(automation.id)
@@ -167,6 +176,8 @@ def update_automation(automation: Automation) -> Automation:
     changes = _changes(before, saved)
     if not changes["updated_fields"]:
         return before
+    if "actions" in changes["updated_fields"]:
+        check_targets(saved, read_automation)
     outcome, holder = store.save("update", saved.id, saved.name, saved.model_dump_json(),
                                  owner=saved.owner_deployment_id,
                                  message=_message(saved, "updated"))

@@ -11,11 +11,14 @@ Shape (JSON, as stored in ``p:automation:<id>`` and as `automation create --file
 
 ``trigger`` is any trigger model or its JSON (`tasks_core.events.triggers.parse_trigger`:
 Prefect's spellings are accepted and stored in tasks-core's; a ``Deployment*Trigger`` is
-taken as its plain trigger). ``actions`` are JSON objects with a ``type``.
+taken as its plain trigger). ``actions`` are action models or their JSON
+(`tasks_core.events.actions.parse_action`); their templates are compiled here.
 
 Refused with `AutomationError` (a `tasks_core.errors.ValidationError`) naming the field: an
 empty name, every refusal of the trigger models (``trigger: within: must be >= 0 s``, ...),
-no actions, an action that is not an object with a ``type``, an unknown field.
+no actions, every refusal of the action models (``actions: action 0: RunDeployment: ...``),
+an invalid template, an unknown field. Targets that must exist (a deployment, a work pool)
+are checked against the store when it is saved (`tasks_core.automations.targets`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tasks_core.errors import NotFoundError, ValidationError
+from tasks_core.events.actions import Action, ActionTypes, compile_templates, parse_action
 from tasks_core.events.triggers import AnyTrigger, parse_trigger
 from tasks_core.events.triggers.models import describe_error
 
@@ -61,7 +65,7 @@ class AutomationModel(BaseModel):
         id: a UUID string, set when built.
         name: unique among automations, 1 to `NAME_MAX_CHARS` characters, one line.
         trigger: an `EventTrigger`, `CompoundTrigger` or `SequenceTrigger`.
-        actions: at least one action, each a JSON object with a ``type``.
+        actions: at least one action (`tasks_core.events.actions`), in order.
         description, enabled, tags: as named; a disabled automation never fires.
         owner_deployment_id: the deployment whose ``triggers`` made this automation (it is
             replaced when the deployment is deployed again, deleted with it); None when
@@ -80,7 +84,7 @@ class AutomationModel(BaseModel):
     enabled: bool = True
     tags: list[str] = Field(default_factory=list)
     trigger: AnyTrigger
-    actions: list[dict[str, Any]]
+    actions: list[ActionTypes]
     owner_deployment_id: str | None = None
     created: datetime = Field(default_factory=_now)
     updated: datetime = Field(default_factory=_now)
@@ -138,25 +142,23 @@ class AutomationModel(BaseModel):
 
     @field_validator("actions", mode="before")
     @classmethod
-    def _actions_in(cls, value: Any) -> Any:
+    def _actions(cls, value: Any) -> Any:
         if isinstance(value, dict | BaseModel):
             value = [value]  # one action may be given alone
-        if isinstance(value, list | tuple):
-            return [a.model_dump(mode="json") if isinstance(a, BaseModel) else a
-                    for a in value]
-        return value
-
-    @field_validator("actions")
-    @classmethod
-    def _actions(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"must be a list of actions, got {type(value).__name__}")
         if not value:
             raise ValueError("an automation needs at least one action, e.g. "
                              "{'type': 'do-nothing'}")
-        for index, action in enumerate(value):
-            kind = action.get("type")
-            if not isinstance(kind, str) or not kind:
-                raise ValueError(f"action {index} has no 'type' (e.g. 'run-deployment')")
-        return value
+        parsed: list[Action] = []
+        for index, data in enumerate(value):
+            try:
+                action = parse_action(data)
+                compile_templates(action)  # an invalid template is refused when saved
+            except ValidationError as exc:
+                raise ValueError(f"action {index}: {exc}") from None
+            parsed.append(action)
+        return parsed
 
     @field_validator("tags")
     @classmethod

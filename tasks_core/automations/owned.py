@@ -27,6 +27,7 @@ from typing import Any
 from tasks_core.automations.crud import Automation, create_automation, delete_automation
 from tasks_core.automations.model import AutomationError
 from tasks_core.deployment_models import Deployment
+from tasks_core.events.actions import ActionError, RunDeployment
 from tasks_core.events.triggers import (
     DeploymentCompoundTrigger,
     DeploymentEventTrigger,
@@ -81,12 +82,11 @@ def trigger_json(value: Any) -> dict[str, Any]:
 
 
 def run_deployment_action(deployment_id: str, trigger: DeploymentTriggerTypes
-                          ) -> dict[str, Any]:
+                          ) -> RunDeployment:
     """The action of an owned automation: run this deployment, with the trigger's
-    parameters (None: the deployment's defaults) after ``schedule_after`` seconds."""
-    return {"type": "run-deployment", "source": "selected", "deployment_id": deployment_id,
-            "parameters": trigger.parameters,
-            "schedule_after": trigger.schedule_after.total_seconds()}
+    parameters (None: the deployment's defaults) after ``schedule_after``."""
+    return RunDeployment(source="selected", deployment_id=deployment_id,
+                         parameters=trigger.parameters, schedule_after=trigger.schedule_after)
 
 
 def plan_owned(deployment: Deployment) -> list[Automation]:
@@ -105,7 +105,7 @@ def plan_owned(deployment: Deployment) -> list[Automation]:
                 trigger=trigger.as_trigger(),
                 actions=[run_deployment_action(deployment.id, trigger)],
                 owner_deployment_id=deployment.id))
-        except (TriggerError, AutomationError) as exc:
+        except (TriggerError, ActionError, AutomationError) as exc:
             raise AutomationError(f"deployment {deployment.full_name!r}, trigger {number}: "
                                   f"{exc}") from None
     names = [a.name for a in planned]
@@ -155,7 +155,8 @@ def replace_owned(deployment_id: str, planned: list[Automation]) -> list[Automat
         return existing
     for automation in existing:
         delete_automation(automation.id)
-    return [create_automation(a) for a in planned]
+    # the action runs this deployment, by id: built here, saved just before
+    return [create_automation(a, check=False) for a in planned]
 
 
 def _key(automation: Automation) -> str:

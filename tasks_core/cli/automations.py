@@ -14,7 +14,6 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.table import Table
@@ -35,6 +34,7 @@ from tasks_core.cli.output import (
     warn,
 )
 from tasks_core.cli.tables import Cell, Column, fit_table
+from tasks_core.events.actions import ActionBase
 from tasks_core.events.triggers import AnyTrigger, CompoundTrigger, EventTrigger
 
 __all__ = ["REPLAY_MAX", "action_summary", "app", "automations_table", "trigger_summary"]
@@ -68,9 +68,9 @@ def trigger_summary(trigger: AnyTrigger) -> str:
     return f"sequence of {len(trigger.triggers)}"
 
 
-def action_summary(actions: Sequence[dict[str, Any]]) -> str:
-    """The actions' types, comma separated."""
-    return ", ".join(str(a.get("type")) for a in actions) or EMPTY
+def action_summary(actions: Sequence[ActionBase]) -> str:
+    """The actions, each in a few words (``Run deployment 'etl/daily'``), comma separated."""
+    return ", ".join(a.describe() for a in actions) or EMPTY
 
 
 def _enabled_text(enabled: bool) -> Text:
@@ -154,7 +154,8 @@ def inspect_automation(
                                           indent=2))))
     console.print(Text(f"Actions ({len(automation.actions)})", style="bold"))
     for action in automation.actions:
-        console.print(Text(preview(json.dumps(action))))
+        console.print(Text(f"{action.describe()}: "
+                           f"{preview(json.dumps(action.model_dump(mode='json')))}"))
 
 
 @app.command("create")

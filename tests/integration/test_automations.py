@@ -19,6 +19,7 @@ from tasks_core.automations import (
 from tasks_core.automations.owned import owned_automations
 from tasks_core.deployments import delete_deployment, deployment_store
 from tasks_core.events import DeploymentEventTrigger, EventTrigger
+from tasks_core.events.actions import PauseWorkPool, RunDeployment
 from tasks_core.events.feed import EventFilter, list_events
 from tasks_core.events.triggers import CompoundTrigger
 from tasks_core.runtime import get_runtime
@@ -146,12 +147,12 @@ def test_deploy_with_triggers_creates_owned_automations(tc_env: dict[str, Any]) 
     assert course.trigger == EventTrigger(
         expect={"tasks-core.flow-run.Completed"},
         match_related={RID: "tasks-core.flow.*"})
-    assert course.actions == [{"type": "run-deployment", "source": "selected",
-                               "deployment_id": dep_id,
-                               "parameters": {"lat": "{{ event.payload.lat }}"},
-                               "schedule_after": 30.0}]
+    assert [a.model_dump(mode="json") for a in course.actions] == [
+        {"type": "run-deployment", "source": "selected", "deployment_name": None,
+         "deployment_id": dep_id, "parameters": {"lat": "{{ event.payload.lat }}"},
+         "job_variables": None, "schedule_after": 30.0}]
     assert numbered.trigger == plain
-    assert numbered.actions[0]["parameters"] is None
+    assert numbered.actions == [RunDeployment(deployment_id=dep_id)]
     created = _events("tasks-core.automation.created")
     assert {e.resource["tasks-core.resource.name"] for e in created} == {
         "Upstream Flow - Pipeline", "pipeline/nightly trigger 2"}
@@ -188,3 +189,27 @@ def test_deploy_refuses_a_trigger_name_held_by_another_automation(
         f.pipeline.deploy("nightly", work_pool_name=tc_env["queue"],
                           triggers=[_course_trigger()])
     assert deployment_store().find("pipeline/nightly") is None  # nothing was saved
+
+
+def test_actions_naming_unknown_targets_are_refused_when_saved(tc_env: dict[str, Any]) -> None:
+    f.pipeline.deploy("nightly", work_pool_name=tc_env["queue"])
+    trigger = EventTrigger(expect={"acme.*"})
+    with pytest.raises(AutomationError, match=r"actions.0 \(Run deployment 'pipeline/nigthly'"
+                                              r"\): deployment 'pipeline/nigthly' not found "
+                                              r"\(did you mean 'pipeline/nightly'\?\)"):
+        Automation("a", trigger, [{"type": "run-deployment",
+                                   "deployment_name": "pipeline/nigthly"}]).create()
+    with pytest.raises(AutomationError, match=r"actions.1 .*work pool 'gpu' not found"):
+        Automation("a", trigger, [{"type": "do-nothing"}, PauseWorkPool(work_pool_name="gpu")]
+                   ).create()
+    with pytest.raises(AutomationError, match="automation 'nobody' not found"):
+        Automation("a", trigger, [{"type": "pause-automation", "automation_name": "nobody"}]
+                   ).create()
+    assert Automation.ls() == []  # nothing was stored
+    ok = Automation("a", trigger, [{"type": "run-deployment",
+                                    "deployment_name": "pipeline/nightly"},
+                                   {"type": "pause-automation", "automation_name": "a"},
+                                   {"type": "run-deployment", "source": "inferred"}]).create()
+    with pytest.raises(AutomationError, match="work pool 'gpu' not found"):
+        ok.model_copy(update={"actions": [PauseWorkPool(work_pool_name="gpu")]}).update()
+    assert Automation.read("a") == ok
