@@ -173,4 +173,7 @@ class AutomationModel(BaseModel):
 def _describe(data: Any, exc: pydantic.ValidationError) -> str:
     name = data.get("name") if isinstance(data, dict) else None
     who = f"automation {name!r}" if isinstance(name, str) and name.strip() else "automation"
-    return describe_error(who, exc)
+    text = describe_error(who, exc)
+    # pydantic routes model_validate through __init__: its AutomationError comes back
+    # wrapped, already naming the automation
+    return text.replace(f"{who}: {who}: ", f"{who}: ", 1)
