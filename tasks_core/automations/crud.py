@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from tasks_core.store.automations import AutomationStore
 
 __all__ = ["CHANGED_FIELDS", "Automation", "automation_event", "automation_resource",
-           "create_automation", "delete_automation", "list_automations", "read_automation",
-           "set_enabled", "update_automation"]
+           "create_automation", "create_automations", "delete_automation",
+           "list_automations", "read_automation", "set_enabled", "update_automation"]
 
 Op = Literal["created", "updated", "deleted"]
 
@@ -153,6 +153,24 @@ def create_automation(automation: AutomationModel, *, check: bool = True) -> Aut
         raise _taken(saved.name, holder)
     automation_event(saved, "created")
     return saved
+
+
+def create_automations(automations: Sequence[AutomationModel]) -> list[Automation]:
+    """Create several automations: every one is checked first (distinct names, names not
+    taken, targets exist), so one refused creates none; the stored copies.
+
+    Raises:
+        AutomationError: naming the automation and what is wrong.
+    """
+    names = [a.name for a in automations]
+    if twice := sorted({n for n in names if names.count(n) > 1}):
+        raise AutomationError(f"automation name {twice[0]!r} is given twice")
+    store = _store()
+    for automation in automations:
+        if (holder := store.id_of(automation.name)) is not None:
+            raise _taken(automation.name, holder)
+        check_targets(automation, read_automation)
+    return [create_automation(a, check=False) for a in automations]
 
 
 def update_automation(automation: AutomationModel) -> Automation:

@@ -104,8 +104,7 @@ def ls(
     as_json: bool = typer.Option(False, "--json", help="print JSON Lines: one automation "
                                  "per line, every field"),
 ) -> None:
-    """List every automation (by name): short id, name, enabled, then as many other
-    columns as the terminal width allows."""
+    """List every automation by name: short id, name, enabled, then what fits."""
     from tasks_core.automations import list_automations
 
     with expected_errors():
@@ -164,13 +163,11 @@ def create(
                               "one automation (name, trigger, actions, ...) or a list"),
 ) -> None:
     """Create automations from a file (every one is checked before any is stored)."""
-    from tasks_core.automations import create_automation
+    from tasks_core.automations.crud import create_automations
     from tasks_core.automations.files import load_automations
 
     with expected_errors():
-        automations = load_automations(file)
-        for automation in automations:
-            saved = create_automation(automation)
+        for saved in create_automations(load_automations(file)):
             console.print(Text.assemble("Created automation ", (saved.name, "bold cyan"),
                                         f" ({saved.id})."))
 
