@@ -21,7 +21,7 @@ from tasks_core.deployments import delete_deployment, deployment_store
 from tasks_core.events import DeploymentEventTrigger, EventTrigger
 from tasks_core.events.actions import PauseWorkPool, RunDeployment
 from tasks_core.events.feed import EventFilter, list_events
-from tasks_core.events.triggers import CompoundTrigger
+from tasks_core.events.triggers import CompoundTrigger, TriggerError
 from tasks_core.runtime import get_runtime
 from tests.integration import sample_flows as f
 
@@ -182,6 +182,20 @@ def test_redeploy_replaces_owned_automations_and_delete_removes_them(
     assert owned_automations(dep_id) == []
 
 
+def test_to_deployment_and_deploy_take_triggers_too(tc_env: dict[str, Any]) -> None:
+    # what serve(triggers=...) does before it starts its worker and beat
+    from tasks_core.deployments import deploy
+
+    [dep_id] = deploy(f.pipeline.to_deployment(
+        "served", work_pool_name=tc_env["queue"],
+        triggers=[{"expect": ["prefect.flow-run.Failed"], "name": "on failure",
+                   "parameters": {"lat": 1}}]))
+    [automation] = owned_automations(dep_id)
+    assert automation.name == "on failure"
+    assert automation.trigger == EventTrigger(expect={"tasks-core.flow-run.Failed"})
+    assert automation.actions == [RunDeployment(deployment_id=dep_id, parameters={"lat": 1})]
+
+
 def test_deploy_refuses_a_trigger_name_held_by_another_automation(
         tc_env: dict[str, Any]) -> None:
     _automation("Upstream Flow - Pipeline").create()
@@ -189,6 +203,10 @@ def test_deploy_refuses_a_trigger_name_held_by_another_automation(
         f.pipeline.deploy("nightly", work_pool_name=tc_env["queue"],
                           triggers=[_course_trigger()])
     assert deployment_store().find("pipeline/nightly") is None  # nothing was saved
+    with pytest.raises(TriggerError, match="threshold: must be at least 1"):
+        f.pipeline.deploy("nightly", work_pool_name=tc_env["queue"],
+                          triggers=[{"expect": ["a"], "threshold": 0}])
+    assert deployment_store().find("pipeline/nightly") is None
 
 
 def test_actions_naming_unknown_targets_are_refused_when_saved(tc_env: dict[str, Any]) -> None:
