@@ -4,10 +4,10 @@
 A file is checked whole before anything is registered (`check_file`): every entry's fields
 (pydantic: unknown keys, types, work pool and queue names, time zone), its source and
 entrypoint (the module imports and the name is a @flow), its parameters against the flow's
-signature, its schedules, its triggers (each becomes an automation the deployment owns), and
-that no two entries make the same deployment. Every problem
-found is reported, one line each, naming the entry and the field; then `register_all`
-registers the checked deployments. So a file with one bad entry registers nothing.
+signature, its schedules, its triggers (each becomes an automation the deployment owns),
+and that no two entries make the same deployment. Every problem found is reported, one line
+each, naming the entry and the field; then `register_all` registers the checked
+deployments. So a file with one bad entry registers nothing.
 """
 
 from __future__ import annotations
