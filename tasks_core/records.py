@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from tasks_core.states import StateName, StateType, is_terminal
 
-__all__ = ["ErrorInfo", "RunOptions", "RunRecord", "StateEntry"]
+__all__ = ["ErrorInfo", "RunOptions", "RunRecord", "StateEntry", "TriggeredBy"]
 
 RunKind = Literal["task", "flow"]
 
@@ -61,7 +61,24 @@ class RunOptions(BaseModel):
     refresh_cache: bool = False
 
 
-_JSON_FIELDS = {"parameters", "tags", "error", "options", "related"}
+class TriggeredBy(BaseModel):
+    """Why a flow run exists when an automation started it (the `triggered_by` field).
+
+    Attributes:
+        automation_id, automation_name: the automation whose action created the run.
+        event_id, event: the triggering event's id and name (None: a Proactive trigger
+            whose window saw no event); the run's first event `follows` that id.
+        firing_id: the firing (with the action index, the run's idempotency key).
+    """
+
+    automation_id: str
+    automation_name: str
+    event_id: str | None = None
+    event: str | None = None
+    firing_id: str | None = None
+
+
+_JSON_FIELDS = {"parameters", "tags", "error", "options", "related", "triggered_by"}
 _INT_FIELDS = {"attempt", "priority", "result_size"}
 
 
@@ -118,6 +135,7 @@ class RunRecord(BaseModel):
     error: ErrorInfo | None = None
     flow_run_name: str | None = None
     related: list[dict[str, str]] = Field(default_factory=list)
+    triggered_by: TriggeredBy | None = None
     history: list[StateEntry] = Field(default_factory=list)
     parameters_json: str | None = Field(default=None, exclude=True)
     """The parameters as recorded (JSON text), set when a record is built to be written."""

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     event_buffer_max: int = Field(
         default=10_000, gt=0,
         description="events buffered per process before emit_event waits (then raises)")
+    webhook_allow_private_addresses: bool = Field(
+        default=False,
+        description="CallWebhook actions may call loopback and private addresses")
     deadletter_max: int = Field(
         default=10_000, gt=0,
         description="set-aside messages kept (`tasks-core deadletter ls`); the oldest go first",

@@ -31,7 +31,8 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tasks_core.errors import NotFoundError, ValidationError
-from tasks_core.events.actions import Action, ActionTypes, compile_templates, parse_action
+from tasks_core.events.actions.models import Action, ActionTypes, parse_action
+from tasks_core.events.actions.templates import compile_templates
 from tasks_core.events.triggers import AnyTrigger, parse_trigger
 from tasks_core.events.triggers.models import describe_error
 

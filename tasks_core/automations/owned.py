@@ -27,7 +27,8 @@ from typing import Any
 from tasks_core.automations.crud import Automation, create_automation, delete_automation
 from tasks_core.automations.model import AutomationError
 from tasks_core.deployment_models import Deployment
-from tasks_core.events.actions import ActionError, RunDeployment
+from tasks_core.events.actions.errors import ActionError
+from tasks_core.events.actions.models import RunDeployment
 from tasks_core.events.triggers import (
     DeploymentCompoundTrigger,
     DeploymentEventTrigger,

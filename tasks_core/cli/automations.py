@@ -34,7 +34,7 @@ from tasks_core.cli.output import (
     warn,
 )
 from tasks_core.cli.tables import Cell, Column, fit_table
-from tasks_core.events.actions import ActionBase
+from tasks_core.events.actions.models import ActionBase
 from tasks_core.events.triggers import AnyTrigger, CompoundTrigger, EventTrigger
 
 __all__ = ["REPLAY_MAX", "action_summary", "app", "automations_table", "trigger_summary"]

@@ -27,12 +27,13 @@ from tasks_core.engine.results import decode_result
 from tasks_core.engine.schema_model import check_parameters
 from tasks_core.engine.sending import run_envelope, send_new
 from tasks_core.errors import ResultError
-from tasks_core.records import RunRecord
+from tasks_core.records import RunRecord, TriggeredBy
 from tasks_core.runtime import get_runtime
 from tasks_core.scheduling import schedule_key
 from tasks_core.states import StateName
 
-__all__ = ["FlowRunResult", "create_scheduled_run", "run_children_with", "run_deployment"]
+__all__ = ["FlowRunResult", "create_scheduled_run", "create_triggered_run", "run_children_with",
+           "run_deployment"]
 
 
 class FlowRunResult(RunRecord):
@@ -112,6 +113,7 @@ def _create_run(
     deployment: Deployment, params_json: str, scheduled_time: datetime | None,
     flow_run_name: str | None, tags: list[str] | None, idempotency_key: str | None,
     work_queue_name: str | None, as_subflow: bool, from_schedule: bool = False,
+    triggered_by: TriggeredBy | None = None,
 ) -> tuple[str, bool]:
     """Record a run of a deployment and send it (now or when due); (run id, whether this
     call created it)."""
@@ -136,7 +138,7 @@ def _create_run(
         queue=(f"{deployment.work_pool_name}:{work_queue_name}" if work_queue_name
                else deployment.queue), tags=tags or [], scheduled_time=scheduled_time,
         flow_run_name=flow_run_name, parent=parent, placeholder_id=placeholder_id,
-        run_id=run_id)
+        run_id=run_id, triggered_by=triggered_by)
     if later:  # beat sends it when due (the durable due set, not a message held in memory)
         index = rt.store.keys.deployment_scheduled(deployment.id) if from_schedule else None
         rt.store.create(run, due=scheduled_time, due_index=index)
@@ -154,6 +156,27 @@ def create_scheduled_run(deployment: Deployment, when: datetime) -> tuple[str, b
     params_json = to_json(deployment.parameters)  # checked when it was deployed
     return _create_run(deployment, params_json, when, None, None, key, None,
                        as_subflow=False, from_schedule=True)
+
+
+def create_triggered_run(
+    deployment: Deployment, parameters: dict[str, Any] | None, *, idempotency_key: str,
+    triggered_by: TriggeredBy, scheduled_time: datetime | None = None,
+) -> tuple[str, bool]:
+    """The run an automation's action starts, created once per `idempotency_key` (the
+    firing id and action index): (run id, created now). Parameters are merged over the
+    deployment's defaults and checked as `run_deployment` checks them; the run records
+    `triggered_by`, relates the automation, and its first event follows the trigger's.
+
+    Raises:
+        ParameterError: as `run_deployment`.
+    """
+    merged = {**deployment.parameters, **(parameters or {})}
+    params_json = encode_parameters(deployment, merged)
+    existing = _existing_run(deployment, idempotency_key)
+    if existing is not None:
+        return existing, False
+    return _create_run(deployment, params_json, scheduled_time, None, None, idempotency_key,
+                       None, as_subflow=False, triggered_by=triggered_by)
 
 
 _child_runner: Callable[[str], object] | None = None

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from tasks_core.engine.context import RunFrame
-from tasks_core.events.run_events import deployment_related, run_related
-from tasks_core.records import RunKind, RunOptions, RunRecord
+from tasks_core.events.run_events import automation_related, deployment_related, run_related
+from tasks_core.records import RunKind, RunOptions, RunRecord, TriggeredBy
 from tasks_core.states import StateName, state_type
 from tasks_core.store.runs import utcnow
 
@@ -125,16 +125,22 @@ def flow_run(flow: Any, parameters_json: str, options: RunOptions, parent: RunFr
 def deployment_run(deployment: Any, parameters_json: str, *, state: StateName, queue: str,
                    tags: list[str], scheduled_time: datetime | None,
                    flow_run_name: str | None, parent: RunFrame | None,
-                   placeholder_id: str | None, run_id: str | None = None) -> RunRecord:
+                   placeholder_id: str | None, run_id: str | None = None,
+                   triggered_by: TriggeredBy | None = None) -> RunRecord:
     """A flow run of `deployment` (a Deployment), sent to `queue` (now or when due), with
-    the flow's options as they were deployed."""
+    the flow's options as they were deployed. With `triggered_by` (an automation started
+    it) its events also relate the automation (role ``automation``)."""
     parent_flow = parent.flow_run_id if parent else None
     related = run_related(task_name=deployment.flow_name, kind="flow",
                           parent_flow_run_id=parent_flow, tags=deployment.tags)
     related.append(deployment_related(deployment.id))
+    if triggered_by is not None:
+        related.append(automation_related(triggered_by.automation_id,
+                                          triggered_by.automation_name))
     return _record(
         "flow", deployment.flow_name, state, id=run_id, parameters_json=parameters_json,
         options=deployment.run_options,
         tags=sorted(set(deployment.tags) | set(tags)), deployment_id=deployment.id,
         queue=queue, flow_run_name=flow_run_name, scheduled_time=scheduled_time,
-        parent_flow_run_id=parent_flow, parent_task_run_id=placeholder_id, related=related)
+        parent_flow_run_id=parent_flow, parent_task_run_id=placeholder_id, related=related,
+        triggered_by=triggered_by)

@@ -14,6 +14,7 @@ builds: the run's resource id and its related resources. Shape (an `Event`)::
                   "tasks-core.resource.role": "flow"},
                  {... "tasks-core.flow-run.<parent id>", role "flow-run"},
                  {... "tasks-core.deployment.<id>", role "deployment"},
+                 {... "tasks-core.automation.<id>", role "automation"} (started by one),
                  {... "tasks-core.tag.<tag>", role "tag"}],
      "follows": "<the run's previous event id>" | null,
      "payload": {"intended": {"from": "Running" | null, "to": "Completed"},
@@ -25,9 +26,9 @@ The stream keeps about `event_retention` events (settings; an approximate MAXLEN
 
 from __future__ import annotations
 
-from tasks_core.events.schema import RESOURCE_ID, RESOURCE_ROLE
+from tasks_core.events.schema import RESOURCE_ID, RESOURCE_NAME, RESOURCE_ROLE
 
-__all__ = ["deployment_related", "run_related", "run_resource_id"]
+__all__ = ["automation_related", "deployment_related", "run_related", "run_resource_id"]
 
 
 def run_resource_id(kind: str, run_id: str) -> str:
@@ -52,3 +53,9 @@ def deployment_related(deployment_id: str) -> dict[str, str]:
     """The related resource naming the deployment a flow run belongs to."""
     return {RESOURCE_ID: f"tasks-core.deployment.{deployment_id}",
             RESOURCE_ROLE: "deployment"}
+
+
+def automation_related(automation_id: str, name: str) -> dict[str, str]:
+    """The related resource naming the automation that started a flow run."""
+    return {RESOURCE_ID: f"tasks-core.automation.{automation_id}",
+            RESOURCE_ROLE: "automation", RESOURCE_NAME: name}

@@ -21,6 +21,8 @@
 -- ARGV[11] the due time (epoch seconds), with ARGV[10]; it scores the state index then
 -- ARGV[12] another index to add the run to, scored by the due time ('' = none)
 -- ARGV[13] pub/sub channel told when the run is the earliest due one (with ARGV[10])
+-- The first event `follows` the event that triggered the run (its record's
+-- triggered_by.event_id, set when an automation created it), else nothing.
 -- Returns 1 when created, 0 when the id existed already.
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
@@ -39,8 +41,15 @@ if ARGV[10] ~= '' then
 else
   redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
 end
+local follows = false
+if fields['triggered_by'] then
+  local by = cjson.decode(fields['triggered_by'])
+  if type(by['event_id']) == 'string' then
+    follows = by['event_id']
+  end
+end
 local event = run_event(ARGV[8], ARGV[5], fields['kind'], ARGV[1], fields['name'],
-  fields['related'], false, false, fields['state'], fields['state_type'], ARGV[14], false)
+  fields['related'], false, false, fields['state'], fields['state_type'], ARGV[14], follows)
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'event', event)
 if ARGV[7] ~= '' then
   redis.call('LPUSH', KEYS[6], ARGV[7])

@@ -212,17 +212,21 @@ def test_deploy_refuses_a_trigger_name_held_by_another_automation(
 def test_actions_naming_unknown_targets_are_refused_when_saved(tc_env: dict[str, Any]) -> None:
     f.pipeline.deploy("nightly", work_pool_name=tc_env["queue"])
     trigger = EventTrigger(expect={"acme.*"})
-    with pytest.raises(AutomationError, match=r"actions.0 \(Run deployment 'pipeline/nigthly'"
-                                              r"\): deployment 'pipeline/nigthly' not found "
+    with pytest.raises(AutomationError, match=r"automation 'a': actions.0: RunDeployment: "
+                                              r"deployment 'pipeline/nigthly' not found "
                                               r"\(did you mean 'pipeline/nightly'\?\)"):
         Automation("a", trigger, [{"type": "run-deployment",
                                    "deployment_name": "pipeline/nigthly"}]).create()
-    with pytest.raises(AutomationError, match=r"actions.1 .*work pool 'gpu' not found"):
+    with pytest.raises(AutomationError,
+                       match=r"actions.1: PauseWorkPool: work pool 'gpu' not found"):
         Automation("a", trigger, [{"type": "do-nothing"}, PauseWorkPool(work_pool_name="gpu")]
                    ).create()
     with pytest.raises(AutomationError, match="automation 'nobody' not found"):
         Automation("a", trigger, [{"type": "pause-automation", "automation_name": "nobody"}]
                    ).create()
+    with pytest.raises(AutomationError, match=r"actions\.0: SendNotification: to"):
+        Automation("a", trigger, [{"type": "send-notification", "to": "nosuch://x",
+                                   "body": "hi"}]).create()
     assert Automation.ls() == []  # nothing was stored
     ok = Automation("a", trigger, [{"type": "run-deployment",
                                     "deployment_name": "pipeline/nightly"},

@@ -180,3 +180,17 @@ def _escape(text: str) -> str:
     import re
 
     return re.escape(text)
+
+
+def test_a_bad_action_inside_another_model_names_the_action_and_field() -> None:
+    import pydantic
+
+    class Holder(BaseModel):
+        actions: list[ActionTypes]
+
+    with pytest.raises(pydantic.ValidationError,
+                       match="RunDeployment: deployment_name: must read"):
+        Holder.model_validate({"actions": [{"type": "run-deployment",
+                                            "deployment_name": "nope"}]})
+    with pytest.raises(pydantic.ValidationError, match="an action's type must be one of"):
+        Holder.model_validate({"actions": [{"type": "launch-rocket"}]})

@@ -15,4 +15,13 @@ class ActionError(ValidationError):
 class ActionFailed(TasksCoreError):
     """An action that ran and did not do its work (its target missing, a refused state
     change, a render error, a failed delivery, a webhook answering >= 400). The only error
-    `execute_action` raises; the engine records it and carries on."""
+    `execute_action` raises; the engine records it and carries on.
+
+    Attributes:
+        retryable: the failure may pass if the action runs again later (Redis was away);
+            False for failures that would repeat (a missing target, a refused change).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
