@@ -148,7 +148,7 @@ def inspect_automation(
         return
     console.print(Text.assemble(("Automation ", "bold"), (automation.name, "bold cyan")))
     console.print(_fields(automation))
-    console.print(Text("Trigger", style="bold"))
+    console.print(Text("Trigger (JSON)", style="bold"))
     console.print(Text(preview(json.dumps(automation.trigger.model_dump(mode="json"),
                                           indent=2))))
     console.print(Text(f"Actions ({len(automation.actions)})", style="bold"))
@@ -248,7 +248,7 @@ def test(
         warn(f"replayed the newest {REPLAY_MAX} events of the window only")
     console.print(Text.assemble(("Automation ", "bold"), (automation.name, "bold cyan"),
                                 f": {len(newest)} events from {format_time(start)} to "
-                                f"{format_time(end)}"))
+                                f"{format_time(end)}"), soft_wrap=True)
     console.print(found.render(), highlight=False, soft_wrap=True)
     for firing in found.firings[:SHOWN_FIRINGS]:
         on = f"  on {firing.event.event} ({firing.event.id})" if firing.event else ""
