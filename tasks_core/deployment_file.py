@@ -4,9 +4,10 @@
 A file is checked whole before anything is registered (`check_file`): every entry's fields
 (pydantic: unknown keys, types, work pool and queue names, time zone), its source and
 entrypoint (the module imports and the name is a @flow), its parameters against the flow's
-signature, its schedules, and that no two entries make the same deployment. Every problem
-found is reported, one line each, naming the entry and the field; then `register_all`
-registers the checked deployments. So a file with one bad entry registers nothing.
+signature, its schedules, its triggers (each becomes an automation the deployment owns),
+and that no two entries make the same deployment. Every problem found is reported, one line
+each, naming the entry and the field; then `register_all` registers the checked
+deployments. So a file with one bad entry registers nothing.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class DeploymentSpec(BaseModel):
     paused: bool = False
     description: str | None = None
     version: str | None = None
+    triggers: list[dict[str, Any]] = Field(default_factory=list)
+    """Deployment triggers as JSON (`tasks_core.automations.owned`): each becomes an
+    automation that runs this deployment."""
 
     @field_validator("name")
     @classmethod
@@ -214,6 +218,13 @@ def _load_flow(position: int, spec: DeploymentSpec, base: Path,
     return None
 
 
+def _trigger_checks(problems: list[EntryProblem], position: int, spec: DeploymentSpec) -> None:
+    from tasks_core.automations.owned import trigger_json
+
+    for i, trigger in enumerate(spec.triggers):
+        _guarded(problems, position, spec, f"triggers.{i}", partial(trigger_json, trigger))
+
+
 def _check_entry(position: int, spec: DeploymentSpec, base: Path
                  ) -> Deployment | list[EntryProblem]:
     """The deployment an entry makes, or every problem found in it."""
@@ -225,6 +236,7 @@ def _check_entry(position: int, spec: DeploymentSpec, base: Path
         return problems
     _guarded(problems, position, spec, "parameters",
              lambda: flow.parameters.check_partial(spec.parameters))
+    _trigger_checks(problems, position, spec)
     if problems:
         return problems
     deployment = _guarded(problems, position, spec, "entry", lambda: flow.to_deployment(
@@ -233,7 +245,7 @@ def _check_entry(position: int, spec: DeploymentSpec, base: Path
         interval=timedelta(seconds=spec.interval) if spec.interval else None,
         rrule=spec.rrule, timezone=spec.timezone, schedules=spec.schedules,
         catchup=spec.catchup, tags=spec.tags, paused=spec.paused,
-        description=spec.description, version=spec.version))
+        description=spec.description, version=spec.version, triggers=spec.triggers))
     return problems if deployment is None else deployment
 
 

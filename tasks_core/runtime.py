@@ -3,9 +3,9 @@
 Built lazily on first use and rebuilt after a fork (prefork worker children get their own
 reporter thread and connections). Redis is reached only through the stores of
 `tasks_core.store`, one per job: `store` (the run ledger), `schedules`, `due`, `locks`,
-`procs`, `nodes`, `pools`, `deployments`, `events` (the stream; `emitter` buffers writes to
-it), `cancels`, `idempotency`, `cache`, `queues`, `deadletters`, `indexes`, `server` and
-`demo_counters`; `client` is theirs.
+`procs`, `nodes`, `pools`, `deployments`, `automations`, `events` (the stream; `emitter`
+buffers writes to it), `cancels`, `idempotency`, `cache`, `queues`, `deadletters`,
+`indexes`, `server` and `demo_counters`; `client` is theirs.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import redis
 from celery import Celery
 
 from tasks_core.settings import Settings, get_settings
+from tasks_core.store.automations import AutomationStore
 from tasks_core.store.cache import ResultCache
 from tasks_core.store.cancels import CancelRequests
 from tasks_core.store.connection import connect
@@ -103,6 +104,11 @@ class Runtime:
     def deployments(self) -> DeploymentStore:
         """Deployment records."""
         return DeploymentStore(self.client, self.store.keys)
+
+    @cached_property
+    def automations(self) -> AutomationStore:
+        """Automation records, their name and owner indexes, the change channel."""
+        return AutomationStore(self.client, self.store.keys)
 
     @cached_property
     def idempotency(self) -> IdempotencyKeys:

@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from tasks_core.cli import (
+    automations,
     config_cmd,
     deadletter,
     deploy_cmd,
@@ -78,6 +79,7 @@ app.add_typer(deployments.app, name="deployment")
 app.add_typer(work_pools.app, name="work-pool")
 app.add_typer(deadletter.app, name="deadletter")
 app.add_typer(events.app, name="events")
+app.add_typer(automations.app, name="automation")
 
 if __name__ == "__main__":
     app()

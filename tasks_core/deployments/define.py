@@ -4,6 +4,8 @@ A deployment names a flow by entrypoint and source, with default parameters (che
 against the flow's signature when it is deployed), a work pool (a Celery queue), schedules,
 the flow's parameter schema (which `run_deployment` checks runs against) and the flow's
 options (its runs carry them). Changing schedules goes through `scheduling.reschedule`.
+Its ``triggers`` become automations it owns (`tasks_core.automations.owned`): replaced when
+it is deployed again, deleted with it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from tasks_core.automations.owned import (
+    check_owned,
+    delete_owned,
+    plan_owned,
+    replace_owned,
+    trigger_json,
+)
 from tasks_core.deployment_models import Deployment, slugify
 from tasks_core.engine.entrypoints import entrypoint_of
 from tasks_core.engine.new_runs import run_options
@@ -56,7 +65,9 @@ def build_deployment(
     description: str | None = None,
     version: str | None = None,
 ) -> Deployment:
-    """A validated deployment of `flow` (default parameters checked against its signature)."""
+    """A validated deployment of `flow` (default parameters checked against its signature;
+    `triggers`: ``Deployment*Trigger``s, plain triggers or their JSON, refused with
+    TriggerError naming the field)."""
     git = source is not None and is_git(source)
     root = Path(source).resolve() if source and not git else Path.cwd()
     defaults = dict(parameters or {})
@@ -72,8 +83,7 @@ def build_deployment(
         paused=paused, catchup=catchup, tags=sorted(set(tags or [])),
         description=description or flow.description,
         version=version or flow.version,
-        triggers=[t.model_dump(mode="json") if hasattr(t, "model_dump") else dict(t)
-                  for t in triggers or []],
+        triggers=[trigger_json(t) for t in triggers or []],
     )
 
 
@@ -96,9 +106,10 @@ def set_paused(name: str, paused: bool) -> Deployment:
 
 def delete_deployment(name: str) -> Deployment:
     """Delete a deployment and cancel the scheduled runs it has queued (past runs stay).
-    Emits ``tasks-core.deployment.deleted``."""
+    Emits ``tasks-core.deployment.deleted``; deletes the automations it owns."""
     deployment = deployment_store().delete(name)
     reschedule(deployment, deleted=True)
+    delete_owned(deployment.id)
     deployment_event(deployment, "deleted")
     return deployment
 
@@ -107,13 +118,19 @@ def deploy(*deployments: Deployment) -> list[str]:
     """Register deployments built with `flow.to_deployment(...)`; their ids.
 
     Redeploying with other schedules cancels the runs the old schedules had queued.
-    Emits ``tasks-core.deployment.created``, or ``.updated`` naming the changed fields
-    (`tasks_core.events.internal`); an identical redeploy emits nothing.
+    Each deployment's triggers replace the automations it owns; a trigger that is refused
+    or whose automation name another automation holds stops it before it is saved
+    (AutomationError). Emits ``tasks-core.deployment.created``, or ``.updated`` naming the
+    changed fields (`tasks_core.events.internal`); an identical redeploy emits nothing.
     """
     store = deployment_store()
     ids = []
     for deployment in deployments:
         previous = store.find(deployment.full_name)
+        if previous is not None:  # the id it is saved under: owned automations name it
+            deployment = deployment.model_copy(update={"id": previous.id})
+        owned = plan_owned(deployment)
+        check_owned(deployment.id, owned)
         saved = store.save(deployment)
         if (previous is None or previous.schedules != saved.schedules
                 or previous.paused != saved.paused):
@@ -122,5 +139,6 @@ def deploy(*deployments: Deployment) -> list[str]:
             deployment_event(saved, "created")
         elif (changes := deployment_changes(previous, saved))["updated_fields"]:
             deployment_event(saved, "updated", changes)
+        replace_owned(saved.id, owned)
         ids.append(saved.id)
     return ids

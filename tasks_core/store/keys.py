@@ -44,6 +44,12 @@ Layout (prefix `p`, default ``tc``)::
     p:idem:<dep id>:<key>      STRING  the run created for an idempotency key of a deployment
                                        (SET NX, with the run TTL); scheduled runs use the key
                                        ``schedule:<ISO time>``
+    p:automation:<id>          STRING  an automation (JSON, tasks_core.automations.Automation)
+    p:automations              HASH    automation name -> id (names are unique)
+    p:automations:owned:<dep id> SET   ids of the automations a deployment owns (its triggers)
+    p:automations:changes      CHANNEL a JSON message per automation created, updated or
+                                       deleted: {"op", "id", "name", "enabled",
+                                       "owner_deployment_id"} (the trigger engine reloads it)
     p:work-pools               SET     names of the work pools that have records
     p:work-pool:<name>         STRING  a work pool (JSON); none: the pool is open, no limit
     p:work-pool:<name>:running SET     its flow runs holding a slot (passed the gate)
@@ -218,6 +224,26 @@ class Keys:
     def nodes_info(self) -> str:
         """HASH of node name -> the worker's description (JSON)."""
         return f"{self.prefix}:nodes:info"
+
+    # -- automations ----------------------------------------------------------------------
+
+    def automation(self, automation_id: str) -> str:
+        """An automation record (JSON)."""
+        return f"{self.prefix}:automation:{automation_id}"
+
+    @property
+    def automation_names(self) -> str:
+        """HASH of automation name -> id."""
+        return f"{self.prefix}:automations"
+
+    def automations_owned(self, deployment_id: str) -> str:
+        """SET of the ids of the automations a deployment owns."""
+        return f"{self.prefix}:automations:owned:{deployment_id}"
+
+    @property
+    def automation_changes(self) -> str:
+        """Pub/sub channel: one JSON message per automation created, updated or deleted."""
+        return f"{self.prefix}:automations:changes"
 
     # -- work pools -----------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import runpy
 import subprocess
 import sys
 import threading
@@ -98,3 +99,34 @@ def test_emit_event_example_runs_as_a_script(tc_env: dict[str, Any]) -> None:
     assert event.event == "kiki.sent.event!"
     assert event.resource == {"tasks-core.resource.id": "developer.kiki"}
     assert event.payload == {"name": "kiki"} and event.received is not None
+
+
+def test_dep_trigger_example_deploys_with_its_automation(tc_env: dict[str, Any],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The course's deployment trigger example run as a script: its source is this folder
+    # rather than the course's GitHub repository (the only change), and deploying it creates
+    # the automation the trigger describes, owned by the deployment.
+    from tasks_core.automations import Automation
+    from tasks_core.events import EventTrigger
+    from tasks_core.events.actions import RunDeployment
+    from tasks_core.flow import Flow
+
+    real = Flow.from_source.__func__  # type: ignore[attr-defined]
+
+    def local_source(cls: type[Flow[Any, Any]], source: str, entrypoint: str,
+                     **kwargs: Any) -> Flow[Any, Any]:
+        assert source == "https://github.com/prefecthq/pacc-2025-v1.git"
+        assert entrypoint == "105/dep-trigger.py:downstream_flow"
+        return real(cls, str(EXAMPLES), "dep_trigger.py:downstream_flow", **kwargs)
+
+    monkeypatch.setattr(Flow, "from_source", classmethod(local_source))
+    runpy.run_path(str(EXAMPLES / "dep_trigger.py"), run_name="__main__")
+    deployment = get_runtime().deployments.get("downstream-flow/ticker-deploy")
+    assert deployment.work_pool_name == "managed1"
+    [automation] = Automation.ls()
+    assert automation.name == "Upstream Flow - Pipeline" and automation.enabled
+    assert automation.owner_deployment_id == deployment.id
+    assert automation.trigger == EventTrigger(
+        expect={"tasks-core.flow-run.Completed"},
+        match_related={"tasks-core.resource.id": "tasks-core.flow.*"})
+    assert automation.actions == [RunDeployment(deployment_id=deployment.id)]

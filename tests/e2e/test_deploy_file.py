@@ -151,3 +151,37 @@ def test_a_file_of_the_wrong_shape_is_one_clear_line(
     assert empty.returncode == 0 and "declares no deployments" in empty.stdout, empty.stderr
     lines = error_lines(run_cli(tc_env["env"], "deploy", "x", "--file", str(path)))
     assert lines == [f"error: {path} has no deployment named x (it has none)"]
+
+
+def test_triggers_of_the_file_make_automations_and_bad_ones_are_named(
+        tc_env: dict[str, Any], tmp_path: Path) -> None:
+    from tasks_core.automations import Automation
+    from tasks_core.automations.owned import owned_automations
+    from tasks_core.events import EventTrigger
+    from tasks_core.events.actions import RunDeployment
+
+    trigger = ("    triggers:\n"
+               "      - name: after any flow\n"
+               "        expect: [prefect.flow-run.Completed]\n"
+               "        match_related: {prefect.resource.id: 'prefect.flow.*'}\n"
+               "        parameters: {source: '{{ event.resource.name }}'}\n")
+    bad = "    triggers:\n      - {expect: [a], within: -3}\n      - {type: metric}\n"
+    path = deployments_file(tmp_path, ("good", "etl", trigger), ("bad", "etl", bad))
+    lines = error_lines(run_cli(tc_env["env"], "deploy", "--all", "--file", str(path)))
+    assert any("deployment 'bad' (entry 2), triggers.0:" in line
+               and "within: must be >= 0 s" in line for line in lines), lines
+    assert any("deployment 'bad' (entry 2), triggers.1:" in line
+               and "type" in line for line in lines), lines
+    assert deployment_store().list() == [] and Automation.ls() == []
+
+    path = deployments_file(tmp_path, ("good", "etl", trigger))
+    done = run_cli(tc_env["env"], "deploy", "--all", "--file", str(path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    deployment = deployment_store().get("etl/good")
+    [automation] = owned_automations(deployment.id)
+    assert automation.name == "after any flow"
+    assert automation.trigger == EventTrigger(
+        expect={"tasks-core.flow-run.Completed"},
+        match_related={"tasks-core.resource.id": "tasks-core.flow.*"})
+    assert automation.actions == [RunDeployment(
+        deployment_id=deployment.id, parameters={"source": "{{ event.resource.name }}"})]

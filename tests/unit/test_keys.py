@@ -57,3 +57,13 @@ def test_other_keys() -> None:
     assert K.demo_counter("prices") == "p:demo:prices"
     assert K.lock("beat") == "p:lock:beat"
     assert K.beat_clock == "p:beat:clock"
+
+
+def test_automation_keys() -> None:
+    assert K.automation("a1") == "p:automation:a1"
+    assert K.automation_names == "p:automations"
+    assert K.automations_owned("d1") == "p:automations:owned:d1"
+    assert K.automation_changes == "p:automations:changes"
+    ours = {K.automation("a1"), K.automation_names, K.automations_owned("d1"),
+            K.automation_changes}
+    assert len(ours) == 4 and not any(k.startswith(K.broker_prefix) for k in ours)

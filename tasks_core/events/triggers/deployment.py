@@ -1,8 +1,8 @@
 """Deployment triggers: a plain trigger plus what the automation that runs the deployment
 needs (``name``, ``description``, ``enabled``, ``parameters``, ``schedule_after``).
 
-They are models only here: `.deploy(triggers=[...])` turns each into an automation owned by
-the deployment in later work. `as_trigger()` gives the plain trigger back. Extra JSON
+`.deploy(triggers=[...])` turns each into an automation owned by the deployment
+(`tasks_core.automations.owned`). `as_trigger()` gives the plain trigger back. Extra JSON
 fields (beside the plain trigger's)::
 
     {"name": "Upstream Flow - Pipeline" | null, "description": "", "enabled": true,
