@@ -31,7 +31,7 @@ from tasks_core.cli.output import expected_errors
 
 __all__ = ["READ_ONLY_COMMANDS", "TasksCoreTyper", "app", "command_role"]
 
-READ_ONLY_COMMANDS = frozenset({"ls", "inspect", "logs", "status", "view"})
+READ_ONLY_COMMANDS = frozenset({"ls", "inspect", "logs", "status", "view", "test"})
 """Sub-commands that only read: they never start the embedded Redis (they say it is not
 running instead of starting an empty-looking one)."""
 

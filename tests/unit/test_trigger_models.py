@@ -245,3 +245,8 @@ def test_an_unknown_field_is_refused() -> None:
 def test_negative_schedule_after_is_refused() -> None:
     refused(lambda: DeploymentEventTrigger(expect="a", schedule_after=-1), "schedule_after",
             ">= 0")
+
+
+def test_stored_json_with_a_bad_field_names_the_model_once() -> None:
+    with pytest.raises(TriggerError, match=r"^EventTrigger: threshold: must be at least 1, got 0$"):
+        EventTrigger.model_validate({"expect": ["a"], "threshold": 0})

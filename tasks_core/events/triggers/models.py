@@ -69,7 +69,10 @@ def describe_error(model: str, exc: pydantic.ValidationError) -> str:
         where = ".".join(str(p) for p in error["loc"] if p not in _TAGS)
         message = str(error["msg"]).removeprefix("Value error, ")
         parts.append(f"{where}: {message}" if where else message)
-    return (f"{model}: " if model else "") + "; ".join(parts)
+    text = "; ".join(parts)
+    # a model with its own __init__ is validated through it: its TriggerError comes back
+    # already named (model_validate would otherwise say "EventTrigger: EventTrigger: ...")
+    return text if not model or text.startswith(f"{model}: ") else f"{model}: {text}"
 
 
 class Trigger(BaseModel):
