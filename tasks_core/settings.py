@@ -31,6 +31,8 @@ from tasks_core.settings_sources import (
 
 __all__ = ["Settings", "get_settings", "reset_settings"]
 
+_REDIS_URL_SCHEMES = frozenset({"redis", "rediss", "unix"})
+
 
 class Settings(BaseSettings):
     """Every setting of tasks-core, with its default."""
@@ -138,6 +140,24 @@ class Settings(BaseSettings):
     connect_retries: int = Field(
         default=5, ge=0, description="attempts to reach Redis before giving up (backoff)"
     )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_has_a_scheme(cls, value: str | None) -> str | None:
+        # redis-py's own check would only come when connecting, as a traceback
+        if value is not None and value.split("://", 1)[0] not in _REDIS_URL_SCHEMES:
+            raise ValueError(
+                f"{value!r} is not a Redis URL: it must start with redis://, rediss:// or "
+                "unix:// (e.g. redis://localhost:6379/0)")
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url_has_a_scheme(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value:
+            raise ValueError(f"{value!r} is not a broker URL: it must start with a scheme "
+                             "such as redis://, rediss:// or amqp://")
+        return value
 
     @field_validator("key_prefix")
     @classmethod

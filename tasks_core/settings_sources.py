@@ -150,7 +150,8 @@ def describe_invalid(errors: Iterable[Mapping[str, Any]], sources: Mapping[str, 
         value = repr(error.get("input"))
         value = value if len(value) <= 80 else value[:77] + "..."
         source = sources.get(name, "default")
-        problems.append(f"{name}={value} (from {source}): {error.get('msg', 'invalid')}")
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append(f"{name}={value} (from {source}): {message}")
     return "invalid setting " + "; ".join(problems)
 
 

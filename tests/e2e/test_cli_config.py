@@ -120,6 +120,14 @@ def test_a_bad_value_names_the_setting_and_its_source(env: dict[str, str],
                     "should be a valid integer")
 
 
+@pytest.mark.parametrize("command", [("worker",), ("beat",), ("task-run", "ls")])
+def test_a_malformed_redis_url_is_one_line(env: dict[str, str], tmp_path: Path,
+                                           command: tuple[str, ...]) -> None:
+    result = cli({**env, "TASKS_CORE_REDIS_URL": "htp://127.0.0.1:1/0"}, tmp_path, *command)
+    refused(result, "invalid setting redis_url='htp://127.0.0.1:1/0' (from "
+                    "TASKS_CORE_REDIS_URL): 'htp://127.0.0.1:1/0' is not a Redis URL")
+
+
 # -- config view --------------------------------------------------------------------------
 
 

@@ -296,3 +296,22 @@ def test_setting_sources_name_the_variable_the_file_or_default(tmp_path: Path) -
         {"tasks_core_key_prefix": "env", "TASKS_CORE_REDIS_URL": "redis://h/0"})
     assert sources == {"redis_url": "TASKS_CORE_REDIS_URL", "batch_size": str(path),
                        "key_prefix": "tasks_core_key_prefix", "data_dir": "default"}
+
+
+@pytest.mark.parametrize("url", ["htp://127.0.0.1:6379/0", "127.0.0.1:6379", "localhost"])
+def test_a_redis_url_without_a_redis_scheme_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("TASKS_CORE_REDIS_URL", url)
+    with pytest.raises(ConfigurationError) as info:
+        get_settings()
+    assert str(info.value) == (
+        f"invalid setting redis_url={url!r} (from TASKS_CORE_REDIS_URL): {url!r} is not a "
+        "Redis URL: it must start with redis://, rediss:// or unix:// "
+        "(e.g. redis://localhost:6379/0)")
+
+
+def test_a_broker_url_without_a_scheme_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TASKS_CORE_BROKER_URL", "localhost:5672")
+    with pytest.raises(ConfigurationError, match="broker_url='localhost:5672'.*not a broker URL"):
+        get_settings()
