@@ -313,5 +313,5 @@ def test_a_redis_url_without_a_redis_scheme_is_refused_naming_it(
 
 def test_a_broker_url_without_a_scheme_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TASKS_CORE_BROKER_URL", "localhost:5672")
-    with pytest.raises(ConfigurationError, match="broker_url='localhost:5672'.*not a broker URL"):
+    with pytest.raises(ConfigurationError, match=r"broker_url='localhost:5672'.*not a broker URL"):
         get_settings()
