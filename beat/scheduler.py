@@ -40,6 +40,7 @@ log = logging.getLogger("tasks_core.beat.scheduler")
 
 CHUNK = 10  # deployments read and updated together
 CLOCK_TOLERANCE = 5.0  # seconds: a wall clock this much behind the last pass went back
+_REOPEN_LIMIT = 100_000  # times per schedule freed after the clock went back
 
 def plan(deployment: Deployment, mark: datetime | None, now: datetime, horizon: timedelta,
          limit: int, *, grace: timedelta = timedelta(0)) -> list[datetime]:
@@ -141,10 +142,27 @@ def _replan_if_clock_went_back(rt: Runtime, now: datetime) -> int:
     reason = (f"re-planned: beat's wall clock went back {back:.0f}s (from "
               f"{datetime.fromtimestamp(previous, now.tzinfo).isoformat()})")
     deployments = rt.deployments.get_many(rt.schedules.all_ids())
-    cancelled = sum(replan(d, reason) for d in deployments.values())
+    until = datetime.fromtimestamp(previous, now.tzinfo)
+    cancelled = sum(replan(d, reason, reopen=_used_on_the_wrong_clock(d, now, until))
+                    for d in deployments.values())
     log.warning("scheduler: the wall clock went back %.0fs; %d deployment(s) re-planned from "
                 "now, %d queued run(s) cancelled", back, len(deployments), cancelled)
     return cancelled
+
+
+def _used_on_the_wrong_clock(deployment: Deployment, now: datetime,
+                             until: datetime) -> list[datetime]:
+    """The deployment's times in (now, until]: when the clock was ahead they ran or were
+    skipped early; after it went back they run again at their real time (so a clock set
+    forward an hour and then corrected does not stop the schedule for an hour). Times a
+    horizon ahead (`schedule_horizon_seconds`) were only queued: `replan` cancels those."""
+    times: list[datetime] = []
+    for schedule in deployment.schedules:
+        try:
+            times += due_times(schedule, now, until, _REOPEN_LIMIT)
+        except ValueError:
+            continue  # an unknown kind: planning reports it
+    return times
 
 
 def _tick_chunk(rt: Runtime, now: datetime, read: list[tuple[str, str]]) -> list[str]:

@@ -13,6 +13,8 @@ overwrite it) and beat is woken.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from datetime import datetime
 
 from tasks_core.deployment_models import Deployment
 from tasks_core.runtime import get_runtime
@@ -36,11 +38,17 @@ def reschedule(deployment: Deployment, *, deleted: bool = False) -> int:
                   else "the deployment was deleted", active=active)
 
 
-def replan(deployment: Deployment, reason: str, *, active: bool = True) -> int:
+def replan(deployment: Deployment, reason: str, *, active: bool = True,
+           reopen: Sequence[datetime] = ()) -> int:
     """Cancel the deployment's queued scheduled runs (state message `reason`), forget how
     far beat created runs, and put it in the index due now (`active`) or take it out; how
-    many runs were cancelled. Beat uses it when its wall clock went back."""
+    many runs were cancelled. Beat uses it when its wall clock went back, with `reopen`:
+    the times between the new clock and the old one, which already ran (or were skipped)
+    on the wrong clock; their idempotency keys are freed so they run again at their real
+    time instead of leaving a gap as long as the jump."""
     cancelled = cancel_queued(deployment, reason)
+    get_runtime().idempotency.release(deployment.id,
+                                      [schedule_key(t.isoformat()) for t in reopen])
     get_runtime().schedules.reset(deployment.id,
                                   time.time() - _BEFORE_ANY_TIME if active else None)
     return cancelled

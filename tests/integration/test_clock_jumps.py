@@ -74,6 +74,26 @@ def test_a_clock_set_back_an_hour_replans_instead_of_waiting_an_hour(
     assert scheduler.tick(rt, real + timedelta(seconds=1)) == []  # once, not every pass
 
 
+@pytest.mark.parametrize("policy", ["skip", "latest", "all"])
+def test_a_clock_an_hour_ahead_then_set_right_goes_on_at_once(
+        tc_env: dict[str, Any], policy: str) -> None:
+    """The times the wrong clock used up (run or skipped early) run again at their real
+    time: no gap as long as the jump (an NTP correction after a bad clock)."""
+    rt = get_runtime()
+    f.pipeline.deploy("every-minute", work_pool_name=tc_env["queue"], interval=60,
+                      parameters={"lat": 1}, catchup=policy)
+    real = utcnow()
+    scheduler.tick(rt, real)  # planned ahead on the right clock
+    wrong = real + HOUR
+    deferred.tick(rt, wrong)  # the clock jumped ahead: the planned hour is missed
+    scheduler.tick(rt, wrong)
+    deferred.tick(rt, wrong + timedelta(seconds=1))
+    again = scheduler.tick(rt, real + timedelta(seconds=2))  # set right
+    times = sorted(rt.store.get(i).scheduled_time for i in again)
+    assert times and times[0] <= real + timedelta(seconds=62), (times[:1], real)
+    assert len({t for t in times}) == len(times)  # each time once
+
+
 def test_small_steps_back_do_not_replan(tc_env: dict[str, Any]) -> None:
     rt = get_runtime()
     f.pipeline.deploy("hourly", work_pool_name=tc_env["queue"], cron="0 * * * *",
