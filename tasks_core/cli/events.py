@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from tasks_core.cli.jsonout import print_json_lines
 from tasks_core.cli.output import (
     EMPTY,
     console,
@@ -25,6 +26,7 @@ from tasks_core.cli.output import (
     format_time,
     parse_since,
 )
+from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.errors import ValidationError
 from tasks_core.events.feed import EventFilter, follow, list_events
 from tasks_core.events.schema import Event
@@ -99,18 +101,21 @@ def event_line(event: Event) -> str:
     return f"{format_time(event.occurred)}  {event.event}  {event.resource_id}"
 
 
-def events_table(events: Sequence[Event], title: str) -> Table:
-    """Events as a table: occurred, event, resource, related ids, id (short)."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("Occurred", no_wrap=True)
-    table.add_column("Event", overflow="fold", ratio=2)
-    table.add_column("Resource", overflow="fold", ratio=2)
-    table.add_column("Related", overflow="fold", ratio=2)
-    table.add_column("ID", no_wrap=True, style="bold")
-    for e in events:  # user-supplied values go in as Text: never rich markup
-        table.add_row(format_time(e.occurred), Text(e.event), Text(e.resource_id),
-                      Text(", ".join(e.related_ids()) or EMPTY), e.id[:SHORT_ID])
-    return table
+EVENT_COLUMNS = (
+    Column("Occurred"), Column("Event", style="bold", shrink=True),
+    Column("Resource", flexible=True, min_width=16), Column("ID", drop=1),
+    Column("Related", drop=2, flexible=True))
+"""`events ls`: the time and the whole event name on one line at any width (so `events ls
+| grep NAME` finds it), the resource id folded into the width left, then what fits."""
+
+
+def events_table(events: Sequence[Event], title: str, width: int | None = None) -> Table:
+    """Events as a table fitting `width` cells (the console's by default): occurred, event,
+    resource, short id, related ids."""
+    rows: list[list[Cell]] = [  # user-supplied values go in as Text: never rich markup
+        [format_time(e.occurred), Text(e.event), Text(e.resource_id), e.id[:SHORT_ID],
+         Text(", ".join(e.related_ids()) or EMPTY)] for e in events]
+    return fit_table(EVENT_COLUMNS, rows, width or console.width, title=title)
 
 
 def _filter(event: list[str] | None, resource: str | None, related: str | None,
@@ -139,8 +144,7 @@ def ls(
         where = _filter(event, resource, related, since, until)
         found = list_events(_runtime().events, where, limit=limit)
     if as_json:
-        for e in found:
-            print(e.model_dump_json())
+        print_json_lines(e.model_dump(mode="json") for e in found)
         return
     if not found:
         console.print("No events match." if (event or resource or related or since or until)

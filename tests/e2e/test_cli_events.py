@@ -174,3 +174,23 @@ def test_cli_deployment_and_pool_changes_show_in_the_feed(cli_env: dict[str, str
         ("tasks-core.work-pool.paused", "tasks-core.work-pool.gpu"),
         ("tasks-core.deployment.paused", f"tasks-core.deployment.{dep_id}"),
         ("tasks-core.deployment.created", f"tasks-core.deployment.{dep_id}")]
+
+
+def test_ls_at_80_columns_keeps_each_event_name_on_one_line(cli_env: dict[str, str]) -> None:
+    emit_event("tasks-core.deployment.created", {RID: "tasks-core.deployment.6b1c7f3e-"
+                                                      "1d2e-4f5a-9b8c-7d6e5f4a3b2c"})
+    _seed()
+    done = run_cli({**cli_env, "COLUMNS": "80"}, "events", "ls")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, done.stdout
+    for name in ("tasks-core.deployment.created", "acme.order.placed", "acme.invoice.sent"):
+        assert sum(name in line for line in lines) == 1, done.stdout  # `| grep NAME` finds it
+    for i in range(300):  # more than a pipe buffer of JSON, so the writer meets a closed pipe
+        emit_event("acme.bulk", {RID: f"acme.bulk.{i}"}, payload={"pad": "x" * 200})
+    get_runtime().emitter.flush()
+    stopped = subprocess.run(
+        ["bash", "-o", "pipefail", "-c",
+         f"{sys.executable} -m tasks_core.cli.main events ls --limit 300 --json | head -c 10"],
+        env=cli_env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert stopped.returncode == 0 and "Traceback" not in stopped.stderr, stopped.stderr
