@@ -96,6 +96,7 @@ def worker(
                                      pool_impl=pool_impl, prefork_only=given)
         extra = split_queues(queues)
         scale = parse_autoscale(autoscale) if autoscale is not None else None
+        check_own_package("workers")
         from workers.main import CeleryOptions, run_worker
 
         options = CeleryOptions(concurrency=concurrency or None,
@@ -113,9 +114,32 @@ def beat(
 ) -> None:
     """Run beat: schedules to runs, deferred runs to queues, and the sweeper that recovers
     crashed runs and re-sends lost messages (one leader among several beats)."""
+    check_own_package("beat")
     from beat.main import run_beat
 
     run_beat(loglevel=loglevel.upper())
+
+
+def check_own_package(name: str) -> None:
+    """Exit with one line when the `beat` or `workers` package that Python would import is
+    not tasks-core's: they are top-level packages of the distribution (the layout of
+    ARCHITECTURE.md), so a project of the user's with its own `beat/` or `workers/` folder,
+    first on ``sys.path`` (its root as the working folder, or on PYTHONPATH), shadows them."""
+    import importlib.util
+    from pathlib import Path
+
+    ours = Path(__file__).resolve().parents[2] / name  # the distribution's root
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    found = (Path(spec.origin).resolve().parent if spec is not None and spec.origin
+             else Path(next(iter(spec.submodule_search_locations or []), "?"))
+             if spec is not None else None)
+    if found != ours:
+        fail(f"the '{name}' package Python finds first ({found or 'none'}) is not tasks-core's "
+             f"({ours}): a folder of your project named '{name}' shadows it; rename yours, or "
+             "start tasks-core from a folder where it is not on sys.path")
 
 
 def is_loopback(address: str) -> bool:

@@ -128,6 +128,19 @@ def test_a_malformed_redis_url_is_one_line(env: dict[str, str], tmp_path: Path,
                     "TASKS_CORE_REDIS_URL): 'htp://127.0.0.1:1/0' is not a Redis URL")
 
 
+@pytest.mark.parametrize("package", ["beat", "workers"])
+def test_a_project_folder_shadowing_beat_or_workers_is_one_line(
+        env: dict[str, str], tmp_path: Path, package: str) -> None:
+    (tmp_path / package).mkdir()
+    (tmp_path / package / "__init__.py").write_text("")
+    shadowed = {**env, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}",
+                "TASKS_CORE_REDIS_URL": "redis://127.0.0.1:1/0"}
+    command = "beat" if package == "beat" else "worker"
+    refused(cli(shadowed, tmp_path, command),
+            f"the '{package}' package Python finds first ({tmp_path / package}) is not "
+            f"tasks-core's ({ROOT / package})")
+
+
 # -- config view --------------------------------------------------------------------------
 
 
