@@ -80,6 +80,9 @@ def resolve_run(store: RunStore, indexes: RunIndexes, key: str, kind: str) -> st
     other = "flow" if kind == "task" else "task"
     for where in (kind, other):
         matches = indexes.ids_starting(where, key, limit=SHOWN_MATCHES + 1)
+        if len(matches) > 1 and where != kind:
+            raise RunNotFound(f"no {kind} run starts with {key!r} (several {where} runs do: "
+                              f"see `tasks-core {where}-run ls`)")
         if len(matches) > 1:
             raise ambiguous(f"{where} run", key, sorted(matches),
                             more=len(matches) > SHOWN_MATCHES)

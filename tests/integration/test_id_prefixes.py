@@ -56,6 +56,9 @@ def test_resolve_run_takes_an_exact_id_then_a_unique_start(tc_env: dict[str, Any
     with pytest.raises(ValidationError, match=r"task run id 'cafe0' is ambiguous: it starts "
                                               r"cafe01, cafe02; give more of it"):
         resolve_run(rt.store, rt.indexes, "cafe0", "task")
+    with pytest.raises(RunNotFound, match=r"no flow run starts with 'cafe0' \(several task "
+                                          r"runs do: see `tasks-core task-run ls`\)"):
+        resolve_run(rt.store, rt.indexes, "cafe0", "flow")
     with pytest.raises(RunNotFound, match="run 'beef' not found"):
         resolve_run(rt.store, rt.indexes, "beef", "flow")
     with pytest.raises(ValidationError, match="empty task run id"):
