@@ -9,16 +9,27 @@ between evaluating and acknowledging, restarted: no firing lost, none repeated.
 
 from __future__ import annotations
 
+import json
+import os
 import runpy
+import signal
+import subprocess
+import sys
+import threading
 import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from tasks_core import StateName, flow
 from tasks_core.automations import Automation
+from tasks_core.events import emit_event
 from tasks_core.events.feed import EventFilter, list_events
 from tasks_core.events.schema import Event
+from tasks_core.events.triggers import CompoundTrigger, EventTrigger, SequenceTrigger
 from tasks_core.runtime import get_runtime
 from tests.helpers import ROOT, run_cli, wait_until
 
@@ -110,3 +121,203 @@ def test_dep_trigger_runs_downstream_and_stops_at_the_loop_limit(
     assert inspected.returncode == 0, inspected.stderr
     assert "Loop stopped" in inspected.stdout and stop.payload["triggering_event"] in \
         "".join(inspected.stdout.split())
+
+
+# -- helpers for automations on custom events ---------------------------------------------
+
+
+def _do_nothing(name: str, trigger: Any) -> Automation:
+    return Automation(name, trigger, [{"type": "do-nothing"}]).create()
+
+
+def _triggered(automation: Automation) -> list[Event]:
+    return [e for e in _events("tasks-core.automation.triggered")
+            if e.resource[RID] == f"tasks-core.automation.{automation.id}"]
+
+
+def _emit(name: str, key: str = "1", **labels: str) -> Event:
+    event = emit_event(name, {RID: f"acme.thing.{key}", **labels})
+    get_runtime().emitter.flush()
+    return event
+
+
+class _Receiver:
+    """A local HTTP server recording every request's path and JSON body."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                receiver.requests.append({"path": self.path,
+                                          "body": json.loads(self.rfile.read(length))})
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver() -> Iterator[_Receiver]:
+    server = _Receiver()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def test_lab_stretch_1_custom_event_triggers_an_apprise_notification(
+        tc_env: dict[str, Any], start_beat: Any, receiver: _Receiver) -> None:
+    # The lab's stretch 1: a custom event emitted in Python triggers a notification action.
+    from tasks_core.events.actions import SendNotification
+
+    start_beat()
+    _engine_ready(tc_env)
+    Automation("notify on kiki", EventTrigger(expect={"kiki.sent.event!"}),
+               [SendNotification(to=f"json://127.0.0.1:{receiver.port}/notify",
+                                 subject="{{ event.event }}",
+                                 body="Hi {{ event.payload.name }}!")]).create()
+    time.sleep(1.0)  # a created automation takes effect within 1 s (change message)
+    done = subprocess.run([sys.executable, str(EXAMPLES / "emit_name_event.py")],
+                          env=tc_env["env"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    wait_until(lambda: receiver.requests, 30, 0.05, "the notification")
+    time.sleep(0.5)
+    [request] = receiver.requests
+    assert request["path"] == "/notify"
+    assert (request["body"]["title"], request["body"]["message"]) == (
+        "kiki.sent.event!", "Hi kiki!")
+    [executed] = wait_until(lambda: _events("tasks-core.automation.action.executed"), 10)
+    assert executed.payload["action_type"] == "send-notification"
+
+
+def test_proactive_trigger_fires_when_the_event_does_not_come_on_time(
+        tc_env: dict[str, Any], start_beat: Any) -> None:
+    start_beat()
+    _engine_ready(tc_env)
+    watched = _do_nothing("heartbeat missing", EventTrigger(
+        expect={"acme.heartbeat"}, posture="Proactive", threshold=1, within=10))
+    fed = _do_nothing("heartbeat fed", EventTrigger(
+        expect={"acme.pulse"}, posture="Proactive", threshold=1, within=10))
+    created = time.time()
+    for _ in range(4):  # the fed one sees its event in every part of its window
+        time.sleep(2.5)
+        _emit("acme.pulse")
+    [firing] = wait_until(lambda: _triggered(watched), 20, 0.05, "the proactive firing")
+    end = datetime.fromisoformat(firing.payload["fired_at"])
+    # the window opened when the engine loaded it (well within 1 s of creating it)...
+    assert abs(end.timestamp() - (created + 10)) < 1.5
+    # ... and the firing came within about 1 s of the window's end, not on a coarse poll
+    assert timedelta(0) <= firing.occurred - end < timedelta(seconds=1.5)
+    assert _triggered(fed) == []
+    assert len(_triggered(watched)) == 1
+
+
+def test_compound_and_sequence_triggers(tc_env: dict[str, Any], start_beat: Any) -> None:
+    start_beat()
+    _engine_ready(tc_env)
+    both = _do_nothing("a and b", CompoundTrigger(require="all", within=60, triggers=[
+        EventTrigger(expect={"acme.a"}), EventTrigger(expect={"acme.b"})]))
+    either = _do_nothing("a or b", CompoundTrigger(require="any", triggers=[
+        EventTrigger(expect={"acme.a"}), EventTrigger(expect={"acme.b"})]))
+    ordered = _do_nothing("a then b", SequenceTrigger(within=60, triggers=[
+        EventTrigger(expect={"acme.a"}), EventTrigger(expect={"acme.b"})]))
+    time.sleep(1.0)
+    _emit("acme.b")  # sequence: b before a does not count
+    wait_until(lambda: len(_triggered(either)) == 1, 20, 0.05, "'a or b' on b")
+    assert _triggered(both) == [] and _triggered(ordered) == []
+    _emit("acme.a")
+    wait_until(lambda: len(_triggered(both)) == 1, 20, 0.05, "'a and b' on a")
+    wait_until(lambda: len(_triggered(either)) == 2, 20, 0.05, "'a or b' on a")
+    assert _triggered(ordered) == []  # b came first
+    _emit("acme.b")
+    [fired] = wait_until(lambda: _triggered(ordered), 20, 0.05, "'a then b'")
+    assert len(fired.payload["event_ids"]) == 2
+    time.sleep(0.5)
+    assert len(_triggered(both)) == 1  # a and b fired once; the second b alone does not
+
+
+def test_for_each_counts_per_label_value(tc_env: dict[str, Any], start_beat: Any) -> None:
+    start_beat()
+    _engine_ready(tc_env)
+    per_customer = _do_nothing("two orders per customer", EventTrigger(
+        expect={"acme.order.paid"}, for_each={"acme.customer"}, threshold=2, within=60))
+    time.sleep(1.0)
+    _emit("acme.order.paid", "1", **{"acme.customer": "ann"})
+    _emit("acme.order.paid", "2", **{"acme.customer": "bob"})
+    _emit("acme.order.paid", "3", **{"acme.customer": "ann"})
+    [fired] = wait_until(lambda: _triggered(per_customer), 20, 0.05, "ann's firing")
+    assert fired.payload["labels"] == {"acme.customer": "ann"}
+    time.sleep(1.0)
+    assert len(_triggered(per_customer)) == 1  # bob has one order only
+
+
+@pytest.mark.parametrize("crash", ["1", "before-commit"])
+def test_beat_killed_between_evaluating_and_acking_loses_and_repeats_nothing(
+        tc_env: dict[str, Any], start_beat: Any, crash: str) -> None:
+    from tests.integration import sample_flows as f
+
+    deployment_id = f.pipeline.deploy("on-orders", work_pool_name=tc_env["queue"],
+                                      parameters={"lat": 1})
+    automation = Automation("run on order", EventTrigger(expect={"acme.order.created"}),
+                            [{"type": "run-deployment", "deployment_id": deployment_id},
+                             {"type": "do-nothing"}]).create()
+    tc_env["env"]["BEAT_TEST_CRASH_AFTER_EVALUATE"] = crash
+    try:
+        doomed = start_beat()
+    finally:
+        del tc_env["env"]["BEAT_TEST_CRASH_AFTER_EVALUATE"]
+    _engine_ready(tc_env)
+    time.sleep(0.5)
+    event = _emit("acme.order.created")
+    wait_until(lambda: doomed.poll() is not None, 30, 0.05, "beat to die after evaluating")
+    assert doomed.returncode == -signal.SIGKILL
+    rt = get_runtime()
+    assert rt.engine.pending_count() >= 1  # the entry was read, never acked
+    assert (rt.engine.pending_firings() != {}) == (crash == "1")
+    assert _runs_of(deployment_id) == []  # nothing ran yet
+    start_beat()  # takes the lead once the dead one's lock expires
+    [run] = wait_until(lambda: _runs_of(deployment_id), 30, 0.05, "the run, after restart")
+    wait_until(lambda: len(_events("tasks-core.automation.action.executed")) == 2, 20, 0.05,
+               "both actions executed")
+    time.sleep(1.5)  # no repeat may follow
+    assert [r.id for r in _runs_of(deployment_id)] == [run.id]
+    assert run.triggered_by is not None and run.triggered_by.event_id == event.id
+    assert len(_events("tasks-core.automation.action.executed")) == 2
+    assert len(_triggered(automation)) == 1
+    assert rt.engine.pending_firings() == {}
+    wait_until(lambda: rt.engine.pending_count() == 0, 10, 0.05, "every entry acked")
+
+
+def _runs_of(deployment_id: str) -> list[Any]:
+    rt = get_runtime()
+    runs = rt.store.get_many(rt.store.list_ids("flow", limit=100))
+    return [r for r in runs if r.deployment_id == deployment_id]
+
+
+def test_two_beats_fail_over_without_double_firing(tc_env: dict[str, Any],
+                                                   start_beat: Any) -> None:
+    counted = _do_nothing("every order", EventTrigger(expect={"acme.order.created"}))
+    beats = [start_beat(), start_beat()]
+    _engine_ready(tc_env)
+    time.sleep(1.0)
+    for i in range(5):
+        _emit("acme.order.created", str(i))
+    wait_until(lambda: len(_triggered(counted)) == 5, 20, 0.05, "five firings")
+    holder = tc_env["client"].get(f"{tc_env['prefix']}:lock:beat")
+    [leader] = [b for b in beats if holder.endswith(f":{b.pid}")]
+    os.killpg(leader.pid, signal.SIGKILL)
+    leader.wait(10)
+    for i in range(5, 10):
+        _emit("acme.order.created", str(i))
+    wait_until(lambda: len(_triggered(counted)) == 10, 30, 0.05, "five more, on the standby")
+    time.sleep(1.0)
+    fired = _triggered(counted)
+    assert len(fired) == 10
+    assert len({e.payload["triggering_event"] for e in fired}) == 10
