@@ -321,3 +321,36 @@ def test_two_beats_fail_over_without_double_firing(tc_env: dict[str, Any],
     fired = _triggered(counted)
     assert len(fired) == 10
     assert len({e.payload["triggering_event"] for e in fired}) == 10
+
+
+def test_changes_take_effect_within_a_second_and_bad_entries_are_skipped(
+        tc_env: dict[str, Any], start_beat: Any) -> None:
+    from tasks_core.automations import set_enabled
+
+    start_beat()
+    _engine_ready(tc_env)
+    orders = _do_nothing("orders", EventTrigger(expect={"acme.order.created"}))
+    time.sleep(1.0)
+    _emit("acme.order.created", "1")
+    wait_until(lambda: len(_triggered(orders)) == 1, 20, 0.05, "the first firing")
+    set_enabled("orders", False)
+    time.sleep(1.0)
+    _emit("acme.order.created", "2")  # paused: not counted
+    # a malformed entry (not an event) on the stream is skipped with an error event and
+    # blocks nothing after it
+    tc_env["client"].xadd(f"{tc_env['prefix']}:events", {"event": "{not json"})
+    tc_env["client"].xadd(f"{tc_env['prefix']}:events", {"other": "field"})
+    [skipped, _] = wait_until(lambda: (lambda s: s if len(s) == 2 else None)(
+        _events("tasks-core.engine.entry-skipped")), 20, 0.05, "two entry-skipped events")
+    assert "error" in skipped.payload and skipped.payload["entry_id"]
+    set_enabled("orders", True)
+    time.sleep(1.0)
+    third = _emit("acme.order.created", "3")
+    wait_until(lambda: len(_triggered(orders)) == 2, 20, 0.05, "the firing after resuming")
+    assert _triggered(orders)[-1].payload["triggering_event"] == third.id
+    Automation.read("orders").delete()
+    time.sleep(1.0)
+    _emit("acme.order.created", "4")
+    time.sleep(1.0)
+    assert len(_triggered(orders)) == 2
+    wait_until(lambda: get_runtime().engine.pending_count() == 0, 10, 0.05, "all acked")
