@@ -21,11 +21,13 @@ deterministic), whose actions' claims stop a second execution. After 4: the pend
 are executed when the engine starts again (a claim stops a repeat), and entries at or
 before the cursor are acknowledged without being evaluated again.
 
-Only the beat holding the beat lock runs the engine (other beats stand by), so evaluator
-state has one writer; a beat taking over loads the saved state and the pending firings and
-reclaims every unacked entry before it reads new ones, so events are evaluated in stream
-order, none twice. Test only: ``BEAT_TEST_CRASH_AFTER_EVALUATE=1`` SIGKILLs this process
-right after step 4 when the pass fired something (``before-commit``: right before step 4).
+Only the beat holding the beat lock runs the engine (other beats stand by), and a commit
+is refused unless its beat holds the lock, so evaluator state has one writer; a beat
+taking over loads the saved state and the pending firings and reclaims every unacked entry
+before it reads new ones, so events are evaluated in stream order, none twice.
+
+Test only: ``BEAT_TEST_CRASH_AFTER_EVALUATE=1`` SIGKILLs this process right after step 4
+when the pass fired something (``before-commit``: right before step 4).
 """
 
 from __future__ import annotations
@@ -110,6 +112,8 @@ class TriggerEngine:
         self.active = True
         self._pass(self.rt.engine.reclaim(self.consumer, 0), firings,
                    touched=set(self.registry.loaded), dropped=stale)
+        if not self.active:
+            return  # lost the lead already
         self._execute_pending()
         log.info("trigger engine: leading, %d automations loaded", len(self.registry.loaded))
 
@@ -168,8 +172,12 @@ class TriggerEngine:
                        if key in self.registry.loaded})
         pending = {key: {"automation_id": aid, "firing": f.model_dump(mode="json")}
                    for key, aid, f in firings}
-        if states or pending or cursor != self.cursor:
-            self.rt.engine.commit(states, cursor if cursor != self.cursor else None, pending)
+        if (states or pending or cursor != self.cursor) and not self.rt.engine.commit(
+                self.consumer, states, cursor if cursor != self.cursor else None, pending):
+            log.warning("trigger engine: lost the lead mid-pass; its outcome is dropped "
+                        "(the new leader evaluates these entries)")
+            self.stop()
+            return
         self.cursor = cursor
         if os.environ.get(CRASH_VARIABLE) == "1" and firings:
             os.kill(os.getpid(), signal.SIGKILL)

@@ -11,8 +11,10 @@ pending firings, action claims, firing chains and loop stops.
 
 The group is created at ``$`` with MKSTREAM on first use, so an engine starting on a stream
 with history does not replay it: only events after the group exists are evaluated.
-`commit` writes the evaluator states, the cursor and the new pending firings in one
-MULTI/EXEC, so a crash leaves either all of a batch's outcome or none of it.
+`commit` writes the evaluator states, the cursor and the new pending firings in one Lua
+call (engine_commit.lua), only while the committing beat holds the beat lock, so a crash
+leaves either all of a batch's outcome or none of it, and a beat that lost the lead
+mid-pass writes nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Any
 import redis
 
 from tasks_core.store.base import KeyedStore
+from tasks_core.store.keys import Keys
+from tasks_core.store.locks import BEAT_LOCK
 
 __all__ = ["EngineStore", "StreamEntry"]
 
@@ -50,6 +54,10 @@ def entry_key(entry_id: str) -> tuple[int, int]:
 
 class EngineStore(KeyedStore):
     """What the trigger engine keeps in Redis (see the module docstring)."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        super().__init__(client, keys)
+        self._commit = self.script("engine_commit.lua")
 
     # -- the consumer group ---------------------------------------------------------------
 
@@ -108,22 +116,16 @@ class EngineStore(KeyedStore):
         value = self.client.get(self.keys.engine_cursor)
         return "0-0" if value is None else str(value)
 
-    def commit(self, states: Mapping[str, dict[str, Any] | None], cursor: str | None,
-               pending: Mapping[str, dict[str, Any]]) -> None:
-        """Write states (None: drop), the cursor and new pending firings atomically."""
-        pipe = self.client.pipeline(transaction=True)
-        keep: dict[Any, Any] = {k: json.dumps(v) for k, v in states.items() if v is not None}
-        drop = [k for k, v in states.items() if v is None]
-        if keep:
-            pipe.hset(self.keys.engine_state, mapping=keep)
-        if drop:
-            pipe.hdel(self.keys.engine_state, *drop)
-        if cursor is not None:
-            pipe.set(self.keys.engine_cursor, cursor)
-        if pending:
-            rows: dict[Any, Any] = {k: json.dumps(v) for k, v in pending.items()}
-            pipe.hset(self.keys.engine_pending, mapping=rows)
-        pipe.execute()
+    def commit(self, holder: str, states: Mapping[str, dict[str, Any] | None],
+               cursor: str | None, pending: Mapping[str, dict[str, Any]]) -> bool:
+        """Write states (None: drop), the cursor and new pending firings atomically, only
+        while `holder` holds the beat lock (engine_commit.lua); whether it was written."""
+        encoded = {k: (json.dumps(v) if v is not None else False) for k, v in states.items()}
+        rows = {k: json.dumps(v) for k, v in pending.items()}
+        return bool(self._commit(
+            keys=[self.keys.lock(BEAT_LOCK), self.keys.engine_state, self.keys.engine_cursor,
+                  self.keys.engine_pending],
+            args=[holder, json.dumps(encoded), cursor or "", json.dumps(rows)]))
 
     def pending_firings(self) -> dict[str, dict[str, Any]]:
         """Firings whose actions are not all done, by ``<automation id>:<firing id>``."""
