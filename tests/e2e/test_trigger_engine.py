@@ -354,3 +354,29 @@ def test_changes_take_effect_within_a_second_and_bad_entries_are_skipped(
     time.sleep(1.0)
     assert len(_triggered(orders)) == 2
     wait_until(lambda: get_runtime().engine.pending_count() == 0, 10, 0.05, "all acked")
+
+
+def test_latency_from_emit_to_the_triggered_run(tc_env: dict[str, Any], start_beat: Any,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # Loose on a shared machine: the figures of record come from bench/events.py.
+    from tests.integration import sample_flows as f
+
+    deployment_id = f.pipeline.deploy("on-ping", work_pool_name=tc_env["queue"],
+                                      parameters={"lat": 1})
+    Automation("run on ping", EventTrigger(expect={"acme.ping"}),
+               [{"type": "run-deployment", "deployment_id": deployment_id}]).create()
+    start_beat()
+    _engine_ready(tc_env)
+    time.sleep(1.0)
+    for i in range(20):
+        _emit("acme.ping", str(i))  # flushes: each event is on the stream at once
+        time.sleep(0.05)
+    runs = wait_until(lambda: (lambda rs: rs if len(rs) == 20 else None)(
+        _runs_of(deployment_id)), 30, 0.05, "20 triggered runs")
+    occurred = {e.id: e.occurred for e in _events("acme.ping")}
+    delays = sorted((r.created - occurred[r.triggered_by.event_id]).total_seconds()
+                    for r in runs)
+    with capsys.disabled():
+        print(f"\nemit -> triggered run created: p50 {delays[10] * 1000:.0f} ms, "
+              f"max {delays[-1] * 1000:.0f} ms")
+    assert delays[10] < 0.5 and delays[-1] < 2.0
