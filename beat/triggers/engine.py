@@ -45,7 +45,7 @@ from typing import Any
 import pydantic
 
 from beat import clock
-from beat.triggers.firings import Retry, execute_firing
+from beat.triggers.firings import Retry, emit_resolved, execute_firing
 from beat.triggers.registry import Registry
 from tasks_core.automations.model import AutomationError, AutomationModel
 from tasks_core.errors import StoreUnavailable, TasksCoreError
@@ -89,6 +89,7 @@ class TriggerEngine:
         self.cursor = "0-0"
         self.changes: ChangeSubscription | None = None
         self.active = False
+        self.resolutions: list[tuple[AutomationModel, str, Event]] = []
 
     # -- leading --------------------------------------------------------------------------
 
@@ -176,11 +177,15 @@ class TriggerEngine:
                 self.consumer, states, cursor if cursor != self.cursor else None, pending):
             log.warning("trigger engine: lost the lead mid-pass; its outcome is dropped "
                         "(the new leader evaluates these entries)")
+            self.resolutions = []
             self.stop()
             return
         self.cursor = cursor
         if os.environ.get(CRASH_VARIABLE) == "1" and firings:
             os.kill(os.getpid(), signal.SIGKILL)
+        resolutions, self.resolutions = self.resolutions, []
+        for automation, firing_id, event in resolutions:
+            emit_resolved(automation, firing_id, event)
         if pending:
             self._execute_pending()
         self.rt.engine.ack(acks)
@@ -197,7 +202,11 @@ class TriggerEngine:
                 continue
             touched.add(key)
             self.registry.note_deadline(key)
+            loaded.note_firings(fired)
             firings += _pending(key, fired)
+            resolved = loaded.resolve(event)
+            if resolved is not None:
+                self.resolutions.append((loaded.automation, resolved, event))
         return firings
 
     def _event(self, entry_id: str, text: str | None) -> Event | None:

@@ -17,6 +17,11 @@ Events (ids derived from the automation and firing, so a repeat writes none):
                                          "labels", "fired_at", "depth", "chain"}
     tasks-core.automation.loop-stopped  as above, when the chain is deeper than
                                         ``automation_max_chain_depth``: no action runs
+    tasks-core.automation.resolved      a Proactive event trigger that fired saw its
+                                        expected event again (for that ``for_each``
+                                        bucket); related: that event (role
+                                        "resolving-event"); payload: {"firing_id",
+                                        "resolving_event", "labels"}; no action runs
 """
 
 from __future__ import annotations
@@ -32,16 +37,18 @@ from tasks_core.errors import TasksCoreError
 from tasks_core.events.actions import ActionFailed, execute_action
 from tasks_core.events.actions.context import ActionContext, AutomationRef
 from tasks_core.events.emit import emit_event
-from tasks_core.events.schema import RESOURCE_ID, RESOURCE_NAME, RESOURCE_ROLE
-from tasks_core.events.triggers import Firing
+from tasks_core.events.schema import RESOURCE_ID, RESOURCE_NAME, RESOURCE_ROLE, Event
+from tasks_core.events.triggers import EventTrigger, Firing
 from tasks_core.runtime import Runtime
 
-__all__ = ["LOOP_STOPPED", "TRIGGERED", "Retry", "execute_firing"]
+__all__ = ["LOOP_STOPPED", "RESOLVED", "TRIGGERED", "Retry", "emit_resolved",
+           "execute_firing"]
 
 log = logging.getLogger("tasks_core.beat.triggers")
 
 TRIGGERED = "tasks-core.automation.triggered"
 LOOP_STOPPED = "tasks-core.automation.loop-stopped"
+RESOLVED = "tasks-core.automation.resolved"
 _IDS = uuid.UUID("5b1f0c8e-7d2a-4c3b-9e6f-1a2b3c4d5e6f")
 
 
@@ -117,3 +124,22 @@ def execute_firing(rt: Runtime, automation: AutomationModel, firing: Firing) -> 
             rt.engine.finish_action(key, f"failed: {exc}", ttl)
             continue
         rt.engine.finish_action(key, "done", ttl)
+
+
+def emit_resolved(automation: AutomationModel, firing_id: str, event: Event) -> None:
+    """Say that `event` resolved the Proactive firing `firing_id` (once per firing)."""
+    trigger = automation.trigger
+    labels: dict[str, str] = {}
+    if isinstance(trigger, EventTrigger):
+        matcher = trigger.matcher
+        labels = dict(zip(matcher.for_each, matcher.bucket_key(event), strict=True))
+    try:
+        emit_event(RESOLVED, _automation_resource(automation),
+                   payload={"firing_id": firing_id, "resolving_event": event.id,
+                            "labels": labels},
+                   related=[{RESOURCE_ID: f"tasks-core.event.{event.id}",
+                             RESOURCE_ROLE: "resolving-event", RESOURCE_NAME: event.event}],
+                   follows=event.id,
+                   id=uuid.uuid5(_IDS, f"{automation.id}:{firing_id}:{RESOLVED}"))
+    except TasksCoreError as exc:
+        log.error("automation %r: %s not emitted: %s", automation.name, RESOLVED, exc)

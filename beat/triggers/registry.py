@@ -3,21 +3,25 @@
 Only enabled automations are filed in the index (a paused one never sees an event), but a
 paused automation keeps its evaluator, so pausing and resuming keeps its state; a changed
 trigger (compared by its JSON) starts a fresh evaluator. Saved states are JSON
-``{"trigger": <fingerprint>, "state": <evaluator.to_state()>}``; a state saved for another
-trigger is ignored.
+``{"trigger": <fingerprint>, "state": <evaluator.to_state()>, "alerts": {...}}``; a state
+saved for another trigger is ignored. ``alerts`` are the firings of a Proactive event
+trigger whose expected event has not come since: the engine writes
+``tasks-core.automation.resolved`` when it comes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from tasks_core.automations.model import AutomationModel
+from tasks_core.events.schema import Event
 from tasks_core.events.triggers import (
     Evaluator,
+    EventTrigger,
     Firing,
     TriggerIndex,
     evaluator_for,
@@ -41,10 +45,34 @@ class Loaded:
     automation: AutomationModel
     fingerprint: str
     evaluator: Evaluator
+    alerts: dict[str, str] = field(default_factory=dict)
+    """Proactive firings not resolved yet: JSON list of the bucket's ``for_each`` values ->
+    firing id (see `note_firings` / `resolve`)."""
 
     def saved(self) -> dict[str, Any]:
         """The state to persist (JSON)."""
-        return {"trigger": self.fingerprint, "state": self.evaluator.to_state()}
+        return {"trigger": self.fingerprint, "state": self.evaluator.to_state(),
+                "alerts": self.alerts}
+
+    def note_firings(self, firings: list[Firing]) -> None:
+        """Remember the firings of a Proactive event trigger until its event comes."""
+        trigger = self.automation.trigger
+        if not isinstance(trigger, EventTrigger) or trigger.posture != "Proactive":
+            return
+        for firing in firings:
+            key = [firing.labels.get(label, "") for label in trigger.matcher.for_each]
+            self.alerts[json.dumps(key)] = firing.id
+
+    def resolve(self, event: Event) -> str | None:
+        """The firing `event` resolves (an expected event of a Proactive trigger that fired
+        for its bucket), forgotten now; None when it resolves none."""
+        trigger = self.automation.trigger
+        if not self.alerts or not isinstance(trigger, EventTrigger):
+            return None
+        matcher = trigger.matcher
+        if not (matcher.expects(event.event) and matcher.covers(event)):
+            return None
+        return self.alerts.pop(json.dumps(list(matcher.bucket_key(event))), None)
 
 
 class Registry:
@@ -73,6 +101,8 @@ class Registry:
                 log.warning("automation %r: saved trigger state unreadable; starting afresh",
                             automation.name, exc_info=True)
         loaded = Loaded(automation, fp, evaluator or evaluator_for(automation.trigger))
+        if evaluator is not None and saved is not None:
+            loaded.alerts = dict(saved.get("alerts") or {})
         self.loaded[automation.id] = loaded
         self._file(loaded)
         return self.tick(automation.id, now)
@@ -91,6 +121,7 @@ class Registry:
         """Tick one automation's evaluator; its firings."""
         loaded = self.loaded[automation_id]
         firings = loaded.evaluator.tick(now) if loaded.automation.enabled else []
+        loaded.note_firings(firings)
         self.note_deadline(automation_id)
         return firings
 

@@ -217,6 +217,12 @@ def test_proactive_trigger_fires_when_the_event_does_not_come_on_time(
     assert timedelta(0) <= firing.occurred - end < timedelta(seconds=1.5)
     assert _triggered(fed) == []
     assert len(_triggered(watched)) == 1
+    beat = _emit("acme.heartbeat")  # the awaited event comes at last: resolved, once
+    [resolved] = wait_until(lambda: _events("tasks-core.automation.resolved"), 20, 0.05,
+                            "the resolved event")
+    assert resolved.payload["firing_id"] == firing.payload["firing_id"]
+    assert resolved.payload["resolving_event"] == beat.id
+    assert resolved.resource[RID] == f"tasks-core.automation.{watched.id}"
 
 
 def test_compound_and_sequence_triggers(tc_env: dict[str, Any], start_beat: Any) -> None:

@@ -69,3 +69,20 @@ def test_proactive_deadlines_and_removal() -> None:
     assert firing.fired_at == at(10) and registry.next_deadline() == at(20)
     assert registry.remove(watch.id) and registry.next_deadline() is None
     assert not registry.remove(watch.id)
+
+
+def test_a_proactive_firing_is_resolved_by_its_next_expected_event_once() -> None:
+    registry = Registry()
+    watch = _automation("silence", "acme.heartbeat", posture="Proactive", within=10,
+                        for_each={"acme.worker"}, after={"acme.started"})
+    registry.put(watch, None, at(0))
+    [loaded] = registry.candidates("acme.started")
+    assert loaded.evaluator.handle(ev("acme.started", 1, **{"acme.worker": "w1"})) == []
+    [firing] = registry.tick(watch.id, at(11))  # w1 silent from 1 s to 11 s
+    assert firing.labels == {"acme.worker": "w1"}
+    assert loaded.resolve(ev("acme.heartbeat", 12, **{"acme.worker": "w2"})) is None
+    assert loaded.resolve(ev("acme.other", 12, **{"acme.worker": "w1"})) is None
+    assert loaded.resolve(ev("acme.heartbeat", 12, **{"acme.worker": "w1"})) == firing.id
+    assert loaded.resolve(ev("acme.heartbeat", 13, **{"acme.worker": "w1"})) is None
+    saved = loaded.saved()
+    assert saved["alerts"] == {}
