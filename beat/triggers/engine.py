@@ -37,6 +37,7 @@ import logging
 import os
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -56,12 +57,21 @@ from tasks_core.runtime import Runtime
 from tasks_core.store.automations import ChangeSubscription
 from tasks_core.store.engine import StreamEntry, entry_key
 
-__all__ = ["BLOCK_MS", "CRASH_VARIABLE", "ENTRY_SKIPPED", "TriggerEngine", "run_engine"]
+__all__ = ["BLOCK_MS", "CRASH_VARIABLE", "ENTRY_SKIPPED", "HOUSEKEEPING_S", "RETRY_S",
+           "TriggerEngine", "run_engine"]
 
 log = logging.getLogger("tasks_core.beat.triggers")
 
 BLOCK_MS = 200
 """Longest a read waits for new entries (changes are applied at least this often)."""
+
+RETRY_S = 1.0
+"""A firing left pending (an action failed because Redis was away) is tried again after
+this many seconds."""
+
+HOUSEKEEPING_S = 60.0
+"""Every evaluator is ticked this often (Reactive ones forget buckets nothing can count in
+any more, so their saved state stays small)."""
 
 CRASH_VARIABLE = "BEAT_TEST_CRASH_AFTER_EVALUATE"
 ENTRY_SKIPPED = "tasks-core.engine.entry-skipped"
@@ -90,6 +100,8 @@ class TriggerEngine:
         self.changes: ChangeSubscription | None = None
         self.active = False
         self.resolutions: list[tuple[AutomationModel, str, Event]] = []
+        self.retry_at: float | None = None  # monotonic time to retry pending firings
+        self.next_housekeeping = time.monotonic() + HOUSEKEEPING_S
 
     # -- leading --------------------------------------------------------------------------
 
@@ -163,7 +175,11 @@ class TriggerEngine:
             if event is not None:
                 firings += self._handle(event, touched)
         now = self.now()
-        for key in self.registry.due(now):
+        due = self.registry.due(now)
+        if time.monotonic() >= self.next_housekeeping:  # Reactive states forget stale buckets
+            due = sorted(self.registry.loaded)
+            self.next_housekeeping = time.monotonic() + HOUSEKEEPING_S
+        for key in due:
             touched.add(key)
             firings += _pending(key, self.registry.tick(key, now))
         if os.environ.get(CRASH_VARIABLE) == "before-commit" and firings:
@@ -186,7 +202,7 @@ class TriggerEngine:
         resolutions, self.resolutions = self.resolutions, []
         for automation, firing_id, event in resolutions:
             emit_resolved(automation, firing_id, event)
-        if pending:
+        if pending or (self.retry_at is not None and time.monotonic() >= self.retry_at):
             self._execute_pending()
         self.rt.engine.ack(acks)
 
@@ -253,6 +269,7 @@ class TriggerEngine:
         return firings
 
     def _execute_pending(self) -> None:
+        self.retry_at = None
         for key, item in self.rt.engine.pending_firings().items():
             loaded = self.registry.loaded.get(str(item.get("automation_id")))
             if loaded is None:  # deleted since it fired: its actions are dropped
@@ -262,8 +279,9 @@ class TriggerEngine:
                 firing = Firing.model_validate(item["firing"])
                 execute_firing(self.rt, loaded.automation, firing)
             except Retry as exc:
-                log.warning("automation %r: firing kept pending (%s)",
-                            loaded.automation.name, exc)
+                log.warning("automation %r: firing kept pending, tried again in %g s (%s)",
+                            loaded.automation.name, RETRY_S, exc)
+                self.retry_at = time.monotonic() + RETRY_S
                 continue
             except pydantic.ValidationError as exc:
                 log.error("pending firing %s unreadable; dropped: %s", key, exc)
