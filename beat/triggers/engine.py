@@ -269,11 +269,14 @@ class TriggerEngine:
         return firings
 
     def _execute_pending(self) -> None:
+        """Run every pending firing's actions; forget the firings that finished, once the
+        events they emitted are written (so a crash loses none of them)."""
         self.retry_at = None
+        finished: list[str] = []
         for key, item in self.rt.engine.pending_firings().items():
             loaded = self.registry.loaded.get(str(item.get("automation_id")))
             if loaded is None:  # deleted since it fired: its actions are dropped
-                self.rt.engine.firing_done(key)
+                finished.append(key)
                 continue
             try:
                 firing = Firing.model_validate(item["firing"])
@@ -285,6 +288,12 @@ class TriggerEngine:
                 continue
             except pydantic.ValidationError as exc:
                 log.error("pending firing %s unreadable; dropped: %s", key, exc)
+            finished.append(key)
+        if finished and not self.rt.emitter.flush():
+            log.warning("trigger engine: events not written yet; firings stay pending")
+            self.retry_at = time.monotonic() + RETRY_S
+            return
+        for key in finished:
             self.rt.engine.firing_done(key)
 
 
