@@ -10,21 +10,24 @@ One pass (`TriggerEngine.step`):
 3. evaluate: each event goes to the automations the `Registry`'s index names for its event
    name (the cost of an event does not grow with automations that cannot match it), then
    the evaluators whose deadline has come are ticked;
-4. commit, in one transaction: the changed evaluator states, the cursor (newest entry
-   evaluated) and the firings to execute (the pending list);
+4. commit, in one transaction: the changed evaluator states, the ids of the entries
+   evaluated and the firings to execute (the pending list);
 5. execute each pending firing's actions, each once (`firings.execute_firing`);
 6. acknowledge the entries (XACK).
 
 A crash anywhere is safe. Before 4: nothing was saved; the entries are read again (reclaimed)
 and evaluated from the saved state, giving the same firings with the same ids (they are
 deterministic), whose actions' claims stop a second execution. After 4: the pending firings
-are executed when the engine starts again (a claim stops a repeat), and entries at or
-before the cursor are acknowledged without being evaluated again.
+are executed when the engine starts again (a claim stops a repeat), and the entries the
+commit names as evaluated are acknowledged without being evaluated again (acking forgets
+them).
 
 Only the beat holding the beat lock runs the engine (other beats stand by), and a commit
 is refused unless its beat holds the lock, so evaluator state has one writer; a beat
 taking over loads the saved state and the pending firings and reclaims every unacked entry
-before it reads new ones, so events are evaluated in stream order, none twice.
+before it reads new ones, so events are evaluated in stream order, none twice. Entries a
+beat read just as it lost the lead (its commit is refused) are reclaimed after
+``engine_reclaim_idle_seconds`` and evaluated then, late but not lost.
 
 Test only: ``BEAT_TEST_CRASH_AFTER_EVALUATE=1`` SIGKILLs this process right after step 4
 when the pass fired something (``before-commit``: right before step 4).
@@ -55,7 +58,7 @@ from tasks_core.events.schema import RESOURCE_ID, Event
 from tasks_core.events.triggers import Firing
 from tasks_core.runtime import Runtime
 from tasks_core.store.automations import ChangeSubscription
-from tasks_core.store.engine import StreamEntry, entry_key
+from tasks_core.store.engine import StreamEntry
 
 __all__ = ["BLOCK_MS", "CRASH_VARIABLE", "ENTRY_SKIPPED", "HOUSEKEEPING_S", "RETRY_S",
            "TriggerEngine", "run_engine"]
@@ -96,7 +99,6 @@ class TriggerEngine:
         self.consumer = consumer
         self.now = now
         self.registry = Registry()
-        self.cursor = "0-0"
         self.changes: ChangeSubscription | None = None
         self.active = False
         self.resolutions: list[tuple[AutomationModel, str, Event]] = []
@@ -106,13 +108,12 @@ class TriggerEngine:
     # -- leading --------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Take over: subscribe to changes, load automations, state, cursor and pending
+        """Take over: subscribe to changes, load automations, their states and the pending
         firings; evaluate every unacked entry (whoever read it); execute what is pending."""
         self.stop()
         self.changes = self.rt.automations.subscribe()  # before loading: no change missed
         self.rt.engine.ensure_group()
         self.registry = Registry()
-        self.cursor = self.rt.engine.cursor()
         states = self.rt.engine.states()
         firings: list[Pending] = []
         now = self.now()
@@ -164,13 +165,13 @@ class TriggerEngine:
 
     def _pass(self, entries: list[StreamEntry], firings: list[Pending], touched: set[str],
               dropped: dict[str, None]) -> None:
-        acks: list[str] = []
-        cursor = self.cursor
+        acks = [entry_id for entry_id, _ in entries]
+        done_before = self.rt.engine.evaluated(acks)  # committed before a crash, not acked
+        evaluated: list[str] = []
         for entry_id, text in entries:
-            acks.append(entry_id)
-            if entry_key(entry_id) <= entry_key(cursor):
-                continue  # evaluated before a crash; its outcome was committed
-            cursor = entry_id
+            if entry_id in done_before:
+                continue
+            evaluated.append(entry_id)
             event = self._event(entry_id, text)
             if event is not None:
                 firings += self._handle(event, touched)
@@ -189,14 +190,13 @@ class TriggerEngine:
                        if key in self.registry.loaded})
         pending = {key: {"automation_id": aid, "firing": f.model_dump(mode="json")}
                    for key, aid, f in firings}
-        if (states or pending or cursor != self.cursor) and not self.rt.engine.commit(
-                self.consumer, states, cursor if cursor != self.cursor else None, pending):
+        if (states or pending or evaluated) and not self.rt.engine.commit(
+                self.consumer, states, evaluated, pending):
             log.warning("trigger engine: lost the lead mid-pass; its outcome is dropped "
                         "(the new leader evaluates these entries)")
             self.resolutions = []
             self.stop()
             return
-        self.cursor = cursor
         if os.environ.get(CRASH_VARIABLE) == "1" and firings:
             os.kill(os.getpid(), signal.SIGKILL)
         resolutions, self.resolutions = self.resolutions, []

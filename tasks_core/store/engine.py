@@ -3,7 +3,7 @@ pending firings, action claims, firing chains and loop stops.
 
     p:events                 the stream, read by the consumer group ``p:engine:group``
     p:engine:state           HASH   automation id -> JSON {"trigger": fingerprint, "state": ...}
-    p:engine:cursor          STRING newest entry id evaluated (entries up to it are skipped)
+    p:engine:evaluated       ZSET   entry ids evaluated (committed), not acked yet
     p:engine:pending         HASH   "<automation id>:<firing id>" -> JSON of a pending firing
     p:engine:action:<key>    STRING "started" | "done" | "failed: <error>" (SET NX, TTL)
     p:engine:firing:<id>     STRING JSON {"automation_id", "depth", "chain"} (TTL)
@@ -11,7 +11,8 @@ pending firings, action claims, firing chains and loop stops.
 
 The group is created at ``$`` with MKSTREAM on first use, so an engine starting on a stream
 with history does not replay it: only events after the group exists are evaluated.
-`commit` writes the evaluator states, the cursor and the new pending firings in one Lua
+`commit` writes the evaluator states, the entries evaluated and the new pending firings in
+one Lua
 call (engine_commit.lua), only while the committing beat holds the beat lock, so a crash
 leaves either all of a batch's outcome or none of it, and a beat that lost the lead
 mid-pass writes nothing.
@@ -95,37 +96,43 @@ class EngineStore(KeyedStore):
         return sorted(found, key=lambda e: entry_key(e[0]))
 
     def ack(self, entry_ids: Sequence[str]) -> None:
-        """Acknowledge entries (XACK): the group is done with them."""
+        """Acknowledge entries (XACK) and forget them as evaluated: the group is done."""
         if entry_ids:
-            self.client.xack(self.keys.events, self.keys.engine_group, *entry_ids)
+            pipe = self.client.pipeline(transaction=True)
+            pipe.xack(self.keys.events, self.keys.engine_group, *entry_ids)
+            pipe.zrem(self.keys.engine_evaluated, *entry_ids)
+            pipe.execute()
 
     def pending_count(self) -> int:
         """Entries read by the group and not acked yet."""
         info: Any = self.client.xpending(self.keys.events, self.keys.engine_group)
         return int(info["pending"]) if info else 0
 
-    # -- evaluator state, cursor, pending firings (one transaction) ------------------------
+    # -- evaluator state, entries evaluated, pending firings (one transaction) -------------
 
     def states(self) -> dict[str, dict[str, Any]]:
         """Every saved evaluator state, by automation id."""
         raw: Any = self.client.hgetall(self.keys.engine_state)
         return {str(k): json.loads(v) for k, v in raw.items()}
 
-    def cursor(self) -> str:
-        """The newest entry id evaluated ("0-0": none)."""
-        value = self.client.get(self.keys.engine_cursor)
-        return "0-0" if value is None else str(value)
+    def evaluated(self, entry_ids: Sequence[str]) -> set[str]:
+        """Which of these entries were evaluated (committed) and not acked yet."""
+        if not entry_ids:
+            return set()
+        scores: Any = self.client.zmscore(self.keys.engine_evaluated, list(entry_ids))
+        return {e for e, score in zip(entry_ids, scores, strict=True) if score is not None}
 
     def commit(self, holder: str, states: Mapping[str, dict[str, Any] | None],
-               cursor: str | None, pending: Mapping[str, dict[str, Any]]) -> bool:
-        """Write states (None: drop), the cursor and new pending firings atomically, only
-        while `holder` holds the beat lock (engine_commit.lua); whether it was written."""
+               evaluated: Sequence[str], pending: Mapping[str, dict[str, Any]]) -> bool:
+        """Write states (None: drop), the entries evaluated and new pending firings
+        atomically, only while `holder` holds the beat lock (engine_commit.lua); whether
+        it was written."""
         encoded = {k: (json.dumps(v) if v is not None else False) for k, v in states.items()}
         rows = {k: json.dumps(v) for k, v in pending.items()}
         return bool(self._commit(
-            keys=[self.keys.lock(BEAT_LOCK), self.keys.engine_state, self.keys.engine_cursor,
-                  self.keys.engine_pending],
-            args=[holder, json.dumps(encoded), cursor or "", json.dumps(rows)]))
+            keys=[self.keys.lock(BEAT_LOCK), self.keys.engine_state,
+                  self.keys.engine_evaluated, self.keys.engine_pending],
+            args=[holder, json.dumps(encoded), json.dumps(list(evaluated)), json.dumps(rows)]))
 
     def pending_firings(self) -> dict[str, dict[str, Any]]:
         """Firings whose actions are not all done, by ``<automation id>:<firing id>``."""

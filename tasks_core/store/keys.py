@@ -53,7 +53,8 @@ Layout (prefix `p`, default ``tc``)::
     p:engine:group             (name)  the trigger engine's consumer group on p:events
     p:engine:state             HASH    automation id -> JSON {"trigger": <fingerprint>,
                                        "state": <evaluator to_state()>}
-    p:engine:cursor            STRING  the newest stream entry id the engine has evaluated
+    p:engine:evaluated         ZSET    stream entry ids evaluated (committed) but not acked yet,
+                                       by their millisecond time: a reclaimed one is only acked
     p:engine:pending           HASH    "<automation id>:<firing id>" -> JSON of a firing whose
                                        actions are not all done yet (written with the state)
     p:engine:action:<key>      STRING  "started" | "done" | "failed: ..." for one action of a
@@ -270,9 +271,9 @@ class Keys:
         return f"{self.prefix}:engine:state"
 
     @property
-    def engine_cursor(self) -> str:
-        """STRING: the newest stream entry id the engine has evaluated."""
-        return f"{self.prefix}:engine:cursor"
+    def engine_evaluated(self) -> str:
+        """ZSET of stream entry ids evaluated but not acknowledged yet."""
+        return f"{self.prefix}:engine:evaluated"
 
     @property
     def engine_pending(self) -> str:

@@ -287,6 +287,8 @@ def test_beat_killed_between_evaluating_and_acking_loses_and_repeats_nothing(
     rt = get_runtime()
     assert rt.engine.pending_count() >= 1  # the entry was read, never acked
     assert (rt.engine.pending_firings() != {}) == (crash == "1")
+    evaluated = f"{tc_env['prefix']}:engine:evaluated"
+    assert (tc_env["client"].zcard(evaluated) > 0) == (crash == "1")  # committed, not acked
     assert _runs_of(deployment_id) == []  # nothing ran yet
     start_beat()  # takes the lead once the dead one's lock expires
     [run] = wait_until(lambda: _runs_of(deployment_id), 30, 0.05, "the run, after restart")
@@ -299,6 +301,7 @@ def test_beat_killed_between_evaluating_and_acking_loses_and_repeats_nothing(
     assert len(_triggered(automation)) == 1
     assert rt.engine.pending_firings() == {}
     wait_until(lambda: rt.engine.pending_count() == 0, 10, 0.05, "every entry acked")
+    assert tc_env["client"].zcard(evaluated) == 0
 
 
 def _runs_of(deployment_id: str) -> list[Any]:
