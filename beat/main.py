@@ -11,6 +11,9 @@ than any other is added (create.lua and transition.lua publish on `p:due:wake`) 
 deployment's schedules change. So a deferred run is sent within milliseconds of its time.
 Every job takes `now`, so tests drive time without sleeping. Due times are compared with
 the wall clock, waits use the monotonic clock (`beat.clock`).
+
+The trigger engine (`beat.triggers`) runs in its own thread while this beat leads: it reads
+the event stream through a consumer group and runs automations' actions.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import threading
 import time
 
 from beat import clock, deferred, pools, scheduler, sweeper
+from beat.triggers.engine import TriggerEngine, run_engine
 from tasks_core.errors import StoreUnavailable
 from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.store.locks import BEAT_LOCK
@@ -100,6 +104,10 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
     keeper = threading.Thread(target=_keep_lock, args=(rt, beat, stop), name="beat-lock",
                               daemon=True)
     keeper.start()
+    engine = threading.Thread(target=run_engine, name="beat-triggers",
+                              args=(rt, TriggerEngine(rt, beat.me), lambda: beat.leading, stop),
+                              daemon=True)
+    engine.start()
     log.info("beat started (%s)", beat.me)
     try:
         while not stop.is_set():
@@ -116,3 +124,4 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
         stop.set()
         wake.close()
         keeper.join(timeout=5)
+        engine.join(timeout=5)

@@ -29,6 +29,7 @@ from tasks_core.store.counters import DemoCounters
 from tasks_core.store.deadletters import DeadLetterStore
 from tasks_core.store.deployments import DeploymentStore
 from tasks_core.store.due import DueSet
+from tasks_core.store.engine import EngineStore
 from tasks_core.store.events import EventStore
 from tasks_core.store.heartbeats import Heartbeats
 from tasks_core.store.idempotency import IdempotencyKeys
@@ -109,6 +110,11 @@ class Runtime:
     def automations(self) -> AutomationStore:
         """Automation records, their name and owner indexes, the change channel."""
         return AutomationStore(self.client, self.store.keys)
+
+    @cached_property
+    def engine(self) -> EngineStore:
+        """The trigger engine's consumer group, state, pending firings and claims."""
+        return EngineStore(self.client, self.store.keys)
 
     @cached_property
     def idempotency(self) -> IdempotencyKeys:

@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     event_buffer_max: int = Field(
         default=10_000, gt=0,
         description="events buffered per process before emit_event waits (then raises)")
+    automation_max_chain_depth: int = Field(
+        default=5, ge=1,
+        description="longest causal chain of automation firings; deeper ones are stopped")
+    engine_reclaim_idle_seconds: float = Field(
+        default=5.0, gt=0,
+        description="unacked stream entries idle this long are reclaimed by the trigger engine")
     webhook_allow_private_addresses: bool = Field(
         default=False,
         description="CallWebhook actions may call loopback and private addresses")

@@ -155,6 +155,24 @@ def inspect_automation(
     for action in automation.actions:
         console.print(Text(f"{action.describe()}: "
                            f"{preview(json.dumps(action.model_dump(mode='json')))}"))
+    _print_loop_stop(automation.id)
+
+
+def _print_loop_stop(automation_id: str) -> None:
+    """The last loop the trigger engine stopped for this automation, when there was one."""
+    from tasks_core.runtime import get_runtime
+
+    with expected_errors():
+        stop = get_runtime().engine.loop_stop(automation_id)
+    if stop is None:
+        return
+    chain = " -> ".join(f"{link.get('automation')} on {link.get('event_id')}"
+                        for link in stop.get("chain", []))
+    console.print(Text("Loop stopped", style="bold yellow"))
+    console.print(Text(f"at {stop.get('fired_at')}: a chain of {stop.get('depth')} firings "
+                       f"(limit {stop.get('max_chain_depth')}); triggering event "
+                       f"{stop.get('triggering_event')}"))
+    console.print(Text(f"chain: {chain}"))
 
 
 @app.command("create")

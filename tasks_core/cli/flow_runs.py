@@ -230,6 +230,17 @@ def inspect_run(
         warn(f"the tree is cut at {TREE_LIMIT} runs")
 
 
+def started_by(record: RunRecord) -> str:
+    """Why the run exists, when an automation started it: ``automation 'X' on event <id>
+    (<name>)``; else the empty mark."""
+    by = record.triggered_by
+    if by is None:
+        return EMPTY
+    if by.event_id is None:
+        return f"automation {by.automation_name!r} (a proactive trigger: no event came)"
+    return f"automation {by.automation_name!r} on event {by.event_id} ({by.event})"
+
+
 def _details(record: RunRecord, result: str | None, tree: RunNode, now: datetime) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -252,6 +263,7 @@ def _details(record: RunRecord, result: str | None, tree: RunNode, now: datetime
         ("Parent flow run", Text(record.parent_flow_run_id or EMPTY)),
         ("Placeholder task run", Text(record.parent_task_run_id or EMPTY)),
         ("Runs in tree", str(runs)),
+        ("Started by", Text(started_by(record))),
         ("Parameters", Text(preview(json.dumps(record.parameters)))),
         ("Result", Text(preview(result)) if result is not None else Text(EMPTY)),
     ]

@@ -112,8 +112,9 @@ def worker(
 def beat(
     loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="log level"),
 ) -> None:
-    """Run beat: schedules to runs, deferred runs to queues, and the sweeper that recovers
-    crashed runs and re-sends lost messages (one leader among several beats)."""
+    """Run beat: schedules to runs, deferred runs to queues, the sweeper that recovers
+    crashed runs and re-sends lost messages, and the trigger engine that runs automations
+    on events (one leader among several beats; the others stand by)."""
     check_own_package("beat")
     from beat.main import run_beat
 

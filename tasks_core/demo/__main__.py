@@ -39,7 +39,8 @@ def hints(prefix: str, task_run: str, flow_run: str) -> list[str]:
     return [f"{run} task-run ls", f"{run} task-run inspect {task_run}",
             f"{run} flow-run ls --flow nightly", f"{run} flow-run inspect {flow_run}",
             f"{run} flow-run logs {flow_run} --tree", f"{run} deployment ls",
-            f"{run} work-pool ls"]
+            f"{run} work-pool ls", f"{run} events ls --event 'demo.*'",
+            f"{run} automation ls"]
 
 
 _beat: list[subprocess.Popen[bytes]] = []
@@ -144,6 +145,69 @@ def _deployments_section(prefix: str) -> None:
     set_paused("etl/every-minute", True)  # and its queued scheduled runs are cancelled
     console.print("Paused it again; `deployment ls` and `work-pool ls` (below) show what the "
                   "demo created.")
+    _events_section(root, entry)
+
+
+def _events_section(root: str, entry: str) -> None:
+    """An event-triggered deployment and a custom event with a notification (beat's
+    trigger engine runs both automations)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tasks_core.automations import Automation
+    from tasks_core.demo import tasks as demo
+    from tasks_core.events import EventTrigger, emit_event
+    from tasks_core.events.actions import RunDeployment, SendNotification
+    from tasks_core.runtime import get_runtime
+
+    _section("Events: a custom event triggers a deployment and a notification")
+    received: list[dict[str, str]] = []
+
+    class Receiver(BaseHTTPRequestHandler):  # stands in for Slack, e-mail, ... (Apprise)
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    demo.etl.deploy("on-order", work_pool_name="reports", source=root,
+                    entrypoint=f"{entry}:etl")
+    Automation(
+        name="demo: etl on shipped orders",
+        trigger=EventTrigger(expect=frozenset({"demo.order.shipped"})),
+        actions=[RunDeployment(deployment_name="etl/on-order",
+                               parameters={"source": "{{ event.payload.source }}"}),
+                 SendNotification(to=[f"json://127.0.0.1:{server.server_address[1]}/"],
+                                  subject="order {{ event.payload.order }} shipped",
+                                  body="etl/on-order started for {{ event.payload.source }}")],
+    ).create()
+    time.sleep(1.0)  # beat applies a new automation within a second
+    event = emit_event("demo.order.shipped", resource={"prefect.resource.id": "demo.order.42"},
+                       payload={"order": 42, "source": "shipments"})
+    console.print(f"emit_event('demo.order.shipped') -> event {event.id[:8]}")
+    store = get_runtime().store
+    deadline = time.monotonic() + 60
+    run = None
+    while (run is None or not received) and time.monotonic() < deadline:
+        runs = store.get_many(store.list_ids("flow", limit=500))
+        run = next((r for r in runs if r.triggered_by is not None
+                    and r.triggered_by.event_id == event.id
+                    and r.state.value == "Completed"), None)
+        time.sleep(0.2)
+    server.shutdown()
+    if run is None or run.triggered_by is None or not received:
+        raise SystemExit("the event-triggered run or its notification did not come in 60 s")
+    console.print(f"etl/on-order run {run.id[:8]} (source={run.parameters['source']!r}) "
+                  f"started by automation {run.triggered_by.automation_name!r} on event "
+                  f"{event.id[:8]} -> {run.state.value}")
+    console.print(f"notification received: {received[0].get('title')!r}: "
+                  f"{received[0].get('message')!r}")
 
 
 def _show_tree() -> str:

@@ -50,6 +50,19 @@ Layout (prefix `p`, default ``tc``)::
     p:automations:changes      CHANNEL a JSON message per automation created, updated or
                                        deleted: {"op", "id", "name", "enabled",
                                        "owner_deployment_id"} (the trigger engine reloads it)
+    p:engine:group             (name)  the trigger engine's consumer group on p:events
+    p:engine:state             HASH    automation id -> JSON {"trigger": <fingerprint>,
+                                       "state": <evaluator to_state()>}
+    p:engine:evaluated         ZSET    stream entry ids evaluated (committed) but not acked yet,
+                                       by their millisecond time: a reclaimed one is only acked
+    p:engine:pending           HASH    "<automation id>:<firing id>" -> JSON of a firing whose
+                                       actions are not all done yet (written with the state)
+    p:engine:action:<key>      STRING  "started" | "done" | "failed: ..." for one action of a
+                                       firing (key ``<automation id>:<firing id>:<index>``),
+                                       SET NX, with the run TTL
+    p:engine:firing:<id>       STRING  JSON {"automation_id", "depth", "chain"} of a firing
+                                       (loop detection), with the run TTL
+    p:automation:<id>:loop-stop STRING JSON of the last loop-stopped event of an automation
     p:work-pools               SET     names of the work pools that have records
     p:work-pool:<name>         STRING  a work pool (JSON); none: the pool is open, no limit
     p:work-pool:<name>:running SET     its flow runs holding a slot (passed the gate)
@@ -244,6 +257,40 @@ class Keys:
     def automation_changes(self) -> str:
         """Pub/sub channel: one JSON message per automation created, updated or deleted."""
         return f"{self.prefix}:automations:changes"
+
+    # -- the trigger engine ---------------------------------------------------------------
+
+    @property
+    def engine_group(self) -> str:
+        """Name of the trigger engine's consumer group on the event stream."""
+        return f"{self.prefix}:engine:group"
+
+    @property
+    def engine_state(self) -> str:
+        """HASH of automation id -> JSON evaluator state."""
+        return f"{self.prefix}:engine:state"
+
+    @property
+    def engine_evaluated(self) -> str:
+        """ZSET of stream entry ids evaluated but not acknowledged yet."""
+        return f"{self.prefix}:engine:evaluated"
+
+    @property
+    def engine_pending(self) -> str:
+        """HASH of firings whose actions are not all done yet."""
+        return f"{self.prefix}:engine:pending"
+
+    def engine_action(self, key: str) -> str:
+        """STRING: the claim and outcome of one action of one firing."""
+        return f"{self.prefix}:engine:action:{key}"
+
+    def engine_firing(self, firing_id: str) -> str:
+        """STRING: a firing's causal chain (JSON), for loop detection."""
+        return f"{self.prefix}:engine:firing:{firing_id}"
+
+    def automation_loop_stop(self, automation_id: str) -> str:
+        """STRING: the last loop-stopped event of an automation (JSON)."""
+        return f"{self.prefix}:automation:{automation_id}:loop-stop"
 
     # -- work pools -----------------------------------------------------------------------
 
