@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from tasks_core.cli.output import console
@@ -60,15 +59,13 @@ def view(
     path = config_file()
     console.print(f"Settings file: {path.resolve() if path else 'none'}", highlight=False,
                   soft_wrap=True)
-    table = Table(title_justify="left")
-    table.add_column("Setting", no_wrap=True, style="bold")
-    table.add_column("Value", overflow="fold")
-    table.add_column("Source", overflow="fold")
-    for name, row in rows.items():
+    width = max(len(name) for name in rows)
+    for name, row in rows.items():  # one line each, never wrapped: `| grep NAME` finds it all
         source = _short(row["source"])
-        table.add_row(name, Text(_shown(row["value"])),
-                      Text(source, style="dim" if source == "default" else ""))
-    console.print(table)
+        line = Text(f"{name:<{width}} = ", style="bold")
+        line.append(_shown(row["value"]))
+        line.append(f"  # {source}", style="dim" if source == "default" else "")
+        console.print(line, soft_wrap=True, highlight=False)
 
 
 def _shown(value: Any) -> str:
