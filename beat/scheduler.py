@@ -152,10 +152,12 @@ def _replan_if_clock_went_back(rt: Runtime, now: datetime) -> int:
 
 def _used_on_the_wrong_clock(deployment: Deployment, now: datetime,
                              until: datetime) -> list[datetime]:
-    """The deployment's times in (now, until]: when the clock was ahead they ran or were
-    skipped early; after it went back they run again at their real time (so a clock set
-    forward an hour and then corrected does not stop the schedule for an hour). Times a
-    horizon ahead (`schedule_horizon_seconds`) were only queued: `replan` cancels those."""
+    """The deployment's times in (now, until], `until` being the latest time beat's clock
+    showed: they ran or were skipped as that clock passed them; after it went back they run
+    again as it passes them again (so a clock set forward an hour and then corrected, or set
+    back an hour, does not stop the schedule for an hour; a job in that window runs twice).
+    Times a horizon ahead (`schedule_horizon_seconds`) were only queued: `replan` cancels
+    those."""
     times: list[datetime] = []
     for schedule in deployment.schedules:
         try:

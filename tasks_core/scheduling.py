@@ -44,8 +44,8 @@ def replan(deployment: Deployment, reason: str, *, active: bool = True,
     far beat created runs, and put it in the index due now (`active`) or take it out; how
     many runs were cancelled. Beat uses it when its wall clock went back, with `reopen`:
     the times between the new clock and the old one, which already ran (or were skipped)
-    on the wrong clock; their idempotency keys are freed so they run again at their real
-    time instead of leaving a gap as long as the jump."""
+    as the clock passed them; their idempotency keys are freed so they run again as the
+    clock passes them again, instead of leaving a gap as long as the jump."""
     cancelled = cancel_queued(deployment, reason)
     get_runtime().idempotency.release(deployment.id,
                                       [schedule_key(t.isoformat()) for t in reopen])
