@@ -58,6 +58,9 @@ __all__ = [
 CONF_PATH = Path(__file__).with_name("redis.conf")
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 10.0
+# How long a busy recorded port is waited for: a server killed a moment ago (SIGKILL, OOM)
+# can still hold its listening socket while its last threads exit.
+PORT_RELEASE_SECONDS = 3.0
 STOP_TIMEOUT_SECONDS = 10.0
 _STATE_FILE = "redis.json"
 _LOCK_FILE = "redis.lock"
@@ -266,9 +269,14 @@ def _port(data_dir: Path, port_setting: int) -> int:
         recorded = int((data_dir / _PORT_FILE).read_text().strip())
     except (OSError, ValueError):
         return _bindable_port(0)
-    try:
-        return _bindable_port(recorded)
-    except ConfigurationError:
+    deadline = time.monotonic() + PORT_RELEASE_SECONDS
+    while True:
+        try:
+            return _bindable_port(recorded)
+        except ConfigurationError:
+            if time.monotonic() < deadline:
+                time.sleep(_POLL_SECONDS)
+                continue
         raise ConfigurationError(
             f"embedded Redis port {recorded} (recorded in {data_dir / _PORT_FILE}, so that "
             "running processes find it again) is in use by another program: stop that "
