@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     webhook_allow_private_addresses: bool = Field(
         default=False,
         description="CallWebhook actions may call loopback and private addresses")
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="the HTTP API's key (Authorization: Bearer KEY); unset: no key asked, and "
+                    "`tasks-core server` binds to loopback only")
+    server_port: int = Field(default=4200, ge=1, le=65535,
+                             description="port of the HTTP API (`tasks-core server`, `up`)")
     deadletter_max: int = Field(
         default=10_000, gt=0,
         description="set-aside messages kept (`tasks-core deadletter ls`); the oldest go first",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import redis
 
-from tests.helpers import ROOT, RedisServer, Worker
+from tests.helpers import ROOT, ApiServer, RedisServer, Worker
 
 ENV_KEYS = ("TASKS_CORE_REDIS_URL", "TASKS_CORE_KEY_PREFIX", "TASKS_CORE_BROKER_URL",
             "TASKS_CORE_DEFAULT_POOL")
@@ -98,3 +98,24 @@ def start_beat(tc_env: dict[str, Any]) -> Iterator[Any]:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(15)
+
+
+@pytest.fixture
+def start_server(tc_env: dict[str, Any]) -> Iterator[Any]:
+    """Start real `tasks-core server` subprocesses (the HTTP API) on free ports; all stopped
+    at teardown. `start(**settings)` overrides TASKS_CORE_<NAME> variables; it returns an
+    `ApiServer` that answers (`.url` is its base URL)."""
+    servers: list[ApiServer] = []
+
+    def start(*, wait: bool = True, host: str = "127.0.0.1", extra: tuple[str, ...] = (),
+              **settings: str) -> ApiServer:
+        env = {**tc_env["env"], **{f"TASKS_CORE_{k.upper()}": v for k, v in settings.items()}}
+        server = ApiServer(env, host=host, extra=extra)
+        servers.append(server)
+        if wait:
+            server.wait_ready()
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -142,3 +142,45 @@ def refused(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
 def json_lines(text: str) -> list[Any]:
     """The objects of `ls --json` output: one JSON document per non-empty line."""
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+class ApiServer:
+    """A real `tasks-core server` subprocess on a free port; `url` is its base URL."""
+
+    def __init__(self, env: dict[str, str], *, host: str = "127.0.0.1",
+                 extra: tuple[str, ...] = ()) -> None:
+        self.port = free_port()
+        self.url = f"http://{host}:{self.port}"
+        self.log_path = Path(tempfile.mkstemp(prefix="tc-server-", suffix=".log")[1])
+        self.log = self.log_path.open("w")
+        cmd = [sys.executable, "-m", "tasks_core.cli.main", "server", "--host", host,
+               "--port", str(self.port), *extra]
+        self.proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        """Until `/api/health` answers 200."""
+        import httpx
+
+        def ready() -> bool:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited early:\n{self.output()}")
+            try:
+                return httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+        wait_until(ready, timeout, 0.1, "the API server to answer")
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        self.log.close()

@@ -33,10 +33,10 @@ from tasks_core.cli.output import (
     state_text,
     warn,
 )
-from tasks_core.cli.scan import SCAN_LIMIT, find_runs
 from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.deployment_models import Deployment
 from tasks_core.records import RunRecord
+from tasks_core.run_queries import SCAN_LIMIT, find_runs
 from tasks_core.states import StateName, is_terminal
 from tasks_core.store.runs import RunStore, utcnow
 

@@ -46,10 +46,10 @@ from tasks_core.cli.run_tree import (
     tree_json,
     walk,
 )
-from tasks_core.cli.scan import PAGE, SCAN_LIMIT, find_runs
 from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.errors import RunNotFound, ValidationError
 from tasks_core.records import RunRecord
+from tasks_core.run_queries import PAGE, SCAN_LIMIT, find_runs
 from tasks_core.states import StateName
 from tasks_core.store.runs import RunStore, utcnow
 

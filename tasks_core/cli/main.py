@@ -24,6 +24,7 @@ from tasks_core.cli import (
     flow_runs,
     processes,
     redis_cmd,
+    server_cmd,
     task_runs,
     work_pools,
 )
@@ -71,6 +72,7 @@ app = TasksCoreTyper(
 )
 processes.register(app)
 app.command("deploy")(deploy_cmd.deploy)
+app.command("server")(server_cmd.server)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(redis_cmd.app, name="redis")
 app.add_typer(task_runs.app, name="task-run")

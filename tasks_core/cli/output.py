@@ -23,10 +23,10 @@ from rich.table import Table
 from rich.text import Text
 
 from tasks_core.cli.ids import short_ids
-from tasks_core.cli.scan import SCAN_LIMIT
 from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.errors import TasksCoreError, ValidationError
 from tasks_core.records import RunRecord, StateEntry
+from tasks_core.run_queries import SCAN_LIMIT
 from tasks_core.states import StateName, StateType, is_terminal, state_type
 from tasks_core.store.connection import StoreError
 

@@ -218,9 +218,10 @@ UP_STOP_SECONDS = 20.0
 
 def stack_specs(
     pools: Sequence[str], *, concurrency: int, imports: Sequence[str], loglevel: str,
-    flower_port: int | None,
+    flower_port: int | None, server_port: int | None = None,
 ) -> list[ChildSpec]:
-    """The processes of `tasks-core up`, in start order (Flower when `flower_port` is set)."""
+    """The processes of `tasks-core up`, in start order (the HTTP API when `server_port`
+    is set, Flower when `flower_port` is)."""
     worker_args = [arg for pool in pools for arg in ("--pool", pool)]
     worker_args += [arg for module in imports for arg in ("--import", module)]
     specs = [
@@ -228,7 +229,10 @@ def stack_specs(
                                         str(concurrency), "--loglevel", loglevel)),
         ChildSpec("beat", cli_command("beat", "--loglevel", loglevel)),
     ]
-    # The HTTP API (`tasks-core server`) joins the stack here when it exists.
+    if server_port is not None:
+        specs.append(ChildSpec("server", cli_command("server", "--port", str(server_port),
+                                                     "--loglevel", loglevel),
+                               url=f"http://127.0.0.1:{server_port}/docs"))
     if flower_port is not None:
         specs.append(ChildSpec("flower", cli_command("flower", "--port", str(flower_port)),
                                url=f"http://127.0.0.1:{flower_port}"))
@@ -243,9 +247,15 @@ def up(
         True, "--flower/--no-flower", help="also run Flower (the Celery monitor) on 127.0.0.1"),
     flower_port: int = typer.Option(
         5555, "--flower-port", min=1, max=65535, help="Flower's HTTP port"),
+    server: bool = typer.Option(
+        True, "--server/--no-server", help="also run the HTTP API and webhooks on 127.0.0.1"),
+    server_port: int | None = typer.Option(
+        None, "--server-port", min=1, max=65535,
+        help="the HTTP API's port (default: the server_port setting, 4200)"),
     loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="log level of worker and beat"),
 ) -> None:
-    """Run the local stack in one command: a worker, beat and Flower, until Ctrl-C.
+    """Run the local stack in one command: a worker, beat, the HTTP API and Flower, until
+    Ctrl-C.
 
     Uses the embedded Redis (started if need be) unless TASKS_CORE_REDIS_URL is set. If a
     process exits on its own, the others are stopped and `up` exits non-zero.
@@ -256,10 +266,15 @@ def up(
         settings = get_settings()
         redis_line = _reach_redis(settings)  # before anything starts: one clear error
         pools = pool or [settings.default_pool]
+        api_port = (server_port or settings.server_port) if server else None
         if flower:
-            _check_port_free(flower_port)
+            _check_port_free(flower_port, "Flower's", "--flower-port PORT, or --no-flower")
+        if api_port is not None:
+            _check_port_free(api_port, "The HTTP API's",
+                             "--server-port PORT, or --no-server")
     specs = stack_specs(pools, concurrency=concurrency, imports=imports,
-                        loglevel=loglevel.upper(), flower_port=flower_port if flower else None)
+                        loglevel=loglevel.upper(), flower_port=flower_port if flower else None,
+                        server_port=api_port)
     console.print(redis_line, highlight=False, soft_wrap=True)
     console.print(f"Starting {', '.join(spec.name for spec in specs)}; Ctrl+C stops them all.",
                   highlight=False, soft_wrap=True)
@@ -293,8 +308,10 @@ def _reach_redis(settings: Settings) -> str:
     return line
 
 
-def _check_port_free(port: int) -> None:
-    """ConfigurationError when Flower's port is taken (before any process starts)."""
+def _check_port_free(port: int, whose: str = "Flower's",
+                     remedy: str = "--flower-port PORT, or --no-flower") -> None:
+    """ConfigurationError when a port the stack serves on is taken (before any process
+    starts); the message names `whose` port it is and the options that avoid it."""
     from tasks_core.errors import ConfigurationError
 
     with socket.socket() as sock:
@@ -303,8 +320,8 @@ def _check_port_free(port: int) -> None:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:
             raise ConfigurationError(
-                f"Flower's port {port} on 127.0.0.1 is in use ({exc.strerror}): pass "
-                "--flower-port PORT, or --no-flower") from None
+                f"{whose} port {port} on 127.0.0.1 is in use ({exc.strerror}): pass "
+                f"{remedy}") from None
 
 
 def _print_started(child: Child) -> None:

@@ -31,9 +31,9 @@ from tasks_core.cli.output import (
     runs_table,
     state_text,
 )
-from tasks_core.cli.scan import SCAN_LIMIT, find_runs
 from tasks_core.errors import RunNotFound
 from tasks_core.records import RunRecord
+from tasks_core.run_queries import SCAN_LIMIT, find_runs
 from tasks_core.store.runs import utcnow
 
 __all__ = ["app"]

@@ -6,6 +6,7 @@ a file, so no pipe can fill up and block anyone. Process trees are read from /pr
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -35,6 +36,9 @@ class Up:
     """A `tasks-core up` subprocess, its output in a file."""
 
     def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
+        if "--no-server" not in args and "--server-port" not in args:
+            self.server_port = free_port()  # never the default 4200: tests run side by side
+            args = (*args, "--server-port", str(self.server_port))
         self.log_path = log
         self._log = log.open("w")
         self.proc = subprocess.Popen(
@@ -128,7 +132,7 @@ def test_up_runs_tasks_and_stops_everything_on_sigterm(
     out = up.output()
     assert code == 0, out
     assert not [pid for pid in tree if pid_alive(pid)], out
-    assert "Stopping worker, beat..." in out and "Stopped." in out
+    assert "Stopping worker, beat, server..." in out and "Stopped." in out
     assert f"Redis   {tc_env['url']} (TASKS_CORE_REDIS_URL)" in out
     assert not re.search(r"^flower\s+pid", out, re.MULTILINE)
 
@@ -147,7 +151,7 @@ def test_up_stops_the_stack_when_the_worker_dies(
     assert code == 1, out
     assert (f"worker (pid {worker}) exited unexpectedly with code -9 (killed by SIGKILL); "
             "stopped the other processes") in out
-    assert "Stopping beat..." in out
+    assert "Stopping beat, server..." in out
     assert not pid_alive(beat)
     assert not [pid for pid in tree if pid_alive(pid)], out  # the worker's pool process too
 
@@ -172,10 +176,24 @@ def test_up_with_flower_serves_it_and_stops_it(
             return False
 
     wait_until(serving, 30, 0.2, "Flower to answer")
+    up.child_pid("server")
+    api = f"http://127.0.0.1:{up.server_port}"
+    assert re.search(rf"^server\s+pid \d+\s+{api}/docs$", up.output(), re.MULTILINE)
+
+    def api_health() -> dict[str, Any] | None:
+        assert up.proc.poll() is None, f"up exited early:\n{up.output()}"
+        try:
+            with urllib.request.urlopen(f"{api}/api/health", timeout=2) as response:
+                return dict(json.loads(response.read()))
+        except OSError:
+            return None
+
+    assert wait_until(api_health, 30, 0.2, "the API to answer") == {"status": "ok",
+                                                                      "redis": True}
     tree = descendants(up.proc.pid)
     up.proc.send_signal(signal.SIGTERM)
     assert up.wait() == 0, up.output()
-    assert "Stopping worker, beat, flower..." in up.output()
+    assert "Stopping worker, beat, server, flower..." in up.output()
     assert not [pid for pid in tree if pid_alive(pid)]
 
 

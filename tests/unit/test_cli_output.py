@@ -22,9 +22,9 @@ from tasks_core.cli.output import (
     state_text,
 )
 from tasks_core.cli.processes import check_flower_binding, is_loopback
-from tasks_core.cli.scan import SCAN_LIMIT, find_runs
 from tasks_core.errors import ConfigurationError, RunNotFound, ValidationError
 from tasks_core.records import RunRecord, StateEntry
+from tasks_core.run_queries import SCAN_LIMIT, find_runs
 from tasks_core.states import StateName, StateType, state_type
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)

@@ -18,9 +18,9 @@ from tasks_core.cli.run_tree import (
     tree_json,
     walk,
 )
-from tasks_core.cli.scan import name_matcher
 from tasks_core.errors import ValidationError
 from tasks_core.records import RunRecord
+from tasks_core.run_queries import name_matcher
 from tasks_core.states import StateName, state_type
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)

@@ -1,4 +1,5 @@
-"""Finding the newest runs that match filters, by scanning the indexes in growing windows."""
+"""Finding the newest runs that match filters, by scanning the indexes in growing windows
+(used by the CLI listings and the HTTP API)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,73 @@
+"""Errors raised on purpose become JSON replies: ``{"detail": "<one line>"}``.
+
+| raised | status |
+|---|---|
+| `NotFoundError` (run, deployment, work pool, automation, webhook ...) | 404 |
+| `ValidationError` (bad parameters, events, templates ...), pydantic's | 422 |
+| `InvalidTransition` | 409 |
+| `StoreUnavailable`, redis-py's connection and timeout errors | 503 (Retry-After: 1) |
+
+Anything else is a bug: 500 with a generic detail, logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pydantic
+import redis
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from tasks_core.errors import InvalidTransition, NotFoundError, StoreUnavailable, ValidationError
+
+__all__ = ["install_error_handlers", "problem"]
+
+log = logging.getLogger("tasks_core.api")
+
+
+def problem(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A JSON error reply: ``{"detail": detail}``."""
+    return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map tasks-core's errors to statuses (table in the module docstring)."""
+
+    @app.exception_handler(NotFoundError)
+    def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return problem(status.HTTP_404_NOT_FOUND, str(exc))
+
+    @app.exception_handler(ValidationError)
+    def _invalid(_: Request, exc: ValidationError) -> JSONResponse:
+        return problem(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc))
+
+    @app.exception_handler(pydantic.ValidationError)
+    def _invalid_model(_: Request, exc: pydantic.ValidationError) -> JSONResponse:
+        return problem(status.HTTP_422_UNPROCESSABLE_ENTITY, describe_validation(exc))
+
+    @app.exception_handler(InvalidTransition)
+    def _conflict(_: Request, exc: InvalidTransition) -> JSONResponse:
+        return problem(status.HTTP_409_CONFLICT, str(exc))
+
+    @app.exception_handler(StoreUnavailable)
+    @app.exception_handler(redis.ConnectionError)
+    @app.exception_handler(redis.TimeoutError)
+    def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("Redis unavailable: %s", exc)
+        return problem(status.HTTP_503_SERVICE_UNAVAILABLE,
+                       "the store (Redis) is unavailable; nothing was written, try again",
+                       headers={"Retry-After": "1"})
+
+    @app.exception_handler(Exception)
+    def _bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(status.HTTP_500_INTERNAL_SERVER_ERROR,
+                       f"internal error ({type(exc).__name__}); see the server's log")
+
+
+def describe_validation(exc: pydantic.ValidationError) -> str:
+    """pydantic's errors as one line: ``field.path: message; ...``."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'value'}: "
+        f"{error['msg'].removeprefix('Value error, ')}" for error in exc.errors())
