@@ -42,7 +42,7 @@ demo: $(RUN_STAMP) redis-server
 test: $(DEV_STAMP) redis-server rabbitmq-server
 	$(BIN)/ruff check tasks_core workers beat tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -p no:cacheprovider; code=$$?; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20; code=$$?; \
 	  if [ $$code -eq 5 ]; then echo "pytest ran no tests" >&2; exit 1; fi; exit $$code
 
 lint: $(DEV_STAMP)

@@ -136,15 +136,21 @@ def _fields(a: Automation) -> Table:
 @app.command("inspect")
 def inspect_automation(
     name: str = typer.Argument(..., help=_NAME_HELP),
-    as_json: bool = typer.Option(False, "--json", help="print every field as one JSON object"),
+    as_json: bool = typer.Option(
+        False, "--json", help="print every field as one JSON object, with `loop_stop`: the "
+                              "last causal loop the trigger engine stopped, or null"),
 ) -> None:
-    """Show one automation: every field, its trigger and its actions as JSON."""
+    """Show one automation: every field, its trigger, its actions as JSON, and the last loop
+    the trigger engine stopped for it."""
     from tasks_core.automations import read_automation
+    from tasks_core.runtime import get_runtime
 
     with expected_errors():
         automation = read_automation(name)
+        if as_json:
+            stop = get_runtime().engine.loop_stop(automation.id)
     if as_json:
-        print_json(automation.model_dump(mode="json"))
+        print_json({**automation.model_dump(mode="json"), "loop_stop": stop})
         return
     console.print(Text.assemble(("Automation ", "bold"), (automation.name, "bold cyan")))
     console.print(_fields(automation))

@@ -121,6 +121,11 @@ def test_dep_trigger_runs_downstream_and_stops_at_the_loop_limit(
     assert inspected.returncode == 0, inspected.stderr
     assert "Loop stopped" in inspected.stdout and stop.payload["triggering_event"] in \
         "".join(inspected.stdout.split())
+    as_json = run_cli(tc_env["env"], "automation", "inspect", automation.name, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    loop_stop = json.loads(as_json.stdout)["loop_stop"]
+    assert loop_stop["triggering_event"] == stop.payload["triggering_event"]
+    assert loop_stop["depth"] == 3 and len(loop_stop["chain"]) == 3
 
 
 # -- helpers for automations on custom events ---------------------------------------------
