@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PoolView", "app", "parse_limit", "pool_json", "pools_table"]
 
-app = typer.Typer(help="Create, list, inspect, pause, resume and limit work pools.",
+app = typer.Typer(help="Create, list, inspect, pause, resume and limit work pools (pause and "
+                       "resume one work queue of a pool with --queue).",
                   no_args_is_help=True)
 
 _NAME_HELP = "the work pool's name (see `tasks-core work-pool ls`)"
