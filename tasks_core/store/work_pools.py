@@ -4,9 +4,9 @@ A pool's flow runs pass `acquire()` before a worker runs them (acquire_slot.lua)
 pool, a paused work queue of it (`WorkPool.paused_queues`), or a pool at its concurrency
 limit parks the run (it stays Pending, nothing is lost) until a resume or a finishing run
 (`release()`) sends it again. Records change by compare-and-set (WATCH), so two changes
-at once (pausing two queues) both stay. Pools that do not exist
-as records are open with no limit (the default pool needs no setup). The heartbeats of a
-pool's workers are kept by `tasks_core.store.heartbeats`.
+at once (pausing two queues) both stay. Pools that do not exist as records are open with
+no limit (the default pool needs no setup). The heartbeats of a pool's workers are kept by
+`tasks_core.store.heartbeats`.
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ class WorkPoolStore(KeyedStore):
 
     def release(self, pool: str, run_id: str) -> list[str]:
         """A run of the pool ended; the parked run that may now take its slot (the oldest
-        one not held by a paused work queue), or none."""
+        one, among the first 1,000, that no paused work queue holds), or none. Runs beyond
+        are sent again by resumes, limit changes and beat's sweeper."""
         with self.client.pipeline(transaction=False) as pipe:
             pipe.srem(self.keys.work_pool_running(pool), run_id)
             pipe.get(self.keys.work_pool(pool))
