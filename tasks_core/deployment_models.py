@@ -77,10 +77,17 @@ class Deployment(BaseModel):
 
 
 class WorkPool(BaseModel):
-    """A work pool: Celery queues served by `tasks-core worker --pool NAME`."""
+    """A work pool: Celery queues served by `tasks-core worker --pool NAME`.
+
+    `paused_queues` are the names of its work queues (``high`` for the Celery queue
+    ``<pool>:high``) whose flow runs wait at the gate; kept sorted and without repeats, each
+    a valid name (`tasks_core.pool_names`). The pool's own queue (runs without a work
+    queue) is paused only with the whole pool (`paused`).
+    """
 
     name: str
     paused: bool = False
+    paused_queues: list[str] = Field(default_factory=list)
     concurrency_limit: int | None = Field(default=None, ge=1)
     description: str | None = None
     created: datetime = Field(default_factory=lambda: datetime.now(UTC))
@@ -92,3 +99,12 @@ class WorkPool(BaseModel):
         if error is not None:
             raise ValueError(error)
         return value
+
+    @field_validator("paused_queues")
+    @classmethod
+    def _plain_queues(cls, value: list[str]) -> list[str]:
+        for queue in value:
+            error = pool_name_error(queue, what="work queue name")
+            if error is not None:
+                raise ValueError(error)
+        return sorted(set(value))

@@ -2,9 +2,9 @@
 
 Each action goes through `tasks_core.events.actions.check_action`: a target named by
 ``source="selected"`` must exist (a deployment by name, id or unique id start; a work pool;
-another automation, by name or id; the automation itself may be named), templates compile,
-notification URLs are ones Apprise takes, and work-queue actions are refused (not
-supported). Inferred targets are found from the triggering event when the action runs.
+another automation, by name or id; the automation itself may be named; a work queue's
+pool), templates compile, and notification URLs are ones Apprise takes. Inferred targets
+are found from the triggering event when the action runs.
 """
 
 from __future__ import annotations

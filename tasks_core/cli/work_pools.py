@@ -1,4 +1,5 @@
-"""`tasks-core work-pool ...`: create, list, inspect, pause, resume and limit work pools.
+"""`tasks-core work-pool ...`: create, list, inspect, pause, resume and limit work pools
+(``pause NAME --queue Q`` / ``resume NAME --queue Q``: one work queue of a pool).
 
 Pools are read through `WorkPoolStore` (an unknown name fails with `WorkPoolNotFound`,
 whose message says how to create it) and changed through `tasks_core.work_pools`, so the
@@ -23,13 +24,15 @@ from tasks_core.cli.output import EMPTY, console, expected_errors, fail, field_g
 from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.deployment_models import WorkPool
 from tasks_core.errors import ValidationError, WorkPoolNotFound
+from tasks_core.pool_names import check_pool_name
 
 if TYPE_CHECKING:
     from tasks_core.store.work_pools import WorkPoolStore
 
 __all__ = ["PoolView", "app", "parse_limit", "pool_json", "pools_table"]
 
-app = typer.Typer(help="Create, list, inspect, pause, resume and limit work pools.",
+app = typer.Typer(help="Create, list, inspect, pause, resume and limit work pools (pause and "
+                       "resume one work queue of a pool with --queue).",
                   no_args_is_help=True)
 
 _NAME_HELP = "the work pool's name (see `tasks-core work-pool ls`)"
@@ -100,18 +103,26 @@ def _paused_text(paused: bool) -> Text:
     return Text("paused", style="yellow") if paused else Text("no", style="dim")
 
 
+def _pool_paused_text(pool: WorkPool) -> Text:
+    """``paused`` (the whole pool), ``queues high, low`` (only those), or ``no``."""
+    if pool.paused or not pool.paused_queues:
+        return _paused_text(pool.paused)
+    return Text("queues " + ", ".join(pool.paused_queues), style="yellow")
+
+
 POOL_COLUMNS = (
-    Column("Name", style="bold", shrink=True), Column("Paused"),
+    Column("Name", style="bold", shrink=True), Column("Paused", shrink=True),
     Column("Limit", drop=1, justify="right"), Column("Running", drop=1, justify="right"),
     Column("Parked", drop=1, justify="right"), Column("Description", drop=2, flexible=True))
 """Columns of `pools_table`: name and paused at any width, the others as room allows."""
 
 
 def pools_table(views: Sequence[PoolView], width: int | None = None) -> Table:
-    """Pools as a table that fits `width` cells (default: the console's): name, paused, then
-    as room allows concurrency limit, running, parked, description."""
+    """Pools as a table that fits `width` cells (default: the console's): name, paused (or
+    its paused work queues), then as room allows concurrency limit, running, parked,
+    description."""
     # user-supplied values go in as Text, so brackets in them are never rich markup
-    rows: list[list[Cell]] = [[Text(v.pool.name), _paused_text(v.pool.paused),
+    rows: list[list[Cell]] = [[Text(v.pool.name), _pool_paused_text(v.pool),
              _limit_text(v.pool.concurrency_limit), str(v.running_count),
              str(v.parked_count), Text(v.pool.description or EMPTY)] for v in views]
     return fit_table(POOL_COLUMNS, rows, width or console.width, title="Work pools")
@@ -219,6 +230,7 @@ def inspect_pool(
         ("Name", Text(pool.name)),
         ("Description", Text(pool.description or EMPTY)),
         ("Paused", _paused_text(pool.paused)),
+        ("Paused queues", Text(", ".join(pool.paused_queues) or EMPTY)),
         ("Concurrency limit", _limit_text(pool.concurrency_limit)),
         ("Created", format_time(pool.created)),
         (f"Running ({view.running_count})", _ids_text(view.running, view.running_count)),
@@ -226,13 +238,32 @@ def inspect_pool(
     ]))
 
 
+_QUEUE_HELP = ("only this work queue of the pool (`high` for runs on `NAME:high`, e.g. a "
+               "deployment's work_queue_name); the pool's other queues go on")
+
+
 @app.command("pause")
-def pause(name: str = typer.Argument(..., help=_NAME_HELP)) -> None:
-    """Pause a pool: its workers start no new flow runs (they wait, parked; none is lost)."""
-    from tasks_core.work_pools import pause_pool
+def pause(
+    name: str = typer.Argument(..., help=_NAME_HELP),
+    queue: str | None = typer.Option(None, "--queue", "-q", metavar="QUEUE", help=_QUEUE_HELP),
+) -> None:
+    """Pause a pool: its workers start no new flow runs (they wait, parked; none is lost).
+    With --queue, pause only that work queue of the pool."""
+    from tasks_core.work_pools import pause_pool, pause_queue
 
     with _pool_errors():
-        if _store().get(name).paused:
+        pool = _store().get(name)
+        if queue is not None:
+            check_pool_name(queue, what="work queue name")
+            if queue in pool.paused_queues:
+                console.print(Text(f"Work queue {queue} of pool {name} is already paused."))
+                return
+            pause_queue(name, queue)
+            console.print(Text(f"Work queue {queue} of pool {name} paused; its new flow runs "
+                               f"wait until `tasks-core work-pool resume {name} --queue "
+                               f"{queue}`."))
+            return
+        if pool.paused:
             console.print(Text(f"Work pool {name} is already paused."))
             return
         pause_pool(name)
@@ -241,16 +272,32 @@ def pause(name: str = typer.Argument(..., help=_NAME_HELP)) -> None:
 
 
 @app.command("resume")
-def resume(name: str = typer.Argument(..., help=_NAME_HELP)) -> None:
-    """Resume a paused pool and send its parked flow runs again."""
-    from tasks_core.work_pools import resume_pool
+def resume(
+    name: str = typer.Argument(..., help=_NAME_HELP),
+    queue: str | None = typer.Option(None, "--queue", "-q", metavar="QUEUE",
+                                     help="only this paused work queue of the pool"),
+) -> None:
+    """Resume a paused pool and send its parked flow runs again. With --queue, resume
+    only that work queue of the pool (the pool's parked runs are sent again; runs still
+    held wait on)."""
+    from tasks_core.work_pools import resume_pool, resume_queue
 
     with _pool_errors():
-        if not _store().get(name).paused:
-            console.print(Text(f"Work pool {name} is not paused."))
-            return
-        sent = resume_pool(name)
-    console.print(Text(f"Work pool {name} resumed; {len(sent)} parked flow "
+        pool = _store().get(name)
+        if queue is not None:
+            check_pool_name(queue, what="work queue name")
+            if queue not in pool.paused_queues:
+                console.print(Text(f"Work queue {queue} of pool {name} is not paused."))
+                return
+            sent = resume_queue(name, queue)
+            what = f"Work queue {queue} of pool {name}"
+        else:
+            if not pool.paused:
+                console.print(Text(f"Work pool {name} is not paused."))
+                return
+            sent = resume_pool(name)
+            what = f"Work pool {name}"
+    console.print(Text(f"{what} resumed; {len(sent)} parked flow "
                        f"run{'' if len(sent) == 1 else 's'} sent again."))
 
 

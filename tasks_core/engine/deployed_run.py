@@ -36,7 +36,7 @@ from tasks_core.errors import (
 from tasks_core.flow import Flow
 from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.states import StateName
-from tasks_core.work_pools import pool_of, pool_store, release_slot
+from tasks_core.work_pools import pool_of, pool_store, release_slot, work_queue_of
 
 __all__ = ["execute_flow_run"]
 
@@ -48,16 +48,17 @@ def execute_flow_run(run_id: str, attempt: int = 1, *, gate: bool = True,
     """Claim and run a flow run here; how it ended, or None when another process has it
     (or it ended, or its pool parked it).
 
-    With `gate`, the run first passes its work pool's gate (paused pools and full pools
-    park it). A parent waiting on its child runs the child with `gate=False`: the child
-    uses the slot its blocked parent holds, so a full pool cannot deadlock; it executes
-    inside the parent's Celery task, so it is shown to Celery as a task of its own
-    (`celery_view`). `tree`: Celery's ``root_id`` and ``parent_id`` of its message.
+    With `gate`, the run first passes its work pool's gate (paused pools, paused work
+    queues and full pools park it). A parent waiting on its child runs the child with
+    `gate=False`: the child uses the slot its blocked parent holds, so a full pool cannot
+    deadlock; it executes inside the parent's Celery task, so it is shown to Celery as a
+    task of its own (`celery_view`). `tree`: Celery's ``root_id`` and ``parent_id`` of its message.
     """
     rt = get_runtime()
     queue = rt.store.field(run_id, "queue")
-    if gate and queue and not pool_store(rt).acquire(pool_of(queue), run_id):
-        log.info("flow run %s: pool %s is paused or full; parked", run_id, pool_of(queue))
+    if gate and queue and not pool_store(rt).acquire(pool_of(queue), run_id,
+                                                     work_queue_of(queue)):
+        log.info("flow run %s: queue %s is paused or its pool full; parked", run_id, queue)
         return None
     outcome = rt.reporter.apply_now([claim(run_id, attempt, rt.owner, "flow")])[0]
     if not outcome.applied:

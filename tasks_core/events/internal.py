@@ -1,4 +1,4 @@
-"""Deployment and work-pool events, emitted where those changes happen.
+"""Deployment, work-pool and work-queue events, emitted where those changes happen.
 
     tasks-core.deployment.created | updated | paused | resumed | deleted
         resource  {"tasks-core.resource.id": "tasks-core.deployment.<id>",
@@ -10,6 +10,10 @@
         resource  {"tasks-core.resource.id": "tasks-core.work-pool.<name>",
                    "tasks-core.resource.name": "<name>"}
         payload   ready / not-ready: {"workers": [...]}
+    tasks-core.work-queue.paused | resumed
+        resource  {"tasks-core.resource.id": "tasks-core.work-queue.<pool>:<queue>",
+                   "tasks-core.resource.name": "<queue>"}
+        related   work-pool (tasks-core.work-pool.<pool>)
 
 They go through the process's buffered client (`emit_event`), like custom events.
 """
@@ -23,10 +27,12 @@ from tasks_core.events.emit import emit_event
 from tasks_core.events.schema import RESOURCE_ID, RESOURCE_NAME, RESOURCE_ROLE, Event
 
 __all__ = ["DEPLOYMENT_FIELDS", "deployment_changes", "deployment_event",
-           "deployment_resource", "work_pool_event", "work_pool_resource"]
+           "deployment_resource", "work_pool_event", "work_pool_resource",
+           "work_queue_event", "work_queue_resource"]
 
 DeploymentAction = Literal["created", "updated", "paused", "resumed", "deleted"]
 PoolAction = Literal["paused", "resumed", "ready", "not-ready"]
+QueueAction = Literal["paused", "resumed"]
 
 DEPLOYMENT_FIELDS = ("entrypoint", "source", "source_ref", "parameters", "work_pool_name",
                      "work_queue_name", "schedules", "paused", "catchup", "tags",
@@ -37,6 +43,12 @@ DEPLOYMENT_FIELDS = ("entrypoint", "source", "source_ref", "parameters", "work_p
 def work_pool_resource(name: str) -> dict[str, str]:
     """The resource labels of a work pool."""
     return {RESOURCE_ID: f"tasks-core.work-pool.{name}", RESOURCE_NAME: name}
+
+
+def work_queue_resource(pool: str, queue: str) -> dict[str, str]:
+    """The resource labels of the work queue `queue` of `pool` (Celery queue
+    ``<pool>:<queue>``)."""
+    return {RESOURCE_ID: f"tasks-core.work-queue.{pool}:{queue}", RESOURCE_NAME: queue}
 
 
 def deployment_resource(deployment: Deployment) -> dict[str, str]:
@@ -52,9 +64,9 @@ def _deployment_related(deployment: Deployment) -> list[dict[str, str]]:
         {**work_pool_resource(deployment.work_pool_name), RESOURCE_ROLE: "work-pool"},
     ]
     if deployment.work_queue_name:
-        queue = f"{deployment.work_pool_name}:{deployment.work_queue_name}"
-        related.append({RESOURCE_ID: f"tasks-core.work-queue.{queue}",
-                        RESOURCE_ROLE: "work-queue", RESOURCE_NAME: deployment.work_queue_name})
+        related.append({**work_queue_resource(deployment.work_pool_name,
+                                              deployment.work_queue_name),
+                        RESOURCE_ROLE: "work-queue"})
     related.extend({RESOURCE_ID: f"tasks-core.tag.{tag}", RESOURCE_ROLE: "tag"}
                    for tag in deployment.tags)
     return related
@@ -80,3 +92,10 @@ def work_pool_event(name: str, action: PoolAction,
     """Emit ``tasks-core.work-pool.<action>`` for the pool `name`."""
     return emit_event(f"tasks-core.work-pool.{action}", work_pool_resource(name),
                       payload=payload)
+
+
+def work_queue_event(pool: str, queue: str, action: QueueAction) -> Event:
+    """Emit ``tasks-core.work-queue.<action>`` for the work queue `queue` of `pool`, the
+    pool related (role ``work-pool``)."""
+    return emit_event(f"tasks-core.work-queue.{action}", work_queue_resource(pool, queue),
+                      related=[{**work_pool_resource(pool), RESOURCE_ROLE: "work-pool"}])

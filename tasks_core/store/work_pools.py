@@ -1,15 +1,17 @@
 """Work pools in Redis: records, the gate a flow run passes before it runs, parked runs.
 
 A pool's flow runs pass `acquire()` before a worker runs them (acquire_slot.lua): a paused
-pool, or one at its concurrency limit, parks the run (it stays Pending, nothing is lost)
-until `resume()` or a finishing run (`release()`) sends it again. Pools that do not exist
-as records are open with no limit (the default pool needs no setup). The heartbeats of a
-pool's workers are kept by `tasks_core.store.heartbeats`.
+pool, a paused work queue of it (`WorkPool.paused_queues`), or a pool at its concurrency
+limit parks the run (it stays Pending, nothing is lost) until a resume or a finishing run
+(`release()`) sends it again. Records change by compare-and-set (WATCH), so two changes
+at once (pausing two queues) both stay. Pools that do not exist as records are open with
+no limit (the default pool needs no setup). The heartbeats of a pool's workers are kept by
+`tasks_core.store.heartbeats`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,11 +42,7 @@ class WorkPoolStore(KeyedStore):
 
     def get(self, name: str) -> WorkPool:
         """The pool's record; WorkPoolNotFound (saying how to create it) when there is none."""
-        text = self.client.get(self.keys.work_pool(name))
-        if text is None:
-            raise WorkPoolNotFound(f"work pool {name!r} not found (create it with "
-                                   f"`tasks-core work-pool create {name}`)")
-        return WorkPool.model_validate_json(text)
+        return _parse(name, self.client.get(self.keys.work_pool(name)))
 
     def names(self) -> list[str]:
         """Names of the pools that have records, sorted."""
@@ -56,21 +54,79 @@ class WorkPoolStore(KeyedStore):
                 if self.client.exists(self.keys.work_pool(n))]
 
     def update(self, name: str, **changes: Any) -> WorkPool:
-        """Change fields of an existing pool (WorkPoolNotFound when there is none)."""
-        pool = self.get(name).model_copy(update=changes)
-        return self.save(WorkPool.model_validate(pool.model_dump()))
+        """Change fields of an existing pool (WorkPoolNotFound when there is none;
+        pydantic's ValidationError for a bad value)."""
+        return self.change(name, lambda _: changes)
 
-    def acquire(self, pool: str, run_id: str) -> bool:
-        """Whether the run may start now; False: it was parked (paused or at the limit)."""
+    def change(self, name: str, changes: Callable[[WorkPool], dict[str, Any]]) -> WorkPool:
+        """Change an existing pool by `changes(current) -> {field: value}`, atomically: it
+        is called again when another process changed the record meanwhile.
+
+        Raises:
+            WorkPoolNotFound: no such pool.
+            pydantic.ValidationError: a changed field is not valid.
+        """
+        key = self.keys.work_pool(name)
+
+        def write(pipe: Any) -> WorkPool:
+            pool = _parse(name, pipe.get(key))
+            pool = WorkPool.model_validate(pool.model_copy(update=changes(pool)).model_dump())
+            pipe.multi()
+            pipe.set(key, pool.model_dump_json())
+            pipe.sadd(self.keys.work_pools, name)
+            return pool
+
+        result = self.client.transaction(write, key,  # type: ignore[arg-type]
+                                         value_from_callable=True)
+        assert isinstance(result, WorkPool)
+        return result
+
+    def set_queue_paused(self, name: str, queue: str, paused: bool) -> WorkPool:
+        """Add `queue` to (or drop it from) the pool's paused work queues.
+
+        Raises:
+            WorkPoolNotFound: no such pool.
+            pydantic.ValidationError: `queue` is not a valid work queue name.
+        """
+        def queues(pool: WorkPool) -> dict[str, Any]:
+            rest = [q for q in pool.paused_queues if q != queue]
+            return {"paused_queues": [*rest, queue] if paused else rest}
+        return self.change(name, queues)
+
+    def acquire(self, pool: str, run_id: str, work_queue: str = "") -> bool:
+        """Whether the run may start now; False: it was parked (its pool or its work queue
+        paused, or the pool at its limit). `work_queue`: ``high`` of ``pool:high``, ""
+        for the pool's own queue."""
         now = datetime.now(UTC).timestamp()
         keys = self.keys
         return bool(self._acquire(keys=[keys.work_pool(pool), keys.work_pool_running(pool),
-                                        keys.work_pool_parked(pool)], args=[run_id, now]))
+                                        keys.work_pool_parked(pool)],
+                                  args=[run_id, now, work_queue]))
 
     def release(self, pool: str, run_id: str) -> list[str]:
-        """A run of the pool ended; the parked runs that may now be sent again."""
-        self.client.srem(self.keys.work_pool_running(pool), run_id)
-        return self.parked(pool, limit=1)
+        """A run of the pool ended; the parked run that may now take its slot (the oldest
+        one, among the first 1,000, that no paused work queue holds), or none. Runs beyond
+        are sent again by resumes, limit changes and beat's sweeper."""
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.srem(self.keys.work_pool_running(pool), run_id)
+            pipe.get(self.keys.work_pool(pool))
+            pipe.zrange(self.keys.work_pool_parked(pool), 0, 0)
+            _, text, oldest = pipe.execute()
+        held = set(WorkPool.model_validate_json(text).paused_queues) if text else set()
+        if not held:
+            return [str(v) for v in oldest]
+        return self._first_not_held(pool, held)
+
+    def _first_not_held(self, pool: str, held: set[str]) -> list[str]:
+        parked = self.parked(pool)
+        with self.client.pipeline(transaction=False) as pipe:
+            for run_id in parked:
+                pipe.hget(self.keys.run(run_id), "queue")
+            queues = pipe.execute()
+        for run_id, queue in zip(parked, queues, strict=True):
+            if str(queue or "").partition(":")[2] not in held:
+                return [run_id]
+        return []
 
     def parked(self, pool: str, *, limit: int = 1000) -> list[str]:
         """Parked run ids, oldest first."""
@@ -94,3 +150,10 @@ class WorkPoolStore(KeyedStore):
         """Record the pool's readiness; whether it changed (so an event is due)."""
         previous = self.client.getset(self.keys.work_pool_ready(pool), "1" if ready else "0")
         return previous != ("1" if ready else "0")
+
+
+def _parse(name: str, text: Any) -> WorkPool:
+    if text is None:
+        raise WorkPoolNotFound(f"work pool {name!r} not found (create it with "
+                               f"`tasks-core work-pool create {name}`)")
+    return WorkPool.model_validate_json(text)

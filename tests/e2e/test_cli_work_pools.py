@@ -138,3 +138,65 @@ def test_unknown_pools_bad_names_and_bad_limits_exit_1(cli_env: dict[str, str],
     store = pool_store()
     assert [p.name for p in store.list_pools()] == ["known"]
     assert store.get("known").concurrency_limit == 2
+
+
+# -- one work queue of a pool -------------------------------------------------------------
+
+
+def test_pause_and_resume_one_work_queue(cli_env: dict[str, str],
+                                         tc_env: dict[str, Any]) -> None:
+    name = tc_env["queue"]
+    create_pool(name)
+    store = pool_store()
+
+    paused = cli(cli_env, "pause", name, "--queue", "high")
+    assert paused.returncode == 0, paused.stderr
+    assert f"Work queue high of pool {name} paused" in paused.stdout
+    assert f"work-pool resume {name} --queue high" in " ".join(paused.stdout.split())
+    again, other = cli_all(cli_env, ("pause", name, "--queue", "high"),
+                           ("pause", name, "-q", "bulk"))
+    assert again.returncode == 0 and "already paused" in again.stdout, again.stderr
+    assert other.returncode == 0, other.stderr
+    pool = store.get(name)
+    assert (pool.paused, pool.paused_queues) == (False, ["bulk", "high"])
+
+    # a pending flow run of the paused queue (no worker serves it) that the gate parked
+    f.pipeline.deploy("hi", work_pool_name=name, work_queue_name="high")
+    run = run_deployment("pipeline/hi", parameters={"lat": 1}, timeout=0, as_subflow=False)
+    assert store.acquire(name, run.id, "high") is False and store.parked(name) == [run.id]
+
+    listed, shown, as_json, lines = cli_all(
+        cli_env, ("ls",), ("inspect", name), ("inspect", name, "--json"), ("ls", "--json"))
+    assert cells(listed, name)[:2] == [name, "queues bulk, high"]
+    assert shown.returncode == 0, shown.stderr
+    assert any(line.split()[:4] == ["Paused", "queues", "bulk,", "high"]
+               for line in shown.stdout.splitlines()), shown.stdout
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["paused"] is False and data["paused_queues"] == ["bulk", "high"]
+    assert data["parked"] == [run.id]
+    assert lines.returncode == 0, lines.stderr
+    [line] = [json.loads(text) for text in lines.stdout.splitlines()]
+    assert line["paused_queues"] == ["bulk", "high"]
+
+    resumed = cli(cli_env, "resume", name, "--queue", "high")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"Work queue high of pool {name} resumed; 1 parked flow run sent again" \
+        in resumed.stdout
+    assert store.get(name).paused_queues == ["bulk"]
+    not_paused = cli(cli_env, "resume", name, "--queue", "high")
+    assert not_paused.returncode == 0 and "is not paused" in not_paused.stdout
+
+
+def test_queue_options_refuse_unknown_pools_and_bad_names(cli_env: dict[str, str],
+                                                          tc_env: dict[str, Any]) -> None:
+    create_pool("known")
+    results = cli_all(cli_env, ("pause", "nope", "--queue", "high"),
+                      ("resume", "nope", "--queue", "high"),
+                      ("pause", "known", "--queue", "hi gh"),
+                      ("resume", "known", "--queue", "known:high"))
+    for result in results[:2]:
+        refused(result, "work pool 'nope' not found", "tasks-core work-pool create nope")
+    refused(results[2], "work queue name 'hi gh' has ' '", "ASCII letters")
+    refused(results[3], "work queue name 'known:high' has ':'")
+    assert pool_store().get("known").paused_queues == []

@@ -2,7 +2,8 @@
 
 The course's dep-trigger example (import lines changed only) runs its downstream deployment
 when an upstream flow run completes and stops at the loop limit; the lab's stretch 1 (a
-custom event -> SendNotification delivered by Apprise's json:// to a local receiver); a
+custom event -> SendNotification delivered by Apprise's json:// to a local receiver);
+custom events pausing and resuming one work queue of a pool; a
 proactive trigger firing on time; compound, sequence and for_each triggers; beat SIGKILLed
 between evaluating and acknowledging, restarted: no firing lost, none repeated.
 """
@@ -200,6 +201,41 @@ def test_lab_stretch_1_custom_event_triggers_an_apprise_notification(
         "kiki.sent.event!", "Hi kiki!")
     [executed] = wait_until(lambda: _events("tasks-core.automation.action.executed"), 10)
     assert executed.payload["action_type"] == "send-notification"
+
+
+def test_a_custom_event_pauses_a_work_queue_and_another_resumes_it(
+        tc_env: dict[str, Any], start_beat: Any) -> None:
+    from tasks_core.events.actions import PauseWorkQueue, ResumeWorkQueue
+    from tasks_core.work_pools import create_pool, pool_store
+
+    pool = tc_env["queue"]
+    create_pool(pool)
+    start_beat()
+    _engine_ready(tc_env)
+    Automation("pause on overload", EventTrigger(expect={"acme.queue.overloaded"}),
+               [PauseWorkQueue(source="inferred")]).create()
+    Automation("resume when calm", EventTrigger(expect={"acme.queue.calm"}),
+               [ResumeWorkQueue(work_pool_name=pool, work_queue_name="high")]).create()
+    time.sleep(1.0)  # a created automation takes effect within 1 s (change message)
+    emit_event("acme.queue.overloaded", {RID: "acme.monitor.1"},
+               related=[{RID: f"tasks-core.work-queue.{pool}:high",
+                         "tasks-core.resource.role": "work-queue"}])
+    get_runtime().emitter.flush()
+    wait_until(lambda: pool_store().get(pool).paused_queues == ["high"], 30, 0.05,
+               "the queue to be paused")
+    assert pool_store().get(pool).paused is False
+    _emit("acme.queue.calm")
+    wait_until(lambda: pool_store().get(pool).paused_queues == [], 30, 0.05,
+               "the queue to be resumed")
+    queue_events = wait_until(
+        lambda: (lambda es: es if len(es) == 2 else None)(_events("tasks-core.work-queue.*")),
+        10, 0.05, "the queue's events")
+    assert [e.event for e in queue_events] == ["tasks-core.work-queue.paused",
+                                               "tasks-core.work-queue.resumed"]
+    assert {e.resource[RID] for e in queue_events} == {f"tasks-core.work-queue.{pool}:high"}
+    executed = _events("tasks-core.automation.action.executed")
+    assert sorted(e.payload["action_type"] for e in executed) == [
+        "pause-work-queue", "resume-work-queue"]
 
 
 def test_proactive_trigger_fires_when_the_event_does_not_come_on_time(

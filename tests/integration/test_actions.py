@@ -28,9 +28,11 @@ from tasks_core.events.actions import (
     PauseAutomation,
     PauseDeployment,
     PauseWorkPool,
+    PauseWorkQueue,
     ResumeAutomation,
     ResumeDeployment,
     ResumeWorkPool,
+    ResumeWorkQueue,
     RunDeployment,
     SendNotification,
     execute_action,
@@ -201,6 +203,44 @@ def test_pause_and_resume_a_work_pool(tc_env: dict[str, Any]) -> None:
     assert get_runtime().pools.get(pool).paused is False
     with pytest.raises(ActionFailed, match="work pool 'no-such-pool' not found"):
         execute_action(PauseWorkPool(work_pool_name="no-such-pool"), _ctx(key="f1:2"))
+
+
+def test_pause_and_resume_a_work_queue(tc_env: dict[str, Any]) -> None:
+    pool = tc_env["queue"]
+    create_pool(pool)
+    pools = get_runtime().pools
+    paused = execute_action(PauseWorkQueue(work_queue_id=f"{pool}:high"), _ctx())
+    assert paused.target == f"tasks-core.work-queue.{pool}:high"
+    assert paused.detail == {"work_pool": pool, "work_queue": "high", "paused": True,
+                             "woken": 0}
+    execute_action(PauseWorkQueue(work_pool_name=pool, work_queue_name="low"),
+                   _ctx(key="f1:1"))
+    assert pools.get(pool).paused_queues == ["high", "low"]
+    assert pools.get(pool).paused is False  # the pool itself goes on
+    # inferred: a deployment event names its work queue as a related resource
+    event = build_event("acme.x", {RID: "acme.thing"},
+                        related=[{RID: f"tasks-core.work-queue.{pool}:high",
+                                  ROLE: "work-queue"}])
+    resumed = execute_action(ResumeWorkQueue(source="inferred"), _ctx(event, key="f1:2"))
+    assert resumed.detail["work_queue"] == "high" and resumed.detail["paused"] is False
+    assert pools.get(pool).paused_queues == ["low"]
+    with pytest.raises(ActionFailed, match="work pool 'no-such-pool' not found"):
+        execute_action(PauseWorkQueue(work_queue_id="no-such-pool:high"), _ctx(key="f1:3"))
+    with pytest.raises(ActionFailed, match="names no work-queue to infer"):
+        execute_action(PauseWorkQueue(source="inferred"), _ctx(_event(), key="f1:4"))
+    queue_events = _events("tasks-core.work-queue.*")
+    assert [(e.event, e.resource[RID]) for e in queue_events] == [
+        ("tasks-core.work-queue.paused", f"tasks-core.work-queue.{pool}:high"),
+        ("tasks-core.work-queue.paused", f"tasks-core.work-queue.{pool}:low"),
+        ("tasks-core.work-queue.resumed", f"tasks-core.work-queue.{pool}:high")]
+    executed = _events(ACTION_EXECUTED)
+    assert [e.payload["action_type"] for e in executed] == [
+        "pause-work-queue", "pause-work-queue", "resume-work-queue"]
+    assert {"tasks-core.resource.id": f"tasks-core.work-queue.{pool}:high",
+            ROLE: "work-queue"} in executed[0].related
+    [failed, not_named] = _events(ACTION_FAILED)
+    assert "no-such-pool" in failed.payload["error"]
+    assert "names no work-queue" in not_named.payload["error"]
 
 
 def test_pause_and_resume_an_automation_through_the_engines_callback(
@@ -392,12 +432,7 @@ def test_call_webhook_never_calls_metadata_addresses(tc_env: dict[str, Any],
 
 
 def test_check_action_refuses_what_could_never_run(tc_env: dict[str, Any]) -> None:
-    from tasks_core.events.actions import (
-        ActionError,
-        PauseWorkQueue,
-        check_action,
-        parse_action,
-    )
+    from tasks_core.events.actions import ActionError, check_action, parse_action
 
     _deploy(tc_env, "daily")
     create_pool("gpu-pool")
@@ -425,9 +460,13 @@ def test_check_action_refuses_what_could_never_run(tc_env: dict[str, Any]) -> No
     for data, message in refusals:
         with pytest.raises(ActionError, match=message):
             check_action(parse_action(data))
-    with pytest.raises(ActionError, match=r"^PauseWorkQueue: pausing a single work "
-                                          "queue is not supported"):
-        check_action(PauseWorkQueue(work_queue_id="gpu-pool:high"))
+    check_action(PauseWorkQueue(work_queue_id="gpu-pool:high"))  # a queue needs no setup
+    check_action(PauseWorkQueue(source="inferred"))
+    with pytest.raises(ActionError, match=r"^PauseWorkQueue: work pool 'gpu-pol' not found "
+                                          r"\(did you mean 'gpu-pool'\?\)"):
+        check_action(PauseWorkQueue(work_queue_id="gpu-pol:high"))
+    with pytest.raises(ActionError, match=r"^ResumeWorkQueue: work pool 'zzz' not found"):
+        check_action(ResumeWorkQueue(work_pool_name="zzz", work_queue_name="high"))
     with pytest.raises(ActionError, match="automation 'gone' not found"):
         check_action(PauseAutomation(automation_name="gone"),
                      automation_exists=lambda key: key != "gone")

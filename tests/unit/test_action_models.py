@@ -138,6 +138,10 @@ REFUSALS: list[tuple[dict[str, Any], str]] = [
     ({"type": "pause-work-queue", "work_pool_name": "p"}, "both work_pool_name and "
                                                           "work_queue_name"),
     ({"type": "pause-work-queue", "work_queue_id": "high"}, "must read '<pool>:<queue>'"),
+    ({"type": "pause-work-queue", "work_queue_id": "gpu:hi gh"},
+     "work_queue_id: work queue name 'hi gh' has ' '"),
+    ({"type": "resume-work-queue", "work_pool_name": "-gpu", "work_queue_name": "high"},
+     "work_queue_id: work pool name '-gpu' starts with '-'"),
     ({"type": "cancel-flow-run", "source": "selected"}, "needs exactly one of flow_run_id"),
     ({"type": "change-flow-run-state", "state": "EXPLODED"}, "state"),
     ({"type": "change-flow-run-state", "state": "FAILED", "name": "Completed"},

@@ -40,6 +40,14 @@ def test_pool_queue_and_automation_ids() -> None:
     assert infer_target(event, "automation", action="x") == "a2"  # not "a1.action.0"
 
 
+def test_pool_and_queue_names_may_hold_dots() -> None:
+    event = build_event("acme.x", {RID: "tasks-core.work-pool.etl.eu"},
+                        related=[{RID: "tasks-core.work-queue.etl.eu:high.1",
+                                  ROLE: "work-queue"}])
+    assert infer_target(event, "work-pool", action="x") == "etl.eu"
+    assert infer_target(event, "work-queue", action="x") == "etl.eu:high.1"
+
+
 def test_an_event_naming_none_fails_saying_what_it_names() -> None:
     with pytest.raises(ActionFailed, match=r"Pause work pool: event "
                                            r"'tasks-core\.task-run\.Completed' \(.*\) names no "

@@ -2,9 +2,9 @@
 
 Structure is checked by the models themselves (`models`, no Redis); this adds what needs
 the store or a library: every template compiles (`templates.compile_templates`), a
-selected deployment and work pool exist (close names suggested), work-queue actions are
-refused (a single work queue cannot be paused: pause its pool), every notification URL is
-one Apprise can use, and a selected automation exists when the caller can tell.
+selected deployment and work pool exist (close names suggested; a work-queue action's
+pool too: its queues need no setup), every notification URL is one Apprise can use, and a
+selected automation exists when the caller can tell.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from tasks_core.events.actions.models import (
     WorkQueueAction,
 )
 from tasks_core.events.actions.notify import apprise_refusal
-from tasks_core.events.actions.resources import WORK_QUEUE_UNSUPPORTED
 from tasks_core.events.actions.templates import compile_templates
 from tasks_core.runtime import Runtime, get_runtime
 
@@ -50,8 +49,8 @@ def check_action(action: Action, *, rt: Runtime | None = None,
         _deployment_exists(name, str(action.deployment_name or action.deployment_id), rt)
     elif isinstance(action, WorkPoolAction) and action.source == "selected":
         _pool_exists(name, str(action.work_pool_name), rt)
-    elif isinstance(action, WorkQueueAction):
-        raise ActionError(f"{name}: {WORK_QUEUE_UNSUPPORTED}")
+    elif isinstance(action, WorkQueueAction) and action.source == "selected":
+        _pool_exists(name, str(action.work_queue_id).partition(":")[0], rt)
     elif isinstance(action, SendNotification):
         for i, url in enumerate(action.to):
             problem = apprise_refusal(url)

@@ -37,8 +37,10 @@ ChangeFlowRunState ``message``. Their syntax is checked by `compile_templates` (
 
 Refused with `ActionError` naming the action and field: an unknown ``type``, an unknown
 field, a selected target with no name and no id or with both, an inferred target with one,
-a deployment name without ``/``, a negative ``schedule_after``, a webhook URL that is not
-http(s), an unknown HTTP method, a notification target that is not a URL, an unknown state.
+a deployment name without ``/``, a work queue id not ``<pool>:<queue>`` or with a part
+that is not a valid name (`tasks_core.pool_names`), a negative ``schedule_after``, a
+webhook URL that is not http(s), an unknown HTTP method, a notification target that is not
+a URL, an unknown state.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from pydantic import (
 )
 
 from tasks_core.events.actions.errors import ActionError
+from tasks_core.pool_names import pool_name_error
 from tasks_core.states import StateName, StateType
 
 __all__ = [
@@ -321,8 +324,15 @@ class WorkQueueAction(ActionBase):
     @field_validator("work_queue_id")
     @classmethod
     def _pool_and_queue(cls, value: str | None) -> str | None:
-        if value is not None and (value.count(":") != 1 or "" in value.split(":")):
+        if value is None:
+            return value
+        if value.count(":") != 1 or "" in value.split(":"):
             raise ValueError(f"must read '<pool>:<queue>', got {value!r}")
+        pool, queue = value.split(":")
+        error = (pool_name_error(pool, what="work pool name")
+                 or pool_name_error(queue, what="work queue name"))
+        if error is not None:
+            raise ValueError(error)
         return value
 
     @model_validator(mode="after")
@@ -337,7 +347,8 @@ class WorkQueueAction(ActionBase):
 
 
 class PauseWorkQueue(WorkQueueAction):
-    """Pause one work queue of a pool (its flow runs wait, none is lost)."""
+    """Pause one work queue of a pool (its flow runs wait, none is lost; the pool's other
+    queues go on; see `tasks_core.work_pools.pause_queue`)."""
 
     type: Literal["pause-work-queue"] = "pause-work-queue"
 

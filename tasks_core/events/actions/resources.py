@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from tasks_core.errors import NotFoundError
+from tasks_core.errors import NotFoundError, ValidationError
 from tasks_core.events.actions.context import ActionContext, ActionResult
 from tasks_core.events.actions.errors import ActionFailed
 from tasks_core.events.actions.models import (
     AutomationAction,
     PauseAutomation,
     PauseWorkPool,
+    PauseWorkQueue,
     ResumeAutomation,
     ResumeWorkPool,
+    ResumeWorkQueue,
     WorkPoolAction,
     WorkQueueAction,
 )
 from tasks_core.events.actions.targets import infer_target, resource_id
 
-__all__ = ["WORK_QUEUE_UNSUPPORTED", "pause_or_resume_automation", "pause_or_resume_pool",
-           "refuse_work_queue"]
-
-WORK_QUEUE_UNSUPPORTED = ("pausing a single work queue is not supported (a pool's queues "
-                          "are paused together); use PauseWorkPool / ResumeWorkPool")
+__all__ = ["pause_or_resume_automation", "pause_or_resume_pool", "pause_or_resume_queue"]
 
 
 def pause_or_resume_pool(action: PauseWorkPool | ResumeWorkPool,
@@ -49,10 +47,40 @@ def _pool_name(action: WorkPoolAction, ctx: ActionContext) -> str:
     return str(action.work_pool_name)
 
 
-def refuse_work_queue(action: WorkQueueAction, ctx: ActionContext) -> ActionResult:
-    """Work queues cannot be paused on their own: always `ActionFailed` (see
-    `WORK_QUEUE_UNSUPPORTED`; `check_action` refuses such an action when it is saved)."""
-    raise ActionFailed(f"{action.describe()}: {WORK_QUEUE_UNSUPPORTED}")
+def pause_or_resume_queue(action: PauseWorkQueue | ResumeWorkQueue,
+                          ctx: ActionContext) -> ActionResult:
+    """Pause or resume one work queue of a pool (`work_pools.pause_queue` /
+    `resume_queue`). Detail: ``{"work_pool", "work_queue", "paused", "woken"}`` (woken:
+    the runs sent again on resume)."""
+    from tasks_core.work_pools import pause_queue, resume_queue
+
+    pool, queue = _queue_id(action, ctx)
+    paused = isinstance(action, PauseWorkQueue)
+    woken: list[str] = []
+    try:
+        if paused:
+            pause_queue(pool, queue)
+        else:
+            woken = resume_queue(pool, queue)
+    except (NotFoundError, ValidationError) as exc:
+        raise ActionFailed(f"{action.describe()}: {exc}") from None
+    return ActionResult(action.type, ctx.action_index,
+                        resource_id("work-queue", f"{pool}:{queue}"),
+                        {"work_pool": pool, "work_queue": queue, "paused": paused,
+                         "woken": len(woken)})
+
+
+def _queue_id(action: WorkQueueAction, ctx: ActionContext) -> tuple[str, str]:
+    if action.source == "selected":
+        pool, _, queue = str(action.work_queue_id).partition(":")
+        return pool, queue
+    key = infer_target(ctx.event, "work-queue", action=action.describe())
+    pool, sep, queue = key.partition(":")
+    if not sep or not pool or not queue:
+        raise ActionFailed(f"{action.describe()}: the event's work queue "
+                           f"'tasks-core.work-queue.{key}' does not read "
+                           f"'tasks-core.work-queue.<pool>:<queue>'")
+    return pool, queue
 
 
 def pause_or_resume_automation(action: PauseAutomation | ResumeAutomation,

@@ -34,7 +34,9 @@ def _key(kind: Kind, labels: dict[str, str]) -> str | None:
     if not rid.startswith(prefix) or len(rid) == len(prefix):
         return None
     key = rid[len(prefix):]
-    # ids and names never hold a dot; `tasks-core.automation.<id>.action.0` is not one
+    if kind in ("work-pool", "work-queue"):
+        return key  # pool and queue names may hold a dot (`tasks_core.pool_names`)
+    # other ids never hold a dot; `tasks-core.automation.<id>.action.0` is not one
     return None if "." in key else key
 
 
