@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 
 import pydantic
-import redis
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from tasks_core.errors import InvalidTransition, NotFoundError, StoreUnavailable, ValidationError
+from tasks_core.errors import InvalidTransition, NotFoundError, ValidationError
+from tasks_core.store.connection import STORE_LOST
 
 __all__ = ["install_error_handlers", "problem"]
 
@@ -40,24 +40,24 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ValidationError)
     def _invalid(_: Request, exc: ValidationError) -> JSONResponse:
-        return problem(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc))
+        return problem(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
 
     @app.exception_handler(pydantic.ValidationError)
     def _invalid_model(_: Request, exc: pydantic.ValidationError) -> JSONResponse:
-        return problem(status.HTTP_422_UNPROCESSABLE_ENTITY, describe_validation(exc))
+        return problem(status.HTTP_422_UNPROCESSABLE_CONTENT, describe_validation(exc))
 
     @app.exception_handler(InvalidTransition)
     def _conflict(_: Request, exc: InvalidTransition) -> JSONResponse:
         return problem(status.HTTP_409_CONFLICT, str(exc))
 
-    @app.exception_handler(StoreUnavailable)
-    @app.exception_handler(redis.ConnectionError)
-    @app.exception_handler(redis.TimeoutError)
     def _unavailable(_: Request, exc: Exception) -> JSONResponse:
         log.warning("Redis unavailable: %s", exc)
         return problem(status.HTTP_503_SERVICE_UNAVAILABLE,
                        "the store (Redis) is unavailable; nothing was written, try again",
                        headers={"Retry-After": "1"})
+
+    for lost in STORE_LOST:  # StoreUnavailable, redis-py's connection and timeout errors
+        app.add_exception_handler(lost, _unavailable)
 
     @app.exception_handler(Exception)
     def _bug(request: Request, exc: Exception) -> JSONResponse:

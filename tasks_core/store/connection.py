@@ -23,13 +23,17 @@ from tasks_core.errors import StoreUnavailable
 from tasks_core.settings import Settings
 from tasks_core.store.clients import PROBE_ROLE, client_name, set_role
 
-__all__ = ["LedgerRedis", "StoreError", "connect", "redis_url", "safe_url", "set_process_role"]
+__all__ = ["STORE_LOST", "LedgerRedis", "StoreError", "connect", "redis_url", "safe_url",
+           "set_process_role"]
 
 StoreError = redis.RedisError
 """Any error of the Redis client (StoreUnavailable, a lost Redis, is one): for code outside
 the store that reports failures without importing redis."""
 
 _LOST = (redis.ConnectionError, redis.TimeoutError)
+STORE_LOST: tuple[type[Exception], ...] = _LOST
+"""The client errors that mean Redis could not be reached (StoreUnavailable is one of them):
+for code outside the store that answers "unavailable, try again" without importing redis."""
 
 _lock = threading.Lock()
 _clients: dict[str, redis.Redis] = {}
