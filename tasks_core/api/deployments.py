@@ -18,7 +18,15 @@ from fnmatch import fnmatchcase
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from tasks_core.deployment_models import Deployment
 from tasks_core.errors import DeploymentNotFound
@@ -65,6 +73,14 @@ class RunRequest(BaseModel):
                                   "(default: the deployment's)")
     flow_run_name: str | None = Field(default=None, min_length=1, max_length=200,
                                       description="the run's name (default: generated)")
+
+    @field_validator("scheduled_time")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        try:
+            return None if value is None else value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+05:00 has no UTC time
+            raise ValueError("scheduled_time is out of range once in UTC") from None
 
     @model_validator(mode="after")
     def _check(self) -> RunRequest:

@@ -115,6 +115,8 @@ def test_wrong_parameters_and_unknown_deployments_create_nothing(tc_env: dict[st
                    "scheduled_time": "2030-01-01T00:00:00Z"}, "schedule_after")
     refused_field({"parameters": {"lat": 1}, "scheduled_time": "2030-01-01T00:00:00"},
                   "scheduled_time")  # no UTC offset
+    refused_field({"parameters": {"lat": 1}, "scheduled_time": "0001-01-01T00:00:00+05:00"},
+                  "scheduled_time")  # no UTC time exists for it
     refused_field({"parameters": {"lat": 1}, "schedule_after": -1}, "schedule_after")
     refused_field({"parameters": {"lat": 1}, "work_queue_name": "a b"}, "work_queue_name")
 
