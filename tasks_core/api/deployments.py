@@ -34,7 +34,8 @@ from tasks_core.pool_names import pool_name_error
 from tasks_core.records import RunRecord
 from tasks_core.runtime import get_runtime
 
-__all__ = ["RunRequest", "by_id", "by_name", "list_deployments", "router"]
+__all__ = ["RunRequest", "by_id", "by_name", "create_run", "delete", "list_deployments",
+           "router", "set_paused"]
 
 router = APIRouter(prefix="/deployments", tags=["deployments"])
 
@@ -178,7 +179,8 @@ def create_run(deployment: Deployment, request: RunRequest) -> tuple[RunRecord, 
 
 
 def set_paused(deployment: Deployment, paused: bool) -> Deployment:
-    """Pause or resume (events, scheduled runs); unchanged when it already is so."""
+    """Pause or resume `deployment` (`tasks_core.deployments.set_paused`: the event, its
+    queued scheduled runs); returned unchanged, with no event, when it already is so."""
     if deployment.paused == paused:
         return deployment
     from tasks_core.deployments import set_paused as set_deployment_paused
@@ -187,7 +189,12 @@ def set_paused(deployment: Deployment, paused: bool) -> Deployment:
 
 
 def delete(deployment: Deployment) -> Deployment:
-    """Delete it and cancel its queued scheduled runs; the deleted record."""
+    """Delete `deployment`, cancel its queued scheduled runs and the automations it owns
+    (`tasks_core.deployments.delete_deployment`); the deleted record.
+
+    Raises:
+        DeploymentNotFound: it was deleted meanwhile.
+    """
     from tasks_core.deployments import delete_deployment
 
     return delete_deployment(deployment.id)
