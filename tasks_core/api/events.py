@@ -45,7 +45,7 @@ from tasks_core.store.connection import StoreError
 from tasks_core.times import parse_since
 
 __all__ = ["BLOCK_MS", "MAX_LIMIT", "STREAM_THREADS", "EmitReply", "EmitRequest", "EventList",
-           "emit", "event_filter", "list_route", "parse_moment", "router", "sse_frames"]
+           "emit", "event_filter", "list_route", "parse_moment", "router", "sse_frame"]
 
 log = logging.getLogger("tasks_core.api")
 
@@ -172,7 +172,7 @@ def emit_route(request: EmitRequest) -> EmitReply:
     return EmitReply(id=emit(request).id)
 
 
-def sse_frames(entry_id: str, event: Event) -> str:
+def sse_frame(entry_id: str, event: Event) -> str:
     """One server-sent event: ``id: <entry id>`` and ``data: <event JSON>`` (one line)."""
     return f"id: {entry_id}\ndata: {event.model_dump_json()}\n\n"
 
@@ -199,7 +199,7 @@ async def _frames(where: EventFilter, last: str, heartbeat: float) -> AsyncItera
             await anyio.sleep(1.0)
             continue
         for entry_id, event in found:
-            yield sse_frames(entry_id, event)
+            yield sse_frame(entry_id, event)
         if found:
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since >= heartbeat:
@@ -210,10 +210,11 @@ async def _frames(where: EventFilter, last: str, heartbeat: float) -> AsyncItera
 def _resume_from(last_event_id: str | None) -> str | None:
     if last_event_id is None or not last_event_id.strip():
         return None
-    if not _ENTRY_ID.fullmatch(last_event_id.strip()):
+    text = last_event_id.strip()
+    if not _ENTRY_ID.fullmatch(text) or any(int(part) >= 2**64 for part in text.split("-")):
         raise ValidationError(f"Last-Event-ID: {last_event_id[:40]!r} is not a stream entry "
                               "id (<ms>-<seq>, as sent in an event's 'id:' line)")
-    return last_event_id.strip()
+    return text
 
 
 @router.get("/stream", operation_id="stream_events",

@@ -65,12 +65,17 @@ class EventFilter:
     @property
     def min_id(self) -> str:
         """The oldest stream entry id in the window."""
-        return f"{int(self.since.timestamp() * 1000)}-0" if self.since else "-"
+        return f"{_ms(self.since)}-0" if self.since else "-"
 
     @property
     def max_id(self) -> str:
         """The newest stream entry id in the window."""
-        return f"{int(self.until.timestamp() * 1000)}-{2**64 - 1}" if self.until else "+"
+        return f"{_ms(self.until)}-{2**64 - 1}" if self.until else "+"
+
+
+def _ms(moment: datetime) -> int:
+    """`moment` as a stream entry id's milliseconds (before 1970: 0, the stream's start)."""
+    return max(int(moment.timestamp() * 1000), 0)
 
 
 def parse_entry(entry: Entry) -> Event | None:
@@ -144,7 +149,7 @@ def follow_start(since: datetime | None) -> str:
     come first; ``$`` (only new events) when `since` is None."""
     if since is None:
         return "$"
-    return f"{int(since.timestamp() * 1000) - 1}-{2**64 - 1}"  # XREAD is exclusive
+    return f"{max(_ms(since) - 1, 0)}-{2**64 - 1}"  # XREAD is exclusive
 
 
 def _in_time(event: Event, where: EventFilter) -> bool:
