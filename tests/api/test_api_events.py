@@ -211,11 +211,17 @@ def test_heartbeats_and_a_disconnect_frees_the_read(start_server: Any, tc_env: d
     assert "Traceback" not in server.output()
 
 
-def test_redis_away_is_a_503_and_nothing_is_acknowledged(start_server: Any) -> None:
+def test_redis_away_is_a_503_and_nothing_is_acknowledged(start_server: Any,
+                                                         streams: list[_Sse]) -> None:
     private = RedisServer()
-    server = start_server(redis_url=private.url)
+    server = start_server(redis_url=private.url, api_stream_heartbeat_seconds=HEARTBEAT)
     assert _emit(server.url, "acme.before", "acme.1")
+    live = _Sse(server.url)
+    streams.append(live)
     private.stop()
+    # an open stream says so and keeps trying; it does not end or crash the server
+    wait_until(lambda: any("unavailable" in c for c in live.comments), 60, 0.1,
+               "the stream's note that Redis is away")
     started = time.monotonic()
     reply = httpx.post(f"{server.url}/api/events", timeout=60,
                        json={"event": "acme.during", "resource": {RID: "acme.1"}})
