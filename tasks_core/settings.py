@@ -141,6 +141,9 @@ class Settings(BaseSettings):
                     "`tasks-core server` binds to loopback only")
     server_port: int = Field(default=4200, ge=1, le=65535,
                              description="port of the HTTP API (`tasks-core server`, `up`)")
+    api_stream_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, le=3600,
+        description="seconds between heartbeat comments on GET /api/events/stream")
     deadletter_max: int = Field(
         default=10_000, gt=0,
         description="set-aside messages kept (`tasks-core deadletter ls`); the oldest go first",

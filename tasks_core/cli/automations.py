@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tasks_core.automations.crud import Automation
+from tasks_core.automations.replay import REPLAY_MAX as _REPLAY_MAX
 from tasks_core.cli.ids import short_ids
 from tasks_core.cli.jsonout import print_json, print_json_lines
 from tasks_core.cli.output import (
@@ -42,7 +43,7 @@ __all__ = ["REPLAY_MAX", "action_summary", "app", "automations_table", "trigger_
 app = typer.Typer(help="List, inspect, create, pause, resume, delete and test automations.",
                   no_args_is_help=True)
 
-REPLAY_MAX = 100_000
+REPLAY_MAX = _REPLAY_MAX
 """Most events `automation test` replays (the newest of the window)."""
 
 SHOWN_FIRINGS = 10
@@ -254,9 +255,7 @@ def test(
     runs): when it would have fired, or which condition failed (name, label, threshold,
     window)."""
     from tasks_core.automations import read_automation
-    from tasks_core.events.feed import EventFilter, list_events
-    from tasks_core.events.triggers import explain
-    from tasks_core.runtime import get_runtime
+    from tasks_core.automations.replay import replay_window
 
     with expected_errors():
         automation = read_automation(name)
@@ -265,13 +264,12 @@ def test(
         end = parse_since(until, now) if until else now
         if end < start:
             fail(f"--until ({end.isoformat()}) is before --since ({start.isoformat()})")
-        newest = list_events(get_runtime().events, EventFilter(since=start, until=end),
-                             limit=REPLAY_MAX)
-        found = explain(automation.trigger, list(reversed(newest)), start=start, end=end)
-    if len(newest) == REPLAY_MAX:
+        replayed = replay_window(automation, start=start, end=end, max_events=REPLAY_MAX)
+        found = replayed.explanation
+    if replayed.capped:
         warn(f"replayed the newest {REPLAY_MAX} events of the window only")
     console.print(Text.assemble(("Automation ", "bold"), (automation.name, "bold cyan"),
-                                f": {len(newest)} events from {format_time(start)} to "
+                                f": {found.events} events from {format_time(start)} to "
                                 f"{format_time(end)}"), soft_wrap=True)
     console.print(found.render(), highlight=False, soft_wrap=True)
     for firing in found.firings[:SHOWN_FIRINGS]:

@@ -28,7 +28,7 @@ from tasks_core.cli.output import (
 )
 from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.errors import ValidationError
-from tasks_core.events.feed import EventFilter, follow, list_events
+from tasks_core.events.feed import EventFilter, follow, follow_start, list_events
 from tasks_core.events.schema import Event
 
 if TYPE_CHECKING:
@@ -165,11 +165,8 @@ def stream(
     """Follow events live as they are written, oldest first, until Ctrl-C."""
     with expected_errors():
         where = _filter(event, resource, related, since, None)
-        start = "$"
-        if where.since is not None:  # XREAD is exclusive: start just before `since`
-            start = f"{int(where.since.timestamp() * 1000) - 1}-{2**64 - 1}"
         try:
-            for e in follow(_runtime().events, where, start=start):
+            for e in follow(_runtime().events, where, start=follow_start(where.since)):
                 print(e.model_dump_json() if as_json else event_line(e), flush=True)
         except KeyboardInterrupt:
             return

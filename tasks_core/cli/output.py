@@ -8,11 +8,10 @@ never a traceback: wrap a command's body in `expected_errors()`.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NoReturn
 
 import pydantic
@@ -29,6 +28,7 @@ from tasks_core.records import RunRecord, StateEntry
 from tasks_core.run_queries import SCAN_LIMIT
 from tasks_core.states import StateName, StateType, is_terminal, state_type
 from tasks_core.store.connection import StoreError
+from tasks_core.times import parse_since  # re-exported: the CLI's --since grammar
 
 __all__ = [
     "EMPTY",
@@ -130,33 +130,6 @@ def parse_state(value: str) -> StateName:
             return name
     valid = ", ".join(name.value for name in StateName)
     raise ValidationError(f"unknown state {value!r}; valid states: {valid}")
-
-
-_SINCE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_since(value: str, now: datetime) -> datetime:
-    """A point in time from user input: a duration back from `now` (`30m`, `1h`, `2d`) or
-    an ISO time (`2026-11-24T10:00`; without an offset it is local time).
-
-    Raises:
-        ValidationError: neither form; the message shows both.
-    """
-    text = value.strip()
-    if match := _SINCE.fullmatch(text.lower()):
-        amount, unit = float(match.group(1)), _UNITS[match.group(2)]
-        try:
-            return now - timedelta(**{unit: amount})
-        except OverflowError:
-            raise ValidationError(f"invalid time {value!r}: {text} is too far back") from None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(
-            f"invalid time {value!r}: give a duration back from now (45s, 30m, 1h, 2d, 1w) "
-            "or an ISO time like 2026-11-24T10:00") from None
-    return moment.astimezone() if moment.tzinfo is None else moment
 
 
 def parse_assignments(items: Sequence[str], *, option: str = "--param") -> dict[str, Any]:

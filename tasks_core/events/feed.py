@@ -20,7 +20,7 @@ from tasks_core.events.schema import Event
 from tasks_core.events.spelling import normalize_id, normalize_name
 from tasks_core.store.events import Entry, EventStore
 
-__all__ = ["EventFilter", "follow", "list_events", "parse_entry"]
+__all__ = ["EventFilter", "follow", "follow_start", "list_events", "parse_entry", "read_after"]
 
 log = logging.getLogger("tasks_core.events")
 
@@ -65,12 +65,17 @@ class EventFilter:
     @property
     def min_id(self) -> str:
         """The oldest stream entry id in the window."""
-        return f"{int(self.since.timestamp() * 1000)}-0" if self.since else "-"
+        return f"{_ms(self.since)}-0" if self.since else "-"
 
     @property
     def max_id(self) -> str:
         """The newest stream entry id in the window."""
-        return f"{int(self.until.timestamp() * 1000)}-{2**64 - 1}" if self.until else "+"
+        return f"{_ms(self.until)}-{2**64 - 1}" if self.until else "+"
+
+
+def _ms(moment: datetime) -> int:
+    """`moment` as a stream entry id's milliseconds (before 1970: 0, the stream's start)."""
+    return max(int(moment.timestamp() * 1000), 0)
 
 
 def parse_entry(entry: Entry) -> Event | None:
@@ -114,11 +119,37 @@ def follow(store: EventStore, where: EventFilter, *, start: str = "$",
     where = where.normalized()
     last = store.last_id() if start == "$" else start
     while not stop():
-        for entry in store.after(last, block_ms=block_ms):
-            last = entry[0]
-            event = parse_entry(entry)
-            if event is not None and where.matches(event) and _in_time(event, where):
-                yield event
+        last, found = read_after(store, where, last, block_ms=block_ms)
+        yield from (event for _entry_id, event in found)
+
+
+def read_after(store: EventStore, where: EventFilter, last: str, *, block_ms: int
+               ) -> tuple[str, list[tuple[str, Event]]]:
+    """One read of `follow`: the entries after `last` (waiting up to `block_ms` for one).
+
+    Args:
+        where: the filter, already `EventFilter.normalized`.
+        last: the entry id to read after (exclusive), e.g. `EventStore.last_id()`.
+
+    Returns:
+        The entry id to read after next time, and (entry id, event) of the events read that
+        pass `where`, oldest first.
+    """
+    passed: list[tuple[str, Event]] = []
+    for entry in store.after(last, block_ms=block_ms):
+        last = entry[0]
+        event = parse_entry(entry)
+        if event is not None and where.matches(event) and _in_time(event, where):
+            passed.append((entry[0], event))
+    return last, passed
+
+
+def follow_start(since: datetime | None) -> str:
+    """The entry id to follow from (exclusive) so that events received at or after `since`
+    come first; ``$`` (only new events) when `since` is None."""
+    if since is None:
+        return "$"
+    return f"{max(_ms(since) - 1, 0)}-{2**64 - 1}"  # XREAD is exclusive
 
 
 def _in_time(event: Event, where: EventFilter) -> bool:
