@@ -37,7 +37,8 @@ def test_create_list_read_and_clear_errors(tc_env: dict[str, Any], start_server:
                                     "description": "the big ones"})
     assert created.status_code == 201, created.text
     assert created.json() | {"created": None} == {
-        "name": "gpu", "paused": False, "paused_queues": [], "concurrency_limit": 2, "description": "the big ones",
+        "name": "gpu", "paused": False, "paused_queues": [], "concurrency_limit": 2,
+        "description": "the big ones",
         "created": None, "running_count": 0, "parked_count": 0, "running": [], "parked": []}
     assert get_runtime().pools.get("gpu").concurrency_limit == 2
     assert httpx.post(url, json={"name": "cpu"}).status_code == 201
