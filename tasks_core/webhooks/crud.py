@@ -2,16 +2,25 @@
 enable, disable, rotate the secret, delete; and the look-up by slug `/hooks/<slug>` does.
 
 Each change goes through `tasks_core.store.webhooks.WebhookStore` (the record and its name
-and slug indexes in one atomic call). The secret is returned only by `create_webhook` and
-`rotate_secret`.
+and slug indexes in one atomic call), then emits an event through the process's buffered
+client::
+
+    tasks-core.webhook.created | updated | deleted
+        resource  {"tasks-core.resource.id": "tasks-core.webhook.<id>",
+                   "tasks-core.resource.name": "<name>"}
+        payload   updated: {"updated_fields": [...]} (names only: never the secret)
+
+The secret is returned only by `create_webhook` and `rotate_secret`.
 """
 
 from __future__ import annotations
 
 import difflib
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from tasks_core.events.emit import emit_event
+from tasks_core.events.schema import RESOURCE_ID, RESOURCE_NAME
 from tasks_core.webhooks.auth import new_secret
 from tasks_core.webhooks.model import (
     StoredWebhook,
@@ -34,6 +43,13 @@ def _store() -> WebhookStore:
     from tasks_core.runtime import get_runtime
 
     return get_runtime().webhooks
+
+
+def _announce(webhook: Webhook, op: Literal["created", "updated", "deleted"],
+              fields: list[str] | None = None) -> None:
+    emit_event(f"tasks-core.webhook.{op}",
+               {RESOURCE_ID: f"tasks-core.webhook.{webhook.id}", RESOURCE_NAME: webhook.name},
+               payload=None if fields is None else {"updated_fields": sorted(fields)})
 
 
 def webhook_url(slug: str, settings: Settings, host: str = "127.0.0.1") -> str:
@@ -65,6 +81,7 @@ def create_webhook(spec: WebhookSpec) -> tuple[Webhook, str]:
                                            "created": now, "updated": now})
     _refused(_store().save("create", stored.id, stored.name, stored.slug,
                            stored.model_dump_json()), stored)
+    _announce(stored, "created")
     return stored.public(), stored.secret
 
 
@@ -121,6 +138,8 @@ def _save(before: StoredWebhook, changes: dict[str, Any]) -> StoredWebhook:
     after = StoredWebhook.model_validate(fields)  # the combination checked again
     _refused(_store().save("update", after.id, after.name, after.slug,
                            after.model_dump_json()), after)
+    _announce(after, "updated", [name for name in changes
+                                 if getattr(before, name) != getattr(after, name)])
     return after
 
 
@@ -159,4 +178,5 @@ def delete_webhook(name_or_id: str) -> Webhook:
     webhook = read_webhook(name_or_id)
     if not _store().delete(webhook.id):
         raise WebhookNotFound(f"webhook {name_or_id!r} not found (deleted meanwhile)")
+    _announce(webhook, "deleted")
     return webhook.public()

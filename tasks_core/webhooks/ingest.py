@@ -80,6 +80,10 @@ def _fields(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return out
 
 
+def _reason(exc: Exception) -> str:
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+
+
 def parse_body(content_type: str, body: bytes) -> Any:
     """The body as the template's ``body`` (see the module docstring).
 
@@ -92,14 +96,15 @@ def parse_body(content_type: str, body: bytes) -> Any:
             return None
         try:
             return json.loads(body)
-        except ValueError as exc:
-            raise EventError(f"the body is not valid JSON ({content_type}): {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise EventError(f"the body is not valid JSON ({content_type}): "
+                             f"{_reason(exc)}") from None
     if content_type == "application/x-www-form-urlencoded":
         return _fields(parse_qsl(text, keep_blank_values=True))
     if not content_type and body.strip():
         try:
             return json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return text
     return text
 
@@ -137,8 +142,8 @@ def _from_template(template: str, request: HookRequest) -> dict[str, Any]:
     text = render_source(template, template_context(request))
     try:
         rendered = json.loads(text)
-    except ValueError as exc:
-        raise EventError(f"the template rendered invalid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise EventError(f"the template rendered invalid JSON: {_reason(exc)}") from None
     if not isinstance(rendered, dict):
         raise EventError(f"the template rendered JSON {type(rendered).__name__}, not an "
                          "object (an event)")
@@ -149,8 +154,8 @@ def _attributes(request: HookRequest) -> dict[str, Any]:
     if request.content_type == CE_JSON:
         try:
             attributes = json.loads(request.body)
-        except ValueError as exc:
-            raise EventError(f"the CloudEvent is not valid JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise EventError(f"the CloudEvent is not valid JSON: {_reason(exc)}") from None
         if not isinstance(attributes, dict):
             raise EventError("a structured CloudEvent must be a JSON object")
         return attributes

@@ -168,7 +168,7 @@ def check_template(source: str) -> None:
         return
     try:
         fields = json.loads(source)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise WebhookError(f"template: a static template must be JSON: {exc}") from None
     if not isinstance(fields, dict):
         raise WebhookError("template: must render a JSON object (an event)")

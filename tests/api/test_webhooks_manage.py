@@ -3,6 +3,7 @@ disable, rotate the secret, delete; bad input as one 422 naming the field."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -90,3 +91,31 @@ def test_bad_input_is_one_clear_422(start_server: Any) -> None:
     missing = httpx.patch(f"{api}/nope", json={"enabled": False})
     assert missing.status_code == 404 and "'nope' not found" in _detail(missing)
     assert [w["name"] for w in httpx.get(api).json()] == ["a", "b"]
+
+
+def test_changes_are_events_that_never_hold_the_secret() -> None:
+    from tasks_core.runtime import get_runtime
+    from tasks_core.webhooks import (
+        WebhookSpec,
+        WebhookUpdate,
+        create_webhook,
+        delete_webhook,
+        rotate_secret,
+        set_enabled,
+        update_webhook,
+    )
+
+    hook, first = create_webhook(WebhookSpec(name="n", template=STATIC))
+    update_webhook("n", WebhookUpdate(methods=["POST"]))
+    set_enabled("n", False)
+    _, second = rotate_secret("n")
+    delete_webhook("n")
+    get_runtime().emitter.flush()
+    events = [json.loads(text) for _, text in get_runtime().events.newest_first()][::-1]
+    mine = [e for e in events if e["event"].startswith("tasks-core.webhook.")]
+    assert [(e["event"].rsplit(".", 1)[1], e["payload"].get("updated_fields")) for e in mine] == [
+        ("created", None), ("updated", ["methods"]), ("updated", ["enabled"]),
+        ("updated", ["secret"]), ("deleted", None)]
+    assert {e["resource"]["tasks-core.resource.id"] for e in mine} == {
+        f"tasks-core.webhook.{hook.id}"}
+    assert first not in json.dumps(mine) and second not in json.dumps(mine)

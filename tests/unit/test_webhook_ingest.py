@@ -75,6 +75,9 @@ def test_body_parsing_by_content_type() -> None:
     assert parse_body("", b"hello") == "hello"
     with pytest.raises(ValidationError, match="not valid JSON"):
         parse_body("application/json", b"{oops")
+    with pytest.raises(ValidationError, match="nested too deeply"):
+        parse_body("application/json", b"[" * 100_000 + b"]" * 100_000)
+    assert parse_body("", b"[" * 100_000) == "[" * 100_000  # no type: kept as text
 
 
 def test_context_hides_the_authorization_header() -> None:
