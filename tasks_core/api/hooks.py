@@ -21,9 +21,9 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter, Path, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from tasks_core.api.errors import problem
 from tasks_core.errors import ValidationError
