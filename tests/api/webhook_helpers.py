@@ -19,10 +19,13 @@ def make_hook(name: str = "hook", template: str | None = STATIC,
 
 
 def stream() -> list[dict[str, Any]]:
-    """Every event on this test's stream, newest first."""
+    """The events webhook requests made on this test's stream (those relating a webhook),
+    newest first; the webhooks' own created/updated/deleted events are left out."""
     from tasks_core.runtime import get_runtime
 
-    return [json.loads(text) for _, text in get_runtime().events.newest_first(count=10_000)]
+    events = [json.loads(text) for _, text in get_runtime().events.newest_first(count=10_000)]
+    return [e for e in events
+            if any(r.get("tasks-core.resource.role") == "webhook" for r in e["related"])]
 
 
 def stream_ids() -> list[str]:
