@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -87,6 +88,17 @@ def _print_secret(webhook: Webhook, secret: str) -> None:
                   soft_wrap=True)
 
 
+def _problems(exc: pydantic.ValidationError) -> str:
+    """pydantic's errors as one line: ``field: message; ...`` (a whole-webhook check's
+    message names its field itself)."""
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{where}: {message}" if where else message)
+    return "; ".join(problems)
+
+
 def _template(file: Path | None, text: str | None, cloudevents: bool) -> str | None:
     if file is not None and text is not None:
         fail("give --template FILE or --template-json TEXT, not both")
@@ -129,8 +141,12 @@ def create(
                               "auth": auth, "cloudevents": cloudevents}
     if slug is not None:
         fields["slug"] = slug
+    try:
+        spec = WebhookSpec.model_validate(fields)
+    except pydantic.ValidationError as exc:
+        fail(f"invalid webhook: {_problems(exc)}")
     with expected_errors():
-        webhook, secret = create_webhook(WebhookSpec.model_validate(fields))
+        webhook, secret = create_webhook(spec)
     if as_json:
         print_json(_json(webhook, secret))
         return
