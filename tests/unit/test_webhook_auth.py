@@ -128,3 +128,12 @@ def test_none_checks_nothing_and_unknown_schemes_are_refused() -> None:
     assert verify("none", {}, b"", SECRET, NOW) is None
     with pytest.raises(AuthFailed, match="unknown auth scheme"):
         verify("basic", {}, b"", SECRET, NOW)
+
+
+def test_rate_windows_are_fixed_and_retry_after_is_what_is_left_of_one() -> None:
+    from tasks_core.webhooks.receive import rate_window
+
+    assert rate_window(0.2, 60) == (0, 60)  # 59.8 s left: rounded up
+    assert rate_window(60.0, 60) == (1, 60)  # a new window starts whole
+    assert rate_window(119.5, 60) == (1, 1)  # never less than 1 s
+    assert rate_window(NOW, 3600)[0] == int(NOW // 3600)
