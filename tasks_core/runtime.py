@@ -3,7 +3,7 @@
 Built lazily on first use and rebuilt after a fork (prefork worker children get their own
 reporter thread and connections). Redis is reached only through the stores of
 `tasks_core.store`, one per job: `store` (the run ledger), `schedules`, `due`, `locks`,
-`procs`, `nodes`, `pools`, `deployments`, `automations`, `events` (the stream; `emitter`
+`procs`, `nodes`, `pools`, `deployments`, `automations`, `webhooks`, `events` (the stream; `emitter`
 buffers writes to it), `cancels`, `idempotency`, `cache`, `queues`, `deadletters`,
 `indexes`, `server` and `demo_counters`; `client` is theirs.
 """
@@ -41,6 +41,7 @@ from tasks_core.store.run_indexes import RunIndexes
 from tasks_core.store.runs import RunStore
 from tasks_core.store.schedules import ScheduleIndex
 from tasks_core.store.server import ServerInfo
+from tasks_core.store.webhooks import WebhookStore
 from tasks_core.store.work_pools import WorkPoolStore
 
 if TYPE_CHECKING:
@@ -110,6 +111,11 @@ class Runtime:
     def automations(self) -> AutomationStore:
         """Automation records, their name and owner indexes, the change channel."""
         return AutomationStore(self.client, self.store.keys)
+
+    @cached_property
+    def webhooks(self) -> WebhookStore:
+        """Webhook records, their name and slug indexes, rate counters, replay marks."""
+        return WebhookStore(self.client, self.store.keys)
 
     @cached_property
     def engine(self) -> EngineStore:

@@ -135,6 +135,14 @@ class Settings(BaseSettings):
     webhook_allow_private_addresses: bool = Field(
         default=False,
         description="CallWebhook actions may call loopback and private addresses")
+    webhook_body_max_bytes: int = Field(
+        default=1_048_576, gt=0,
+        description="largest request body /hooks/<slug> reads (bytes); a longer one gets 413")
+    webhook_rate_limit: int = Field(
+        default=600, ge=0,
+        description="requests a webhook takes per rate window (429 past it); 0: no limit")
+    webhook_rate_window_seconds: int = Field(
+        default=60, gt=0, description="the fixed window webhook_rate_limit counts in (seconds)")
     api_key: SecretStr | None = Field(
         default=None,
         description="the HTTP API's key (Authorization: Bearer KEY); unset: no key asked, and "

@@ -17,11 +17,11 @@ from tasks_core.settings import Settings, get_settings
 __all__ = ["API_MODULES", "OPEN_MODULES", "create_app"]
 
 API_MODULES = ("health", "flow_runs", "task_runs", "deployments", "work_pools", "events",
-               "automations")
+               "automations", "webhooks")
 """Modules of `tasks_core.api` whose ``router`` is mounted under ``/api`` behind the API
 key (`health` answers without it)."""
 
-OPEN_MODULES: tuple[str, ...] = ()
+OPEN_MODULES: tuple[str, ...] = ("hooks",)
 """Modules whose ``router`` is mounted at the root, without the API key (webhooks check
 their own secrets)."""
 

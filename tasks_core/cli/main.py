@@ -26,6 +26,7 @@ from tasks_core.cli import (
     redis_cmd,
     server_cmd,
     task_runs,
+    webhooks,
     work_pools,
 )
 from tasks_core.cli.output import expected_errors
@@ -82,6 +83,7 @@ app.add_typer(work_pools.app, name="work-pool")
 app.add_typer(deadletter.app, name="deadletter")
 app.add_typer(events.app, name="events")
 app.add_typer(automations.app, name="automation")
+app.add_typer(webhooks.app, name="webhook")
 
 if __name__ == "__main__":
     app()

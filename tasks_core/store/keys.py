@@ -70,6 +70,14 @@ Layout (prefix `p`, default ``tc``)::
     p:work-pool:<name>:workers ZSET    its workers, by their last heartbeat (epoch seconds)
     p:work-pool:<name>:ready   STRING  "1" / "0": readiness last reported (ready event sent)
     p:demo:<name>              STRING  a counter of the demo's tasks (INCR)
+    p:webhook:<id>             STRING  a webhook (JSON, with its secret: never shown but by
+                                       create and rotate-secret)
+    p:webhooks                 HASH    webhook name -> id (names are unique)
+    p:webhooks:slugs           HASH    webhook slug (its URL /hooks/<slug>) -> id
+    p:webhook:<id>:rate:<n>    STRING  requests taken in fixed window n (epoch seconds //
+                                       window), with the window as TTL
+    p:webhook:<id>:seen:<msg>  STRING  "1": a Standard Webhooks message id accepted (SET NX,
+                                       TTL the replay window), so a replay is refused
     p:deadletter               HASH    set-aside messages: entry id -> JSON entry (see
                                        tasks_core.messages.DeadLetter)
     p:deadletter:by-time       ZSET    dead-letter entry ids, by when they were set aside
@@ -327,6 +335,30 @@ class Keys:
     def pool_of_workers_key(self, key: str) -> str:
         """The pool name in a key made by `work_pool_workers`."""
         return key[len(self.work_pool("")):-len(":workers")]
+
+    # -- webhooks -------------------------------------------------------------------------
+
+    def webhook(self, webhook_id: str) -> str:
+        """A webhook record (JSON, with its secret)."""
+        return f"{self.prefix}:webhook:{webhook_id}"
+
+    @property
+    def webhook_names(self) -> str:
+        """HASH of webhook name -> id."""
+        return f"{self.prefix}:webhooks"
+
+    @property
+    def webhook_slugs(self) -> str:
+        """HASH of webhook slug -> id."""
+        return f"{self.prefix}:webhooks:slugs"
+
+    def webhook_rate(self, webhook_id: str, window: int) -> str:
+        """STRING: requests a webhook took in fixed window number `window`."""
+        return f"{self.webhook(webhook_id)}:rate:{window}"
+
+    def webhook_seen(self, webhook_id: str, message_id: str) -> str:
+        """STRING: a Standard Webhooks message id this webhook accepted (replays refused)."""
+        return f"{self.webhook(webhook_id)}:seen:{message_id}"
 
     # -- the demo -------------------------------------------------------------------------
 

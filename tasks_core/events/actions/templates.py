@@ -43,8 +43,8 @@ from tasks_core.events.actions.models import Action
 from tasks_core.events.schema import RESOURCE_ID, RESOURCE_NAME, RESOURCE_ROLE
 
 __all__ = ["MAX_EXPONENT", "MAX_LOOP_ITERATIONS", "MAX_OUTPUT_CHARS", "MAX_RANGE",
-           "TemplateContext", "compile_templates", "render_action", "render_text",
-           "render_value", "template_fields"]
+           "TemplateContext", "check_source", "compile_templates", "render_action",
+           "render_source", "render_text", "render_value", "template_fields"]
 
 MAX_RANGE = 10_000
 MAX_LOOP_ITERATIONS = 100_000
@@ -266,6 +266,29 @@ def render_text(source: str, context: TemplateContext) -> str:
     """
     variables = context.variables()
     return str(_guarded(lambda: _text(_template(source), variables)))
+
+
+def render_source(source: str, variables: Mapping[str, Any]) -> str:
+    """`source` rendered as text with `variables` as its context, in the same sandbox and
+    caps (webhooks use it with their own context).
+
+    Raises:
+        TemplateError: as `render_text`.
+    """
+    names = dict(variables)
+    return str(_guarded(lambda: _text(_template(source), names)))
+
+
+def check_source(source: str) -> None:
+    """Check `source` parses as a text template in the sandbox (nothing is rendered).
+
+    Raises:
+        TemplateError: the syntax error, with its line.
+    """
+    try:
+        _template(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"invalid template: {exc.message} (line {exc.lineno})") from None
 
 
 def render_value(value: Any, context: TemplateContext) -> Any:
