@@ -40,7 +40,7 @@ def hints(prefix: str, task_run: str, flow_run: str) -> list[str]:
             f"{run} flow-run ls --flow nightly", f"{run} flow-run inspect {flow_run}",
             f"{run} flow-run logs {flow_run} --tree", f"{run} deployment ls",
             f"{run} work-pool ls", f"{run} events ls --event 'demo.*'",
-            f"{run} automation ls"]
+            f"{run} automation ls", f"{run} webhook ls"]
 
 
 _beat: list[subprocess.Popen[bytes]] = []
@@ -208,6 +208,77 @@ def _events_section(root: str, entry: str) -> None:
                   f"{event.id[:8]} -> {run.state.value}")
     console.print(f"notification received: {received[0].get('title')!r}: "
                   f"{received[0].get('message')!r}")
+    _webhook_section()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_server() -> str:
+    """`tasks-core server` on a free port (stopped with the worker); its base URL."""
+    import urllib.request
+
+    port = _free_port()
+    _beat.append(subprocess.Popen(
+        [sys.executable, "-m", "tasks_core.cli.main", "server", "--port", str(port),
+         "--loglevel", "WARNING"], env=os.environ.copy(), start_new_session=True,
+        stdout=subprocess.DEVNULL))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/health", timeout=2):
+                return url
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the API server did not answer within 30 s")
+
+
+def _webhook_section() -> None:
+    """The lab's stretch 2: a webhook, and an automation that pauses a work pool when it
+    fires; the request is sent over HTTP as any outside system would."""
+    import json
+    import urllib.request
+
+    from tasks_core.automations import Automation
+    from tasks_core.events import EventTrigger
+    from tasks_core.events.actions import PauseWorkPool
+    from tasks_core.webhooks import WebhookSpec, create_webhook
+    from tasks_core.work_pools import pool_store, resume_pool
+
+    _section("A webhook pauses a work pool (HTTP API on tasks-core server)")
+    url = _start_server()
+    template = json.dumps({"event": "demo.pager.{{ body.action }}",
+                           "resource": {"tasks-core.resource.id": "demo.pager"},
+                           "payload": {"reason": "{{ body.reason }}"}})
+    hook, secret = create_webhook(WebhookSpec(name=f"demo-pager-{uuid.uuid4().hex[:6]}",
+                                              template=template))
+    Automation(name=f"demo: pause reports on page {hook.slug[:6]}",
+               trigger=EventTrigger(expect=frozenset({"demo.pager.pause"})),
+               actions=[PauseWorkPool(work_pool_name="reports")]).create()
+    time.sleep(1.0)  # beat applies a new automation within a second
+    hook_url = f"{url}/hooks/{hook.slug}"
+    request = urllib.request.Request(
+        hook_url, method="POST", data=json.dumps({"action": "pause", "reason": "disk full"})
+        .encode(), headers={"Content-Type": "application/json",
+                            "Authorization": f"Bearer {secret}"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        console.print(f"POST {hook_url} -> {reply.status} (event "
+                      f"{json.loads(reply.read())['id'][:8]})")
+    deadline = time.monotonic() + 30
+    while not pool_store().get("reports").paused and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not pool_store().get("reports").paused:
+        raise SystemExit("the webhook's automation did not pause the pool within 30 s")
+    console.print("work pool 'reports' is paused: its flow runs wait until it is resumed")
+    resume_pool("reports")
+    console.print(f"resumed it again; the API's routes are described at {url}/docs (while "
+                  "the demo runs; `tasks-core up` keeps a server running)")
 
 
 def _show_tree() -> str:

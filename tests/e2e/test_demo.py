@@ -31,7 +31,8 @@ def test_demo_runs_and_its_printed_hints_work_as_printed(
                           capture_output=True, text=True, timeout=240)
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     for section in ("Tasks alone", "Retries", "nested flows", "Deployments", "schedule",
-                    "Events", "started by automation", "notification received"):
+                    "Events", "started by automation", "notification received",
+                    "A webhook pauses a work pool", "-> 202", "work pool 'reports' is paused"):
         assert section in demo.stdout, section
 
     hints = [line[2:] for line in demo.stdout.splitlines() if line.startswith("$ ")]
@@ -48,6 +49,7 @@ def test_demo_runs_and_its_printed_hints_work_as_printed(
                     "deployment ls": "orchestrate", "work-pool ls": "reports",
                     "task-run inspect": "divide", "flow-run inspect": "nightly",
                     "flow-run logs": "loaded", "events ls": "demo.order.shipped",
-                    "automation ls": "demo: etl on shipped orders"}
+                    "automation ls": "demo: etl on shipped orders",
+                    "webhook ls": "demo-pager-"}
         word = next(v for k, v in expected.items() if command.startswith(k))
         assert word in done.stdout, f"{hint}\n{done.stdout}"
