@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean redis-server rabbitmq-server
+.PHONY: demo test lint bench clean redis-server rabbitmq-server chromium
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -36,10 +36,17 @@ rabbitmq-server:
 	    (apt-get update -qq && apt-get install -y -qq rabbitmq-server >/dev/null) || \
 	    echo "rabbitmq-server unavailable: the RabbitMQ broker test will be skipped"; }
 
+# Debian's Chromium, for the dashboard's browser tests (Playwright drives it by its path;
+# no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
+	  { echo "installing chromium (apt-get)"; \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
 demo: $(RUN_STAMP) redis-server
 	$(BIN)/python -m tasks_core.demo
 
-test: $(DEV_STAMP) redis-server rabbitmq-server
+test: $(DEV_STAMP) redis-server rabbitmq-server chromium
 	$(BIN)/ruff check tasks_core workers beat tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20; code=$$?; \

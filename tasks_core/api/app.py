@@ -10,7 +10,7 @@ from importlib import import_module
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from tasks_core.api.auth import require_api_key
+from tasks_core.api.auth import refuse_cross_site, require_api_key
 from tasks_core.api.errors import install_error_handlers
 from tasks_core.settings import Settings, get_settings
 
@@ -40,8 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for name in API_MODULES:
         router: APIRouter = import_module(f"tasks_core.api.{name}").router
-        dependencies = [] if name == "health" else [Depends(require_api_key)]
+        dependencies = [Depends(refuse_cross_site)]
+        if name != "health":
+            dependencies.append(Depends(require_api_key))
         app.include_router(router, prefix="/api", dependencies=dependencies)
     for name in OPEN_MODULES:
         app.include_router(import_module(f"tasks_core.api.{name}").router)
+    from tasks_core.dashboard.app import mount_dashboard
+
+    mount_dashboard(app)
     return app

@@ -41,6 +41,15 @@ class RunIndexes(KeyedStore):
                 break
         return found
 
+    def state_counts(self, kind: str, states: Sequence[str]) -> dict[str, int]:
+        """How many runs of `kind` each state index holds now (one round trip). Indexes
+        may still hold runs whose records expired, so counts are upper bounds."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for state in states:
+                pipe.zcard(self.keys.state_index(kind, state))
+            replies = pipe.execute()
+        return {state: int(count) for state, count in zip(states, replies, strict=True)}
+
     def child_counts(self, run_ids: Sequence[str]) -> list[int]:
         """How many runs were started directly inside each run (tasks and nested flows)."""
         with self.client.pipeline(transaction=False) as pipe:
