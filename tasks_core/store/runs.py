@@ -24,6 +24,7 @@ from tasks_core.settings import Settings
 from tasks_core.states import StateName, allowed_sources, is_terminal, state_type
 from tasks_core.store.base import load_lua
 from tasks_core.store.keys import Keys
+from tasks_core.store.metrics import DURATION_BUCKETS
 
 __all__ = ["BrokerPush", "Outcome", "RunStore", "Transition", "utcnow"]
 
@@ -34,9 +35,14 @@ def utcnow() -> datetime:
 
 
 def _with_run_event(name: str) -> str:
-    """A script that emits run-state events and may add a run to the due set, after the
-    one function of each (run_event.lua, due_add.lua)."""
-    return "\n".join(load_lua(part) for part in ("run_event.lua", "due_add.lua", name))
+    """A script that emits run-state events, may add a run to the due set and counts run
+    durations, after the one function of each (run_event.lua, due_add.lua,
+    metrics_duration.lua)."""
+    return "\n".join(load_lua(part) for part in
+                     ("run_event.lua", "due_add.lua", "metrics_duration.lua", name))
+
+
+_BOUNDS = ",".join(repr(float(bound)) for bound in DURATION_BUCKETS)
 
 
 _SOURCES = {name: "," + ",".join(sorted(allowed_sources(name))) + "," for name in StateName}
@@ -90,6 +96,16 @@ class Outcome:
     attempt: int = 0
     owner: str = ""
     record: dict[str, str] | None = None
+
+
+def _epoch(iso: str) -> float | str:
+    """Epoch seconds of an ISO 8601 time (naive: UTC); '' when it is not one (the run's
+    duration is then not counted, and the transition still applies)."""
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return ""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
 
 
 def _state_entry(name: str, kind: str, at: datetime, message: str) -> str:
@@ -225,6 +241,9 @@ class RunStore:
             ",".join(change.return_fields),
             k.due if change.due is not None else "",
             k.due_wake,
+            k.metrics_durations if terminal else "",
+            _epoch(fields["end_time"]) if terminal else "",
+            _BOUNDS,
         ]
         return keys, args
 

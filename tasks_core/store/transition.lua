@@ -1,5 +1,5 @@
 -- transition.lua: move one run to a new state, atomically, if the state machine allows it.
--- (Loaded after run_event.lua, which builds the event, and due_add.lua.)
+-- (Loaded after run_event.lua, which builds the event, due_add.lua and metrics_duration.lua.)
 -- In the same step: append the state to the history, append the transition's event to the
 -- event stream, move the run between state indexes, store the result, wake waiters when the
 -- state is terminal, and optionally push a broker message.
@@ -30,6 +30,10 @@
 -- ARGV[19] the due set (p:due) when the run waits there for its next attempt ('' = none);
 --          ARGV[5] is then the due time
 -- ARGV[20] pub/sub channel told when the run is the earliest due one (with ARGV[19])
+-- ARGV[21] the duration histogram p:metrics:durations ('' = do not count); with ARGV[15]
+--          '1', a run that has a start_time adds end - start to it (metrics_duration.lua)
+-- ARGV[22] the end time (epoch seconds), with ARGV[21]
+-- ARGV[23] the histogram's upper bounds in seconds, ascending, comma-separated
 -- Returns {1} or {1, name, value, ...} when applied, {0, state, attempt, owner} when refused, {-1} when
 -- the run does not exist.
 local cur = redis.call('HMGET', KEYS[1], 'state', 'state_type', 'attempt', 'owner',
@@ -72,6 +76,11 @@ if ARGV[15] == '1' then
   redis.call('EXPIRE', KEYS[4], ARGV[16])
   redis.call('EXPIRE', KEYS[1], ARGV[16])
   redis.call('EXPIRE', KEYS[2], ARGV[16])
+  if ARGV[21] ~= '' then
+    local ran = redis.call('HMGET', KEYS[1], 'start_time', 'queue')
+    count_duration(ARGV[21], ARGV[23], cur[7] or 'task', ran[2] or '', ARGV[1], ran[1],
+      tonumber(ARGV[22]))
+  end
 end
 local reply = {1}
 for name in string.gmatch(ARGV[18], '[^,]+') do
