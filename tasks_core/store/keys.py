@@ -76,8 +76,8 @@ Layout (prefix `p`, default ``tc``)::
     p:metrics:durations        HASH    run duration histogram (`/metrics`), counted by
                                        transition.lua when a run that started ends:
                                        "<kind>|<pool>|<state>|<bucket index>" -> runs (not
-                                       cumulative), "<kind>|<pool>|<state>|sum" -> seconds,
-                                       "<kind>|<pool>|<state>|count" -> runs
+                                       cumulative; their sum is the count),
+                                       "<kind>|<pool>|<state>|us" -> the durations' sum (µs)
     p:metrics:firings          HASH    automation id -> firings executed (trigger engine)
     p:metrics:action-failures  HASH    "<automation id>|<action type>" -> actions that failed
                                        for good (trigger engine)

@@ -178,7 +178,7 @@ class MetricsStore(KeyedStore):
                 running += int(parts.get(str(index), 0))
                 buckets.append(running)
             out.append(DurationSeries(kind, pool, state, tuple(buckets),
-                                      float(parts.get("sum", 0)), int(parts.get("count", 0))))
+                                      int(parts.get("us", 0)) / 1e6, running))
         return out
 
     def queue_depths(self, pools: Iterable[str]) -> list[QueueDepth]:

@@ -1,5 +1,5 @@
 -- metrics_duration.lua: count one finished run's duration into the histogram of `/metrics`,
--- prepended to transition.lua when it is loaded (store/runs.py); three writes per run.
+-- prepended to transition.lua when it is loaded (store/runs.py); two writes per run.
 -- KEYS[] none: no script of its own, a function of its arguments:
 --   hist_key   the histogram hash (p:metrics:durations)
 --   bounds     upper bounds in seconds, ascending, comma-separated ("0.1,1,10")
@@ -9,7 +9,8 @@
 --              writes it); false or unreadable: the run never started, nothing is counted
 --   end_epoch  the end time, epoch seconds
 -- Fields: "<kind>|<pool>|<state>|<i>" (runs in bucket i, not cumulative; i = #bounds for
--- +Inf), "...|sum" (seconds), "...|count". <pool> is the queue up to its first ':'.
+-- +Inf; their sum is the count) and "...|us" (the durations' sum, microseconds). <pool> is
+-- the queue up to its first ':'.
 -- Returns nothing.
 local function iso_epoch(text)
   local y, mo, d, h, mi, s, rest = string.match(text,
@@ -55,6 +56,5 @@ local function count_duration(hist_key, bounds, kind, queue, state, start_iso, e
   local pool = string.match(queue, '^[^:]*')
   local base = kind .. '|' .. pool .. '|' .. state .. '|'
   redis.call('HINCRBY', hist_key, base .. index, 1)
-  redis.call('HINCRBY', hist_key, base .. 'count', 1)
-  redis.call('HINCRBYFLOAT', hist_key, base .. 'sum', string.format('%.6f', seconds))
+  redis.call('HINCRBY', hist_key, base .. 'us', string.format('%d', seconds * 1e6 + 0.5))
 end

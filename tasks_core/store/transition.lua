@@ -31,13 +31,14 @@
 --          ARGV[5] is then the due time
 -- ARGV[20] pub/sub channel told when the run is the earliest due one (with ARGV[19])
 -- ARGV[21] the duration histogram p:metrics:durations ('' = do not count); with ARGV[15]
---          '1', a run that has a start_time adds end - start to it (metrics_duration.lua)
+--          '1', a run that has a start_time adds end - start to it (metrics_duration.lua:
+--          two HINCRBY, the run's start_time and queue read with its state)
 -- ARGV[22] the end time (epoch seconds), with ARGV[21]
 -- ARGV[23] the histogram's upper bounds in seconds, ascending, comma-separated
 -- Returns {1} or {1, name, value, ...} when applied, {0, state, attempt, owner} when refused, {-1} when
 -- the run does not exist.
 local cur = redis.call('HMGET', KEYS[1], 'state', 'state_type', 'attempt', 'owner',
-  'last_event', 'id', 'kind', 'name', 'related')
+  'last_event', 'id', 'kind', 'name', 'related', 'start_time', 'queue')
 local state = cur[1]
 if not state then
   return {-1}
@@ -49,9 +50,11 @@ if not string.find(ARGV[3], ',' .. state .. ',', 1, true)
 end
 
 local flat = {'state', ARGV[1], 'state_type', ARGV[2], 'last_event', ARGV[9]}
+local started, queue = cur[10], cur[11]
 for k, v in pairs(cjson.decode(ARGV[8])) do
   flat[#flat + 1] = k
   flat[#flat + 1] = v
+  if k == 'start_time' then started = v elseif k == 'queue' then queue = v end
 end
 redis.call('HSET', KEYS[1], unpack(flat))
 redis.call('RPUSH', KEYS[2], ARGV[7])
@@ -77,8 +80,7 @@ if ARGV[15] == '1' then
   redis.call('EXPIRE', KEYS[1], ARGV[16])
   redis.call('EXPIRE', KEYS[2], ARGV[16])
   if ARGV[21] ~= '' then
-    local ran = redis.call('HMGET', KEYS[1], 'start_time', 'queue')
-    count_duration(ARGV[21], ARGV[23], cur[7] or 'task', ran[2] or '', ARGV[1], ran[1],
+    count_duration(ARGV[21], ARGV[23], cur[7] or 'task', queue or '', ARGV[1], started,
       tonumber(ARGV[22]))
   end
 end
