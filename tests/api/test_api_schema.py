@@ -28,7 +28,7 @@ from tests.integration import sample_flows, sample_tasks
 pytestmark = pytest.mark.usefixtures("tc_env")
 
 GENERATED = 20
-SEEDED = 3
+SEEDED = 2
 CALL_TIMEOUT = 10.0
 
 
