@@ -2,10 +2,11 @@
 
     runs by kind, state, work pool   ZCARD of p:<kind>-runs:state:<S>: the count per kind and
                                      state is exact (runs whose record expired count until
-                                     the sweeper trims the index); the split by pool reads
-                                     the ``queue`` of the newest `SAMPLE` runs of a state:
-                                     exact when the state holds at most that many, else the
-                                     sample's shares of the exact total (approximate)
+                                     the sweeper trims the index); the split by pool counts
+                                     the ``queue`` of the newest `SAMPLE` runs of a state in
+                                     Redis (metrics_pools.lua): exact when the state holds at
+                                     most that many, else the sample's shares of the exact
+                                     total (approximate)
     queue depth per queue            LLEN of each broker list (exact) of the queues known:
                                      pools with records, the default pool, workers' queues
     run durations                    p:metrics:durations, counted by transition.lua when a run
@@ -34,6 +35,7 @@ import redis
 
 from tasks_core.states import StateName
 from tasks_core.store.base import KeyedStore
+from tasks_core.store.keys import Keys
 
 __all__ = ["DURATION_BUCKETS", "KINDS", "NO_POOL", "SAMPLE", "UNKNOWN_POOL", "AutomationCounts",
            "DurationSeries", "EngineLag", "MetricsStore", "QueueDepth", "RunCount",
@@ -125,15 +127,21 @@ def apportion(total: int, sample: Mapping[str, int]) -> dict[str, int]:
     return {key: n for key, n in parts.items() if n}
 
 
-def _pool(queue: str | None) -> str:
-    return queue.split(":", 1)[0] if queue else NO_POOL
+def _pool(queue: str) -> str:
+    return queue.split(":", 1)[0] or NO_POOL
 
 
 class MetricsStore(KeyedStore):
     """Scrape-time reads of the metric families (see the module docstring)."""
 
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        super().__init__(client, keys)
+        self._pools = self.script("metrics_pools.lua")
+
     def run_counts(self, *, sample: int = SAMPLE) -> list[RunCount]:
-        """Runs by kind, state and pool (states with no run are left out)."""
+        """Runs by kind, state and pool (states with no run are left out); one ZCARD per
+        state, then one metrics_pools.lua call per state that has runs, in one round trip
+        each."""
         slots = [(kind, state.value) for kind in KINDS for state in StateName]
         with self.client.pipeline(transaction=False) as pipe:
             for kind, state in slots:
@@ -142,21 +150,15 @@ class MetricsStore(KeyedStore):
         busy = [(slot, total) for slot, total in zip(slots, totals, strict=True) if total]
         with self.client.pipeline(transaction=False) as pipe:
             for (kind, state), _ in busy:
-                pipe.zrevrange(self.keys.state_index(kind, state), 0, sample - 1)
-            ids: list[list[str]] = [[str(v) for v in got] for got in pipe.execute()]
-        with self.client.pipeline(transaction=False) as pipe:
-            for run_ids in ids:
-                for run_id in run_ids:
-                    pipe.hmget(self.keys.run(run_id), "state", "queue")
-            rows: list[Any] = pipe.execute()
+                self._pools(keys=[self.keys.state_index(kind, state)],
+                            args=[sample, self.keys.run("")], client=pipe)
+            replies: list[Any] = pipe.execute()
         out: list[RunCount] = []
-        start = 0
-        for ((kind, state), total), run_ids in zip(busy, ids, strict=True):
-            seen = Counter(_pool(queue) for found, queue in rows[start:start + len(run_ids)]
-                           if found is not None)
-            start += len(run_ids)
+        for ((kind, state), total), reply in zip(busy, replies, strict=True):
+            expired, flat = int(reply[0]), reply[1:]
+            seen = Counter({str(pool) or NO_POOL: int(n)
+                            for pool, n in zip(flat[::2], flat[1::2], strict=True)})
             exact = total <= sample
-            expired = len(run_ids) - sum(seen.values())
             if exact and expired:
                 seen[UNKNOWN_POOL] = expired
             out += [RunCount(kind, state, pool, n, exact)
