@@ -34,6 +34,7 @@ from tasks_core.store.events import EventStore
 from tasks_core.store.heartbeats import Heartbeats
 from tasks_core.store.idempotency import IdempotencyKeys
 from tasks_core.store.locks import LeaderLocks
+from tasks_core.store.metrics import MetricsStore
 from tasks_core.store.nodes import NodeLeases
 from tasks_core.store.queues import BrokerQueues
 from tasks_core.store.reporter import Reporter
@@ -142,6 +143,11 @@ class Runtime:
         """Messages a worker could not run, set aside with the reason."""
         return DeadLetterStore(self.client, self.store.keys,
                                max_entries=self.settings.deadletter_max)
+
+    @cached_property
+    def metrics(self) -> MetricsStore:
+        """What `/metrics` reads at scrape time."""
+        return MetricsStore(self.client, self.store.keys)
 
     @cached_property
     def indexes(self) -> RunIndexes:

@@ -9,6 +9,10 @@ other action is then given up rather than risk doing it twice (at most once). An
 that fails because Redis is away (`ActionFailed.retryable`) frees its claim and leaves the
 firing pending: the engine tries again.
 
+For `/metrics`, a firing whose actions start counts once in p:metrics:firings and an action
+that failed for good once in p:metrics:action-failures (a firing executed again after an
+engine crash may count twice; a loop-stopped one does not count).
+
 Events (ids derived from the automation and firing, so a repeat writes none):
 
     tasks-core.automation.triggered     resource: the automation; related: the triggering
@@ -105,6 +109,7 @@ def execute_firing(rt: Runtime, automation: AutomationModel, firing: Firing) -> 
         return
     rt.engine.save_firing(f"{automation.id}:{firing.id}", {"chain": chain}, ttl)
     _emit(rt, TRIGGERED, automation, firing, payload)
+    rt.engine.count_firing(automation.id)
     ref = AutomationRef(automation.id, automation.name)
     for index, action in enumerate(automation.actions):
         key = f"{automation.id}:{firing.id}:{index}"
@@ -122,6 +127,7 @@ def execute_firing(rt: Runtime, automation: AutomationModel, firing: Firing) -> 
                 raise Retry(str(exc)) from exc
             log.warning("automation %r: action %d failed: %s", automation.name, index, exc)
             rt.engine.finish_action(key, f"failed: {exc}", ttl)
+            rt.engine.count_action_failure(automation.id, action.type)
             continue
         rt.engine.finish_action(key, "done", ttl)
 

@@ -14,7 +14,7 @@ from tasks_core.api.auth import refuse_cross_site, require_api_key
 from tasks_core.api.errors import install_error_handlers
 from tasks_core.settings import Settings, get_settings
 
-__all__ = ["API_MODULES", "OPEN_MODULES", "create_app"]
+__all__ = ["API_MODULES", "KEYED_ROOT_MODULES", "OPEN_MODULES", "create_app"]
 
 API_MODULES = ("health", "flow_runs", "task_runs", "deployments", "work_pools", "events",
                "automations", "webhooks")
@@ -24,6 +24,9 @@ key (`health` answers without it)."""
 OPEN_MODULES: tuple[str, ...] = ("hooks",)
 """Modules whose ``router`` is mounted at the root, without the API key (webhooks check
 their own secrets)."""
+
+KEYED_ROOT_MODULES = ("metrics",)
+"""Modules whose ``router`` is mounted at the root behind the API key (``/metrics``)."""
 
 _VERSION = "0.1.0"
 
@@ -44,6 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if name != "health":
             dependencies.append(Depends(require_api_key))
         app.include_router(router, prefix="/api", dependencies=dependencies)
+    for name in KEYED_ROOT_MODULES:
+        app.include_router(import_module(f"tasks_core.api.{name}").router,
+                           dependencies=[Depends(require_api_key)])
     for name in OPEN_MODULES:
         app.include_router(import_module(f"tasks_core.api.{name}").router)
     from tasks_core.dashboard.app import mount_dashboard

@@ -8,6 +8,8 @@ pending firings, action claims, firing chains and loop stops.
     p:engine:action:<key>    STRING "started" | "done" | "failed: <error>" (SET NX, TTL)
     p:engine:firing:<id>     STRING JSON {"automation_id", "depth", "chain"} (TTL)
     p:automation:<id>:loop-stop STRING JSON of the last loop-stopped event (TTL)
+    p:metrics:firings        HASH   automation id -> firings executed (for `/metrics`)
+    p:metrics:action-failures HASH  "<automation id>|<action type>" -> failed actions
 
 The group is created at ``$`` with MKSTREAM on first use, so an engine starting on a stream
 with history does not replay it: only events after the group exists are evaluated.
@@ -21,6 +23,7 @@ mid-pass writes nothing.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,6 +34,8 @@ from tasks_core.store.keys import Keys
 from tasks_core.store.locks import BEAT_LOCK
 
 __all__ = ["EngineStore", "StreamEntry"]
+
+log = logging.getLogger("tasks_core.store.engine")
 
 StreamEntry = tuple[str, str | None]
 """(entry id, the ``event`` field's JSON; None when the entry has no such field)."""
@@ -166,6 +171,26 @@ class EngineStore(KeyedStore):
         """What the claim of `key` holds, or None."""
         value = self.client.get(self.keys.engine_action(key))
         return None if value is None else str(value)
+
+    # -- counters for `/metrics` (tasks_core.store.metrics reads them) --------------------
+
+    def count_firing(self, automation_id: str) -> None:
+        """Count one firing of `automation_id` whose actions start (p:metrics:firings).
+
+        A Redis error is logged, not raised: a lost count must not stop the actions.
+        """
+        self._count(self.keys.metrics_firings, automation_id)
+
+    def count_action_failure(self, automation_id: str, action_type: str) -> None:
+        """Count one action that failed for good (p:metrics:action-failures); a Redis error
+        is logged, not raised."""
+        self._count(self.keys.metrics_action_failures, f"{automation_id}|{action_type}")
+
+    def _count(self, key: str, field: str) -> None:
+        try:
+            self.client.hincrby(key, field, 1)
+        except redis.RedisError as exc:
+            log.warning("metrics counter %s not written: %s", key, exc)
 
     # -- firing chains and loop stops -----------------------------------------------------
 

@@ -81,6 +81,14 @@ Layout (prefix `p`, default ``tc``)::
     p:deadletter               HASH    set-aside messages: entry id -> JSON entry (see
                                        tasks_core.messages.DeadLetter)
     p:deadletter:by-time       ZSET    dead-letter entry ids, by when they were set aside
+    p:metrics:durations        HASH    run duration histogram (`/metrics`), counted by
+                                       transition.lua when a run that started ends:
+                                       "<kind>|<pool>|<state>|<bucket index>" -> runs (not
+                                       cumulative; their sum is the count),
+                                       "<kind>|<pool>|<state>|us" -> the durations' sum (µs)
+    p:metrics:firings          HASH    automation id -> firings executed (trigger engine)
+    p:metrics:action-failures  HASH    "<automation id>|<action type>" -> actions that failed
+                                       for good (trigger engine)
 
 Broker keys are kombu's, under the prefix ``p:q:`` (`Keys.broker_prefix`, kombu's Redis
 transport option ``global_keyprefix``, set by `celery_app.create_app`), so two stacks with
@@ -392,3 +400,20 @@ class Keys:
     def deadletters_by_time(self) -> str:
         """ZSET of dead-letter entry ids, by when they were set aside (epoch seconds)."""
         return f"{self.prefix}:deadletter:by-time"
+
+    # -- metrics (`/metrics`, tasks_core.store.metrics) ------------------------------------
+
+    @property
+    def metrics_durations(self) -> str:
+        """HASH: the run duration histogram's bucket counts, sums and counts."""
+        return f"{self.prefix}:metrics:durations"
+
+    @property
+    def metrics_firings(self) -> str:
+        """HASH: automation id -> firings executed."""
+        return f"{self.prefix}:metrics:firings"
+
+    @property
+    def metrics_action_failures(self) -> str:
+        """HASH: ``<automation id>|<action type>`` -> actions that failed for good."""
+        return f"{self.prefix}:metrics:action-failures"

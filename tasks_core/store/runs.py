@@ -24,6 +24,7 @@ from tasks_core.settings import Settings
 from tasks_core.states import StateName, allowed_sources, is_terminal, state_type
 from tasks_core.store.base import load_lua
 from tasks_core.store.keys import Keys
+from tasks_core.store.metrics import DURATION_BUCKETS
 
 __all__ = ["BrokerPush", "Outcome", "RunStore", "Transition", "utcnow"]
 
@@ -34,9 +35,17 @@ def utcnow() -> datetime:
 
 
 def _with_run_event(name: str) -> str:
-    """A script that emits run-state events and may add a run to the due set, after the
-    one function of each (run_event.lua, due_add.lua)."""
-    return "\n".join(load_lua(part) for part in ("run_event.lua", "due_add.lua", name))
+    """A script that emits run-state events, may add a run to the due set and counts run
+    durations, after the one function of each (run_event.lua, due_add.lua,
+    metrics_duration.lua)."""
+    return "\n".join(load_lua(part) for part in
+                     ("run_event.lua", "due_add.lua", "metrics_duration.lua", name))
+
+
+READ_CHUNK = 250
+"""Most records one read_runs.lua call reads (a short script: Redis serves others between)."""
+
+_BOUNDS = ",".join(repr(float(bound)) for bound in DURATION_BUCKETS)
 
 
 _SOURCES = {name: "," + ",".join(sorted(allowed_sources(name))) + "," for name in StateName}
@@ -92,6 +101,16 @@ class Outcome:
     record: dict[str, str] | None = None
 
 
+def _epoch(iso: str) -> float | str:
+    """Epoch seconds of an ISO 8601 time (naive: UTC); '' when it is not one (the run's
+    duration is then not counted, and the transition still applies)."""
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return ""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+
+
 def _state_entry(name: str, kind: str, at: datetime, message: str) -> str:
     return json.dumps(
         {"name": name, "type": kind, "timestamp": at.isoformat(), "message": message},
@@ -108,6 +127,7 @@ class RunStore:
         self.keys = Keys(settings.key_prefix)
         self._create = client.register_script(_with_run_event("create.lua"))
         self._transition = client.register_script(_with_run_event("transition.lua"))
+        self._read = client.register_script(load_lua("read_runs.lua"))
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -225,6 +245,9 @@ class RunStore:
             ",".join(change.return_fields),
             k.due if change.due is not None else "",
             k.due_wake,
+            k.metrics_durations if terminal else "",
+            _epoch(fields["end_time"]) if terminal else "",
+            _BOUNDS,
         ]
         return keys, args
 
@@ -254,22 +277,26 @@ class RunStore:
         return RunRecord.from_redis(fields, history)
 
     def get_many(self, run_ids: Iterable[str], *, history: bool = False) -> list[RunRecord]:
-        """Records of several runs (missing ones are skipped), in one round trip."""
+        """Records of several runs (missing ones are skipped), in order: one round trip per
+        `READ_CHUNK` runs without their history (read_runs.lua), one in all with it."""
         ids = list(run_ids)
+        if not history:
+            return [RunRecord.from_redis(fields) for fields in self._rows(ids) if fields]
         with self.client.pipeline(transaction=False) as pipe:
             for run_id in ids:
                 pipe.hgetall(self.keys.run(run_id))
-                if history:
-                    pipe.lrange(self.keys.history(run_id), 0, -1)
+                pipe.lrange(self.keys.history(run_id), 0, -1)
             replies = pipe.execute()
-        step = 2 if history else 1
-        records = []
-        for i in range(0, len(replies), step):
-            if replies[i]:
-                records.append(
-                    RunRecord.from_redis(replies[i], replies[i + 1] if history else None)
-                )
-        return records
+        return [RunRecord.from_redis(replies[i], replies[i + 1])
+                for i in range(0, len(replies), 2) if replies[i]]
+
+    def _rows(self, ids: Sequence[str]) -> list[dict[str, str] | None]:
+        rows: list[dict[str, str] | None] = []
+        for start in range(0, len(ids), READ_CHUNK):
+            keys = [self.keys.run(run_id) for run_id in ids[start:start + READ_CHUNK]]
+            rows += [json.loads(text) if text else None
+                     for text in self._read(keys=keys, client=self.client)]
+        return rows
 
     def list_ids(
         self, kind: str = "task", *, state: str | None = None, limit: int = 50

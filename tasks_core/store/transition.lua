@@ -1,5 +1,5 @@
 -- transition.lua: move one run to a new state, atomically, if the state machine allows it.
--- (Loaded after run_event.lua, which builds the event, and due_add.lua.)
+-- (Loaded after run_event.lua, which builds the event, due_add.lua and metrics_duration.lua.)
 -- In the same step: append the state to the history, append the transition's event to the
 -- event stream, move the run between state indexes, store the result, wake waiters when the
 -- state is terminal, and optionally push a broker message.
@@ -30,10 +30,15 @@
 -- ARGV[19] the due set (p:due) when the run waits there for its next attempt ('' = none);
 --          ARGV[5] is then the due time
 -- ARGV[20] pub/sub channel told when the run is the earliest due one (with ARGV[19])
+-- ARGV[21] the duration histogram p:metrics:durations ('' = do not count); with ARGV[15]
+--          '1', a run that has a start_time adds end - start to it (metrics_duration.lua:
+--          two HINCRBY, the run's start_time and queue read with its state)
+-- ARGV[22] the end time (epoch seconds), with ARGV[21]
+-- ARGV[23] the histogram's upper bounds in seconds, ascending, comma-separated
 -- Returns {1} or {1, name, value, ...} when applied, {0, state, attempt, owner} when refused, {-1} when
 -- the run does not exist.
 local cur = redis.call('HMGET', KEYS[1], 'state', 'state_type', 'attempt', 'owner',
-  'last_event', 'id', 'kind', 'name', 'related')
+  'last_event', 'id', 'kind', 'name', 'related', 'start_time', 'queue')
 local state = cur[1]
 if not state then
   return {-1}
@@ -45,9 +50,11 @@ if not string.find(ARGV[3], ',' .. state .. ',', 1, true)
 end
 
 local flat = {'state', ARGV[1], 'state_type', ARGV[2], 'last_event', ARGV[9]}
+local started, queue = cur[10], cur[11]
 for k, v in pairs(cjson.decode(ARGV[8])) do
   flat[#flat + 1] = k
   flat[#flat + 1] = v
+  if k == 'start_time' then started = v elseif k == 'queue' then queue = v end
 end
 redis.call('HSET', KEYS[1], unpack(flat))
 redis.call('RPUSH', KEYS[2], ARGV[7])
@@ -72,6 +79,10 @@ if ARGV[15] == '1' then
   redis.call('EXPIRE', KEYS[4], ARGV[16])
   redis.call('EXPIRE', KEYS[1], ARGV[16])
   redis.call('EXPIRE', KEYS[2], ARGV[16])
+  if ARGV[21] ~= '' then
+    count_duration(ARGV[21], ARGV[23], cur[7] or 'task', queue or '', ARGV[1], started,
+      tonumber(ARGV[22]))
+  end
 end
 local reply = {1}
 for name in string.gmatch(ARGV[18], '[^,]+') do
