@@ -94,7 +94,8 @@ def test_pausing_a_pool_over_http_parks_a_run_until_it_resumes(
     start_worker(concurrency=1, pool=pool)
 
     paused = httpx.post(f"{url}/{pool}/pause")
-    assert paused.status_code == 200 and paused.json()["paused"] is True
+    assert paused.status_code == 200, (paused.text, server.output()[-3000:])
+    assert paused.json()["paused"] is True
     assert httpx.post(f"{url}/{pool}/pause").json()["paused"] is True  # again: no new event
     created = httpx.post(f"{server.url}/api/deployments/name/pipeline/p/runs",
                          json={"parameters": {"lat": 1}})
