@@ -18,9 +18,10 @@ def server(
         help="HTTP port (default: the server_port setting, 4200)"),
     loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="log level"),
 ) -> None:
-    """Serve the HTTP API: JSON routes under /api (described at /docs and /openapi.json),
-    webhooks under /hooks, Prometheus metrics at /metrics. With TASKS_CORE_API_KEY set,
-    clients send `Authorization: Bearer KEY`."""
+    """Serve the dashboard at /, the HTTP API under /api (described at /docs and
+    /openapi.json), webhooks under /hooks and Prometheus metrics at /metrics. With
+    TASKS_CORE_API_KEY set, API clients send `Authorization: Bearer KEY` and the dashboard
+    asks for the key once."""
     with expected_errors():
         from tasks_core.api.serve import serve
         from tasks_core.settings import get_settings
@@ -28,6 +29,6 @@ def server(
         settings = get_settings()
         bound = port or settings.server_port
         shown = f"[{host}]" if ":" in host else host
-        console.print(f"API on [bold]http://{shown}:{bound}[/bold] (docs at /docs); "
-                      "Ctrl+C stops it", highlight=False)
+        console.print(f"Dashboard and API on [bold]http://{shown}:{bound}[/bold] (API docs "
+                      "at /docs); Ctrl+C stops it", highlight=False)
         serve(host, bound, settings, log_level=loglevel)
