@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean redis-server rabbitmq-server chromium
+.PHONY: demo up test lint bench clean redis-server rabbitmq-server chromium
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,11 @@ chromium:
 
 demo: $(RUN_STAMP) redis-server
 	$(BIN)/python -m tasks_core.demo
+
+# The local stack, left running for a person to look at (the dashboard on
+# http://127.0.0.1:4200/, Flower on :5555) until Ctrl-C.
+up: $(RUN_STAMP) redis-server
+	$(BIN)/tasks-core up --import tasks_core.demo.tasks
 
 test: $(DEV_STAMP) redis-server rabbitmq-server chromium
 	$(BIN)/ruff check tasks_core workers beat tests bench

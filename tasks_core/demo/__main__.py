@@ -248,6 +248,7 @@ def _webhook_section() -> None:
     from tasks_core.automations import Automation
     from tasks_core.events import EventTrigger
     from tasks_core.events.actions import PauseWorkPool
+    from tasks_core.settings import get_settings
     from tasks_core.webhooks import WebhookSpec, create_webhook
     from tasks_core.work_pools import pool_store, resume_pool
 
@@ -279,6 +280,9 @@ def _webhook_section() -> None:
     resume_pool("reports")
     console.print(f"resumed it again; the API's routes are described at {url}/docs (while "
                   "the demo runs; `tasks-core up` keeps a server running)")
+    port = get_settings().server_port
+    console.print(f"Dashboard: `make up` (or `tasks-core up`) and open http://127.0.0.1:{port}/ "
+                  "to see these runs, events, deployments and pools")
 
 
 def _show_tree() -> str:
