@@ -47,9 +47,11 @@ demo: $(RUN_STAMP) redis-server
 	$(BIN)/python -m tasks_core.demo
 
 # The local stack, left running for a person to look at (the dashboard on
-# http://127.0.0.1:4200/, Flower on :5555) until Ctrl-C.
+# http://127.0.0.1:4200/, Flower on :5555) until Ctrl-C, under the demo's key prefix: it
+# shows what `make demo` left, and runs the demo's deployments.
 up: $(RUN_STAMP) redis-server
-	$(BIN)/tasks-core up --import tasks_core.demo.tasks
+	TASKS_CORE_KEY_PREFIX=demo $(BIN)/tasks-core up --pool default --pool reports \
+	  --import tasks_core.demo.tasks
 
 test: $(DEV_STAMP) redis-server rabbitmq-server chromium
 	$(BIN)/ruff check tasks_core workers beat tests bench

@@ -281,8 +281,8 @@ def _webhook_section() -> None:
     console.print(f"resumed it again; the API's routes are described at {url}/docs (while "
                   "the demo runs; `tasks-core up` keeps a server running)")
     port = get_settings().server_port
-    console.print(f"Dashboard: `make up` (or `tasks-core up`) and open http://127.0.0.1:{port}/ "
-                  "to see these runs, events, deployments and pools")
+    console.print(f"Dashboard: `make up` (the stack under the demo's key prefix) and open "
+                  f"http://127.0.0.1:{port}/ to see these runs, events, deployments and pools")
 
 
 def _show_tree() -> str:
