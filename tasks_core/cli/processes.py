@@ -232,7 +232,7 @@ def stack_specs(
     if server_port is not None:
         specs.append(ChildSpec("server", cli_command("server", "--port", str(server_port),
                                                      "--loglevel", loglevel),
-                               url=f"http://127.0.0.1:{server_port}/docs"))
+                               url=f"http://127.0.0.1:{server_port}/"))
     if flower_port is not None:
         specs.append(ChildSpec("flower", cli_command("flower", "--port", str(flower_port)),
                                url=f"http://127.0.0.1:{flower_port}"))

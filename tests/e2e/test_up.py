@@ -178,7 +178,7 @@ def test_up_with_flower_serves_it_and_stops_it(
     wait_until(serving, 30, 0.2, "Flower to answer")
     up.child_pid("server")
     api = f"http://127.0.0.1:{up.server_port}"
-    assert re.search(rf"^server\s+pid \d+\s+{api}/docs$", up.output(), re.MULTILINE)
+    assert re.search(rf"^server\s+pid \d+\s+{api}/$", up.output(), re.MULTILINE)
 
     def api_health() -> dict[str, Any] | None:
         assert up.proc.poll() is None, f"up exited early:\n{up.output()}"
