@@ -4,10 +4,14 @@ and resume, "+ Add" a trigger that fires on a real event, enable/disable, test t
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 import pytest
 
+from tasks_core import emit_event
+from tasks_core.automations import Automation
 from tasks_core.runtime import get_runtime
 from tests.browser.conftest import SHOTS
 from tests.helpers import wait_until
@@ -16,6 +20,7 @@ from tests.integration import sample_flows as f
 pytestmark = pytest.mark.usefixtures("tc_env")
 
 HOSTILE = "<img src=x onerror=\"window.pwned=1\">"
+NAME = "orders shipped -> run the pipeline"
 
 
 def _state(run_id: str) -> str:
@@ -77,3 +82,95 @@ def test_run_a_deployment_from_its_page(tc_env: dict[str, Any], start_server: An
 def _shot(name: str) -> str:
     SHOTS.mkdir(parents=True, exist_ok=True)
     return str(SHOTS / name)
+
+
+def _engine_ready(tc_env: dict[str, Any], timeout: float = 30) -> None:
+    """Until beat's trigger engine has created its consumer group on the stream."""
+    client, prefix = tc_env["client"], tc_env["prefix"]
+
+    def ready() -> bool:
+        return bool(client.exists(f"{prefix}:events")) and any(
+            g["name"] == f"{prefix}:engine:group"
+            for g in client.xinfo_groups(f"{prefix}:events"))
+    wait_until(ready, timeout, 0.05, "the trigger engine's consumer group")
+
+
+def _emit(name: str) -> None:
+    emit_event(name, {"tasks-core.resource.id": "acme.order.1"})
+    get_runtime().emitter.flush()
+
+
+def _runs_of(deployment_id: str) -> list[Any]:
+    store = get_runtime().store
+    return [r for r in (store.get(i) for i in store.list_ids("flow", state=None, limit=50))
+            if r is not None and r.deployment_id == deployment_id]
+
+
+def test_add_a_trigger_from_a_deployment_and_see_it_fire(
+        tc_env: dict[str, Any], start_server: Any, start_worker: Any, start_beat: Any,
+        browser_page: Any) -> None:
+    deployment_id = f.pipeline.deploy("on-orders", work_pool_name=tc_env["queue"])
+    server = start_server()
+    start_worker(concurrency=1, pool=tc_env["queue"])
+    start_beat()
+    _emit("acme.warmup")  # the stream exists for the engine's group
+    _engine_ready(tc_env)
+    page = browser_page
+    page.goto(f"{server.url}/deployments/{deployment_id}")
+    page.click("#add-trigger")
+    page.wait_for_url(f"**/automations/new?deployment={deployment_id}")
+    # pre-filled: a RunDeployment action for this deployment, in the form and the JSON
+    assert page.input_value(".action-row select.action-type") == "run-deployment"
+    assert page.input_value('input[name="actions.0.deployment_id"]') == deployment_id
+    assert f'"deployment_id": "{deployment_id}"' in page.input_value("#automation-json")
+    # a refused automation: the API's reason is shown, as text
+    page.fill('input[data-path="name"]', HOSTILE)
+    page.click("#save")
+    wait_until(lambda: page.inner_text("#save-error") != "", timeout=10)
+    assert "expect: is empty" in page.inner_text("#save-error")
+    assert HOSTILE in page.inner_text("#save-error")  # the name, shown as text
+    page.fill('input[data-path="name"]', NAME)
+    page.fill('input[data-path="description"]', HOSTILE)
+    page.fill('input[data-path="trigger.expect"]', "acme.order.shipped")
+    page.fill('textarea[name="actions.0.parameters"]', '{"lat": 7}')
+    saved_json = page.input_value("#automation-json")
+    assert '"acme.order.shipped"' in saved_json and '"lat": 7' in saved_json
+    page.click("#save")
+    page.wait_for_url(re.compile(r"/automations/[0-9a-f-]{36}$"))
+    automation = Automation.read(NAME)
+    assert automation.trigger.expect == frozenset({"acme.order.shipped"})  # type: ignore[union-attr]
+    assert page.inner_text("h1") == NAME and HOSTILE in page.inner_text("#description")
+    page.wait_for_function(
+        "document.querySelector('#firings').dataset.liveState === 'connected'")
+    time.sleep(1.0)  # a created automation takes effect in beat within 1 s
+    _emit("acme.order.shipped")
+    # the firing appears live, with its triggering event and the action's outcome
+    firing = page.locator("#firings .firing")
+    firing.wait_for(timeout=30_000)
+    page.locator("#firings .firing li.done").wait_for(timeout=30_000)
+    assert "acme.order.shipped" in firing.inner_text()
+    run_link = firing.locator("a", has_text="flow run").get_attribute("href")
+    run_id = run_link.removeprefix("/flow-runs/")
+    assert wait_until(lambda: _state(run_id) == "Completed", timeout=30)
+    assert get_runtime().store.get(run_id).parameters == {"lat": 7}
+    # test against the last hour: the event above would fire it
+    page.click("#test")
+    page.locator("#test-result").wait_for()
+    assert "firing(s)" in page.inner_text("#test-reason")
+    page.screenshot(path=_shot("automation.png"), full_page=False)
+    # disable and enable
+    page.click("#disable")
+    page.locator("#enable").wait_for()
+    assert not Automation.read(automation.id).enabled
+    page.click("#enable")
+    page.locator("#disable").wait_for()
+    assert Automation.read(automation.id).enabled
+    # the deployment's Triggers section lists it; the list shows its trigger
+    page.goto(f"{server.url}/deployments/{deployment_id}")
+    assert NAME in page.inner_text("#triggers")
+    page.goto(f"{server.url}/automations")
+    row = page.locator(f'tr[data-automation-id="{automation.id}"]')
+    assert "expect acme.order.shipped" in row.inner_text()
+    assert "ago" in row.inner_text()  # its last firing
+    assert page.evaluate("window.pwned === undefined") and page.locator("main img").count() == 0
+    assert len(_runs_of(deployment_id)) == 1
