@@ -22,7 +22,8 @@ from tasks_core.events.schema import RESOURCE_ID, RESOURCE_NAME, RESOURCE_ROLE, 
 from tasks_core.events.triggers import EventTrigger
 from tasks_core.runtime import get_runtime
 
-__all__ = ["TRIGGERED", "Firing", "firings_of", "new_automation", "router", "trigger_text"]
+__all__ = ["TRIGGERED", "Firing", "firings_of", "group_firings", "new_automation", "router",
+           "trigger_text"]
 
 router = APIRouter(include_in_schema=False)
 NAV.append(("Automations", "/automations"))
@@ -81,7 +82,14 @@ def _triggering(event: Event) -> tuple[str | None, str | None]:
 def firings_of(automation_id: str) -> list[Firing]:
     """The automation's firings found among the newest `SHOWN_EVENTS` of its events, newest
     first, each with its action outcomes in action order."""
-    events = _events(f"tasks-core.automation.{automation_id}")
+    return group_firings(_events(f"tasks-core.automation.{automation_id}"))
+
+
+def group_firings(events: list[Event]) -> list[Firing]:
+    """Pure: the firings among `events` (an automation's triggered and action events, in any
+    order), in the order their triggered events come, each with the action events of the
+    same ``firing_id`` sorted by ``action_index``; action events of firings not among them
+    are left out."""
     firings = [Firing(e, *_triggering(e)) for e in events if e.event == TRIGGERED]
     by_id = {f.id: f for f in firings}
     for event in events:

@@ -4,6 +4,7 @@ and resume, "+ Add" a trigger that fires on a real event, enable/disable, test t
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -130,7 +131,10 @@ def test_add_a_trigger_from_a_deployment_and_see_it_fire(
     assert "expect: is empty" in page.inner_text("#save-error")
     assert HOSTILE in page.inner_text("#save-error")  # the name, shown as text
     page.fill('input[data-path="name"]', NAME)
-    page.fill('input[data-path="description"]', HOSTILE)
+    # the JSON is the source of truth: an edit there redraws the form
+    edited = json.loads(page.input_value("#automation-json"))
+    page.fill("#automation-json", json.dumps({**edited, "description": HOSTILE}))
+    assert page.input_value('input[data-path="description"]') == HOSTILE
     page.fill('input[data-path="trigger.expect"]', "acme.order.shipped")
     page.fill('textarea[name="actions.0.parameters"]', '{"lat": 7}')
     saved_json = page.input_value("#automation-json")
