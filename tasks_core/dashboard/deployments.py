@@ -20,7 +20,7 @@ from tasks_core.run_queries import find_runs
 from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 
-__all__ = ["router", "runs_of", "schedule_text", "triggers_of"]
+__all__ = ["last_runs", "router", "runs_of", "schedule_text", "triggers_of"]
 
 router = APIRouter(include_in_schema=False)
 NAV.append(("Deployments", "/deployments"))
@@ -54,6 +54,24 @@ def runs_of(deployment_id: str, *, limit: int,
     return found
 
 
+def last_runs(deployment_ids: list[str], *, per: int) -> dict[str, list[RunRecord]]:
+    """Deployment id -> its newest flow runs (at most `per`, newest first), from one scan of
+    the newest flow runs (`find_runs`: at most its SCAN_LIMIT records read, whatever the
+    number of deployments)."""
+    found: dict[str, list[RunRecord]] = {i: [] for i in deployment_ids}
+
+    def wanted(record: RunRecord) -> bool:  # find_runs calls it once per record
+        runs = found.get(record.deployment_id or "")
+        if runs is None or len(runs) >= per:
+            return False
+        runs.append(record)
+        return True
+
+    find_runs(get_runtime().store, kind="flow", state=None, name=None,
+              limit=max(per * len(deployment_ids), 1), where=wanted)
+    return found
+
+
 def _runs_it(automation: Automation, deployment: Deployment) -> bool:
     return any(getattr(action, "type", "") == "run-deployment"
                and (getattr(action, "deployment_id", None) == deployment.id
@@ -73,7 +91,9 @@ def triggers_of(deployment: Deployment,
 @router.get("/deployments", response_class=HTMLResponse)
 def deployments(request: Request) -> HTMLResponse:
     """Every deployment, by ``flow/name``, with its last `LAST_RUNS` runs."""
-    rows = [(d, runs_of(d.id, limit=LAST_RUNS)) for d in list_deployments()]
+    every = list_deployments()
+    last = last_runs([d.id for d in every], per=LAST_RUNS)
+    rows = [(d, last[d.id]) for d in every]
     return page(request, "deployments.html", rows=rows, schedule_text=schedule_text)
 
 

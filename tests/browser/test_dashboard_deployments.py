@@ -33,9 +33,11 @@ def test_run_a_deployment_from_its_page(tc_env: dict[str, Any], start_server: An
     deployment_id = f.pipeline.deploy("nightly", work_pool_name=tc_env["queue"],
                                       parameters={"lon": 5}, cron="0 3 * * *",
                                       description="Weather pipeline, nightly at 03:00 UTC")
+    other_id = f.loud_flow.deploy("shout", work_pool_name="other-pool", paused=True)
     server = start_server()
     start_worker(concurrency=1, pool=tc_env["queue"])
     page = browser_page
+    assert page.goto(f"{server.url}/deployments/no-such-id").status == 404
     page.goto(f"{server.url}/deployments")
     row = page.locator(f'tr[data-deployment-id="{deployment_id}"]')
     assert "pipeline/nightly" in row.inner_text() and "cron 0 3 * * *" in row.inner_text()
@@ -78,6 +80,9 @@ def test_run_a_deployment_from_its_page(tc_env: dict[str, Any], start_server: An
     marks = page.locator(f'tr[data-deployment-id="{deployment_id}"] a.mark')
     assert marks.count() == 1 and marks.get_attribute("href") == f"/flow-runs/{run_id}"
     assert "state-completed" in (marks.get_attribute("class") or "")
+    other = page.locator(f'tr[data-deployment-id="{other_id}"]')
+    assert "loud-flow/shout" in other.inner_text() and "paused" in other.inner_text()
+    assert "no runs" in other.inner_text() and "other-pool" in other.inner_text()
 
 
 def _shot(name: str) -> str:
@@ -172,6 +177,7 @@ def test_add_a_trigger_from_a_deployment_and_see_it_fire(
     # the deployment's Triggers section lists it; the list shows its trigger
     page.goto(f"{server.url}/deployments/{deployment_id}")
     assert NAME in page.inner_text("#triggers")
+    assert page.goto(f"{server.url}/automations/no such automation").status == 404
     page.goto(f"{server.url}/automations")
     row = page.locator(f'tr[data-automation-id="{automation.id}"]')
     assert "expect acme.order.shipped" in row.inner_text()
