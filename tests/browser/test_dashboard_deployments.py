@@ -9,6 +9,7 @@ import re
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 from tasks_core import emit_event
@@ -66,6 +67,13 @@ def test_run_a_deployment_from_its_page(tc_env: dict[str, Any], start_server: An
     # the recent runs update live to Completed
     page.locator(f'#recent tr[data-run-id="{run_id}"] .state-completed').wait_for(
         timeout=10_000)
+    # a run scheduled for later shows among the upcoming ones, live
+    later = httpx.post(f"{server.url}/api/deployments/{deployment_id}/runs",
+                       json={"parameters": {"lat": 1}, "schedule_after": 3600})
+    assert later.status_code == 201, later.text
+    upcoming = page.locator(f'#upcoming tr[data-run-id="{later.json()["id"]}"]')
+    upcoming.wait_for(timeout=10_000)
+    assert "Scheduled" in upcoming.inner_text() and " UTC" in upcoming.inner_text()
     page.click("#run-open")  # the generated form, for the README's screenshot
     page.screenshot(path=_shot("deployment.png"), full_page=False)
     page.click("#run-cancel")
@@ -78,8 +86,13 @@ def test_run_a_deployment_from_its_page(tc_env: dict[str, Any], start_server: An
     assert not get_runtime().deployments.get(deployment_id).paused
     page.goto(f"{server.url}/deployments")
     marks = page.locator(f'tr[data-deployment-id="{deployment_id}"] a.mark')
-    assert marks.count() == 1 and marks.get_attribute("href") == f"/flow-runs/{run_id}"
-    assert "state-completed" in (marks.get_attribute("class") or "")
+    # oldest first: the completed run, then the scheduled one (made over the API: a pause
+    # leaves it)
+    assert marks.count() == 2
+    assert marks.nth(0).get_attribute("href") == f"/flow-runs/{run_id}"
+    assert "state-completed" in (marks.nth(0).get_attribute("class") or "")
+    assert marks.nth(1).get_attribute("href") == f"/flow-runs/{later.json()['id']}"
+    assert "state-scheduled" in (marks.nth(1).get_attribute("class") or "")
     other = page.locator(f'tr[data-deployment-id="{other_id}"]')
     assert "loud-flow/shout" in other.inner_text() and "paused" in other.inner_text()
     assert "no runs" in other.inner_text() and "other-pool" in other.inner_text()
