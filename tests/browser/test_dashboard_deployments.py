@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
 
-from tasks_core import emit_event
+from tasks_core import emit_event, flow
 from tasks_core.automations import Automation
 from tasks_core.runtime import get_runtime
 from tests.browser.conftest import SHOTS
@@ -23,6 +23,13 @@ pytestmark = pytest.mark.usefixtures("tc_env")
 
 HOSTILE = "<img src=x onerror=\"window.pwned=1\">"
 NAME = "orders shipped -> run the pipeline"
+
+
+@flow
+def typed_flow(n: int, ratio: float = 0.5, flag: bool = False, label: str = "x",
+               tags: list[str] | None = None, mode: Literal["fast", "slow"] = "fast",
+               opts: dict[str, int] | None = None) -> None:
+    """A flow with a parameter of each kind the Run form offers."""
 
 
 def _state(run_id: str) -> str:
@@ -96,6 +103,42 @@ def test_run_a_deployment_from_its_page(tc_env: dict[str, Any], start_server: An
     other = page.locator(f'tr[data-deployment-id="{other_id}"]')
     assert "loud-flow/shout" in other.inner_text() and "paused" in other.inner_text()
     assert "no runs" in other.inner_text() and "other-pool" in other.inner_text()
+
+
+def test_the_run_form_follows_the_schema(tc_env: dict[str, Any], start_server: Any,
+                                         browser_page: Any) -> None:
+    deployment_id = typed_flow.deploy("typed", work_pool_name=tc_env["queue"])
+    server = start_server()
+    page = browser_page
+    page.goto(f"{server.url}/deployments/{deployment_id}")
+    page.click("#run-open")
+    fields = "#run-fields "
+    kinds = {name: page.get_attribute(f"{fields}[name={name}]", "data-kind")
+             for name in ("n", "ratio", "flag", "label", "tags", "mode", "opts")}
+    assert kinds == {"n": "integer", "ratio": "number", "flag": "boolean", "label": "string",
+                     "tags": "json", "mode": "enum", "opts": "json"}
+    assert page.get_attribute(f"{fields}input[name=flag]", "type") == "checkbox"
+    assert page.locator(f"{fields}textarea[name=tags]").count() == 1
+    assert page.input_value(f"{fields}[name=ratio]") == "0.5"
+    page.fill(f"{fields}[name=n]", "3")
+    page.check(f"{fields}[name=flag]")
+    page.fill(f"{fields}[name=label]", HOSTILE)
+    page.select_option(f"{fields}[name=mode]", label="slow")
+    page.fill(f"{fields}[name=opts]", '{"k": 1}')
+    page.fill(f"{fields}[name=tags]", "[not json")
+    page.click("#run-form button[type=submit]")
+    wait_until(lambda: page.inner_text("#run-error") != "", timeout=10)
+    assert page.inner_text("#run-error").startswith("tags: not valid JSON")
+    page.fill(f"{fields}[name=tags]", '["a", "b"]')
+    page.click("#run-form button[type=submit]")
+    page.locator("#run-created").wait_for()
+    run_id = page.get_attribute("#run-link", "href").removeprefix("/flow-runs/")
+    assert get_runtime().store.get(run_id).parameters == {
+        "n": 3, "ratio": 0.5, "flag": True, "label": HOSTILE, "tags": ["a", "b"],
+        "mode": "slow", "opts": {"k": 1}}
+    # the run's parameters in the recent runs are text, not markup
+    page.locator(f'#recent tr[data-run-id="{run_id}"]').wait_for(timeout=10_000)
+    assert page.evaluate("window.pwned === undefined") and page.locator("main img").count() == 0
 
 
 def _shot(name: str) -> str:

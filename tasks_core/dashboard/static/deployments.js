@@ -16,7 +16,8 @@
       const real = spec.anyOf.filter((s) => s.type !== "null");
       if (real.length === 1) type = real[0].type;
     }
-    return SIMPLE.includes(type) && !spec.enum ? type : "json";
+    if (Array.isArray(spec.enum)) return "enum";
+    return SIMPLE.includes(type) ? type : "json";
   }
 
   function field(name, spec, required, value) {
@@ -27,7 +28,17 @@
     title.textContent = `${name}${required ? " *" : ""} (${kind === "json" ? "JSON" : kind})`;
     label.append(title);
     let input;
-    if (kind === "boolean") {
+    if (kind === "enum") {  // one option per allowed value, each holding its JSON
+      input = document.createElement("select");
+      const choices = required ? spec.enum : [undefined, ...spec.enum];
+      for (const choice of choices) {
+        const option = document.createElement("option");
+        option.value = choice === undefined ? "" : JSON.stringify(choice);
+        option.textContent = choice === undefined ? "(default)" : String(choice);
+        option.selected = choice !== undefined && JSON.stringify(choice) === JSON.stringify(value);
+        input.append(option);
+      }
+    } else if (kind === "boolean") {
       input = document.createElement("input");
       input.type = "checkbox";
       input.checked = value === true;
@@ -77,6 +88,7 @@
       const text = input.value.trim();
       if (text === "") continue;  // the deployment's default (or a 422 if required)
       if (kind === "string") parameters[input.name] = input.value;
+      else if (kind === "enum") parameters[input.name] = JSON.parse(text);
       else if (kind === "json") {
         try { parameters[input.name] = JSON.parse(text); }
         catch (error) { throw new Error(`${input.name}: not valid JSON (${error.message})`); }
