@@ -141,6 +141,54 @@ def test_the_run_form_follows_the_schema(tc_env: dict[str, Any], start_server: A
     assert page.evaluate("window.pwned === undefined") and page.locator("main img").count() == 0
 
 
+def test_the_editor_builds_each_kind_of_action(start_server: Any, browser_page: Any) -> None:
+    server = start_server()
+    assert httpx.post(f"{server.url}/api/work_pools", json={"name": "reports"}).status_code \
+        == 201
+    page = browser_page
+    page.goto(f"{server.url}/automations/new")
+    page.fill('input[data-path="name"]', "every kind")
+    page.fill('input[data-path="trigger.expect"]', "acme.report.*, acme.alert.*")
+    page.select_option('select[data-path="trigger.posture"]', "Reactive")
+    page.fill('input[data-path="trigger.threshold"]', "2")
+    page.fill('input[data-path="trigger.within"]', "60")
+    page.fill('textarea[data-path="trigger.match"]', '{"acme.team": "ops"}')
+    page.fill('input[data-path="trigger.for_each"]', "tasks-core.resource.id")
+    for index, kind in enumerate(("pause-work-pool", "send-notification", "call-webhook")):
+        page.click("#add-action")
+        page.select_option(f'.action-row[data-index="{index + 1}"] select.action-type', kind)
+    page.fill('input[name="actions.1.work_pool_name"]', "reports")
+    page.fill('input[name="actions.2.to"]', "log://")
+    page.fill('textarea[name="actions.2.body"]', "{{ event.event }} seen")
+    page.fill('input[name="actions.3.url"]', "https://example.com/hook")
+    page.fill('textarea[name="actions.3.payload"]', '{"n": 1}')
+    shown = json.loads(page.input_value("#automation-json"))
+    assert [a["type"] for a in shown["actions"]] == [
+        "do-nothing", "pause-work-pool", "send-notification", "call-webhook"]
+    page.click("#save")
+    page.wait_for_url(re.compile(r"/automations/[0-9a-f-]{36}$"))
+    stored = Automation.read("every kind").model_dump(mode="json")
+    assert stored["trigger"]["expect"] == ["acme.alert.*", "acme.report.*"]
+    assert (stored["trigger"]["threshold"], stored["trigger"]["within"]) == (2, 60.0)
+    assert stored["trigger"]["match"] == {"acme.team": "ops"}
+    assert stored["trigger"]["for_each"] == ["tasks-core.resource.id"]
+    assert stored["actions"][1]["work_pool_name"] == "reports"
+    assert (stored["actions"][2]["to"], stored["actions"][2]["body"]) == \
+        (["log://"], "{{ event.event }} seen")
+    assert (stored["actions"][3]["url"], stored["actions"][3]["payload"]) == \
+        ("https://example.com/hook", {"n": 1})
+    # edit: drop an action, save with PUT; the automation keeps its id
+    page.click('.action-row[data-index="0"] button')
+    page.click("#save")
+    page.wait_for_load_state()
+    wait_until(lambda: len(Automation.read("every kind").actions) == 3, timeout=10)
+    # the list
+    page.goto(f"{server.url}/automations")
+    row = page.locator("tr", has_text="every kind")
+    assert "expect acme.alert.*, acme.report.* (2 within 60 s)" in row.inner_text()
+    assert "Pause work pool 'reports'" in row.inner_text()
+
+
 def _shot(name: str) -> str:
     SHOTS.mkdir(parents=True, exist_ok=True)
     return str(SHOTS / name)
