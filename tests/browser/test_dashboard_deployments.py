@@ -189,6 +189,25 @@ def test_the_editor_builds_each_kind_of_action(start_server: Any, browser_page: 
     assert "Pause work pool 'reports'" in row.inner_text()
 
 
+def test_pages_write_through_the_api_with_a_login(tc_env: dict[str, Any], start_server: Any,
+                                                  browser_page: Any) -> None:
+    deployment_id = f.pipeline.deploy("guarded", work_pool_name=tc_env["queue"])
+    server = start_server(api_key="dash-key")
+    page = browser_page
+    page.goto(f"{server.url}/deployments/{deployment_id}")
+    assert "/login" in page.url
+    page.fill("input[name=api_key]", "dash-key")
+    page.click("form.login button")
+    page.wait_for_url(f"**/deployments/{deployment_id}")
+    page.click("#paused button[data-action=pause]")  # the session and the CSRF token
+    page.locator("#paused button[data-action=resume]").wait_for()
+    assert get_runtime().deployments.get(deployment_id).paused
+    # the same request without the page's CSRF token is refused
+    assert page.evaluate(f"fetch('/api/deployments/{deployment_id}/resume', "
+                         "{method: 'POST'}).then(r => r.status)") == 403
+    assert httpx.get(f"{server.url}/deployments").status_code == 303  # to /login
+
+
 def _shot(name: str) -> str:
     SHOTS.mkdir(parents=True, exist_ok=True)
     return str(SHOTS / name)
