@@ -180,3 +180,46 @@ def test_timeline_of_1000_task_runs_renders_under_a_second(
     page.click("[data-zoom=in]")
     page.locator("#timeline .tl-bar").nth(500).hover()
     page.locator(".tl-tip").wait_for()
+
+
+def test_task_run_list_and_detail(start_server: Any, browser_page: Any) -> None:
+    server = start_server()
+    flow_id = _flushed(outer(return_state=True))
+    failed = next(node for _, node in _nodes(_tree(server, flow_id)) if node["name"] == "boom")
+    page = browser_page
+    page.goto(f"{server.url}/task-runs")
+    row = page.locator(f'tr[data-run-id="{failed["id"]}"]')
+    row.wait_for()
+    assert "Failed" in row.inner_text() and flow_id[:8] in row.inner_text()
+    assert "Failed 1" in page.inner_text(".counts")
+    # a task run that starts while the page is open appears without a reload
+    page.wait_for_function("document.querySelector('#runs').dataset.liveState === 'connected'")
+    later = step.delay(7)  # recorded now (Pending: no worker takes it), which is an event
+    page.locator(f'tr[data-run-id="{later.id}"]').wait_for(timeout=10_000)
+    # filters: by name, by state
+    page.fill("input[name=name]", "boom")
+    page.click("#filters button[type=submit]")
+    page.wait_for_url("**name=boom**")
+    assert page.locator("tr[data-run-id]").count() == 1
+    page.goto(f"{server.url}/task-runs?state=Cached")
+    assert page.locator("tr[data-run-id]").count() == 1
+    # the detail page: error as text, parent link, history, parameters
+    page.goto(f"{server.url}/task-runs")
+    page.locator(f'tr[data-run-id="{failed["id"]}"] a').first.click()
+    page.wait_for_url(f"**/task-runs/{failed['id']}")
+    assert page.locator("#run-state").inner_text() == "Failed"
+    assert "ValueError: boom <b>not bold</b>" in page.inner_text(".run-error summary")
+    assert page.locator(".run-error b").count() == 0
+    assert "Traceback" in page.inner_text(".run-error pre")
+    assert page.locator("table.history tbody tr").count() >= 2
+    page.click(".started-by a")
+    page.wait_for_url(f"**/flow-runs/{flow_id}")
+    # a step's parameters and result; a flow run's id under /task-runs goes to its page
+    first_step = next(node for _, node in _nodes(_tree(server, flow_id))
+                      if node["name"] == "step")
+    page.goto(f"{server.url}/task-runs/{first_step['id']}")
+    assert '"i": 0' in page.inner_text("#run-parameters")
+    assert page.inner_text("#run-result").strip() == "0"
+    page.goto(f"{server.url}/task-runs/{flow_id}")
+    assert page.url.endswith(f"/flow-runs/{flow_id}")
+    assert httpx.get(f"{server.url}/task-runs/no-such-run").status_code == 404
