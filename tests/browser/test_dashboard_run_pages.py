@@ -5,6 +5,7 @@ task runs timed in the browser, and the task-run list and detail pages."""
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ import pytest
 from tasks_core import flow, task
 from tasks_core.runtime import get_runtime
 from tests.browser.conftest import SHOTS
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.usefixtures("tc_env")
 
@@ -69,6 +71,18 @@ def failing() -> None:
 @flow
 def wide(n: int) -> int:
     return sum(step(i) for i in range(n))
+
+
+GATE = threading.Event()
+
+
+@flow(log_prints=True)
+def slow_logger() -> str:
+    print("first line")
+    GATE.wait(30)
+    print("second line")
+    step(2)
+    return "done"
 
 
 def _flushed(state: Any) -> str:
@@ -223,3 +237,35 @@ def test_task_run_list_and_detail(start_server: Any, browser_page: Any) -> None:
     page.goto(f"{server.url}/task-runs/{flow_id}")
     assert page.url.endswith(f"/flow-runs/{flow_id}")
     assert httpx.get(f"{server.url}/task-runs/no-such-run").status_code == 404
+
+
+def test_a_running_flow_run_updates_live(start_server: Any, browser_page: Any) -> None:
+    server = start_server()
+    GATE.clear()
+    runner = threading.Thread(target=slow_logger, kwargs={"return_state": True}, daemon=True)
+    runner.start()
+    try:
+        wait_until(lambda: httpx.get(f"{server.url}/api/flow_runs?name=slow-logger&state="
+                                     "Running").json()["items"], 10, 0.1, "the run to start")
+        run_id = httpx.get(f"{server.url}/api/flow_runs?name=slow-logger").json()["items"][0]["id"]
+        page = browser_page
+        page.goto(f"{server.url}/flow-runs/{run_id}")
+        assert page.locator("#run-state").inner_text() == "Running"
+        bar = page.locator(f'#timeline .tl-bar[data-run-id="{run_id}"]')
+        assert "running" in (bar.get_attribute("class") or "").split()
+        page.wait_for_function("document.getElementById('logs').innerText.includes('first line')",
+                               timeout=10_000)
+        page.wait_for_function("document.querySelector('#run-live').dataset.liveState === "
+                               "'connected'")
+        GATE.set()
+        # without a reload: the next log line, the final state, the task run's bar
+        page.wait_for_function("document.getElementById('logs').innerText.includes('second "
+                               "line')", timeout=10_000)
+        page.wait_for_function("document.getElementById('run-state').innerText === 'Completed'",
+                               timeout=10_000)
+        page.wait_for_function("document.querySelectorAll('#timeline .tl-bar').length === 2",
+                               timeout=10_000)
+        assert page.get_attribute("#logs", "data-following") in ("yes", "done")
+    finally:
+        GATE.set()
+        runner.join(30)
