@@ -4,7 +4,8 @@
 // Zoom scales the time axis (buttons, or Ctrl + wheel); a tooltip names each bar; clicking
 // a nested flow's bar opens it. Bars are absolutely positioned divs placed by CSS variables
 // (--o offset and --d duration in seconds, --s pixels per second), so zooming is one style
-// change, not one per bar. Text goes in with textContent only.
+// change, not one per bar; rows off screen are not laid out until scrolled to
+// (content-visibility in runs.css). Text goes in with textContent only.
 "use strict";
 
 const tasksCoreTimeline = (() => {
@@ -88,6 +89,7 @@ const tasksCoreTimeline = (() => {
     box.offsetHeight;  // layout now: the time measured includes it
     const took = performance.now() - began;
     box.dataset.renderMs = took.toFixed(1);
+    box.dataset.drawnAtMs = performance.now().toFixed(1);  // since the page's navigation
     box.dataset.bars = String(box.querySelectorAll(".tl-bar").length);
     const summary = document.getElementById("tl-summary");
     if (summary) summary.textContent = `${rows.length} runs over ${fmtDuration(span)}`;
