@@ -9,6 +9,7 @@ the facts and history (the live region, reloaded on flow-run events).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,8 +57,6 @@ def flow_run(request: Request, run_id: str = _ID, partial: bool = False,
 def flow_run_tree(run_id: str = _ID) -> Response:
     """The run tree as JSON: ``{"now": ISO time, "root": node, "capped": bool}`` with nodes
     as `tasks_core.run_tree.tree_json` gives them."""
-    import json
-
     now = datetime.now(UTC)
     tree, capped = _tree(get_runtime().store.get(run_id), now)
     return Response(json.dumps({"now": now.isoformat(), "root": tree, "capped": capped}),
