@@ -39,7 +39,6 @@ from tasks_core.cli.output import (
 )
 from tasks_core.cli.run_tree import (
     RunNode,
-    build_tree,
     render_timeline,
     render_tree,
     timeline,
@@ -49,7 +48,8 @@ from tasks_core.cli.run_tree import (
 from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.errors import RunNotFound, ValidationError
 from tasks_core.records import RunRecord
-from tasks_core.run_queries import PAGE, SCAN_LIMIT, find_runs
+from tasks_core.run_queries import SCAN_LIMIT, find_runs
+from tasks_core.run_tree import TREE_LIMIT, gather_tree
 from tasks_core.states import StateName
 from tasks_core.store.runs import RunStore, utcnow
 
@@ -70,9 +70,6 @@ FLOW_RUN_COLUMNS = (
     Column("Start", drop=2), Column("Duration", drop=1, justify="right"),
     Column("Child runs", drop=3, justify="right"))
 """Columns of `flow_runs_table`: id, flow and state at any width, the others as room allows."""
-
-TREE_LIMIT = 5_000
-"""Most runs `inspect` and `logs --tree` gather under one flow run."""
 
 
 
@@ -170,31 +167,6 @@ def load_flow_run(store: RunStore, indexes: RunIndexes, run_id: str) -> RunRecor
     parent = f" of flow run {record.parent_flow_run_id!r}" if record.parent_flow_run_id else ""
     fail(f"run {run_id!r} is a task run{parent}, not a flow run; see it with "
          f"`tasks-core task-run inspect {run_id}`")
-
-
-def gather_tree(store: RunStore, indexes: RunIndexes, root: RunRecord) -> tuple[RunNode, bool]:
-    """The run tree under `root`, and whether it was cut at TREE_LIMIT runs.
-
-    One round trip for the children of a whole level, one per page of records.
-    """
-    records: list[RunRecord] = []
-    seen = {root.id}
-    frontier = [root.id]
-    capped = False
-    while frontier:
-        fresh = []
-        for ids in indexes.children_of(frontier):
-            for run_id in ids:
-                if run_id not in seen:
-                    seen.add(run_id)
-                    fresh.append(run_id)
-        if len(records) + len(fresh) > TREE_LIMIT:
-            fresh, capped = fresh[:TREE_LIMIT - len(records)], True
-        level = [r for start in range(0, len(fresh), PAGE)
-                 for r in store.get_many(fresh[start:start + PAGE])]
-        records.extend(level)
-        frontier = [] if capped else [r.id for r in level]
-    return build_tree(root, records), capped
 
 
 @app.command("inspect")

@@ -26,6 +26,7 @@ from tasks_core.cli.tables import Cell, Column, fit_table
 from tasks_core.errors import TasksCoreError, ValidationError
 from tasks_core.records import RunRecord, StateEntry
 from tasks_core.run_queries import SCAN_LIMIT
+from tasks_core.run_tree import run_duration  # re-exported: shared with the dashboard
 from tasks_core.states import StateName, StateType, is_terminal, state_type
 from tasks_core.store.connection import StoreError
 from tasks_core.times import parse_since  # re-exported: the CLI's --since grammar
@@ -196,17 +197,6 @@ def format_duration(seconds: float | None) -> str:
     if hours:
         return f"{hours}h {minutes:02d}m"
     return f"{minutes}m {secs:02d}s"
-
-
-def run_duration(record: RunRecord, now: datetime) -> tuple[float | None, bool]:
-    """Seconds the run has run, and whether it is still running (measured up to `now`)."""
-    if record.start_time is None:
-        return None, False
-    if record.end_time is not None:
-        return (record.end_time - record.start_time).total_seconds(), False
-    if is_terminal(record.state):
-        return None, False
-    return (now - record.start_time).total_seconds(), True
 
 
 def preview(text: str | None, limit: int = 2_000) -> str:

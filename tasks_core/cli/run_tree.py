@@ -1,10 +1,7 @@
-"""The run tree of a flow run and its timeline: pure, built from records, no Redis.
+"""The run tree of a flow run drawn for the terminal, and its text timeline: pure, no Redis.
 
-A run's children are the runs whose parent is it, by the same rule the children index
-follows (`parent_task_run_id` when set, else `parent_flow_run_id`). A nested flow is
-recorded as a placeholder task run (task key ``subflow:<name>``) in its parent, with the
-child flow run beneath it; the tree shows the child flow run in the placeholder's place
-and remembers the placeholder's id.
+The tree itself (`RunNode`, `build_tree`, `walk`, `tree_json`) lives in
+`tasks_core.run_tree`, shared with the dashboard, and is re-exported here.
 
 The timeline draws one bar per run of the tree, in tree order, on a common time axis that
 starts at the root's start; runs still going are drawn up to `now`.
@@ -13,18 +10,23 @@ starts at the root's start; runs still going are drawn up to `now`.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from rich.text import Text
 from rich.tree import Tree
 
 from tasks_core.cli.ids import short_ids
-from tasks_core.cli.output import STATE_STYLES, format_duration, run_duration, state_text
+from tasks_core.cli.output import STATE_STYLES, format_duration, state_text
 from tasks_core.records import RunRecord
+from tasks_core.run_tree import (
+    SUBFLOW_PREFIX,
+    RunNode,
+    build_tree,
+    run_duration,
+    tree_json,
+    walk,
+)
 
 __all__ = [
     "SUBFLOW_PREFIX",
@@ -39,95 +41,8 @@ __all__ = [
     "walk",
 ]
 
-SUBFLOW_PREFIX = "subflow:"
-"""Task key prefix of the placeholder task run a nested flow leaves in its parent."""
-
 RUNNING_BAR = "▒"
 DONE_BAR = "█"
-
-
-@dataclass(slots=True)
-class RunNode:
-    """One run of the tree; `placeholder` is the task run a nested flow stands in for."""
-
-    record: RunRecord
-    children: list[RunNode] = field(default_factory=list)
-    placeholder: RunRecord | None = None
-
-
-def _parent_of(record: RunRecord) -> str | None:
-    return record.parent_task_run_id or record.parent_flow_run_id
-
-
-def _order(record: RunRecord) -> tuple[datetime, datetime, str]:
-    return (record.start_time or record.created, record.created, record.id)
-
-
-def build_tree(root: RunRecord, runs: Iterable[RunRecord]) -> RunNode:
-    """The tree under `root` from any set of records (others are ignored).
-
-    Siblings are ordered by start time (creation time for runs not started). A
-    placeholder with exactly one child flow run is replaced by that flow run.
-    """
-    by_parent: dict[str, list[RunRecord]] = defaultdict(list)
-    for record in runs:
-        parent = _parent_of(record)
-        if parent is not None and record.id != root.id:
-            by_parent[parent].append(record)
-    seen = {root.id}
-
-    def grow(record: RunRecord) -> RunNode:
-        node = RunNode(record)
-        for child in sorted(by_parent.get(record.id, ()), key=_order):
-            if child.id not in seen:  # a corrupt index must not loop forever
-                seen.add(child.id)
-                node.children.append(_collapse(grow(child)))
-        return node
-
-    return grow(root)
-
-
-def _collapse(node: RunNode) -> RunNode:
-    record = node.record
-    if record.kind != "task" or not record.task_key.startswith(SUBFLOW_PREFIX):
-        return node
-    if len(node.children) != 1 or node.children[0].record.kind != "flow":
-        return node
-    flow = node.children[0]
-    return RunNode(flow.record, flow.children, placeholder=record)
-
-
-def walk(node: RunNode, depth: int = 0) -> Iterator[tuple[int, RunNode]]:
-    """Every node under `node` (itself first) with its depth, in tree order."""
-    yield depth, node
-    for child in node.children:
-        yield from walk(child, depth + 1)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def tree_json(node: RunNode, now: datetime) -> dict[str, Any]:
-    """The tree as nested JSON-ready dicts (durations of unfinished runs measured to `now`)."""
-    record = node.record
-    seconds, running = run_duration(record, now)
-    return {
-        "id": record.id,
-        "name": record.name,
-        "kind": record.kind,
-        "task_key": record.task_key or None,
-        "state": record.state.value,
-        "state_type": record.state_type.value,
-        "state_message": record.state_message,
-        "start_time": _iso(record.start_time),
-        "end_time": _iso(record.end_time),
-        "duration_seconds": seconds,
-        "running": running,
-        "placeholder_id": node.placeholder.id if node.placeholder else None,
-        "error": record.error.model_dump(exclude={"traceback"}) if record.error else None,
-        "children": [tree_json(child, now) for child in node.children],
-    }
 
 
 # -- the tree -----------------------------------------------------------------------------
