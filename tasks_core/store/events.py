@@ -9,6 +9,7 @@ than `max_age_seconds` (MINID ~), applied at every write and by `trim()`.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -68,6 +69,24 @@ class EventStore(KeyedStore):
         return [(str(entry_id), str((fields or {}).get("event", "")))
                 for entry_id, fields in raw or []]
 
+    def find(self, event_id: str, *, page: int = 1000) -> Entry | None:
+        """The stored entry of the event whose ``id`` is `event_id` (its exact JSON), newest
+        first over the whole retained stream; None when it is not (or no longer) stored.
+
+        Events are indexed by stream entry id only, so this reads pages of `page` entries
+        (the stream's retention bounds the cost; a whole-text check comes before parsing).
+        """
+        needle = json.dumps(event_id)
+        max_id = "+"
+        while True:
+            entries = self.newest_first(max_id=max_id, count=page)
+            for entry in entries:
+                if needle in entry[1] and _id_of(entry[1]) == event_id:
+                    return entry
+            if len(entries) < page:
+                return None
+            max_id = f"({entries[-1][0]}"
+
     def last_id(self) -> str:
         """The id of the newest entry ("0-0" when the stream is empty)."""
         raw: Any = self.client.xrevrange(self.keys.events, count=1)
@@ -82,3 +101,11 @@ class EventStore(KeyedStore):
     def length(self) -> int:
         """How many entries the stream holds."""
         return int(self.client.xlen(self.keys.events))
+
+
+def _id_of(text: str) -> object:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data.get("id") if isinstance(data, dict) else None
