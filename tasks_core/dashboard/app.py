@@ -21,7 +21,7 @@ from tasks_core.settings import Settings
 
 __all__ = ["PAGE_MODULES", "mount_dashboard", "require_login"]
 
-PAGE_MODULES = ("flow_runs", "events", "work_pools")
+PAGE_MODULES = ("flow_runs", "events", "work_pools", "webhooks")
 """Page modules of `tasks_core.dashboard`, in navigation order."""
 
 
