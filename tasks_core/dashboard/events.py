@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
@@ -18,7 +19,8 @@ from tasks_core.events.feed import list_events, parse_entry
 from tasks_core.events.schema import RESOURCE_ID, Event
 from tasks_core.runtime import get_runtime
 
-__all__ = ["PAGE_SIZE", "PREVIEW_CHARS", "payload_preview", "resource_link", "router"]
+__all__ = ["PAGE_SIZE", "PREVIEW_CHARS", "event_href", "payload_preview", "resource_link",
+           "router"]
 
 router = APIRouter(include_in_schema=False)
 NAV.append(("Events", "/events"))
@@ -43,6 +45,13 @@ def resource_link(resource_id: str) -> str | None:
     if prefix != "tasks-core" or kind not in _PAGES or not ident:
         return None
     return _PAGES[kind] + ident
+
+
+def event_href(event: Event) -> str:
+    """The event page's path, with where to look first (``?at=<received, epoch ms>``)."""
+    path = f"/events/{quote(event.id, safe='')}"
+    moment = event.received or event.occurred
+    return f"{path}?at={int(moment.timestamp() * 1000)}"
 
 
 def payload_preview(payload: dict[str, Any]) -> str:
@@ -75,16 +84,19 @@ def events(
         error = str(exc)
     return page(request, "events_list.html" if partial else "events.html",
                 events=found, filters=filters, error=error, live_glob=event or "*",
-                preview=payload_preview, link=resource_link, resource_id=RESOURCE_ID)
+                preview=payload_preview, link=resource_link, href=event_href,
+                resource_id=RESOURCE_ID)
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
-def event_detail(request: Request, event_id: str) -> HTMLResponse:
+def event_detail(request: Request, event_id: str,
+                 at: int | None = Query(None, ge=0, le=2**53)) -> HTMLResponse:
     """One event: formatted, with links to the resources of ours it names, and its raw
-    JSON as stored. 404 when the stream does not (or no longer) hold it."""
+    JSON as stored. ``at`` (epoch ms, the feed's links carry its ``received``) is where the
+    look-up starts. 404 when the stream does not (or no longer) hold it."""
     if len(event_id) > 200:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such event")
-    entry = get_runtime().events.find(event_id)
+    entry = get_runtime().events.find(event_id, near_ms=at)
     found = parse_entry(entry) if entry is not None else None
     if entry is None or found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND,

@@ -49,7 +49,7 @@ def test_an_emitted_event_arrives_live_and_opens_raw(start_server: Any,
     page.screenshot(path=SHOTS / "event-feed.png", full_page=False)
 
     row.locator("a", has_text="acme.order.shipped").click()
-    page.wait_for_url(f"**/events/{event_id}")
+    page.wait_for_url(f"**/events/{event_id}?at=*")
     related = page.locator("#related")
     assert related.locator('a[href="/work-pools/reports"]').count() == 1
     assert related.locator("a", has_text="acme.customer.9").count() == 0  # not ours: text

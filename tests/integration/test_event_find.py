@@ -33,3 +33,16 @@ def test_find_of_an_unknown_id_is_none(tc_env: dict[str, Any]) -> None:
     assert rt.events.find("nope", page=2) is None
     tc_env["client"].xadd(rt.store.keys.events, {"event": '{"id": "bad" not json'})
     assert rt.events.find("bad") is None
+
+
+def test_find_near_a_time_reads_that_window_first(tc_env: dict[str, Any]) -> None:
+    rt = get_runtime()
+    emit_event("acme.target", {RID: "acme.t"}, id="near-id")
+    rt.emitter.flush()
+    entry_id = rt.events.last_id()
+    ms = int(entry_id.split("-")[0])
+    found = rt.events.find("near-id", near_ms=ms, window_ms=10)
+    assert found is not None and found[0] == entry_id
+    # a wrong hint still finds it (the whole stream is read after the window)
+    far = rt.events.find("near-id", near_ms=ms - 3_600_000, window_ms=10)
+    assert far is not None and far[0] == entry_id

@@ -25,3 +25,15 @@ def test_a_payload_preview_is_compact_and_cut() -> None:
     assert payload_preview({"a": [1, 2], "b": "é"}) == '{"a":[1,2],"b":"é"}'
     long = payload_preview({"text": "x" * 500})
     assert len(long) == PREVIEW_CHARS and long.endswith("…")
+
+
+def test_an_event_link_carries_when_it_was_received() -> None:
+    from datetime import UTC, datetime
+
+    from tasks_core.dashboard.events import event_href
+    from tasks_core.events.schema import Event
+
+    moment = datetime(2026, 1, 2, tzinfo=UTC)
+    event = Event(id="a/b c", event="x", resource={"tasks-core.resource.id": "r"},
+                  received=moment)
+    assert event_href(event) == f"/events/a%2Fb%20c?at={int(moment.timestamp() * 1000)}"
