@@ -152,6 +152,10 @@ class Settings(BaseSettings):
     api_stream_heartbeat_seconds: float = Field(
         default=15.0, gt=0, le=3600,
         description="seconds between heartbeat comments on GET /api/events/stream")
+    flower_url: str = Field(
+        default="http://127.0.0.1:5555", max_length=2000,
+        description="Flower's URL: the dashboard links to it while it takes connections "
+                    "(empty: no link)")
     deadletter_max: int = Field(
         default=10_000, gt=0,
         description="set-aside messages kept (`tasks-core deadletter ls`); the oldest go first",

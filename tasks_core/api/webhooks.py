@@ -6,12 +6,18 @@ its id. Replies never hold the secret, except create's and rotate-secret's.
 from __future__ import annotations
 
 from fastapi import APIRouter, Path, Request, Response, status
-from pydantic import Field
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
+from tasks_core.api.errors import problem
+from tasks_core.errors import ValidationError
+from tasks_core.events.schema import Event, EventLimits
+from tasks_core.settings import Settings
 from tasks_core.webhooks import crud
 from tasks_core.webhooks.model import Webhook, WebhookSpec, WebhookUpdate
+from tasks_core.webhooks.preview import PreviewRequest, preview_event
 
-__all__ = ["WebhookOut", "WebhookWithSecret", "router"]
+__all__ = ["PreviewReply", "WebhookOut", "WebhookWithSecret", "router"]
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -31,6 +37,12 @@ class WebhookWithSecret(WebhookOut):
     secret: str = Field(description="whsec_<base64 of 32 random bytes>")
 
 
+class PreviewReply(BaseModel):
+    """The event a sample request would make (nothing is written)."""
+
+    event: Event
+
+
 def _out(webhook: Webhook, request: Request) -> WebhookOut:
     return WebhookOut(**webhook.model_dump(), url=_url(webhook, request))
 
@@ -48,6 +60,23 @@ def create(spec: WebhookSpec, request: Request) -> WebhookWithSecret:
     webhook, secret = crud.create_webhook(spec)
     return WebhookWithSecret(**webhook.model_dump(), url=_url(webhook, request),
                              secret=secret)
+
+
+@router.post("/preview", response_model=PreviewReply, operation_id="preview_webhook",
+             responses={400: {"description": "no valid event (the reason named, as /hooks "
+                                             "gives it)"}},
+             description="Render the event a sample request (body, headers, method, query) "
+                         "would make through a webhook with this template, with the code of "
+                         "/hooks; nothing is stored. 400 with the reason when it makes none.")
+def preview(spec: PreviewRequest, request: Request) -> PreviewReply | JSONResponse:
+    settings: Settings = request.app.state.settings
+    try:
+        event = preview_event(spec, base_url=str(request.base_url),
+                              limits=EventLimits.from_settings(settings),
+                              body_max_bytes=settings.webhook_body_max_bytes)
+    except ValidationError as exc:
+        return problem(status.HTTP_400_BAD_REQUEST, f"no event: {exc}")
+    return PreviewReply(event=event)
 
 
 @router.get("", response_model=list[WebhookOut], operation_id="list_webhooks",

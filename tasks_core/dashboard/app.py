@@ -21,7 +21,8 @@ from tasks_core.settings import Settings
 
 __all__ = ["PAGE_MODULES", "mount_dashboard", "require_login"]
 
-PAGE_MODULES = ("flow_runs", "flow_run", "task_runs", "deployments", "automations")
+PAGE_MODULES = ("flow_runs", "flow_run", "task_runs", "deployments", "automations",
+                "events", "work_pools", "webhooks")
 """Page modules of `tasks_core.dashboard`, in navigation order."""
 
 

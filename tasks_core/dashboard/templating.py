@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from tasks_core.dashboard.flower import probe as flower_probe
 from tasks_core.dashboard.session import COOKIE, csrf_token, session_nonce
 from tasks_core.settings import Settings
 
@@ -49,10 +50,12 @@ templates.env.filters["duration"] = _duration
 
 def page(request: Request, name: str, **context: Any) -> HTMLResponse:
     """Render template `name` with `context` and what every page needs: ``nav``,
-    ``csrf_token``, ``login`` (an API key is set), ``path``."""
+    ``csrf_token``, ``login`` (an API key is set), ``path``, ``flower_url`` (None unless
+    Flower answers at ``settings.flower_url``)."""
     settings: Settings = request.app.state.settings
     key = settings.api_key.get_secret_value() if settings.api_key else None
     nonce = session_nonce(key, request.cookies.get(COOKIE)) if key else None
     return templates.TemplateResponse(request, name, {
         "nav": NAV, "csrf_token": csrf_token(key, nonce), "login": key is not None,
-        "path": request.url.path, **context})
+        "path": request.url.path, "flower_url": flower_probe.link(settings.flower_url),
+        **context})

@@ -9,6 +9,7 @@ than `max_age_seconds` (MINID ~), applied at every write and by `trim()`.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -68,6 +69,34 @@ class EventStore(KeyedStore):
         return [(str(entry_id), str((fields or {}).get("event", "")))
                 for entry_id, fields in raw or []]
 
+    def find(self, event_id: str, *, near_ms: int | None = None, window_ms: int = 60_000,
+             page: int = 1000) -> Entry | None:
+        """The stored entry of the event whose ``id`` is `event_id` (its exact JSON); None
+        when it is not (or no longer) stored.
+
+        Events are indexed by stream entry id only, so this reads pages of `page` entries,
+        newest first (a whole-text check comes before parsing). With `near_ms` (epoch
+        milliseconds, e.g. the event's ``received``), entries within `window_ms` of it are
+        read first; then, or without it, the whole retained stream.
+        """
+        if near_ms is not None:
+            low, high = max(near_ms - window_ms, 0), near_ms + window_ms
+            found = self._scan(event_id, f"{high}-{2**64 - 1}", f"{low}-0", page)
+            if found is not None:
+                return found
+        return self._scan(event_id, "+", "-", page)
+
+    def _scan(self, event_id: str, max_id: str, min_id: str, page: int) -> Entry | None:
+        needle = json.dumps(event_id)
+        while True:
+            entries = self.newest_first(max_id=max_id, min_id=min_id, count=page)
+            for entry in entries:
+                if needle in entry[1] and _id_of(entry[1]) == event_id:
+                    return entry
+            if len(entries) < page:
+                return None
+            max_id = f"({entries[-1][0]}"
+
     def last_id(self) -> str:
         """The id of the newest entry ("0-0" when the stream is empty)."""
         raw: Any = self.client.xrevrange(self.keys.events, count=1)
@@ -82,3 +111,11 @@ class EventStore(KeyedStore):
     def length(self) -> int:
         """How many entries the stream holds."""
         return int(self.client.xlen(self.keys.events))
+
+
+def _id_of(text: str) -> object:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data.get("id") if isinstance(data, dict) else None
