@@ -168,6 +168,16 @@ class Settings(BaseSettings):
         default=5, ge=0, description="attempts to reach Redis before giving up (backoff)"
     )
 
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _blank_api_key_is_unset(cls, value: object) -> object:
+        """An empty or blank key (``TASKS_CORE_API_KEY=`` from an unset variable in a
+        compose file) is no key at all, never one that anyone can send."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str) and not text.strip():
+            return None
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_url_has_a_scheme(cls, value: str | None) -> str | None:

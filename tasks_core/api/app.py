@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from tasks_core.api.auth import refuse_cross_site, require_api_key
 from tasks_core.api.errors import install_error_handlers
+from tasks_core.api.guard import GuardMiddleware
 from tasks_core.settings import Settings, get_settings
 
 __all__ = ["API_MODULES", "KEYED_ROOT_MODULES", "OPEN_MODULES", "create_app"]
@@ -55,4 +56,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from tasks_core.dashboard.app import mount_dashboard
 
     mount_dashboard(app)
+    app.add_middleware(GuardMiddleware, settings=app.state.settings)
     return app

@@ -3,19 +3,24 @@
 | raised | status |
 |---|---|
 | `NotFoundError` (run, deployment, work pool, automation, webhook ...) | 404 |
-| `ValidationError` (bad parameters, events, templates ...), pydantic's | 422 |
+| `ValidationError`, pydantic's, FastAPI's request validation | 422 |
 | `InvalidTransition` | 409 |
 | `StoreUnavailable`, redis-py's connection and timeout errors | 503 (Retry-After: 1) |
 
-Anything else is a bug: 500 with a generic detail, logged with its traceback.
+A 422 is one line naming each field and what is wrong with it; the input is never echoed
+(it may not even be encodable: a lone surrogate, an infinite float). Anything else is a
+bug: 500 with a generic detail, logged with its traceback.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 import pydantic
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from tasks_core.errors import InvalidTransition, NotFoundError, ValidationError
@@ -46,6 +51,10 @@ def install_error_handlers(app: FastAPI) -> None:
     def _invalid_model(_: Request, exc: pydantic.ValidationError) -> JSONResponse:
         return problem(status.HTTP_422_UNPROCESSABLE_CONTENT, describe_validation(exc))
 
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem(status.HTTP_422_UNPROCESSABLE_CONTENT, describe_errors(exc.errors()))
+
     @app.exception_handler(InvalidTransition)
     def _conflict(_: Request, exc: InvalidTransition) -> JSONResponse:
         return problem(status.HTTP_409_CONFLICT, str(exc))
@@ -68,6 +77,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def describe_validation(exc: pydantic.ValidationError) -> str:
     """pydantic's errors as one line: ``field.path: message; ...``."""
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or 'value'}: "
-        f"{error['msg'].removeprefix('Value error, ')}" for error in exc.errors())
+    return describe_errors(exc.errors())
+
+
+def describe_errors(errors: Sequence[Any]) -> str:
+    """Validation errors as one line, ``where.field: message; ...`` (at most 10; never the
+    input, which may not even be encodable: a lone surrogate, an infinite float)."""
+    shown = [f"{'.'.join(str(part) for part in error.get('loc', ())) or 'value'}: "
+             f"{str(error.get('msg', 'invalid')).removeprefix('Value error, ')}"
+             for error in list(errors)[:10]]
+    more = len(errors) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")

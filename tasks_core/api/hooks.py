@@ -32,7 +32,7 @@ from tasks_core.webhooks.auth import AuthFailed, verify
 from tasks_core.webhooks.crud import find_by_slug
 from tasks_core.webhooks.ingest import HookRequest
 from tasks_core.webhooks.model import METHODS
-from tasks_core.webhooks.receive import RateLimited, accept
+from tasks_core.webhooks.receive import EventConflict, RateLimited, accept
 
 __all__ = ["Accepted", "BodyTooLarge", "read_body", "receive", "router"]
 
@@ -106,6 +106,8 @@ async def receive(request: Request, slug: str = Path(max_length=200)) -> Respons
                                         settings=settings, now=now)
     except AuthFailed as exc:
         return _unauthorized(exc.reason, webhook.auth)
+    except EventConflict as exc:
+        return problem(status.HTTP_409_CONFLICT, str(exc))
     except RateLimited as exc:
         return problem(status.HTTP_429_TOO_MANY_REQUESTS, str(exc),
                        {"Retry-After": str(exc.retry_after)})

@@ -46,12 +46,15 @@ from tasks_core.events.emit import build_event
 from tasks_core.events.schema import RESOURCE_ID, RESOURCE_NAME, RESOURCE_ROLE, Event, EventLimits
 from tasks_core.webhooks.model import StoredWebhook, Webhook, event_fields
 
+RESERVED_PREFIX = "tasks-core."
+"""Event names in tasks-core's own namespace (Prefect's ``prefect.`` is stored as this)."""
+
 __all__ = ["CE_JSON", "HookRequest", "cloudevent_fields", "is_cloudevent", "make_event",
            "parse_body", "template_context", "webhook_resource"]
 
 CE_JSON = "application/cloudevents+json"
 _CE_REQUIRED = ("id", "source", "type")
-_HIDDEN_HEADERS = frozenset({"authorization"})
+_HIDDEN_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
 
 
 @dataclass(frozen=True)
@@ -216,8 +219,29 @@ def make_event(webhook: StoredWebhook | Webhook, request: HookRequest,
                          "or ce-specversion, ce-id, ce-source and ce-type headers")
     fields["related"] = [*fields.get("related", []), webhook_resource(webhook)]
     try:
-        return build_event(**fields, limits=limits)
+        event = build_event(**fields, limits=limits)
     except ValidationError:
         raise
     except (TypeError, ValueError) as exc:  # a value of a type the event cannot hold
         raise EventError(f"invalid event: {exc}") from None
+    _check_not_forged(event)
+    return event
+
+
+def _check_not_forged(event: Event) -> None:
+    """A request may not speak for tasks-core or for another webhook: an event name in
+    tasks-core's own namespace (``tasks-core.`` / ``prefect.``: run states, deployments,
+    automations ...) or a related resource naming a webhook (only the webhook the request
+    came through is named, by tasks-core) is refused.
+
+    Raises:
+        EventError: which of the two, naming the value.
+    """
+    if event.event.startswith(RESERVED_PREFIX):
+        raise EventError(f"event name {event.event!r} is in tasks-core's own namespace "
+                         f"({RESERVED_PREFIX}*); a webhook cannot emit it")
+    for related in event.related[:-1]:  # the last one is the webhook's own, added above
+        rid = related.get(RESOURCE_ID, "")
+        if rid.startswith("tasks-core.webhook.") or related.get(RESOURCE_ROLE) == "webhook":
+            raise EventError(f"related resource {rid!r} names a webhook (role webhook); "
+                             "only tasks-core names the webhook an event came through")

@@ -11,7 +11,11 @@ on the stream; when it raises, nothing was written. Steps, in order:
 2. the event (`ingest.make_event`): a `ValidationError` names why there is none (400);
 3. a Standard Webhooks message id is marked for `auth.REPLAY_TTL_SECONDS`; one already
    marked -> `Replayed` (401: a replay is an authentication failure);
-4. the event is written (`EventStore.write`); if that fails the mark is taken back.
+4. the event is written (`EventStore.write`); if that fails the mark is taken back;
+5. an id already stored (events are stored once by id) is looked up: the same event re-sent
+   through this webhook (same name, resource, related resources and payload) is accepted
+   again, as it is on the stream; a different event holding that id is refused with
+   `EventConflict` (409), so a 2xx never answers an event that is not stored.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from tasks_core.webhooks.model import StoredWebhook
 if TYPE_CHECKING:
     from tasks_core.settings import Settings
 
-__all__ = ["RateLimited", "Replayed", "accept", "rate_window"]
+__all__ = ["EventConflict", "RateLimited", "Replayed", "accept", "rate_window"]
 
 
 class RateLimited(TasksCoreError):
@@ -37,6 +41,10 @@ class RateLimited(TasksCoreError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class EventConflict(TasksCoreError):
+    """The request's event id is held by another stored event: nothing was stored."""
 
 
 class Replayed(AuthFailed):
@@ -88,12 +96,26 @@ def accept(webhook: StoredWebhook, request: HookRequest, message_id: str | None,
                                                                 REPLAY_TTL_SECONDS):
         raise Replayed(f"webhook-id {message_id!r} was already accepted (a replay)")
     try:
-        rt.events.write([(event.id, event.model_dump_json())])
+        written = rt.events.write([(event.id, event.model_dump_json())])
     except BaseException:
         if message_id is not None:
             _unmark(webhook.id, message_id)
         raise
+    if not written:
+        stored = rt.events.find(event.id)
+        if stored is None or not same_event(Event.model_validate_json(stored[1]), event):
+            raise EventConflict(
+                f"event id {event.id!r} is already held by another event (or was stored "
+                "so long ago that its mark outlived it); nothing was stored: send a "
+                "different id")
     return event
+
+
+def same_event(stored: Event, new: Event) -> bool:
+    """Whether `new` is `stored` sent again: the same name, resource, related resources
+    and payload (times may differ: a template may stamp ``occurred`` with now)."""
+    return (stored.event, stored.resource, stored.related, stored.payload) == (
+        new.event, new.resource, new.related, new.payload)
 
 
 def _unmark(webhook_id: str, message_id: str) -> None:

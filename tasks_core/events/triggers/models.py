@@ -26,6 +26,7 @@ automation's own, and fire forever).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Annotated, Any, Literal, Self
@@ -53,6 +54,9 @@ __all__ = ["MIN_PROACTIVE_WITHIN", "AnyTrigger", "CompoundTrigger", "EventTrigge
            "describe_error", "parse_trigger"]
 
 MIN_PROACTIVE_WITHIN = timedelta(seconds=10)
+MAX_WITHIN = timedelta(days=365)
+"""The longest window a trigger may have: longer ones could never be evaluated (dates
+overflow) and keep state for ever."""
 LabelSpec = dict[str, str | list[str]]
 _TAGS = frozenset({"event", "compound", "sequence"})
 
@@ -101,6 +105,9 @@ def _seconds(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("must be a number of seconds or a timedelta, not a bool")
     if isinstance(value, int | float):
+        if not math.isfinite(value) or abs(value) > MAX_WITHIN.total_seconds():
+            raise ValueError(f"must be at most {MAX_WITHIN.total_seconds():g} s (365 days), "
+                             f"got {value:g} s")
         return timedelta(seconds=value)
     return value
 
@@ -108,6 +115,9 @@ def _seconds(value: Any) -> Any:
 def _non_negative(value: timedelta) -> timedelta:
     if value < timedelta(0):
         raise ValueError(f"must be >= 0 s, got {value.total_seconds():g} s")
+    if value > MAX_WITHIN:
+        raise ValueError(f"must be at most {MAX_WITHIN.total_seconds():g} s (365 days), got "
+                         f"{value.total_seconds():g} s")
     return value
 
 
