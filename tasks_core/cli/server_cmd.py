@@ -23,10 +23,12 @@ def server(
     TASKS_CORE_API_KEY set, API clients send `Authorization: Bearer KEY` and the dashboard
     asks for the key once."""
     with expected_errors():
+        from tasks_core.api.auth import check_binding
         from tasks_core.api.serve import serve
         from tasks_core.settings import get_settings
 
         settings = get_settings()
+        check_binding(host, settings)  # before saying where it serves
         bound = port or settings.server_port
         shown = f"[{host}]" if ":" in host else host
         console.print(f"Dashboard and API on [bold]http://{shown}:{bound}[/bold] (API docs "

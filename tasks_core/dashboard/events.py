@@ -44,7 +44,7 @@ def resource_link(resource_id: str) -> str | None:
     kind, _, ident = rest.partition(".")
     if prefix != "tasks-core" or kind not in _PAGES or not ident:
         return None
-    return _PAGES[kind] + ident
+    return _PAGES[kind] + quote(ident, safe="")  # an id can never walk to another path
 
 
 def event_href(event: Event) -> str:

@@ -14,6 +14,11 @@ def test_resources_of_ours_link_to_their_pages() -> None:
     assert resource_link("tasks-core.webhook.w9") == "/webhooks/w9"
 
 
+def test_an_id_cannot_walk_to_another_path() -> None:
+    assert resource_link("tasks-core.flow-run.x/../../api/webhooks?a=") == \
+        "/flow-runs/x%2F..%2F..%2Fapi%2Fwebhooks%3Fa%3D"
+
+
 def test_other_ids_have_no_link() -> None:
     assert resource_link("acme.order.1") is None
     assert resource_link("tasks-core.flow.abc") is None  # no page for flows
