@@ -2,7 +2,7 @@
 
 Run from the repo root::
 
-    .venv/bin/python bench/webhooks.py [--seconds 10] [--concurrency 32] [--latency 500] \
+    .venv/bin/python bench/webhooks.py [--seconds 10] [--concurrency 8] [--latency 500] \
         [--runs 100000] [--json results.json] [--redis-server PATH]
 
 One run starts its own redis-server (no RDB, no AOF) on a free port, drops inherited
@@ -171,7 +171,7 @@ def _wait_up(base: str, timeout: float = 30.0) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else "")
     parser.add_argument("--seconds", type=float, default=10.0, help="ingest time in all")
-    parser.add_argument("--concurrency", type=int, default=32, help="concurrent requests")
+    parser.add_argument("--concurrency", type=int, default=8, help="concurrent requests")
     parser.add_argument("--latency", type=int, default=500, help="sequential requests timed")
     parser.add_argument("--runs", type=int, default=100_000,
                         help="flow runs stored for the read latency (0: skip it)")
