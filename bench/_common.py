@@ -206,3 +206,30 @@ def prepare_env(redis_url: str, key_prefix: str, workdir: Path,
         p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def start_api_server(procs: Processes, script: Path, env: dict[str, str],
+                     timeout: float = 30.0) -> str:
+    """Start `script --serve PORT` (a bench's server process: the API app plus its bare
+    route) on a free port; its base URL once ``/api/health`` answers 200.
+
+    Raises:
+        RuntimeError: it did not answer within `timeout` (its log's tail is printed).
+    """
+    import httpx
+
+    port = free_port()
+    server = procs.start("server", [sys.executable, str(script), "--serve", str(port)],
+                         env=env, cwd=REPO)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                return base
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            print(server.log_tail(), file=sys.stderr)
+            raise RuntimeError("the bench server did not answer")
+        time.sleep(0.1)

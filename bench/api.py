@@ -41,10 +41,10 @@ if str(REPO) not in sys.path:
 
 from bench._common import (  # noqa: E402
     Processes,
-    free_port,
     install_signal_exit,
     percentile,
     prepare_env,
+    start_api_server,
     start_redis,
 )
 
@@ -119,20 +119,6 @@ def measure(base: str, requests: int) -> dict[str, list[float]]:
     return {path: sorted(values) for path, values in times.items()}
 
 
-def _wait_up(base: str, timeout: float = 30.0) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the bench server did not answer")
-        time.sleep(0.1)
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else "")
@@ -152,15 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         env = prepare_env(url, "bench-api", procs.workdir)
         took = store_runs(args.runs)
         print(f"stored {args.runs:,} flow runs in {took:.1f} s")
-        port = free_port()
-        server = procs.start("server", [sys.executable, str(Path(__file__).resolve()),
-                                        "--serve", str(port)], env=env, cwd=REPO)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_up(base)
-        except RuntimeError:
-            print(server.log_tail(), file=sys.stderr)
-            raise
+        base = start_api_server(procs, Path(__file__).resolve(), env)
         times = measure(base, args.requests)
         rows = {path: (percentile(values, 50), percentile(values, 99))
                 for path, values in times.items()}

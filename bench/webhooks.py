@@ -44,10 +44,10 @@ if str(REPO) not in sys.path:
 
 from bench._common import (  # noqa: E402
     Processes,
-    free_port,
     install_signal_exit,
     percentile,
     prepare_env,
+    start_api_server,
     start_redis,
 )
 
@@ -153,20 +153,6 @@ def stream_latency(hook: str, secret: str, requests: int) -> list[float]:
     return sorted((arrived[event_id] - began) * 1000 for event_id, began in sent.items())
 
 
-def _wait_up(base: str, timeout: float = 30.0) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the bench server did not answer")
-        time.sleep(0.1)
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else "")
@@ -192,15 +178,7 @@ def main(argv: list[str] | None = None) -> int:
 
         webhook, secret = create_webhook(WebhookSpec(name="bench", template=TEMPLATE,
                                                      methods=["POST"]))
-        port = free_port()
-        server = procs.start("server", [sys.executable, str(Path(__file__).resolve()),
-                                        "--serve", str(port)], env=env, cwd=REPO)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_up(base)
-        except RuntimeError:
-            print(server.log_tail(), file=sys.stderr)
-            raise
+        base = start_api_server(procs, Path(__file__).resolve(), env)
         hook = f"{base}/hooks/{webhook.slug}"
         bare_rate, hook_rate = throughput(base, hook, secret, args.seconds, args.concurrency)
         latencies = stream_latency(hook, secret, args.latency)
