@@ -19,9 +19,11 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium per test module. Not per session: Playwright's sync API keeps
+    an asyncio event loop running in the main thread while it is started, and every later
+    test that calls ``asyncio.run`` (async flows in process) would fail under it."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
