@@ -179,8 +179,8 @@ def test_the_editor_builds_each_kind_of_action(start_server: Any, browser_page: 
         ("https://example.com/hook", {"n": 1})
     # edit: drop an action, save with PUT; the automation keeps its id
     page.click('.action-row[data-index="0"] button')
-    page.click("#save")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # a saved edit reloads the page: let it finish
+        page.click("#save")
     wait_until(lambda: len(Automation.read("every kind").actions) == 3, timeout=10)
     # the list
     page.goto(f"{server.url}/automations")
