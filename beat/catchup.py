@@ -24,8 +24,8 @@ from datetime import UTC, datetime, timedelta
 
 from beat.schedules import next_time
 from tasks_core.deployment_models import Deployment
+from tasks_core.process_runtime import Runtime
 from tasks_core.records import RunRecord
-from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 

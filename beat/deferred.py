@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 
 from beat import catchup
 from tasks_core.engine.sending import send_next
+from tasks_core.process_runtime import Runtime
 from tasks_core.records import RunRecord
-from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 

@@ -27,7 +27,7 @@ import time
 from beat import clock, deferred, pools, scheduler, sweeper
 from beat.triggers.engine import TriggerEngine, run_engine
 from tasks_core.errors import StoreUnavailable
-from tasks_core.runtime import Runtime, get_runtime
+from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.store.locks import BEAT_LOCK
 
 __all__ = ["Beat", "is_leader", "run_beat"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tasks_core.events.internal import work_pool_event
-from tasks_core.runtime import Runtime
+from tasks_core.process_runtime import Runtime
 
 __all__ = ["tick"]
 

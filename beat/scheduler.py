@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from beat.schedules import due_times, next_time
 from tasks_core.deployment_models import Deployment
 from tasks_core.deployments import create_scheduled_run
-from tasks_core.runtime import Runtime
+from tasks_core.process_runtime import Runtime
 from tasks_core.scheduling import replan
 from tasks_core.store.schedules import Look
 

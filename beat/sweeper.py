@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tasks_core.engine.recovery import owner_alive, recover_crashed, resend
-from tasks_core.runtime import Runtime
+from tasks_core.process_runtime import Runtime
 from tasks_core.states import StateName
 
 __all__ = ["SweepReport", "tick"]

@@ -87,7 +87,7 @@ def _record(i: int, at: datetime) -> Any:
 
 def store_runs(n: int) -> float:
     """Write `n` flow runs through the store, oldest first; seconds taken."""
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     store = get_runtime().store
     start = datetime.now(UTC) - timedelta(seconds=n)

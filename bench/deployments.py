@@ -300,7 +300,7 @@ def bench_deferred(args: argparse.Namespace, procs: Processes, env: dict[str, st
                    worker: Managed) -> list[float]:
     from bench._deploy_flows import noop_task
     from tasks_core import StateName, wait_all
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     beat = start_beat(procs, env, client, prefix, interval)
     try:
@@ -333,7 +333,7 @@ def bench_deferred(args: argparse.Namespace, procs: Processes, env: dict[str, st
 
 
 def switch_prefix(prefix: str, extra: dict[str, str]) -> None:
-    from tasks_core.runtime import reset_runtime
+    from tasks_core.process_runtime import reset_runtime
     from tasks_core.settings import reset_settings
 
     reset_runtime()
@@ -401,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         try:
-            from tasks_core.runtime import reset_runtime
+            from tasks_core.process_runtime import reset_runtime
 
             reset_runtime()  # flush and stop this process's reporter before Redis goes
         except Exception:  # best effort at exit

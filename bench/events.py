@@ -71,7 +71,7 @@ POOL = "bench_events"
 
 def _switch_prefix(prefix: str) -> None:
     """Point this process's tasks-core at a fresh key prefix."""
-    from tasks_core.runtime import reset_runtime
+    from tasks_core.process_runtime import reset_runtime
     from tasks_core.settings import reset_settings
 
     os.environ["TASKS_CORE_KEY_PREFIX"] = prefix
@@ -107,7 +107,7 @@ def _group(client: redis.Redis, prefix: str) -> dict[str, Any] | None:
 
 def emit_throughput(n: int) -> float:
     from tasks_core import emit_event
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     _switch_prefix(f"bench-emit-{secrets.token_hex(3)}")
     emitter = get_runtime().emitter
@@ -125,7 +125,7 @@ def engine_throughput(procs: Processes, env: dict[str, str], client: redis.Redis
     from tasks_core import emit_event
     from tasks_core.automations import Automation
     from tasks_core.events import EventTrigger
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     prefix = f"bench-engine-{automations}-{secrets.token_hex(3)}"
     _switch_prefix(prefix)
@@ -162,7 +162,7 @@ def latency(procs: Processes, env: dict[str, str], client: redis.Redis,
     from tasks_core import emit_event
     from tasks_core.automations import Automation
     from tasks_core.events import EventTrigger
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     _switch_prefix(f"bench-latency-{secrets.token_hex(3)}")
     rt = get_runtime()

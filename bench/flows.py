@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from tasks_core import flow, task
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     def plain(x: int) -> int:
         return x + 1

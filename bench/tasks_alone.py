@@ -282,7 +282,7 @@ class TasksCore(System):
         super().__init__(*a, **kw)
         import tasks_core
         from bench import _tc_tasks as mod
-        from tasks_core.runtime import get_runtime
+        from tasks_core.process_runtime import get_runtime
 
         self.task = mod.noop
         self.tc = tasks_core

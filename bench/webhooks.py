@@ -118,7 +118,7 @@ def stream_latency(hook: str, secret: str, requests: int) -> list[float]:
     """Sorted ms from just before each request to its event read off the stream."""
     import httpx
 
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     events = get_runtime().events
     arrived: dict[str, float] = {}

@@ -20,7 +20,7 @@ from typing import Any
 from celery import Celery, signals
 
 from tasks_core.celery_app import EXECUTE_RUN
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 
 __all__ = ["NOT_A_WORKER", "cli_app"]
 

@@ -110,7 +110,7 @@ class Flow(FlowHookMethods, Generic[P, R]):
         `.deploy()`: workers fetch the source (cached per commit) and load it at run time."""
         from tasks_core.engine.entrypoints import load_flow
         from tasks_core.engine.sources import materialize
-        from tasks_core.runtime import get_runtime
+        from tasks_core.process_runtime import get_runtime
 
         folder, _ = materialize(source, ref, get_runtime().settings.data_dir)
         loaded = load_flow(entrypoint, str(folder), flow_type=cls)

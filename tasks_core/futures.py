@@ -23,8 +23,8 @@ from tasks_core.errors import (
     RunTimeout,
     TimedOutRun,
 )
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
-from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName, is_terminal
 
 __all__ = ["TaskFuture", "wait_all"]

@@ -33,7 +33,7 @@ from typing import Any
 
 from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.errors import TasksCoreError
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 
 __all__ = [
     "FLOW_RUN_LOGGER",

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from tasks_core.deployment_models import Deployment
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 

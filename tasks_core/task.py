@@ -25,9 +25,9 @@ from tasks_core.engine.sending import run_envelope, send_new
 from tasks_core.engine.task_run import run_task, run_task_async
 from tasks_core.errors import ConfigurationError
 from tasks_core.futures import TaskFuture
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunOptions
 from tasks_core.registry import register
-from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 
 __all__ = ["Task", "exponential_backoff", "task"]

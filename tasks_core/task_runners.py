@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tasks_core.engine.task_run import run_task
 from tasks_core.futures import TaskFuture
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.states import StateName
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from tasks_core.deployment_models import WorkPool
 from tasks_core.engine.sending import send_next
 from tasks_core.events.internal import work_pool_event, work_queue_event
 from tasks_core.pool_names import check_pool_name
-from tasks_core.runtime import Runtime, get_runtime
+from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.store.work_pools import WorkPoolStore
 
 __all__ = ["create_pool", "pause_pool", "pause_queue", "pool_of", "pool_store",

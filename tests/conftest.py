@@ -26,7 +26,7 @@ def redis_server() -> Iterator[RedisServer]:
 @pytest.fixture
 def tc_env(redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """Point tasks-core at the test Redis with a unique key prefix and queue for this test."""
-    from tasks_core.runtime import reset_runtime
+    from tasks_core.process_runtime import reset_runtime
     from tasks_core.settings import reset_settings
 
     suffix = uuid.uuid4().hex[:8]

@@ -21,7 +21,7 @@ from typing import Any
 from celery import Celery, signals
 
 from tasks_core.errors import TasksCoreError
-from tasks_core.runtime import get_runtime, set_serving_queues
+from tasks_core.process_runtime import get_runtime, set_serving_queues
 from workers.celery_view import show_runs_to_celery
 from workers.consumer import use_safe_consumer
 from workers.execute import register_tasks

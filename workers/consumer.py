@@ -28,7 +28,7 @@ from celery.exceptions import InvalidTaskError
 from celery.worker.consumer import Consumer
 
 from tasks_core.messages import OWN_TASKS, DeadLetter, Stage, args_problem, body_problem
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 
 __all__ = ["SafeConsumer", "raw_message", "set_aside", "use_safe_consumer"]
 

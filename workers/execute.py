@@ -28,8 +28,8 @@ from tasks_core.engine.lifecycle import RunHandle, conclude, failsafe, run_attem
 from tasks_core.engine.outcome import Complete, Decision, Ended, Retry, cancelled_before_start
 from tasks_core.engine.recovery import handle_refused_claim
 from tasks_core.errors import ParameterError, TaskNotFound
+from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.registry import resolve
-from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 from workers.celery_view import task_result, tree_of

@@ -8,7 +8,7 @@ import threading
 import time
 
 from tasks_core.errors import StoreUnavailable
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from workers.nodes import HeldNode
 
 __all__ = ["start_heartbeat", "start_pool_heartbeat"]

@@ -19,7 +19,7 @@ from celery.worker import state as worker_state
 
 from tasks_core.errors import ConfigurationError
 from tasks_core.nodes import NodeInfo, candidate_names, is_stale, lease_token, node_name
-from tasks_core.runtime import Runtime
+from tasks_core.process_runtime import Runtime
 
 __all__ = ["HeldNode", "claim_node", "current_node", "describe_controller", "release_node"]
 

@@ -9,7 +9,7 @@ from typing import Any
 from celery import signals
 
 from tasks_core.celery_app import EXECUTE_FLOW, EXECUTE_RUN
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 from workers.heartbeat import start_heartbeat

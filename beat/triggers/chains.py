@@ -20,7 +20,7 @@ from tasks_core.events.actions.errors import ActionFailed
 from tasks_core.events.actions.targets import infer_target
 from tasks_core.events.schema import Event
 from tasks_core.events.triggers import Firing
-from tasks_core.runtime import Runtime
+from tasks_core.process_runtime import Runtime
 
 __all__ = ["chain_of", "link"]
 

@@ -56,7 +56,7 @@ from tasks_core.errors import StoreUnavailable, TasksCoreError
 from tasks_core.events.emit import emit_event
 from tasks_core.events.schema import RESOURCE_ID, Event
 from tasks_core.events.triggers import Firing
-from tasks_core.runtime import Runtime
+from tasks_core.process_runtime import Runtime
 from tasks_core.store.automations import ChangeSubscription
 from tasks_core.store.engine import StreamEntry
 

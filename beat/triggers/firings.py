@@ -43,7 +43,7 @@ from tasks_core.events.actions.context import ActionContext, AutomationRef
 from tasks_core.events.emit import emit_event
 from tasks_core.events.schema import RESOURCE_ID, RESOURCE_NAME, RESOURCE_ROLE, Event
 from tasks_core.events.triggers import EventTrigger, Firing
-from tasks_core.runtime import Runtime
+from tasks_core.process_runtime import Runtime
 
 __all__ = ["LOOP_STOPPED", "RESOLVED", "TRIGGERED", "Retry", "emit_resolved",
            "execute_firing"]

@@ -7,5 +7,5 @@ check their own secrets; every other route asks for the API key when the setting
 ``api_key`` (TASKS_CORE_API_KEY) is set (`tasks_core.api.auth`). Errors tasks-core raises on
 purpose become JSON ``{"detail": ...}`` replies with a fitting status
 (`tasks_core.api.errors`). Handlers are plain ``def`` functions: they use the synchronous
-stores of `tasks_core.runtime`, and FastAPI runs them in its thread pool.
+stores of `tasks_core.process_runtime`, and FastAPI runs them in its thread pool.
 """

@@ -31,8 +31,8 @@ from pydantic import (
 from tasks_core.deployment_models import Deployment
 from tasks_core.errors import DeploymentNotFound
 from tasks_core.pool_names import pool_name_error
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
-from tasks_core.runtime import get_runtime
 
 __all__ = ["RunRequest", "by_id", "by_name", "create_run", "delete", "list_deployments",
            "router", "set_paused"]

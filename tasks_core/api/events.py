@@ -40,7 +40,7 @@ from tasks_core.errors import ValidationError
 from tasks_core.events.emit import build_event
 from tasks_core.events.feed import EventFilter, follow_start, list_events, read_after
 from tasks_core.events.schema import Event, EventLimits
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.store.connection import StoreError
 from tasks_core.times import parse_since
 

@@ -36,7 +36,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.store.metrics import DURATION_BUCKETS, SAMPLE, MetricsStore
 
 __all__ = ["StackCollector", "metrics", "router"]

@@ -16,9 +16,9 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from tasks_core.errors import InvalidTransition, RunNotFound
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
 from tasks_core.run_queries import find_runs
-from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 
 __all__ = ["CancelReply", "CancelRequest", "RunPage", "SetStateRequest", "cancel",

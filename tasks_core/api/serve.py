@@ -23,7 +23,7 @@ def serve(host: str, port: int, settings: Settings, *, log_level: str = "info") 
     import uvicorn
 
     from tasks_core.api.app import create_app
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     check_binding(host, settings)
     get_runtime().server.ping()  # one clear error now, not a 503 on every request

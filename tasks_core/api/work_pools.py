@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tasks_core.deployment_models import WorkPool
 from tasks_core.errors import WorkPoolNotFound
 from tasks_core.pool_names import pool_name_error
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.store.work_pools import WorkPoolStore
 
 __all__ = ["ConcurrencyRequest", "CreateRequest", "ResumeReply", "WorkPoolDetail",

@@ -86,7 +86,7 @@ class Automation(AutomationModel):
 
 
 def _store() -> AutomationStore:
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     return get_runtime().automations
 

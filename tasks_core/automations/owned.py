@@ -119,7 +119,7 @@ def plan_owned(deployment: Deployment) -> list[Automation]:
 
 def owned_automations(deployment_id: str) -> list[Automation]:
     """The stored automations `deployment_id` owns, by name."""
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     store = get_runtime().automations
     found = [Automation.model_validate_json(t) for t in store.get_many(store.owned(deployment_id))]
@@ -132,7 +132,7 @@ def check_owned(deployment_id: str, planned: list[Automation]) -> None:
     Raises:
         AutomationError: naming the automation and its holder.
     """
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     store = get_runtime().automations
     mine = set(store.owned(deployment_id))
@@ -166,7 +166,7 @@ def _key(automation: Automation) -> str:
 
 def delete_owned(deployment_id: str) -> int:
     """Delete every automation `deployment_id` owns; how many there were."""
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     ids = get_runtime().automations.owned(deployment_id)
     return sum(delete_automation(i) for i in ids)

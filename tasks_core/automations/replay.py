@@ -41,7 +41,7 @@ def replay_window(automation: AutomationModel, *, start: datetime, end: datetime
         AutomationError: `end` is before `start`.
         StoreUnavailable: Redis is away.
     """
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     if end < start:
         raise AutomationError(f"until ({end.isoformat()}) is before since "

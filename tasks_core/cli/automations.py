@@ -144,7 +144,7 @@ def inspect_automation(
     """Show one automation: every field, its trigger, its actions as JSON, and the last loop
     the trigger engine stopped for it."""
     from tasks_core.automations import read_automation
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     with expected_errors():
         automation = read_automation(name)
@@ -167,7 +167,7 @@ def inspect_automation(
 
 def _print_loop_stop(automation_id: str) -> None:
     """The last loop the trigger engine stopped for this automation, when there was one."""
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     with expected_errors():
         stop = get_runtime().engine.loop_stop(automation_id)

@@ -19,7 +19,7 @@ def cancel_and_report(run_id: str, kind: str, *, force: bool) -> None:
     and say what became of it."""
     with expected_errors():
         from tasks_core.engine.cancel import cancel_run
-        from tasks_core.runtime import get_runtime
+        from tasks_core.process_runtime import get_runtime
 
         rt = get_runtime()
         try:

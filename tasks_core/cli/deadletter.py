@@ -27,7 +27,7 @@ from tasks_core.errors import DeadLetterNotFound
 from tasks_core.messages import DeadLetter, decoded_body
 
 if TYPE_CHECKING:
-    from tasks_core.runtime import Runtime
+    from tasks_core.process_runtime import Runtime
 
 __all__ = ["app", "entries_table", "entry_json", "resolve"]
 
@@ -42,7 +42,7 @@ SHORT_ID = 8
 
 
 def _runtime() -> Runtime:
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     return get_runtime()
 

@@ -66,7 +66,7 @@ def _deployments() -> DeploymentStore:
 
 
 def _runs() -> RunStore:
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     return get_runtime().store
 

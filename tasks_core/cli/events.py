@@ -32,7 +32,7 @@ from tasks_core.events.feed import EventFilter, follow, follow_start, list_event
 from tasks_core.events.schema import Event
 
 if TYPE_CHECKING:
-    from tasks_core.runtime import Runtime
+    from tasks_core.process_runtime import Runtime
 
 __all__ = ["app", "event_line", "events_table", "parse_json_option", "parse_labels"]
 
@@ -52,7 +52,7 @@ _JSON_HELP = "print one event per line as JSON (JSON Lines)"
 
 
 def _runtime() -> Runtime:
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     return get_runtime()
 

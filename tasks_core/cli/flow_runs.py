@@ -54,7 +54,7 @@ from tasks_core.states import StateName
 from tasks_core.store.runs import RunStore, utcnow
 
 if TYPE_CHECKING:
-    from tasks_core.runtime import Runtime
+    from tasks_core.process_runtime import Runtime
     from tasks_core.store.run_indexes import RunIndexes
 
 __all__ = ["app", "find_flow_runs", "gather_tree", "read_logs"]
@@ -74,7 +74,7 @@ FLOW_RUN_COLUMNS = (
 
 
 def _runtime() -> Runtime:
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     return get_runtime()
 

@@ -191,7 +191,7 @@ def flower(
         # Flower's own FLOWER_BASIC_AUTH counts too (Flower would apply it anyway)
         basic_auth = basic_auth or os.environ.get("FLOWER_BASIC_AUTH")
         credentials = check_flower_binding(address, basic_auth)  # before anything starts
-        from tasks_core.runtime import get_runtime
+        from tasks_core.process_runtime import get_runtime
         from tasks_core.store.connection import safe_url
 
         runtime = get_runtime()

@@ -60,7 +60,7 @@ def ls(
     columns as the terminal width allows."""
     with expected_errors():
         wanted = parse_state(state) if state else None
-        from tasks_core.runtime import get_runtime
+        from tasks_core.process_runtime import get_runtime
 
         records, capped = find_runs(get_runtime().store, state=wanted, name=name, limit=limit)
     if as_json:
@@ -84,7 +84,7 @@ def inspect_run(
 ) -> None:
     """Show one task run: every field, parameters, result, error and state history."""
     with expected_errors():
-        from tasks_core.runtime import get_runtime
+        from tasks_core.process_runtime import get_runtime
 
         rt = get_runtime()
         try:

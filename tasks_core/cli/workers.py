@@ -124,7 +124,7 @@ def nodes_table(statuses: Sequence[NodeStatus], now: float, width: int | None = 
 def ls(as_json: bool = typer.Option(False, "--json", help="print JSON Lines: one object per "
                                     "worker, every field (keys in the README)")) -> None:
     """List workers from their heartbeats: node, pools, concurrency, active runs, last seen."""
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     with expected_errors():
         rt = get_runtime()

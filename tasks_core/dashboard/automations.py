@@ -20,7 +20,7 @@ from tasks_core.events.actions.execute import ACTION_EXECUTED, ACTION_FAILED
 from tasks_core.events.feed import EventFilter, list_events
 from tasks_core.events.schema import RESOURCE_ID, RESOURCE_NAME, RESOURCE_ROLE, Event
 from tasks_core.events.triggers import EventTrigger
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 
 __all__ = ["TRIGGERED", "Firing", "firings_of", "group_firings", "new_automation", "router",
            "trigger_text"]

@@ -15,9 +15,9 @@ from tasks_core.api.deployments import by_id, list_deployments
 from tasks_core.automations import Automation, list_automations
 from tasks_core.dashboard.templating import NAV, page
 from tasks_core.deployment_models import Deployment
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
 from tasks_core.run_queries import find_runs
-from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 
 __all__ = ["last_runs", "router", "runs_of", "schedule_text", "triggers_of"]

@@ -17,7 +17,7 @@ from tasks_core.dashboard.templating import NAV, page
 from tasks_core.errors import ValidationError
 from tasks_core.events.feed import list_events, parse_entry
 from tasks_core.events.schema import RESOURCE_ID, Event
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 
 __all__ = ["PAGE_SIZE", "PREVIEW_CHARS", "event_href", "payload_preview", "resource_link",
            "router"]

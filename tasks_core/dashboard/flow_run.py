@@ -18,9 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tasks_core.dashboard.run_detail import run_context
 from tasks_core.dashboard.templating import page
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
 from tasks_core.run_tree import TREE_LIMIT, gather_tree, tree_json
-from tasks_core.runtime import get_runtime
 
 __all__ = ["router"]
 

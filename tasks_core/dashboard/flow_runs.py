@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse
 
 from tasks_core.dashboard.templating import NAV, page
 from tasks_core.errors import ValidationError
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
 from tasks_core.run_queries import find_runs
-from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.times import parse_since
 

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from tasks_core.deployment_models import Deployment
+from tasks_core.process_runtime import Runtime
 from tasks_core.records import RunRecord, StateEntry
 from tasks_core.run_tree import run_duration
-from tasks_core.runtime import Runtime
 from tasks_core.scheduling import schedule_key
 from tasks_core.states import is_terminal
 

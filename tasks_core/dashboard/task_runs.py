@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from tasks_core.dashboard.flow_runs import PAGE_SIZE, _state, _where
 from tasks_core.dashboard.run_detail import run_context
 from tasks_core.dashboard.templating import NAV, page
+from tasks_core.process_runtime import get_runtime
 from tasks_core.run_queries import find_runs
 from tasks_core.run_tree import SUBFLOW_PREFIX
-from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.times import parse_since
 

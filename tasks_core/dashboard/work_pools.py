@@ -15,7 +15,7 @@ from tasks_core.api.work_pools import pool_path
 from tasks_core.dashboard.templating import NAV, page
 from tasks_core.deployment_models import WorkPool
 from tasks_core.errors import WorkPoolNotFound
-from tasks_core.runtime import Runtime, get_runtime
+from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.store.nodes import NodeStatus
 
 __all__ = ["PoolView", "pool_view", "router"]

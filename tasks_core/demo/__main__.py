@@ -48,7 +48,7 @@ _beat: list[subprocess.Popen[bytes]] = []
 
 def _start_worker() -> subprocess.Popen[bytes]:
     """A worker, and a beat for countdowns and schedules (stopped with it)."""
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     cmd = [sys.executable, "-m", "tasks_core.cli.main", "worker", "--pool", "default",
            "--concurrency", "2", "--import", "tasks_core.demo.tasks", "--loglevel", "WARNING"]
@@ -66,7 +66,7 @@ def _start_worker() -> subprocess.Popen[bytes]:
 
 
 def _runs_table(run_ids: list[str]) -> Table:
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     store = get_runtime().store
     table = Table(title="Task runs recorded by this demo")
@@ -99,7 +99,7 @@ def _deployments_section(prefix: str) -> None:
 
     from tasks_core import run_deployment
     from tasks_core.demo import tasks as demo
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     _section("Deployments: a flow of deployments across two work pools")
     _beat.append(subprocess.Popen(
@@ -159,7 +159,7 @@ def _events_section(root: str, entry: str) -> None:
     from tasks_core.demo import tasks as demo
     from tasks_core.events import EventTrigger, emit_event
     from tasks_core.events.actions import RunDeployment, SendNotification
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     _section("Events: a custom event triggers a deployment and a notification")
     received: list[dict[str, str]] = []
@@ -290,7 +290,7 @@ def _show_tree() -> str:
 
     from tasks_core.cli.flow_runs import gather_tree
     from tasks_core.cli.run_tree import render_timeline, render_tree, timeline
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     rt = get_runtime()
     rt.reporter.flush()
@@ -309,7 +309,7 @@ def main() -> int:
     os.environ.setdefault("TASKS_CORE_KEY_PREFIX", "demo")
     prefix = os.environ["TASKS_CORE_KEY_PREFIX"]
     from tasks_core.demo import tasks as demo
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
     from tasks_core.settings import get_settings
     from tasks_core.store.connection import redis_url, safe_url
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tasks_core import task
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 
 
 @task

@@ -26,7 +26,7 @@ from tasks_core.engine.entrypoints import entrypoint_of
 from tasks_core.engine.new_runs import run_options
 from tasks_core.engine.sources import is_git
 from tasks_core.events.internal import deployment_changes, deployment_event
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.schedules import validate_schedules
 from tasks_core.scheduling import reschedule
 from tasks_core.store.deployments import DeploymentStore

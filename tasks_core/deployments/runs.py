@@ -27,8 +27,8 @@ from tasks_core.engine.results import decode_result
 from tasks_core.engine.schema_model import check_parameters
 from tasks_core.engine.sending import run_envelope, send_new
 from tasks_core.errors import ResultError
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord, TriggeredBy
-from tasks_core.runtime import get_runtime
 from tasks_core.scheduling import schedule_key
 from tasks_core.states import StateName
 

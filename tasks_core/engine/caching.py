@@ -20,7 +20,7 @@ from tasks_core.engine.hooks import fire_final
 from tasks_core.engine.lifecycle import RunHandle, shown_concluded
 from tasks_core.engine.outcome import Complete, Decision
 from tasks_core.engine.results import decode_result
-from tasks_core.runtime import Runtime
+from tasks_core.process_runtime import Runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import logging
 
+from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.records import RunRecord
-from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.states import StateName, is_terminal
 from tasks_core.store.runs import Transition
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tasks_core.process_runtime import HOST
 from tasks_core.records import RunOptions
-from tasks_core.runtime import HOST
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition, utcnow
 

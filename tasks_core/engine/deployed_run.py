@@ -34,7 +34,7 @@ from tasks_core.errors import (
     RunNotFound,
 )
 from tasks_core.flow import Flow
-from tasks_core.runtime import Runtime, get_runtime
+from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.states import StateName
 from tasks_core.work_pools import pool_of, pool_store, release_slot, work_queue_of
 

@@ -18,7 +18,7 @@ from tasks_core.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from tasks_core.flow import Flow
-    from tasks_core.runtime import Runtime
+    from tasks_core.process_runtime import Runtime
 
 __all__ = ["EntrypointError", "deployment_flow", "entrypoint_of", "load_flow"]
 

@@ -18,8 +18,8 @@ from tasks_core.engine.caching import cache_key
 from tasks_core.engine.context import current_run
 from tasks_core.engine.sending import Outgoing, outgoing
 from tasks_core.futures import TaskFuture
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
-from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import BrokerPush
 

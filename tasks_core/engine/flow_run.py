@@ -18,7 +18,7 @@ from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import RunHandle, failsafe, run_attempts, run_attempts_async
 from tasks_core.engine.outcome import Decision
-from tasks_core.runtime import Runtime, get_runtime
+from tasks_core.process_runtime import Runtime, get_runtime
 
 if TYPE_CHECKING:
     from tasks_core.flow import Flow

@@ -54,7 +54,7 @@ from tasks_core.store.runs import Transition, utcnow
 if TYPE_CHECKING:
     from tasks_core.engine.claim import ClaimedRun
     from tasks_core.engine.lifecycle import RunHandle
-    from tasks_core.runtime import Runtime
+    from tasks_core.process_runtime import Runtime
 
 __all__ = ["FINAL_HOOKS", "FlowHookMethods", "Hook", "HookSet", "RunHooks", "TaskHookMethods",
            "fire_final", "fire_running", "hook_for_state", "hook_set"]

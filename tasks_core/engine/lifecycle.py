@@ -37,8 +37,8 @@ from tasks_core.engine.context import RunFrame
 from tasks_core.engine.hooks import RunHooks, fire_final, fire_running
 from tasks_core.engine.outcome import Complete, Decision, Ended, Fail, Retry, decide, error_info
 from tasks_core.engine.sending import Outgoing, prepare_attempt_at
+from tasks_core.process_runtime import Runtime
 from tasks_core.records import RunOptions
-from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Outcome, Transition, utcnow
 

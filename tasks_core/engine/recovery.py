@@ -32,9 +32,9 @@ from tasks_core.engine.outcome import Decision, Ended, Retry
 from tasks_core.engine.sending import send_next
 from tasks_core.messages import DeadLetter, Delivery, current_delivery
 from tasks_core.proc import pid_alive
+from tasks_core.process_runtime import Runtime
 from tasks_core.records import RunRecord
 from tasks_core.registry import resolve
-from tasks_core.runtime import Runtime
 from tasks_core.states import StateName
 from tasks_core.store.connection import StoreError
 from tasks_core.store.runs import Outcome

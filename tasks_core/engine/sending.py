@@ -21,8 +21,8 @@ from typing import Any
 from tasks_core.celery_app import EXECUTE_FLOW, EXECUTE_RUN
 from tasks_core.dispatch import Envelope, hard_time_limit
 from tasks_core.engine.context import current_run
+from tasks_core.process_runtime import Runtime
 from tasks_core.records import RunOptions
-from tasks_core.runtime import Runtime
 from tasks_core.settings import get_settings
 from tasks_core.store.locks import BEAT_LOCK
 from tasks_core.store.runs import BrokerPush, Transition

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from tasks_core.engine.timeouts import raise_in_thread
 from tasks_core.errors import StoreUnavailable, TaskCancelled
-from tasks_core.runtime import Runtime, get_runtime
+from tasks_core.process_runtime import Runtime, get_runtime
 
 __all__ = ["cancellable", "stop_here"]
 

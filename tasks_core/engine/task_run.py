@@ -19,7 +19,7 @@ from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import RunHandle, failsafe, run_attempts, run_attempts_async
 from tasks_core.engine.outcome import Complete, Decision, Fail
 from tasks_core.errors import FailedRun
-from tasks_core.runtime import Runtime, get_runtime
+from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.states import StateName
 
 if TYPE_CHECKING:

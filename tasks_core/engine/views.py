@@ -120,7 +120,7 @@ class RunView:
         Raises:
             RunNotFound: the record has expired.
         """
-        from tasks_core.runtime import get_runtime  # a view is pure until asked to read
+        from tasks_core.process_runtime import get_runtime  # a view is pure until asked to read
 
         return get_runtime().store.get(self.id)
 

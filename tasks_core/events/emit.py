@@ -93,7 +93,7 @@ def emit_event(
         StoreUnavailable: Redis has been away long enough to fill the buffer
             (``event_buffer_max``); the event was not taken.
     """
-    from tasks_core.runtime import get_runtime  # the runtime's stores import this package
+    from tasks_core.process_runtime import get_runtime  # the runtime's stores import this package
 
     built = build_event(event, resource, payload, related, occurred, follows, id,
                         limits=EventLimits.from_settings(get_runtime().settings))

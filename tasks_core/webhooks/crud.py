@@ -40,7 +40,7 @@ __all__ = ["create_webhook", "delete_webhook", "find_by_slug", "list_webhooks",
 
 
 def _store() -> WebhookStore:
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     return get_runtime().webhooks
 

@@ -58,7 +58,7 @@ def rate_window(now: float, window_seconds: int) -> tuple[int, int]:
 
 
 def _check_rate(webhook: StoredWebhook, settings: Settings, now: float) -> None:
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     limit = settings.webhook_rate_limit
     if limit <= 0:
@@ -87,7 +87,7 @@ def accept(webhook: StoredWebhook, request: HookRequest, message_id: str | None,
         StoreUnavailable, redis.ConnectionError: Redis is away (the event may not be stored;
             the sender should retry).
     """
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     rt = get_runtime()
     _check_rate(webhook, settings, now)
@@ -119,7 +119,7 @@ def same_event(stored: Event, new: Event) -> bool:
 
 
 def _unmark(webhook_id: str, message_id: str) -> None:
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     try:
         get_runtime().webhooks.unmark_message(webhook_id, message_id)

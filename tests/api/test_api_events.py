@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tasks_core.events.feed import EventFilter, list_events
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tests.helpers import RedisServer, wait_until
 
 pytestmark = pytest.mark.usefixtures("tc_env")

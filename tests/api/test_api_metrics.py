@@ -14,7 +14,7 @@ from tasks_core.automations import Automation
 from tasks_core.deployment_models import WorkPool
 from tasks_core.events import EventTrigger
 from tasks_core.events.emit import emit_event
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.store.metrics import DURATION_BUCKETS
 from tests.helpers import wait_until
 from tests.integration import sample_flows, sample_tasks

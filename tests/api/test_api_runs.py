@@ -60,7 +60,7 @@ def test_missing_runs_and_bad_filters_are_clear_errors(start_server: Any) -> Non
 
 
 def test_cancel_and_set_state(start_server: Any) -> None:
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     server = start_server()
     scheduled = sample_tasks.add.apply_async((1, 1), countdown=3600)  # waits in Scheduled

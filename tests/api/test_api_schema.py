@@ -22,7 +22,7 @@ from tasks_core.automations import Automation
 from tasks_core.deployment_models import WorkPool
 from tasks_core.events import EventTrigger
 from tasks_core.events.emit import emit_event
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tests.integration import sample_flows, sample_tasks
 
 pytestmark = pytest.mark.usefixtures("tc_env")

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tests.helpers import wait_until
 from tests.integration import sample_flows as f
 

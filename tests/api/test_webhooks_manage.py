@@ -94,7 +94,7 @@ def test_bad_input_is_one_clear_422(start_server: Any) -> None:
 
 
 def test_changes_are_events_that_never_hold_the_secret() -> None:
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
     from tasks_core.webhooks import (
         WebhookSpec,
         WebhookUpdate,

@@ -21,7 +21,7 @@ def make_hook(name: str = "hook", template: str | None = STATIC,
 def stream() -> list[dict[str, Any]]:
     """The events webhook requests made on this test's stream (those relating a webhook),
     newest first; the webhooks' own created/updated/deleted events are left out."""
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     events = [json.loads(text) for _, text in get_runtime().events.newest_first(count=10_000)]
     return [e for e in events

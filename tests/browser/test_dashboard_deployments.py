@@ -14,7 +14,7 @@ import pytest
 
 from tasks_core import emit_event, flow
 from tasks_core.automations import Automation
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tests.browser.conftest import SHOTS
 from tests.helpers import wait_until
 from tests.integration import sample_flows as f

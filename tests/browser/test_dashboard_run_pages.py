@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tasks_core import flow, task
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tests.browser.conftest import SHOTS
 from tests.helpers import wait_until
 

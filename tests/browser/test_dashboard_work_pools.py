@@ -10,7 +10,7 @@ import pytest
 
 from tasks_core import StateName
 from tasks_core.deployments import run_deployment
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.work_pools import create_pool, pool_store
 from tests.helpers import wait_until
 from tests.integration import sample_flows as f

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tasks_core.runtime import reset_runtime
+from tasks_core.process_runtime import reset_runtime
 from tasks_core.settings import reset_settings
 
 

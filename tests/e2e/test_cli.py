@@ -22,7 +22,7 @@ import pytest
 import redis
 
 from tasks_core import task
-from tasks_core.runtime import get_runtime, reset_runtime
+from tasks_core.process_runtime import get_runtime, reset_runtime
 from tasks_core.settings import Settings, reset_settings
 from tasks_core.store.embedded import embedded_status, ensure_embedded, stop_embedded
 from tests.helpers import wait_until

@@ -12,7 +12,7 @@ import pytest
 
 from tasks_core import emit_event
 from tasks_core.automations import Automation
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tests.helpers import json_lines, refused, run_cli
 from tests.integration import sample_flows as f
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from tasks_core.dispatch import Envelope, redis_push
 from tasks_core.messages import DeadLetter
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tests.helpers import refused, run_cli
 
 Result = subprocess.CompletedProcess[str]

@@ -21,7 +21,7 @@ import pytest
 from tasks_core.cli.output import parse_assignments
 from tasks_core.deployments import deployment_store
 from tasks_core.errors import ValidationError
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.states import StateName
 from tests.e2e import watch_flows as w
 from tests.helpers import ROOT

@@ -11,7 +11,7 @@ from typing import Any
 from tasks_core import emit_event
 from tasks_core.cli.events import parse_json_option, parse_labels
 from tasks_core.errors import ValidationError
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tests.helpers import ROOT, refused, run_cli, wait_until
 
 RID = "tasks-core.resource.id"

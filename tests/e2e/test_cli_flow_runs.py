@@ -14,8 +14,8 @@ from typing import Any
 
 from tasks_core import task
 from tasks_core.flow import flow
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
-from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName, StateType
 from tests.helpers import run_cli as cli
 

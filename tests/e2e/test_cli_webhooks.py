@@ -94,7 +94,7 @@ def test_mistakes_are_one_red_line(env80: dict[str, str], tmp_path: Path) -> Non
 
 def test_the_printed_url_takes_requests_through_a_server(
         env80: dict[str, str], start_server: Any) -> None:
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     server = start_server()
     created = json.loads(_ok(env80, "webhook", "create", "live", "--template-json", STATIC,

@@ -19,7 +19,7 @@ import pytest
 
 from tasks_core import StateName
 from tasks_core.events.feed import EventFilter, list_events
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "course"
 CAT = "Cats sleep for 70% of their lives."

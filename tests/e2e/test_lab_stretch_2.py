@@ -19,7 +19,7 @@ from tasks_core.deployments import run_deployment
 from tasks_core.events.actions import PauseWorkPool
 from tasks_core.events.feed import EventFilter, list_events
 from tasks_core.events.triggers import EventTrigger
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.work_pools import create_pool, pool_store, resume_pool
 from tests.e2e.test_trigger_engine import _engine_ready

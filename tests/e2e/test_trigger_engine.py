@@ -31,7 +31,7 @@ from tasks_core.events import emit_event
 from tasks_core.events.feed import EventFilter, list_events
 from tasks_core.events.schema import Event
 from tasks_core.events.triggers import CompoundTrigger, EventTrigger, SequenceTrigger
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tests.helpers import ROOT, run_cli, wait_until
 
 EXAMPLES = ROOT / "examples" / "course"

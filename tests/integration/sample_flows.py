@@ -40,7 +40,7 @@ def sleepy_flow(key: str) -> str:
     import os
     import time
 
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     rt = get_runtime()
     rt.client.set(f"{rt.settings.key_prefix}:pid:{key}", os.getpid())
@@ -206,7 +206,7 @@ def hooked_sleepy_flow(key: str) -> str:
     import os
     import time
 
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     rt = get_runtime()
     rt.client.set(f"{rt.settings.key_prefix}:pid:{key}", os.getpid())

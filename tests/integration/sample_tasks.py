@@ -12,7 +12,7 @@ from typing import Any
 from celery.signals import task_failure, task_postrun, task_retry, task_success
 
 from tasks_core import get_run_logger, task
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 
 
 def _counter(name: str) -> int:

@@ -38,8 +38,8 @@ from tasks_core.events.actions import (
     execute_action,
 )
 from tasks_core.events.feed import EventFilter, list_events
+from tasks_core.process_runtime import get_runtime, reset_runtime
 from tasks_core.records import TriggeredBy
-from tasks_core.runtime import get_runtime, reset_runtime
 from tasks_core.settings import reset_settings
 from tasks_core.states import StateName
 from tasks_core.work_pools import create_pool

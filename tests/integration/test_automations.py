@@ -22,7 +22,7 @@ from tasks_core.events import DeploymentEventTrigger, EventTrigger
 from tasks_core.events.actions import PauseWorkPool, RunDeployment
 from tasks_core.events.feed import EventFilter, list_events
 from tasks_core.events.triggers import CompoundTrigger, TriggerError
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tests.integration import sample_flows as f
 
 RID = "tasks-core.resource.id"

@@ -13,7 +13,7 @@ from typing import Any
 from beat import deferred, scheduler
 from beat.main import is_leader
 from tasks_core import StateName
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.store.runs import utcnow
 from tests.helpers import wait_until
 from tests.integration import sample_flows as f

@@ -14,7 +14,7 @@ from beat import deferred, scheduler
 from beat.main import is_leader, run_beat
 from tasks_core import StateName
 from tasks_core.deployments import delete_deployment, deployment_store, set_paused
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.store.runs import utcnow
 from tests.helpers import wait_until
 from tests.integration import sample_flows as f

@@ -16,7 +16,7 @@ import pytest
 from tasks_core import CancelledRun, TaskCancelled, cancel_run, flow
 from tasks_core.deployments import run_deployment
 from tasks_core.proc import pid_alive
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.states import StateName as S
 from tests.helpers import ROOT, wait_until
 from tests.integration import sample_flows as f

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from tasks_core import StateName
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.store.keys import Keys
 from tests.helpers import ROOT, json_lines, run_cli, wait_until
 from tests.integration import sample_tasks as t

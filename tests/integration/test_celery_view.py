@@ -16,7 +16,7 @@ import pytest
 
 from tasks_core.deployments import run_deployment
 from tasks_core.engine.celery_view import watch_runs
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.states import StateName as S
 from tests.helpers import ROOT, free_port, wait_until
 from tests.integration import sample_flows as f

@@ -17,7 +17,7 @@ import pytest
 from beat import deferred, scheduler
 from beat.clock import OFFSET_VARIABLE
 from tasks_core import StateName
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.store.runs import utcnow
 from tests.helpers import wait_until
 from tests.integration import sample_flows as f

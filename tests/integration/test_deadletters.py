@@ -15,7 +15,7 @@ from typing import Any
 from tasks_core import StateName, wait_all
 from tasks_core.dispatch import Envelope, redis_push
 from tasks_core.messages import raw_bytes
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tests.helpers import ROOT, run_cli, wait_until
 from tests.integration import sample_tasks as t
 

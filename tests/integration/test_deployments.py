@@ -9,7 +9,7 @@ import pytest
 from tasks_core import ParameterError, StateName
 from tasks_core.deployments import deployment_store, run_deployment
 from tasks_core.errors import ConfigurationError, DeploymentNotFound
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tests.integration import sample_flows as f
 
 S = StateName

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from tasks_core import emit_event
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 
 RID = "tasks-core.resource.id"
 

@@ -17,7 +17,7 @@ import pytest
 from tasks_core import EventError, StoreUnavailable, emit_event
 from tasks_core.events import client as event_client
 from tasks_core.events.feed import EventFilter, follow, list_events
-from tasks_core.runtime import get_runtime, reset_runtime
+from tasks_core.process_runtime import get_runtime, reset_runtime
 from tasks_core.settings import reset_settings
 from tests.helpers import ROOT, wait_until
 from tests.integration import event_tasks

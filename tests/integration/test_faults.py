@@ -19,7 +19,7 @@ from tasks_core.errors import (
     StoreUnavailable,
     TaskNotFound,
 )
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.settings import Settings
 from tasks_core.store.connection import connect
 from tasks_core.store.runs import Transition, utcnow

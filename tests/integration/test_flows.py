@@ -11,7 +11,7 @@ import pytest
 from tasks_core import ParameterError, StateName
 from tasks_core.errors import TaskTimeout
 from tasks_core.flow import flow
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.task import task
 from tests.integration import sample_tasks as t
 

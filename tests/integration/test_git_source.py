@@ -40,7 +40,7 @@ def test_deploy_from_a_git_repository(tc_env: dict[str, Any], start_worker: Any,
     data_dir = tmp_path / "data"
     monkeypatch.setenv("TASKS_CORE_DATA_DIR", str(data_dir))
     tc_env["env"]["TASKS_CORE_DATA_DIR"] = str(data_dir)
-    from tasks_core.runtime import reset_runtime
+    from tasks_core.process_runtime import reset_runtime
     from tasks_core.settings import reset_settings
 
     reset_settings()

@@ -25,7 +25,7 @@ from tasks_core.engine.recovery import recover_crashed
 from tasks_core.engine.views import RunState
 from tasks_core.errors import CrashedRun
 from tasks_core.flow import FlowState
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.store.runs import utcnow
 from tasks_core.work_pools import create_pool, pool_store
 from tests.helpers import wait_until

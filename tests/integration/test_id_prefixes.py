@@ -15,8 +15,8 @@ import pytest
 from tasks_core.cli.ids import resolve_run
 from tasks_core.deployment_models import Deployment
 from tasks_core.errors import DeploymentNotFound, RunNotFound, ValidationError
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
-from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName, StateType
 
 

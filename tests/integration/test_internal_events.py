@@ -6,7 +6,7 @@ from typing import Any
 
 from tasks_core.deployments import delete_deployment, set_paused
 from tasks_core.events.feed import EventFilter, list_events
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.work_pools import create_pool, pause_pool, resume_pool
 from tests.integration import sample_flows as f
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.records import RunRecord
-from tasks_core.runtime import Runtime, get_runtime
 from tasks_core.states import StateName, state_type
 from tasks_core.store.metrics import DURATION_BUCKETS, UNKNOWN_POOL, RunCount
 from tasks_core.store.runs import BrokerPush, Transition

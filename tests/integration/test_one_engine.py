@@ -16,8 +16,8 @@ import pytest
 from tasks_core import ParameterError, StateName, flow
 from tasks_core.deployments import run_deployment
 from tasks_core.errors import TaskTimeout
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
-from tasks_core.runtime import get_runtime
 from tasks_core.store.runs import Transition
 from tests.helpers import record_of, run_cli, wait_until
 from tests.integration import sample_flows as f

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tasks_core import StateName, wait_all
-from tasks_core.runtime import get_runtime, reset_runtime
+from tasks_core.process_runtime import get_runtime, reset_runtime
 from tasks_core.settings import reset_settings
 from tests.helpers import free_port, wait_until
 from tests.integration import sample_tasks as t

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
-from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName, state_type
 from tasks_core.store.runs import READ_CHUNK
 

@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from tasks_core import StateName, StoreUnavailable
-from tasks_core.runtime import get_runtime, reset_runtime
+from tasks_core.process_runtime import get_runtime, reset_runtime
 from tasks_core.settings import reset_settings
 from tests.helpers import ROOT, free_port, wait_until
 from tests.integration import sample_tasks as t

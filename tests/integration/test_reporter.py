@@ -63,7 +63,7 @@ def test_a_batch_survives_redis_going_away(tc_env: dict[str, Any], tmp_path: Pat
 
 
 def test_taken_writes_given_back_keep_their_order(tc_env: dict[str, Any]) -> None:
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     store = get_runtime().store
     reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)

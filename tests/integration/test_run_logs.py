@@ -10,8 +10,8 @@ import pytest
 
 from tasks_core import TasksCoreError, flow, get_run_logger, task
 from tasks_core.errors import ConfigurationError
+from tasks_core.process_runtime import get_runtime
 from tasks_core.run_logging import FLOW_RUN_LOGGER, TASK_RUN_LOGGER, MissingRunContext
-from tasks_core.runtime import get_runtime
 from tasks_core.store.reporter import LOG_ENTRIES_PER_WRITE, Reporter
 from tests.helpers import wait_until
 from tests.integration import sample_tasks as t

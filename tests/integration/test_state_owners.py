@@ -11,7 +11,7 @@ from typing import Any
 
 from beat import deferred
 from tasks_core import StateName
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.states import TERMINAL
 from tasks_core.store.runs import Transition, utcnow
 from tests.helpers import ROOT, record_of, wait_until

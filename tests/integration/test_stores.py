@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tasks_core.errors import StoreUnavailable
-from tasks_core.runtime import Runtime, get_runtime
+from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.locks import BEAT_LOCK
 from tasks_core.store.runs import BrokerPush

@@ -9,7 +9,7 @@ import pytest
 
 from tasks_core import RunTimeout, StateName, wait_all
 from tasks_core.errors import FailedRun, TimedOutRun
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tests.integration import sample_tasks as t
 
 S = StateName

@@ -9,7 +9,7 @@ from typing import Any
 
 from tasks_core import StateName
 from tasks_core.deployments import run_deployment
-from tasks_core.runtime import get_runtime
+from tasks_core.process_runtime import get_runtime
 from tasks_core.work_pools import (
     create_pool,
     pause_pool,

@@ -16,8 +16,8 @@ from tasks_core.engine.outcome import Complete
 from tasks_core.engine.views import RunState, RunView
 from tasks_core.errors import ConfigurationError
 from tasks_core.flow import FlowState
+from tasks_core.process_runtime import Runtime
 from tasks_core.records import RunOptions
-from tasks_core.runtime import Runtime
 from tasks_core.states import TERMINAL, StateName
 from tasks_core.store.runs import Transition
 

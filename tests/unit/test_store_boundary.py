@@ -19,7 +19,7 @@ PACKAGES = ("tasks_core", "workers", "beat")
 STORE = "tasks_core/store/"
 
 ALLOWED = {
-    "tasks_core/runtime.py": "builds the Redis client and hands it to the stores",
+    "tasks_core/process_runtime.py": "builds the Redis client and hands it to the stores",
     "tasks_core/errors.py": "StoreUnavailable subclasses redis.ConnectionError",
 }
 

@@ -20,7 +20,7 @@ def no_redis(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_: Any, **__: Any) -> Any:
         raise AssertionError("decorating a task touched the runtime or the network")
 
-    monkeypatch.setattr("tasks_core.runtime.get_runtime", refuse)
+    monkeypatch.setattr("tasks_core.process_runtime.get_runtime", refuse)
     # `tasks_core.task` as a dotted name is the decorator (re-exported), so use the module
     monkeypatch.setattr(sys.modules["tasks_core.task"], "get_runtime", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)

@@ -107,7 +107,7 @@ def test_worker_argv_passes_options_to_celery() -> None:
 
 def test_celery_find_app_resolves_tasks_core() -> None:
     import tasks_core
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     found = find_app("tasks_core")
     assert isinstance(found, Celery) and found is get_runtime().app

@@ -24,7 +24,7 @@ from tasks_core.events.actions.models import (
 )
 from tasks_core.events.actions.notify import apprise_refusal
 from tasks_core.events.actions.templates import compile_templates
-from tasks_core.runtime import Runtime, get_runtime
+from tasks_core.process_runtime import Runtime, get_runtime
 
 __all__ = ["check_action"]
 

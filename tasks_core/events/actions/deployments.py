@@ -15,8 +15,8 @@ from tasks_core.events.actions.models import (
     RunDeployment,
 )
 from tasks_core.events.actions.targets import infer_target, resource_id
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import TriggeredBy
-from tasks_core.runtime import get_runtime
 
 __all__ = ["deployment_of", "pause_or_resume", "run_deployment"]
 

@@ -117,7 +117,7 @@ def template_context(context: ActionContext) -> TemplateContext:
 def _named(event: Event | None, kind: Any) -> dict[str, Any] | None:
     if event is None:
         return None
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     try:
         key = infer_target(event, kind, action="template")

@@ -7,8 +7,8 @@ from tasks_core.events.actions.context import ActionContext, ActionResult
 from tasks_core.events.actions.errors import ActionFailed
 from tasks_core.events.actions.models import CancelFlowRun, ChangeFlowRunState, FlowRunAction
 from tasks_core.events.actions.targets import infer_target, resource_id
+from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
-from tasks_core.runtime import get_runtime
 from tasks_core.states import StateName, is_terminal
 from tasks_core.store.runs import Transition
 

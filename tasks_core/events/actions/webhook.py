@@ -80,7 +80,7 @@ def call_webhook(action: CallWebhook, ctx: ActionContext) -> ActionResult:
     Raises:
         ActionFailed: a refused address, a status >= 400, a timeout, a connection error.
     """
-    from tasks_core.runtime import get_runtime
+    from tasks_core.process_runtime import get_runtime
 
     parts = urlsplit(action.url)
     host = parts.hostname or ""
