@@ -26,7 +26,9 @@ import time
 
 from beat import clock, deferred, pools, scheduler, sweeper
 from beat.triggers.engine import TriggerEngine, run_engine
+from tasks_core.celery_app import get_app
 from tasks_core.errors import StoreUnavailable
+from tasks_core.periodic.sync import configured_entries, sync_beat_schedule
 from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.store.locks import BEAT_LOCK
 
@@ -95,9 +97,18 @@ def _keep_lock(rt: Runtime, beat: Beat, stop: threading.Event) -> None:
 
 
 def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> None:
-    """Run the beat loop until stopped."""
+    """Run the beat loop until stopped.
+
+    First, the ``beat_schedule`` entries of the settings and of the Celery app's conf (set
+    by modules imported before this) become deployments (`tasks_core.periodic.sync`).
+
+    Raises:
+        ConfigurationError: a bad ``beat_schedule`` entry, named.
+    """
     logging.basicConfig(level=loglevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = get_runtime()
+    entries = configured_entries(get_app().conf.get("beat_schedule"))
+    synced = False
     stop = stop or threading.Event()
     beat = Beat(rt, f"{socket.gethostname()}:{os.getpid()}")
     wake = rt.due.subscribe()
@@ -112,6 +123,9 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
     try:
         while not stop.is_set():
             try:
+                if not synced:
+                    sync_beat_schedule(entries)
+                    synced = True
                 wait = beat.step()
                 if stop.is_set():
                     break

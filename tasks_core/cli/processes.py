@@ -111,14 +111,31 @@ def worker(
 
 def beat(
     loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="log level"),
+    imports: list[str] = typer.Option(
+        [], "--import", "-i",
+        help="module(s) imported at start, e.g. the one setting a Celery app's "
+             "conf.beat_schedule"),
 ) -> None:
     """Run beat: schedules to runs, deferred runs to queues, the sweeper that recovers
     crashed runs and re-sends lost messages, and the trigger engine that runs automations
-    on events (one leader among several beats; the others stand by)."""
+    on events (one leader among several beats; the others stand by).
+
+    Celery-style periodic tasks: the `beat_schedule` entries of the settings and of the
+    Celery app's conf (set by an --import module) become `beat-schedule/<entry>`
+    deployments when beat starts; entries no longer given are removed.
+    """
     check_own_package("beat")
+    import importlib
+    import sys
+
     from beat.main import run_beat
 
-    run_beat(loglevel=loglevel.upper())
+    with expected_errors():
+        if "" not in sys.path:
+            sys.path.insert(0, "")
+        for module in imports:
+            importlib.import_module(module)
+        run_beat(loglevel=loglevel.upper())
 
 
 def check_own_package(name: str) -> None:

@@ -1,0 +1,15 @@
+"""A module setting the Celery app's conf.beat_schedule, as a Celery project's celery.py
+does; `tasks-core beat --import tests.integration.beat_schedule_conf` reads it."""
+
+from datetime import timedelta
+
+from tasks_core.celery_app import get_app
+
+get_app().conf.beat_schedule = {
+    "add-from-conf": {
+        "task": "tests.integration.sample_tasks.add",
+        "schedule": timedelta(seconds=1),
+        "args": [10],
+        "kwargs": {"y": 1},
+    },
+}
