@@ -108,3 +108,15 @@ def test_beat_refuses_to_start_on_a_bad_entry(tc_env: dict[str, Any],
                                                  start_beat: Any) -> None:
     proc = start_beat(beat_schedule=json.dumps({"broken": {"task": "a.b", "schedule": 0}}))
     assert proc.wait(30) != 0
+
+
+def test_flow_deploy_takes_a_crontab(tc_env: dict[str, Any]) -> None:
+    from tests.integration import sample_flows as f
+
+    f.pipeline.deploy("every-five", work_pool_name=tc_env["queue"],
+                      cron=crontab(minute="*/5"))
+    stored = get_runtime().deployments.get("pipeline/every-five").schedules
+    assert stored == [{"cron": "*/5 * * * *", "timezone": "UTC"}]
+    with pytest.raises(ConfigurationError, match="no cron form"):
+        f.pipeline.deploy("both-days", work_pool_name=tc_env["queue"],
+                          cron=crontab(minute=0, day_of_month=1, day_of_week="mon"))
