@@ -26,7 +26,6 @@ import time
 
 from beat import clock, deferred, pools, scheduler, sweeper
 from beat.triggers.engine import TriggerEngine, run_engine
-from tasks_core.celery_app import get_app
 from tasks_core.errors import StoreUnavailable
 from tasks_core.periodic.sync import configured_entries, sync_beat_schedule
 from tasks_core.process_runtime import Runtime, get_runtime
@@ -107,7 +106,7 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
     """
     logging.basicConfig(level=loglevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = get_runtime()
-    entries = configured_entries(get_app().conf.get("beat_schedule"))
+    entries = configured_entries(rt.app.conf.get("beat_schedule"))
     synced = False
     stop = stop or threading.Event()
     beat = Beat(rt, f"{socket.gethostname()}:{os.getpid()}")

@@ -44,15 +44,13 @@ R = TypeVar("R")
 
 
 def _conf_flag(name: str) -> bool:
-    from tasks_core.celery_app import get_app
-
-    return bool(get_app().conf.get(name, False))
+    return bool(get_runtime().app.conf.get(name, False))
 
 
 def eager_mode() -> bool:
     """Whether `.delay()` / `.apply_async()` run in process: the ``always_eager`` setting,
     or ``task_always_eager`` on the Celery app's conf (``app.conf.task_always_eager = True``
-    through `tasks_core.celery.Celery`, or `tasks_core.celery_app.get_app().conf`)."""
+    on `tasks_core.celery.Celery`, whose conf is the runtime's Celery app's)."""
     return get_runtime().settings.always_eager or _conf_flag("task_always_eager")
 
 

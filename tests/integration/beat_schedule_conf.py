@@ -1,11 +1,13 @@
-"""A module setting the Celery app's conf.beat_schedule, as a Celery project's celery.py
-does; `tasks-core beat --import tests.integration.beat_schedule_conf` reads it."""
+"""A module setting a Celery app's conf.beat_schedule, as a Celery project's celery.py
+does (import line ported); `tasks-core beat --import tests.integration.beat_schedule_conf`
+reads it."""
 
 from datetime import timedelta
 
-from tasks_core.celery_app import get_app
+from tasks_core.celery import Celery
 
-get_app().conf.beat_schedule = {
+app = Celery("beat_schedule_conf")
+app.conf.beat_schedule = {
     "add-from-conf": {
         "task": "tests.integration.sample_tasks.add",
         "schedule": timedelta(seconds=1),

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from tasks_core import StateName, task
-from tasks_core.celery_app import get_app
 from tasks_core.eager import EagerResult
 from tasks_core.errors import ParameterError
 from tasks_core.process_runtime import get_runtime, reset_runtime
@@ -44,8 +43,9 @@ def flaky(n: int) -> int:
 
 @pytest.fixture
 def conf_flags() -> Iterator[Any]:
-    """The Celery app's conf, with the eager flags put back afterwards."""
-    conf = get_app().conf
+    """The runtime's Celery app's conf (`tasks_core.celery.Celery().conf`), with the eager
+    flags put back afterwards."""
+    conf = get_runtime().app.conf
     yield conf
     conf.task_always_eager = False
     conf.task_eager_propagates = False
