@@ -137,6 +137,7 @@ def apply(task: Task[Any, R], args: tuple[Any, ...], kwargs: dict[str, Any], *,
         Exception: the task's own, when `throw` (or ``task_eager_propagates``) says so.
     """
     task.parameters.bind(args, kwargs)  # bad arguments: raised before a run exists
+    _refuse_inside_a_loop(task)
     if given := {k: v for k, v in (ignored or {}).items() if v is not None}:
         log.info("task %s run eagerly: %s ignored in eager mode", task.name, sorted(given))
     run_id = task_id or str(uuid.uuid4())
@@ -152,14 +153,20 @@ def apply(task: Task[Any, R], args: tuple[Any, ...], kwargs: dict[str, Any], *,
     return EagerResult(run_id, task.name, value=value)
 
 
-def _call(task: Task[Any, R], args: tuple[Any, ...], kwargs: dict[str, Any],
-          run_id: str) -> Any:
+def _refuse_inside_a_loop(task: Task[Any, Any]) -> None:
     if not task.is_async:
-        return run_task(task, args, kwargs, run_id=run_id)
+        return
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(run_task_async(task, args, kwargs, run_id=run_id))
+        return
     raise ConfigurationError(
         f"task {task.name!r} is async: eager .delay()/.apply() cannot block inside a running "
         "event loop; await the task directly instead")
+
+
+def _call(task: Task[Any, R], args: tuple[Any, ...], kwargs: dict[str, Any],
+          run_id: str) -> Any:
+    if task.is_async:
+        return asyncio.run(run_task_async(task, args, kwargs, run_id=run_id))
+    return run_task(task, args, kwargs, run_id=run_id)

@@ -240,11 +240,13 @@ def stack_specs(
     """The processes of `tasks-core up`, in start order (the HTTP API when `server_port`
     is set, Flower when `flower_port` is)."""
     worker_args = [arg for pool in pools for arg in ("--pool", pool)]
-    worker_args += [arg for module in imports for arg in ("--import", module)]
+    import_args = [arg for module in imports for arg in ("--import", module)]
+    worker_args += import_args
     specs = [
         ChildSpec("worker", cli_command("worker", *worker_args, "--concurrency",
                                         str(concurrency), "--loglevel", loglevel)),
-        ChildSpec("beat", cli_command("beat", "--loglevel", loglevel)),
+        # beat imports them too: a module may set a Celery app's conf.beat_schedule
+        ChildSpec("beat", cli_command("beat", "--loglevel", loglevel, *import_args)),
     ]
     if server_port is not None:
         specs.append(ChildSpec("server", cli_command("server", "--port", str(server_port),

@@ -33,6 +33,11 @@ def boom(text: str) -> str:
     raise KeyError(text)
 
 
+@task
+async def async_double(n: int) -> int:
+    return n * 2
+
+
 @task(retries=2)
 def flaky(n: int) -> int:
     attempts.append(n)
@@ -130,3 +135,22 @@ def test_bad_arguments_raise_before_a_run_exists(eager_env: dict[str, Any]) -> N
         add.delay(1)  # type: ignore[call-arg]
     keys = [k for k in eager_env["client"].scan_iter(f"{eager_env['prefix']}:run:*")]
     assert keys == []
+
+
+def test_async_task_runs_eagerly_outside_an_event_loop(eager_env: dict[str, Any]) -> None:
+    result = async_double.delay(21)
+    assert result.get() == 42
+    assert result.state == S.COMPLETED
+
+
+def test_async_task_inside_a_running_loop_is_refused_before_a_run(
+        eager_env: dict[str, Any]) -> None:
+    import asyncio
+
+    from tasks_core.errors import ConfigurationError
+
+    async def inside() -> None:
+        with pytest.raises(ConfigurationError, match="await the task directly"):
+            async_double.delay(1)
+
+    asyncio.run(inside())
