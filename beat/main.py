@@ -123,7 +123,7 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
         while not stop.is_set():
             try:
                 if not synced:
-                    sync_beat_schedule(entries)
+                    sync_beat_schedule(entries, timezone=rt.app.conf.timezone)
                     synced = True
                 wait = beat.step()
                 if stop.is_set():

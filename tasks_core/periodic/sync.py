@@ -60,8 +60,8 @@ def configured_entries(conf_schedule: Mapping[str, Any] | None = None) -> list[B
     return [*from_settings, *from_conf]
 
 
-def _anchor(entry: BeatEntry, previous: Deployment | None) -> dict[str, Any]:
-    schedule = dict(entry.schedule, timezone="UTC")
+def _anchor(entry: BeatEntry, previous: Deployment | None, timezone: str) -> dict[str, Any]:
+    schedule = dict(entry.schedule, timezone=timezone)
     if previous is not None and "interval" in schedule:
         for old in previous.schedules:
             if old.get("interval") == schedule["interval"] and old.get("anchor_date"):
@@ -69,22 +69,24 @@ def _anchor(entry: BeatEntry, previous: Deployment | None) -> dict[str, Any]:
     return schedule
 
 
-def _deployment(entry: BeatEntry, previous: Deployment | None) -> Deployment:
+def _deployment(entry: BeatEntry, previous: Deployment | None, timezone: str) -> Deployment:
     pool, _, work_queue = (entry.queue or "").partition(":")
     built = build_deployment(
         beat_entry, slugify(entry.name), entrypoint=ENTRYPOINT, work_pool_name=pool or None,
         work_queue_name=work_queue or None,
         parameters={"task": entry.task, "args": entry.args, "kwargs": entry.kwargs},
-        schedules=[_anchor(entry, previous)], catchup="latest",
+        schedules=[_anchor(entry, previous, timezone)], catchup="latest",
         description=f"beat_schedule entry {entry.name!r} ({entry.source}): {entry.task}")
     # the flow is tasks-core's own: workers import it, there is no source folder to fetch
     return built.model_copy(update={"source": None})
 
 
-def sync_beat_schedule(entries: list[BeatEntry]) -> SyncReport:
-    """Make the ``beat-schedule/*`` deployments match `entries`; what changed.
+def sync_beat_schedule(entries: list[BeatEntry], *, timezone: str | None = None) -> SyncReport:
+    """Make the ``beat-schedule/*`` deployments match `entries`; what changed. Cron times
+    are in `timezone` (Celery's ``timezone`` setting, default UTC, as Celery's crontab).
 
     Raises:
+        ConfigurationError: an unknown time zone.
         ParameterError: an entry's args or kwargs have no JSON form.
     """
     rt = get_runtime()
@@ -94,7 +96,7 @@ def sync_beat_schedule(entries: list[BeatEntry]) -> SyncReport:
     for entry in entries:
         name = slugify(entry.name)
         wanted.add(name)
-        deploy(_deployment(entry, existing.get(name)))
+        deploy(_deployment(entry, existing.get(name), timezone or "UTC"))
         report.deployed.append(f"{FLOW_NAME}/{name}")
     for name in sorted(set(existing) - wanted):
         delete_deployment(f"{FLOW_NAME}/{name}")

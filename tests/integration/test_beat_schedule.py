@@ -85,6 +85,9 @@ def test_sync_is_idempotent_and_removes_dropped_entries(tc_env: dict[str, Any]) 
     again = {d.name: d for d in rt.deployments.list()}
     assert {n: (d.id, d.schedules) for n, d in again.items()} == \
         {n: (d.id, d.schedules) for n, d in first.items()}
+    sync_beat_schedule(entries, timezone="Europe/Paris")  # Celery's conf.timezone
+    assert rt.deployments.get("beat-schedule/nightly").schedules[0]["timezone"] == \
+        "Europe/Paris"
     report = sync_beat_schedule(entries[:1])
     assert report.removed == ["beat-schedule/nightly"]
     assert [d.name for d in rt.deployments.list()] == ["every-ten"]
