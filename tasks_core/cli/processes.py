@@ -120,9 +120,10 @@ def beat(
     crashed runs and re-sends lost messages, and the trigger engine that runs automations
     on events (one leader among several beats; the others stand by).
 
-    Celery-style periodic tasks: the `beat_schedule` entries of the settings and of the
-    Celery app's conf (set by an --import module) become `beat-schedule/<entry>`
-    deployments when beat starts; entries no longer given are removed.
+    Celery-style periodic tasks: when beat starts, the `beat_schedule` entries
+    of the settings and of the Celery app's conf (set by an --import module)
+    become `beat-schedule/<entry>` deployments; entries no longer given are
+    removed.
     """
     check_own_package("beat")
     import importlib
