@@ -36,9 +36,19 @@ class ResultBackend(KeyValueStoreBackend):  # type: ignore[misc]
 
     def __init__(self, app: Any, url: str | None = None, **kwargs: Any) -> None:
         super().__init__(app=app, url=url, **kwargs)
-        settings = get_settings()
-        self._client = connect(settings)
-        self._keys = Keys(settings.key_prefix)
+        self._connection: Any = None
+
+    @property
+    def _client(self) -> Any:
+        """The Redis client, connected on first use (building the app, or sending a task,
+        must not connect: only a plain Celery task's result is read or written here)."""
+        if self._connection is None:
+            self._connection = connect(get_settings())
+        return self._connection
+
+    @property
+    def _keys(self) -> Keys:
+        return Keys(get_settings().key_prefix)
 
     def _key(self, key: str | bytes) -> str:
         return self._keys.celery_result(_text(key))
