@@ -21,8 +21,22 @@ from __future__ import annotations
 
 from tasks_core.dispatch import hard_time_limit
 from tasks_core.records import RunOptions
+from tasks_core.settings import Settings
 
-__all__ = ["body_deadline", "hard_limit"]
+__all__ = ["body_deadline", "hard_limit", "with_global_limits"]
+
+
+def with_global_limits(options: RunOptions, settings: Settings) -> RunOptions:
+    """A task run's options with the settings' `task_time_limit` / `task_soft_time_limit`
+    (Celery's global limits) where the task sets no limit of its own (the same object
+    when neither applies)."""
+    update: dict[str, float] = {}
+    if settings.task_time_limit and options.time_limit is None:
+        update["time_limit"] = settings.task_time_limit
+    if settings.task_soft_time_limit and options.soft_time_limit is None \
+            and options.timeout_seconds is None:
+        update["soft_time_limit"] = settings.task_soft_time_limit
+    return options.model_copy(update=update) if update else options
 
 
 def body_deadline(options: RunOptions) -> tuple[float | None, bool]:

@@ -43,6 +43,7 @@ def _start(rt: Runtime, task: Task[Any, Any], args: tuple[Any, ...], kwargs: dic
     run = new_runs.task_run(task, rendered, options, parent, state=StateName.RUNNING,
                             owner=rt.owner, run_id=run_id)
     rt.reporter.create(run)
+    options = run.options  # with the settings' global time limits
     frame = RunFrame(run_id, "task", parent.flow_run_id if parent else None,
                      options.log_prints, parent.root if parent else None)
     info = RequestInfo(run_id, task.name, None, parent_id=parent.run_id if parent else None,

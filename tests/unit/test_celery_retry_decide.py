@@ -207,3 +207,16 @@ def test_a_soft_deadline_lets_the_body_clean_up_a_strict_one_does_not(in_thread:
     else:
         both()
     assert results == ["cleaned up", "TaskTimeout"]
+
+
+def test_global_time_limits_apply_where_the_task_sets_none() -> None:
+    from tasks_core.engine.limits import with_global_limits
+    from tasks_core.settings import Settings
+
+    settings = Settings(task_time_limit=30, task_soft_time_limit=20)
+    assert with_global_limits(RunOptions(), settings) == RunOptions(time_limit=30,
+                                                                    soft_time_limit=20)
+    own = RunOptions(time_limit=5, timeout_seconds=3)
+    assert with_global_limits(own, settings) is own  # the task's own limits win
+    unset = RunOptions()
+    assert with_global_limits(unset, Settings()) is unset
