@@ -160,3 +160,10 @@ def handled(name: str, fail: bool) -> str:
     if fail or count(name) < 2:
         raise ValueError("handled failure")
     return "ok"
+
+
+@task(bind=True)
+def progress_here(self: Any) -> list[Any]:
+    self.update_state(state="PROGRESS", meta={"step": 1})
+    record = get_runtime().store.get(self.request.id)
+    return [record.state, record.celery_state, record.celery_meta]
