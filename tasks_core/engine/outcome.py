@@ -17,7 +17,8 @@ retries, times out and crashes by the same rules wherever it runs:
   `celery.exceptions.Retry` after checking its own `max_retries`) is retried at the time it
   names, whatever the filters say.
 
-Pure: no I/O; time and randomness come in as arguments.
+Pure: no I/O; time and randomness come in as arguments (and a task's retry_condition_fn
+as a predicate, the one user call).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import random
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tasks_core.engine import retry_policy
@@ -178,7 +179,8 @@ def _requested(options: RunOptions, when: float | datetime, now: datetime) -> fl
     """Seconds until a retry the body asked for: a countdown, an ETA, or (negative) the
     task's `default_retry_delay`."""
     if isinstance(when, datetime):
-        return max(0.0, (when - now).total_seconds())
+        aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)  # as apply_async
+        return max(0.0, (aware - now).total_seconds())
     return options.default_retry_delay if when < 0 else float(when)
 
 

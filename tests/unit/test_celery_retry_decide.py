@@ -220,3 +220,9 @@ def test_global_time_limits_apply_where_the_task_sets_none() -> None:
     assert with_global_limits(own, settings) is own  # the task's own limits win
     unset = RunOptions()
     assert with_global_limits(unset, Settings()) is unset
+
+
+def test_a_naive_eta_is_read_as_utc() -> None:
+    naive = datetime(2026, 1, 1, 0, 0, 4)
+    found = decide(RunOptions(), 1, _fails(KeyError(), retry_when=naive), NOW)
+    assert isinstance(found, Retry) and found.delay == 4.0
