@@ -4,7 +4,7 @@
       ConfigurationError
       ValidationError            ParameterError, ResultError, EventError, TemplateError
       NotFoundError              RunNotFound, TaskNotFound, DeploymentNotFound, WorkPoolNotFound,
-                                 DeadLetterNotFound
+                                 DeadLetterNotFound, ArtifactNotFound
       InvalidTransition
       StoreUnavailable
       RunError                   FailedRun, CrashedRun, CancelledRun, TimedOutRun
@@ -18,6 +18,7 @@ from __future__ import annotations
 import redis
 
 __all__ = [
+    "ArtifactNotFound",
     "CancelledRun",
     "ConfigurationError",
     "CrashedRun",
@@ -94,6 +95,10 @@ class DeploymentNotFound(NotFoundError):
 
 class WorkPoolNotFound(NotFoundError):
     """No work pool with that name."""
+
+
+class ArtifactNotFound(NotFoundError):
+    """No artifact with that id or key."""
 
 
 class InvalidTransition(TasksCoreError):

@@ -89,6 +89,12 @@ Layout (prefix `p`, default ``tc``)::
     p:metrics:firings          HASH    automation id -> firings executed (trigger engine)
     p:metrics:action-failures  HASH    "<automation id>|<action type>" -> actions that failed
                                        for good (trigger engine)
+    p:artifact:<id>            STRING  an artifact (JSON, tasks_core.artifact_records.Artifact),
+                                       with the run TTL (run_ttl_seconds), set again on update
+    p:artifacts                ZSET    artifact ids by creation time (epoch seconds); ids whose
+                                       record expired are dropped when a listing meets them
+    p:artifacts:key:<key>      ZSET    the versions of a keyed artifact (ids), by creation time
+    p:artifacts:run:<run id>   ZSET    the artifacts a task or flow run created, by creation time
 
 Broker keys are kombu's, under the prefix ``p:q:`` (`Keys.broker_prefix`, kombu's Redis
 transport option ``global_keyprefix``, set by `celery_app.create_app`), so two stacks with
@@ -417,3 +423,22 @@ class Keys:
     def metrics_action_failures(self) -> str:
         """HASH: ``<automation id>|<action type>`` -> actions that failed for good."""
         return f"{self.prefix}:metrics:action-failures"
+
+    # -- artifacts (tasks_core.store.artifacts) -------------------------------------------
+
+    def artifact(self, artifact_id: str) -> str:
+        """STRING: one artifact's JSON."""
+        return f"{self.prefix}:artifact:{artifact_id}"
+
+    @property
+    def artifacts(self) -> str:
+        """ZSET of every artifact id, by creation time (epoch seconds)."""
+        return f"{self.prefix}:artifacts"
+
+    def artifact_versions(self, key: str) -> str:
+        """ZSET of the ids of the versions of the artifact `key`, by creation time."""
+        return f"{self.prefix}:artifacts:key:{key}"
+
+    def run_artifacts(self, run_id: str) -> str:
+        """ZSET of the ids of the artifacts run `run_id` created, by creation time."""
+        return f"{self.prefix}:artifacts:run:{run_id}"
