@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from tasks_core.cli import (
+    artifacts,
     automations,
     config_cmd,
     deadletter,
@@ -84,6 +85,7 @@ app.add_typer(deadletter.app, name="deadletter")
 app.add_typer(events.app, name="events")
 app.add_typer(automations.app, name="automation")
 app.add_typer(webhooks.app, name="webhook")
+app.add_typer(artifacts.app, name="artifact")
 
 if __name__ == "__main__":
     app()

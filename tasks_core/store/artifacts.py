@@ -11,6 +11,7 @@ whose record expired is dropped by the listing that meets it, never shown.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import redis
@@ -20,6 +21,8 @@ from tasks_core.store.base import KeyedStore
 from tasks_core.store.keys import Keys
 
 __all__ = ["ArtifactStore"]
+
+_ID_PREFIX = re.compile(r"[0-9a-f-]{1,36}")
 
 
 class ArtifactStore(KeyedStore):
@@ -107,4 +110,17 @@ class ArtifactStore(KeyedStore):
                 found.append(artifact)
                 if len(found) >= limit:
                     return found
+        return found
+
+    def ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """Up to `limit` artifact ids that start with `prefix` (hex digits and dashes only,
+        else none): a ZSCAN of the index of every artifact."""
+        if not _ID_PREFIX.fullmatch(prefix):
+            return []
+        found: list[str] = []
+        for member, _ in self.client.zscan_iter(self.keys.artifacts, match=f"{prefix}*",
+                                                 count=1000):
+            found.append(str(member))
+            if len(found) >= limit:
+                break
         return found
