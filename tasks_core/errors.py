@@ -9,6 +9,7 @@
       StoreUnavailable
       RunError                   FailedRun, CrashedRun, CancelledRun, TimedOutRun
       RunTimeout                 (waiting for a run took longer than asked)
+      FlowSuspended              (suspend_flow_run ends the attempt; the run stays Paused)
 
 Messages name the thing that was wrong and, where there is one, the fix.
 """
@@ -26,6 +27,7 @@ __all__ = [
     "DeploymentNotFound",
     "EventError",
     "FailedRun",
+    "FlowSuspended",
     "InvalidTransition",
     "NotFoundError",
     "ParameterError",
@@ -151,6 +153,12 @@ class RunTimeout(TasksCoreError, TimeoutError):
 
 class TaskTimeout(TimeoutError):
     """Raised inside a running task or flow when its timeout_seconds pass."""
+
+
+class FlowSuspended(TasksCoreError):
+    """Raised by `suspend_flow_run` to end a deployment flow run's attempt: the engine
+    leaves the run Paused (no outcome written, no hooks) and the worker's slot is freed; a
+    resume sends it again (`tasks_core.suspending`). Do not catch it in a flow body."""
 
 
 class TaskCancelled(TasksCoreError):
