@@ -29,8 +29,8 @@ from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Any
 
+from tasks_core.artifact_records import Artifact as ArtifactRecord
 from tasks_core.artifact_records import (
-    Artifact,
     ArtifactType,
     check_key,
     check_progress,
@@ -54,6 +54,21 @@ class ArtifactId(uuid.UUID):
     def __await__(self) -> Generator[Any, None, ArtifactId]:
         return self
         yield  # a generator: awaiting it returns at once
+
+
+class Artifact(ArtifactRecord):
+    """An artifact as read back (`tasks_core.artifact_records.Artifact`'s fields), with
+    Prefect's `Artifact.get(key)`."""
+
+    @classmethod
+    def get(cls, key: str) -> Artifact | None:
+        """The latest version of the artifact `key`, or None (Prefect's `Artifact.get`).
+
+        Raises:
+            ValidationError: `key` is not a valid artifact key.
+        """
+        found = artifact_store().latest(check_key(key) or "")
+        return None if found is None else cls.model_validate(found.model_dump())
 
 
 def artifact_store() -> ArtifactStore:
@@ -80,7 +95,7 @@ def _create(type_: ArtifactType, data: Any, key: str | None, description: str | 
     flow_run_id = None
     if frame is not None:
         flow_run_id = frame.run_id if frame.kind == "flow" else frame.flow_run_id
-    artifact = Artifact(key=key, type=type_, description=description, data=data,
+    artifact = ArtifactRecord(key=key, type=type_, description=description, data=data,
                         flow_run_id=flow_run_id, task_run_id=task_run_id)
     artifact_store().save(artifact)
     return ArtifactId(artifact.id)
