@@ -24,9 +24,11 @@ its deadline (Paused -> Failed); `tasks-core flow-run cancel` ends it Cancelled.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -44,9 +46,20 @@ from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.states import StateName, is_terminal
 from tasks_core.store.runs import Transition
 
-__all__ = ["PAUSE_GRACE_SECONDS", "Pause", "PauseError", "PauseTimeout", "expire_pauses",
-           "forget_keys", "next_key", "pause_flow_run", "resume_flow_run", "send_again",
-           "validate_input"]
+__all__ = [
+    "PAUSE_GRACE_SECONDS",
+    "Pause",
+    "PauseError",
+    "PauseTimeout",
+    "dispatch",
+    "expire_pauses",
+    "forget_keys",
+    "next_key",
+    "pause_flow_run",
+    "resume_flow_run",
+    "send_again",
+    "validate_input",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -142,6 +155,24 @@ def validate_input(model: type[M] | None, input_json: str) -> M | None:
     return None if model is None else model.model_validate_json(input_json)
 
 
+def in_event_loop() -> bool:
+    """Whether this thread runs an asyncio event loop (Prefect then returns coroutines)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def dispatch(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(...)`` now; called from a running event loop, a coroutine running it in a thread
+    (with this context) instead, so ``await pause_flow_run(...)`` in an async flow waits
+    without blocking the loop (Prefect's async dispatch)."""
+    if in_event_loop():
+        return asyncio.to_thread(fn, *args, **kwargs)
+    return fn(*args, **kwargs)
+
+
 def _move(rt: Runtime, run_id: str, target: StateName, message: str) -> tuple[bool, str]:
     """Apply one checked transition of a flow run now; (applied, its state after)."""
     outcome = rt.reporter.apply_now([Transition(run_id, target, message=message,
@@ -182,10 +213,19 @@ def pause_flow_run(wait_for_input: type[M] | None = None, timeout: float = 3600,
     Raises:
         PauseError: not in a flow's body. ValidationError: bad arguments.
         PauseTimeout: no resume within `timeout`. TaskCancelled: cancelled while paused.
+
+    In an async flow it returns a coroutine to await (as Prefect's does); the wait then
+    runs in a thread, so the event loop is not blocked.
     """
     del poll_interval
     check_request(wait_for_input, timeout, key)
     run_id = current_flow_run("pause_flow_run")
+    result: M | None = dispatch(_pause, run_id, wait_for_input, timeout, key)
+    return result
+
+
+def _pause(run_id: str, wait_for_input: type[M] | None, timeout: float,
+           key: str | None) -> M | None:
     key = key or next_key(run_id)
     rt = get_runtime()
     done = rt.pauses.resumed(run_id, key)
@@ -235,7 +275,8 @@ def _checked_input(pause: Pause, run_input: dict[str, Any] | None) -> str:
     return json.dumps(checked.model_dump(mode="json", by_alias=True))
 
 
-def resume_flow_run(flow_run_id: str, run_input: dict[str, Any] | None = None) -> None:
+def resume_flow_run(flow_run_id: str, run_input: dict[str, Any] | None = None,
+                    ) -> Awaitable[None] | None:
     """Resume a paused (or suspended) flow run, from any process (Prefect's
     `resume_flow_run`).
 
@@ -247,9 +288,15 @@ def resume_flow_run(flow_run_id: str, run_input: dict[str, Any] | None = None) -
         RunNotFound: no such run. InvalidTransition: it is not paused (or already resumed).
         pydantic.ValidationError: `run_input` does not match the pause's input model (the run
             stays Paused). ValidationError: input given to a pause that takes none.
+
+    From a running event loop it returns a coroutine to await, as Prefect's does.
     """
+    done: Awaitable[None] | None = dispatch(_resume, str(flow_run_id), run_input)
+    return done
+
+
+def _resume(flow_run_id: str, run_input: dict[str, Any] | None) -> None:
     rt = get_runtime()
-    flow_run_id = str(flow_run_id)
     raw = rt.pauses.get(flow_run_id)
     if raw is None:
         state = rt.store.get(flow_run_id).state  # RunNotFound for an unknown run

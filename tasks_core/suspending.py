@@ -27,6 +27,7 @@ from tasks_core.pausing import (
     PauseError,
     check_request,
     current_flow_run,
+    dispatch,
     forget_keys,
     next_key,
     open_pause,
@@ -57,11 +58,19 @@ def suspend_flow_run(wait_for_input: type[M] | None = None, flow_run_id: str | N
 
     Raises:
         PauseError: not in a deployment flow run's body. ValidationError: bad arguments.
+
+    In an async flow it returns a coroutine to await, as Prefect's does.
     """
     check_request(wait_for_input, timeout, key)
     run_id = current_flow_run("suspend_flow_run")
     if flow_run_id is not None and str(flow_run_id) != run_id:
         raise PauseError("suspend_flow_run suspends the flow run executing here only")
+    result: M | None = dispatch(_suspend, run_id, wait_for_input, timeout, key)
+    return result
+
+
+def _suspend(run_id: str, wait_for_input: type[M] | None, timeout: float,
+             key: str | None) -> M | None:
     key = key or next_key(run_id)
     rt = get_runtime()
     done = rt.pauses.resumed(run_id, key)

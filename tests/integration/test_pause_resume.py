@@ -14,6 +14,7 @@ import pydantic
 import pytest
 
 from beat import sweeper
+from tasks_core import flow, pause_flow_run
 from tasks_core.errors import InvalidTransition, TaskCancelled, ValidationError
 from tasks_core.flow_runs import PauseError, PauseTimeout, resume_flow_run
 from tasks_core.pausing import PAUSE_GRACE_SECONDS
@@ -183,3 +184,48 @@ def test_a_suspended_run_frees_its_worker_and_runs_again_on_resume(
 def test_suspending_a_flow_without_a_deployment_is_refused(tc_env: dict[str, Any]) -> None:
     with pytest.raises(PauseError, match="has no deployment"):
         p.suspending_flow(1)
+
+
+@flow
+async def async_pause() -> bool:
+    approval = await pause_flow_run(wait_for_input=p.Approval, timeout=30)  # type: ignore[misc]
+    assert approval is not None
+    return approval.approved
+
+
+def test_an_async_flow_awaits_its_pause_without_blocking_its_loop(
+        tc_env: dict[str, Any]) -> None:
+    import asyncio
+
+    async def main() -> tuple[bool, int]:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.05)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        flow_run = asyncio.create_task(async_pause())
+        run_id = await asyncio.to_thread(lambda: _wait_paused_async_run())
+        before = ticks
+        await resume_flow_run(run_id, run_input={"approved": True})  # type: ignore[misc]
+        approved = await flow_run
+        ticker.cancel()
+        return approved, before
+
+    approved, ticks = asyncio.run(main())
+    assert approved is True and ticks > 0  # the loop kept running while the flow waited
+
+
+def _wait_paused_async_run() -> str:
+    rt = get_runtime()
+
+    def paused() -> str | None:
+        rt.reporter.flush()
+        ids = rt.store.list_ids("flow", limit=1)
+        return ids[0] if ids and rt.store.state_of(ids[0]) == S.PAUSED else None
+
+    found: str = wait_until(paused, timeout=15, message="the async flow run to be Paused")
+    return found
