@@ -255,6 +255,7 @@ def _wait(rt: Runtime, run_id: str, timeout: float) -> str:
             return got
         state = rt.store.state_of(run_id) or StateName.CANCELLED
         if is_terminal(state):
+            rt.pauses.take(run_id)  # the run ended while paused: its pause goes with it
             if state == StateName.CANCELLED:
                 raise TaskCancelled(run_id=run_id)
             raise PauseTimeout(f"flow run {run_id} ended {state} while paused")
@@ -302,6 +303,11 @@ def _resume(flow_run_id: str, run_input: dict[str, Any] | None) -> None:
         state = rt.store.get(flow_run_id).state  # RunNotFound for an unknown run
         raise InvalidTransition(f"flow run {flow_run_id} is {state}, not paused: nothing to "
                                 "resume")
+    now_in = rt.store.state_of(flow_run_id)
+    if now_in != StateName.PAUSED:  # e.g. cancelled while paused: the pause is stale
+        rt.pauses.take(flow_run_id)
+        raise InvalidTransition(f"flow run {flow_run_id} is {now_in}, not paused: nothing "
+                                "to resume")
     pause = Pause.model_validate_json(raw)
     input_json = _checked_input(pause, run_input)
     if rt.pauses.take(flow_run_id, input_json=input_json, push=not pause.suspend,

@@ -156,6 +156,9 @@ def test_cancelling_a_paused_run_ends_it_and_its_wait(tc_env: dict[str, Any]) ->
     with pytest.raises(TaskCancelled):
         result.result(timeout=15)
     assert get_runtime().store.state_of(run_id) == S.CANCELLED
+    with pytest.raises(InvalidTransition, match="is Cancelled, not paused"):
+        resume_flow_run(run_id)
+    assert get_runtime().pauses.get(run_id) is None
 
 
 def test_a_suspended_run_frees_its_worker_and_runs_again_on_resume(
