@@ -166,6 +166,14 @@ class Settings(BaseSettings):
         default=False,
         description="workers always send Celery task events (a running Flower turns them on)",
     )
+    always_eager: bool = Field(
+        default=False,
+        description="run .delay() and .apply_async() in the calling process, tracked (tests; "
+                    "Celery's task_always_eager)")
+    beat_schedule: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Celery-style periodic tasks that `tasks-core beat` runs (entry name -> "
+                    "task, schedule, args, kwargs, options)")
     connect_retries: int = Field(
         default=5, ge=0, description="attempts to reach Redis before giving up (backoff)"
     )

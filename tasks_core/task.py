@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
+from tasks_core import eager
 from tasks_core.dispatch import hard_time_limit
 from tasks_core.engine import new_runs
 from tasks_core.engine.caching import cache_key
@@ -183,7 +184,10 @@ class Task(TaskHookMethods, Generic[P, R]):
     # -- on Celery queues -----------------------------------------------------------------
 
     def delay(self, *args: P.args, **kwargs: P.kwargs) -> TaskFuture[R]:
-        """Send a run to the task's queue (Celery's `.delay`)."""
+        """Send a run to the task's queue (Celery's `.delay`); in eager mode
+        (`tasks_core.eager`), run it here and return a finished `EagerResult`."""
+        if eager.eager_mode():
+            return eager.apply(self, args, kwargs)
         return self._send(args, kwargs)
 
     def apply_async(
@@ -196,7 +200,12 @@ class Task(TaskHookMethods, Generic[P, R]):
         queue: str | None = None,
         priority: int | None = None,
     ) -> TaskFuture[R]:
-        """Send a run with Celery's options: a delay, a start time, a queue, a priority."""
+        """Send a run with Celery's options: a delay, a start time, a queue, a priority.
+        In eager mode (`tasks_core.eager`) the task runs here and the options are ignored,
+        as Celery ignores them."""
+        if eager.eager_mode():
+            return eager.apply(self, tuple(args or ()), dict(kwargs or {}), ignored={
+                "countdown": countdown, "eta": eta, "queue": queue, "priority": priority})
         if countdown is not None and eta is not None:
             raise ValueError("give countdown or eta, not both")
         if countdown is not None:
@@ -205,6 +214,13 @@ class Task(TaskHookMethods, Generic[P, R]):
             eta = eta.replace(tzinfo=UTC)
         return self._send(tuple(args or ()), dict(kwargs or {}), eta=eta, queue=queue,
                           priority=priority)
+
+    def apply(self, args: Sequence[Any] | None = None, kwargs: dict[str, Any] | None = None,
+              *, task_id: str | None = None, throw: bool | None = None) -> eager.EagerResult[R]:
+        """Run here, now, as a tracked run, and return a finished `EagerResult` (Celery's
+        ``Task.apply``); see `tasks_core.eager.apply` for `throw` and the errors raised."""
+        return eager.apply(self, tuple(args or ()), dict(kwargs or {}), task_id=task_id,
+                           throw=throw)
 
     def submit(self, *args: Any, wait_for: Sequence[Any] | None = None, **kwargs: Any) -> Any:
         """Inside a flow: a run on the flow's task runner (threads by default), returning a

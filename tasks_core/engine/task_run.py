@@ -75,10 +75,10 @@ def run_task(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 
 
 async def run_task_async(task: Task[Any, Any], args: tuple[Any, ...],
-                         kwargs: dict[str, Any]) -> Any:
+                         kwargs: dict[str, Any], *, run_id: str | None = None) -> Any:
     """`run_task` for an async task, awaited on the caller's event loop."""
     rt = get_runtime()
-    handle, body = _start(rt, task, args, kwargs, None)
+    handle, body = _start(rt, task, args, kwargs, run_id)
     with failsafe(rt, handle, 1, reraise=True):
         decision: Decision | None = cached_outcome(rt, handle, 1, task.return_type)
         if decision is None:
