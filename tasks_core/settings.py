@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     run_ttl_seconds: int = Field(
         default=7 * 86_400, gt=0, description="how long finished run records are kept"
     )
+    artifact_max_bytes: int = Field(
+        default=1_000_000, gt=0, description="largest JSON data of one artifact")
     batch_interval_ms: float = Field(
         default=50.0, gt=0, description="longest a buffered state change waits before a flush"
     )

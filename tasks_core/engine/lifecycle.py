@@ -39,6 +39,7 @@ from tasks_core.engine.hooks import RunHooks, fire_final, fire_running
 from tasks_core.engine.outcome import Complete, Decision, Ended, Fail, Retry, decide, error_info
 from tasks_core.engine.sending import Outgoing, prepare_attempt_at
 from tasks_core.engine.task_handlers import fire_retry, retry_condition
+from tasks_core.errors import FlowSuspended
 from tasks_core.process_runtime import Runtime
 from tasks_core.records import RunOptions
 from tasks_core.states import StateName
@@ -192,6 +193,8 @@ def conclude(rt: Runtime, handle: RunHandle, attempt: int, ended: Ended,
     """Decide what follows attempt `attempt` and record it; a final state that applied
     then calls the run's state change hooks (`hooks.fire_final`)."""
     now = now or utcnow()
+    if isinstance(ended.exc, FlowSuspended):  # tasks_core.suspending: the run stays Paused
+        return Concluded(Complete(None, note="suspended"), applied=False)
     decision = decide(handle.options, attempt, ended, now, may_retry=handle.may_retry,
                       condition=retry_condition(handle, attempt))
     change = outcome_transition(rt, handle, attempt, decision, now)
