@@ -213,10 +213,12 @@ def test_an_async_flow_awaits_its_pause_without_blocking_its_loop(
         flow_run = asyncio.create_task(async_pause())
         run_id = await asyncio.to_thread(lambda: _wait_paused_async_run())
         before = ticks
+        await asyncio.sleep(0.3)  # the flow is paused: the loop must keep ticking meanwhile
+        while_paused = ticks - before
         await resume_flow_run(run_id, run_input={"approved": True})  # type: ignore[misc]
         approved = await flow_run
         ticker.cancel()
-        return approved, before
+        return approved, while_paused
 
     approved, ticks = asyncio.run(main())
     assert approved is True and ticks > 0  # the loop kept running while the flow waited
