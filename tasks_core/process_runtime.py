@@ -5,7 +5,7 @@ reporter thread and connections). Redis is reached only through the stores of
 `tasks_core.store`, one per job: `store` (the run ledger), `schedules`, `due`, `locks`,
 `procs`, `nodes`, `pools`, `deployments`, `automations`, `webhooks`, `events` (the stream; `emitter`
 buffers writes to it), `cancels`, `idempotency`, `cache`, `queues`, `deadletters`,
-`indexes`, `server` and `demo_counters`; `client` is theirs.
+`indexes`, `server`, `variables` and `demo_counters`; `client` is theirs.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from tasks_core.store.run_indexes import RunIndexes
 from tasks_core.store.runs import RunStore
 from tasks_core.store.schedules import ScheduleIndex
 from tasks_core.store.server import ServerInfo
+from tasks_core.store.variables import VariableStore
 from tasks_core.store.webhooks import WebhookStore
 from tasks_core.store.work_pools import WorkPoolStore
 
@@ -117,6 +118,11 @@ class Runtime:
     def webhooks(self) -> WebhookStore:
         """Webhook records, their name and slug indexes, rate counters, replay marks."""
         return WebhookStore(self.client, self.store.keys)
+
+    @cached_property
+    def variables(self) -> VariableStore:
+        """Variables (`tasks_core.variables`): name -> JSON record."""
+        return VariableStore(self.client, self.store.keys)
 
     @cached_property
     def engine(self) -> EngineStore:

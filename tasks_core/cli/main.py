@@ -26,6 +26,7 @@ from tasks_core.cli import (
     redis_cmd,
     server_cmd,
     task_runs,
+    variables,
     webhooks,
     work_pools,
 )
@@ -84,6 +85,7 @@ app.add_typer(deadletter.app, name="deadletter")
 app.add_typer(events.app, name="events")
 app.add_typer(automations.app, name="automation")
 app.add_typer(webhooks.app, name="webhook")
+app.add_typer(variables.app, name="variable")
 
 if __name__ == "__main__":
     app()

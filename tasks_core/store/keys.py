@@ -78,6 +78,8 @@ Layout (prefix `p`, default ``tc``)::
                                        window), with the window as TTL
     p:webhook:<id>:seen:<msg>  STRING  "1": a Standard Webhooks message id accepted (SET NX,
                                        TTL the replay window), so a replay is refused
+    p:variables                HASH    variable name -> JSON {"name", "value", "tags", "created",
+                                       "updated"} (`tasks_core.variables.Variable`)
     p:deadletter               HASH    set-aside messages: entry id -> JSON entry (see
                                        tasks_core.messages.DeadLetter)
     p:deadletter:by-time       ZSET    dead-letter entry ids, by when they were set aside
@@ -388,6 +390,13 @@ class Keys:
     def broker_queues(self, queue: str) -> tuple[str, ...]:
         """Every list that holds messages of `queue`: its own, then one per priority step."""
         return tuple(self.broker_queue(queue, step) for step in _STEPS)
+
+    # -- variables (tasks_core.variables) -------------------------------------------------
+
+    @property
+    def variables(self) -> str:
+        """HASH of variable name -> its JSON record."""
+        return f"{self.prefix}:variables"
 
     # -- dead letters ---------------------------------------------------------------------
 
