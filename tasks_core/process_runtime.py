@@ -5,7 +5,7 @@ reporter thread and connections). Redis is reached only through the stores of
 `tasks_core.store`, one per job: `store` (the run ledger), `schedules`, `due`, `locks`,
 `procs`, `nodes`, `pools`, `deployments`, `automations`, `webhooks`, `events` (the stream; `emitter`
 buffers writes to it), `cancels`, `idempotency`, `cache`, `queues`, `deadletters`,
-`indexes`, `server`, `variables` and `demo_counters`; `client` is theirs.
+`indexes`, `server`, `variables`, `concurrency_limits` and `demo_counters`; `client` is theirs.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from tasks_core.settings import Settings, get_settings
 from tasks_core.store.automations import AutomationStore
 from tasks_core.store.cache import ResultCache
 from tasks_core.store.cancels import CancelRequests
+from tasks_core.store.concurrency_limits import ConcurrencyLimitStore
 from tasks_core.store.connection import connect
 from tasks_core.store.counters import DemoCounters
 from tasks_core.store.deadletters import DeadLetterStore
@@ -123,6 +124,11 @@ class Runtime:
     def variables(self) -> VariableStore:
         """Variables (`tasks_core.variables`): name -> JSON record."""
         return VariableStore(self.client, self.store.keys)
+
+    @cached_property
+    def concurrency_limits(self) -> ConcurrencyLimitStore:
+        """Concurrency limits (`tasks_core.concurrency`): records, leases, slots."""
+        return ConcurrencyLimitStore(self.client, self.store.keys)
 
     @cached_property
     def engine(self) -> EngineStore:

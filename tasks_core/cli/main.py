@@ -16,6 +16,7 @@ import typer
 
 from tasks_core.cli import (
     automations,
+    concurrency_limits,
     config_cmd,
     deadletter,
     deploy_cmd,
@@ -86,6 +87,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(automations.app, name="automation")
 app.add_typer(webhooks.app, name="webhook")
 app.add_typer(variables.app, name="variable")
+app.add_typer(concurrency_limits.app, name="concurrency-limit")
 
 if __name__ == "__main__":
     app()
