@@ -32,7 +32,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
-from tasks_core.concurrency.tags import tag_slots, tag_slots_async
+from tasks_core.concurrency.tags import attempt_with_tag_slots, attempt_with_tag_slots_async
 from tasks_core.engine.celery_view import ShownRun, tell
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.hooks import RunHooks, fire_final, fire_running
@@ -331,9 +331,7 @@ def run_attempts(rt: Runtime, handle: RunHandle, body: Callable[[], Ended], *,
             if loop.pause is None:
                 loop.starting()
                 if handle.tags:
-                    with tag_slots(rt, handle.run_id, handle.tags):
-                        ended = body()
-                    loop.ended(ended)
+                    loop.ended(attempt_with_tag_slots(rt, handle.run_id, handle.tags, body))
                 else:
                     loop.ended(body())
             else:
@@ -352,9 +350,8 @@ async def run_attempts_async(rt: Runtime, handle: RunHandle,
             if loop.pause is None:
                 loop.starting()
                 if handle.tags:
-                    async with tag_slots_async(rt, handle.run_id, handle.tags):
-                        ended = await body()
-                    loop.ended(ended)
+                    loop.ended(await attempt_with_tag_slots_async(rt, handle.run_id,
+                                                                  handle.tags, body))
                 else:
                     loop.ended(await body())
             else:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tasks_core import StateName, flow, task, wait_all
+from tasks_core import StateName, cancel_run, flow, task, wait_all
 from tasks_core.concurrency import asyncio as aconc
 from tasks_core.concurrency.limits import (
     ConcurrencyLimitNotFound,
@@ -273,3 +273,17 @@ def test_a_killed_worker_frees_its_tag_slot(tc_env: dict[str, Any], start_worker
         waited = time.monotonic() - started
     assert waited < 6, waited
     assert stuck.id
+
+
+def test_a_run_cancelled_while_it_waits_for_its_tag_slot_ends_cancelled(
+        start_worker: Any) -> None:
+    create_limit("tag:limited", 1)
+    start_worker(concurrency=1, imports=LIMIT_TASKS)
+    with concurrency("tag:limited"):  # the only slot, held here: the run waits
+        waiting = lt.tagged_interval.delay(0.1)
+        wait_until(lambda: read_limit("tag:limited").denied_slots > 0, 30, 0.05,
+                   "the run to wait for its slot")
+        assert waiting.state == StateName.RUNNING  # waiting, not failed
+        cancel_run(waiting.id)
+        assert wait_all([waiting], timeout=20) == [StateName.CANCELLED]
+    assert read_limit("tag:limited").slots_in_use == 0
