@@ -13,8 +13,10 @@ Semantics follow Prefect 3's documented ones (docs.prefect.io/v3, "Variables", a
 dicts of them), at most `VALUE_MAX_CHARS` characters of JSON; names are lowercase letters,
 digits, underscores (and dashes), at most `NAME_MAX_CHARS` characters; `set` on an existing
 name raises unless ``overwrite=True``. `aset`, `aget` and `aunset` are the async
-spellings. Unlike Prefect 3, `get`/`set`/`unset` stay synchronous in an async function
-(Prefect returns a coroutine there): use the ``a`` spellings with ``await``.
+spellings; and, as in Prefect 3 (its ``async_dispatch``), `set`, `get` and `unset` called
+where an event loop runs in this thread (inside ``async def``) return the async spelling's
+coroutine, so ``await Variable.get("x")`` works there; ``_sync=True`` forces the blocking
+call.
 
 Records live in one Redis hash (`tasks_core.store.variables`); every process that shares
 the Redis and key prefix sees the same variables.
@@ -74,8 +76,9 @@ class Variable(BaseModel):
 
     @classmethod
     def set(cls, name: str, value: Any, tags: list[str] | None = None,
-            overwrite: bool = False) -> Variable:
-        """Store `value` under `name`; returns the stored variable.
+            overwrite: bool = False, *, _sync: bool | None = None) -> Any:
+        """Store `value` under `name`; returns the stored variable (in an async context,
+        a coroutine of `aset`: see the module).
 
         Raises:
             ValidationError: a bad name, a value that is not JSON or over 5000 characters
@@ -83,6 +86,13 @@ class Variable(BaseModel):
             VariableExists: the name exists and `overwrite` is False (Prefect: "Variable
                 'x' already exists. Use `overwrite=True` to update it.").
         """
+        if _in_async_context(_sync):
+            return cls.aset(name, value, tags, overwrite)
+        return cls._set(name, value, tags, overwrite)
+
+    @classmethod
+    def _set(cls, name: str, value: Any, tags: list[str] | None,
+             overwrite: bool) -> Variable:
         check_name(name)
         encode_value(value)
         store = _store()
@@ -100,31 +110,49 @@ class Variable(BaseModel):
         return record
 
     @classmethod
-    def get(cls, name: str, default: Any = None) -> Any:
-        """The value of `name`, or `default` when there is no such variable."""
+    def get(cls, name: str, default: Any = None, *, _sync: bool | None = None) -> Any:
+        """The value of `name`, or `default` when there is no such variable (in an async
+        context, a coroutine of `aget`)."""
+        if _in_async_context(_sync):
+            return cls.aget(name, default)
         found = read_variable(name)
         return default if found is None else found.value
 
     @classmethod
-    def unset(cls, name: str) -> bool:
-        """Delete `name`; True when it existed, False when there was none."""
+    def unset(cls, name: str, *, _sync: bool | None = None) -> Any:
+        """Delete `name`; True when it existed, False when there was none (in an async
+        context, a coroutine of `aunset`)."""
+        if _in_async_context(_sync):
+            return cls.aunset(name)
         return _store().delete(name)
 
     @classmethod
     async def aset(cls, name: str, value: Any, tags: list[str] | None = None,
                    overwrite: bool = False) -> Variable:
         """`set`, awaited (runs in a thread: Redis calls block)."""
-        return await asyncio.to_thread(cls.set, name, value, tags, overwrite)
+        return await asyncio.to_thread(cls._set, name, value, tags, overwrite)
 
     @classmethod
     async def aget(cls, name: str, default: Any = None) -> Any:
         """`get`, awaited."""
-        return await asyncio.to_thread(cls.get, name, default)
+        return await asyncio.to_thread(cls.get, name, default, _sync=True)
 
     @classmethod
     async def aunset(cls, name: str) -> bool:
         """`unset`, awaited."""
-        return await asyncio.to_thread(cls.unset, name)
+        return await asyncio.to_thread(cls.unset, name, _sync=True)
+
+
+def _in_async_context(sync: bool | None) -> bool:
+    """Whether a call should return the async spelling's coroutine: an event loop runs in
+    this thread and the caller did not ask for ``_sync=True``."""
+    if sync is not None:
+        return not sync
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def check_name(name: str) -> str:

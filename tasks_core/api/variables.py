@@ -58,13 +58,15 @@ def read(name: str = _NAME) -> Variable:
                         "`Variable.set(name, value, overwrite=True)`). 422 for a bad name "
                         "or a value over 5000 characters of JSON.")
 def put(body: VariableBody, name: str = _NAME) -> Variable:
-    return Variable.set(name, body.value, tags=body.tags, overwrite=True)
+    stored: Variable = Variable.set(name, body.value, tags=body.tags, overwrite=True,
+                                    _sync=True)
+    return stored
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT,
                operation_id="delete_variable", description="Delete a variable; 404 if "
                                                            "unknown.")
 def delete(name: str = _NAME) -> Response:
-    if not Variable.unset(name):
+    if not Variable.unset(name, _sync=True):
         raise VariableNotFound(f"variable {name!r} not found")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -105,7 +105,8 @@ def set_variable(
 ) -> None:
     """Set a variable; an existing one only with --overwrite."""
     with expected_errors():
-        stored = Variable.set(name, parse_value(value), tags=tags, overwrite=overwrite)
+        stored: Variable = Variable.set(name, parse_value(value), tags=tags,
+                                        overwrite=overwrite, _sync=True)
     if as_json:
         print_json(stored.model_dump(mode="json"))
         return
@@ -116,7 +117,7 @@ def set_variable(
 def delete(name: str = typer.Argument(..., help="the variable's name")) -> None:
     """Delete a variable (`Variable.unset`); an unknown name is an error."""
     with expected_errors():
-        deleted = Variable.unset(name)
+        deleted = Variable.unset(name, _sync=True)
     if not deleted:
         fail(f"variable {name!r} not found (see `tasks-core variable ls`)")
     console.print(f"Deleted variable {name!r}.", highlight=False, soft_wrap=True)

@@ -72,6 +72,17 @@ def test_async_spellings() -> None:
     assert asyncio.run(main()) == ([1, 2], 7, True)
 
 
+def test_in_async_code_the_plain_spellings_are_awaitable_as_prefects() -> None:
+    async def main() -> tuple[Any, Any, Any, Any]:
+        stored = await Variable.set("dispatch", {"a": 1})
+        value = await Variable.get("dispatch")
+        blocking = Variable.get("dispatch", _sync=True)  # forced: no coroutine
+        return stored.name, value, blocking, await Variable.unset("dispatch")
+
+    assert asyncio.run(main()) == ("dispatch", {"a": 1}, {"a": 1}, True)
+    assert Variable.get("dispatch") is None  # outside an event loop: a plain call
+
+
 def test_another_process_sees_the_same_variables(tc_env: dict[str, Any]) -> None:
     Variable.set("shared", {"from": "here"})
     code = ("from tasks_core.variables import Variable\n"
