@@ -14,9 +14,9 @@ dicts of them), at most `VALUE_MAX_CHARS` characters of JSON; names are lowercas
 digits, underscores (and dashes), at most `NAME_MAX_CHARS` characters; `set` on an existing
 name raises unless ``overwrite=True``. `aset`, `aget` and `aunset` are the async
 spellings; and, as in Prefect 3 (its ``async_dispatch``), `set`, `get` and `unset` called
-where an event loop runs in this thread (inside ``async def``) return the async spelling's
-coroutine, so ``await Variable.get("x")`` works there; ``_sync=True`` forces the blocking
-call.
+directly in an ``async def`` body return the async spelling's coroutine, so
+``await Variable.get("x")`` works there (a sync function, such as a sync task an async flow
+calls, gets the plain call); ``_sync=True`` forces the plain call.
 
 Records live in one Redis hash (`tasks_core.store.variables`); every process that shares
 the Redis and key prefix sees the same variables.
@@ -25,8 +25,10 @@ the Redis and key prefix sees the same variables.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import re
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -144,15 +146,14 @@ class Variable(BaseModel):
 
 
 def _in_async_context(sync: bool | None) -> bool:
-    """Whether a call should return the async spelling's coroutine: an event loop runs in
-    this thread and the caller did not ask for ``_sync=True``."""
+    """Whether a call should return the async spelling's coroutine: it was made directly
+    in an ``async def`` body (the caller of `get`/`set`/`unset` is a coroutine) and the
+    caller did not pass ``_sync``. A sync function (a sync task called by an async flow)
+    gets a plain call, as Prefect decides by the run's own sync-ness."""
     if sync is not None:
         return not sync
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+    caller = sys._getframe(2)
+    return bool(caller.f_code.co_flags & (inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR))
 
 
 def check_name(name: str) -> str:

@@ -83,6 +83,21 @@ def test_in_async_code_the_plain_spellings_are_awaitable_as_prefects() -> None:
     assert Variable.get("dispatch") is None  # outside an event loop: a plain call
 
 
+def test_a_sync_task_called_by_an_async_flow_gets_plain_calls() -> None:
+    from tasks_core import flow, task
+
+    @task
+    def read_it() -> Any:
+        return Variable.get("in_flow")  # sync code, even on the flow's event loop thread
+
+    @flow
+    async def reads() -> Any:
+        await Variable.set("in_flow", [1])
+        return read_it()
+
+    assert asyncio.run(reads()) == [1]
+
+
 def test_another_process_sees_the_same_variables(tc_env: dict[str, Any]) -> None:
     Variable.set("shared", {"from": "here"})
     code = ("from tasks_core.variables import Variable\n"
