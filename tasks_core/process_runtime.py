@@ -5,7 +5,8 @@ reporter thread and connections). Redis is reached only through the stores of
 `tasks_core.store`, one per job: `store` (the run ledger), `schedules`, `due`, `locks`,
 `procs`, `nodes`, `pools`, `deployments`, `automations`, `webhooks`, `events` (the stream; `emitter`
 buffers writes to it), `cancels`, `idempotency`, `cache`, `queues`, `deadletters`,
-`indexes`, `server`, `artifacts`, `pauses` and `demo_counters`; `client` is theirs.
+`indexes`, `server`, `artifacts`, `pauses`, `variables`, `concurrency_limits` and
+`demo_counters`; `client` is theirs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tasks_core.store.artifacts import ArtifactStore
 from tasks_core.store.automations import AutomationStore
 from tasks_core.store.cache import ResultCache
 from tasks_core.store.cancels import CancelRequests
+from tasks_core.store.concurrency_limits import ConcurrencyLimitStore
 from tasks_core.store.connection import connect
 from tasks_core.store.counters import DemoCounters
 from tasks_core.store.deadletters import DeadLetterStore
@@ -44,6 +46,7 @@ from tasks_core.store.run_indexes import RunIndexes
 from tasks_core.store.runs import RunStore
 from tasks_core.store.schedules import ScheduleIndex
 from tasks_core.store.server import ServerInfo
+from tasks_core.store.variables import VariableStore
 from tasks_core.store.webhooks import WebhookStore
 from tasks_core.store.work_pools import WorkPoolStore
 
@@ -119,6 +122,16 @@ class Runtime:
     def webhooks(self) -> WebhookStore:
         """Webhook records, their name and slug indexes, rate counters, replay marks."""
         return WebhookStore(self.client, self.store.keys)
+
+    @cached_property
+    def variables(self) -> VariableStore:
+        """Variables (`tasks_core.variables`): name -> JSON record."""
+        return VariableStore(self.client, self.store.keys)
+
+    @cached_property
+    def concurrency_limits(self) -> ConcurrencyLimitStore:
+        """Concurrency limits (`tasks_core.concurrency`): records, leases, slots."""
+        return ConcurrencyLimitStore(self.client, self.store.keys)
 
     @cached_property
     def engine(self) -> EngineStore:

@@ -58,6 +58,8 @@ class ChildSpec:
     name: str
     argv: tuple[str, ...]
     url: str | None = None
+    env: dict[str, str] | None = None
+    """Its environment (None: this process's)."""
 
 
 @dataclass
@@ -142,7 +144,8 @@ def run_stack(
         for spec in specs:
             if stop.is_set():
                 break
-            children.append(Child(spec, subprocess.Popen(spec.argv, start_new_session=True)))
+            children.append(Child(spec, subprocess.Popen(spec.argv, start_new_session=True,
+                                                         env=spec.env)))
             if on_start is not None:
                 on_start(children[-1])
         died = _watch(children, stop)

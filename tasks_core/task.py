@@ -222,6 +222,13 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
 
     # -- on Celery queues -----------------------------------------------------------------
 
+    def serve(self, *, limit: int | None = None) -> None:
+        """Run a task worker for this task until Ctrl-C (Prefect's ``task.serve()``; see
+        `tasks_core.task_worker.serve`)."""
+        from tasks_core.task_worker import serve
+
+        serve(self, limit=limit)
+
     def delay(self, *args: P.args, **kwargs: P.kwargs) -> TaskFuture[R]:
         """Send a run to the task's queue (Celery's `.delay`); in eager mode
         (`tasks_core.eager`), run it here and return a finished `EagerResult`."""

@@ -158,6 +158,7 @@ def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition]
         try:
             task = resolve(run.task_key)
             handle.hooks = RunHooks.of_claimed(task, run)
+            handle.tags = tuple(task.tags)
             if handle.hooks is not None:
                 handle.deferred = None
             args, kwargs = task.parameters.decode(run.parameters)

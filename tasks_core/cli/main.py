@@ -17,6 +17,7 @@ import typer
 from tasks_core.cli import (
     artifacts,
     automations,
+    concurrency_limits,
     config_cmd,
     deadletter,
     deploy_cmd,
@@ -28,6 +29,7 @@ from tasks_core.cli import (
     resume_cmd,
     server_cmd,
     task_runs,
+    variables,
     webhooks,
     work_pools,
 )
@@ -88,6 +90,8 @@ app.add_typer(events.app, name="events")
 app.add_typer(automations.app, name="automation")
 app.add_typer(webhooks.app, name="webhook")
 app.add_typer(artifacts.app, name="artifact")
+app.add_typer(variables.app, name="variable")
+app.add_typer(concurrency_limits.app, name="concurrency-limit")
 
 if __name__ == "__main__":
     app()

@@ -33,6 +33,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
+from tasks_core.concurrency.tags import attempt_with_tag_slots, attempt_with_tag_slots_async
 from tasks_core.engine.celery_view import ShownRun, tell
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.hooks import RunHooks, fire_final, fire_running
@@ -86,6 +87,9 @@ class RunHandle:
     """Shown to Celery as a task of its own (`celery_view`): its attempts and end are told
     to the worker's watcher. None: Celery sees it through its own message, or not at all."""
     hooks: RunHooks | None = None
+    tags: tuple[str, ...] = ()
+    """A task run's tags: each attempt first takes a slot of their tag concurrency limits
+    (`tasks_core.concurrency.tags`; none: no wait, no Redis call)."""
 
 
 def outcome_transition(rt: Runtime, handle: RunHandle, attempt: int, decision: Decision,
@@ -334,7 +338,10 @@ def run_attempts(rt: Runtime, handle: RunHandle, body: Callable[[], Ended], *,
         with loop:  # an interruption is recorded as a crash, then goes on
             if loop.pause is None:
                 loop.starting()
-                loop.ended(body())
+                if handle.tags:
+                    loop.ended(attempt_with_tag_slots(rt, handle.run_id, handle.tags, body))
+                else:
+                    loop.ended(body())
             else:
                 time.sleep(loop.pause)
                 loop.waited()
@@ -350,7 +357,11 @@ async def run_attempts_async(rt: Runtime, handle: RunHandle,
         with loop:
             if loop.pause is None:
                 loop.starting()
-                loop.ended(await body())
+                if handle.tags:
+                    loop.ended(await attempt_with_tag_slots_async(rt, handle.run_id,
+                                                                  handle.tags, body))
+                else:
+                    loop.ended(await body())
             else:
                 await asyncio.sleep(loop.pause)
                 loop.waited()

@@ -51,7 +51,8 @@ def _start(rt: Runtime, task: Task[Any, Any], args: tuple[Any, ...], kwargs: dic
                        soft_time_limit=options.soft_time_limit)
     body = task_body(task, args, kwargs, frame, info, options, store_result=False,
                      result_max_bytes=rt.settings.result_max_bytes)
-    handle = RunHandle(run_id, "task", options, frame, hooks=RunHooks.of_record(task, run))
+    handle = RunHandle(run_id, "task", options, frame, hooks=RunHooks.of_record(task, run),
+                       tags=tuple(run.tags))
     show(handle, task.name, run.argsrepr, parent.run_id if parent else None)
     return handle, body
 

@@ -81,6 +81,16 @@ Layout (prefix `p`, default ``tc``)::
                                        window), with the window as TTL
     p:webhook:<id>:seen:<msg>  STRING  "1": a Standard Webhooks message id accepted (SET NX,
                                        TTL the replay window), so a replay is refused
+    p:variables                HASH    variable name -> JSON {"name", "value", "tags", "created",
+                                       "updated"} (`tasks_core.variables.Variable`)
+    p:concurrency-limits       SET     names of the concurrency limits (tasks_core.concurrency)
+    p:concurrency-limit:<name> HASH    a limit: name, limit, slot_decay_per_second,
+                                       active_slots (a float: decay is continuous),
+                                       settled_ms (Redis time of the last settle),
+                                       denied_slots, created; task tag limits are named
+                                       ``tag:<tag>``
+    p:concurrency-limit:<name>:leases  ZSET  lease id -> expiry (Redis time, ms)
+    p:concurrency-limit:<name>:holders HASH  lease id -> "<slots>|<taken at ms>"
     p:deadletter               HASH    set-aside messages: entry id -> JSON entry (see
                                        tasks_core.messages.DeadLetter)
     p:deadletter:by-time       ZSET    dead-letter entry ids, by when they were set aside
@@ -406,6 +416,32 @@ class Keys:
     def broker_queues(self, queue: str) -> tuple[str, ...]:
         """Every list that holds messages of `queue`: its own, then one per priority step."""
         return tuple(self.broker_queue(queue, step) for step in _STEPS)
+
+    # -- variables (tasks_core.variables) -------------------------------------------------
+
+    @property
+    def variables(self) -> str:
+        """HASH of variable name -> its JSON record."""
+        return f"{self.prefix}:variables"
+
+    # -- concurrency limits (tasks_core.concurrency) ----------------------------------------
+
+    @property
+    def concurrency_limits(self) -> str:
+        """SET of every concurrency limit's name."""
+        return f"{self.prefix}:concurrency-limits"
+
+    def concurrency_limit(self, name: str) -> str:
+        """HASH: a concurrency limit's record."""
+        return f"{self.prefix}:concurrency-limit:{name}"
+
+    def concurrency_leases(self, name: str) -> str:
+        """ZSET: a limit's lease ids by expiry (Redis time, ms)."""
+        return f"{self.concurrency_limit(name)}:leases"
+
+    def concurrency_holders(self, name: str) -> str:
+        """HASH: a limit's lease id -> ``<slots>|<taken at ms>``."""
+        return f"{self.concurrency_limit(name)}:holders"
 
     # -- dead letters ---------------------------------------------------------------------
 
