@@ -7,8 +7,10 @@
                                  DeadLetterNotFound
       InvalidTransition
       StoreUnavailable
-      RunError                   FailedRun, CrashedRun, CancelledRun, TimedOutRun
-      RunTimeout                 (waiting for a run took longer than asked)
+      RunError                   FailedRun (UpstreamFailed), CrashedRun, CancelledRun,
+                                 TimedOutRun
+      RunTimeout                 (waiting for a run took longer than asked; also a builtin
+                                 TimeoutError and a celery.exceptions.TimeoutError)
 
 Messages name the thing that was wrong and, where there is one, the fix.
 """
@@ -16,6 +18,7 @@ Messages name the thing that was wrong and, where there is one, the fix.
 from __future__ import annotations
 
 import redis
+from celery.exceptions import TimeoutError as CeleryTimeoutError
 
 __all__ = [
     "CancelledRun",
@@ -39,6 +42,7 @@ __all__ = [
     "TasksCoreError",
     "TemplateError",
     "TimedOutRun",
+    "UpstreamFailed",
     "ValidationError",
     "WorkPoolNotFound",
 ]
@@ -128,6 +132,12 @@ class FailedRun(RunError):
     """The run raised (after its retries)."""
 
 
+class UpstreamFailed(FailedRun):
+    """A run did not start because a run it depends on (a future among its arguments, or
+    in its ``wait_for``) did not complete; wrap that upstream in ``allow_failure(...)`` to
+    start anyway (Prefect's ``UpstreamTaskError``). Never retried."""
+
+
 class CrashedRun(RunError):
     """The process running it died."""
 
@@ -140,8 +150,11 @@ class TimedOutRun(RunError):
     """The run exceeded its timeout_seconds."""
 
 
-class RunTimeout(TasksCoreError, TimeoutError):
-    """Waiting for a run's result took longer than the caller allowed."""
+class RunTimeout(TasksCoreError, TimeoutError, CeleryTimeoutError):  # type: ignore[misc]
+    """Waiting for a run's result took longer than the caller allowed.
+
+    Also a ``celery.exceptions.TimeoutError`` (what Celery's ``AsyncResult.get(timeout=)``
+    raises), so ``except celery.exceptions.TimeoutError:`` catches it."""
 
 
 class TaskTimeout(TimeoutError):

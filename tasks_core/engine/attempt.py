@@ -19,9 +19,10 @@ from typing import Any
 from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.engine.outcome import Ended
 from tasks_core.engine.results import encode_result, render_result
+from tasks_core.engine.returned_state import settle_returned
 from tasks_core.engine.stopping import cancellable
 from tasks_core.engine.timeouts import deadline
-from tasks_core.errors import ResultError, TaskCancelled, TaskTimeout
+from tasks_core.errors import ResultError, TaskCancelled, TaskTimeout, UpstreamFailed
 from tasks_core.run_logging import install_print_capture
 
 __all__ = ["Body", "call_attempt", "call_attempt_async"]
@@ -64,11 +65,15 @@ def _failed(body: Body, exc: Exception, started: float) -> Ended:
     limit = body.timeout_seconds
     own = isinstance(exc, TaskTimeout) and limit is not None and elapsed >= limit - 0.01
     stopped = isinstance(exc, TaskCancelled) and exc.run_id == body.frame.run_id
-    return Ended.failure(exc, elapsed=elapsed, timed_out=own, cancelled=stopped)
+    return Ended.failure(exc, elapsed=elapsed, timed_out=own, cancelled=stopped,
+                         retryable=not isinstance(exc, UpstreamFailed))
 
 
 def _settle(body: Body, value: Any, started: float) -> Ended:
     elapsed = time.monotonic() - started
+    value, ended = settle_returned(value, elapsed)  # a returned State ends the run so
+    if ended is not None:
+        return ended
     if body.store_result:
         try:
             text = encode_result(body.owner, value, body.result_max_bytes)

@@ -18,7 +18,7 @@ from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import RunHandle, failsafe, run_attempts, run_attempts_async
 from tasks_core.engine.outcome import Complete, Decision, Fail
-from tasks_core.errors import FailedRun
+from tasks_core.errors import FailedRun, UpstreamFailed
 from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.states import StateName
 
@@ -28,13 +28,23 @@ if TYPE_CHECKING:
 __all__ = ["run_task", "run_task_async", "value_or_raise"]
 
 
+def _blocked(exc: UpstreamFailed) -> Any:
+    def body(*_: Any, **__: Any) -> Any:
+        raise exc
+
+    return body
+
+
 def _start(rt: Runtime, task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-           run_id: str | None) -> tuple[RunHandle, Body]:
-    """Record the run as starting now, here (buffered); its handle and its body."""
+           run_id: str | None,
+           blocked_by: UpstreamFailed | None = None) -> tuple[RunHandle, Body]:
+    """Record the run as starting now, here (buffered); its handle and its body (one that
+    raises `blocked_by` when an upstream run did not complete: the run is recorded, and
+    ends Failed without calling the task)."""
     parent = current_run.get()
     parameters = task.parameters.bind(args, kwargs)
     run_id = run_id or str(uuid.uuid4())
-    key = cache_key(task, run_id, parameters) if task.caches else None
+    key = cache_key(task, run_id, parameters) if task.caches and not blocked_by else None
     options = new_runs.run_options(task, parent, cache_key=key)
     rendered = task.parameters.render(parameters, max_bytes=rt.settings.parameters_max_bytes)
     run = new_runs.task_run(task, rendered, options, parent, state=StateName.RUNNING,
@@ -42,7 +52,8 @@ def _start(rt: Runtime, task: Task[Any, Any], args: tuple[Any, ...], kwargs: dic
     rt.reporter.create(run)
     frame = RunFrame(run_id, "task", parent.flow_run_id if parent else None,
                      options.log_prints, parent.root if parent else None)
-    body = Body(task.fn, args, kwargs, frame=frame, owner=f"task {task.name!r}",
+    fn = task.fn if blocked_by is None else _blocked(blocked_by)
+    body = Body(fn, args, kwargs, frame=frame, owner=f"task {task.name!r}",
                 timeout_seconds=options.timeout_seconds, store_result=False,
                 result_max_bytes=rt.settings.result_max_bytes)
     handle = RunHandle(run_id, "task", options, frame, hooks=RunHooks.of_record(task, run))
@@ -61,10 +72,11 @@ def value_or_raise(decision: Decision, run_id: str) -> Any:
 
 
 def run_task(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], *,
-             run_id: str | None = None) -> Any:
-    """Run `task` now, here, as a tracked run; its value, or its exception raised."""
+             run_id: str | None = None, blocked_by: UpstreamFailed | None = None) -> Any:
+    """Run `task` now, here, as a tracked run; its value, or its exception raised
+    (`blocked_by`: an upstream run did not complete; the run ends Failed with it)."""
     rt = get_runtime()
-    handle, body = _start(rt, task, args, kwargs, run_id)
+    handle, body = _start(rt, task, args, kwargs, run_id, blocked_by)
     with failsafe(rt, handle, 1, reraise=True):
         decision: Decision | None = cached_outcome(rt, handle, 1, task.return_type)
         if decision is None:
@@ -75,10 +87,11 @@ def run_task(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 
 
 async def run_task_async(task: Task[Any, Any], args: tuple[Any, ...],
-                         kwargs: dict[str, Any]) -> Any:
+                         kwargs: dict[str, Any], *,
+                         blocked_by: UpstreamFailed | None = None) -> Any:
     """`run_task` for an async task, awaited on the caller's event loop."""
     rt = get_runtime()
-    handle, body = _start(rt, task, args, kwargs, None)
+    handle, body = _start(rt, task, args, kwargs, None, blocked_by)
     with failsafe(rt, handle, 1, reraise=True):
         decision: Decision | None = cached_outcome(rt, handle, 1, task.return_type)
         if decision is None:
