@@ -16,6 +16,7 @@ commands) attach to a running cluster through `tasks_core.app`, built when first
 
 from typing import TYPE_CHECKING
 
+from tasks_core.annotations import allow_failure, quote, unmapped
 from tasks_core.deployments import deploy, run_deployment, serve
 from tasks_core.engine.cancel import cancel_run
 from tasks_core.engine.views import RunState, RunView
@@ -34,13 +35,14 @@ from tasks_core.errors import (
     TaskNotFound,
     TasksCoreError,
     TimedOutRun,
+    UpstreamFailed,
 )
 from tasks_core.events import emit_event
 from tasks_core.flow import Flow, FlowState, flow
 from tasks_core.futures import TaskFuture, wait_all
 from tasks_core.records import RunRecord
 from tasks_core.run_logging import get_run_logger
-from tasks_core.states import StateName, StateType
+from tasks_core.states import State, StateName, StateType
 from tasks_core.task import Task, exponential_backoff, task
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ __all__ = [
     "RunState",
     "RunTimeout",
     "RunView",
+    "State",
     "StateName",
     "StateType",
     "StoreUnavailable",
@@ -70,15 +73,19 @@ __all__ = [
     "TaskNotFound",
     "TasksCoreError",
     "TimedOutRun",
+    "UpstreamFailed",
+    "allow_failure",
     "cancel_run",
     "deploy",
     "emit_event",
     "exponential_backoff",
     "flow",
     "get_run_logger",
+    "quote",
     "run_deployment",
     "serve",
     "task",
+    "unmapped",
     "wait_all",
 ]
 

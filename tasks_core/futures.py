@@ -1,4 +1,6 @@
-"""Futures of runs sent to Celery queues: `.id`, `.state`, `.wait()`, `.result()`, `.get()`.
+"""Futures of runs sent to Celery queues: `.id`, `.state`, `.wait()`, `.result()`, `.get()`;
+and Prefect's ``prefect.futures`` names for many futures: `wait`, `as_completed`,
+`PrefectFutureList` (`tasks_core.future_sets`).
 
 Waiting is pushed: a terminal transition appends to the run's done stream, which `wait`
 blocks on, so a caller sees the end of a run within milliseconds of its last state write.
@@ -24,11 +26,13 @@ from tasks_core.errors import (
     RunTimeout,
     TimedOutRun,
 )
+from tasks_core.future_sets import FutureList, PrefectFutureList, as_completed, wait
 from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
 from tasks_core.states import State, StateName, is_terminal
 
-__all__ = ["TaskFuture", "state_of", "wait_all"]
+__all__ = ["FutureList", "PrefectFutureList", "TaskFuture", "as_completed", "state_of", "wait",
+           "wait_all"]
 
 R = TypeVar("R")
 
