@@ -127,14 +127,14 @@ class TaskFuture(Generic[R]):
         """Block until the run is final and return its state; RunTimeout when it is not."""
         if not get_runtime().store.wait(self.id, timeout):
             raise RunTimeout(f"run {self.id} ({self.name}) not finished after {timeout}s; "
-                             f"state is {self.state.name.value}")
+                             f"state is {get_runtime().store.state_of(self.id)}")
         return self.state
 
     def result(self, timeout: float | None = None, *, raise_on_failure: bool = True) -> R:
         """Wait and return the run's value; raise its error when it did not complete."""
         if not get_runtime().store.wait(self.id, timeout):
             raise RunTimeout(f"run {self.id} ({self.name}) not finished after {timeout}s; "
-                             f"state is {self.state.name.value}")
+                             f"state is {get_runtime().store.state_of(self.id)}")
         return self.outcome(raise_on_failure=raise_on_failure)
 
     def outcome(self, *, raise_on_failure: bool = True) -> R:

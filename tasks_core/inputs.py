@@ -59,7 +59,9 @@ def _upstream_error(future: Any, exc: BaseException) -> UpstreamFailed:
 
 
 def _value_of(future: Any, allowed: bool) -> Any:
-    outcome = future.result(raise_on_failure=False)
+    # TaskFuture's own method: a Celery-style AsyncResult has `result` as a property
+    getter = TaskFuture.result if isinstance(future, TaskFuture) else type(future).result
+    outcome = getter(future, raise_on_failure=False)
     if isinstance(outcome, BaseException):
         if allowed:
             return outcome
@@ -104,7 +106,7 @@ def wait_upstream(wait_for: Iterable[Any] | None, timeout: float | None = None) 
             raise ParameterError(f"wait_for takes futures (from .submit(), .map() or "
                                  f".delay()), got {type(future).__name__}: {future!r:.80}")
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
-        future.wait(left)
+        (TaskFuture.wait if isinstance(future, TaskFuture) else type(future).wait)(future, left)
         _value_of(future, allowed)
 
 
