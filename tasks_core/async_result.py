@@ -31,7 +31,7 @@ from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
 from tasks_core.states import StateName, celery_state
 
-__all__ = ["READY_STATES", "AsyncResult"]
+__all__ = ["READY_STATES", "AsyncResult", "EagerResult"]
 
 READY_STATES = frozenset({"SUCCESS", "FAILURE", "REVOKED"})
 """Celery's ``celery.states.READY_STATES``."""
@@ -218,3 +218,53 @@ def _meta(record: RunRecord) -> Any:
         except ValueError:
             return meta
     return meta
+
+
+class EagerResult(AsyncResult):
+    """The result of a task run in this process (Celery's ``EagerResult``: what
+    ``task.apply()`` and ``task_always_eager`` give), holding its value in memory: an
+    in-process run's value is not stored in Redis, while its record is.
+
+    Args:
+        id: the run id.
+        ret_value: the value, or the exception of a failed run.
+        state: Celery's state name (``SUCCESS``, ``FAILURE``, ...).
+        traceback: the formatted traceback of a failed run.
+        name: the task's name.
+    """
+
+    __slots__ = ("_state", "_traceback", "_value")
+
+    def __init__(self, id: str, ret_value: Any, state: str,  # Celery's names
+                 traceback: str | None = None, name: str | None = None) -> None:
+        super().__init__(id, task_name=name)
+        self._value = ret_value
+        self._state = state
+        self._traceback = traceback
+
+    def __repr__(self) -> str:
+        return f"<EagerResult: {self.id}>"
+
+    @property
+    def state(self) -> str:  # type: ignore[override]
+        """Celery's state name, as the run ended."""
+        return self._state
+
+    def ready(self) -> bool:
+        return self._state in READY_STATES
+
+    @property
+    def result(self) -> Any:
+        """The value, or the exception of a failed run."""
+        return self._value
+
+    @property
+    def traceback(self) -> str | None:
+        return self._traceback
+
+    def get(self, timeout: float | None = None, propagate: bool = True,
+            interval: float = 0.5, **_: Any) -> Any:
+        """The value; a failed run's exception is raised when `propagate`."""
+        if propagate and isinstance(self._value, BaseException):
+            raise self._value
+        return self._value

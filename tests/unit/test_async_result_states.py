@@ -64,3 +64,16 @@ def test_async_results_compare_by_id() -> None:
     assert AsyncResult("a") == AsyncResult("a") and AsyncResult("a") == "a"
     assert AsyncResult("a") != AsyncResult("b") and len({AsyncResult("a"), AsyncResult("a")}) == 1
     assert repr(AsyncResult("a")) == "<AsyncResult: a>" and str(AsyncResult("a")) == "a"
+
+
+def test_eager_result_holds_its_value_in_memory() -> None:
+    from tasks_core.async_result import EagerResult
+
+    ok = EagerResult("e1", 5, "SUCCESS", name="add")
+    assert ok.get() == 5 and ok.result == 5 and ok.state == "SUCCESS" and ok.ready()
+    assert ok.successful() and not ok.failed() and ok.traceback is None
+    bad = EagerResult("e2", ValueError("v"), "FAILURE", traceback="Traceback ...")
+    assert isinstance(bad.get(propagate=False), ValueError) and bad.failed()
+    with pytest.raises(ValueError):
+        bad.get()
+    assert bad.traceback == "Traceback ..." and repr(bad) == "<EagerResult: e2>"
