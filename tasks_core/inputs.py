@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["has_futures", "is_future", "map_calls", "resolve_inputs", "wait_upstream"]
 
 _CONTAINERS = (list, tuple, set, frozenset, dict)
+_SCALARS = frozenset({int, float, str, bytes, bool, type(None)})
 _VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
 
@@ -39,13 +40,22 @@ def is_future(value: Any) -> bool:
 
 
 def has_futures(value: Any) -> bool:
-    """Whether resolving `value` would change it (a future or an annotation in it)."""
-    if isinstance(value, BaseAnnotation) or is_future(value):
-        return True
-    if isinstance(value, dict):
-        return any(has_futures(v) for v in value.values())
-    if isinstance(value, _CONTAINERS):
-        return any(has_futures(v) for v in value)
+    """Whether resolving `value` would change it (a future or an annotation in it).
+
+    Iterative, so a deeply nested argument cannot exhaust the stack; each container is
+    looked into once (a list that holds itself ends the search)."""
+    stack = [value]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind in _SCALARS:
+            continue
+        if isinstance(item, BaseAnnotation) or is_future(item):
+            return True
+        if isinstance(item, _CONTAINERS) and id(item) not in seen:
+            seen.add(id(item))
+            stack.extend(item.values() if isinstance(item, dict) else item)
     return False
 
 

@@ -4,6 +4,7 @@ state constructors, and what a body's returned state decides (pure, no Redis).""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_celery_names_of_every_state(name: StateName, celery: str) -> None:
     assert celery_state(name) == celery
     state = State(name, "r1")
     assert state == celery and state == name and state == name.value
-    assert not state != celery and state.celery_state == celery
+    assert (state != celery) is False and state.celery_state == celery
 
 
 def test_every_state_name_has_a_celery_name() -> None:
@@ -126,3 +127,20 @@ def test_other_returned_states(state: State, ends: StateName) -> None:
         assert decision.message == state.message
     else:
         assert "only a final state" in decision.message
+
+
+def test_has_futures_survives_deep_and_self_holding_arguments() -> None:
+    from tasks_core.annotations import quote
+    from tasks_core.inputs import has_futures
+
+    deep: list[Any] = []
+    node = deep
+    for _ in range(10_000):
+        node.append([])
+        node = node[0]
+    looped: list[Any] = [1, "a"]
+    looped.append(looped)
+    assert not has_futures(deep) and not has_futures(looped)
+    assert not has_futures({"a": [1, 2.0, None], "b": (b"x",)})
+    node.append(quote(1))
+    assert has_futures(deep) and has_futures({"k": {quote([])}})
