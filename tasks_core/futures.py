@@ -107,6 +107,11 @@ class TaskFuture(Generic[R]):
         return f"TaskFuture({self.id!r}, name={self.name!r})"
 
     @property
+    def task_run_id(self) -> str:
+        """Prefect's name for the run id."""
+        return self.id
+
+    @property
     def state(self) -> State:
         """The current state (one read): a `State`, equal to its name (``"Completed"``, a
         `StateName`) and to its Celery name (``"SUCCESS"``); RunNotFound for no such run."""

@@ -46,6 +46,11 @@ class InProcessFuture:
     def __repr__(self) -> str:
         return f"InProcessFuture({self.id!r}, name={self.name!r})"
 
+    @property
+    def task_run_id(self) -> str:
+        """Prefect's name for the run id."""
+        return self.id
+
     def result(self, timeout: float | None = None, *, raise_on_failure: bool = True) -> Any:
         """The run's value; its exception is raised (or returned) when it failed."""
         try:

@@ -89,6 +89,7 @@ def futures_as_arguments() -> dict[str, Any]:
         "after_failure": add.submit(1, 1, wait_for=[allow_failure(bad)]).result(),
         "given_failure": describe(allow_failure(bad)),
         "direct_wait_for": add(2, 2, wait_for=[three]),
+        "task_run_id": three.task_run_id == three.id,
     }
     blocked = add.submit(5, 5, wait_for=[bad])
     blocked.wait()

@@ -22,7 +22,7 @@ def test_futures_annotations_and_map_inside_a_flow(tc_env: dict[str, Any]) -> No
     assert out["direct"] == 13 and out["submitted"] == 103 and out["nested"] == 3
     assert out["quoted"] == "InProcessFuture"
     assert out["after_failure"] == 2 and out["given_failure"] == "ValueError"
-    assert out["direct_wait_for"] == 4
+    assert out["direct_wait_for"] == 4 and out["task_run_id"] is True
     assert out["blocked_state"] == "Failed" and out["blocked_error"] == "UpstreamFailed"
     assert "upstream broke" in out["direct_blocked"]
     assert "allow_failure" in out["direct_blocked"]
