@@ -22,7 +22,7 @@ from tasks_core.engine.context import current_run
 from tasks_core.engine.hooks import Hook, TaskHookMethods, hook_set
 from tasks_core.engine.parameters import ParameterSpec, return_annotation
 from tasks_core.engine.sending import run_envelope, send_new
-from tasks_core.engine.task_run import run_task, run_task_async
+from tasks_core.engine.task_run import run_task, run_task_async, state_after
 from tasks_core.errors import ConfigurationError
 from tasks_core.future_sets import FutureList
 from tasks_core.futures import TaskFuture
@@ -181,12 +181,39 @@ class Task(TaskHookMethods, Generic[P, R]):
         Futures among the arguments are resolved first and ``wait_for=[...]`` is waited
         for (Prefect's semantics, `tasks_core.inputs`); an upstream run that did not
         complete ends this run Failed with `UpstreamFailed` before its body runs."""
+        if "return_state" in kwargs and "return_state" not in self.signature.parameters:
+            return self._call_for_state(args, kwargs)  # type: ignore[no-any-return]
         args, kwargs, blocked = prepare_call(self, args, kwargs)  # type: ignore[assignment]
         if self.is_async:
             return run_task_async(self, args, kwargs,  # type: ignore[return-value]
                                   blocked_by=blocked)
         result: R = run_task(self, args, kwargs, blocked_by=blocked)
         return result
+
+    def _call_for_state(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``task(..., return_state=True)``: the run's final `State` instead of its value
+        (its exception is in the state, not raised); an async task gives a coroutine."""
+        want = bool(kwargs.pop("return_state"))
+        args, kwargs, blocked = prepare_call(self, args, kwargs)
+        run_id = str(uuid.uuid4())
+        if not want:
+            return self(*args, **kwargs)
+        if self.is_async:
+            return self._state_async(args, kwargs, blocked, run_id)
+        try:
+            return state_after(run_id, run_task(self, args, kwargs, run_id=run_id,
+                                                blocked_by=blocked), None)
+        except Exception as exc:
+            return state_after(run_id, None, exc)
+
+    async def _state_async(self, args: tuple[Any, ...], kwargs: dict[str, Any],
+                           blocked: Any, run_id: str) -> Any:
+        try:
+            value = await run_task_async(self, args, kwargs, blocked_by=blocked,
+                                         run_id=run_id)
+        except Exception as exc:
+            return state_after(run_id, None, exc)
+        return state_after(run_id, value, None)
 
     # -- on Celery queues -----------------------------------------------------------------
 

@@ -20,12 +20,12 @@ from tasks_core.engine.lifecycle import RunHandle, failsafe, run_attempts, run_a
 from tasks_core.engine.outcome import Complete, Decision, Fail
 from tasks_core.errors import FailedRun, UpstreamFailed
 from tasks_core.process_runtime import Runtime, get_runtime
-from tasks_core.states import StateName
+from tasks_core.states import State, StateName
 
 if TYPE_CHECKING:
     from tasks_core.task import Task
 
-__all__ = ["run_task", "run_task_async", "value_or_raise"]
+__all__ = ["run_task", "run_task_async", "state_after", "value_or_raise"]
 
 
 def _blocked(exc: UpstreamFailed) -> Any:
@@ -86,12 +86,24 @@ def run_task(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     return value_or_raise(decision, handle.run_id)
 
 
+def state_after(run_id: str, value: Any, exc: BaseException | None) -> State:
+    """The final `State` of the in-process run `run_id` that returned `value` or raised
+    `exc` (``task(..., return_state=True)``, Prefect's spelling): read back once the
+    reporter has written it."""
+    rt = get_runtime()
+    rt.reporter.flush()
+    record = rt.store.get(run_id)
+    return State(record.state, run_id, record.state_message, record.error, value, exc,
+                 record.end_time or record.created)
+
+
 async def run_task_async(task: Task[Any, Any], args: tuple[Any, ...],
                          kwargs: dict[str, Any], *,
-                         blocked_by: UpstreamFailed | None = None) -> Any:
+                         blocked_by: UpstreamFailed | None = None,
+                         run_id: str | None = None) -> Any:
     """`run_task` for an async task, awaited on the caller's event loop."""
     rt = get_runtime()
-    handle, body = _start(rt, task, args, kwargs, None, blocked_by)
+    handle, body = _start(rt, task, args, kwargs, run_id, blocked_by)
     with failsafe(rt, handle, 1, reraise=True):
         decision: Decision | None = cached_outcome(rt, handle, 1, task.return_type)
         if decision is None:

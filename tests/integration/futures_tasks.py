@@ -110,3 +110,8 @@ def unmapped_list() -> Any:
     from tasks_core import unmapped
 
     return unmapped([1, 2])
+
+
+@task
+async def async_add(x: int, y: int) -> int:
+    return x + y

@@ -75,3 +75,20 @@ def test_run_deployment_state_is_a_state(tc_env: dict[str, Any], start_worker: A
     assert run.state == S.FAILED and run.state == "FAILURE"
     with pytest.raises(FailedRun, match="refused 3"):
         run.state.result()
+
+
+def test_a_task_call_with_return_state(tc_env: dict[str, Any]) -> None:
+    done = ft.add(1, 2, return_state=True)
+    assert isinstance(done, State) and done.is_completed() and done.result() == 3
+    assert done == "SUCCESS" and done.run_id
+    failed = ft.boom("no", return_state=True)  # the exception is in the state, not raised
+    assert failed.is_failed() and failed.message == "ValueError: no"
+    assert isinstance(failed.result(raise_on_failure=False), ValueError)
+    assert ft.add(1, 2, return_state=False) == 3
+
+
+def test_an_async_task_call_with_return_state(tc_env: dict[str, Any]) -> None:
+    import asyncio
+
+    state = asyncio.run(ft.async_add(2, 2, return_state=True))
+    assert isinstance(state, State) and state.is_completed() and state.result() == 4
