@@ -16,6 +16,7 @@ commands) attach to a running cluster through `tasks_core.app`, built when first
 
 from typing import TYPE_CHECKING
 
+from tasks_core.annotations import allow_failure, quote, unmapped
 from tasks_core.deployments import deploy, run_deployment, serve
 from tasks_core.engine.cancel import cancel_run
 from tasks_core.engine.views import RunState, RunView
@@ -34,6 +35,7 @@ from tasks_core.errors import (
     TaskNotFound,
     TasksCoreError,
     TimedOutRun,
+    UpstreamFailed,
 )
 from tasks_core.events import emit_event
 from tasks_core.flow import Flow, FlowState, flow
@@ -41,7 +43,7 @@ from tasks_core.futures import TaskFuture, wait_all
 from tasks_core.pausing import pause_flow_run, resume_flow_run
 from tasks_core.records import RunRecord
 from tasks_core.run_logging import get_run_logger
-from tasks_core.states import StateName, StateType
+from tasks_core.states import State, StateName, StateType
 from tasks_core.suspending import suspend_flow_run
 from tasks_core.task import Task, exponential_backoff, task
 
@@ -63,6 +65,7 @@ __all__ = [
     "RunState",
     "RunTimeout",
     "RunView",
+    "State",
     "StateName",
     "StateType",
     "StoreUnavailable",
@@ -72,6 +75,8 @@ __all__ = [
     "TaskNotFound",
     "TasksCoreError",
     "TimedOutRun",
+    "UpstreamFailed",
+    "allow_failure",
     "cancel_run",
     "deploy",
     "emit_event",
@@ -79,11 +84,13 @@ __all__ = [
     "flow",
     "get_run_logger",
     "pause_flow_run",
+    "quote",
     "resume_flow_run",
     "run_deployment",
     "serve",
     "suspend_flow_run",
     "task",
+    "unmapped",
     "wait_all",
 ]
 

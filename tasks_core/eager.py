@@ -31,7 +31,7 @@ from tasks_core.engine.task_run import run_task, run_task_async
 from tasks_core.errors import ConfigurationError
 from tasks_core.futures import TaskFuture
 from tasks_core.process_runtime import get_runtime
-from tasks_core.states import StateName
+from tasks_core.states import State
 
 if TYPE_CHECKING:
     from tasks_core.task import Task
@@ -101,7 +101,7 @@ class EagerResult(TaskFuture[R]):
         error = self.record().error
         return error.traceback if error else None
 
-    def wait(self, timeout: float | None = None) -> StateName:
+    def wait(self, timeout: float | None = None) -> State:
         """The run's final state (it has one already)."""
         return self.state
 

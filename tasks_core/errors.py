@@ -7,8 +7,10 @@
                                  DeadLetterNotFound, ArtifactNotFound
       InvalidTransition
       StoreUnavailable
-      RunError                   FailedRun, CrashedRun, CancelledRun, TimedOutRun
-      RunTimeout                 (waiting for a run took longer than asked)
+      RunError                   FailedRun (UpstreamFailed), CrashedRun, CancelledRun,
+                                 TimedOutRun
+      RunTimeout                 (waiting for a run took longer than asked; also a builtin
+                                 TimeoutError and a celery.exceptions.TimeoutError)
       FlowSuspended              (suspend_flow_run ends the attempt; the run stays Paused)
 
 Messages name the thing that was wrong and, where there is one, the fix.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import redis
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import TimeoutError as CeleryTimeoutError
 
 __all__ = [
     "ArtifactNotFound",
@@ -43,6 +46,7 @@ __all__ = [
     "TasksCoreError",
     "TemplateError",
     "TimedOutRun",
+    "UpstreamFailed",
     "ValidationError",
     "WorkPoolNotFound",
 ]
@@ -136,6 +140,12 @@ class FailedRun(RunError):
     """The run raised (after its retries)."""
 
 
+class UpstreamFailed(FailedRun):
+    """A run did not start because a run it depends on (a future among its arguments, or
+    in its ``wait_for``) did not complete; wrap that upstream in ``allow_failure(...)`` to
+    start anyway (Prefect's ``UpstreamTaskError``). Never retried."""
+
+
 class CrashedRun(RunError):
     """The process running it died."""
 
@@ -148,8 +158,11 @@ class TimedOutRun(RunError):
     """The run exceeded its timeout_seconds."""
 
 
-class RunTimeout(TasksCoreError, TimeoutError):
-    """Waiting for a run's result took longer than the caller allowed."""
+class RunTimeout(TasksCoreError, TimeoutError, CeleryTimeoutError):  # type: ignore[misc]
+    """Waiting for a run's result took longer than the caller allowed.
+
+    Also a ``celery.exceptions.TimeoutError`` (what Celery's ``AsyncResult.get(timeout=)``
+    raises), so ``except celery.exceptions.TimeoutError:`` catches it."""
 
 
 class TaskTimeout(SoftTimeLimitExceeded, TimeoutError):  # type: ignore[misc]

@@ -194,7 +194,7 @@ class Flow(FlowHookMethods, Generic[P, R]):
         if not return_state:
             return value_or_raise(decision, run_id)
         if isinstance(decision, Complete):
-            return FlowState(name=StateName.COMPLETED, run_id=run_id, value=decision.value,
+            return FlowState(name=StateName.COMPLETED, run_id=run_id, data=decision.value,
                              message=decision.note)
         assert isinstance(decision, Fail)
         return FlowState(name=decision.state, run_id=run_id, message=decision.message,

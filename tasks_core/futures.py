@@ -1,4 +1,6 @@
-"""Futures of runs sent to Celery queues: `.id`, `.state`, `.wait()`, `.result()`, `.get()`.
+"""Futures of runs sent to Celery queues: `.id`, `.state`, `.wait()`, `.result()`, `.get()`;
+and Prefect's ``prefect.futures`` names for many futures: `wait`, `as_completed`,
+`PrefectFutureList` (`tasks_core.future_sets`).
 
 Waiting is pushed: a terminal transition appends to the run's done stream, which `wait`
 blocks on, so a caller sees the end of a run within milliseconds of its last state write.
@@ -20,14 +22,17 @@ from tasks_core.errors import (
     FailedRun,
     ResultError,
     RunError,
+    RunNotFound,
     RunTimeout,
     TimedOutRun,
 )
+from tasks_core.future_sets import FutureList, PrefectFutureList, as_completed, wait
 from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
-from tasks_core.states import StateName, is_terminal
+from tasks_core.states import State, StateName, is_terminal
 
-__all__ = ["TaskFuture", "wait_all"]
+__all__ = ["FutureList", "PrefectFutureList", "TaskFuture", "as_completed", "state_of", "wait",
+           "wait_all"]
 
 R = TypeVar("R")
 
@@ -75,6 +80,19 @@ def run_exception(record: RunRecord) -> BaseException:
                      error_type=error.type if error else "")
 
 
+def state_of(record: RunRecord) -> State:
+    """The `State` of a run as its record holds it now (`future.state`,
+    ``run_deployment(...).state``): name, message, error, and the time the state was
+    entered (its end, its start or its creation). Its ``result()`` reads the stored value
+    when asked."""
+    when = record.end_time if record.is_terminal else record.start_time
+    future: TaskFuture[Any] = TaskFuture(record.id, record.name)
+    return State(record.state, record.id, record.state_message, record.error,
+                 timestamp=when or record.created,
+                 fetch=lambda raise_on_failure: future.outcome(
+                     raise_on_failure=raise_on_failure))
+
+
 class TaskFuture(Generic[R]):
     """A run on a Celery queue, and the way to its state and result."""
 
@@ -89,12 +107,18 @@ class TaskFuture(Generic[R]):
         return f"TaskFuture({self.id!r}, name={self.name!r})"
 
     @property
-    def state(self) -> StateName:
-        """The current state (one read)."""
-        value = get_runtime().store.state_of(self.id)
-        if value is None:
-            return get_runtime().store.get(self.id).state  # raises RunNotFound
-        return StateName(value)
+    def task_run_id(self) -> str:
+        """Prefect's name for the run id."""
+        return self.id
+
+    @property
+    def state(self) -> State:
+        """The current state (one read): a `State`, equal to its name (``"Completed"``, a
+        `StateName`) and to its Celery name (``"SUCCESS"``); RunNotFound for no such run."""
+        records = get_runtime().store.get_many([self.id])
+        if not records:
+            raise RunNotFound(f"run {self.id!r} not found (it may have expired)")
+        return state_of(records[0])
 
     def ready(self) -> bool:
         """Whether the run reached a final state."""
@@ -104,20 +128,24 @@ class TaskFuture(Generic[R]):
         """The full run record with its state history."""
         return get_runtime().store.get(self.id)
 
-    def wait(self, timeout: float | None = None) -> StateName:
+    def wait(self, timeout: float | None = None) -> State:
         """Block until the run is final and return its state; RunTimeout when it is not."""
         if not get_runtime().store.wait(self.id, timeout):
             raise RunTimeout(f"run {self.id} ({self.name}) not finished after {timeout}s; "
-                             f"state is {self.state.value}")
+                             f"state is {get_runtime().store.state_of(self.id)}")
         return self.state
 
     def result(self, timeout: float | None = None, *, raise_on_failure: bool = True) -> R:
         """Wait and return the run's value; raise its error when it did not complete."""
-        store = get_runtime().store
-        if not store.wait(self.id, timeout):
+        if not get_runtime().store.wait(self.id, timeout):
             raise RunTimeout(f"run {self.id} ({self.name}) not finished after {timeout}s; "
-                             f"state is {self.state.value}")
-        state, result_ref, text = store.outcome_of(self.id)
+                             f"state is {get_runtime().store.state_of(self.id)}")
+        return self.outcome(raise_on_failure=raise_on_failure)
+
+    def outcome(self, *, raise_on_failure: bool = True) -> R:
+        """The value of a run that has ended, read now (no wait); its error when it did
+        not complete (raised unless `raise_on_failure` is False, then returned)."""
+        state, result_ref, text = get_runtime().store.outcome_of(self.id)
         if state in (StateName.COMPLETED, StateName.CACHED):
             if not result_ref:
                 return None  # type: ignore[return-value]

@@ -25,9 +25,11 @@ from tasks_core.engine.parameters import ParameterSpec, return_annotation
 from tasks_core.engine.request import RequestInfo, bound_callable
 from tasks_core.engine.sending import run_envelope, send_new
 from tasks_core.engine.task_handlers import handler_hooks, overrides
-from tasks_core.engine.task_run import run_task, run_task_async
+from tasks_core.engine.task_run import run_task, run_task_async, state_after
 from tasks_core.errors import ConfigurationError
+from tasks_core.future_sets import FutureList
 from tasks_core.futures import TaskFuture
+from tasks_core.inputs import map_calls, prepare_call, resolve_inputs, wait_upstream
 from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunOptions
 from tasks_core.registry import register
@@ -214,11 +216,44 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
     # -- in process -----------------------------------------------------------------------
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run now, in this process, as a tracked task run (an async task: a coroutine)."""
+        """Run now, in this process, as a tracked task run (an async task: a coroutine).
+
+        Futures among the arguments are resolved first and ``wait_for=[...]`` is waited
+        for (Prefect's semantics, `tasks_core.inputs`); an upstream run that did not
+        complete ends this run Failed with `UpstreamFailed` before its body runs."""
+        if "return_state" in kwargs and "return_state" not in self.signature.parameters:
+            return self._call_for_state(args, kwargs)  # type: ignore[no-any-return]
+        args, kwargs, blocked = prepare_call(self, args, kwargs)  # type: ignore[assignment]
         if self.is_async:
-            return run_task_async(self, args, kwargs)  # type: ignore[return-value]
-        result: R = run_task(self, args, kwargs)
+            return run_task_async(self, args, kwargs,  # type: ignore[return-value]
+                                  blocked_by=blocked)
+        result: R = run_task(self, args, kwargs, blocked_by=blocked)
         return result
+
+    def _call_for_state(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``task(..., return_state=True)``: the run's final `State` instead of its value
+        (its exception is in the state, not raised); an async task gives a coroutine."""
+        want = bool(kwargs.pop("return_state"))
+        args, kwargs, blocked = prepare_call(self, args, kwargs)
+        run_id = str(uuid.uuid4())
+        if not want:
+            return self(*args, **kwargs)
+        if self.is_async:
+            return self._state_async(args, kwargs, blocked, run_id)
+        try:
+            return state_after(run_id, run_task(self, args, kwargs, run_id=run_id,
+                                                blocked_by=blocked), None)
+        except Exception as exc:
+            return state_after(run_id, None, exc)
+
+    async def _state_async(self, args: tuple[Any, ...], kwargs: dict[str, Any],
+                           blocked: Any, run_id: str) -> Any:
+        try:
+            value = await run_task_async(self, args, kwargs, blocked_by=blocked,
+                                         run_id=run_id)
+        except Exception as exc:
+            return state_after(run_id, None, exc)
+        return state_after(run_id, value, None)
 
     # -- on Celery queues -----------------------------------------------------------------
 
@@ -274,28 +309,37 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
 
     def submit(self, *args: Any, wait_for: Sequence[Any] | None = None, **kwargs: Any) -> Any:
         """Inside a flow: a run on the flow's task runner (threads by default), returning a
-        future. Outside a flow: a background run on a worker, like `.delay()`."""
+        future. Outside a flow: a background run on a worker, like `.delay()`.
+
+        Futures among the arguments are resolved and `wait_for` waited for before the run
+        starts (`tasks_core.inputs`); outside a flow a failed upstream raises
+        `UpstreamFailed` here, and no run is created."""
         from tasks_core.task_runners import current_runner
 
         runner = current_runner.get()
         if runner is not None:
             return runner.submit(self, args, kwargs, wait_for)
-        if wait_for:
-            for future in wait_for:
-                future.wait()
-        return self._send(args, kwargs)
+        wait_upstream(wait_for)
+        return self._send(resolve_inputs(args), resolve_inputs(kwargs))
 
-    def map(self, *iterables: Iterable[Any], **unmapped: Any) -> list[Any]:
-        """One run per input (zip of the iterables): on the flow's task runner inside a flow,
-        else sent in chunks to the workers."""
+    def map(self, *args: Any, wait_for: Sequence[Any] | None = None,
+            **kwargs: Any) -> FutureList:
+        """One run per element of the iterable arguments, positional or keyword (Prefect's
+        ``map``): ``unmapped(x)`` and non-iterables go whole to every run; iterables of
+        different lengths raise ParameterError. On the flow's task runner inside a flow,
+        else sent in chunks to the workers. Returns a `FutureList` (``.result()``,
+        ``.wait()``) in input order."""
         from tasks_core.task_runners import current_runner
 
+        calls = map_calls(self, args, kwargs)
         runner = current_runner.get()
         if runner is not None:
-            return runner.map(self, iterables, unmapped)
+            return FutureList(runner.map(self, calls, wait_for))
         from tasks_core.engine.fanout import send_map
 
-        return send_map(self, iterables, unmapped)
+        wait_upstream(wait_for)
+        return FutureList(send_map(self, [(resolve_inputs(tuple(a)), resolve_inputs(k))
+                                          for a, k in calls]))
 
     def _send(
         self,

@@ -18,9 +18,11 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from tasks_core.engine.task_run import run_task
+from tasks_core.errors import UpstreamFailed
 from tasks_core.futures import TaskFuture
+from tasks_core.inputs import resolve_inputs, wait_upstream
 from tasks_core.process_runtime import get_runtime
-from tasks_core.states import StateName
+from tasks_core.states import State, StateName
 
 if TYPE_CHECKING:
     from tasks_core.task import Task
@@ -34,6 +36,8 @@ RunFuture = Any  # TaskFuture | InProcessFuture
 class InProcessFuture:
     """A task run executing in a thread of this process."""
 
+    is_run_future = True  # resolved as an argument (`tasks_core.inputs.is_future`)
+
     def __init__(self, run_id: str, name: str, future: Future[Any]) -> None:
         self.id = run_id
         self.name = name
@@ -41,6 +45,11 @@ class InProcessFuture:
 
     def __repr__(self) -> str:
         return f"InProcessFuture({self.id!r}, name={self.name!r})"
+
+    @property
+    def task_run_id(self) -> str:
+        """Prefect's name for the run id."""
+        return self.id
 
     def result(self, timeout: float | None = None, *, raise_on_failure: bool = True) -> Any:
         """The run's value; its exception is raised (or returned) when it failed."""
@@ -59,28 +68,46 @@ class InProcessFuture:
         return self._future.done()
 
     @property
-    def state(self) -> StateName:
-        """The recorded state of the run."""
+    def state(self) -> State:
+        """The run's `State`: Running until its thread is done, then the recorded final
+        state, holding the value (or exception) this process has."""
         if not self._future.done():
-            return StateName.RUNNING
+            return State(StateName.RUNNING, self.id)
         get_runtime().reporter.flush()
-        return get_runtime().store.get(self.id).state
+        record = get_runtime().store.get(self.id)
+        exc = self._future.exception()
+        return State(record.state, self.id, record.state_message, record.error,
+                     None if exc else self._future.result(), exc,
+                     record.end_time or record.created)
 
 
 def resolve_futures(value: Any) -> Any:
-    """Replace futures (also inside lists, tuples and dicts) by their results."""
-    if isinstance(value, InProcessFuture | TaskFuture):
-        return value.result()
-    if isinstance(value, list | tuple):
-        return type(value)(resolve_futures(v) for v in value)
-    if isinstance(value, dict):
-        return {k: resolve_futures(v) for k, v in value.items()}
-    return value
+    """Replace futures (also inside lists, tuples, sets and dicts) by their results
+    (`tasks_core.inputs.resolve_inputs`: annotations honoured)."""
+    return resolve_inputs(value)
 
 
-def _wait_for(futures: Iterable[RunFuture] | None) -> None:
-    for future in futures or ():
-        future.wait()
+def _ready(wait_for: Sequence[RunFuture] | None, args: tuple[Any, ...],
+           kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any],
+                                            UpstreamFailed | None]:
+    """Wait for `wait_for` and resolve the arguments; or the UpstreamFailed that stops it."""
+    try:
+        wait_upstream(wait_for)
+        return resolve_inputs(args), resolve_inputs(kwargs), None
+    except UpstreamFailed as exc:
+        return args, kwargs, exc
+
+
+def blocked_run(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+                exc: UpstreamFailed) -> InProcessFuture:
+    """Record a run stopped by a failed upstream (Failed, here) and its done future."""
+    run_id = str(uuid.uuid4())
+    future: Future[Any] = Future()
+    try:
+        future.set_result(run_task(task, args, kwargs, run_id=run_id, blocked_by=exc))
+    except Exception as err:
+        future.set_exception(err)
+    return InProcessFuture(run_id, task.name, future)
 
 
 class TaskRunner(ABC):
@@ -91,11 +118,11 @@ class TaskRunner(ABC):
                wait_for: Sequence[RunFuture] | None = None) -> RunFuture:
         """Start one run of `task`; its future."""
 
-    def map(self, task: Task[Any, Any], iterables: tuple[Iterable[Any], ...],
-            unmapped: dict[str, Any]) -> list[RunFuture]:
-        """One submitted run per zipped input."""
-        return [self.submit(task, tuple(values), dict(unmapped))
-                for values in zip(*iterables, strict=True)]
+    def map(self, task: Task[Any, Any], calls: Iterable[tuple[Sequence[Any], dict[str, Any]]],
+            wait_for: Sequence[RunFuture] | None = None) -> list[RunFuture]:
+        """One submitted run per call `(args, kwargs)` (`tasks_core.inputs.map_calls`)."""
+        return [self.submit(task, tuple(args), dict(kwargs), wait_for)
+                for args, kwargs in calls]
 
     @abstractmethod
     def close(self) -> None:
@@ -125,9 +152,8 @@ class ThreadPoolTaskRunner(TaskRunner):
         context = contextvars.copy_context()  # the flow's run frame links the task to it
 
         def execute() -> Any:
-            _wait_for(wait_for)
-            return run_task(task, resolve_futures(args), resolve_futures(kwargs),
-                            run_id=run_id)
+            call_args, call_kwargs, blocked = _ready(wait_for, args, kwargs)
+            return run_task(task, call_args, call_kwargs, run_id=run_id, blocked_by=blocked)
 
         future = self._pool.submit(context.run, execute)
         self._futures.append(future)
@@ -147,9 +173,11 @@ class CeleryTaskRunner(TaskRunner):
         self._futures: list[TaskFuture[Any]] = []
 
     def submit(self, task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-               wait_for: Sequence[RunFuture] | None = None) -> TaskFuture[Any]:
-        _wait_for(wait_for)
-        future = task._send(resolve_futures(args), resolve_futures(kwargs))
+               wait_for: Sequence[RunFuture] | None = None) -> RunFuture:
+        call_args, call_kwargs, blocked = _ready(wait_for, args, kwargs)
+        if blocked is not None:
+            return blocked_run(task, args, kwargs, blocked)
+        future = task._send(call_args, call_kwargs)
         self._futures.append(future)
         return future
 

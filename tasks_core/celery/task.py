@@ -48,7 +48,18 @@ class CeleryTask(Task[Any, Any]):
         """Send a run with Celery's calling options; returns an `AsyncResult`."""
         return _as_async_result(super().apply_async(*args, **kwargs))
 
+    def apply(self, *args: Any, **kwargs: Any) -> Any:
+        """Run here and now, tracked (Celery's ``apply``); returns Celery's `EagerResult`."""
+        return _as_async_result(super().apply(*args, **kwargs))
+
 
 def _as_async_result(future: Any) -> Any:
-    """`future` as Celery's `AsyncResult` (the same run, Celery's properties)."""
-    return future  # becomes tasks_core.async_result.AsyncResult when that lands
+    """`future` as Celery's result handle of the same run: an `AsyncResult`, or Celery's
+    `EagerResult` for a run made in eager mode (``.result`` a property in both)."""
+    from tasks_core import eager
+    from tasks_core.async_result import AsyncResult, EagerResult
+
+    if isinstance(future, eager.EagerResult):
+        return EagerResult(future.id, future.result(raise_on_failure=False), future.status,
+                           future.traceback, future.name)
+    return AsyncResult.from_future(future)

@@ -15,7 +15,9 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import PlainSerializer, PlainValidator, model_validator
 
 from tasks_core.deployment_models import Deployment
 from tasks_core.deployments.define import deployment_store
@@ -30,14 +32,31 @@ from tasks_core.errors import ResultError
 from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord, TriggeredBy
 from tasks_core.scheduling import schedule_key
-from tasks_core.states import StateName
+from tasks_core.states import State, StateName
 
 __all__ = ["FlowRunResult", "create_scheduled_run", "create_triggered_run", "run_children_with",
            "run_deployment"]
 
 
+def _as_state(value: Any) -> State:
+    return value if isinstance(value, State) else State(value)
+
+
 class FlowRunResult(RunRecord):
-    """The flow run `run_deployment` returns: its record, and its value via `result()`."""
+    """The flow run `run_deployment` returns: its record, and its value via `result()`.
+
+    `state` is a `State` (Prefect's ``flow_run.state``: ``.is_completed()``, ``.name``,
+    ``.message``, ``.result()``), still equal to its `StateName`."""
+
+    state: Annotated[State, PlainValidator(_as_state),  # type: ignore[assignment]
+                     PlainSerializer(str, return_type=str)]
+
+    @model_validator(mode="after")
+    def _full_state(self) -> FlowRunResult:
+        from tasks_core.futures import state_of
+
+        self.__dict__["state"] = state_of(self)  # with its message and time
+        return self
 
     def result(self) -> Any:
         """The flow's stored result (Completed), else the run's error raised."""

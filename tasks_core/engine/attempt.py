@@ -21,9 +21,10 @@ from celery.exceptions import Retry
 from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.engine.outcome import Ended
 from tasks_core.engine.results import encode_result, render_result
+from tasks_core.engine.returned_state import settle_returned
 from tasks_core.engine.stopping import cancellable
 from tasks_core.engine.timeouts import deadline
-from tasks_core.errors import ResultError, TaskCancelled, TaskTimeout
+from tasks_core.errors import ResultError, TaskCancelled, TaskTimeout, UpstreamFailed
 from tasks_core.run_logging import install_print_capture
 
 __all__ = ["Body", "call_attempt", "call_attempt_async"]
@@ -76,11 +77,15 @@ def _failed(body: Body, exc: Exception, started: float) -> Ended:
         when = exc.when if exc.when is not None else -1.0  # -1: default_retry_delay
         named = exc.exc if isinstance(exc.exc, BaseException) else exc
         return Ended.failure(named, elapsed=elapsed, retry_when=when)
-    return Ended.failure(exc, elapsed=elapsed, timed_out=own, cancelled=stopped)
+    return Ended.failure(exc, elapsed=elapsed, timed_out=own, cancelled=stopped,
+                         retryable=not isinstance(exc, UpstreamFailed))
 
 
 def _settle(body: Body, value: Any, started: float) -> Ended:
     elapsed = time.monotonic() - started
+    value, ended = settle_returned(value, elapsed)  # a returned State ends the run so
+    if ended is not None:
+        return ended
     if body.ignore_result:
         return Ended(ok=True, value=value, note="not stored (ignore_result=True)",
                      elapsed=elapsed)

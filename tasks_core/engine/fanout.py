@@ -9,7 +9,7 @@ Parameters go through the same checks as `.delay()`, before anything is written.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tasks_core.dispatch import Envelope
@@ -30,16 +30,17 @@ __all__ = ["send_map"]
 
 
 def send_map(
-    task: Task[Any, Any], iterables: tuple[Iterable[Any], ...], unmapped: dict[str, Any]
+    task: Task[Any, Any], calls: Iterable[tuple[Sequence[Any], dict[str, Any]]]
 ) -> list[TaskFuture[Any]]:
-    """Create one run per zipped input and send them in chunks; their futures, in order."""
+    """Create one run per call `(args, kwargs)` (`tasks_core.inputs.map_calls`) and send
+    them in chunks; their futures, in order."""
     rt = get_runtime()
     settings = rt.settings
     queue = task.queue or settings.default_pool
     parent = current_run.get()
     runs: list[RunRecord] = []
-    for values in zip(*iterables, strict=True):
-        parameters = task.parameters.bind(values, unmapped)
+    for call_args, call_kwargs in calls:
+        parameters = task.parameters.bind(tuple(call_args), call_kwargs)
         params_json = task.encode_parameters(parameters)
         run_id = str(uuid.uuid4())
         key = cache_key(task, run_id, parameters) if task.caches else None

@@ -138,7 +138,10 @@ class Fail:
 
     @property
     def message(self) -> str:
-        """The state message: the exception's type and text."""
+        """The state message: the exception's type and text (the text alone for a state
+        the body returned, whose error type is the state's own name)."""
+        if self.error.type == self.state.value:
+            return self.error.message[:500]
         return f"{self.error.type}: {self.error.message}"[:500]
 
 

@@ -7,6 +7,7 @@ The lifecycle (`engine.lifecycle`) decides and reports exactly as it does on a w
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -20,24 +21,34 @@ from tasks_core.engine.lifecycle import RunHandle, failsafe, run_attempts, run_a
 from tasks_core.engine.limits import body_deadline
 from tasks_core.engine.outcome import Complete, Decision, Fail
 from tasks_core.engine.request import RequestInfo
-from tasks_core.errors import FailedRun
+from tasks_core.errors import FailedRun, UpstreamFailed
 from tasks_core.process_runtime import HOST, Runtime, get_runtime
 from tasks_core.records import RunOptions
-from tasks_core.states import StateName
+from tasks_core.states import State, StateName
 
 if TYPE_CHECKING:
     from tasks_core.task import Task
 
-__all__ = ["run_task", "run_task_async", "task_body", "value_or_raise"]
+__all__ = ["run_task", "run_task_async", "state_after", "task_body", "value_or_raise"]
+
+
+def _blocked(exc: UpstreamFailed) -> Any:
+    def body(*_: Any, **__: Any) -> Any:
+        raise exc
+
+    return body
 
 
 def _start(rt: Runtime, task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-           run_id: str | None) -> tuple[RunHandle, Body]:
-    """Record the run as starting now, here (buffered); its handle and its body."""
+           run_id: str | None,
+           blocked_by: UpstreamFailed | None = None) -> tuple[RunHandle, Body]:
+    """Record the run as starting now, here (buffered); its handle and its body (one that
+    raises `blocked_by` when an upstream run did not complete: the run is recorded, and
+    ends Failed without calling the task)."""
     parent = current_run.get()
     parameters = task.parameters.bind(args, kwargs)
     run_id = run_id or str(uuid.uuid4())
-    key = cache_key(task, run_id, parameters) if task.caches else None
+    key = cache_key(task, run_id, parameters) if task.caches and not blocked_by else None
     options = new_runs.run_options(task, parent, cache_key=key)
     rendered = task.parameters.render(parameters, max_bytes=rt.settings.parameters_max_bytes)
     run = new_runs.task_run(task, rendered, options, parent, state=StateName.RUNNING,
@@ -51,6 +62,8 @@ def _start(rt: Runtime, task: Task[Any, Any], args: tuple[Any, ...], kwargs: dic
                        soft_time_limit=options.soft_time_limit)
     body = task_body(task, args, kwargs, frame, info, options, store_result=False,
                      result_max_bytes=rt.settings.result_max_bytes)
+    if blocked_by is not None:  # an upstream run did not complete: fail without the task
+        body = dataclasses.replace(body, fn=_blocked(blocked_by))
     handle = RunHandle(run_id, "task", options, frame, hooks=RunHooks.of_record(task, run),
                        tags=tuple(run.tags))
     show(handle, task.name, run.argsrepr, parent.run_id if parent else None)
@@ -79,10 +92,11 @@ def value_or_raise(decision: Decision, run_id: str) -> Any:
 
 
 def run_task(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], *,
-             run_id: str | None = None) -> Any:
-    """Run `task` now, here, as a tracked run; its value, or its exception raised."""
+             run_id: str | None = None, blocked_by: UpstreamFailed | None = None) -> Any:
+    """Run `task` now, here, as a tracked run; its value, or its exception raised
+    (`blocked_by`: an upstream run did not complete; the run ends Failed with it)."""
     rt = get_runtime()
-    handle, body = _start(rt, task, args, kwargs, run_id)
+    handle, body = _start(rt, task, args, kwargs, run_id, blocked_by)
     with failsafe(rt, handle, 1, reraise=True):
         decision: Decision | None = cached_outcome(rt, handle, 1, task.return_type)
         if decision is None:
@@ -92,11 +106,24 @@ def run_task(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     return value_or_raise(decision, handle.run_id)
 
 
+def state_after(run_id: str, value: Any, exc: BaseException | None) -> State:
+    """The final `State` of the in-process run `run_id` that returned `value` or raised
+    `exc` (``task(..., return_state=True)``, Prefect's spelling): read back once the
+    reporter has written it."""
+    rt = get_runtime()
+    rt.reporter.flush()
+    record = rt.store.get(run_id)
+    return State(record.state, run_id, record.state_message, record.error, value, exc,
+                 record.end_time or record.created)
+
+
 async def run_task_async(task: Task[Any, Any], args: tuple[Any, ...],
-                         kwargs: dict[str, Any], *, run_id: str | None = None) -> Any:
+                         kwargs: dict[str, Any], *,
+                         blocked_by: UpstreamFailed | None = None,
+                         run_id: str | None = None) -> Any:
     """`run_task` for an async task, awaited on the caller's event loop."""
     rt = get_runtime()
-    handle, body = _start(rt, task, args, kwargs, run_id)
+    handle, body = _start(rt, task, args, kwargs, run_id, blocked_by)
     with failsafe(rt, handle, 1, reraise=True):
         decision: Decision | None = cached_outcome(rt, handle, 1, task.return_type)
         if decision is None:

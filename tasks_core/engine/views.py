@@ -2,9 +2,10 @@
 (`RunView`), as state change hooks get them (``hook(task_or_flow, run, state)``) and as
 ``my_flow(..., return_state=True)`` returns the state.
 
-They follow Prefect's ``State`` and ``TaskRun`` / ``FlowRun`` shapes where tasks-core has
-the same thing (``state.name``, ``state.type``, ``state.message``, ``state.is_failed()``,
-``state.result()``; ``run.id``, ``run.name``, ``run.parameters``, ``run.tags``), and are
+The state is `tasks_core.states.State`. They follow Prefect's ``State`` and ``TaskRun``
+/ ``FlowRun`` shapes where tasks-core has the same thing (``state.name``, ``state.type``,
+``state.message``, ``state.is_failed()``, ``state.result()``; ``run.id``, ``run.name``,
+``run.parameters``, ``run.tags``), and are
 built from what the engine already holds when the run ends: no Redis read unless asked
 (`RunView.record`). Pure: no I/O at import or construction.
 """
@@ -13,73 +14,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from tasks_core.records import ErrorInfo, RunRecord
-from tasks_core.states import StateName, StateType, is_terminal, state_type
+from tasks_core.records import RunRecord
+from tasks_core.states import State
 
 __all__ = ["RunState", "RunView"]
 
 
-@dataclass(frozen=True)
-class RunState:
-    """A state of a run: the final one (hooks, ``return_state=True``) or Running
-    (``on_running`` hooks).
-
-    Attributes:
-        name: the state's name (``Completed``, ``Cached``, ``Failed``, ``TimedOut``,
-            ``Crashed``, ``Cancelled``, ``Running``, ``Retrying``, ...).
-        run_id: the run it belongs to.
-        message: the state message (``ValueError: boom``; empty when none).
-        error: the recorded exception (type, message, traceback), when it failed.
-        value: the run's return value, when it completed (in process: the object itself;
-            on a worker: the object the body returned before it was stored as JSON).
-        exception: the exception object, when it is known in this process (None after a
-            crash found by recovery: only `error` is known).
-        timestamp: when the engine decided the state (UTC), when known.
-    """
-
-    name: StateName
-    run_id: str
-    message: str = ""
-    error: ErrorInfo | None = None
-    value: Any = None
-    exception: BaseException | None = None
-    timestamp: datetime | None = None
-
-    @property
-    def type(self) -> StateType:
-        """The state's type (several names share one: Cached is COMPLETED)."""
-        return state_type(self.name)
-
-    def is_final(self) -> bool:
-        """Whether the run has ended (no state follows this one)."""
-        return is_terminal(self.name)
-
-    def is_running(self) -> bool:
-        return self.type is StateType.RUNNING
-
-    def is_completed(self) -> bool:
-        return self.type is StateType.COMPLETED
-
-    def is_failed(self) -> bool:
-        """Failed, TimedOut or Crashed (a crash is a failure to the caller)."""
-        return self.type in (StateType.FAILED, StateType.CRASHED)
-
-    def is_crashed(self) -> bool:
-        return self.type is StateType.CRASHED
-
-    def is_cancelled(self) -> bool:
-        return self.type is StateType.CANCELLED
-
-    def result(self, raise_on_failure: bool = True) -> Any:
-        """The run's value; its exception when it failed (raised unless asked not to)."""
-        if self.exception is not None:
-            if raise_on_failure:
-                raise self.exception
-            return self.exception
-        return self.value
+RunState = State
+"""A state of a run as hooks and ``return_state=True`` get it: the one `State` class
+(`tasks_core.states.State`), under the name this module has always given it."""
 
 
 @dataclass(frozen=True)

@@ -387,6 +387,11 @@ class RunStore:
         raw = self.client.lrange(self.keys.logs(run_id), start, -1)
         return [json.loads(entry) for entry in raw]
 
+    def forget_result(self, run_id: str) -> bool:
+        """Delete a run's stored result (Celery's ``AsyncResult.forget``); the record and
+        its history stay. Whether there was one."""
+        return bool(self.client.delete(self.keys.result(run_id)))
+
     def result_json(self, run_id: str) -> str | None:
         """The stored JSON result text, or None when there is none (or it expired)."""
         value = self.client.get(self.keys.result(run_id))

@@ -270,7 +270,7 @@ def record_hook(option: str) -> Any:
             "parameters": run.parameters, "tags": run.tags, "message": state.message,
             "parent_flow_run_id": run.parent_flow_run_id,
             "deployment_id": run.deployment_id, "same_state": run.state is state,
-            "value": repr(state.value), "exception": repr(state.exception),
+            "value": repr(state.data), "exception": repr(state.exception),
             "recorded": rt.client.hget(f"{rt.settings.key_prefix}:run:{run.id}", "state"),
             "pid": os.getpid()}))
 

@@ -76,7 +76,7 @@ def test_the_decorator_form_adds_and_returns_the_hook() -> None:
 
 def test_run_state_follows_prefect_shapes() -> None:
     assert FlowState is RunState
-    cached = RunState(S.CACHED, "r1", value=3)
+    cached = RunState(S.CACHED, "r1", data=3)
     assert cached.is_completed() and cached.is_final() and cached.result() == 3
     crashed = RunState(S.CRASHED, "r1", exception=RuntimeError("gone"))
     assert crashed.is_crashed() and crashed.is_failed() and not crashed.is_completed()
@@ -121,7 +121,7 @@ def test_a_hook_that_raises_is_logged_and_the_next_one_runs(
         raise ValueError("hook bug")
 
     async def later(definition: Any, run: Any, state: Any) -> None:  # async hooks are awaited
-        seen.append(state.value)
+        seen.append(state.data)
 
     @task(on_completion=[broken, later])
     def job(x: int) -> int:
