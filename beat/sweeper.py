@@ -11,6 +11,8 @@
   Scheduled run past its time (beat's deferred tick marks it): a worker claims it like a
   Scheduled one, so a Late run whose message was lost is re-sent the same way.
 - Index entries of expired run records are trimmed.
+- Runs sent with Celery's ``expires`` and still queued at that time end Cancelled
+  ("expired", `tasks_core.engine.expiry`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tasks_core.engine.expiry import expire_due
 from tasks_core.engine.recovery import owner_alive, recover_crashed, resend
 from tasks_core.process_runtime import Runtime
 from tasks_core.states import StateName
@@ -40,11 +43,12 @@ class SweepReport:
     crashed: list[str] = field(default_factory=list)
     resent: list[str] = field(default_factory=list)
     trimmed: int = 0
+    expired: list[str] = field(default_factory=list)
 
 
 def tick(rt: Runtime, now: datetime) -> SweepReport:
     """One sweep at time `now`, over task runs and flow runs."""
-    report = SweepReport()
+    report = SweepReport(expired=expire_due(rt, now))
     for kind in ("task", "flow"):
         _recover_dead_owners(rt, now, kind, report)
         _resend_stale(rt, now, kind, report)

@@ -17,6 +17,7 @@ commands) attach to a running cluster through `tasks_core.app`, built when first
 from typing import TYPE_CHECKING
 
 from tasks_core.deployments import deploy, run_deployment, serve
+from tasks_core.engine.by_name import send_task
 from tasks_core.engine.cancel import cancel_run
 from tasks_core.engine.views import RunState, RunView
 from tasks_core.errors import (
@@ -77,6 +78,7 @@ __all__ = [
     "flow",
     "get_run_logger",
     "run_deployment",
+    "send_task",
     "serve",
     "task",
     "wait_all",

@@ -31,6 +31,7 @@ from tasks_core.store.deployments import DeploymentStore
 from tasks_core.store.due import DueSet
 from tasks_core.store.engine import EngineStore
 from tasks_core.store.events import EventStore
+from tasks_core.store.expiry import ExpiryIndex
 from tasks_core.store.heartbeats import Heartbeats
 from tasks_core.store.idempotency import IdempotencyKeys
 from tasks_core.store.locks import LeaderLocks
@@ -82,6 +83,11 @@ class Runtime:
     def due(self) -> DueSet:
         """Runs waiting for their time, and the channel that wakes beat."""
         return DueSet(self.client, self.store.keys)
+
+    @cached_property
+    def expiring(self) -> ExpiryIndex:
+        """Runs sent with an expiry time (Celery's ``expires``), for beat's sweeper."""
+        return ExpiryIndex(self.client, self.store.keys)
 
     @cached_property
     def locks(self) -> LeaderLocks:

@@ -78,7 +78,7 @@ class TriggeredBy(BaseModel):
     firing_id: str | None = None
 
 
-_JSON_FIELDS = {"parameters", "tags", "error", "options", "related", "triggered_by"}
+_JSON_FIELDS = {"parameters", "tags", "error", "options", "related", "triggered_by", "headers"}
 _INT_FIELDS = {"attempt", "priority", "result_size"}
 
 
@@ -136,6 +136,12 @@ class RunRecord(BaseModel):
     flow_run_name: str | None = None
     related: list[dict[str, str]] = Field(default_factory=list)
     triggered_by: TriggeredBy | None = None
+    expires: datetime | None = None
+    """Celery's ``expires`` (UTC): not started by then, the run ends Cancelled ("expired")."""
+    headers: dict[str, Any] = Field(default_factory=dict)
+    """Celery's ``headers=``: extra message headers given by the caller."""
+    shadow: str | None = None
+    """Celery's ``shadow=``: the name logs and Flower show instead of the task's."""
     history: list[StateEntry] = Field(default_factory=list)
     parameters_json: str | None = Field(default=None, exclude=True)
     """The parameters as recorded (JSON text), set when a record is built to be written."""

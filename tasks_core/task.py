@@ -17,7 +17,9 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from tasks_core.dispatch import hard_time_limit
 from tasks_core.engine import new_runs
+from tasks_core.engine.apply import send_with_options
 from tasks_core.engine.caching import cache_key
+from tasks_core.engine.calling import CallOptions
 from tasks_core.engine.context import current_run
 from tasks_core.engine.hooks import Hook, TaskHookMethods, hook_set
 from tasks_core.engine.parameters import ParameterSpec, return_annotation
@@ -34,6 +36,9 @@ __all__ = ["Task", "exponential_backoff", "task"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+_PLAIN_CALL = CallOptions()
+"""No Celery calling option given: the quicker send path (`Task._send`)."""
 
 RetryDelay = float | int | Sequence[float] | Callable[[int], Sequence[float]]
 
@@ -195,14 +200,33 @@ class Task(TaskHookMethods, Generic[P, R]):
         eta: datetime | None = None,
         queue: str | None = None,
         priority: int | None = None,
+        task_id: str | None = None,
+        expires: float | datetime | timedelta | None = None,
+        headers: dict[str, Any] | None = None,
+        shadow: str | None = None,
+        retry: bool | None = None,
+        retry_policy: dict[str, Any] | None = None,
     ) -> TaskFuture[R]:
-        """Send a run with Celery's options: a delay, a start time, a queue, a priority."""
+        """Send a run with Celery's options: a delay, a start time, a queue, a priority,
+        and `task_id`, `expires`, `headers`, `shadow`, `retry`, `retry_policy` as
+        `tasks_core.engine.calling` describes them (a `task_id` that exists returns that
+        run; an unstarted run past `expires` ends Cancelled, "expired").
+
+        Raises:
+            ValidationError: a calling option is wrong (naming it); ParameterError: the
+                arguments do not fit the task.
+        """
         if countdown is not None and eta is not None:
             raise ValueError("give countdown or eta, not both")
         if countdown is not None:
             eta = datetime.now(UTC) + timedelta(seconds=countdown)
         if eta is not None and eta.tzinfo is None:
             eta = eta.replace(tzinfo=UTC)
+        call = CallOptions.of(task_id=task_id, expires=expires, headers=headers,
+                              shadow=shadow, retry=retry, retry_policy=retry_policy)
+        if call != _PLAIN_CALL:
+            return send_with_options(self, tuple(args or ()), dict(kwargs or {}), call,
+                                     eta=eta, queue=queue, priority=priority)
         return self._send(tuple(args or ()), dict(kwargs or {}), eta=eta, queue=queue,
                           priority=priority)
 

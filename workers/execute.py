@@ -18,11 +18,13 @@ from celery import Celery, Task
 from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_FLOW, EXECUTE_RUN
 from tasks_core.deployments.runs import run_children_with
 from tasks_core.engine.attempt import Body, call_attempt
+from tasks_core.engine.by_name import adopt_sent_by_name
 from tasks_core.engine.caching import cached_outcome, keep_result
 from tasks_core.engine.celery_view import show
 from tasks_core.engine.claim import ClaimedRun, claim
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.deployed_run import execute_flow_run
+from tasks_core.engine.expiry import end_expired
 from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import RunHandle, conclude, failsafe, run_attempts
 from tasks_core.engine.outcome import Complete, Decision, Ended, Retry, cancelled_before_start
@@ -79,6 +81,8 @@ def execute_run(run_id: str, attempt: int = 1, *, tree: Tree = (None, None)) -> 
     rt = get_runtime()
     outcome = rt.reporter.apply_now([claim(run_id, attempt, rt.owner)])[0]
     if not outcome.applied:
+        if outcome.expired:
+            return end_expired(rt, run_id, attempt)
         recovered = handle_refused_claim(rt, run_id, attempt, outcome)
         if recovered is None and outcome.state == StateName.CANCELLED:
             return cancelled_before_start(run_id)
@@ -107,7 +111,10 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
             claimed = rt.reporter.apply_now([*outcomes, claim(run_id, 1, rt.owner)])[-1]
             outcomes = []
             if not claimed.applied:
-                handle_refused_claim(rt, run_id, 1, claimed)
+                if claimed.expired:
+                    end_expired(rt, run_id, 1)
+                else:
+                    handle_refused_claim(rt, run_id, 1, claimed)
                 continue
             assert claimed.record is not None
             run = ClaimedRun.from_fields(claimed.record, 1, "task")
@@ -146,6 +153,8 @@ def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition]
     with failsafe(rt, handle, run.attempt, reraise=False) as guard:
         try:
             task = resolve(run.task_key)
+            adopt_sent_by_name(task, run)  # send_task("name"): bind its args, its options
+            handle.options = run.options
             handle.hooks = RunHooks.of_claimed(task, run)
             if handle.hooks is not None:
                 handle.deferred = None

@@ -39,6 +39,7 @@ PUBLIC = [
     "flow",
     "get_run_logger",
     "run_deployment",
+    "send_task",
     "serve",
     "task",
     "wait_all",
