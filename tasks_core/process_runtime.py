@@ -38,6 +38,7 @@ from tasks_core.store.locks import LeaderLocks
 from tasks_core.store.metrics import MetricsStore
 from tasks_core.store.nodes import NodeLeases
 from tasks_core.store.queues import BrokerQueues
+from tasks_core.store.rate_limits import RateBuckets
 from tasks_core.store.reporter import Reporter
 from tasks_core.store.run_indexes import RunIndexes
 from tasks_core.store.runs import RunStore
@@ -88,6 +89,11 @@ class Runtime:
     def expiring(self) -> ExpiryIndex:
         """Runs sent with an expiry time (Celery's ``expires``), for beat's sweeper."""
         return ExpiryIndex(self.client, self.store.keys)
+
+    @cached_property
+    def rate_limits(self) -> RateBuckets:
+        """Token buckets of rate-limited tasks, shared by every worker."""
+        return RateBuckets(self.client, self.store.keys)
 
     @cached_property
     def locks(self) -> LeaderLocks:

@@ -28,8 +28,10 @@ from tasks_core.engine.task_run import run_task, run_task_async
 from tasks_core.errors import ConfigurationError
 from tasks_core.futures import TaskFuture
 from tasks_core.process_runtime import get_runtime
+from tasks_core.rate_limits import parse_rate_limit
 from tasks_core.records import RunOptions
 from tasks_core.registry import register
+from tasks_core.routing import destination
 from tasks_core.states import StateName
 
 __all__ = ["Task", "exponential_backoff", "task"]
@@ -107,6 +109,7 @@ class Task(TaskHookMethods, Generic[P, R]):
         tags: Iterable[str] | None = None,
         queue: str | None = None,
         priority: int = 0,
+        rate_limit: str | float | None = None,
         log_prints: bool | None = None,
         cache_key_fn: Callable[..., str | None] | None = None,
         cache_policy: str | None = None,
@@ -137,6 +140,9 @@ class Task(TaskHookMethods, Generic[P, R]):
         if not 0 <= priority <= 9:
             raise ConfigurationError(f"task {self.name}: priority must be 0..9, got {priority}")
         self.priority = priority
+        # Celery's rate_limit, enforced across all workers (tasks_core.rate_limits)
+        self.rate_limit = rate_limit
+        self.rate_per_second = parse_rate_limit(f"task {self.name!r}", rate_limit)
         # print() captured into the run's logs; None inherits it from the enclosing flow
         self.log_prints = _log_prints("task", self.name, log_prints)
         if cache_policy not in (None, "inputs"):
@@ -271,12 +277,13 @@ class Task(TaskHookMethods, Generic[P, R]):
         run_id = str(uuid.uuid4())
         key = cache_key(self, run_id, parameters) if self.caches else None
         later = eta is not None and eta > datetime.now(UTC)
+        queue, priority = destination(rt, self.name, args, kwargs, queue=queue,
+                                      priority=priority, task_queue=self.queue,
+                                      task_priority=self.priority)  # task_routes
         run = new_runs.task_run(
             self, params_json, new_runs.run_options(self, parent, cache_key=key), parent,
-            state=StateName.SCHEDULED if eta else StateName.PENDING,
-            queue=queue or self.queue or rt.settings.default_pool,
-            priority=self.priority if priority is None else priority, scheduled_time=eta,
-            run_id=run_id)
+            state=StateName.SCHEDULED if eta else StateName.PENDING, queue=queue,
+            priority=priority, scheduled_time=eta, run_id=run_id)
         if later:
             rt.store.create(run, due=eta)  # beat sends it when due (durable, never twice)
         else:
@@ -320,6 +327,7 @@ def task(
     tags: Iterable[str] | None = None,
     queue: str | None = None,
     priority: int = 0,
+    rate_limit: str | float | None = None,
     log_prints: bool | None = None,
     cache_key_fn: Callable[..., str | None] | None = None,
     cache_policy: str | None = None,

@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 from celery import Celery, Task
+from celery.exceptions import Ignore
 
 from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_FLOW, EXECUTE_RUN
 from tasks_core.deployments.runs import run_children_with
@@ -35,6 +36,7 @@ from tasks_core.registry import resolve
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 from workers.celery_view import task_result, tree_of
+from workers.rate_gate import rate_deferred
 
 __all__ = ["execute_chunk", "execute_run", "register_tasks"]
 
@@ -54,6 +56,8 @@ def register_tasks(app: Celery) -> None:
         name=EXECUTE_RUN, bind=True, ignore_result=True, acks_late=True,
         reject_on_worker_lost=True)
     def run(self: Task, run_id: str, attempt: int = 1) -> Any:
+        if rate_deferred(get_runtime(), self.request, run_id, attempt):
+            raise Ignore()  # sent back for its rate limit slot (workers/rate_gate.py)
         return task_result(execute_run(run_id, attempt, tree=tree_of(self.request)), run_id,
                            self)
 

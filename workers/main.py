@@ -16,6 +16,7 @@ from workers.consumer import use_safe_consumer
 from workers.execute import register_tasks
 from workers.heartbeat import start_heartbeat, start_pool_heartbeat
 from workers.nodes import claim_node
+from workers.rate_gate import install_rate_limit_command
 from workers.signals import connect_signals
 
 __all__ = ["CeleryOptions", "run_worker", "worker_argv"]
@@ -93,6 +94,7 @@ def run_worker(
     rt.server.ping()
     app = rt.app
     register_tasks(app)
+    install_rate_limit_command()
     use_safe_consumer(app)
     connect_signals()
     pool_names = list(dict.fromkeys(p.split(":", 1)[0] for p in pools))

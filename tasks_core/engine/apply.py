@@ -22,6 +22,7 @@ from tasks_core.engine.sending import outgoing, run_envelope
 from tasks_core.futures import TaskFuture
 from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.records import RunRecord
+from tasks_core.routing import destination
 from tasks_core.states import StateName
 
 if TYPE_CHECKING:
@@ -46,12 +47,13 @@ def send_with_options(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[
     params_json = task.encode_parameters(parameters)
     run_id = options.task_id or str(uuid.uuid4())
     key = cache_key(task, run_id, parameters) if task.caches else None
+    queue, priority = destination(rt, task.name, args, kwargs, queue=queue,
+                                  priority=priority, task_queue=task.queue,
+                                  task_priority=task.priority)
     run = new_runs.task_run(
         task, params_json, new_runs.run_options(task, parent, cache_key=key), parent,
-        state=StateName.SCHEDULED if eta else StateName.PENDING,
-        queue=queue or task.queue or rt.settings.default_pool,
-        priority=task.priority if priority is None else priority, scheduled_time=eta,
-        run_id=run_id)
+        state=StateName.SCHEDULED if eta else StateName.PENDING, queue=queue,
+        priority=priority, scheduled_time=eta, run_id=run_id)
     write_run(rt, run, options, eta)
     return TaskFuture(run.id, task.name, task.return_type)
 

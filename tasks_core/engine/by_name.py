@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from tasks_core.futures import TaskFuture
 from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunOptions
 from tasks_core.registry import by_name
+from tasks_core.routing import destination
 from tasks_core.states import StateName
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def _check_name(name: object) -> str:
     return name
 
 
-def send_task(name: str, args: Sequence[Any] | None = None,
+def send_task(name: str, args: Iterable[Any] | None = None,
               kwargs: dict[str, Any] | None = None, **options: Any) -> TaskFuture[Any]:
     """Send a run of the task registered under `name` (Celery's ``app.send_task``).
 
@@ -88,7 +89,7 @@ def send_task(name: str, args: Sequence[Any] | None = None,
                               f"{sorted(SEND_TASK_OPTIONS)})")
     local = by_name(name)
     if local is not None:
-        return local.apply_async(args, kwargs, **options)
+        return local.apply_async(None if args is None else list(args), kwargs, **options)
     return _send_unbound(name, list(args or ()), dict(kwargs or {}), **options)
 
 
@@ -107,11 +108,12 @@ def _send_unbound(name: str, args: list[Any], kwargs: dict[str, Any], *,
     params_json = encode_checked({_ARGS: args, _KWARGS: kwargs}, owner=f"task {name!r}",
                                  max_bytes=rt.settings.parameters_max_bytes,
                                  max_depth=rt.settings.parameters_max_depth)
+    queue, priority = destination(rt, name, args, kwargs, queue=queue, priority=priority,
+                                  task_queue=None)
     run = new_runs.task_run(
         _Named(name, name), params_json, RunOptions(), current_run.get(),
-        state=StateName.SCHEDULED if eta else StateName.PENDING,
-        queue=queue or rt.settings.default_pool, priority=priority or 0,
-        scheduled_time=eta, run_id=options.task_id or str(uuid.uuid4()))
+        state=StateName.SCHEDULED if eta else StateName.PENDING, queue=queue,
+        priority=priority, scheduled_time=eta, run_id=options.task_id or str(uuid.uuid4()))
     write_run(rt, run, options, eta)
     return TaskFuture(run.id, name)
 

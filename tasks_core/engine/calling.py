@@ -48,7 +48,7 @@ HEADERS_MAX_BYTES = 8192
 _RESERVED_HEADERS = frozenset({
     "lang", "task", "id", "shadow", "eta", "expires", "group", "group_index", "retries",
     "timelimit", "root_id", "parent_id", "argsrepr", "kwargsrepr", "origin", "ignore_result",
-    "replaced_task_nesting", "stamped_headers", "stamps"})
+    "replaced_task_nesting", "stamped_headers", "stamps", "tc_task", "tc_rate_reserved"})
 """Celery's own protocol-2 headers: a custom header may not replace them."""
 
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["message_headers"]
+__all__ = ["RATE_RESERVED_HEADER", "TASK_HEADER", "message_headers"]
+
+TASK_HEADER = "tc_task"
+"""Header of every run message: the run's task name (a worker's rate limit gate reads it,
+and a custom ``shadow=`` does not change it)."""
+
+RATE_RESERVED_HEADER = "tc_rate_reserved"
+"""Header of a message the rate limit gate sent back for its reserved slot: not gated again."""
 
 
 def message_headers(run: Any) -> dict[str, Any]:

@@ -14,3 +14,18 @@ def mul(x: int, y: int) -> int:
 @task
 def echo(value: str) -> str:
     return value
+
+
+@task(name="proj.limited", rate_limit="2/s")
+def limited(i: int) -> int:
+    return i
+
+
+@task(name="proj.crawl", rate_limit="1/m")
+def crawl(i: int) -> int:
+    return i
+
+
+@task(queue="own-queue")
+def pinned() -> str:
+    return "pinned"
