@@ -18,7 +18,7 @@ from tasks_core.errors import TaskNotFound
 if TYPE_CHECKING:
     from tasks_core.task import Task
 
-__all__ = ["by_name", "celery_name", "register", "resolve"]
+__all__ = ["by_name", "celery_name", "known_as", "register", "resolve"]
 
 _by_key: dict[str, Task[Any, Any]] = {}
 _by_name: dict[str, dict[str, Task[Any, Any]]] = {}
@@ -50,6 +50,14 @@ def by_name(name: str) -> Task[Any, Any] | None:
         raise TaskNotFound(f"task name {name!r} is ambiguous: tasks {sorted(found)} share it; "
                            "give them distinct name= options")
     return next(iter(found.values()))
+
+
+def known_as(name: str) -> Task[Any, Any] | None:
+    """The task registered in this process under `name`; None when none or several are."""
+    try:
+        return by_name(name)
+    except TaskNotFound:
+        return None
 
 
 def _resolve_name(name: str) -> Task[Any, Any]:

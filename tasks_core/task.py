@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import math
 import sys
 import uuid
@@ -24,6 +23,7 @@ from tasks_core.engine.context import current_run
 from tasks_core.engine.hooks import Hook, TaskHookMethods, hook_set
 from tasks_core.engine.parameters import ParameterSpec, return_annotation
 from tasks_core.engine.sending import run_envelope, send_new
+from tasks_core.engine.tagged import loads_tagged, tag_values
 from tasks_core.engine.task_run import run_task, run_task_async
 from tasks_core.errors import ConfigurationError
 from tasks_core.futures import TaskFuture
@@ -299,10 +299,12 @@ class Task(TaskHookMethods, Generic[P, R]):
                 naming the parameter.
         """
         settings = get_runtime().settings
-        text = self.parameters.encode(parameters, max_bytes=settings.parameters_max_bytes,
+        # date, datetime, time, UUID, Decimal travel in kombu's tagged JSON (engine.tagged)
+        text = self.parameters.encode(tag_values(parameters),
+                                      max_bytes=settings.parameters_max_bytes,
                                       max_depth=settings.parameters_max_depth)
         if self._typed:
-            self.parameters.coerce(json.loads(text))
+            self.parameters.coerce(loads_tagged(text))
         return text
 
     @property

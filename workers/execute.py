@@ -37,6 +37,8 @@ from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 from workers.celery_view import task_result, tree_of
 from workers.rate_gate import rate_deferred
+from workers.task_signals import RunSignals
+from workers.task_signals import installed as signals_installed
 
 __all__ = ["execute_chunk", "execute_run", "register_tasks"]
 
@@ -154,6 +156,7 @@ def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition]
     if shown_in is not None:
         show(handle, run.name, run.argsrepr, shown_in)
     decision: Decision | None = None
+    run_signals: RunSignals | None = None
     with failsafe(rt, handle, run.attempt, reraise=False) as guard:
         try:
             task = resolve(run.task_key)
@@ -165,6 +168,9 @@ def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition]
             args, kwargs = task.parameters.decode(run.parameters)
         except (TaskNotFound, ParameterError) as exc:
             return conclude(rt, handle, run.attempt, Ended.failure(exc, retryable=False)).decision
+        if shown_in is None and signals_installed():  # the user's task as sender
+            run_signals = RunSignals(task, run.id, run.attempt, args, kwargs)
+            run_signals.prerun()
         decision = cached_outcome(rt, handle, run.attempt)
         if decision is None:
             body = Body(task.fn, args, kwargs, frame=frame, owner=f"task {task.name!r}",
@@ -174,4 +180,6 @@ def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition]
             keep_result(rt, handle, decision)
     decision = decision or guard.decision
     assert decision is not None  # an engine error is concluded by the failsafe
+    if run_signals is not None:
+        run_signals.ended(decision)
     return decision

@@ -18,6 +18,7 @@ from workers.heartbeat import start_heartbeat, start_pool_heartbeat
 from workers.nodes import claim_node
 from workers.rate_gate import install_rate_limit_command
 from workers.signals import connect_signals
+from workers.task_signals import install as install_task_signals
 
 __all__ = ["CeleryOptions", "run_worker", "worker_argv"]
 
@@ -95,6 +96,7 @@ def run_worker(
     app = rt.app
     register_tasks(app)
     install_rate_limit_command()
+    install_task_signals()  # user receivers get the user's task as sender
     use_safe_consumer(app)
     connect_signals()
     pool_names = list(dict.fromkeys(p.split(":", 1)[0] for p in pools))

@@ -23,7 +23,7 @@ from tasks_core.engine.message_headers import RATE_RESERVED_HEADER, TASK_HEADER
 from tasks_core.engine.sending import outgoing, run_envelope
 from tasks_core.errors import TaskNotFound
 from tasks_core.process_runtime import Runtime, get_runtime
-from tasks_core.registry import by_name
+from tasks_core.registry import by_name, known_as
 from tasks_core.store.runs import utcnow
 
 __all__ = ["install_rate_limit_command", "rate_deferred"]
@@ -74,7 +74,7 @@ def install_rate_limit_command() -> None:
         args=[("task_name", str), ("rate_limit", str)],
         signature="<task_name> <rate_limit (e.g., 5/s | 5/m | 5/h)>")
     def rate_limit(state: Any, task_name: str, rate_limit: str, **kwargs: Any) -> Any:
-        if by_name_or_none(task_name) is None:
+        if known_as(task_name) is None:
             return celery_command(state, task_name, rate_limit, **kwargs)
         try:
             per_second = float(rate(rate_limit))
@@ -84,11 +84,3 @@ def install_rate_limit_command() -> None:
         return control.ok("new rate limit set successfully")
 
     rate_limit.tasks_core = True
-
-
-def by_name_or_none(name: str) -> Any:
-    """The task this process knows as `name`, None when none (or several) are."""
-    try:
-        return by_name(name)
-    except TaskNotFound:
-        return None

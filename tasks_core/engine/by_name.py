@@ -14,7 +14,6 @@ runs it (docs.celeryq.dev, userguide/calling, "send_task"). Here:
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from tasks_core.engine.apply import write_run
 from tasks_core.engine.calling import CallOptions
 from tasks_core.engine.context import current_run
 from tasks_core.engine.parameters import encode_checked
+from tasks_core.engine.tagged import loads_tagged, tag_values
 from tasks_core.errors import ParameterError, ValidationError
 from tasks_core.futures import TaskFuture
 from tasks_core.process_runtime import get_runtime
@@ -105,7 +105,7 @@ def _send_unbound(name: str, args: list[Any], kwargs: dict[str, Any], *,
     if eta is not None and eta.tzinfo is None:
         eta = eta.replace(tzinfo=UTC)
     options = CallOptions.of(**calling)
-    params_json = encode_checked({_ARGS: args, _KWARGS: kwargs}, owner=f"task {name!r}",
+    params_json = encode_checked(tag_values({_ARGS: args, _KWARGS: kwargs}), owner=f"task {name!r}",
                                  max_bytes=rt.settings.parameters_max_bytes,
                                  max_depth=rt.settings.parameters_max_depth)
     queue, priority = destination(rt, name, args, kwargs, queue=queue, priority=priority,
@@ -127,7 +127,7 @@ def adopt_sent_by_name(task: Task[Any, Any], run: ClaimedRun) -> None:
     """
     if not run.parameters.startswith('{"' + _ARGS):
         return
-    raw = json.loads(run.parameters)
+    raw = loads_tagged(run.parameters)
     if set(raw) != {_ARGS, _KWARGS}:
         return
     if not isinstance(raw[_ARGS], list) or not isinstance(raw[_KWARGS], dict):
