@@ -37,7 +37,7 @@ from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 from workers.celery_view import task_result, tree_of
 from workers.rate_gate import rate_deferred
-from workers.task_signals import RunSignals
+from workers.task_signals import RunSignals, expired_revoked
 from workers.task_signals import installed as signals_installed
 
 __all__ = ["execute_chunk", "execute_run", "register_tasks"]
@@ -88,7 +88,10 @@ def execute_run(run_id: str, attempt: int = 1, *, tree: Tree = (None, None)) -> 
     outcome = rt.reporter.apply_now([claim(run_id, attempt, rt.owner)])[0]
     if not outcome.applied:
         if outcome.expired:
-            return end_expired(rt, run_id, attempt)
+            ended = end_expired(rt, run_id, attempt)
+            if ended is not None:
+                expired_revoked(rt.store.field(run_id, "name"), run_id)
+            return ended
         recovered = handle_refused_claim(rt, run_id, attempt, outcome)
         if recovered is None and outcome.state == StateName.CANCELLED:
             return cancelled_before_start(run_id)

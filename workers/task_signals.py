@@ -45,9 +45,11 @@ from tasks_core.engine.expiry import is_expired
 from tasks_core.engine.outcome import Complete, Decision, Fail
 from tasks_core.errors import FailedRun
 from tasks_core.process_runtime import HOST
+from tasks_core.registry import known_as
 from tasks_core.states import StateName
 
-__all__ = ["CARRIERS", "RunSignals", "celery_state", "install", "installed", "request_on"]
+__all__ = ["CARRIERS", "RunSignals", "celery_state", "expired_revoked", "install", "installed",
+           "request_on"]
 
 log = logging.getLogger("tasks_core.worker")
 
@@ -103,6 +105,18 @@ def request_on(task: Any, request: Context) -> Iterator[None]:
         yield
     finally:
         task.__dict__.pop("request", None)
+
+
+def expired_revoked(task_name: str, run_id: str) -> None:
+    """``task_revoked`` with ``expired=True`` for a run that expired before it started
+    (Celery sends only that signal for an expired message), its task as sender when this
+    worker knows `task_name`."""
+    task = known_as(task_name)
+    if task is None or not installed():
+        return
+    signals_of = RunSignals(task, run_id, 1, [], {})
+    signals_of._send(signals.task_revoked, request=signals_of._request(), terminated=False,
+                     signum=None, expired=True)
 
 
 def celery_state(decision: Decision) -> str:

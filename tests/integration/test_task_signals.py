@@ -6,6 +6,7 @@ traceback), retry, revoked, received, worker_ready, worker_process_init, and
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -62,11 +63,14 @@ def test_task_signals_name_the_users_task(tc_env: dict[str, Any], start_worker: 
     assert len([e for e in seen if e["signal"] == "worker_process_init"]) == 2  # -c 2
 
 
-def test_task_revoked_for_a_run_cancelled_while_it_runs(tc_env: dict[str, Any],
+def test_task_revoked_for_a_cancelled_and_an_expired_run(tc_env: dict[str, Any],
                                                         start_worker: Any) -> None:
     from tests.integration import sample_tasks as t
 
+    expired = s.sig_add.apply_async((1, 1), expires=0.2)
+    time.sleep(0.4)
     start_worker(concurrency=1, imports=(*IMPORTS, "tests.integration.sample_tasks"))
+    assert expired.wait(timeout=20) == StateName.CANCELLED
     busy = t.spin.delay("sig-revoke", 60)
     started = f"{tc_env['prefix']}:started:sig-revoke"
     wait_until(lambda: tc_env["client"].get(started), 20, 0.05, "spin to start")
@@ -78,3 +82,7 @@ def test_task_revoked_for_a_run_cancelled_while_it_runs(tc_env: dict[str, Any],
     assert revoked["sender"] == "spin" and revoked["expired"] is False
     assert ("REVOKED" in [e["state"] for e in seen
                           if e["signal"] == "task_postrun" and e["id"] == busy.id])
+    # an expired run: task_revoked with expired=True and nothing else, as Celery sends
+    assert [(e["signal"], e["sender"], e["expired"]) for e in seen
+            if e.get("id") == expired.id and e["signal"] != "task_received"] == [
+        ("task_revoked", "proj.sig_add", True)]
