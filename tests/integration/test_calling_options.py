@@ -16,7 +16,7 @@ from tasks_core import StateName
 from tasks_core.errors import ParameterError, TaskNotFound, ValidationError
 from tasks_core.process_runtime import get_runtime
 from tasks_core.store.keys import Keys
-from tests.helpers import wait_until
+from tests.helpers import run_cli, wait_until
 from tests.integration import calling_tasks as c
 
 S = StateName
@@ -94,6 +94,10 @@ def test_headers_and_shadow_are_recorded_and_sent(tc_env: dict[str, Any],
     assert message["headers"]["id"] == future.id  # Celery's own headers are kept
     body = json.loads(base64.b64decode(message["body"]))
     assert body[0] == [future.id, 1]
+    shown = run_cli(tc_env["env"], "task-run", "inspect", future.id)
+    assert shown.returncode == 0, shown.stderr
+    assert "Headers" in shown.stdout and '"tenant": "acme"' in shown.stdout
+    assert "Shadow" in shown.stdout and "echo-for-acme" in shown.stdout
     worker = start_worker(imports=WITH_REMOTE)
     assert future.get(timeout=20) == "hi"
     wait_until(lambda: "echo-for-acme" in worker.output(), 10, 0.1, "the shadow name logged")
