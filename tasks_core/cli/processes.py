@@ -79,7 +79,9 @@ def worker(
 
     `tasks-core worker ls` lists the running workers. Messages it cannot run are set aside
     (see `tasks-core deadletter ls`), never dropped. It exits non-zero if it stops on an
-    error.
+    error. Runs go to queues by `task_routes` (start a worker on each routed queue); a
+    task's `rate_limit` holds across all workers; `send_task("name")` reaches a task of
+    an `--import`ed module.
     """
     if ctx.invoked_subcommand is not None:
         return
