@@ -16,6 +16,7 @@ Messages name the thing that was wrong and, where there is one, the fix.
 from __future__ import annotations
 
 import redis
+from celery.exceptions import SoftTimeLimitExceeded
 
 __all__ = [
     "CancelledRun",
@@ -144,8 +145,14 @@ class RunTimeout(TasksCoreError, TimeoutError):
     """Waiting for a run's result took longer than the caller allowed."""
 
 
-class TaskTimeout(TimeoutError):
-    """Raised inside a running task or flow when its timeout_seconds pass."""
+class TaskTimeout(SoftTimeLimitExceeded, TimeoutError):  # type: ignore[misc]
+    """Raised inside a running task or flow when its timeout_seconds (or Celery's
+    soft_time_limit) pass. It is Celery's `celery.exceptions.SoftTimeLimitExceeded` too, so
+    Celery code's ``except SoftTimeLimitExceeded:`` clean-up runs (Celery's user guide,
+    "Time limits"), and a builtin TimeoutError."""
+
+    def __str__(self) -> str:  # billiard's __str__ shows the repr; keep the plain message
+        return Exception.__str__(self)
 
 
 class TaskCancelled(TasksCoreError):

@@ -18,7 +18,7 @@ from tasks_core.errors import TaskNotFound
 if TYPE_CHECKING:
     from tasks_core.task import Task
 
-__all__ = ["by_name", "celery_name", "known_as", "register", "resolve"]
+__all__ = ["by_name", "celery_name", "known_as", "named", "register", "resolve"]
 
 _by_key: dict[str, Task[Any, Any]] = {}
 _by_name: dict[str, dict[str, Task[Any, Any]]] = {}
@@ -108,3 +108,8 @@ def resolve(key: str) -> Task[Any, Any]:
             f"{qualname!r} (is it decorated with @task, and is the worker's code up to date?)"
         )
     return found
+
+
+def named(name: str) -> list[Task[Any, Any]]:
+    """The tasks this process knows whose `name=` is `name` (none, one or several)."""
+    return [task for task in _by_key.values() if task.name == name]

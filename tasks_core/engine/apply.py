@@ -33,7 +33,8 @@ __all__ = ["send_with_options", "write_run"]
 
 def send_with_options(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any],
                       options: CallOptions, *, eta: datetime | None = None,
-                      queue: str | None = None, priority: int | None = None) -> TaskFuture[Any]:
+                      queue: str | None = None, priority: int | None = None,
+                      limits: dict[str, Any] | None = None) -> TaskFuture[Any]:
     """Create and send a run of `task` with `options`; its future (the existing run's when
     ``options.task_id`` names one already).
 
@@ -50,8 +51,11 @@ def send_with_options(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[
     queue, priority = destination(rt, task.name, args, kwargs, queue=queue,
                                   priority=priority, task_queue=task.queue,
                                   task_priority=task.priority)
+    run_options = new_runs.run_options(task, parent, cache_key=key)
+    if limits:  # the call's soft_time_limit / time_limit (tasks_core.task_options)
+        run_options = run_options.model_copy(update=limits)
     run = new_runs.task_run(
-        task, params_json, new_runs.run_options(task, parent, cache_key=key), parent,
+        task, params_json, run_options, parent,
         state=StateName.SCHEDULED if eta else StateName.PENDING, queue=queue,
         priority=priority, scheduled_time=eta, run_id=run_id)
     write_run(rt, run, options, eta)

@@ -19,8 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from tasks_core.celery_app import EXECUTE_FLOW, EXECUTE_RUN
-from tasks_core.dispatch import Envelope, hard_time_limit
+from tasks_core.dispatch import Envelope
 from tasks_core.engine.context import current_run
+from tasks_core.engine.limits import hard_limit
 from tasks_core.engine.message_headers import TASK_HEADER, message_headers
 from tasks_core.process_runtime import Runtime
 from tasks_core.records import RunOptions
@@ -85,7 +86,7 @@ def run_envelope(run: Any, attempt: int, eta: datetime | None = None) -> Envelop
         headers={**message_headers(run), TASK_HEADER: run.name},
         argsrepr=run.argsrepr,
         task=EXECUTE_FLOW if run.kind == "flow" else EXECUTE_RUN, priority=run.priority,
-        eta=eta, time_limit=hard_time_limit(options.timeout_seconds),
+        eta=eta, time_limit=hard_limit(options),
         root_id=root_id, parent_id=parent_id)
 
 

@@ -75,6 +75,9 @@ Layout (prefix `p`, default ``tc``)::
     p:work-pool:<name>:workers ZSET    its workers, by their last heartbeat (epoch seconds)
     p:work-pool:<name>:ready   STRING  "1" / "0": readiness last reported (ready event sent)
     p:demo:<name>              STRING  a counter of the demo's tasks (INCR)
+    p:celery-result:<key>      STRING  Celery's own result of a plain Celery task on the app
+                                       (``celery.ping``; tasks-core runs keep theirs in
+                                       p:result), with result_expires as TTL
     p:webhook:<id>             STRING  a webhook (JSON, with its secret: never shown but by
                                        create and rotate-secret)
     p:webhooks                 HASH    webhook name -> id (names are unique)
@@ -431,3 +434,9 @@ class Keys:
     def metrics_action_failures(self) -> str:
         """HASH: ``<automation id>|<action type>`` -> actions that failed for good."""
         return f"{self.prefix}:metrics:action-failures"
+
+    # -- Celery's result backend (tasks_core.store.celery_results) ------------------------
+
+    def celery_result(self, key: str) -> str:
+        """STRING: Celery's key-value backend entry `key` (``celery-task-meta-<id>``, ...)."""
+        return f"{self.prefix}:celery-result:{key}"
