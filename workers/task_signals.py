@@ -34,9 +34,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from billiard.einfo import ExceptionInfo
 from celery import signals
 from celery.app.task import Context
+from celery.app.trace import ExceptionInfo  # billiard's, as Celery re-exports it
 from celery.exceptions import Retry
 from celery.utils.dispatch.signal import Signal
 
