@@ -36,6 +36,7 @@ from typing import Any
 
 from celery import signals
 from celery.app.task import Context
+from celery.app.task import Task as CeleryTask
 from celery.app.trace import ExceptionInfo  # billiard's, as Celery re-exports it
 from celery.exceptions import Retry
 from celery.utils.dispatch.signal import Signal
@@ -43,6 +44,7 @@ from celery.utils.dispatch.signal import Signal
 from tasks_core.celery_app import EXECUTE_RUN
 from tasks_core.engine.expiry import is_expired
 from tasks_core.engine.outcome import Complete, Decision, Fail
+from tasks_core.engine.request import Request, current_request
 from tasks_core.errors import FailedRun
 from tasks_core.process_runtime import HOST
 from tasks_core.registry import known_as
@@ -94,11 +96,21 @@ def installed() -> bool:
 def request_on(task: Any, request: Context) -> Iterator[None]:
     """While signals are sent: ``sender.request`` of the user's `task` is `request` (the
     run's id, name, args, retries, hostname), as receivers read it from a Celery task
-    (``sender.request.id``). Set only when the task's class has no ``request`` of its own
-    (a bound task's), and removed afterwards."""
-    if any("request" in vars(cls) for cls in type(task).__mro__) or not hasattr(
-            task, "__dict__"):
+    (``sender.request.id``): through the executing-request context a tasks-core task's
+    ``request`` reads (`tasks_core.engine.request`), else set on the object for the time
+    of the call. A Celery task (the carrier) keeps its own."""
+    if isinstance(task, CeleryTask):
         yield
+        return
+    if any("request" in vars(cls) for cls in type(task).__mro__):
+        token = current_request.set(Request(
+            id=request.id, task=request.task, retries=request.retries or 0,
+            args=tuple(request.args or ()), kwargs=dict(request.kwargs or {}),
+            hostname=request.hostname, called_directly=False))
+        try:
+            yield
+        finally:
+            current_request.reset(token)
         return
     task.__dict__["request"] = request
     try:
