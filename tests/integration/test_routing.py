@@ -4,6 +4,8 @@ and from the Celery app's conf, on a real Redis and real workers (issue 14, item
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ from tasks_core.celery import Celery
 from tasks_core.errors import ConfigurationError
 from tasks_core.process_runtime import reset_runtime
 from tasks_core.settings import reset_settings
-from tests.helpers import ROOT
+from tests.helpers import ROOT, wait_until
 from tests.integration import calling_tasks as c
 
 IMPORTS = ("tests.integration.calling_tasks",)
@@ -84,3 +86,29 @@ def test_celery_dash_a_tasks_core_from_a_folder_without_user_modules(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "pong" in result.stdout
     assert list(tmp_path.iterdir()) == []  # nothing of the user's was needed (or written)
+
+
+def test_a_worker_without_pool_serves_the_apps_task_default_queue(
+        tc_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    queue = f"{tc_env['queue']}-dq"
+    monkeypatch.setenv("DQ_QUEUE", queue)
+    log_path = tmp_path / "worker.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tasks_core.cli.main", "worker", "--concurrency", "1",
+             "--import", "tests.integration.default_queue_conf"],
+            env={**tc_env["env"], "DQ_QUEUE": queue}, cwd=ROOT, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until(lambda: "ready" in log_path.read_text() or proc.poll() is not None, 60,
+                   0.2, "the worker to be ready")
+        assert proc.poll() is None, log_path.read_text()
+        from tests.integration import default_queue_conf
+
+        future = default_queue_conf.shout.delay("hi")
+        assert future.get(timeout=20) == "HI"
+        assert future.record().queue == queue
+        assert f".> {queue} " in log_path.read_text()  # Celery's banner: the queue it serves
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
