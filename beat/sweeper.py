@@ -13,6 +13,8 @@
 - Index entries of expired run records are trimmed.
 - Pauses past their timeout that no process ended (a suspended run, or a paused process
   that died) end their run Failed (`tasks_core.pausing.expire_pauses`).
+- Runs sent with Celery's ``expires`` and still queued at that time end Cancelled
+  ("expired", `tasks_core.engine.expiry`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tasks_core.engine.expiry import expire_due
 from tasks_core.engine.recovery import owner_alive, recover_crashed, resend
 from tasks_core.pausing import expire_pauses
 from tasks_core.process_runtime import Runtime
@@ -44,11 +47,12 @@ class SweepReport:
     resent: list[str] = field(default_factory=list)
     trimmed: int = 0
     pauses_expired: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
 
 
 def tick(rt: Runtime, now: datetime) -> SweepReport:
     """One sweep at time `now`, over task runs and flow runs."""
-    report = SweepReport()
+    report = SweepReport(expired=expire_due(rt, now))
     for kind in ("task", "flow"):
         _recover_dead_owners(rt, now, kind, report)
         _resend_stale(rt, now, kind, report)

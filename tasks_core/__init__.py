@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from tasks_core.annotations import allow_failure, quote, unmapped
 from tasks_core.deployments import deploy, run_deployment, serve
+from tasks_core.engine.by_name import send_task
 from tasks_core.engine.cancel import cancel_run
 from tasks_core.engine.views import RunState, RunView
 from tasks_core.errors import (
@@ -87,6 +88,7 @@ __all__ = [
     "quote",
     "resume_flow_run",
     "run_deployment",
+    "send_task",
     "serve",
     "suspend_flow_run",
     "task",

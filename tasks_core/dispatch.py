@@ -40,8 +40,8 @@ def hard_time_limit(timeout_seconds: float | None) -> float | None:
 class Envelope:
     """What a message says: which Celery task, for which run(s), where and when."""
 
-    __slots__ = ("args", "argsrepr", "eta", "message_id", "parent_id", "priority", "queue",
-                 "retries", "root_id", "shadow", "task", "time_limit")
+    __slots__ = ("args", "argsrepr", "eta", "headers", "message_id", "parent_id", "priority",
+                 "queue", "retries", "root_id", "shadow", "task", "time_limit")
 
     def __init__(
         self,
@@ -58,7 +58,9 @@ class Envelope:
         retries: int = 0,
         root_id: str | None = None,
         parent_id: str | None = None,
+        headers: dict[str, Any] | None = None,
     ) -> None:
+        self.headers = headers or {}  # the caller's headers= (Celery's own ones win)
         self.message_id = message_id
         self.args = args
         self.queue = queue
@@ -87,6 +89,7 @@ class Envelope:
         task: str = EXECUTE_RUN,
         root_id: str | None = None,
         parent_id: str | None = None,
+        headers: dict[str, Any] | None = None,
     ) -> Envelope:
         """The message that executes attempt `attempt` of one run (a task run, or a flow
         run with ``task=EXECUTE_FLOW``).
@@ -109,6 +112,7 @@ class Envelope:
             priority=priority,
             eta=eta,
             time_limit=time_limit,
+            headers=headers,
         )
 
     @classmethod
@@ -134,6 +138,7 @@ def redis_push(envelope: Envelope, keys: Keys) -> BrokerPush:
     body = json.dumps([envelope.args, {}, _EMBED])
     hard_limit = envelope.time_limit
     headers: dict[str, Any] = {
+        **envelope.headers,
         "lang": "py",
         "task": envelope.task,
         "id": envelope.message_id,
@@ -202,4 +207,5 @@ class Dispatcher:
             retries=envelope.retries,
             root_id=envelope.root_id,
             parent_id=envelope.parent_id,
+            headers=envelope.headers or None,
         )

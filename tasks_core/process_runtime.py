@@ -34,6 +34,7 @@ from tasks_core.store.deployments import DeploymentStore
 from tasks_core.store.due import DueSet
 from tasks_core.store.engine import EngineStore
 from tasks_core.store.events import EventStore
+from tasks_core.store.expiry import ExpiryIndex
 from tasks_core.store.heartbeats import Heartbeats
 from tasks_core.store.idempotency import IdempotencyKeys
 from tasks_core.store.locks import LeaderLocks
@@ -41,6 +42,7 @@ from tasks_core.store.metrics import MetricsStore
 from tasks_core.store.nodes import NodeLeases
 from tasks_core.store.pauses import PauseStore
 from tasks_core.store.queues import BrokerQueues
+from tasks_core.store.rate_limits import RateBuckets
 from tasks_core.store.reporter import Reporter
 from tasks_core.store.run_indexes import RunIndexes
 from tasks_core.store.runs import RunStore
@@ -87,6 +89,16 @@ class Runtime:
     def due(self) -> DueSet:
         """Runs waiting for their time, and the channel that wakes beat."""
         return DueSet(self.client, self.store.keys)
+
+    @cached_property
+    def expiring(self) -> ExpiryIndex:
+        """Runs sent with an expiry time (Celery's ``expires``), for beat's sweeper."""
+        return ExpiryIndex(self.client, self.store.keys)
+
+    @cached_property
+    def rate_limits(self) -> RateBuckets:
+        """Token buckets of rate-limited tasks, shared by every worker."""
+        return RateBuckets(self.client, self.store.keys)
 
     @cached_property
     def locks(self) -> LeaderLocks:

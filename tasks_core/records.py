@@ -94,7 +94,7 @@ class TriggeredBy(BaseModel):
 
 
 _JSON_FIELDS = {"parameters", "tags", "error", "options", "related", "triggered_by",
-                "celery_meta"}
+                "celery_meta", "headers"}
 _INT_FIELDS = {"attempt", "priority", "result_size"}
 
 
@@ -152,6 +152,12 @@ class RunRecord(BaseModel):
     flow_run_name: str | None = None
     related: list[dict[str, str]] = Field(default_factory=list)
     triggered_by: TriggeredBy | None = None
+    expires: datetime | None = None
+    """Celery's ``expires`` (UTC): not started by then, the run ends Cancelled ("expired")."""
+    headers: dict[str, Any] = Field(default_factory=dict)
+    """Celery's ``headers=``: extra message headers given by the caller."""
+    shadow: str | None = None
+    """Celery's ``shadow=``: the name logs and Flower show instead of the task's."""
     history: list[StateEntry] = Field(default_factory=list)
     celery_state: str | None = None
     """Celery's custom state set by ``self.update_state(state=...)`` while it runs."""

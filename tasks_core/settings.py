@@ -80,6 +80,9 @@ class Settings(BaseSettings):
         default=100, gt=0, description="runs per Celery message when .map() fans out"
     )
     default_pool: str = Field(default="default", description="work pool (queue) of unrouted runs")
+    task_routes: dict[str, Any] | list[Any] = Field(
+        default_factory=dict,
+        description="Celery's task_routes: task name or glob -> queue (or a list of them)")
     heartbeat_interval_seconds: float = Field(
         default=2.0, gt=0, description="how often worker processes prove they are alive"
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import math
 import sys
 import uuid
@@ -17,13 +16,16 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from tasks_core import eager
 from tasks_core.engine import new_runs
+from tasks_core.engine.apply import send_with_options
 from tasks_core.engine.caching import cache_key
+from tasks_core.engine.calling import CallOptions
 from tasks_core.engine.context import current_run
 from tasks_core.engine.hooks import Hook, TaskHookMethods, hook_set
 from tasks_core.engine.limits import hard_limit
 from tasks_core.engine.parameters import ParameterSpec, return_annotation
 from tasks_core.engine.request import RequestInfo, bound_callable
 from tasks_core.engine.sending import run_envelope, send_new
+from tasks_core.engine.tagged import loads_tagged, tag_values
 from tasks_core.engine.task_handlers import handler_hooks, overrides
 from tasks_core.engine.task_run import run_task, run_task_async, state_after
 from tasks_core.errors import ConfigurationError
@@ -31,8 +33,10 @@ from tasks_core.future_sets import FutureList
 from tasks_core.futures import TaskFuture
 from tasks_core.inputs import map_calls, prepare_call, resolve_inputs, wait_upstream
 from tasks_core.process_runtime import get_runtime
+from tasks_core.rate_limits import parse_rate_limit
 from tasks_core.records import RunOptions
 from tasks_core.registry import register
+from tasks_core.routing import destination
 from tasks_core.states import StateName
 from tasks_core.task_celery import CeleryTaskMethods, unbound_view
 from tasks_core.task_options import call_limits, parse_celery_options
@@ -41,6 +45,9 @@ __all__ = ["Task", "exponential_backoff", "task"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+_PLAIN_CALL = CallOptions()
+"""No Celery calling option given: the quicker send path (`Task._send`)."""
 
 RetryDelay = float | int | Sequence[float] | Callable[[int], Sequence[float]]
 
@@ -126,6 +133,7 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
         tags: Iterable[str] | None = None,
         queue: str | None = None,
         priority: int = 0,
+        rate_limit: str | float | None = None,
         log_prints: bool | None = None,
         cache_key_fn: Callable[..., str | None] | None = None,
         cache_policy: str | None = None,
@@ -164,6 +172,9 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
         if not 0 <= priority <= 9:
             raise ConfigurationError(f"task {self.name}: priority must be 0..9, got {priority}")
         self.priority = priority
+        # Celery's rate_limit, enforced across all workers (tasks_core.rate_limits)
+        self.rate_limit = rate_limit
+        self.rate_per_second = parse_rate_limit(f"task {self.name!r}", rate_limit)
         # print() captured into the run's logs; None inherits it from the enclosing flow
         self.log_prints = _log_prints("task", self.name, log_prints)
         if cache_policy not in (None, "inputs"):
@@ -282,11 +293,25 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
         priority: int | None = None,
         soft_time_limit: float | None = None,
         time_limit: float | None = None,
+        task_id: str | None = None,
+        expires: float | datetime | timedelta | None = None,
+        headers: dict[str, Any] | None = None,
+        shadow: str | None = None,
+        retry: bool | None = None,
+        retry_policy: dict[str, Any] | None = None,
     ) -> TaskFuture[R]:
         """Send a run with Celery's options: a delay, a start time, a queue, a priority,
-        this run's `soft_time_limit` / `time_limit` (seconds, over the task's own).
+        this run's `soft_time_limit` / `time_limit` (seconds, over the task's own), and
+        `task_id`, `expires`, `headers`, `shadow`, `retry`, `retry_policy` as
+        `tasks_core.engine.calling` describes them (a `task_id` that exists returns that
+        run; an unstarted run past `expires` ends Cancelled, "expired").
         In eager mode (`tasks_core.eager`) the task runs here and the options are ignored,
-        as Celery ignores them."""
+        as Celery ignores them.
+
+        Raises:
+            ValidationError: a calling option is wrong (naming it); ParameterError: the
+                arguments do not fit the task.
+        """
         limits = call_limits(self.name, soft_time_limit, time_limit)
         if eager.eager_mode():
             return eager.apply(self, tuple(args or ()), dict(kwargs or {}), ignored={
@@ -297,6 +322,11 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
             eta = datetime.now(UTC) + timedelta(seconds=countdown)
         if eta is not None and eta.tzinfo is None:
             eta = eta.replace(tzinfo=UTC)
+        call = CallOptions.of(task_id=task_id, expires=expires, headers=headers,
+                              shadow=shadow, retry=retry, retry_policy=retry_policy)
+        if call != _PLAIN_CALL:
+            return send_with_options(self, tuple(args or ()), dict(kwargs or {}), call,
+                                     eta=eta, queue=queue, priority=priority, limits=limits)
         return self._send(tuple(args or ()), dict(kwargs or {}), eta=eta, queue=queue,
                           priority=priority, limits=limits)
 
@@ -361,12 +391,13 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
         options = new_runs.run_options(self, parent, cache_key=key)
         if limits:
             options = options.model_copy(update=limits)
+        queue, priority = destination(rt, self.name, args, kwargs, queue=queue,
+                                      priority=priority, task_queue=self.queue,
+                                      task_priority=self.priority)  # task_routes
         run = new_runs.task_run(
             self, params_json, options, parent,
-            state=StateName.SCHEDULED if eta else StateName.PENDING,
-            queue=queue or self.queue or rt.settings.default_pool,
-            priority=self.priority if priority is None else priority, scheduled_time=eta,
-            run_id=run_id)
+            state=StateName.SCHEDULED if eta else StateName.PENDING, queue=queue,
+            priority=priority, scheduled_time=eta, run_id=run_id)
         if later:
             rt.store.create(run, due=eta)  # beat sends it when due (durable, never twice)
         else:
@@ -382,10 +413,12 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
                 naming the parameter.
         """
         settings = get_runtime().settings
-        text = self.parameters.encode(parameters, max_bytes=settings.parameters_max_bytes,
+        # date, datetime, time, UUID, Decimal travel in kombu's tagged JSON (engine.tagged)
+        text = self.parameters.encode(tag_values(parameters),
+                                      max_bytes=settings.parameters_max_bytes,
                                       max_depth=settings.parameters_max_depth)
         if self._typed:
-            self.parameters.coerce(json.loads(text))
+            self.parameters.coerce(loads_tagged(text))
         return text
 
     @property
@@ -416,6 +449,7 @@ def task(
     tags: Iterable[str] | None = None,
     queue: str | None = None,
     priority: int = 0,
+    rate_limit: str | float | None = None,
     log_prints: bool | None = None,
     cache_key_fn: Callable[..., str | None] | None = None,
     cache_policy: str | None = None,

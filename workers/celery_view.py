@@ -42,7 +42,9 @@ from tasks_core.celery_app import EXECUTE_RUN
 from tasks_core.engine.celery_view import ShownRun, watch_runs, watcher
 from tasks_core.engine.outcome import Complete, Decision, Fail
 from tasks_core.errors import CrashedRun, FailedRun
+from tasks_core.registry import known_as
 from tasks_core.states import StateName
+from workers.task_signals import request_on
 
 __all__ = ["EventSwitch", "EventWatcher", "sends_task_events", "show_runs_to_celery",
            "task_result", "tree_of"]
@@ -138,9 +140,10 @@ class EventWatcher:
         self._pid = 0
         self._dispatcher: Any = None
 
-    @property
-    def _sender(self) -> Any:
-        return self.app.tasks.get(EXECUTE_RUN)
+    def _sender_of(self, run: ShownRun) -> Any:
+        """The user's task of `run` when this worker knows it by name (workers/task_signals.py),
+        else the carrier (whose signals reach only tasks-core's receivers)."""
+        return known_as(run.name) or self.app.tasks.get(EXECUTE_RUN)
 
     def _send(self, events: list[tuple[str, dict[str, Any]]]) -> None:
         if not self.switch:
@@ -179,12 +182,14 @@ class EventWatcher:
                 self._send([("task-succeeded", {"uuid": run.run_id, "runtime": runtime,
                                                 "result": saferepr(decision.value, 1024)})])
             if signals.task_success.receivers:
-                signals.task_success.send(sender=self._sender, result=decision.value,
-                                          task_id=run.run_id, request=self._request(run))
+                sender = self._sender_of(run)
+                with request_on(sender, self._request(run)):  # sender.request.id
+                    signals.task_success.send(sender=sender, result=decision.value,
+                                              task_id=run.run_id, request=self._request(run))
             return
         if isinstance(decision, Fail) and decision.state == StateName.CANCELLED:
             self.send_revoked(run.run_id)
-            signals.task_revoked.send(sender=self._sender, request=self._request(run),
+            signals.task_revoked.send(sender=self._sender_of(run), request=self._request(run),
                                       terminated=True, signum=None, expired=False)
             return
         exc: BaseException = decision.exc or FailedRun(decision.message, run_id=run.run_id)
@@ -192,13 +197,13 @@ class EventWatcher:
         if isinstance(decision, Fail):
             self._send([("task-failed", {"uuid": run.run_id, "exception": saferepr(exc),
                                          "traceback": trace})])
-            signals.task_failure.send(sender=self._sender, task_id=run.run_id, exception=exc,
-                                      args=[], kwargs={}, traceback=exc.__traceback__,
-                                      einfo=None)
+            signals.task_failure.send(sender=self._sender_of(run), task_id=run.run_id,
+                                      exception=exc, args=[], kwargs={},
+                                      traceback=exc.__traceback__, einfo=None)
             return
         self._send([("task-retried", {"uuid": run.run_id, "exception": saferepr(exc),
                                       "traceback": trace})])
-        signals.task_retry.send(sender=self._sender, request=self._request(run),
+        signals.task_retry.send(sender=self._sender_of(run), request=self._request(run),
                                 reason=Retry(decision.message, exc=exc, when=decision.when),
                                 einfo=None)
 

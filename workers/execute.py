@@ -14,15 +14,18 @@ from collections import Counter
 from typing import Any
 
 from celery import Celery, Task
+from celery.exceptions import Ignore
 
 from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_FLOW, EXECUTE_RUN
 from tasks_core.deployments.runs import run_children_with
 from tasks_core.engine.attempt import call_attempt
+from tasks_core.engine.by_name import adopt_sent_by_name
 from tasks_core.engine.caching import cached_outcome, keep_result
 from tasks_core.engine.celery_view import show
 from tasks_core.engine.claim import ClaimedRun, claim
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.deployed_run import execute_flow_run
+from tasks_core.engine.expiry import end_expired
 from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import RunHandle, conclude, failsafe, run_attempts
 from tasks_core.engine.outcome import Complete, Decision, Ended, Retry, cancelled_before_start
@@ -35,6 +38,9 @@ from tasks_core.registry import resolve
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 from workers.celery_view import task_result, tree_of
+from workers.rate_gate import rate_deferred
+from workers.task_signals import RunSignals, expired_revoked
+from workers.task_signals import installed as signals_installed
 
 __all__ = ["execute_chunk", "execute_run", "register_tasks"]
 
@@ -54,6 +60,8 @@ def register_tasks(app: Celery) -> None:
         name=EXECUTE_RUN, bind=True, ignore_result=True, acks_late=True,
         reject_on_worker_lost=True)
     def run(self: Task, run_id: str, attempt: int = 1) -> Any:
+        if rate_deferred(get_runtime(), self.request, run_id, attempt):
+            raise Ignore()  # sent back for its rate limit slot (workers/rate_gate.py)
         return task_result(execute_run(run_id, attempt, tree=tree_of(self.request)), run_id,
                            self)
 
@@ -81,6 +89,11 @@ def execute_run(run_id: str, attempt: int = 1, *, tree: Tree = (None, None)) -> 
     rt = get_runtime()
     outcome = rt.reporter.apply_now([claim(run_id, attempt, rt.owner)])[0]
     if not outcome.applied:
+        if outcome.expired:
+            ended = end_expired(rt, run_id, attempt)
+            if ended is not None:
+                expired_revoked(rt.store.field(run_id, "name"), run_id)
+            return ended
         recovered = handle_refused_claim(rt, run_id, attempt, outcome)
         if recovered is None and outcome.state == StateName.CANCELLED:
             return cancelled_before_start(run_id)
@@ -109,7 +122,10 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
             claimed = rt.reporter.apply_now([*outcomes, claim(run_id, 1, rt.owner)])[-1]
             outcomes = []
             if not claimed.applied:
-                handle_refused_claim(rt, run_id, 1, claimed)
+                if claimed.expired:
+                    end_expired(rt, run_id, 1)
+                else:
+                    handle_refused_claim(rt, run_id, 1, claimed)
                 continue
             assert claimed.record is not None
             run = ClaimedRun.from_fields(claimed.record, 1, "task")
@@ -154,9 +170,12 @@ def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition]
     if shown_in is not None:
         show(handle, run.name, run.argsrepr, shown_in)
     decision: Decision | None = None
+    run_signals: RunSignals | None = None
     with failsafe(rt, handle, run.attempt, reraise=False) as guard:
         try:
             task = resolve(run.task_key)
+            adopt_sent_by_name(task, run)  # send_task("name"): bind its args, its options
+            handle.options = run.options
             handle.hooks = RunHooks.of_claimed(task, run)
             handle.tags = tuple(task.tags)
             if handle.hooks is not None:
@@ -164,6 +183,9 @@ def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition]
             args, kwargs = task.parameters.decode(run.parameters)
         except (TaskNotFound, ParameterError) as exc:
             return conclude(rt, handle, run.attempt, Ended.failure(exc, retryable=False)).decision
+        if shown_in is None and signals_installed():  # the user's task as sender
+            run_signals = RunSignals(task, run.id, run.attempt, args, kwargs)
+            run_signals.prerun()
         decision = cached_outcome(rt, handle, run.attempt)
         if decision is None:
             body = task_body(task, args, kwargs, frame, request_info(run), run.options,
@@ -172,4 +194,6 @@ def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition]
             keep_result(rt, handle, decision)
     decision = decision or guard.decision
     assert decision is not None  # an engine error is concluded by the failsafe
+    if run_signals is not None:
+        run_signals.ended(decision)
     return decision

@@ -16,7 +16,9 @@ from workers.consumer import use_safe_consumer
 from workers.execute import register_tasks
 from workers.heartbeat import start_heartbeat, start_pool_heartbeat
 from workers.nodes import claim_node
+from workers.rate_gate import install_rate_limit_command
 from workers.signals import connect_signals
+from workers.task_signals import install as install_task_signals
 
 __all__ = ["CeleryOptions", "run_worker", "worker_argv"]
 
@@ -66,9 +68,14 @@ def run_worker(
     queues: Sequence[str] = (),
     options: CeleryOptions | None = None,
     extra_args: Sequence[str] = (),
+    default_queue_from_conf: bool = False,
 ) -> int:
     """Run a Celery worker on the queues of `pools` (and the extra `queues`) until it is
     stopped.
+
+    With `default_queue_from_conf` (no pool was named), the pool is the Celery app's
+    ``task_default_queue`` once `imports` are imported (the ``default_pool`` setting unless
+    an imported module set ``app.conf.task_default_queue``), as runs are routed.
 
     Its node name is `hostname` (Celery's forms, ``name@%h``), else the first free one of
     ``<pools>@host``, ``<pools>-2@host``, ... (see `tasks_core.nodes`).
@@ -86,6 +93,8 @@ def run_worker(
         sys.path.insert(0, "")
     for module in imports:
         importlib.import_module(module)  # before forking: children inherit the tasks
+    if default_queue_from_conf:  # no --pool: Celery's task_default_queue, as routing reads it
+        pools = [str(get_runtime().app.conf.task_default_queue or pools[0])]
     options = options or CeleryOptions()
     consumed = list(dict.fromkeys([*pools, *queues]))
     set_serving_queues(frozenset(consumed))
@@ -93,6 +102,8 @@ def run_worker(
     rt.server.ping()
     app = rt.app
     register_tasks(app)
+    install_rate_limit_command()
+    install_task_signals()  # user receivers get the user's task as sender
     use_safe_consumer(app)
     connect_signals()
     pool_names = list(dict.fromkeys(p.split(":", 1)[0] for p in pools))

@@ -36,7 +36,8 @@ FLOWER_AUTH_ENV = "TASKS_CORE_FLOWER_BASIC_AUTH"
 _POOLS = typer.Option(
     [], "--pool", "-p", show_default=False,
     help="work pool(s) the worker serves, each a Celery queue; repeat for several (default: "
-         "the default pool, TASKS_CORE_DEFAULT_POOL)")
+         "the default pool, TASKS_CORE_DEFAULT_POOL, or task_default_queue set on the Celery "
+         "app's conf by an --import'ed module)")
 _CONCURRENCY = typer.Option(
     0, "--concurrency", "-c", min=0, help="worker processes (0: one per CPU core)")
 _IMPORTS = typer.Option(
@@ -79,7 +80,9 @@ def worker(
 
     `tasks-core worker ls` lists the running workers. Messages it cannot run are set aside
     (see `tasks-core deadletter ls`), never dropped. It exits non-zero if it stops on an
-    error.
+    error. Runs go to queues by `task_routes` (start a worker on each routed queue); a
+    task's `rate_limit` holds across all workers; `send_task("name")` reaches a task of
+    an `--import`ed module.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -104,7 +107,8 @@ def worker(
                                 max_memory_per_child=max_memory_per_child, autoscale=scale,
                                 prefetch_multiplier=prefetch_multiplier)
         code = run_worker(pools, imports=imports, pool=pool_impl, loglevel=loglevel.upper(),
-                          hostname=hostname, queues=extra, options=options)
+                          hostname=hostname, queues=extra, options=options,
+                          default_queue_from_conf=not pool)
     if code:
         raise typer.Exit(code)  # a worker that stopped on an error exits non-zero
 

@@ -141,6 +141,12 @@ def _details(record: RunRecord, result: str | None, now: datetime) -> Table:
         ("Parameters", Text(preview(json.dumps(record.parameters)))),
         ("Result", _result(record, result)),
     ]
+    if record.expires is not None:  # Celery's calling options (tasks_core.engine.calling)
+        rows.append(("Expires", format_time(record.expires)))
+    if record.headers:
+        rows.append(("Headers", Text(preview(json.dumps(record.headers)))))
+    if record.shadow:
+        rows.append(("Shadow", Text(record.shadow)))
     if record.error is not None:
         rows.append(("Error", Text(f"{record.error.type}: {record.error.message}", style="red")))
     for key, value in rows:

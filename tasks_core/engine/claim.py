@@ -17,7 +17,7 @@ from tasks_core.store.runs import Transition, utcnow
 
 __all__ = ["CLAIM_FIELDS", "ClaimedRun", "claim"]
 
-_COMMON = ("id", "name", "parameters", "queue", "priority", "options")
+_COMMON = ("id", "name", "parameters", "queue", "priority", "options", "shadow", "headers")
 CLAIM_FIELDS = {"task": (*_COMMON, "task_key", "parent_flow_run_id"),
                 "flow": (*_COMMON, "deployment_id", "parent_task_run_id")}
 """What executing a run (and sending its next attempt) needs from the record, per kind
@@ -31,8 +31,9 @@ def claim(run_id: str, attempt: int, owner: str, kind: str = "task") -> Transiti
     if attempt == 1:
         fields["start_time"] = utcnow().isoformat()
     target = StateName.RUNNING if attempt == 1 else StateName.RETRYING
+    # an expired run (Celery's `expires`) is refused here, before it starts (engine.expiry)
     return Transition(run_id, target, kind=kind, fields=fields, expected_attempt=attempt - 1,
-                      return_fields=CLAIM_FIELDS[kind])
+                      return_fields=CLAIM_FIELDS[kind], check_expiry=True)
 
 
 @dataclass(slots=True)
@@ -55,6 +56,9 @@ class ClaimedRun:
     """Celery's ``root_id`` / ``parent_id`` its message arrived with (its next attempt's
     message carries them on)."""
     celery_parent_id: str | None = None
+    shadow: str | None = None
+    """Celery's ``shadow=`` name, ``headers=`` of the call (its messages carry them on)."""
+    headers: str = ""
 
     @classmethod
     def from_fields(cls, fields: dict[str, str], attempt: int, kind: str) -> ClaimedRun:
@@ -67,7 +71,8 @@ class ClaimedRun:
             parent_task_run_id=fields.get("parent_task_run_id") or None,
             deployment_id=fields.get("deployment_id") or None,
             queue=fields.get("queue", ""), priority=int(fields.get("priority") or 0),
-            options=RunOptions.model_validate_json(fields.get("options") or "{}"))
+            options=RunOptions.model_validate_json(fields.get("options") or "{}"),
+            shadow=fields.get("shadow") or None, headers=fields.get("headers") or "")
 
     @property
     def argsrepr(self) -> str:

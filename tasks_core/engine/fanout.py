@@ -20,6 +20,7 @@ from tasks_core.engine.sending import Outgoing, outgoing
 from tasks_core.futures import TaskFuture
 from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
+from tasks_core.routing import routed_queue
 from tasks_core.states import StateName
 from tasks_core.store.runs import BrokerPush
 
@@ -36,7 +37,7 @@ def send_map(
     them in chunks; their futures, in order."""
     rt = get_runtime()
     settings = rt.settings
-    queue = task.queue or settings.default_pool
+    queue = task.queue or routed_queue(rt, task.name)[0]  # task_routes, by name only
     parent = current_run.get()
     runs: list[RunRecord] = []
     for call_args, call_kwargs in calls:

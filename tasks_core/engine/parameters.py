@@ -48,6 +48,7 @@ from tasks_core.engine.codec import (
     unknown_problems,
 )
 from tasks_core.engine.schema_model import ParameterSchema, lenient_model
+from tasks_core.engine.tagged import loads_tagged
 from tasks_core.errors import ParameterError
 
 __all__ = ["ParameterSpec", "call_arguments", "encode_checked", "return_annotation"]
@@ -235,7 +236,7 @@ class ParameterSpec:
 
     def _load(self, text: str) -> dict[str, Any]:
         try:
-            raw = json.loads(text)
+            raw = loads_tagged(text)  # kombu's tagged dates, UUIDs, Decimals (engine.tagged)
         except (ValueError, RecursionError) as exc:
             raise ParameterError(f"recorded parameters of {self.owner} are not JSON "
                                  f"({clip_repr(str(exc))})") from None

@@ -1,7 +1,9 @@
 """Run results <-> JSON: encode for storage, render for in-process runs, decode with the
 return annotation.
 
-Encoding is `codec.to_json` (pydantic's JSON mode), so a task may return datetimes, UUIDs,
+Encoding is `codec.to_json` (pydantic's JSON mode) after `tagged.tag_values` (a date,
+datetime, time, UUID or Decimal in plain containers is kept in kombu's tagged form and comes
+back as its own type, as Celery's JSON does), so a task may return datetimes, UUIDs,
 Decimals, enums, pydantic models, dataclasses, sets and tuples; decoding validates the JSON
 against the function's return annotation (a `-> datetime` task's stored result comes back
 a `datetime`).
@@ -11,12 +13,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 from typing import Any
 
 import pydantic
 
 from tasks_core.engine.codec import safe_text, to_json, type_name
+from tasks_core.engine.tagged import loads_tagged, tag_values
 from tasks_core.errors import ResultError
 
 __all__ = ["decode_result", "encode_result", "render_result"]
@@ -25,7 +27,7 @@ __all__ = ["decode_result", "encode_result", "render_result"]
 def _encode(value: Any, max_bytes: int) -> str:
     """The JSON text; ResultError saying why not, without naming an owner."""
     try:
-        text = to_json(value)
+        text = to_json(tag_values(value))  # kombu's tagged dates, UUIDs, Decimals
     except ValueError as exc:
         raise ResultError(safe_text(
             f"{type_name(value)} has no JSON form ({exc}); return JSON-able data (str, int, "
@@ -89,7 +91,7 @@ def decode_result(text: str, annotation: Any = Any) -> Any:
         ResultError: `text` is not JSON.
     """
     try:
-        value = json.loads(text)
+        value = loads_tagged(text)
     except (ValueError, RecursionError) as exc:
         raise ResultError(f"stored result is not JSON ({safe_text(str(exc))[:200]})") from None
     if annotation is Any or annotation is inspect.Signature.empty:

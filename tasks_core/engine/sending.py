@@ -22,6 +22,7 @@ from tasks_core.celery_app import EXECUTE_FLOW, EXECUTE_RUN
 from tasks_core.dispatch import Envelope
 from tasks_core.engine.context import current_run
 from tasks_core.engine.limits import hard_limit
+from tasks_core.engine.message_headers import TASK_HEADER, message_headers
 from tasks_core.process_runtime import Runtime
 from tasks_core.records import RunOptions
 from tasks_core.settings import get_settings
@@ -80,7 +81,9 @@ def run_envelope(run: Any, attempt: int, eta: datetime | None = None) -> Envelop
                      or run.parent_task_run_id)
         root_id = getattr(run, "root_id", None) or parent_id
     return Envelope.for_run(
-        run.id, attempt, queue=run.queue or get_settings().default_pool, name=run.name,
+        run.id, attempt, queue=run.queue or get_settings().default_pool,
+        name=getattr(run, "shadow", None) or run.name,
+        headers={**message_headers(run), TASK_HEADER: run.name},
         argsrepr=run.argsrepr,
         task=EXECUTE_FLOW if run.kind == "flow" else EXECUTE_RUN, priority=run.priority,
         eta=eta, time_limit=hard_limit(options),

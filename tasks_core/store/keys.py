@@ -31,6 +31,11 @@ Layout (prefix `p`, default ``tc``)::
     p:beat:clock               STRING  the latest wall time a beat pass saw (epoch seconds): a
                                        pass that sees an earlier one knows the clock went back
     p:due                      ZSET    runs waiting for their scheduled time (beat sends them)
+    p:expiring                 ZSET    runs sent with Celery's ``expires``, by that time (epoch
+                                       seconds); beat's sweeper cancels those still queued
+    p:rate:<task name>         HASH    a task's rate-limit token bucket: ``tokens``, ``at``
+                                       (epoch seconds of the last refill), ``rate`` (a
+                                       runtime override, tokens per second; '' = none)
     p:due:wake                 CHANNEL a message when a due time earlier than any other is
                                        added, or a deployment's schedules change (beat wakes)
     p:cancel                   CHANNEL the id of a run asked to stop; the process running it
@@ -229,6 +234,15 @@ class Keys:
     def due(self) -> str:
         """ZSET of runs waiting for their scheduled time (score: due epoch seconds)."""
         return f"{self.prefix}:due"
+
+    @property
+    def expiring(self) -> str:
+        """ZSET of runs with an expiry time (score: expiry epoch seconds)."""
+        return f"{self.prefix}:expiring"
+
+    def rate_bucket(self, task_name: str) -> str:
+        """HASH: the token bucket of a task's ``rate_limit`` (shared by all workers)."""
+        return f"{self.prefix}:rate:{task_name}"
 
     @property
     def due_wake(self) -> str:

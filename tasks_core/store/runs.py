@@ -74,6 +74,8 @@ class Transition:
     kind: str = "task"
     at: datetime | None = None
     due: datetime | None = None  # wait in the due set until then (beat sends the message)
+    check_expiry: bool = False
+    """Refuse the change when the run's Celery ``expires`` has passed (claims)."""
     outcome: bool = False
     """An attempt's outcome: if Redis refuses to write it (an error, not a state refusal),
     `stripped()` is written instead, so the run still ends, with the reason."""
@@ -99,6 +101,8 @@ class Outcome:
     attempt: int = 0
     owner: str = ""
     record: dict[str, str] | None = None
+    expired: bool = False
+    """Refused because the run's Celery ``expires`` passed (a claim with check_expiry)."""
 
 
 def _epoch(iso: str) -> float | str:
@@ -249,6 +253,7 @@ class RunStore:
             k.metrics_durations if terminal else "",
             _epoch(fields["end_time"]) if terminal else "",
             _BOUNDS,
+            at.astimezone(UTC).isoformat() if change.check_expiry else "",
         ]
         return keys, args
 
@@ -261,7 +266,8 @@ class RunStore:
         if code == -1:
             return Outcome(applied=False, missing=True)
         if code == 0:
-            return Outcome(applied=False, state=raw[1], attempt=int(raw[2]), owner=raw[3])
+            return Outcome(applied=False, state=raw[1], attempt=int(raw[2]), owner=raw[3],
+                           expired=len(raw) > 4 and raw[4] == "expired")
         record = dict(zip(raw[1::2], raw[2::2], strict=True)) if len(raw) > 1 else None
         return Outcome(applied=True, record=record)
 

@@ -35,10 +35,13 @@
 --          two HINCRBY, the run's start_time and queue read with its state)
 -- ARGV[22] the end time (epoch seconds), with ARGV[21]
 -- ARGV[23] the histogram's upper bounds in seconds, ascending, comma-separated
--- Returns {1} or {1, name, value, ...} when applied, {0, state, attempt, owner} when refused, {-1} when
+-- ARGV[24] the current time (UTC ISO 8601) when the run's `expires` (Celery's, UTC ISO 8601,
+--          compared as text: same format) must be later ('' = do not check; claims check)
+-- Returns {1} or {1, name, value, ...} when applied, {0, state, attempt, owner} when refused,
+-- {0, state, attempt, owner, 'expired'} when refused because the run expired, {-1} when
 -- the run does not exist.
 local cur = redis.call('HMGET', KEYS[1], 'state', 'state_type', 'attempt', 'owner',
-  'last_event', 'id', 'kind', 'name', 'related', 'start_time', 'queue')
+  'last_event', 'id', 'kind', 'name', 'related', 'start_time', 'queue', 'expires')
 local state = cur[1]
 if not state then
   return {-1}
@@ -47,6 +50,9 @@ local attempt = cur[3] or '0'
 if not string.find(ARGV[3], ',' .. state .. ',', 1, true)
     or (ARGV[4] ~= '' and ARGV[4] ~= attempt) then
   return {0, state, attempt, cur[4] or ''}
+end
+if ARGV[24] ~= '' and cur[12] and cur[12] <= ARGV[24] then
+  return {0, state, attempt, cur[4] or '', 'expired'}
 end
 
 local flat = {'state', ARGV[1], 'state_type', ARGV[2], 'last_event', ARGV[9]}

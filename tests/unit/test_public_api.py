@@ -45,6 +45,7 @@ PUBLIC = [
     "quote",
     "resume_flow_run",
     "run_deployment",
+    "send_task",
     "serve",
     "suspend_flow_run",
     "task",
