@@ -40,6 +40,7 @@ from tasks_core.flow import Flow, FlowState, flow
 from tasks_core.futures import TaskFuture, wait_all
 from tasks_core.records import RunRecord
 from tasks_core.run_logging import get_run_logger
+from tasks_core.run_tags import tags
 from tasks_core.states import StateName, StateType
 from tasks_core.task import Task, exponential_backoff, task
 
@@ -78,6 +79,7 @@ __all__ = [
     "get_run_logger",
     "run_deployment",
     "serve",
+    "tags",
     "task",
     "wait_all",
 ]

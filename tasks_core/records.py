@@ -134,6 +134,8 @@ class RunRecord(BaseModel):
     result_size: int = 0
     error: ErrorInfo | None = None
     flow_run_name: str | None = None
+    task_run_name: str | None = None
+    """A task run's own name (`@task(task_run_name=...)`), None: the task's name."""
     related: list[dict[str, str]] = Field(default_factory=list)
     triggered_by: TriggeredBy | None = None
     history: list[StateEntry] = Field(default_factory=list)

@@ -10,7 +10,7 @@ from tasks_core.errors import TaskNotFound
 if TYPE_CHECKING:
     from tasks_core.task import Task
 
-__all__ = ["register", "resolve"]
+__all__ = ["lookup", "register", "resolve"]
 
 _by_key: dict[str, Task[Any, Any]] = {}
 
@@ -18,6 +18,11 @@ _by_key: dict[str, Task[Any, Any]] = {}
 def register(task: Task[Any, Any]) -> None:
     """Remember a task under its key (``module:qualname``)."""
     _by_key[task.key] = task
+
+
+def lookup(key: str) -> Task[Any, Any] | None:
+    """The task registered under this key in this process (None: not imported here)."""
+    return _by_key.get(key)
 
 
 def resolve(key: str) -> Task[Any, Any]:

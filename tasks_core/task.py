@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
+from tasks_core.cache_policies import CachePolicy, cache_policy_option
 from tasks_core.dispatch import hard_time_limit
 from tasks_core.engine import new_runs
 from tasks_core.engine.caching import cache_key
@@ -104,7 +105,7 @@ class Task(TaskHookMethods, Generic[P, R]):
         priority: int = 0,
         log_prints: bool | None = None,
         cache_key_fn: Callable[..., str | None] | None = None,
-        cache_policy: str | None = None,
+        cache_policy: CachePolicy | str | None = None,
         cache_expiration: timedelta | float | None = None,
         refresh_cache: bool = False,
         on_completion: Iterable[Hook] | None = None,
@@ -134,13 +135,10 @@ class Task(TaskHookMethods, Generic[P, R]):
         self.priority = priority
         # print() captured into the run's logs; None inherits it from the enclosing flow
         self.log_prints = _log_prints("task", self.name, log_prints)
-        if cache_policy not in (None, "inputs"):
-            raise ConfigurationError(
-                f"task {self.name}: cache_policy must be None or 'inputs', got {cache_policy!r}")
         if cache_key_fn is not None and not callable(cache_key_fn):
             raise ConfigurationError(f"task {self.name}: cache_key_fn must be callable")
         self.cache_key_fn = cache_key_fn
-        self.cache_policy = cache_policy
+        self.cache_policy = cache_policy_option(f"task {self.name}", cache_policy)
         if isinstance(cache_expiration, timedelta):
             cache_expiration = cache_expiration.total_seconds()
         if cache_expiration is not None and not cache_expiration > 0:
@@ -298,7 +296,7 @@ def task(
     priority: int = 0,
     log_prints: bool | None = None,
     cache_key_fn: Callable[..., str | None] | None = None,
-    cache_policy: str | None = None,
+    cache_policy: CachePolicy | str | None = None,
     cache_expiration: timedelta | float | None = None,
     refresh_cache: bool = False,
     on_completion: Iterable[Hook] | None = None,

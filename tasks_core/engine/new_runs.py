@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from tasks_core.engine.context import RunFrame
 from tasks_core.events.run_events import automation_related, deployment_related, run_related
 from tasks_core.records import RunKind, RunOptions, RunRecord, TriggeredBy
+from tasks_core.run_tags import with_current_tags
 from tasks_core.states import StateName, state_type
 from tasks_core.store.runs import utcnow
 
@@ -85,13 +86,14 @@ def task_run(task: Any, parameters_json: str, options: RunOptions, parent: RunFr
     sent to `queue`."""
     links = _links(parent)
     now = utcnow()
+    tags = with_current_tags(task.tags)
     return _record(
         "task", task.name, state, id=run_id, created=now, task_key=task.key,
-        parameters_json=parameters_json, tags=task.tags, options=options, queue=queue,
+        parameters_json=parameters_json, tags=tags, options=options, queue=queue,
         priority=priority, scheduled_time=scheduled_time,
         related=run_related(task_name=task.name, kind="task",
                             parent_flow_run_id=links.get("parent_flow_run_id"),
-                            tags=task.tags),
+                            tags=tags),
         **links, **(_here(owner, now) if owner else {}))
 
 
@@ -113,12 +115,13 @@ def flow_run(flow: Any, parameters_json: str, options: RunOptions, parent: RunFr
     """A run of `flow` (a Flow) starting now in this process."""
     now = utcnow()
     parent_flow = parent.flow_run_id if parent else None
+    tags = with_current_tags(flow.tags)
     return _record(
         "flow", flow.name, StateName.RUNNING, created=now, parameters_json=parameters_json,
-        tags=flow.tags, options=options, flow_version=flow.version,
+        tags=tags, options=options, flow_version=flow.version,
         parent_flow_run_id=parent_flow, parent_task_run_id=placeholder_id,
         related=run_related(task_name=flow.name, kind="flow", parent_flow_run_id=parent_flow,
-                            tags=flow.tags),
+                            tags=tags),
         **_here(owner, now))
 
 

@@ -40,6 +40,7 @@ PUBLIC = [
     "get_run_logger",
     "run_deployment",
     "serve",
+    "tags",
     "task",
     "wait_all",
 ]
