@@ -49,6 +49,10 @@ class RunOptions(BaseModel):
             the task's cache policy or `cache_key_fn` and its parameters.
         cache_expiration: seconds a cached result is kept (None: the result TTL).
         refresh_cache: run even on a cache hit, and store the new result.
+        persist_result: False: no result value is stored (``persist_result=False``).
+        result_storage: a folder for results over the size limit (`result_options`).
+        env: environment variables set while the run executes (a deployment's
+            ``job_variables={"env": ...}``; `tasks_core.job_variables`).
     """
 
     retries: int = 0
@@ -59,6 +63,9 @@ class RunOptions(BaseModel):
     cache_key: str | None = None
     cache_expiration: float | None = None
     refresh_cache: bool = False
+    persist_result: bool = True
+    result_storage: str | None = None
+    env: dict[str, str] | None = None
 
 
 class TriggeredBy(BaseModel):

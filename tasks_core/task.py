@@ -29,7 +29,15 @@ from tasks_core.futures import TaskFuture
 from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunOptions
 from tasks_core.registry import register
+from tasks_core.result_options import (
+    ResultStorage,
+    caching_with_results,
+    persist_option,
+    storage_option,
+)
+from tasks_core.run_names import RunName, run_name_option
 from tasks_core.states import StateName
+from tasks_core.with_options import task_with_options
 
 __all__ = ["Task", "exponential_backoff", "task"]
 
@@ -112,9 +120,14 @@ class Task(TaskHookMethods, Generic[P, R]):
         on_failure: Iterable[Hook] | None = None,
         on_crashed: Iterable[Hook] | None = None,
         on_cancellation: Iterable[Hook] | None = None,
+        task_run_name: RunName | None = None,
+        persist_result: bool | None = None,
+        result_storage: ResultStorage | None = None,
     ) -> None:
         if not callable(fn):
             raise ConfigurationError(f"@task needs a function, got {fn!r}")
+        self.init_options = {k: v for k, v in locals().items() if k not in ("self", "fn")}
+        """The options as given, for `with_options` copies."""
         self.fn = fn
         self.name = name or fn.__name__
         self.description = description or inspect.getdoc(fn)
@@ -138,7 +151,11 @@ class Task(TaskHookMethods, Generic[P, R]):
         if cache_key_fn is not None and not callable(cache_key_fn):
             raise ConfigurationError(f"task {self.name}: cache_key_fn must be callable")
         self.cache_key_fn = cache_key_fn
-        self.cache_policy = cache_policy_option(f"task {self.name}", cache_policy)
+        self.persist_result = persist_option(f"task {self.name}", persist_result)
+        self.cache_policy = caching_with_results(
+            f"task {self.name}", persist_result,
+            cache_policy_option(f"task {self.name}", cache_policy), cache_key_fn)
+        self.result_storage = storage_option(f"task {self.name}", result_storage)
         if isinstance(cache_expiration, timedelta):
             cache_expiration = cache_expiration.total_seconds()
         if cache_expiration is not None and not cache_expiration > 0:
@@ -152,12 +169,15 @@ class Task(TaskHookMethods, Generic[P, R]):
         self.key = task_key(fn)
         self.parameters = ParameterSpec(fn, owner=f"task {self.name!r}")
         self.signature = self.parameters.signature
+        self.task_run_name = run_name_option(f"task {self.name}", "task_run_name",
+                                             task_run_name, self.signature)
         self.return_type = return_annotation(fn)
         self._typed = any(hint is not Any for hint in self.parameters.hints.values())
         self.options = RunOptions(
             retries=retries, retry_delays=self.retry_delays,
             retry_jitter_factor=retry_jitter_factor, timeout_seconds=timeout_seconds,
-            cache_expiration=cache_expiration, refresh_cache=refresh_cache)
+            cache_expiration=cache_expiration, refresh_cache=refresh_cache,
+            persist_result=persist_result is not False, result_storage=self.result_storage)
         functools.update_wrapper(self, fn)
         register(self)
 
@@ -168,6 +188,14 @@ class Task(TaskHookMethods, Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"Task({self.name!r}, key={self.key!r})"
+
+    def with_options(self, **options: Any) -> Task[P, R]:
+        """A copy with `options` changed (any of ``@task``'s); see `tasks_core.with_options`.
+
+        Raises:
+            ConfigurationError: an unknown option, or a changed one that is invalid.
+        """
+        return task_with_options(self, options)
 
     # -- in process -----------------------------------------------------------------------
 
@@ -303,6 +331,9 @@ def task(
     on_failure: Iterable[Hook] | None = None,
     on_crashed: Iterable[Hook] | None = None,
     on_cancellation: Iterable[Hook] | None = None,
+    task_run_name: RunName | None = None,
+    persist_result: bool | None = None,
+    result_storage: ResultStorage | None = None,
 ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
 

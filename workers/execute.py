@@ -156,7 +156,8 @@ def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition]
         if decision is None:
             body = Body(task.fn, args, kwargs, frame=frame, owner=f"task {task.name!r}",
                         timeout_seconds=run.options.timeout_seconds, store_result=True,
-                        result_max_bytes=rt.settings.result_max_bytes)
+                        result_max_bytes=rt.settings.result_max_bytes,
+                        result_storage=run.options.result_storage)
             decision = run_attempts(rt, handle, lambda: call_attempt(body), first=run.attempt)
             keep_result(rt, handle, decision)
     decision = decision or guard.decision

@@ -18,6 +18,7 @@ from typing import Any
 
 from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.engine.outcome import Ended
+from tasks_core.engine.result_files import stored_json
 from tasks_core.engine.results import encode_result, render_result
 from tasks_core.engine.stopping import cancellable
 from tasks_core.engine.timeouts import deadline
@@ -38,6 +39,8 @@ class Body:
             cannot be, the attempt fails. Otherwise (in process) the value is returned as is
             and recorded only when it can be.
         result_max_bytes: the largest stored result.
+        result_storage: a folder where a larger result is written instead
+            (`engine.result_files`); None: a larger result is refused.
     """
 
     fn: Callable[..., Any]
@@ -49,6 +52,7 @@ class Body:
     timeout_seconds: float | None
     store_result: bool
     result_max_bytes: int
+    result_storage: str | None = None
 
 
 def _enter(body: Body) -> Token[RunFrame | None]:
@@ -69,11 +73,17 @@ def _failed(body: Body, exc: Exception, started: float) -> Ended:
 
 def _settle(body: Body, value: Any, started: float) -> Ended:
     elapsed = time.monotonic() - started
-    if body.store_result:
+    if body.store_result or body.result_storage is not None:
         try:
-            text = encode_result(body.owner, value, body.result_max_bytes)
+            text = (encode_result(body.owner, value, body.result_max_bytes)
+                    if body.result_storage is None else
+                    stored_json(body.owner, value, body.result_max_bytes, body.result_storage,
+                                body.frame.run_id))
         except ResultError as exc:
-            return Ended.failure(exc, elapsed=elapsed, retryable=False)
+            if body.store_result:
+                return Ended.failure(exc, elapsed=elapsed, retryable=False)
+            return Ended(ok=True, value=value, note=f"result not stored: {exc}",
+                         elapsed=elapsed)
         return Ended(ok=True, value=value, result_json=text, elapsed=elapsed)
     text_or_none, note = render_result(value, body.result_max_bytes)
     return Ended(ok=True, value=value, result_json=text_or_none, note=note, elapsed=elapsed)

@@ -44,7 +44,8 @@ def _start(rt: Runtime, task: Task[Any, Any], args: tuple[Any, ...], kwargs: dic
                      options.log_prints, parent.root if parent else None)
     body = Body(task.fn, args, kwargs, frame=frame, owner=f"task {task.name!r}",
                 timeout_seconds=options.timeout_seconds, store_result=False,
-                result_max_bytes=rt.settings.result_max_bytes)
+                result_max_bytes=rt.settings.result_max_bytes,
+                result_storage=options.result_storage)
     handle = RunHandle(run_id, "task", options, frame, hooks=RunHooks.of_record(task, run))
     show(handle, task.name, run.argsrepr, parent.run_id if parent else None)
     return handle, body

@@ -35,3 +35,44 @@ def deployed_facts(day: str, n: int = 2) -> dict[str, Any]:
             "context_run_id": context.flow_run.id if isinstance(context, FlowRunContext)
             else None,
             "task": runtime_facts(n)}
+
+
+@task(task_run_name="slow-{seconds}")
+def slow(seconds: float) -> str:
+    """Sleeps; its with_options copies change the timeout, name and tags."""
+    import time
+
+    time.sleep(seconds)
+    return "done"
+
+
+@task
+def flaky(key: str) -> int:
+    """Fails its first attempt per key (a counter in Redis, shared with the worker)."""
+    from tasks_core.process_runtime import get_runtime
+
+    rt = get_runtime()
+    count = int(rt.client.incr(f"{rt.settings.key_prefix}:test-counter:{key}"))
+    if count == 1:
+        raise RuntimeError("first attempt fails")
+    return count
+
+
+@task(persist_result=False)
+def unpersisted(x: int) -> int:
+    return x * 2
+
+
+@task(result_storage=".results-unused")
+def big(n: int) -> list[int]:
+    """A result of about 7n bytes of JSON."""
+    return list(range(100_000, 100_000 + n))
+
+
+@flow(flow_run_name="env-{label}")
+def read_env(label: str) -> dict[str, Any]:
+    """The job_variables environment as the deployed run sees it."""
+    import os
+
+    return {"greeting": os.environ.get("TC_TEST_GREETING"),
+            "other": os.environ.get("TC_TEST_OTHER"), "name": flow_run.name}
