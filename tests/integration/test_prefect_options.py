@@ -18,7 +18,7 @@ from tasks_core.process_runtime import get_runtime, reset_runtime
 from tasks_core.registry import resolve
 from tasks_core.runtime import flow_run, task_run
 from tasks_core.settings import reset_settings
-from tests.helpers import wait_until
+from tests.helpers import run_cli, wait_until
 from tests.integration import prefect_samples as ps
 
 SAMPLES = ("tests.integration.prefect_samples",)
@@ -70,11 +70,21 @@ def test_run_names_from_templates_and_callables(tc_env: dict[str, Any]) -> None:
     def total(xs: list[int]) -> str:
         return task_run.name
 
-    @flow(flow_run_name=lambda: "nightly")
+    @flow(flow_run_name=lambda: "nightly-run")
     def nightly() -> tuple[str, str, str, str]:
         return flow_run.name, flow_run.flow_name, add(1), total([1, 2, 3])
 
-    assert nightly() == ("nightly", "nightly", "add-1-7", "sum-of-3")
+    assert nightly() == ("nightly-run", "nightly", "add-1-7", "sum-of-3")
+    rt = get_runtime()
+    rt.reporter.flush()
+    flow_id = rt.store.list_ids("flow", limit=1)[0]
+    shown = run_cli(tc_env["env"], "flow-run", "inspect", flow_id)
+    assert shown.returncode == 0, shown.stderr
+    assert "Run name" in shown.stdout and "nightly-run" in shown.stdout
+    task_id = next(r.id for r in rt.store.get_many(rt.store.children(flow_id))
+                   if r.name == "add")
+    shown = run_cli(tc_env["env"], "task-run", "inspect", task_id)
+    assert "add-1-7" in shown.stdout, shown.stdout + shown.stderr
     with pytest.raises(ConfigurationError, match="names 'z', which is not a parameter"):
         task(lambda x: x, task_run_name="t-{z}")
 
@@ -82,7 +92,6 @@ def test_run_names_from_templates_and_callables(tc_env: dict[str, Any]) -> None:
     def bad() -> None:
         return None
 
-    rt = get_runtime()
     before = rt.store.list_ids("task", limit=1000)
     with pytest.raises(ConfigurationError, match="task_run_name must give a non-empty str"):
         bad()
