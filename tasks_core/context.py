@@ -29,14 +29,11 @@ from typing import Any
 from tasks_core.engine.context import current_run
 from tasks_core.engine.run_lookup import run_record
 from tasks_core.records import RunRecord
-from tasks_core.run_logging import MissingRunContext
+from tasks_core.run_logging import MissingContextError
 from tasks_core.run_tags import tags
 
 __all__ = ["FlowRunContext", "MissingContextError", "TaskRunContext", "get_run_context",
            "tags"]
-
-MissingContextError = MissingRunContext
-"""Raised where a run-only API is called outside any run (Prefect's name for it)."""
 
 
 @dataclass(frozen=True)
