@@ -48,6 +48,10 @@ class Flow(FlowHookMethods, Generic[P, R]):
     ``hook(flow, flow_run, state)``, on every path (a direct call, sync or async, a nested
     flow, a deployment's flow run on a worker, a crash found by recovery); see
     `tasks_core.engine.hooks`. They can also be added with ``@my_flow.on_failure``.
+
+    Prefect's options: ``flow_run_name`` (`tasks_core.run_names`), ``persist_result`` and
+    ``result_storage`` (`tasks_core.result_options`); `with_options` copies
+    (`tasks_core.with_options`); ``flow.from_source(...)`` on the decorator too.
     """
 
     def __init__(

@@ -96,6 +96,10 @@ class Task(TaskHookMethods, Generic[P, R]):
     this task reaches a final state of that type, on every path (a direct call, `.delay()`
     and `.map()` on a worker, a flow's task runner, a crash found by recovery); see
     `tasks_core.engine.hooks`. They can also be added with ``@my_task.on_failure``.
+
+    Prefect's options: ``cache_policy`` objects (`tasks_core.cache_policies`),
+    ``task_run_name`` (`tasks_core.run_names`), ``persist_result`` and ``result_storage``
+    (`tasks_core.result_options`); `with_options` copies (`tasks_core.with_options`).
     """
 
     def __init__(

@@ -6,7 +6,7 @@ direct call (the record is still in the reporter's buffer), a worker's run (the 
 in Redis), a task in a flow's task runner. One read per run id (a record not found yet is
 still in this process's write buffer: it is flushed and read again), then the record is
 kept in a small bounded map (what is read from it -- id, name, parameters, tags,
-deployment -- never changes).
+deployment -- never changes; the attempt does, and `attempt_of` reads it each time).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tasks_core.errors import DeploymentNotFound, RunNotFound
 from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
 
-__all__ = ["deployment_record", "run_record"]
+__all__ = ["attempt_of", "deployment_record", "run_record"]
 
 _KEEP = 256
 _lock = threading.Lock()
@@ -44,6 +44,18 @@ def run_record(run_id: str) -> RunRecord | None:
         return None
     _keep(_records, run_id, found)
     return found
+
+
+def attempt_of(run_id: str) -> int:
+    """The run's current attempt, read now (it changes with retries: never kept); 0 when
+    it cannot be read. Buffered writes are flushed first, so an in-process retry shows."""
+    rt = get_runtime()
+    try:
+        if rt.reporter.pending:
+            rt.reporter.flush(timeout=5)
+        return int(rt.store.field(run_id, "attempt") or 0)
+    except (ConnectionError, ValueError):
+        return 0
 
 
 def deployment_record(deployment_id: str) -> Deployment | None:

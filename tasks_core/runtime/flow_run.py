@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from tasks_core.engine.run_lookup import attempt_of
 from tasks_core.records import RunRecord
 from tasks_core.runtime._lookup import current_flow_run, run_name
 
@@ -20,7 +21,7 @@ _READ: dict[str, tuple[Callable[[RunRecord], Any], Callable[[], Any]]] = {
         lambda r: r.scheduled_time or r.start_time or r.created, lambda: datetime.now(UTC)),
     "deployment_id": (lambda r: r.deployment_id, lambda: None),
     "parent_flow_run_id": (lambda r: r.parent_flow_run_id, lambda: None),
-    "run_count": (lambda r: r.attempt, lambda: 0),
+    "run_count": (lambda r: attempt_of(r.id), lambda: 0),
 }
 
 __all__ = sorted(_READ)  # read through __getattr__ below

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tasks_core.engine.run_lookup import attempt_of
 from tasks_core.records import RunRecord
 from tasks_core.runtime._lookup import current_task_run, run_name
 
@@ -15,7 +16,7 @@ _READ: dict[str, tuple[Callable[[RunRecord], Any], Callable[[], Any]]] = {
     "task_name": (lambda r: r.name, lambda: None),
     "parameters": (lambda r: dict(r.parameters), dict),
     "tags": (lambda r: list(r.tags), list),
-    "run_count": (lambda r: r.attempt, lambda: 0),
+    "run_count": (lambda r: attempt_of(r.id), lambda: 0),
 }
 
 __all__ = sorted(_READ)  # read through __getattr__ below

@@ -176,3 +176,21 @@ def test_runtime_and_context_on_a_worker(tc_env: dict[str, Any], start_worker: A
     assert alone["task_name"] == "runtime_facts" and alone["task_parameters"] == {"x": 7}
     assert alone["task_tags"] == ["own"] and alone["flow_run_id"] is None
     assert alone["context"] == "TaskRunContext" and alone["context_run_id"] is not None
+
+
+def test_run_count_follows_retries(tc_env: dict[str, Any]) -> None:
+    seen: list[int] = []
+
+    @task(retries=1)
+    def twice() -> int:
+        seen.append(task_run.run_count)
+        if len(seen) == 1:
+            raise RuntimeError("first attempt fails")
+        return task_run.run_count
+
+    @flow
+    def outer() -> tuple[int, int]:
+        return twice(), flow_run.run_count
+
+    assert outer() == (2, 1) and seen == [1, 2]
+    assert task_run.run_count == 0  # outside a run
