@@ -14,7 +14,8 @@ commands) attach to a running cluster through `tasks_core.app`, built when first
 (see `tasks_core.celery_cli`).
 """
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import Any
 
 from tasks_core.annotations import allow_failure, quote, unmapped
 from tasks_core.deployments import deploy, run_deployment, serve
@@ -44,12 +45,10 @@ from tasks_core.futures import TaskFuture, wait_all
 from tasks_core.pausing import pause_flow_run, resume_flow_run
 from tasks_core.records import RunRecord
 from tasks_core.run_logging import get_run_logger
+from tasks_core.run_tags import tags
 from tasks_core.states import State, StateName, StateType
 from tasks_core.suspending import suspend_flow_run
 from tasks_core.task import Task, exponential_backoff, task
-
-if TYPE_CHECKING:
-    from celery import Celery
 
 __all__ = [
     "CancelledRun",
@@ -91,16 +90,26 @@ __all__ = [
     "send_task",
     "serve",
     "suspend_flow_run",
+    "tags",
     "task",
     "unmapped",
     "wait_all",
 ]
 
 
-def __getattr__(name: str) -> "Celery":
-    """`tasks_core.app`: the Celery app for ``celery -A tasks_core`` (built on first read)."""
+_PREFECT_MODULES = {"cache_policies", "context", "filesystems", "flows", "logging", "runtime",
+                    "tasks"}
+"""Read as ``tasks_core.runtime.flow_run.id`` after ``import tasks_core`` (Prefect's
+``prefect.runtime...`` ported by the import line): imported on first read."""
+
+
+def __getattr__(name: str) -> Any:
+    """`tasks_core.app`: the Celery app for ``celery -A tasks_core`` (built on first read);
+    the Prefect-path modules (`_PREFECT_MODULES`), imported on first read."""
     if name == "app":
         from tasks_core.celery_cli import cli_app
 
         return cli_app()
+    if name in _PREFECT_MODULES:
+        return importlib.import_module(f"tasks_core.{name}")
     raise AttributeError(f"module 'tasks_core' has no attribute {name!r}")

@@ -46,6 +46,8 @@ class Deployment(BaseModel):
     triggers: list[dict[str, Any]] = Field(default_factory=list)
     run_options: RunOptions = Field(default_factory=RunOptions)
     """The flow's retries, delays and timeout when it was deployed; its runs carry them."""
+    flow_run_name: str | None = None
+    """The flow's ``flow_run_name`` template (a callable is not stored): its runs' names."""
     created: datetime = Field(default_factory=lambda: datetime.now(UTC))
     updated: datetime = Field(default_factory=lambda: datetime.now(UTC))
 

@@ -22,9 +22,12 @@ from tasks_core.engine.task_run import value_or_raise
 from tasks_core.engine.views import RunState
 from tasks_core.errors import ConfigurationError
 from tasks_core.records import RunOptions
+from tasks_core.result_options import ResultStorage, persist_option, storage_option
+from tasks_core.run_names import RunName, run_name_option
 from tasks_core.states import StateName
 from tasks_core.task import RetryDelay, _log_prints, _retry_delays
 from tasks_core.task_runners import TaskRunner, ThreadPoolTaskRunner, current_runner
+from tasks_core.with_options import flow_with_options
 
 __all__ = ["Flow", "FlowState", "flow"]
 
@@ -45,6 +48,10 @@ class Flow(FlowHookMethods, Generic[P, R]):
     ``hook(flow, flow_run, state)``, on every path (a direct call, sync or async, a nested
     flow, a deployment's flow run on a worker, a crash found by recovery); see
     `tasks_core.engine.hooks`. They can also be added with ``@my_flow.on_failure``.
+
+    Prefect's options: ``flow_run_name`` (`tasks_core.run_names`), ``persist_result`` and
+    ``result_storage`` (`tasks_core.result_options`); `with_options` copies
+    (`tasks_core.with_options`); ``flow.from_source(...)`` on the decorator too.
     """
 
     def __init__(
@@ -67,9 +74,14 @@ class Flow(FlowHookMethods, Generic[P, R]):
         on_crashed: Iterable[Hook] | None = None,
         on_cancellation: Iterable[Hook] | None = None,
         on_running: Iterable[Hook] | None = None,
+        flow_run_name: RunName | None = None,
+        persist_result: bool | None = None,
+        result_storage: ResultStorage | None = None,
     ) -> None:
         if not callable(fn):
             raise ConfigurationError(f"@flow needs a function, got {fn!r}")
+        self.init_options = {k: v for k, v in locals().items() if k not in ("self", "fn")}
+        """The options as given, for `with_options` copies."""
         self.fn = fn
         self.name = name or fn.__name__.replace("_", "-")
         self.version = version
@@ -95,14 +107,28 @@ class Flow(FlowHookMethods, Generic[P, R]):
         self.parameters = ParameterSpec(fn, owner=f"flow {self.name!r}",
                                         validate=validate_parameters)
         self.signature = self.parameters.signature
+        self.flow_run_name = run_name_option(f"flow {self.name}", "flow_run_name",
+                                             flow_run_name, self.signature)
+        self.persist_result = persist_option(f"flow {self.name}", persist_result)
+        self.result_storage = storage_option(f"flow {self.name}", result_storage)
         self.return_type = return_annotation(fn)
         self.options = RunOptions(retries=retries, retry_delays=self.retry_delays,
                                   retry_jitter_factor=retry_jitter_factor,
-                                  timeout_seconds=timeout_seconds)
+                                  timeout_seconds=timeout_seconds,
+                                  persist_result=persist_result is not False,
+                                  result_storage=self.result_storage)
         functools.update_wrapper(self, fn)
 
     def __repr__(self) -> str:
         return f"Flow({self.name!r})"
+
+    def with_options(self, **options: Any) -> Flow[P, R]:
+        """A copy with `options` changed (any of ``@flow``'s); see `tasks_core.with_options`.
+
+        Raises:
+            ConfigurationError: an unknown option, or a changed one that is invalid.
+        """
+        return flow_with_options(self, options)
 
     @classmethod
     def from_source(cls, source: str, entrypoint: str, *, ref: str | None = None) -> Flow[Any, Any]:
@@ -224,6 +250,9 @@ def flow(
     on_crashed: Iterable[Hook] | None = None,
     on_cancellation: Iterable[Hook] | None = None,
     on_running: Iterable[Hook] | None = None,
+    flow_run_name: RunName | None = None,
+    persist_result: bool | None = None,
+    result_storage: ResultStorage | None = None,
 ) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
 
 
@@ -238,3 +267,7 @@ def flow(fn: Callable[P, R] | None = None, /, **options: Any) -> Any:
     if fn is not None:
         return Flow(fn, **options)
     return lambda f: Flow(f, **options)
+
+
+flow.from_source = Flow.from_source  # type: ignore[attr-defined]
+"""Prefect's spelling ``flow.from_source(source=..., entrypoint=...)`` on the decorator."""

@@ -54,6 +54,10 @@ class RunOptions(BaseModel):
             as importable names); see `engine.retry_policy`.
         soft_time_limit, time_limit: Celery's limits in seconds (`engine.attempt`,
             `dispatch.hard_time_limit`); ignore_result: the value is not stored.
+        persist_result: False: no result value is stored (``persist_result=False``).
+        result_storage: a folder for results over the size limit (`result_options`).
+        env: environment variables set while the run executes (a deployment's
+            ``job_variables={"env": ...}``; `tasks_core.job_variables`).
     """
 
     retries: int = 0
@@ -74,6 +78,9 @@ class RunOptions(BaseModel):
     soft_time_limit: float | None = None
     time_limit: float | None = None
     ignore_result: bool = False
+    persist_result: bool = True
+    result_storage: str | None = None
+    env: dict[str, str] | None = None
 
 
 class TriggeredBy(BaseModel):
@@ -150,6 +157,8 @@ class RunRecord(BaseModel):
     result_size: int = 0
     error: ErrorInfo | None = None
     flow_run_name: str | None = None
+    task_run_name: str | None = None
+    """A task run's own name (`@task(task_run_name=...)`), None: the task's name."""
     related: list[dict[str, str]] = Field(default_factory=list)
     triggered_by: TriggeredBy | None = None
     expires: datetime | None = None

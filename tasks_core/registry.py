@@ -18,7 +18,7 @@ from tasks_core.errors import TaskNotFound
 if TYPE_CHECKING:
     from tasks_core.task import Task
 
-__all__ = ["by_name", "celery_name", "known_as", "named", "register", "resolve"]
+__all__ = ["by_name", "celery_name", "known_as", "lookup", "named", "register", "resolve"]
 
 _by_key: dict[str, Task[Any, Any]] = {}
 _by_name: dict[str, dict[str, Task[Any, Any]]] = {}
@@ -74,6 +74,11 @@ def _resolve_name(name: str) -> Task[Any, Any]:
             "with --import MODULE for the module that defines it (a task is known by name "
             "once its module is imported)")
     return found
+
+
+def lookup(key: str) -> Task[Any, Any] | None:
+    """The task registered under this key in this process (None: not imported here)."""
+    return _by_key.get(key)
 
 
 def resolve(key: str) -> Task[Any, Any]:

@@ -38,6 +38,7 @@ from tasks_core.process_runtime import get_runtime
 __all__ = [
     "FLOW_RUN_LOGGER",
     "TASK_RUN_LOGGER",
+    "MissingContextError",
     "MissingRunContext",
     "RunLogHandler",
     "RunLoggerAdapter",
@@ -51,8 +52,13 @@ MAX_MESSAGE_CHARS = 20_000
 """Longer messages are cut (with a marker) so that one entry cannot bloat a run's logs."""
 
 
-class MissingRunContext(TasksCoreError, RuntimeError):
-    """A run-only API was called where no flow or task is running."""
+class MissingContextError(TasksCoreError, RuntimeError):
+    """A run-only API was called where no flow or task is running (Prefect's name for it,
+    ``prefect.exceptions.MissingContextError``)."""
+
+
+MissingRunContext = MissingContextError
+"""The earlier name, kept."""
 
 
 def _entry_json(run_id: str, level: str, logger: str, message: str, created: float) -> str:
@@ -135,11 +141,11 @@ def get_run_logger(**extra: Any) -> RunLoggerAdapter:
     ``tasks_core.task_runs``). `extra` fields are added to every record.
 
     Raises:
-        MissingRunContext: no flow or task is running in this context.
+        MissingContextError: no flow or task is running in this context.
     """
     frame = current_run.get()
     if frame is None:
-        raise MissingRunContext(
+        raise MissingContextError(
             "get_run_logger() needs a running flow or task: call it inside a @flow or @task "
             "function (elsewhere, use logging.getLogger(__name__))")
     _install_handler()

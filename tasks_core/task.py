@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from tasks_core import eager
+from tasks_core.cache_policies import CachePolicy, cache_policy_option
 from tasks_core.engine import new_runs
 from tasks_core.engine.apply import send_with_options
 from tasks_core.engine.caching import cache_key
@@ -36,10 +37,18 @@ from tasks_core.process_runtime import get_runtime
 from tasks_core.rate_limits import parse_rate_limit
 from tasks_core.records import RunOptions
 from tasks_core.registry import register
+from tasks_core.result_options import (
+    ResultStorage,
+    caching_with_results,
+    persist_option,
+    storage_option,
+)
 from tasks_core.routing import destination
+from tasks_core.run_names import RunName, run_name_option
 from tasks_core.states import StateName
 from tasks_core.task_celery import CeleryTaskMethods, unbound_view
 from tasks_core.task_options import call_limits, parse_celery_options
+from tasks_core.with_options import task_with_options
 
 __all__ = ["Task", "exponential_backoff", "task"]
 
@@ -118,6 +127,9 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
     Prefect's ``retry_condition_fn`` are taken as keyword options: see
     `tasks_core.task_options`; a bound task gets Celery's ``self.request``,
     ``self.retry()`` and ``self.update_state()`` (`tasks_core.task_celery`).
+    Prefect's options: ``cache_policy`` objects (`tasks_core.cache_policies`),
+    ``task_run_name`` (`tasks_core.run_names`), ``persist_result`` and ``result_storage``
+    (`tasks_core.result_options`); `with_options` copies (`tasks_core.with_options`).
     """
 
     def __init__(
@@ -136,17 +148,24 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
         rate_limit: str | float | None = None,
         log_prints: bool | None = None,
         cache_key_fn: Callable[..., str | None] | None = None,
-        cache_policy: str | None = None,
+        cache_policy: CachePolicy | str | None = None,
         cache_expiration: timedelta | float | None = None,
         refresh_cache: bool = False,
         on_completion: Iterable[Hook] | None = None,
         on_failure: Iterable[Hook] | None = None,
         on_crashed: Iterable[Hook] | None = None,
         on_cancellation: Iterable[Hook] | None = None,
+        task_run_name: RunName | None = None,
+        persist_result: bool | None = None,
+        result_storage: ResultStorage | None = None,
         **celery_options: Any,
     ) -> None:
         if not callable(fn):
             raise ConfigurationError(f"@task needs a function, got {fn!r}")
+        self.init_options = {
+            **{k: v for k, v in locals().items() if k not in ("self", "fn", "celery_options")},
+            **celery_options}
+        """The options as given, for `with_options` copies."""
         self.fn = fn
         self.name = name or fn.__name__
         self.description = description or inspect.getdoc(fn)
@@ -177,13 +196,14 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
         self.rate_per_second = parse_rate_limit(f"task {self.name!r}", rate_limit)
         # print() captured into the run's logs; None inherits it from the enclosing flow
         self.log_prints = _log_prints("task", self.name, log_prints)
-        if cache_policy not in (None, "inputs"):
-            raise ConfigurationError(
-                f"task {self.name}: cache_policy must be None or 'inputs', got {cache_policy!r}")
         if cache_key_fn is not None and not callable(cache_key_fn):
             raise ConfigurationError(f"task {self.name}: cache_key_fn must be callable")
         self.cache_key_fn = cache_key_fn
-        self.cache_policy = cache_policy
+        self.persist_result = persist_option(f"task {self.name}", persist_result)
+        self.cache_policy = caching_with_results(
+            f"task {self.name}", persist_result,
+            cache_policy_option(f"task {self.name}", cache_policy), cache_key_fn)
+        self.result_storage = storage_option(f"task {self.name}", result_storage)
         if isinstance(cache_expiration, timedelta):
             cache_expiration = cache_expiration.total_seconds()
         if cache_expiration is not None and not cache_expiration > 0:
@@ -205,12 +225,16 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
             unbound_view(fn, f"task {self.name!r}") if self.bind else fn,
             owner=f"task {self.name!r}")
         self.signature = self.parameters.signature
+        self.task_run_name = run_name_option(f"task {self.name}", "task_run_name",
+                                             task_run_name, self.signature)
         self.return_type = return_annotation(fn)
         self._typed = any(hint is not Any for hint in self.parameters.hints.values())
         self.options = RunOptions(**{
             "retries": retries, "retry_delays": self.retry_delays,
             "retry_jitter_factor": retry_jitter_factor, "timeout_seconds": timeout_seconds,
             "cache_expiration": cache_expiration, "refresh_cache": refresh_cache,
+            "persist_result": persist_result is not False,
+            "result_storage": self.result_storage,
             **(celery.run_options or {})})
         self.retries, self.retry_delays = self.options.retries, self.options.retry_delays
         functools.update_wrapper(self, fn)
@@ -223,6 +247,14 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"Task({self.name!r}, key={self.key!r})"
+
+    def with_options(self, **options: Any) -> Task[P, R]:
+        """A copy with `options` changed (any of ``@task``'s); see `tasks_core.with_options`.
+
+        Raises:
+            ConfigurationError: an unknown option, or a changed one that is invalid.
+        """
+        return task_with_options(self, options)
 
     # -- in process -----------------------------------------------------------------------
 
@@ -452,13 +484,16 @@ def task(
     rate_limit: str | float | None = None,
     log_prints: bool | None = None,
     cache_key_fn: Callable[..., str | None] | None = None,
-    cache_policy: str | None = None,
+    cache_policy: CachePolicy | str | None = None,
     cache_expiration: timedelta | float | None = None,
     refresh_cache: bool = False,
     on_completion: Iterable[Hook] | None = None,
     on_failure: Iterable[Hook] | None = None,
     on_crashed: Iterable[Hook] | None = None,
     on_cancellation: Iterable[Hook] | None = None,
+    task_run_name: RunName | None = None,
+    persist_result: bool | None = None,
+    result_storage: ResultStorage | None = None,
     base: type[Task[Any, Any]] | None = None,
     **celery_options: Any,
 ) -> Callable[[Callable[P, R]], Task[P, R]]: ...

@@ -222,6 +222,7 @@ def _details(record: RunRecord, result: str | None, tree: RunNode, now: datetime
     runs = sum(1 for _ in walk(tree)) - 1
     rows: list[tuple[str, Text | str]] = [
         ("Name", Text(record.name)),
+        ("Run name", Text(record.flow_run_name or EMPTY)),
         ("Kind", record.kind),
         ("State", state_text(record.state, record.state_message)),
         ("Attempt", attempt_text(record)),

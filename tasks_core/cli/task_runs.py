@@ -121,6 +121,7 @@ def _details(record: RunRecord, result: str | None, now: datetime) -> Table:
     seconds, running = run_duration(record, now)
     rows: list[tuple[str, Text | str]] = [
         ("Name", Text(record.name)),
+        ("Run name", Text(record.task_run_name or EMPTY)),
         ("Task key", Text(record.task_key or EMPTY)),
         ("Kind", record.kind),
         ("State", state_text(record.state, record.state_message)),

@@ -26,6 +26,7 @@ from tasks_core.engine.entrypoints import entrypoint_of
 from tasks_core.engine.new_runs import run_options
 from tasks_core.engine.sources import is_git
 from tasks_core.events.internal import deployment_changes, deployment_event
+from tasks_core.job_variables import check_no_image, env_of, with_env
 from tasks_core.process_runtime import get_runtime
 from tasks_core.schedules import validate_schedules
 from tasks_core.scheduling import reschedule
@@ -64,10 +65,18 @@ def build_deployment(
     catchup: Literal["skip", "latest", "all"] = "latest",
     description: str | None = None,
     version: str | None = None,
+    job_variables: dict[str, Any] | None = None,
+    image: Any = None,
+    build: bool | None = None,
+    push: bool | None = None,
 ) -> Deployment:
     """A validated deployment of `flow` (default parameters checked against its signature;
     `triggers`: ``Deployment*Trigger``s, plain triggers or their JSON, refused with
-    TriggerError naming the field)."""
+    TriggerError naming the field; ``job_variables={"env": {...}}``: environment variables
+    of its runs, and ``image=`` refused: `tasks_core.job_variables`)."""
+    owner = f"deployment {flow.name}/{name}"
+    check_no_image(owner, image, build, push)
+    env = env_of(owner, job_variables)
     git = source is not None and is_git(source)
     root = Path(source).resolve() if source and not git else Path.cwd()
     defaults = dict(parameters or {})
@@ -76,7 +85,9 @@ def build_deployment(
         name=name, flow_name=flow.name,
         entrypoint=entrypoint or entrypoint_of(flow.fn, root),
         source=source if git else str(root), source_ref=source_ref, parameters=defaults,
-        parameter_schema=flow.parameters.schema(), run_options=run_options(flow, None),
+        parameter_schema=flow.parameters.schema(),
+        run_options=with_env(run_options(flow, None), env),
+        flow_run_name=flow.flow_run_name if isinstance(flow.flow_run_name, str) else None,
         work_pool_name=work_pool_name or get_runtime().settings.default_pool,
         work_queue_name=work_queue_name,
         schedules=validate_schedules(cron, interval, rrule, schedules, timezone),

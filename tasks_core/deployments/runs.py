@@ -29,6 +29,7 @@ from tasks_core.engine.results import decode_result
 from tasks_core.engine.schema_model import check_parameters
 from tasks_core.engine.sending import run_envelope, send_new
 from tasks_core.errors import ResultError
+from tasks_core.job_variables import env_of, with_env
 from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord, TriggeredBy
 from tasks_core.scheduling import schedule_key
@@ -81,6 +82,7 @@ def run_deployment(
     idempotency_key: str | None = None,
     work_queue_name: str | None = None,
     as_subflow: bool = True,
+    job_variables: dict[str, Any] | None = None,
 ) -> FlowRunResult:
     """Create a run of a deployment and wait until it ends or `timeout` seconds pass.
 
@@ -90,6 +92,8 @@ def run_deployment(
     by pydantic against the flow's parameter schema (`1.5` is not an `int`, `[1, 2]` is not
     a `list[str]`). ``timeout=0`` returns at once; ``None`` waits until the run ends.
     `poll_interval` is accepted for compatibility: waiting is pushed, not polled.
+    ``job_variables={"env": {...}}``: environment variables of this run, over the
+    deployment's (`tasks_core.job_variables`).
 
     Raises:
         DeploymentNotFound: no such deployment (close names suggested).
@@ -98,6 +102,10 @@ def run_deployment(
     """
     rt = get_runtime()
     deployment = deployment_store().get(name)
+    env = env_of(f"run_deployment({name!r})", job_variables)
+    if env:  # this run's environment over the deployment's (tasks_core.job_variables)
+        deployment = deployment.model_copy(
+            update={"run_options": with_env(deployment.run_options, env)})
     merged = {**deployment.parameters, **(parameters or {})}
     params_json = encode_parameters(deployment, merged)
     run_id = _existing_run(deployment, idempotency_key)

@@ -20,6 +20,7 @@ from celery.exceptions import Retry
 
 from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.engine.outcome import Ended
+from tasks_core.engine.result_files import stored_json
 from tasks_core.engine.results import encode_result, render_result
 from tasks_core.engine.returned_state import settle_returned
 from tasks_core.engine.stopping import cancellable
@@ -45,6 +46,8 @@ class Body:
             `SoftTimeLimitExceeded` and returns succeeds.
         ignore_result: Celery's ignore_result: the value is returned to an in-process
             caller but never stored.
+        result_storage: a folder where a larger result is written instead
+            (`engine.result_files`); None: a larger result is refused.
     """
 
     fn: Callable[..., Any]
@@ -58,6 +61,7 @@ class Body:
     result_max_bytes: int
     soft: bool = False
     ignore_result: bool = False
+    result_storage: str | None = None
 
 
 def _enter(body: Body) -> Token[RunFrame | None]:
@@ -89,11 +93,17 @@ def _settle(body: Body, value: Any, started: float) -> Ended:
     if body.ignore_result:
         return Ended(ok=True, value=value, note="not stored (ignore_result=True)",
                      elapsed=elapsed)
-    if body.store_result:
+    if body.store_result or body.result_storage is not None:
         try:
-            text = encode_result(body.owner, value, body.result_max_bytes)
+            text = (encode_result(body.owner, value, body.result_max_bytes)
+                    if body.result_storage is None else
+                    stored_json(body.owner, value, body.result_max_bytes, body.result_storage,
+                                body.frame.run_id))
         except ResultError as exc:
-            return Ended.failure(exc, elapsed=elapsed, retryable=False)
+            if body.store_result:
+                return Ended.failure(exc, elapsed=elapsed, retryable=False)
+            return Ended(ok=True, value=value, note=f"result not stored: {exc}",
+                         elapsed=elapsed)
         return Ended(ok=True, value=value, result_json=text, elapsed=elapsed)
     text_or_none, note = render_result(value, body.result_max_bytes)
     return Ended(ok=True, value=value, result_json=text_or_none, note=note, elapsed=elapsed)

@@ -1,12 +1,13 @@
 """Task caching, the same on every path: a key per run, results kept in Redis, hits end Cached.
 
-Caching is on for a task with a `cache_key_fn`, or `cache_policy="inputs"` (the task's key
-and its inputs, hashed). The key is computed when the run is created, from the call's
-parameters, and travels in the run's options (`RunOptions.cache_key`), so a run executed
-in process, by `.delay()` on a worker, or by a flow's Celery task runner looks up the same
-key. When the run starts, a stored result under its key ends it Cached with that value
-without running the body (unless `refresh_cache`); a completed run stores its result under
-its key for `cache_expiration` seconds (else the result TTL).
+Caching is on for a task with a `cache_key_fn`, or a `cache_policy`
+(`tasks_core.cache_policies`: INPUTS, TASK_SOURCE, RUN_ID, ... and their sums; `"inputs"`
+is INPUTS). The key is computed when the run is created, from the call's parameters, and
+travels in the run's options (`RunOptions.cache_key`), so a run executed in process, by
+`.delay()` on a worker, or by a flow's Celery task runner looks up the same key. When the
+run starts, a stored result under its key ends it Cached with that value without running
+the body (unless `refresh_cache`); a completed run stores its result under its key for
+`cache_expiration` seconds (else the result TTL).
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tasks_core.cache_policies import KeyInputs
+from tasks_core.engine.context import current_run
 from tasks_core.engine.hooks import fire_final
 from tasks_core.engine.lifecycle import RunHandle, shown_concluded
 from tasks_core.engine.outcome import Complete, Decision
 from tasks_core.engine.results import decode_result
+from tasks_core.engine.run_lookup import run_record
 from tasks_core.process_runtime import Runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
@@ -32,11 +36,13 @@ __all__ = ["CacheContext", "cache_key", "cached_outcome", "keep_result", "task_i
 
 @dataclass(frozen=True)
 class CacheContext:
-    """What a `cache_key_fn` gets besides the parameters."""
+    """What a `cache_key_fn` gets besides the parameters (`task`: the Task itself, as
+    Prefect's ``context.task``)."""
 
     task_name: str
     task_key: str
     run_id: str
+    task: Any = None
 
 
 def task_input_hash(context: CacheContext, parameters: dict[str, Any]) -> str:
@@ -49,12 +55,22 @@ def task_input_hash(context: CacheContext, parameters: dict[str, Any]) -> str:
 def cache_key(task: Task[Any, Any], run_id: str, parameters: dict[str, Any]) -> str | None:
     """The cache key of this call, or None when the task does not cache (or its
     `cache_key_fn` returns None)."""
-    context = CacheContext(task.name, task.key, run_id)
+    context = CacheContext(task.name, task.key, run_id, task)
     if task.cache_key_fn is not None:
         return task.cache_key_fn(context, parameters)
-    if task.cache_policy == "inputs":
-        return task_input_hash(context, parameters)
-    return None
+    if task.cache_policy is None:
+        return None
+    parent = current_run.get()
+    flow_run_id = parent.flow_run_id if parent else None
+    return task.cache_policy.key(KeyInputs(context, parameters, flow_run_id,
+                                           lambda: _flow_parameters(flow_run_id)))
+
+
+def _flow_parameters(flow_run_id: str | None) -> dict[str, Any] | None:
+    if flow_run_id is None:
+        return None
+    record = run_record(flow_run_id)
+    return record.parameters if record is not None else None
 
 
 def cached_outcome(rt: Runtime, handle: RunHandle, attempt: int,

@@ -34,6 +34,7 @@ from tasks_core.errors import (
     RunNotFound,
 )
 from tasks_core.flow import Flow
+from tasks_core.job_variables import run_environment
 from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.states import StateName
 from tasks_core.work_pools import pool_of, pool_store, release_slot, work_queue_of
@@ -103,12 +104,15 @@ def run_claimed_flow(rt: Runtime, run: ClaimedRun, *, shown_in: str | None = Non
         body = Body(flow.invoke_async if flow.is_async else flow.invoke, args, kwargs,
                     frame=frame, owner=f"flow {flow.name!r}",
                     timeout_seconds=run.options.timeout_seconds, store_result=True,
-                    result_max_bytes=rt.settings.result_max_bytes)
-        if flow.is_async:
-            decision = asyncio.run(run_attempts_async(
-                rt, handle, lambda: call_attempt_async(body), first=run.attempt))
-        else:
-            decision = run_attempts(rt, handle, lambda: call_attempt(body), first=run.attempt)
+                    result_max_bytes=rt.settings.result_max_bytes,
+                    result_storage=run.options.result_storage)
+        with run_environment(run.options.env):  # job_variables' env, for the run
+            if flow.is_async:
+                decision = asyncio.run(run_attempts_async(
+                    rt, handle, lambda: call_attempt_async(body), first=run.attempt))
+            else:
+                decision = run_attempts(rt, handle, lambda: call_attempt(body),
+                                        first=run.attempt)
     decision = decision or guard.decision
     assert decision is not None  # an engine error is concluded by the failsafe
     return decision

@@ -48,7 +48,8 @@ def _start(rt: Runtime, flow: Flow[Any, Any], args: tuple[Any, ...],
     body = Body(flow.invoke_async if flow.is_async else flow.invoke, call_args, call_kwargs,
                 frame=frame, owner=f"flow {flow.name!r}",
                 timeout_seconds=options.timeout_seconds, store_result=False,
-                result_max_bytes=rt.settings.result_max_bytes)
+                result_max_bytes=rt.settings.result_max_bytes,
+                result_storage=options.result_storage)
     handle = RunHandle(run.id, "flow", options, frame, placeholder_id=placeholder_id,
                        hooks=RunHooks.of_record(flow, run))
     show(handle, flow.name, run.argsrepr, parent.run_id if parent else None)

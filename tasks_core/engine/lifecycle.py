@@ -38,6 +38,7 @@ from tasks_core.engine.celery_view import ShownRun, tell
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.hooks import RunHooks, fire_final, fire_running
 from tasks_core.engine.outcome import Complete, Decision, Ended, Fail, Retry, decide, error_info
+from tasks_core.engine.results import NOT_PERSISTED
 from tasks_core.engine.sending import Outgoing, prepare_attempt_at
 from tasks_core.engine.task_handlers import fire_retry, retry_condition
 from tasks_core.errors import FlowSuspended
@@ -101,7 +102,8 @@ def outcome_transition(rt: Runtime, handle: RunHandle, attempt: int, decision: D
     if isinstance(decision, Complete):
         change.fields = {"error": ""}  # an earlier attempt's error is not this run's end
         if decision.result_json is not None:
-            change.result_json = decision.result_json
+            change.result_json = (decision.result_json if handle.options.persist_result
+                                  else NOT_PERSISTED)  # persist_result=False
             change.fields.update(result_ref=rt.store.keys.result(handle.run_id),
                                  result_size=str(len(decision.result_json)))
         elif decision.note:

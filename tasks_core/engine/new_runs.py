@@ -5,20 +5,27 @@ executing in this context, with the options it inherits resolved now (see `run_o
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
 from datetime import datetime
 from typing import Any, Protocol
 
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.limits import with_global_limits
+from tasks_core.errors import ConfigurationError
 from tasks_core.events.run_events import automation_related, deployment_related, run_related
 from tasks_core.records import RunKind, RunOptions, RunRecord, TriggeredBy
+from tasks_core.run_names import render_run_name
+from tasks_core.run_tags import with_current_tags
 from tasks_core.settings import get_settings
 from tasks_core.states import StateName, state_type
 from tasks_core.store.runs import utcnow
 
 __all__ = ["Definition", "deployment_run", "flow_run", "placeholder_run", "run_options",
            "task_run"]
+
+log = logging.getLogger("tasks_core.engine")
 
 
 class Definition(Protocol):
@@ -43,6 +50,36 @@ def run_options(definition: Definition, parent: RunFrame | None, *,
     if log_prints == base.log_prints and cache_key is None:
         return base
     return base.model_copy(update={"log_prints": log_prints, "cache_key": cache_key})
+
+
+def _run_name(definition: Any, kind: str, parameters_json: str) -> str | None:
+    """The run's own name from its definition's (a task's, a flow's, a deployment's)
+    `task_run_name` / `flow_run_name` (`tasks_core.run_names`), over the parameters as
+    recorded; None: none given."""
+    option = f"{kind}_run_name"
+    name = getattr(definition, option, None)
+    if name is None:
+        return None
+    parameters = {**_defaults(definition), **json.loads(parameters_json)}
+    deployment = getattr(definition, "full_name", None)
+    if deployment is None:
+        return render_run_name(f"{kind} {definition.name}", option, name, parameters)
+    try:
+        return render_run_name(deployment, option, name, parameters)
+    except ConfigurationError as exc:  # a scheduled or triggered run still starts
+        log.warning("deployment %s: run name not rendered (%s)", deployment, exc)
+        return None
+
+
+def _defaults(definition: Any) -> dict[str, Any]:
+    """Parameter defaults a run name may use: the signature's, or a deployment's schema's."""
+    signature = getattr(definition, "signature", None)
+    if signature is not None:
+        return {n: p.default for n, p in signature.parameters.items()
+                if p.default is not p.empty}
+    properties = getattr(definition, "parameter_schema", {}).get("properties", {})
+    return {n: p["default"] for n, p in properties.items()
+            if isinstance(p, dict) and "default" in p}
 
 
 def _links(parent: RunFrame | None) -> dict[str, Any]:
@@ -88,13 +125,15 @@ def task_run(task: Any, parameters_json: str, options: RunOptions, parent: RunFr
     links = _links(parent)
     now = utcnow()
     options = with_global_limits(options, get_settings())
+    tags = with_current_tags(task.tags)
     return _record(
         "task", task.name, state, id=run_id, created=now, task_key=task.key,
-        parameters_json=parameters_json, tags=task.tags, options=options, queue=queue,
+        task_run_name=_run_name(task, "task", parameters_json),
+        parameters_json=parameters_json, tags=tags, options=options, queue=queue,
         priority=priority, scheduled_time=scheduled_time,
         related=run_related(task_name=task.name, kind="task",
                             parent_flow_run_id=links.get("parent_flow_run_id"),
-                            tags=task.tags),
+                            tags=tags),
         **links, **(_here(owner, now) if owner else {}))
 
 
@@ -116,12 +155,14 @@ def flow_run(flow: Any, parameters_json: str, options: RunOptions, parent: RunFr
     """A run of `flow` (a Flow) starting now in this process."""
     now = utcnow()
     parent_flow = parent.flow_run_id if parent else None
+    tags = with_current_tags(flow.tags)
     return _record(
         "flow", flow.name, StateName.RUNNING, created=now, parameters_json=parameters_json,
-        tags=flow.tags, options=options, flow_version=flow.version,
+        tags=tags, options=options, flow_version=flow.version,
+        flow_run_name=_run_name(flow, "flow", parameters_json),
         parent_flow_run_id=parent_flow, parent_task_run_id=placeholder_id,
         related=run_related(task_name=flow.name, kind="flow", parent_flow_run_id=parent_flow,
-                            tags=flow.tags),
+                            tags=tags),
         **_here(owner, now))
 
 
@@ -144,6 +185,7 @@ def deployment_run(deployment: Any, parameters_json: str, *, state: StateName, q
         "flow", deployment.flow_name, state, id=run_id, parameters_json=parameters_json,
         options=deployment.run_options,
         tags=sorted(set(deployment.tags) | set(tags)), deployment_id=deployment.id,
-        queue=queue, flow_run_name=flow_run_name, scheduled_time=scheduled_time,
+        queue=queue, scheduled_time=scheduled_time,
+        flow_run_name=flow_run_name or _run_name(deployment, "flow", parameters_json),
         parent_flow_run_id=parent_flow, parent_task_run_id=placeholder_id, related=related,
         triggered_by=triggered_by)

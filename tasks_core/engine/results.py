@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -21,7 +23,12 @@ from tasks_core.engine.codec import safe_text, to_json, type_name
 from tasks_core.engine.tagged import loads_tagged, tag_values
 from tasks_core.errors import ResultError
 
-__all__ = ["decode_result", "encode_result", "render_result"]
+__all__ = ["MARKER", "NOT_PERSISTED", "decode_result", "encode_result", "follow",
+           "render_result"]
+
+MARKER = "__tasks_core_result__"
+"""The key of the markers `engine.result_files` stores in place of a result."""
+NOT_PERSISTED = json.dumps({MARKER: "not-persisted"})
 
 
 def _encode(value: Any, max_bytes: int) -> str:
@@ -88,10 +95,15 @@ def decode_result(text: str, annotation: Any = Any) -> Any:
         is the truth; a changed annotation must not make an old result unreadable).
 
     Raises:
-        ResultError: `text` is not JSON.
+        ResultError: `text` is not JSON; or it marks a result that was not persisted or
+            whose file (`result_storage`) cannot be read (`engine.result_files`).
     """
     try:
         value = loads_tagged(text)
+        if isinstance(value, dict):  # a result in a file, or none (engine.result_files)
+            found, stored = follow(value)
+            if found:
+                value = loads_tagged(stored)
     except (ValueError, RecursionError) as exc:
         raise ResultError(f"stored result is not JSON ({safe_text(str(exc))[:200]})") from None
     if annotation is Any or annotation is inspect.Signature.empty:
@@ -112,3 +124,24 @@ def _adapter(annotation: Any) -> pydantic.TypeAdapter[Any]:
 @functools.lru_cache(maxsize=256)
 def _cached_adapter(annotation: Any) -> pydantic.TypeAdapter[Any]:
     return pydantic.TypeAdapter(annotation)
+
+
+def follow(value: Any) -> tuple[bool, Any]:
+    """``(True, text)`` when `value` (a decoded stored result) is a file marker: the file's
+    JSON text; ``(False, value)`` when it is no marker.
+
+    Raises:
+        ResultError: a not-persisted marker, or a file that is gone or unreadable.
+    """
+    if not isinstance(value, dict) or MARKER not in value or len(value) > 3:
+        return False, value
+    kind = value[MARKER]
+    if kind == "not-persisted":
+        raise ResultError("the run's result was not persisted (persist_result=False); "
+                          "only the process that ran it got its value")
+    path = str(value.get("path", ""))
+    try:
+        return True, Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ResultError(f"result file {path!r} (result_storage) cannot be read: {exc}; "
+                          "every process that reads results needs the same folder") from None

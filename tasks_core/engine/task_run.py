@@ -78,7 +78,8 @@ def task_body(task: Task[Any, Any], args: Any, kwargs: dict[str, Any], frame: Ru
     seconds, soft = body_deadline(options)
     return Body(task.attempt_fn(info), args, kwargs, frame=frame, owner=f"task {task.name!r}",
                 timeout_seconds=seconds, soft=soft, store_result=store_result,
-                result_max_bytes=result_max_bytes, ignore_result=options.ignore_result)
+                result_max_bytes=result_max_bytes, ignore_result=options.ignore_result,
+                result_storage=options.result_storage)
 
 
 def value_or_raise(decision: Decision, run_id: str) -> Any:

@@ -48,6 +48,7 @@ PUBLIC = [
     "send_task",
     "serve",
     "suspend_flow_run",
+    "tags",
     "task",
     "unmapped",
     "wait_all",

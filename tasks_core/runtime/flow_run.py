@@ -1,0 +1,40 @@
+"""``flow_run.<attribute>``: the flow run executing here (Prefect's
+``prefect.runtime.flow_run``); empty values outside one. See `tasks_core.runtime`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from tasks_core.engine.run_lookup import attempt_of
+from tasks_core.records import RunRecord
+from tasks_core.runtime._lookup import current_flow_run, run_name
+
+_READ: dict[str, tuple[Callable[[RunRecord], Any], Callable[[], Any]]] = {
+    "id": (lambda r: r.id, lambda: None),
+    "name": (run_name, lambda: None),
+    "flow_name": (lambda r: r.name, lambda: None),
+    "parameters": (lambda r: dict(r.parameters), dict),
+    "tags": (lambda r: list(r.tags), list),
+    "scheduled_start_time": (
+        lambda r: r.scheduled_time or r.start_time or r.created, lambda: datetime.now(UTC)),
+    "deployment_id": (lambda r: r.deployment_id, lambda: None),
+    "parent_flow_run_id": (lambda r: r.parent_flow_run_id, lambda: None),
+    "run_count": (lambda r: attempt_of(r.id), lambda: 0),
+}
+
+__all__ = sorted(_READ)  # read through __getattr__ below
+
+
+def __getattr__(attribute: str) -> Any:
+    if attribute not in _READ:
+        raise AttributeError(f"tasks_core.runtime.flow_run has no attribute {attribute!r} "
+                             f"(it has: {', '.join(__all__)})")
+    read, empty = _READ[attribute]
+    record = current_flow_run()
+    return empty() if record is None else read(record)
+
+
+def __dir__() -> list[str]:
+    return sorted(_READ)
