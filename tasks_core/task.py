@@ -13,7 +13,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 from tasks_core.dispatch import hard_time_limit
 from tasks_core.engine import new_runs
@@ -29,6 +29,9 @@ from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunOptions
 from tasks_core.registry import register
 from tasks_core.states import StateName
+
+if TYPE_CHECKING:
+    from tasks_core.canvas.signatures import Signature
 
 __all__ = ["Task", "exponential_backoff", "task"]
 
@@ -153,7 +156,7 @@ class Task(TaskHookMethods, Generic[P, R]):
         self.is_async = inspect.iscoroutinefunction(fn)
         self.key = task_key(fn)
         self.parameters = ParameterSpec(fn, owner=f"task {self.name!r}")
-        self.signature = self.parameters.signature
+        self._signature = self.parameters.signature  # inspect.Signature of fn
         self.return_type = return_annotation(fn)
         self._typed = any(hint is not Any for hint in self.parameters.hints.values())
         self.options = RunOptions(
@@ -195,8 +198,20 @@ class Task(TaskHookMethods, Generic[P, R]):
         eta: datetime | None = None,
         queue: str | None = None,
         priority: int | None = None,
+        link: Any = None,
+        link_error: Any = None,
     ) -> TaskFuture[R]:
-        """Send a run with Celery's options: a delay, a start time, a queue, a priority."""
+        """Send a run with Celery's options: a delay, a start time, a queue, a priority;
+        `link` / `link_error`: signatures (or lists) run with its result when it completes /
+        with its id when it fails, created held and released by the ledger
+        (`tasks_core.canvas`)."""
+        if link or link_error:
+            from tasks_core.canvas.links import send_linked
+
+            linked: TaskFuture[R] = send_linked(
+                self, args, kwargs, countdown=countdown, eta=eta, queue=queue,
+                priority=priority, link=link, link_error=link_error)
+            return linked
         if countdown is not None and eta is not None:
             raise ValueError("give countdown or eta, not both")
         if countdown is not None:
@@ -205,6 +220,27 @@ class Task(TaskHookMethods, Generic[P, R]):
             eta = eta.replace(tzinfo=UTC)
         return self._send(tuple(args or ()), dict(kwargs or {}), eta=eta, queue=queue,
                           priority=priority)
+
+    def s(self, *args: Any, **kwargs: Any) -> Signature:
+        """Celery's partial signature of a call: ``add.s(2)`` (see `tasks_core.canvas`)."""
+        from tasks_core.canvas.signatures import Signature
+
+        return Signature(self, args, kwargs)
+
+    def si(self, *args: Any, **kwargs: Any) -> Signature:
+        """An immutable signature: a chain does not pass it the previous result."""
+        from tasks_core.canvas.signatures import Signature
+
+        return Signature(self, args, kwargs, immutable=True)
+
+    def signature(self, args: Sequence[Any] | None = None,
+                  kwargs: dict[str, Any] | None = None, **options: Any) -> Signature:
+        """Celery's ``task.signature(args, kwargs, countdown=..., immutable=...)``."""
+        from tasks_core.canvas.signatures import Signature
+
+        return Signature(self, args, kwargs, **options)
+
+    subtask = signature
 
     def submit(self, *args: Any, wait_for: Sequence[Any] | None = None, **kwargs: Any) -> Any:
         """Inside a flow: a run on the flow's task runner (threads by default), returning a
