@@ -13,7 +13,8 @@ for (store/canvas_follow.lua), so no process waits on a result. See `send`.
 
 from tasks_core.canvas.primitives import chain, chord, group
 from tasks_core.canvas.results import CanvasResult, GroupResult, ResultSet
+from tasks_core.canvas.send import send
 from tasks_core.canvas.signatures import Signature, maybe_signature, signature
 
 __all__ = ["CanvasResult", "GroupResult", "ResultSet", "Signature", "chain", "chord", "group",
-           "maybe_signature", "signature"]
+           "maybe_signature", "send", "signature"]

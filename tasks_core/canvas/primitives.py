@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tasks_core.canvas.signatures import Signature, maybe_signature
+from tasks_core.canvas.signatures import KINDS, Signature, _send, maybe_signature
 from tasks_core.errors import ConfigurationError
 
 __all__ = ["CANVAS_TYPES", "chain", "chord", "group"]
@@ -61,9 +61,7 @@ class _Canvas(Signature):
     def apply_async(self, args: Iterable[Any] | None = None,
                     kwargs: Mapping[str, Any] | None = None, **options: Any) -> Any:
         """Send it; `args` / `kwargs` go to its first task(s), as in Celery."""
-        from tasks_core.canvas.send import send
-
-        return send(self.clone(args, kwargs, **options))
+        return _send(self.clone(args, kwargs, **options))
 
 
 class chain(_Canvas):
@@ -179,3 +177,4 @@ class chord(_Canvas):
 
 
 CANVAS_TYPES: dict[str, type[Signature]] = {"chain": chain, "group": group, "chord": chord}
+KINDS.update(CANVAS_TYPES)

@@ -27,7 +27,7 @@ from typing import Any
 
 from tasks_core.canvas.primitives import chain, chord, group
 from tasks_core.canvas.results import CanvasResult, GroupResult
-from tasks_core.canvas.signatures import CANVAS_OPTIONS, Signature, maybe_signature
+from tasks_core.canvas.signatures import CANVAS_OPTIONS, SENDERS, Signature, maybe_signature
 from tasks_core.engine import new_runs
 from tasks_core.engine.caching import cache_key
 from tasks_core.engine.context import current_run
@@ -273,3 +273,6 @@ def send(sig: Signature) -> Any:
     for envelope in builder.publish:
         rt.dispatcher.publish(envelope)
     return part.result
+
+
+SENDERS[:] = [send]

@@ -13,7 +13,7 @@ previous step's result as the first argument unless the signature is immutable (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,19 @@ if TYPE_CHECKING:
     from tasks_core.canvas.primitives import chain
     from tasks_core.task import Task
 
-__all__ = ["CANVAS_OPTIONS", "Signature", "maybe_signature", "signature"]
+__all__ = ["CANVAS_OPTIONS", "KINDS", "SENDERS", "Signature", "maybe_signature", "signature"]
+
+KINDS: dict[str, type[Signature]] = {}
+"""chain, group and chord by their subtask_type, registered by `canvas.primitives`."""
+
+SENDERS: list[Callable[[Signature], Any]] = []
+"""`canvas.send.send`, registered by it (the package imports it), so that signatures need
+not import what sends them."""
+
+
+def _send(sig: Signature) -> Any:
+    return SENDERS[0](sig)
+
 
 CANVAS_OPTIONS = frozenset({"queue", "priority", "countdown", "eta", "link", "link_error"})
 """Options a signature keeps when it runs as part of a canvas (chain step, chord member,
@@ -73,11 +85,10 @@ class Signature(dict[str, Any]):
         """A signature (or chain, group, chord) from its dict form (e.g. read from JSON)."""
         kind = data.get("subtask_type")
         if kind:
-            from tasks_core.canvas.primitives import CANVAS_TYPES
-
-            if kind not in CANVAS_TYPES:
-                raise ConfigurationError(f"unknown signature type {kind!r}")
-            return CANVAS_TYPES[kind].from_dict(data)
+            if kind not in KINDS:
+                raise ConfigurationError(f"unknown signature type {kind!r} (expected one of "
+                                         f"{', '.join(sorted(KINDS))})")
+            return KINDS[kind].from_dict(data)
         return cls(data.get("task"), data.get("args"), data.get("kwargs"),
                    data.get("options"), immutable=bool(data.get("immutable")))
 
@@ -164,9 +175,8 @@ class Signature(dict[str, Any]):
         return self
 
     def __or__(self, other: Any) -> chain:  # type: ignore[override]
-        from tasks_core.canvas.primitives import chain
-
-        return chain(self, other)
+        made: chain = KINDS["chain"](self, other)  # type: ignore[assignment]
+        return made
 
     # -- calling -----------------------------------------------------------------------
 
@@ -194,9 +204,7 @@ class Signature(dict[str, Any]):
             opts.pop("link", None)
             opts.pop("link_error", None)
             return sig.type.apply_async(list(sig.args), sig.kwargs, **opts)
-        from tasks_core.canvas.send import send
-
-        return send(sig)
+        return _send(sig)
 
     def __repr__(self) -> str:
         args = ", ".join([repr(a) for a in self.args]

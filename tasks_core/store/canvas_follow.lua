@@ -20,6 +20,8 @@
 -- the first member that did not complete. "left" reaching 0 releases the body exactly once:
 -- every member's terminal transition runs this script atomically, once.
 -- A target is moved only while it is still Paused (held): one a user cancelled stays so.
+-- Returns nothing: canvas_follow() writes the moves (state, history, state index, event,
+-- done stream and TTLs for an end, the broker message or due entry for a release).
 local CV_MARK = '"@@tasks-core:previous-result@@"'
 
 local function cv_now()
