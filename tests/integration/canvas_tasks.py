@@ -42,3 +42,8 @@ def note(value: Any, label: str = "called") -> str:
     rt = get_runtime()
     rt.client.rpush(f"{rt.settings.key_prefix}:test-notes", f"{label}:{value}")
     return f"{label}:{value}"
+
+
+@task
+def double(x: int) -> int:
+    return 2 * x

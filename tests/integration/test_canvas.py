@@ -205,3 +205,19 @@ def test_cancelling_the_first_step_ends_the_held_ones(tc_env: dict[str, Any]) ->
         result.get(timeout=5)
     assert get_runtime().store.states_of([result.parent.id, result.id]) == [
         "Cancelled", "Cancelled"]
+
+
+def test_map_starmap_and_chunks_run_sequentially_in_one_run(tc_env: dict[str, Any],
+                                                           start_worker: Any) -> None:
+    from tasks_core.canvas.builtins import chunks_signature, map_signature, starmap_signature
+
+    start_worker()
+    mapped = map_signature(c.double, [1, 2, 3]).delay()
+    assert mapped.get(timeout=20) == [2, 4, 6]
+    assert get_runtime().store.children(mapped.id) == []  # one run, not one per item
+    assert starmap_signature(c.add, [(1, 2), (3, 4)]).delay().get(timeout=20) == [3, 7]
+    parts = chunks_signature(c.add, zip(range(5), range(5), strict=True), 2)
+    assert len(parts) == 3
+    assert parts.apply_async().get(timeout=20) == [[0, 2], [4, 6], [8]]
+    # a chain step like any other: the list is the next task's first argument
+    assert (map_signature(c.double, [1, 2]) | c.tsum.s()).delay().get(timeout=20) == 6
