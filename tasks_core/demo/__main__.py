@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -94,6 +95,17 @@ def _runs_table(run_ids: list[str]) -> Table:
     return table
 
 
+def _gather(futures: list[Any], what: str) -> list[Any]:
+    """The futures' results in order, with a spinner counting the finished ones while the
+    wait lasts (a terminal only: rich draws nothing in a pipe or CI log)."""
+    results = []
+    with console.status(f"{what}: 0/{len(futures)} done") as status:
+        for done, future in enumerate(futures, 1):
+            results.append(future.result(timeout=30))
+            status.update(f"{what}: {done}/{len(futures)} done")
+    return results
+
+
 def _deployments_section(prefix: str) -> None:
     from datetime import UTC, datetime, timedelta
 
@@ -116,8 +128,9 @@ def _deployments_section(prefix: str) -> None:
     demo.etl.deploy("reports", work_pool_name="reports", source=root, entrypoint=f"{entry}:etl")
     demo.orchestrate.deploy("demo", work_pool_name="default", source=root,
                             entrypoint=f"{entry}:orchestrate")
-    run = run_deployment("orchestrate/demo", parameters={"sources": ["orders", "refunds"]},
-                         timeout=90)
+    with console.status("run_deployment('orchestrate/demo'): waiting for its flow run"):
+        run = run_deployment("orchestrate/demo",
+                             parameters={"sources": ["orders", "refunds"]}, timeout=90)
     console.print(f"orchestrate/demo on pool default -> {run.state.value}: {run.result()}")
 
     _section("A one-minute interval schedule, fired once by beat")
@@ -354,7 +367,7 @@ def main() -> int:
 
         _section(".map() fans out: one tracked run per input")
         squares = demo.square.map(range(10))
-        console.print([f.result(timeout=30) for f in squares])
+        console.print(_gather(squares, "square.map(range(10))"))
         sent.extend(f.id for f in squares[:3])
 
         get_runtime().reporter.flush()
