@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from tasks_core.futures import TaskFuture
+from tasks_core.futures import TaskFuture, run_exception
 from tasks_core.process_runtime import get_runtime
 from tasks_core.states import StateName, is_terminal
 
@@ -32,6 +32,33 @@ class CanvasResult(_Base):  # type: ignore[type-arg]
                  parent: Any = None) -> None:
         super().__init__(run_id, name, return_type)
         self.parent = parent
+
+    def get(self, timeout: float | None = None, propagate: bool = True,
+            follow_parents: bool = True, **_: Any) -> Any:
+        """Wait and return the value. When the run did not complete and `propagate`, the
+        error raised is the earliest failed step's before it (Celery's `get` re-raises a
+        parent's error first: a chord whose header task raised ValueError raises that
+        ValueError, though the callback itself holds a ChordError); else its own."""
+        value = super().get(timeout, propagate=False)
+        if not propagate or not isinstance(value, BaseException) or self.state in _OK:
+            return value
+        if follow_parents:
+            _raise_parent_error(self)
+        raise value
+
+
+def _raise_parent_error(result: CanvasResult) -> None:
+    """Raise the error of the earliest step before `result` that did not complete."""
+    lineage = []
+    node = result.parent
+    while node is not None:
+        lineage.append(node)
+        node = getattr(node, "parent", None)
+    for node in reversed(lineage):
+        for leaf in node._leaves() if isinstance(node, ResultSet) else [node]:
+            state = leaf.state
+            if is_terminal(state) and state not in _OK:
+                raise run_exception(leaf.record())
 
 
 def _states(results: list[Any]) -> list[str | None]:
