@@ -223,3 +223,16 @@ def test_map_starmap_and_chunks_run_sequentially_in_one_run(tc_env: dict[str, An
     assert parts.apply_async().get(timeout=20) == [[0, 2], [4, 6], [8]]
     # a chain step like any other: the list is the next task's first argument
     assert (map_signature(c.double, [1, 2]) | c.tsum.s()).delay().get(timeout=20) == 6
+
+
+def test_nested_canvases_groups_of_chains_and_a_group_inside_a_chain(
+        tc_env: dict[str, Any], start_worker: Any) -> None:
+    start_worker(concurrency=4)
+    members = group(chain(c.add.s(1, 1), c.add.s(1)), c.add.s(5, 5))()
+    assert members.get(timeout=20) == [3, 10]
+    # a group inside a chain gets the previous result; the next step gets the list (a chord)
+    middle = chain(c.add.s(1, 1), group(c.add.s(1), c.add.s(2)), c.tsum.s())()
+    assert middle.get(timeout=20) == 7
+    assert middle.parent.get(timeout=5) == [3, 4]
+    header = chord([chain(c.add.s(1, 1), c.mul.s(10)), c.add.s(2, 2)], c.tsum.s())()
+    assert header.get(timeout=20) == 24
