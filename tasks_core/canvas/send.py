@@ -156,7 +156,7 @@ class _Builder:
 
     def part(self, sig: Signature, *, held: bool, arg: bool, after: str | None) -> _Part:
         if isinstance(sig, chain | group | chord):
-            sig = _spread(_with_call(sig))
+            sig = _first_options(_spread(_with_call(sig)))
         if isinstance(sig, chord):
             return self._chord(sig, held=held, arg=arg, after=after)
         if isinstance(sig, group):
@@ -243,7 +243,9 @@ def _spread(sig: Signature) -> Signature:
         return sig
     if isinstance(sig, chord):
         body = sig.body
-        assert body is not None
+        if body is None:
+            raise ConfigurationError("a chord needs a body: chord(header)(body) or "
+                                     "chord(header, body)()")
         body = body.clone(**{k: v for k, v in (("link", link), ("link_error", errback)) if v})
         return chord(sig["kwargs"]["header"], body, **options)
     steps = sig.tasks if isinstance(sig, chain | group) else [sig]
@@ -254,6 +256,24 @@ def _spread(sig: Signature) -> Signature:
     elif link:
         out = [s.clone(link=[*(s.options.get("link") or []), *link]) for s in out]
     return type(sig)(*out, **options) if isinstance(sig, chain | group) else out[0]
+
+
+def _first_options(sig: Signature) -> Signature:
+    """A canvas's other options (queue, priority, countdown, ...), as Celery applies them
+    when it is sent: a chain's to its first task, a group's to each member, a chord's to
+    each header task; the call's options win over a task's own. A task rejects the ones a
+    canvas does not take (`_Builder.node`)."""
+    options = sig.options
+    if not options:
+        return sig
+    if isinstance(sig, chain):
+        first, *rest = sig.tasks
+        return chain(first.clone(**options), *rest)
+    if isinstance(sig, group):
+        return group(*[t.clone(**options) for t in sig.tasks])
+    if isinstance(sig, chord):
+        return chord([t.clone(**options) for t in sig.header.tasks], sig.body)
+    return sig
 
 
 def send(sig: Signature) -> Any:

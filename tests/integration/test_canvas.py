@@ -13,7 +13,7 @@ import pytest
 from celery.exceptions import ChordError
 
 from tasks_core.canvas import GroupResult, ResultSet, chain, chord, group
-from tasks_core.errors import CancelledRun
+from tasks_core.errors import CancelledRun, ConfigurationError, ParameterError
 from tasks_core.process_runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
@@ -236,3 +236,23 @@ def test_nested_canvases_groups_of_chains_and_a_group_inside_a_chain(
     assert middle.parent.get(timeout=5) == [3, 4]
     header = chord([chain(c.add.s(1, 1), c.mul.s(10)), c.add.s(2, 2)], c.tsum.s())()
     assert header.get(timeout=20) == 24
+
+
+def test_canvas_options_go_where_celery_puts_them_and_bad_ones_are_refused(
+        tc_env: dict[str, Any]) -> None:
+    store = get_runtime().store
+    res = chain(c.add.s(1, 1), c.add.s(1)).apply_async(queue="elsewhere", priority=7)
+    first = store.get(res.parent.id)
+    assert (first.queue, first.priority) == ("elsewhere", 7)
+    assert store.get(res.id).queue == tc_env["queue"]  # a chain's options: its first task
+    members = group(c.add.s(1, 1), c.add.s(2, 2)).apply_async(queue="elsewhere")
+    assert {store.get(r.id).queue for r in members.results} == {"elsewhere"}
+    before = len(store.list_ids("task", limit=100))
+    with pytest.raises(ConfigurationError, match="expires are not supported inside a canvas"):
+        chain(c.add.s(1, 1), c.add.s(1)).apply_async(expires=10)
+    with pytest.raises(ConfigurationError, match="countdown/eta is supported on a canvas's "
+                                                 "first tasks only"):
+        chain(c.add.s(1, 1), c.add.s(1).set(countdown=5)).delay()
+    with pytest.raises(ParameterError):
+        chain(c.add.s(1, 1), c.add.s(1, 2, 3)).delay()
+    assert len(store.list_ids("task", limit=100)) == before  # nothing was sent
