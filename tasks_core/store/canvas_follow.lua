@@ -18,7 +18,8 @@
 -- A chord hash p:chord:<id> holds "left" (members not yet Completed), "size", "body" (JSON
 -- list of targets) and "r<i>" (member i's result JSON); "failed" is claimed with HSETNX by
 -- the first member that did not complete. "left" reaching 0 releases the body exactly once:
--- every member's terminal transition runs this script atomically, once.
+-- every member's terminal transition runs this script atomically, once. Each member's end
+-- renews the hash's TTL (the run TTL).
 -- A target is moved only while it is still Paused (held): one a user cancelled stays so.
 -- Returns nothing: canvas_follow() writes the moves (state, history, state index, event,
 -- done stream and TTLs for an end, the broker message or due entry for a release).
@@ -102,6 +103,11 @@ local function cv_chord_error(from, error_json)
 end
 
 local function cv_chord(c, k, from, ok, result, error_json, at)
+  local body = redis.call('HGET', c.key, 'body')
+  if not body then
+    return  -- the join expired (a header slower than the run TTL): nothing to release
+  end
+  redis.call('EXPIRE', c.key, k.ttl)
   if ok then
     redis.call('HSET', c.key, 'r' .. c.i, result)
     local left = redis.call('HINCRBY', c.key, 'left', -1)
@@ -112,13 +118,13 @@ local function cv_chord(c, k, from, ok, result, error_json, at)
         names[#names + 1] = 'r' .. i
       end
       local list = '[' .. table.concat(redis.call('HMGET', c.key, unpack(names)), ',') .. ']'
-      for _, t in ipairs(cjson.decode(redis.call('HGET', c.key, 'body'))) do
+      for _, t in ipairs(cjson.decode(body)) do
         cv_release(t, k, list, at, 'chord header complete')
       end
     end
   elseif redis.call('HSETNX', c.key, 'failed', from) == 1 then
     local err = cv_chord_error(from, error_json)
-    for _, t in ipairs(cjson.decode(redis.call('HGET', c.key, 'body'))) do
+    for _, t in ipairs(cjson.decode(body)) do
       cv_end(t, k, 'Failed', 'FAILED', 'chord member ' .. from .. ' did not complete', err, at,
         true)
     end
