@@ -25,9 +25,12 @@
 -- done stream and TTLs for an end, the broker message or due entry for a release).
 local CV_MARK = '"@@tasks-core:previous-result@@"'
 
+-- the time of the terminal transition being followed (epoch seconds), set by
+-- canvas_follow(): index scores and due times of the moves (no TIME: scripts stay pure)
+local cv_clock = 0
+
 local function cv_now()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) + tonumber(t[2]) / 1000000
+  return cv_clock
 end
 
 -- move held target t to `to` (state name, type); returns its fields or nil when not held
@@ -168,8 +171,10 @@ cv_follow = function(links_json, from, state, result, error_json, at, fire)
   end
 end
 
--- called by transition.lua once `run_key` (run `run_id`) entered terminal state `state`
-local function canvas_follow(run_key, run_id, state, links_json, result_json, at)
+-- called by transition.lua once `run_key` (run `run_id`) entered terminal state `state` at
+-- `at` (ISO 8601) / `score` (epoch seconds)
+local function canvas_follow(run_key, run_id, state, links_json, result_json, at, score)
+  cv_clock = tonumber(score) or 0
   local result = nil
   if state == 'Completed' or state == 'Cached' then
     result = result_json

@@ -87,7 +87,7 @@ if ARGV[15] == '1' then
       tonumber(ARGV[22]))
   end
   if cur[12] then
-    canvas_follow(KEYS[1], cur[6], ARGV[1], cur[12], ARGV[13], ARGV[10])
+    canvas_follow(KEYS[1], cur[6], ARGV[1], cur[12], ARGV[13], ARGV[10], ARGV[5])
   end
 end
 local reply = {1}

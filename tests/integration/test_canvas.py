@@ -14,6 +14,7 @@ from celery.exceptions import ChordError
 
 from tasks_core.canvas import GroupResult, ResultSet, chain, chord, group
 from tasks_core.errors import CancelledRun, ConfigurationError, ParameterError
+from tasks_core.futures import TaskFuture
 from tasks_core.process_runtime import get_runtime
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
@@ -196,7 +197,8 @@ def test_link_and_link_error_on_apply_async(tc_env: dict[str, Any],
     assert sorted(_notes(tc_env)) == sorted(["ok:4", f"err:{bad.id}"])
     store = get_runtime().store
     for parent in (ok.id, bad.id):
-        states = sorted(store.get(child).state for child in store.children(parent))
+        # a note is written inside its run's body: wait for each callback's own end
+        states = sorted(TaskFuture(child).wait(timeout=10) for child in store.children(parent))
         assert states in ([S.CANCELLED, S.COMPLETED], [S.COMPLETED, S.FAILED])
 
 
