@@ -27,6 +27,7 @@ import time
 from beat import clock, deferred, pools, scheduler, sweeper
 from beat.triggers.engine import TriggerEngine, run_engine
 from tasks_core.errors import StoreUnavailable
+from tasks_core.periodic.sync import configured_entries, sync_beat_schedule
 from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.store.locks import BEAT_LOCK
 
@@ -95,9 +96,18 @@ def _keep_lock(rt: Runtime, beat: Beat, stop: threading.Event) -> None:
 
 
 def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> None:
-    """Run the beat loop until stopped."""
+    """Run the beat loop until stopped.
+
+    First, the ``beat_schedule`` entries of the settings and of the Celery app's conf (set
+    by modules imported before this) become deployments (`tasks_core.periodic.sync`).
+
+    Raises:
+        ConfigurationError: a bad ``beat_schedule`` entry, named.
+    """
     logging.basicConfig(level=loglevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = get_runtime()
+    entries = configured_entries(rt.app.conf.get("beat_schedule"))
+    synced = False
     stop = stop or threading.Event()
     beat = Beat(rt, f"{socket.gethostname()}:{os.getpid()}")
     wake = rt.due.subscribe()
@@ -112,6 +122,9 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
     try:
         while not stop.is_set():
             try:
+                if not synced:
+                    sync_beat_schedule(entries, timezone=rt.app.conf.timezone)
+                    synced = True
                 wait = beat.step()
                 if stop.is_set():
                     break

@@ -11,6 +11,8 @@
   Scheduled run past its time (beat's deferred tick marks it): a worker claims it like a
   Scheduled one, so a Late run whose message was lost is re-sent the same way.
 - Index entries of expired run records are trimmed.
+- Pauses past their timeout that no process ended (a suspended run, or a paused process
+  that died) end their run Failed (`tasks_core.pausing.expire_pauses`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tasks_core.engine.recovery import owner_alive, recover_crashed, resend
+from tasks_core.pausing import expire_pauses
 from tasks_core.process_runtime import Runtime
 from tasks_core.states import StateName
 
@@ -40,6 +43,7 @@ class SweepReport:
     crashed: list[str] = field(default_factory=list)
     resent: list[str] = field(default_factory=list)
     trimmed: int = 0
+    pauses_expired: list[str] = field(default_factory=list)
 
 
 def tick(rt: Runtime, now: datetime) -> SweepReport:
@@ -49,6 +53,7 @@ def tick(rt: Runtime, now: datetime) -> SweepReport:
         _recover_dead_owners(rt, now, kind, report)
         _resend_stale(rt, now, kind, report)
         report.trimmed += _trim_expired(rt, now, kind)
+    report.pauses_expired = expire_pauses(rt, now)  # Paused past its timeout: Failed
     return report
 
 

@@ -38,9 +38,11 @@ from tasks_core.errors import (
 from tasks_core.events import emit_event
 from tasks_core.flow import Flow, FlowState, flow
 from tasks_core.futures import TaskFuture, wait_all
+from tasks_core.pausing import pause_flow_run, resume_flow_run
 from tasks_core.records import RunRecord
 from tasks_core.run_logging import get_run_logger
 from tasks_core.states import StateName, StateType
+from tasks_core.suspending import suspend_flow_run
 from tasks_core.task import Task, exponential_backoff, task
 
 if TYPE_CHECKING:
@@ -76,8 +78,11 @@ __all__ = [
     "exponential_backoff",
     "flow",
     "get_run_logger",
+    "pause_flow_run",
+    "resume_flow_run",
     "run_deployment",
     "serve",
+    "suspend_flow_run",
     "task",
     "wait_all",
 ]

@@ -16,14 +16,16 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
+import celery.contrib.testing.tasks  # noqa: F401  (Celery's `celery.ping`, on every app)
 from celery import Celery
 
 from tasks_core.settings import Settings, get_settings
+from tasks_core.store.celery_results import BACKEND
 from tasks_core.store.connection import redis_url
 from tasks_core.store.keys import Keys
 
-__all__ = ["EXECUTE_CHUNK", "EXECUTE_FLOW", "EXECUTE_RUN", "GUARDED_TRANSPORT", "broker_config",
-           "broker_url", "create_app", "get_app", "is_redis_url"]
+__all__ = ["CARRIERS_MODULE", "EXECUTE_CHUNK", "EXECUTE_FLOW", "EXECUTE_RUN", "GUARDED_TRANSPORT",
+           "broker_config", "broker_url", "create_app", "get_app", "is_redis_url"]
 
 EXECUTE_RUN = "tasks_core.run"
 """The one Celery task that executes a run; its args are ``[run_id, attempt]``."""
@@ -33,6 +35,13 @@ EXECUTE_FLOW = "tasks_core.run_flow"
 
 EXECUTE_CHUNK = "tasks_core.run_chunk"
 """Executes several runs from one message (``.map()``); its args are ``[[run_id, ...]]``."""
+
+
+CARRIERS_MODULE = "workers.carriers"
+"""In the app's ``imports`` (Celery's setting: modules a worker imports when it starts): it
+registers the carrier tasks above on any Celery worker of this app, such as the in-thread
+worker of ``celery.contrib.testing.worker.start_worker(app)`` and the ``celery_worker``
+fixture. Named, not imported: the SDK never imports the worker package."""
 
 
 def broker_url(settings: Settings) -> str:
@@ -63,7 +72,15 @@ def broker_config(settings: Settings) -> dict[str, Any]:
 
 
 def create_app(settings: Settings | None = None) -> Celery:
-    """A Celery app configured for tasks-core: JSON only, late acks, events for Flower."""
+    """A Celery app configured for tasks-core: JSON only, late acks, events for Flower.
+
+    The worker's carrier tasks come with any Celery worker of the app (`CARRIERS_MODULE`),
+    Celery's own ``celery.ping`` (``celery.contrib.testing.tasks``, registered on every app
+    once imported) keeps its result, and Celery's result backend (for plain Celery tasks
+    such as that ping: `tasks_core.store.celery_results`) lives under the stack's prefix,
+    so Celery's own test worker (``start_worker(app)``, the ``celery_worker`` fixture) runs
+    tasks-core runs without further set-up.
+    """
     settings = settings or get_settings()
     app = Celery("tasks_core", broker=broker_url(settings), set_as_current=False)
     app.conf.update(
@@ -84,6 +101,9 @@ def create_app(settings: Settings | None = None) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
         enable_utc=True,
+        imports=(CARRIERS_MODULE,),
+        result_backend=BACKEND,
+        task_annotations={"celery.ping": {"ignore_result": False}},  # start_worker .get()s it
         **broker_config(settings),
     )
     return app

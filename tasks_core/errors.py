@@ -4,11 +4,12 @@
       ConfigurationError
       ValidationError            ParameterError, ResultError, EventError, TemplateError
       NotFoundError              RunNotFound, TaskNotFound, DeploymentNotFound, WorkPoolNotFound,
-                                 DeadLetterNotFound
+                                 DeadLetterNotFound, ArtifactNotFound
       InvalidTransition
       StoreUnavailable
       RunError                   FailedRun, CrashedRun, CancelledRun, TimedOutRun
       RunTimeout                 (waiting for a run took longer than asked)
+      FlowSuspended              (suspend_flow_run ends the attempt; the run stays Paused)
 
 Messages name the thing that was wrong and, where there is one, the fix.
 """
@@ -16,8 +17,10 @@ Messages name the thing that was wrong and, where there is one, the fix.
 from __future__ import annotations
 
 import redis
+from celery.exceptions import SoftTimeLimitExceeded
 
 __all__ = [
+    "ArtifactNotFound",
     "CancelledRun",
     "ConfigurationError",
     "CrashedRun",
@@ -25,6 +28,7 @@ __all__ = [
     "DeploymentNotFound",
     "EventError",
     "FailedRun",
+    "FlowSuspended",
     "InvalidTransition",
     "NotFoundError",
     "ParameterError",
@@ -96,6 +100,10 @@ class WorkPoolNotFound(NotFoundError):
     """No work pool with that name."""
 
 
+class ArtifactNotFound(NotFoundError):
+    """No artifact with that id or key."""
+
+
 class InvalidTransition(TasksCoreError):
     """A state change the state machine refuses (terminal states are final)."""
 
@@ -144,8 +152,20 @@ class RunTimeout(TasksCoreError, TimeoutError):
     """Waiting for a run's result took longer than the caller allowed."""
 
 
-class TaskTimeout(TimeoutError):
-    """Raised inside a running task or flow when its timeout_seconds pass."""
+class TaskTimeout(SoftTimeLimitExceeded, TimeoutError):  # type: ignore[misc]
+    """Raised inside a running task or flow when its timeout_seconds (or Celery's
+    soft_time_limit) pass. It is Celery's `celery.exceptions.SoftTimeLimitExceeded` too, so
+    Celery code's ``except SoftTimeLimitExceeded:`` clean-up runs (Celery's user guide,
+    "Time limits"), and a builtin TimeoutError."""
+
+    def __str__(self) -> str:  # billiard's __str__ shows the repr; keep the plain message
+        return Exception.__str__(self)
+
+
+class FlowSuspended(TasksCoreError):
+    """Raised by `suspend_flow_run` to end a deployment flow run's attempt: the engine
+    leaves the run Paused (no outcome written, no hooks) and the worker's slot is freed; a
+    resume sends it again (`tasks_core.suspending`). Do not catch it in a flow body."""
 
 
 class TaskCancelled(TasksCoreError):

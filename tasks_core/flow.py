@@ -120,7 +120,8 @@ class Flow(FlowHookMethods, Generic[P, R]):
     def deploy(self, name: str, work_pool_name: str | None = None, **options: Any) -> str:
         """Register a deployment of this flow (create or update); its id.
 
-        Options: work_queue_name, parameters, cron | interval | rrule | schedules, timezone
+        Options: work_queue_name, parameters, cron (a string or Celery's ``crontab(...)``) |
+        interval | rrule | schedules, timezone
         (local times follow Vixie cron across daylight saving changes), catchup ("skip",
         "latest" (default) or "all": which scheduled runs missed by more than
         `catchup_grace_seconds` still run), tags, triggers, paused, description, version,

@@ -5,7 +5,7 @@ reporter thread and connections). Redis is reached only through the stores of
 `tasks_core.store`, one per job: `store` (the run ledger), `schedules`, `due`, `locks`,
 `procs`, `nodes`, `pools`, `deployments`, `automations`, `webhooks`, `events` (the stream; `emitter`
 buffers writes to it), `cancels`, `idempotency`, `cache`, `queues`, `deadletters`,
-`indexes`, `server` and `demo_counters`; `client` is theirs.
+`indexes`, `server`, `artifacts`, `pauses` and `demo_counters`; `client` is theirs.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import redis
 from celery import Celery
 
 from tasks_core.settings import Settings, get_settings
+from tasks_core.store.artifacts import ArtifactStore
 from tasks_core.store.automations import AutomationStore
 from tasks_core.store.cache import ResultCache
 from tasks_core.store.cancels import CancelRequests
@@ -36,6 +37,7 @@ from tasks_core.store.idempotency import IdempotencyKeys
 from tasks_core.store.locks import LeaderLocks
 from tasks_core.store.metrics import MetricsStore
 from tasks_core.store.nodes import NodeLeases
+from tasks_core.store.pauses import PauseStore
 from tasks_core.store.queues import BrokerQueues
 from tasks_core.store.reporter import Reporter
 from tasks_core.store.run_indexes import RunIndexes
@@ -143,6 +145,17 @@ class Runtime:
         """Messages a worker could not run, set aside with the reason."""
         return DeadLetterStore(self.client, self.store.keys,
                                max_entries=self.settings.deadletter_max)
+
+    @cached_property
+    def artifacts(self) -> ArtifactStore:
+        """Artifacts of runs (`tasks_core.artifacts`), kept as long as runs."""
+        return ArtifactStore(self.client, self.store.keys,
+                             ttl_seconds=self.settings.run_ttl_seconds)
+
+    @cached_property
+    def pauses(self) -> PauseStore:
+        """Open pauses of flow runs and the input resumes hand over (`tasks_core.pausing`)."""
+        return PauseStore(self.client, self.store.keys, ttl_seconds=self.settings.run_ttl_seconds)
 
     @cached_property
     def metrics(self) -> MetricsStore:

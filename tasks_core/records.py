@@ -49,6 +49,11 @@ class RunOptions(BaseModel):
             the task's cache policy or `cache_key_fn` and its parameters.
         cache_expiration: seconds a cached result is kept (None: the result TTL).
         refresh_cache: run even on a cache hit, and store the new result.
+        retry_forever, autoretry_for, dont_autoretry_for, retry_backoff, retry_backoff_max,
+            retry_jitter, default_retry_delay: Celery's retry options (exception classes
+            as importable names); see `engine.retry_policy`.
+        soft_time_limit, time_limit: Celery's limits in seconds (`engine.attempt`,
+            `dispatch.hard_time_limit`); ignore_result: the value is not stored.
     """
 
     retries: int = 0
@@ -59,6 +64,16 @@ class RunOptions(BaseModel):
     cache_key: str | None = None
     cache_expiration: float | None = None
     refresh_cache: bool = False
+    retry_forever: bool = False
+    autoretry_for: list[str] = Field(default_factory=list)
+    dont_autoretry_for: list[str] = Field(default_factory=list)
+    retry_backoff: float = 0.0
+    retry_backoff_max: float = 600.0
+    retry_jitter: bool = False
+    default_retry_delay: float = 180.0
+    soft_time_limit: float | None = None
+    time_limit: float | None = None
+    ignore_result: bool = False
 
 
 class TriggeredBy(BaseModel):
@@ -78,7 +93,8 @@ class TriggeredBy(BaseModel):
     firing_id: str | None = None
 
 
-_JSON_FIELDS = {"parameters", "tags", "error", "options", "related", "triggered_by"}
+_JSON_FIELDS = {"parameters", "tags", "error", "options", "related", "triggered_by",
+                "celery_meta"}
 _INT_FIELDS = {"attempt", "priority", "result_size"}
 
 
@@ -137,6 +153,10 @@ class RunRecord(BaseModel):
     related: list[dict[str, str]] = Field(default_factory=list)
     triggered_by: TriggeredBy | None = None
     history: list[StateEntry] = Field(default_factory=list)
+    celery_state: str | None = None
+    """Celery's custom state set by ``self.update_state(state=...)`` while it runs."""
+    celery_meta: dict[str, Any] | None = None
+    """Its ``meta`` (JSON), what Celery's ``AsyncResult.info`` shows for that state."""
     parameters_json: str | None = Field(default=None, exclude=True)
     """The parameters as recorded (JSON text), set when a record is built to be written."""
 

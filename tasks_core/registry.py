@@ -10,7 +10,7 @@ from tasks_core.errors import TaskNotFound
 if TYPE_CHECKING:
     from tasks_core.task import Task
 
-__all__ = ["register", "resolve"]
+__all__ = ["named", "register", "resolve"]
 
 _by_key: dict[str, Task[Any, Any]] = {}
 
@@ -50,3 +50,8 @@ def resolve(key: str) -> Task[Any, Any]:
             f"{qualname!r} (is it decorated with @task, and is the worker's code up to date?)"
         )
     return found
+
+
+def named(name: str) -> list[Task[Any, Any]]:
+    """The tasks this process knows whose `name=` is `name` (none, one or several)."""
+    return [task for task in _by_key.values() if task.name == name]

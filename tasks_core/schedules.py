@@ -15,23 +15,27 @@ from croniter import croniter
 from dateutil.rrule import rrulestr
 
 from tasks_core.errors import ConfigurationError
+from tasks_core.periodic.crontab import cron_string
 from tasks_core.store.runs import utcnow
 
 __all__ = ["validate_schedules"]
 
 
 def validate_schedules(
-    cron: str | None, interval: float | timedelta | None, rrule: str | None,
+    cron: Any, interval: float | timedelta | None, rrule: str | None,
     schedules: list[dict[str, Any]] | None, timezone: str | None = None,
 ) -> list[dict[str, Any]]:
     """Schedules as stored dicts; ConfigurationError names what is invalid.
 
     Interval and rrule schedules without an anchor are anchored now, so their times stay
     put however often beat computes them (an rrule's own DTSTART wins over the anchor).
+    `cron` (and a schedule's ``cron``) is a cron string or Celery's ``crontab(...)``,
+    converted by `tasks_core.periodic.crontab.cron_string` (which refuses what has no
+    cron form).
     """
     found = [dict(s) for s in schedules or []]
     if cron:
-        found.append({"cron": cron, "timezone": timezone or "UTC"})
+        found.append({"cron": cron_string(cron), "timezone": timezone or "UTC"})
     if interval is not None:
         seconds = interval.total_seconds() if isinstance(interval, timedelta) else interval
         found.append({"interval": float(seconds), "timezone": timezone or "UTC"})
@@ -49,6 +53,8 @@ def _checked_schedule(schedule: dict[str, Any]) -> dict[str, Any]:
     if unknown := sorted(set(schedule) - known):
         raise ConfigurationError(f"unknown schedule field(s) {', '.join(unknown)} in "
                                  f"{schedule!r} (known: {', '.join(sorted(known))})")
+    if "cron" in schedule:
+        schedule["cron"] = cron_string(schedule["cron"])
     schedule.setdefault("timezone", "UTC")
     try:
         zone = zoneinfo.ZoneInfo(schedule["timezone"])

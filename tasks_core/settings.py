@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     run_ttl_seconds: int = Field(
         default=7 * 86_400, gt=0, description="how long finished run records are kept"
     )
+    artifact_max_bytes: int = Field(
+        default=1_000_000, gt=0, description="largest JSON data of one artifact")
     batch_interval_ms: float = Field(
         default=50.0, gt=0, description="longest a buffered state change waits before a flush"
     )
@@ -160,10 +162,27 @@ class Settings(BaseSettings):
         default=10_000, gt=0,
         description="set-aside messages kept (`tasks-core deadletter ls`); the oldest go first",
     )
+    task_time_limit: float = Field(
+        default=0.0, ge=0,
+        description="Celery's task_time_limit: seconds after which a worker kills a task run's "
+                    "attempt, for tasks without a time_limit of their own (0: none)")
+    task_soft_time_limit: float = Field(
+        default=0.0, ge=0,
+        description="Celery's task_soft_time_limit: seconds after which SoftTimeLimitExceeded "
+                    "is raised in a task run's body, for tasks without a soft_time_limit or "
+                    "timeout_seconds of their own (0: none)")
     task_events: bool = Field(
         default=False,
         description="workers always send Celery task events (a running Flower turns them on)",
     )
+    always_eager: bool = Field(
+        default=False,
+        description="run .delay() and .apply_async() in the calling process, tracked (tests; "
+                    "Celery's task_always_eager)")
+    beat_schedule: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Celery-style periodic tasks that `tasks-core beat` runs (entry name -> "
+                    "task, schedule, args, kwargs, options)")
     connect_retries: int = Field(
         default=5, ge=0, description="attempts to reach Redis before giving up (backoff)"
     )

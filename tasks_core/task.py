@@ -15,13 +15,16 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
-from tasks_core.dispatch import hard_time_limit
+from tasks_core import eager
 from tasks_core.engine import new_runs
 from tasks_core.engine.caching import cache_key
 from tasks_core.engine.context import current_run
 from tasks_core.engine.hooks import Hook, TaskHookMethods, hook_set
+from tasks_core.engine.limits import hard_limit
 from tasks_core.engine.parameters import ParameterSpec, return_annotation
+from tasks_core.engine.request import RequestInfo, bound_callable
 from tasks_core.engine.sending import run_envelope, send_new
+from tasks_core.engine.task_handlers import handler_hooks, overrides
 from tasks_core.engine.task_run import run_task, run_task_async
 from tasks_core.errors import ConfigurationError
 from tasks_core.futures import TaskFuture
@@ -29,6 +32,8 @@ from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunOptions
 from tasks_core.registry import register
 from tasks_core.states import StateName
+from tasks_core.task_celery import CeleryTaskMethods, unbound_view
+from tasks_core.task_options import call_limits, parse_celery_options
 
 if TYPE_CHECKING:
     from tasks_core.canvas.signatures import Signature
@@ -69,6 +74,17 @@ def _log_prints(kind: str, name: str, value: Any) -> bool | None:
     return value
 
 
+def _plus(given: Iterable[Hook] | None, extra: list[Hook] | None) -> Iterable[Hook] | None:
+    """A hook option with `extra` hooks appended (given as is when there are none)."""
+    if not extra:
+        return given
+    if given is None:
+        return extra
+    if callable(given) or not isinstance(given, Iterable):
+        return given  # hook_set refuses it, naming the option
+    return [*given, *extra]
+
+
 def task_key(fn: Callable[..., Any]) -> str:
     """``module:qualname``, the importable address of a task (``__main__`` resolved)."""
     module = fn.__module__
@@ -82,7 +98,7 @@ def task_key(fn: Callable[..., Any]) -> str:
     return f"{module}:{fn.__qualname__}"
 
 
-class Task(TaskHookMethods, Generic[P, R]):
+class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
     """A function tracked as task runs, runnable in process or on Celery workers.
 
     State change hooks (`on_completion`, `on_failure`, `on_crashed`, `on_cancellation`):
@@ -90,6 +106,12 @@ class Task(TaskHookMethods, Generic[P, R]):
     this task reaches a final state of that type, on every path (a direct call, `.delay()`
     and `.map()` on a worker, a flow's task runner, a crash found by recovery); see
     `tasks_core.engine.hooks`. They can also be added with ``@my_task.on_failure``.
+
+    Celery's decorator options (``bind``, ``autoretry_for``, ``max_retries``,
+    ``retry_backoff``, ``soft_time_limit``, ``time_limit``, ``ignore_result``, ...) and
+    Prefect's ``retry_condition_fn`` are taken as keyword options: see
+    `tasks_core.task_options`; a bound task gets Celery's ``self.request``,
+    ``self.retry()`` and ``self.update_state()`` (`tasks_core.task_celery`).
     """
 
     def __init__(
@@ -99,7 +121,7 @@ class Task(TaskHookMethods, Generic[P, R]):
         name: str | None = None,
         description: str | None = None,
         retries: int = 0,
-        retry_delay_seconds: RetryDelay = 0,
+        retry_delay_seconds: RetryDelay | None = None,
         retry_jitter_factor: float | None = None,
         timeout_seconds: float | None = None,
         tags: Iterable[str] | None = None,
@@ -114,6 +136,7 @@ class Task(TaskHookMethods, Generic[P, R]):
         on_failure: Iterable[Hook] | None = None,
         on_crashed: Iterable[Hook] | None = None,
         on_cancellation: Iterable[Hook] | None = None,
+        **celery_options: Any,
     ) -> None:
         if not callable(fn):
             raise ConfigurationError(f"@task needs a function, got {fn!r}")
@@ -123,7 +146,14 @@ class Task(TaskHookMethods, Generic[P, R]):
         if retries < 0:
             raise ConfigurationError(f"task {self.name}: retries must be >= 0, got {retries}")
         self.retries = retries
-        self.retry_delays = _retry_delays(self.name, retries, retry_delay_seconds)
+        self.retry_delays = _retry_delays(self.name, retries, retry_delay_seconds or 0)
+        celery = parse_celery_options(f"task {self.name!r}", celery_options, retries=retries,
+                                      retry_delays=self.retry_delays,
+                                      retry_delay_given=retry_delay_seconds is not None)
+        self.bind = celery.bind
+        self.max_retries = celery.max_retries
+        self.default_retry_delay = celery.default_retry_delay
+        self.retry_condition_fn = celery.retry_condition_fn
         if retry_jitter_factor is not None and retry_jitter_factor < 0:
             raise ConfigurationError(f"task {self.name}: retry_jitter_factor must be >= 0")
         self.retry_jitter_factor = retry_jitter_factor
@@ -150,19 +180,29 @@ class Task(TaskHookMethods, Generic[P, R]):
             raise ConfigurationError(f"task {self.name}: cache_expiration must be > 0")
         self.cache_expiration = cache_expiration
         self.refresh_cache = refresh_cache
-        self.hooks = hook_set(f"task {self.name!r}", running=False, on_completion=on_completion,
-                              on_failure=on_failure, on_crashed=on_crashed,
-                              on_cancellation=on_cancellation)
+        handlers = handler_hooks(self)  # a base= class's Celery handlers
+        self.hooks = hook_set(
+            f"task {self.name!r}", running=False,
+            on_completion=_plus(on_completion, handlers.get("on_completion")),
+            on_failure=_plus(on_failure, handlers.get("on_failure")),
+            on_crashed=_plus(on_crashed, handlers.get("on_crashed")),
+            on_cancellation=on_cancellation)
+        self.engine_callbacks = self.retry_condition_fn is not None or overrides(self,
+                                                                                  "on_retry")
         self.is_async = inspect.iscoroutinefunction(fn)
         self.key = task_key(fn)
-        self.parameters = ParameterSpec(fn, owner=f"task {self.name!r}")
+        self.parameters = ParameterSpec(
+            unbound_view(fn, f"task {self.name!r}") if self.bind else fn,
+            owner=f"task {self.name!r}")
         self._signature = self.parameters.signature  # inspect.Signature of fn
         self.return_type = return_annotation(fn)
         self._typed = any(hint is not Any for hint in self.parameters.hints.values())
-        self.options = RunOptions(
-            retries=retries, retry_delays=self.retry_delays,
-            retry_jitter_factor=retry_jitter_factor, timeout_seconds=timeout_seconds,
-            cache_expiration=cache_expiration, refresh_cache=refresh_cache)
+        self.options = RunOptions(**{
+            "retries": retries, "retry_delays": self.retry_delays,
+            "retry_jitter_factor": retry_jitter_factor, "timeout_seconds": timeout_seconds,
+            "cache_expiration": cache_expiration, "refresh_cache": refresh_cache,
+            **(celery.run_options or {})})
+        self.retries, self.retry_delays = self.options.retries, self.options.retry_delays
         functools.update_wrapper(self, fn)
         register(self)
 
@@ -186,7 +226,10 @@ class Task(TaskHookMethods, Generic[P, R]):
     # -- on Celery queues -----------------------------------------------------------------
 
     def delay(self, *args: P.args, **kwargs: P.kwargs) -> TaskFuture[R]:
-        """Send a run to the task's queue (Celery's `.delay`)."""
+        """Send a run to the task's queue (Celery's `.delay`); in eager mode
+        (`tasks_core.eager`), run it here and return a finished `EagerResult`."""
+        if eager.eager_mode():
+            return eager.apply(self, args, kwargs)
         return self._send(args, kwargs)
 
     def apply_async(
@@ -198,14 +241,27 @@ class Task(TaskHookMethods, Generic[P, R]):
         eta: datetime | None = None,
         queue: str | None = None,
         priority: int | None = None,
+        soft_time_limit: float | None = None,
+        time_limit: float | None = None,
         link: Any = None,
         link_error: Any = None,
     ) -> TaskFuture[R]:
-        """Send a run with Celery's options: a delay, a start time, a queue, a priority;
+        """Send a run with Celery's options: a delay, a start time, a queue, a priority,
+        this run's `soft_time_limit` / `time_limit` (seconds, over the task's own);
         `link` / `link_error`: signatures (or lists) run with its result when it completes /
         with its id when it fails, created held and released by the ledger
-        (`tasks_core.canvas`)."""
+        (`tasks_core.canvas`). In eager mode (`tasks_core.eager`) the task runs here and the
+        options are ignored, as Celery ignores them."""
+        limits = call_limits(self.name, soft_time_limit, time_limit)
+        if eager.eager_mode():
+            return eager.apply(self, tuple(args or ()), dict(kwargs or {}), ignored={
+                "countdown": countdown, "eta": eta, "queue": queue, "priority": priority,
+                "link": link, "link_error": link_error})
         if link or link_error:
+            if limits:
+                raise ConfigurationError(
+                    f"task {self.name!r}: apply_async with link/link_error takes no "
+                    "soft_time_limit/time_limit yet; set them on the task")
             from tasks_core.canvas.links import send_linked
 
             linked: TaskFuture[R] = send_linked(
@@ -219,7 +275,14 @@ class Task(TaskHookMethods, Generic[P, R]):
         if eta is not None and eta.tzinfo is None:
             eta = eta.replace(tzinfo=UTC)
         return self._send(tuple(args or ()), dict(kwargs or {}), eta=eta, queue=queue,
-                          priority=priority)
+                          priority=priority, limits=limits)
+
+    def apply(self, args: Sequence[Any] | None = None, kwargs: dict[str, Any] | None = None,
+              *, task_id: str | None = None, throw: bool | None = None) -> eager.EagerResult[R]:
+        """Run here, now, as a tracked run, and return a finished `EagerResult` (Celery's
+        ``Task.apply``); see `tasks_core.eager.apply` for `throw` and the errors raised."""
+        return eager.apply(self, tuple(args or ()), dict(kwargs or {}), task_id=task_id,
+                           throw=throw)
 
     def s(self, *args: Any, **kwargs: Any) -> Signature:
         """Celery's partial signature of a call: ``add.s(2)`` (see `tasks_core.canvas`)."""
@@ -275,6 +338,7 @@ class Task(TaskHookMethods, Generic[P, R]):
         eta: datetime | None = None,
         queue: str | None = None,
         priority: int | None = None,
+        limits: dict[str, float] | None = None,
     ) -> TaskFuture[R]:
         rt = get_runtime()
         parent = current_run.get()
@@ -283,8 +347,11 @@ class Task(TaskHookMethods, Generic[P, R]):
         run_id = str(uuid.uuid4())
         key = cache_key(self, run_id, parameters) if self.caches else None
         later = eta is not None and eta > datetime.now(UTC)
+        options = new_runs.run_options(self, parent, cache_key=key)
+        if limits:
+            options = options.model_copy(update=limits)
         run = new_runs.task_run(
-            self, params_json, new_runs.run_options(self, parent, cache_key=key), parent,
+            self, params_json, options, parent,
             state=StateName.SCHEDULED if eta else StateName.PENDING,
             queue=queue or self.queue or rt.settings.default_pool,
             priority=self.priority if priority is None else priority, scheduled_time=eta,
@@ -312,8 +379,14 @@ class Task(TaskHookMethods, Generic[P, R]):
 
     @property
     def hard_time_limit(self) -> float | None:
-        """Celery's hard limit: a backstop a little after timeout_seconds."""
-        return hard_time_limit(self.timeout_seconds)
+        """Celery's hard limit: `time_limit`, else a backstop a little after the body's
+        deadline (`engine.limits.hard_limit`)."""
+        return hard_limit(self.options)
+
+    def attempt_fn(self, info: RequestInfo) -> Callable[..., Any]:
+        """What an attempt of the run `info` describes calls: the function, or for a bound
+        task the function with this task first and ``self.request`` set."""
+        return bound_callable(self.fn, self, info) if self.bind else self.fn
 
 
 @overload
@@ -326,7 +399,7 @@ def task(
     name: str | None = None,
     description: str | None = None,
     retries: int = 0,
-    retry_delay_seconds: RetryDelay = 0,
+    retry_delay_seconds: RetryDelay | None = None,
     retry_jitter_factor: float | None = None,
     timeout_seconds: float | None = None,
     tags: Iterable[str] | None = None,
@@ -341,6 +414,8 @@ def task(
     on_failure: Iterable[Hook] | None = None,
     on_crashed: Iterable[Hook] | None = None,
     on_cancellation: Iterable[Hook] | None = None,
+    base: type[Task[Any, Any]] | None = None,
+    **celery_options: Any,
 ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
 
@@ -349,9 +424,15 @@ def task(fn: Callable[P, R] | None = None, /, **options: Any) -> Any:
 
     Options are `Task`'s, including the state change hooks ``on_completion``,
     ``on_failure``, ``on_crashed`` and ``on_cancellation`` (lists of
-    ``hook(task, task_run, state)``; see `tasks_core.engine.hooks`). Invalid options raise
+    ``hook(task, task_run, state)``; see `tasks_core.engine.hooks`), and Celery's options
+    (`tasks_core.task_options`), ``base=`` being a Task subclass to instantiate (its
+    Celery handlers are called: `engine.task_handlers`). Invalid options raise
     ConfigurationError here, not when the task first runs.
     """
+    cls = options.pop("base", None) or Task
+    if not (isinstance(cls, type) and issubclass(cls, Task)):
+        raise ConfigurationError(f"@task: base must be a subclass of tasks_core Task, got "
+                                 f"{cls!r}")
     if fn is not None:
-        return Task(fn, **options)
-    return lambda f: Task(f, **options)
+        return cls(fn, **options)
+    return lambda f: cls(f, **options)

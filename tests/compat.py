@@ -6,6 +6,8 @@ spells it. Its first lines may carry headers:
 
     # needs: worker beat          processes the program needs besides its own
     # timeout: 60                 seconds the program may take (default 60)
+    # pool: prefork               the Celery worker's pool (default solo; prefork enforces
+                                  time limits)
 
 and its last lines an expected output block:
 
@@ -47,6 +49,7 @@ class Program:
     source: str
     needs: set[str] = field(default_factory=set)
     timeout: float = 60.0
+    pool: str = "solo"
     expect: list[str] | None = None
 
 
@@ -60,6 +63,8 @@ def load_program(path: Path) -> Program:
             program.needs = set(line.split(":", 1)[1].split())
         elif line.startswith("# timeout:"):
             program.timeout = float(line.split(":", 1)[1])
+        elif line.startswith("# pool:"):
+            program.pool = line.split(":", 1)[1].strip()
     if "# expect:" in lines:
         start = lines.index("# expect:")
         program.expect = [line[2:] if line.startswith("# ") else line.lstrip("#")

@@ -84,10 +84,11 @@ def start_beat(tc_env: dict[str, Any]) -> Iterator[Any]:
 
     procs: list[subprocess.Popen[bytes]] = []
 
-    def start(**settings: str) -> subprocess.Popen[bytes]:
-        """A beat; `settings` override TASKS_CORE_<NAME> variables (beat_interval_seconds=...)."""
+    def start(*args: str, **settings: str) -> subprocess.Popen[bytes]:
+        """A beat; `args` are added to its command line (``"--import", "mod"``); `settings`
+        override TASKS_CORE_<NAME> variables (beat_interval_seconds=...)."""
         env = {**tc_env["env"], **{f"TASKS_CORE_{k.upper()}": v for k, v in settings.items()}}
-        proc = subprocess.Popen([sys.executable, "-m", "tasks_core.cli.main", "beat"],
+        proc = subprocess.Popen([sys.executable, "-m", "tasks_core.cli.main", "beat", *args],
                                 env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         procs.append(proc)

@@ -17,7 +17,7 @@ from celery import Celery, Task
 
 from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_FLOW, EXECUTE_RUN
 from tasks_core.deployments.runs import run_children_with
-from tasks_core.engine.attempt import Body, call_attempt
+from tasks_core.engine.attempt import call_attempt
 from tasks_core.engine.caching import cached_outcome, keep_result
 from tasks_core.engine.celery_view import show
 from tasks_core.engine.claim import ClaimedRun, claim
@@ -27,8 +27,10 @@ from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import RunHandle, conclude, failsafe, run_attempts
 from tasks_core.engine.outcome import Complete, Decision, Ended, Retry, cancelled_before_start
 from tasks_core.engine.recovery import handle_refused_claim
+from tasks_core.engine.request import RequestInfo
+from tasks_core.engine.task_run import task_body
 from tasks_core.errors import ParameterError, TaskNotFound
-from tasks_core.process_runtime import Runtime, get_runtime
+from tasks_core.process_runtime import HOST, Runtime, get_runtime
 from tasks_core.registry import resolve
 from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
@@ -130,6 +132,15 @@ def chunk_summary(decisions: list[Decision]) -> str:
     return ", ".join(f"{n} {what}" for what, n in sorted(counts.items())) or "no runs"
 
 
+def request_info(run: ClaimedRun) -> RequestInfo:
+    """What a bound task's ``self.request`` says of a claimed run (`engine.request`)."""
+    parent = run.celery_parent_id or run.parent_flow_run_id
+    return RequestInfo(run.id, run.name, run.queue, run.priority, parent_id=parent,
+                       root_id=run.root_id or parent, hostname=HOST,
+                       first_attempt=run.attempt, time_limit=run.options.time_limit,
+                       soft_time_limit=run.options.soft_time_limit)
+
+
 def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition] | None = None,
                      shown_in: str | None = None) -> Decision:
     """Run one claimed attempt of a task run and report how it ended (now, or into
@@ -154,9 +165,8 @@ def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition]
             return conclude(rt, handle, run.attempt, Ended.failure(exc, retryable=False)).decision
         decision = cached_outcome(rt, handle, run.attempt)
         if decision is None:
-            body = Body(task.fn, args, kwargs, frame=frame, owner=f"task {task.name!r}",
-                        timeout_seconds=run.options.timeout_seconds, store_result=True,
-                        result_max_bytes=rt.settings.result_max_bytes)
+            body = task_body(task, args, kwargs, frame, request_info(run), run.options,
+                             store_result=True, result_max_bytes=rt.settings.result_max_bytes)
             decision = run_attempts(rt, handle, lambda: call_attempt(body), first=run.attempt)
             keep_result(rt, handle, decision)
     decision = decision or guard.decision

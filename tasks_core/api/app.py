@@ -18,7 +18,7 @@ from tasks_core.settings import Settings, get_settings
 __all__ = ["API_MODULES", "KEYED_ROOT_MODULES", "OPEN_MODULES", "create_app"]
 
 API_MODULES = ("health", "flow_runs", "task_runs", "deployments", "work_pools", "events",
-               "automations", "webhooks")
+               "automations", "webhooks", "artifacts", "pauses")
 """Modules of `tasks_core.api` whose ``router`` is mounted under ``/api`` behind the API
 key (`health` answers without it)."""
 

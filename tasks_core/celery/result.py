@@ -12,7 +12,7 @@ from typing import Any
 
 _LAZY: dict[str, str] = {
     "AsyncResult": "tasks_core.async_result",
-    "EagerResult": "tasks_core.async_result",
+    "EagerResult": "tasks_core.eager",
     "GroupResult": "tasks_core.canvas",
     "ResultSet": "tasks_core.canvas",
 }

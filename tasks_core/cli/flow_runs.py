@@ -59,8 +59,9 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "find_flow_runs", "gather_tree", "read_logs"]
 
-app = typer.Typer(help="List and inspect flow runs: run trees, timelines, logs (an ID may be "
-                       "any unique start of one, as `ls` shows).", no_args_is_help=True)
+app = typer.Typer(help="List and inspect flow runs: run trees, timelines, logs; cancel or "
+                       "resume them (an ID may be any unique start of one, as `ls` shows).",
+                  no_args_is_help=True)
 
 _ID_HELP = ("the flow run id, or any unique start of it (`tasks-core flow-run ls` shows "
             "short ones)")

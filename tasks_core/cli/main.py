@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from tasks_core.cli import (
+    artifacts,
     automations,
     config_cmd,
     deadletter,
@@ -24,6 +25,7 @@ from tasks_core.cli import (
     flow_runs,
     processes,
     redis_cmd,
+    resume_cmd,
     server_cmd,
     task_runs,
     webhooks,
@@ -77,6 +79,7 @@ app.command("server")(server_cmd.server)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(redis_cmd.app, name="redis")
 app.add_typer(task_runs.app, name="task-run")
+flow_runs.app.command("resume")(resume_cmd.resume)
 app.add_typer(flow_runs.app, name="flow-run")
 app.add_typer(deployments.app, name="deployment")
 app.add_typer(work_pools.app, name="work-pool")
@@ -84,6 +87,7 @@ app.add_typer(deadletter.app, name="deadletter")
 app.add_typer(events.app, name="events")
 app.add_typer(automations.app, name="automation")
 app.add_typer(webhooks.app, name="webhook")
+app.add_typer(artifacts.app, name="artifact")
 
 if __name__ == "__main__":
     app()

@@ -111,14 +111,32 @@ def worker(
 
 def beat(
     loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="log level"),
+    imports: list[str] = typer.Option(
+        [], "--import", "-i",
+        help="module(s) imported at start, e.g. the one setting a Celery app's "
+             "conf.beat_schedule"),
 ) -> None:
     """Run beat: schedules to runs, deferred runs to queues, the sweeper that recovers
     crashed runs and re-sends lost messages, and the trigger engine that runs automations
-    on events (one leader among several beats; the others stand by)."""
+    on events (one leader among several beats; the others stand by).
+
+    Celery-style periodic tasks: when beat starts, the `beat_schedule` entries
+    of the settings and of the Celery app's conf (set by an --import module)
+    become `beat-schedule/<entry>` deployments; entries no longer given are
+    removed.
+    """
     check_own_package("beat")
+    import importlib
+    import sys
+
     from beat.main import run_beat
 
-    run_beat(loglevel=loglevel.upper())
+    with expected_errors():
+        if "" not in sys.path:
+            sys.path.insert(0, "")
+        for module in imports:
+            importlib.import_module(module)
+        run_beat(loglevel=loglevel.upper())
 
 
 def check_own_package(name: str) -> None:
@@ -223,11 +241,13 @@ def stack_specs(
     """The processes of `tasks-core up`, in start order (the HTTP API when `server_port`
     is set, Flower when `flower_port` is)."""
     worker_args = [arg for pool in pools for arg in ("--pool", pool)]
-    worker_args += [arg for module in imports for arg in ("--import", module)]
+    import_args = [arg for module in imports for arg in ("--import", module)]
+    worker_args += import_args
     specs = [
         ChildSpec("worker", cli_command("worker", *worker_args, "--concurrency",
                                         str(concurrency), "--loglevel", loglevel)),
-        ChildSpec("beat", cli_command("beat", "--loglevel", loglevel)),
+        # beat imports them too: a module may set a Celery app's conf.beat_schedule
+        ChildSpec("beat", cli_command("beat", "--loglevel", loglevel, *import_args)),
     ]
     if server_port is not None:
         specs.append(ChildSpec("server", cli_command("server", "--port", str(server_port),

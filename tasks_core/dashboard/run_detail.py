@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tasks_core.dashboard.artifacts import artifact_views
 from tasks_core.deployment_models import Deployment
 from tasks_core.process_runtime import Runtime
 from tasks_core.records import RunRecord, StateEntry
@@ -79,7 +80,8 @@ def _from_schedule(rt: Runtime, record: RunRecord) -> bool:
 def run_context(rt: Runtime, record: RunRecord, now: datetime) -> dict[str, Any]:
     """What a run page's template needs besides the record: ``duration`` and ``running``,
     ``deployment`` (None when unknown or deleted), ``from_schedule``, ``parameters`` and
-    ``result`` as text, ``result_cut``, ``history`` (`HistoryRow` list), ``terminal``."""
+    ``result`` as text, ``result_cut``, ``history`` (`HistoryRow` list), ``terminal``,
+    ``artifacts`` (`tasks_core.dashboard.artifacts.ArtifactView` list, oldest first)."""
     seconds, running = run_duration(record, now)
     deployment: Deployment | None = None
     if record.deployment_id:
@@ -89,4 +91,5 @@ def run_context(rt: Runtime, record: RunRecord, now: datetime) -> dict[str, Any]
             "from_schedule": _from_schedule(rt, record),
             "parameters": json_text(record.parameters), "result": result, "result_cut": cut,
             "result_max": RESULT_MAX_CHARS, "history": history_rows(record.history, now),
-            "terminal": record.is_terminal, "now": now}
+            "terminal": record.is_terminal, "now": now,
+            "artifacts": artifact_views(rt.artifacts.of_run(record.id))}

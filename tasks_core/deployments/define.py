@@ -53,7 +53,7 @@ def build_deployment(
     work_pool_name: str | None = None,
     work_queue_name: str | None = None,
     parameters: dict[str, Any] | None = None,
-    cron: str | None = None,
+    cron: str | Any | None = None,  # a cron string or celery.schedules.crontab(...)
     interval: float | timedelta | None = None,
     rrule: str | None = None,
     schedules: list[dict[str, Any]] | None = None,

@@ -16,6 +16,8 @@ from contextvars import Token
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
+from celery.exceptions import Retry
+
 from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.engine.outcome import Ended
 from tasks_core.engine.results import encode_result, render_result
@@ -38,6 +40,10 @@ class Body:
             cannot be, the attempt fails. Otherwise (in process) the value is returned as is
             and recorded only when it can be.
         result_max_bytes: the largest stored result.
+        soft: `timeout_seconds` is Celery's soft_time_limit: a body that catches the
+            `SoftTimeLimitExceeded` and returns succeeds.
+        ignore_result: Celery's ignore_result: the value is returned to an in-process
+            caller but never stored.
     """
 
     fn: Callable[..., Any]
@@ -49,6 +55,8 @@ class Body:
     timeout_seconds: float | None
     store_result: bool
     result_max_bytes: int
+    soft: bool = False
+    ignore_result: bool = False
 
 
 def _enter(body: Body) -> Token[RunFrame | None]:
@@ -64,11 +72,18 @@ def _failed(body: Body, exc: Exception, started: float) -> Ended:
     limit = body.timeout_seconds
     own = isinstance(exc, TaskTimeout) and limit is not None and elapsed >= limit - 0.01
     stopped = isinstance(exc, TaskCancelled) and exc.run_id == body.frame.run_id
+    if isinstance(exc, Retry):  # Celery's self.retry(): retry at the time it names
+        when = exc.when if exc.when is not None else -1.0  # -1: default_retry_delay
+        named = exc.exc if isinstance(exc.exc, BaseException) else exc
+        return Ended.failure(named, elapsed=elapsed, retry_when=when)
     return Ended.failure(exc, elapsed=elapsed, timed_out=own, cancelled=stopped)
 
 
 def _settle(body: Body, value: Any, started: float) -> Ended:
     elapsed = time.monotonic() - started
+    if body.ignore_result:
+        return Ended(ok=True, value=value, note="not stored (ignore_result=True)",
+                     elapsed=elapsed)
     if body.store_result:
         try:
             text = encode_result(body.owner, value, body.result_max_bytes)
@@ -102,7 +117,8 @@ def call_attempt(body: Body) -> Ended:
     token = _enter(body)
     started = time.monotonic()
     try:
-        with deadline(body.timeout_seconds), cancellable(body.frame.run_id):
+        with deadline(body.timeout_seconds, strict=not body.soft), \
+                cancellable(body.frame.run_id):
             value = body.fn(*body.args, **body.kwargs)
             if inspect.isawaitable(value):
                 value = asyncio.run(_await_cancellable(value, body.timeout_seconds,

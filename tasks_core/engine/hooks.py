@@ -204,8 +204,9 @@ class RunHooks:
 
     @classmethod
     def of_record(cls, definition: Any, record: RunRecord) -> RunHooks | None:
-        """For a run created here (`record` as built by `new_runs`); None: no hooks."""
-        if not definition.hooks:
+        """For a run created here (`record` as built by `new_runs`); None: no hooks (nor
+        Celery handlers or retry condition: `engine.task_handlers`)."""
+        if not definition.hooks and not getattr(definition, "engine_callbacks", False):
             return None
         return cls(record.id, record.kind, record.name, definition,
                    parameters_json=record.parameters_json, parameters=record.parameters,
@@ -219,7 +220,7 @@ class RunHooks:
                    tags: list[str] | None = None) -> RunHooks | None:
         """For a run claimed on a worker; None: no hooks. `tags` default to the task's or
         flow's own (a task run's tags are its task's)."""
-        if not definition.hooks:
+        if not definition.hooks and not getattr(definition, "engine_callbacks", False):
             return None
         return cls(run.id, run.kind, run.name, definition, parameters_json=run.parameters,
                    tags=list(definition.tags if tags is None else tags),

@@ -13,7 +13,8 @@ After each attempt `conclude` decides (`outcome.decide`) and reports:
   attempt goes back to the queue (worker task runs: due set or ETA message);
 - and, for a nested run, the same end on the parent's placeholder (`mirror`);
 - then, for a final state that applied, the run's state change hooks (`hooks.fire_final`;
-  a flow's `on_running` hooks are called as each attempt starts).
+  a flow's `on_running` hooks are called as each attempt starts), and for a retry a
+  ``base=`` class's ``on_retry`` (`task_handlers`).
 
 An interruption that is not an Exception (KeyboardInterrupt, SystemExit, a cancelled
 task) is an attempt that crashed: concluded like a crash found by recovery, then raised on.
@@ -37,6 +38,8 @@ from tasks_core.engine.context import RunFrame
 from tasks_core.engine.hooks import RunHooks, fire_final, fire_running
 from tasks_core.engine.outcome import Complete, Decision, Ended, Fail, Retry, decide, error_info
 from tasks_core.engine.sending import Outgoing, prepare_attempt_at
+from tasks_core.engine.task_handlers import fire_retry, retry_condition
+from tasks_core.errors import FlowSuspended
 from tasks_core.process_runtime import Runtime
 from tasks_core.records import RunOptions
 from tasks_core.states import StateName
@@ -190,7 +193,10 @@ def conclude(rt: Runtime, handle: RunHandle, attempt: int, ended: Ended,
     """Decide what follows attempt `attempt` and record it; a final state that applied
     then calls the run's state change hooks (`hooks.fire_final`)."""
     now = now or utcnow()
-    decision = decide(handle.options, attempt, ended, now, may_retry=handle.may_retry)
+    if isinstance(ended.exc, FlowSuspended):  # tasks_core.suspending: the run stays Paused
+        return Concluded(Complete(None, note="suspended"), applied=False)
+    decision = decide(handle.options, attempt, ended, now, may_retry=handle.may_retry,
+                      condition=retry_condition(handle, attempt))
     change = outcome_transition(rt, handle, attempt, decision, now)
     changes = [change]
     publish = None
@@ -204,7 +210,9 @@ def conclude(rt: Runtime, handle: RunHandle, attempt: int, ended: Ended,
     cancelled: list[Transition] = []
     applied = _write(rt, handle, changes, publish, cancelled)
     shown_concluded(handle, decision, ended.elapsed)
-    if applied and handle.hooks is not None and not isinstance(decision, Retry):
+    if applied and handle.hooks is not None and isinstance(decision, Retry):
+        fire_retry(handle, decision, attempt)  # a base= class's on_retry
+    elif applied and handle.hooks is not None:
         fire_final(rt, handle, change, decision, attempt)
     elif cancelled and handle.hooks is not None:  # it was being cancelled: it ended so
         fire_final(rt, handle, cancelled[0], None, attempt)

@@ -10,8 +10,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from tasks_core.engine.context import RunFrame
+from tasks_core.engine.limits import with_global_limits
 from tasks_core.events.run_events import automation_related, deployment_related, run_related
 from tasks_core.records import RunKind, RunOptions, RunRecord, TriggeredBy
+from tasks_core.settings import get_settings
 from tasks_core.states import StateName, state_type
 from tasks_core.store.runs import utcnow
 
@@ -88,6 +90,7 @@ def task_run(task: Any, parameters_json: str, options: RunOptions, parent: RunFr
     if caused_by is not None:
         links = {**links, "parent_task_run_id": caused_by}
     now = utcnow()
+    options = with_global_limits(options, get_settings())
     return _record(
         "task", task.name, state, id=run_id, created=now, task_key=task.key,
         parameters_json=parameters_json, tags=task.tags, options=options, queue=queue,

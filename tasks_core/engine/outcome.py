@@ -7,12 +7,18 @@ retries, times out and crashes by the same rules wherever it runs:
 
 - An attempt that returns after its deadline (`timeout_seconds`) is timed out, even when
   nothing interrupted it (an async task blocking its loop, a C call that ignores signals).
-- A failure is retried while attempts remain (`retries`), after `retry_delays[attempt-1]`
-  (the last delay repeats) plus up to `retry_jitter_factor` x that delay of random jitter.
-  A crash (the process died) follows the same rule; some failures are never retried (a
-  result that cannot be stored, a parameter error).
+- A failure is retried while attempts remain (`retries`, or forever), when the exception
+  filters allow it (Celery's `autoretry_for` / `dont_autoretry_for`) and the task's
+  `retry_condition_fn` (Prefect's) says yes, after the delay of `retry_policy.retry_delay`
+  (Prefect's `retry_delays` and jitter factor, or Celery's capped, fully jittered
+  backoff). A crash (the process died) follows the same rule; some failures are never
+  retried (a result that cannot be stored, a parameter error).
+- A retry the body asked for (Celery's ``self.retry()``, which raises
+  `celery.exceptions.Retry` after checking its own `max_retries`) is retried at the time it
+  names, whatever the filters say.
 
-Pure: no I/O; time and randomness come in as arguments.
+Pure: no I/O; time and randomness come in as arguments (and a task's retry_condition_fn
+as a predicate, the one user call).
 """
 
 from __future__ import annotations
@@ -21,9 +27,10 @@ import random
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tasks_core.engine import retry_policy
 from tasks_core.engine.codec import safe_text
 from tasks_core.errors import TaskTimeout
 from tasks_core.records import ErrorInfo, RunOptions
@@ -77,6 +84,8 @@ class Ended:
         crashed: the process running the attempt died or was interrupted.
         cancelled: its run was cancelled and the body stopped (`engine.stopping`).
         elapsed: seconds the body ran.
+        retry_when: the body asked to be retried (Celery's ``self.retry``): after these
+            seconds, or at this time (a negative number: the task's default_retry_delay).
     """
 
     ok: bool
@@ -90,17 +99,19 @@ class Ended:
     crashed: bool = False
     elapsed: float = 0.0
     cancelled: bool = False
+    retry_when: float | datetime | None = None
 
     @classmethod
     def failure(cls, exc: BaseException, *, elapsed: float = 0.0, retryable: bool = True,
                 crashed: bool = False, timed_out: bool = False,
-                cancelled: bool = False) -> Ended:
+                cancelled: bool = False, retry_when: float | datetime | None = None) -> Ended:
         """The body raised `exc`; `timed_out`: its own deadline interrupted it (a
         TaskTimeout from a child run that timed out is a plain failure of this one);
-        `cancelled`: its own cancellation stopped it (likewise)."""
+        `cancelled`: its own cancellation stopped it (likewise); `retry_when`: it asked for
+        a retry (`exc` is then the exception the retry names, or the Retry itself)."""
         return cls(ok=False, error=error_info(exc), exc=exc, elapsed=elapsed,
                    timed_out=timed_out, retryable=retryable, crashed=crashed,
-                   cancelled=cancelled)
+                   cancelled=cancelled, retry_when=retry_when)
 
     @classmethod
     def crash(cls, reason: str) -> Ended:
@@ -159,13 +170,30 @@ def cancelled_before_start(run_id: str) -> Fail:
 
 def retry_delay(options: RunOptions, attempt: int,
                 rng: Callable[[], float] = random.random) -> float | None:
-    """Seconds before attempt `attempt + 1`, or None when no attempt is left."""
-    if attempt > options.retries:
+    """Seconds before attempt `attempt + 1`, or None when no attempt is left
+    (`retry_policy.retry_delay`)."""
+    return retry_policy.retry_delay(options, attempt, rng)
+
+
+def _requested(options: RunOptions, when: float | datetime, now: datetime) -> float:
+    """Seconds until a retry the body asked for: a countdown, an ETA, or (negative) the
+    task's `default_retry_delay`."""
+    if isinstance(when, datetime):
+        aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)  # as apply_async
+        return max(0.0, (aware - now).total_seconds())
+    return options.default_retry_delay if when < 0 else float(when)
+
+
+def _delay(options: RunOptions, attempt: int, ended: Ended, now: datetime,
+           rng: Callable[[], float], condition: Callable[[Ended], bool] | None) -> float | None:
+    """Seconds before the next attempt of a failed one, or None: it is final."""
+    if ended.retry_when is not None:
+        return _requested(options, ended.retry_when, now)
+    if not retry_policy.retry_allowed(options, None if ended.crashed else ended.exc):
         return None
-    delays = options.retry_delays or [0.0]
-    delay = delays[min(attempt - 1, len(delays) - 1)]
-    if options.retry_jitter_factor:
-        delay += rng() * options.retry_jitter_factor * delay
+    delay = retry_delay(options, attempt, rng)
+    if delay is not None and condition is not None and not condition(ended):
+        return None
     return delay
 
 
@@ -175,11 +203,14 @@ def _late(options: RunOptions, ended: Ended) -> bool:
 
 
 def decide(options: RunOptions, attempt: int, ended: Ended, now: datetime, *,
-           may_retry: bool = True, rng: Callable[[], float] = random.random) -> Decision:
+           may_retry: bool = True, rng: Callable[[], float] = random.random,
+           condition: Callable[[Ended], bool] | None = None) -> Decision:
     """What follows attempt `attempt` (1-based) that ended as `ended`, at `now`.
 
     `may_retry` False makes any failure final (an interrupted process that must not go
-    on). Pure: `rng` gives the jitter's random number in [0, 1).
+    on). `condition`: Prefect's `retry_condition_fn` as a predicate on the failure, asked
+    only when a retry would otherwise follow (False: the failure is final). Pure but for
+    `condition`: `rng` gives the jitter's random number in [0, 1).
     """
     late = _late(options, ended)
     if ended.ok and not late:
@@ -194,7 +225,8 @@ def decide(options: RunOptions, attempt: int, ended: Ended, now: datetime, *,
         error = ended.error
     if ended.cancelled:
         return Fail(StateName.CANCELLED, error, exc)
-    delay = retry_delay(options, attempt, rng) if may_retry and ended.retryable else None
+    delay = (_delay(options, attempt, ended, now, rng, condition)
+             if may_retry and ended.retryable else None)
     if delay is not None:
         return Retry(error, delay, now + timedelta(seconds=delay), exc)
     state = (StateName.CRASHED if ended.crashed else

@@ -19,8 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from tasks_core.celery_app import EXECUTE_FLOW, EXECUTE_RUN
-from tasks_core.dispatch import Envelope, hard_time_limit
+from tasks_core.dispatch import Envelope
 from tasks_core.engine.context import current_run
+from tasks_core.engine.limits import hard_limit
 from tasks_core.process_runtime import Runtime
 from tasks_core.records import RunOptions
 from tasks_core.settings import get_settings
@@ -82,7 +83,7 @@ def run_envelope(run: Any, attempt: int, eta: datetime | None = None) -> Envelop
         run.id, attempt, queue=run.queue or get_settings().default_pool, name=run.name,
         argsrepr=run.argsrepr,
         task=EXECUTE_FLOW if run.kind == "flow" else EXECUTE_RUN, priority=run.priority,
-        eta=eta, time_limit=hard_time_limit(options.timeout_seconds),
+        eta=eta, time_limit=hard_limit(options),
         root_id=root_id, parent_id=parent_id)
 
 

@@ -17,15 +17,18 @@ from tasks_core.engine.celery_view import show
 from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.engine.hooks import RunHooks
 from tasks_core.engine.lifecycle import RunHandle, failsafe, run_attempts, run_attempts_async
+from tasks_core.engine.limits import body_deadline
 from tasks_core.engine.outcome import Complete, Decision, Fail
+from tasks_core.engine.request import RequestInfo
 from tasks_core.errors import FailedRun
-from tasks_core.process_runtime import Runtime, get_runtime
+from tasks_core.process_runtime import HOST, Runtime, get_runtime
+from tasks_core.records import RunOptions
 from tasks_core.states import StateName
 
 if TYPE_CHECKING:
     from tasks_core.task import Task
 
-__all__ = ["run_task", "run_task_async", "value_or_raise"]
+__all__ = ["run_task", "run_task_async", "task_body", "value_or_raise"]
 
 
 def _start(rt: Runtime, task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -40,14 +43,28 @@ def _start(rt: Runtime, task: Task[Any, Any], args: tuple[Any, ...], kwargs: dic
     run = new_runs.task_run(task, rendered, options, parent, state=StateName.RUNNING,
                             owner=rt.owner, run_id=run_id)
     rt.reporter.create(run)
+    options = run.options  # with the settings' global time limits
     frame = RunFrame(run_id, "task", parent.flow_run_id if parent else None,
                      options.log_prints, parent.root if parent else None)
-    body = Body(task.fn, args, kwargs, frame=frame, owner=f"task {task.name!r}",
-                timeout_seconds=options.timeout_seconds, store_result=False,
-                result_max_bytes=rt.settings.result_max_bytes)
+    info = RequestInfo(run_id, task.name, None, parent_id=parent.run_id if parent else None,
+                       root_id=frame.root, hostname=HOST, time_limit=options.time_limit,
+                       soft_time_limit=options.soft_time_limit)
+    body = task_body(task, args, kwargs, frame, info, options, store_result=False,
+                     result_max_bytes=rt.settings.result_max_bytes)
     handle = RunHandle(run_id, "task", options, frame, hooks=RunHooks.of_record(task, run))
     show(handle, task.name, run.argsrepr, parent.run_id if parent else None)
     return handle, body
+
+
+def task_body(task: Task[Any, Any], args: Any, kwargs: dict[str, Any], frame: RunFrame,
+              info: RequestInfo, options: RunOptions, *, store_result: bool,
+              result_max_bytes: int) -> Body:
+    """What each attempt of a run of `task` calls, with the run's limits (`engine.limits`):
+    in process, or on a worker (`store_result`)."""
+    seconds, soft = body_deadline(options)
+    return Body(task.attempt_fn(info), args, kwargs, frame=frame, owner=f"task {task.name!r}",
+                timeout_seconds=seconds, soft=soft, store_result=store_result,
+                result_max_bytes=result_max_bytes, ignore_result=options.ignore_result)
 
 
 def value_or_raise(decision: Decision, run_id: str) -> Any:
@@ -75,10 +92,10 @@ def run_task(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 
 
 async def run_task_async(task: Task[Any, Any], args: tuple[Any, ...],
-                         kwargs: dict[str, Any]) -> Any:
+                         kwargs: dict[str, Any], *, run_id: str | None = None) -> Any:
     """`run_task` for an async task, awaited on the caller's event loop."""
     rt = get_runtime()
-    handle, body = _start(rt, task, args, kwargs, None)
+    handle, body = _start(rt, task, args, kwargs, run_id)
     with failsafe(rt, handle, 1, reraise=True):
         decision: Decision | None = cached_outcome(rt, handle, 1, task.return_type)
         if decision is None:

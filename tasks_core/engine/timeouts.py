@@ -10,7 +10,9 @@
   blocked inside one long C call (a `time.sleep`, a socket read) sees it only when that
   call returns.
 - Either way, code that catches and swallows the TaskTimeout does not escape: when the
-  body returns after its deadline fired, TaskTimeout is raised then.
+  body returns after its deadline fired, TaskTimeout is raised then. Not so for a soft
+  deadline (`strict=False`, Celery's soft_time_limit): as in Celery, a body that catches
+  `SoftTimeLimitExceeded` (TaskTimeout is one) and returns has cleaned up and succeeds.
 
 Async code uses asyncio.timeout instead, and the worker sets Celery's hard time limit as a
 backstop.
@@ -36,17 +38,18 @@ _SOON = 1e-6  # seconds: an enclosing deadline that passed meanwhile fires at on
 _NO_DEADLINE = nullcontext()
 
 
-def deadline(seconds: float | None) -> AbstractContextManager[None]:
-    """Raise TaskTimeout in the body when it runs longer than `seconds` (None: no limit)."""
+def deadline(seconds: float | None, *, strict: bool = True) -> AbstractContextManager[None]:
+    """Raise TaskTimeout in the body when it runs longer than `seconds` (None: no limit);
+    `strict` False: a body that swallowed it is not failed on exit (a soft limit)."""
     if not seconds:
         return _NO_DEADLINE
     if threading.current_thread() is threading.main_thread():
-        return _alarm(seconds)
-    return _thread_alarm(seconds)
+        return _alarm(seconds, strict)
+    return _thread_alarm(seconds, strict)
 
 
 @contextmanager
-def _alarm(seconds: float) -> Iterator[None]:
+def _alarm(seconds: float, strict: bool = True) -> Iterator[None]:
     message = f"timed out after {seconds:g}s"
     fired = threading.Event()
 
@@ -71,12 +74,12 @@ def _alarm(seconds: float) -> Iterator[None]:
                 previous(signal.SIGALRM, None)
             else:
                 signal.setitimer(signal.ITIMER_REAL, _SOON)
-    if fired.is_set():  # the body swallowed it and carried on
+    if fired.is_set() and strict:  # the body swallowed it and carried on
         raise TaskTimeout(message)
 
 
 @contextmanager
-def _thread_alarm(seconds: float) -> Iterator[None]:
+def _thread_alarm(seconds: float, strict: bool = True) -> Iterator[None]:
     message = f"timed out after {seconds:g}s"
     thread_id = threading.get_ident()
     lock = threading.Lock()
@@ -106,7 +109,7 @@ def _thread_alarm(seconds: float) -> Iterator[None]:
             if fired.is_set():
                 raise_in_thread(thread_id, None)  # clear it if it has not been raised yet
         timer.cancel()
-    if fired.is_set():  # the body swallowed it, or returned just as it fired
+    if fired.is_set() and strict:  # the body swallowed it, or returned just as it fired
         raise TaskTimeout(message)
 
 

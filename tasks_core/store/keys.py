@@ -75,6 +75,9 @@ Layout (prefix `p`, default ``tc``)::
     p:work-pool:<name>:workers ZSET    its workers, by their last heartbeat (epoch seconds)
     p:work-pool:<name>:ready   STRING  "1" / "0": readiness last reported (ready event sent)
     p:demo:<name>              STRING  a counter of the demo's tasks (INCR)
+    p:celery-result:<key>      STRING  Celery's own result of a plain Celery task on the app
+                                       (``celery.ping``; tasks-core runs keep theirs in
+                                       p:result), with result_expires as TTL
     p:webhook:<id>             STRING  a webhook (JSON, with its secret: never shown but by
                                        create and rotate-secret)
     p:webhooks                 HASH    webhook name -> id (names are unique)
@@ -94,6 +97,21 @@ Layout (prefix `p`, default ``tc``)::
     p:metrics:firings          HASH    automation id -> firings executed (trigger engine)
     p:metrics:action-failures  HASH    "<automation id>|<action type>" -> actions that failed
                                        for good (trigger engine)
+    p:artifact:<id>            STRING  an artifact (JSON, tasks_core.artifact_records.Artifact),
+                                       with the run TTL (run_ttl_seconds), set again on update
+    p:artifacts                ZSET    artifact ids by creation time (epoch seconds); ids whose
+                                       record expired are dropped when a listing meets them
+    p:artifacts:key:<key>      ZSET    the versions of a keyed artifact (ids), by creation time
+    p:artifacts:run:<run id>   ZSET    the artifacts a task or flow run created, by creation time
+    p:pause:<run id>           STRING  the open pause of a flow run (JSON, tasks_core.pausing:
+                                       key, input schema, deadline, suspend), until resumed
+                                       or expired
+    p:pause:<run id>:input     LIST    the input of a resume, pushed for the paused process
+                                       (BLPOP: its push wait), with the run TTL
+    p:pause:<run id>:resumed   HASH    pause key -> input JSON of the run's resumed pauses (a
+                                       suspended flow's rerun passes them), with the run TTL
+    p:pauses                   ZSET    flow run ids with an open pause, by its deadline (epoch
+                                       seconds): beat's sweeper fails those past it
 
 Broker keys are kombu's, under the prefix ``p:q:`` (`Keys.broker_prefix`, kombu's Redis
 transport option ``global_keyprefix``, set by `celery_app.create_app`), so two stacks with
@@ -430,3 +448,47 @@ class Keys:
     def metrics_action_failures(self) -> str:
         """HASH: ``<automation id>|<action type>`` -> actions that failed for good."""
         return f"{self.prefix}:metrics:action-failures"
+
+    # -- artifacts (tasks_core.store.artifacts) -------------------------------------------
+
+    def artifact(self, artifact_id: str) -> str:
+        """STRING: one artifact's JSON."""
+        return f"{self.prefix}:artifact:{artifact_id}"
+
+    @property
+    def artifacts(self) -> str:
+        """ZSET of every artifact id, by creation time (epoch seconds)."""
+        return f"{self.prefix}:artifacts"
+
+    def artifact_versions(self, key: str) -> str:
+        """ZSET of the ids of the versions of the artifact `key`, by creation time."""
+        return f"{self.prefix}:artifacts:key:{key}"
+
+    def run_artifacts(self, run_id: str) -> str:
+        """ZSET of the ids of the artifacts run `run_id` created, by creation time."""
+        return f"{self.prefix}:artifacts:run:{run_id}"
+
+    # -- pauses (tasks_core.store.pauses) -------------------------------------------------
+
+    def pause(self, run_id: str) -> str:
+        """STRING: the open pause of flow run `run_id` (JSON)."""
+        return f"{self.prefix}:pause:{run_id}"
+
+    def pause_input(self, run_id: str) -> str:
+        """LIST: the input a resume pushes to the paused process."""
+        return f"{self.prefix}:pause:{run_id}:input"
+
+    def pause_resumed(self, run_id: str) -> str:
+        """HASH: pause key -> input JSON of the run's resumed pauses."""
+        return f"{self.prefix}:pause:{run_id}:resumed"
+
+    @property
+    def pauses(self) -> str:
+        """ZSET: flow run ids with an open pause, by its deadline (epoch seconds)."""
+        return f"{self.prefix}:pauses"
+
+    # -- Celery's result backend (tasks_core.store.celery_results) ------------------------
+
+    def celery_result(self, key: str) -> str:
+        """STRING: Celery's key-value backend entry `key` (``celery-task-meta-<id>``, ...)."""
+        return f"{self.prefix}:celery-result:{key}"

@@ -129,6 +129,7 @@ class RunStore:
         self._create = client.register_script(_with_run_event("create.lua"))
         self._transition = client.register_script(_with_run_event("transition.lua"))
         self._read = client.register_script(load_lua("read_runs.lua"))
+        self._celery_state = client.register_script(load_lua("celery_state.lua"))
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -337,6 +338,12 @@ class RunStore:
             for run_id in run_ids:
                 pipe.hget(self.keys.run(run_id), "state")
             return list(pipe.execute())
+
+    def set_celery_state(self, run_id: str, state: str, meta_json: str) -> int:
+        """Store Celery's custom state and its meta (JSON object text) on a running run
+        (celery_state.lua): 1 stored, 0 the run is not Running or Retrying, -1 no such
+        run (yet)."""
+        return int(self._celery_state(keys=[self.keys.run(run_id)], args=[state, meta_json]))
 
     def field(self, run_id: str, name: str) -> str:
         """One field of a run's record ('' when the run or the field is missing)."""

@@ -98,4 +98,4 @@ def test_no_operation_answers_a_server_error(start_server: Any,
     assert not failures, "\n\n".join(failures) + "\n\nserver log:\n" + server.output()[-4000:]
     took = time.monotonic() - started
     print(f"schemathesis: {tested} operations in {took:.1f} s")
-    assert took < 60, f"the schema run took {took:.0f} s; lower GENERATED or SEEDED"
+    assert took < 120, f"the schema run took {took:.0f} s; lower GENERATED or SEEDED"

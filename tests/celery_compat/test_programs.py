@@ -3,7 +3,8 @@ lines only, each with real worker (and beat) processes; both must print the same
 
 How programs are written and ported: see `tests/compat.py` and this folder's README.md.
 The Celery run uses Celery's own Redis transport and result backend on database 3 of the
-test Redis (flushed after each program), a solo-pool `celery worker` and, when the header
+test Redis (flushed after each program), a `celery worker` (solo pool unless the
+program's `# pool:` header says otherwise) and, when the header
 asks, `celery beat`. The tasks-core run uses the test's key prefix on database 0 with a
 `tasks-core worker` and a `tasks-core beat` (beat also sends countdowns and retries).
 """
@@ -43,8 +44,8 @@ def _celery_side(program: compat.Program, url: str, env: dict[str, str]) -> list
         if "worker" in program.needs:
             log = folder / "worker.log"
             proc = compat.start(
-                [sys.executable, "-m", "celery", "-A", program.name, "worker", "-P", "solo",
-                 "-l", "info", "-n", f"compat-{program.name}@%h", "--without-gossip",
+                [sys.executable, "-m", "celery", "-A", program.name, "worker", "-P", program.pool,
+                 "-c", "1", "-l", "info", "-n", f"compat-{program.name}@%h", "--without-gossip",
                  "--without-mingle", "--without-heartbeat"], folder, env, log)
             procs.append(proc)
             compat.wait_for_text(log, proc, " ready.", 60)

