@@ -142,7 +142,7 @@ def map_calls(task: Task[Any, Any], args: Sequence[Any],
             the mapped iterables differ in length (naming each one and its length).
     """
     parameters = task.parameters.bind(tuple(args), kwargs)
-    kinds = {name: p.kind for name, p in task.signature.parameters.items()}
+    kinds = {name: p.kind for name, p in task.parameters.signature.parameters.items()}
     mapped: dict[str, list[Any]] = {}
     static: dict[str, Any] = {}
     for name, value in parameters.items():
@@ -182,7 +182,7 @@ def prepare_call(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, 
     caller records the run as Failed with it). Costs one scan of the arguments when there
     is nothing to do."""
     wait_for = None
-    if "wait_for" in kwargs and "wait_for" not in task.signature.parameters:
+    if "wait_for" in kwargs and "wait_for" not in task.parameters.signature.parameters:
         kwargs = dict(kwargs)
         wait_for = kwargs.pop("wait_for")
     if wait_for is None and not has_futures(args) and not has_futures(kwargs):

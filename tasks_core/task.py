@@ -12,7 +12,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 from tasks_core import eager
 from tasks_core.cache_policies import CachePolicy, cache_policy_option
@@ -49,6 +49,9 @@ from tasks_core.states import StateName
 from tasks_core.task_celery import CeleryTaskMethods, unbound_view
 from tasks_core.task_options import call_limits, parse_celery_options
 from tasks_core.with_options import task_with_options
+
+if TYPE_CHECKING:
+    from tasks_core.canvas.signatures import Signature
 
 __all__ = ["Task", "exponential_backoff", "task"]
 
@@ -224,9 +227,9 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
         self.parameters = ParameterSpec(
             unbound_view(fn, f"task {self.name!r}") if self.bind else fn,
             owner=f"task {self.name!r}")
-        self.signature = self.parameters.signature
+        self._signature = self.parameters.signature  # inspect.Signature of fn
         self.task_run_name = run_name_option(f"task {self.name}", "task_run_name",
-                                             task_run_name, self.signature)
+                                             task_run_name, self._signature)
         self.return_type = return_annotation(fn)
         self._typed = any(hint is not Any for hint in self.parameters.hints.values())
         self.options = RunOptions(**{
@@ -264,7 +267,7 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
         Futures among the arguments are resolved first and ``wait_for=[...]`` is waited
         for (Prefect's semantics, `tasks_core.inputs`); an upstream run that did not
         complete ends this run Failed with `UpstreamFailed` before its body runs."""
-        if "return_state" in kwargs and "return_state" not in self.signature.parameters:
+        if "return_state" in kwargs and "return_state" not in self._signature.parameters:
             return self._call_for_state(args, kwargs)  # type: ignore[no-any-return]
         args, kwargs, blocked = prepare_call(self, args, kwargs)  # type: ignore[assignment]
         if self.is_async:
@@ -331,31 +334,50 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
         shadow: str | None = None,
         retry: bool | None = None,
         retry_policy: dict[str, Any] | None = None,
+        link: Any = None,
+        link_error: Any = None,
     ) -> TaskFuture[R]:
         """Send a run with Celery's options: a delay, a start time, a queue, a priority,
         this run's `soft_time_limit` / `time_limit` (seconds, over the task's own), and
         `task_id`, `expires`, `headers`, `shadow`, `retry`, `retry_policy` as
         `tasks_core.engine.calling` describes them (a `task_id` that exists returns that
-        run; an unstarted run past `expires` ends Cancelled, "expired").
-        In eager mode (`tasks_core.eager`) the task runs here and the options are ignored,
-        as Celery ignores them.
+        run; an unstarted run past `expires` ends Cancelled, "expired");
+        `link` / `link_error`: signatures (or lists) run with its result when it completes /
+        with its id when it fails, created held and released by the ledger
+        (`tasks_core.canvas`). In eager mode (`tasks_core.eager`) the task runs here and the
+        options are ignored, as Celery ignores them.
 
         Raises:
             ValidationError: a calling option is wrong (naming it); ParameterError: the
-                arguments do not fit the task.
+                arguments do not fit the task; ConfigurationError: `link`/`link_error` with
+                time limits or calling options (not supported together yet).
         """
         limits = call_limits(self.name, soft_time_limit, time_limit)
         if eager.eager_mode():
             return eager.apply(self, tuple(args or ()), dict(kwargs or {}), ignored={
-                "countdown": countdown, "eta": eta, "queue": queue, "priority": priority})
+                "countdown": countdown, "eta": eta, "queue": queue, "priority": priority,
+                "link": link, "link_error": link_error})
+        call = CallOptions.of(task_id=task_id, expires=expires, headers=headers,
+                              shadow=shadow, retry=retry, retry_policy=retry_policy)
+        if link or link_error:
+            if limits or call != _PLAIN_CALL:
+                raise ConfigurationError(
+                    f"task {self.name!r}: apply_async with link/link_error takes no "
+                    "soft_time_limit/time_limit, task_id, expires, headers, shadow or "
+                    "retry_policy yet; set the limits on the task, or send the linked "
+                    "signature with those options")
+            from tasks_core.canvas.links import send_linked
+
+            linked: TaskFuture[R] = send_linked(
+                self, args, kwargs, countdown=countdown, eta=eta, queue=queue,
+                priority=priority, link=link, link_error=link_error)
+            return linked
         if countdown is not None and eta is not None:
             raise ValueError("give countdown or eta, not both")
         if countdown is not None:
             eta = datetime.now(UTC) + timedelta(seconds=countdown)
         if eta is not None and eta.tzinfo is None:
             eta = eta.replace(tzinfo=UTC)
-        call = CallOptions.of(task_id=task_id, expires=expires, headers=headers,
-                              shadow=shadow, retry=retry, retry_policy=retry_policy)
         if call != _PLAIN_CALL:
             return send_with_options(self, tuple(args or ()), dict(kwargs or {}), call,
                                      eta=eta, queue=queue, priority=priority, limits=limits)
@@ -368,6 +390,27 @@ class Task(TaskHookMethods, CeleryTaskMethods, Generic[P, R]):
         ``Task.apply``); see `tasks_core.eager.apply` for `throw` and the errors raised."""
         return eager.apply(self, tuple(args or ()), dict(kwargs or {}), task_id=task_id,
                            throw=throw)
+
+    def s(self, *args: Any, **kwargs: Any) -> Signature:
+        """Celery's partial signature of a call: ``add.s(2)`` (see `tasks_core.canvas`)."""
+        from tasks_core.canvas.signatures import Signature
+
+        return Signature(self, args, kwargs)
+
+    def si(self, *args: Any, **kwargs: Any) -> Signature:
+        """An immutable signature: a chain does not pass it the previous result."""
+        from tasks_core.canvas.signatures import Signature
+
+        return Signature(self, args, kwargs, immutable=True)
+
+    def signature(self, args: Sequence[Any] | None = None,
+                  kwargs: dict[str, Any] | None = None, **options: Any) -> Signature:
+        """Celery's ``task.signature(args, kwargs, countdown=..., immutable=...)``."""
+        from tasks_core.canvas.signatures import Signature
+
+        return Signature(self, args, kwargs, **options)
+
+    subtask = signature
 
     def submit(self, *args: Any, wait_for: Sequence[Any] | None = None, **kwargs: Any) -> Any:
         """Inside a flow: a run on the flow's task runner (threads by default), returning a

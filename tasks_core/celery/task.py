@@ -52,6 +52,25 @@ class CeleryTask(Task[Any, Any]):
         """Run here and now, tracked (Celery's ``apply``); returns Celery's `EagerResult`."""
         return _as_async_result(super().apply(*args, **kwargs))
 
+    def map(self, it: Any) -> Any:  # type: ignore[override]
+        """Celery's ``map``: a signature of ONE run calling this task on each item in turn
+        (`tasks_core.canvas.builtins`); native tasks keep Prefect's fan-out ``map``."""
+        from tasks_core.canvas.builtins import map_signature
+
+        return map_signature(self, it)
+
+    def starmap(self, it: Any) -> Any:
+        """Celery's ``starmap``: one run calling ``task(*item)`` on each item in turn."""
+        from tasks_core.canvas.builtins import starmap_signature
+
+        return starmap_signature(self, it)
+
+    def chunks(self, it: Any, n: int) -> Any:
+        """Celery's ``chunks``: a group of starmap runs over parts of `n` items."""
+        from tasks_core.canvas.builtins import chunks_signature
+
+        return chunks_signature(self, it, n)
+
 
 def _as_async_result(future: Any) -> Any:
     """`future` as Celery's result handle of the same run: an `AsyncResult`, or Celery's

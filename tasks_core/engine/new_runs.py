@@ -119,10 +119,13 @@ def _record(kind: RunKind, name: str, state: StateName, **fields: Any) -> RunRec
 def task_run(task: Any, parameters_json: str, options: RunOptions, parent: RunFrame | None,
              *, state: StateName, owner: str | None = None, queue: str | None = None,
              priority: int = 0, scheduled_time: datetime | None = None,
-             run_id: str | None = None) -> RunRecord:
+             run_id: str | None = None, caused_by: str | None = None) -> RunRecord:
     """A run of `task` (a Task). With `owner` it starts now, in that process; else it is
-    sent to `queue`."""
+    sent to `queue`. `caused_by`: the run whose end starts it (a canvas's previous step),
+    its parent task run in the run tree, as Celery's parent_id."""
     links = _links(parent)
+    if caused_by is not None:
+        links = {**links, "parent_task_run_id": caused_by}
     now = utcnow()
     options = with_global_limits(options, get_settings())
     tags = with_current_tags(task.tags)

@@ -10,6 +10,11 @@ Layout (prefix `p`, default ``tc``)::
                                        "logger", "message", "run_id"}; each write sets the
                                        run TTL (run_ttl_seconds) again
     p:result:<id>              STRING  the JSON result, with a TTL
+    p:chord:<id>               HASH    a chord's join (canvas_follow.lua): "left" members not
+                                       yet Completed, "size", "body" (JSON targets released with
+                                       the list of results), "r<i>" member i's result JSON,
+                                       "failed" the first member that did not complete; run TTL
+    p:group:<id>               STRING  a saved GroupResult (JSON list of run ids), run TTL
     p:cache:<key>              STRING  a cached task result (JSON), with a TTL
     p:<kind>-runs              ZSET    run ids by creation time (kind: task | flow)
     p:<kind>-runs:state:<S>    ZSET    run ids currently in state S, by time of entry (by due
@@ -194,6 +199,14 @@ class Keys:
 
     def result(self, run_id: str) -> str:
         return f"{self.prefix}:result:{run_id}"
+
+    def chord(self, chord_id: str) -> str:
+        """HASH: the join of a chord's header (see the layout)."""
+        return f"{self.prefix}:chord:{chord_id}"
+
+    def group(self, group_id: str) -> str:
+        """STRING: a saved GroupResult's run ids (JSON list)."""
+        return f"{self.prefix}:group:{group_id}"
 
     def runs(self, kind: str) -> str:
         return f"{self.prefix}:{kind}-runs"

@@ -35,11 +35,12 @@ def utcnow() -> datetime:
 
 
 def _with_run_event(name: str) -> str:
-    """A script that emits run-state events, may add a run to the due set and counts run
-    durations, after the one function of each (run_event.lua, due_add.lua,
-    metrics_duration.lua)."""
+    """A script that emits run-state events, may add a run to the due set, counts run
+    durations and releases a canvas's waiting runs, after the one function of each
+    (run_event.lua, due_add.lua, metrics_duration.lua, canvas_follow.lua)."""
     return "\n".join(load_lua(part) for part in
-                     ("run_event.lua", "due_add.lua", "metrics_duration.lua", name))
+                     ("run_event.lua", "due_add.lua", "metrics_duration.lua",
+                      "canvas_follow.lua", name))
 
 
 READ_CHUNK = 250
@@ -139,6 +140,7 @@ class RunStore:
     def create(
         self, run: RunRecord, push: BrokerPush | None = None, *, pipe: Any = None,
         due: datetime | None = None, due_index: str | None = None,
+        extra: dict[str, str] | None = None,
     ) -> bool | None:
         """Write a new run (and its broker message) atomically; False when the id exists.
 
@@ -148,19 +150,20 @@ class RunStore:
         With `due`, the run waits in the due set until beat sends it at that time (no
         message now), and is also added to `due_index` (scored by that time) when given.
         With `pipe`, the write is queued on that pipeline and None is returned.
+        `extra`: more hash fields that are not RunRecord fields (a canvas's `links` plan).
         """
-        keys, args = self._create_call(run, push, due, due_index)
+        keys, args = self._create_call(run, push, due, due_index, extra)
         result = self._create(keys=keys, args=args, client=pipe or self.client)
         return None if pipe is not None else bool(result)
 
     def _create_call(
         self, run: RunRecord, push: BrokerPush | None, due: datetime | None = None,
-        due_index: str | None = None,
+        due_index: str | None = None, extra: dict[str, str] | None = None,
     ) -> tuple[list[str], list[Any]]:
         k = self.keys
         kind_type = state_type(run.state)
         at = run.created
-        fields = run.to_redis()
+        fields = run.to_redis() if extra is None else {**run.to_redis(), **extra}
         event_id = str(uuid.uuid4())
         keys = [
             k.run(run.id),

@@ -1,8 +1,11 @@
 -- transition.lua: move one run to a new state, atomically, if the state machine allows it.
--- (Loaded after run_event.lua, which builds the event, due_add.lua and metrics_duration.lua.)
+-- (Loaded after run_event.lua, which builds the event, due_add.lua, metrics_duration.lua and
+-- canvas_follow.lua.)
 -- In the same step: append the state to the history, append the transition's event to the
 -- event stream, move the run between state indexes, store the result, wake waiters when the
--- state is terminal, and optionally push a broker message.
+-- state is terminal, and optionally push a broker message. A run with a `links` field
+-- (a chain step, a chord member, link=/link_error=) that became terminal releases or ends
+-- the runs waiting on it in the same step (canvas_follow.lua).
 -- KEYS[1]  run hash                p:run:<id>
 -- KEYS[2]  history list            p:run:<id>:history
 -- KEYS[3]  event stream            p:events
@@ -41,7 +44,7 @@
 -- {0, state, attempt, owner, 'expired'} when refused because the run expired, {-1} when
 -- the run does not exist.
 local cur = redis.call('HMGET', KEYS[1], 'state', 'state_type', 'attempt', 'owner',
-  'last_event', 'id', 'kind', 'name', 'related', 'start_time', 'queue', 'expires')
+  'last_event', 'id', 'kind', 'name', 'related', 'start_time', 'queue', 'expires', 'links')
 local state = cur[1]
 if not state then
   return {-1}
@@ -88,6 +91,9 @@ if ARGV[15] == '1' then
   if ARGV[21] ~= '' then
     count_duration(ARGV[21], ARGV[23], cur[7] or 'task', queue or '', ARGV[1], started,
       tonumber(ARGV[22]))
+  end
+  if cur[13] then
+    canvas_follow(KEYS[1], cur[6], ARGV[1], cur[13], ARGV[13], ARGV[10], ARGV[5])
   end
 end
 local reply = {1}

@@ -1,0 +1,194 @@
+"""Results of canvases: a step's result with `.parent`, `ResultSet` and `GroupResult`
+(Celery's `celery.result.ResultSet` / `GroupResult`, canvas#group-results).
+
+Waiting reads the ledger (each run's done stream), so it works from any process, by id.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from tasks_core.async_result import AsyncResult
+from tasks_core.futures import run_exception
+from tasks_core.process_runtime import get_runtime
+from tasks_core.states import StateName, is_terminal
+
+__all__ = ["CanvasResult", "GroupResult", "ResultSet"]
+
+_OK = frozenset({StateName.COMPLETED, StateName.CACHED})
+
+
+class CanvasResult(AsyncResult):
+    """The result of one run of a canvas (Celery's `AsyncResult`: ``.state`` a Celery state
+    name, ``.result`` a property); `.parent` is the result of the step before it (a chain's
+    previous step, a chord's header as a GroupResult), None for a first step."""
+
+    __slots__ = ("parent",)
+
+    def __init__(self, run_id: str, name: str = "", return_type: Any = Any,
+                 parent: Any = None) -> None:
+        super().__init__(run_id, task_name=name)
+        self.return_type = return_type
+        self.parent = parent
+
+    def get(self, timeout: float | None = None, propagate: bool = True,
+            interval: float = 0.5, follow_parents: bool = True, **_: Any) -> Any:
+        """Wait and return the value. When the run did not complete and `propagate`, the
+        error raised is the earliest failed step's before it (Celery's `get` re-raises a
+        parent's error first: a chord whose header task raised ValueError raises that
+        ValueError, though the callback itself holds a ChordError); else its own."""
+        value = super().get(timeout, propagate=False)
+        if not propagate or not isinstance(value, BaseException) or \
+                _states([self])[0] in _OK:
+            return value
+        if follow_parents:
+            _raise_parent_error(self)
+        raise value
+
+
+def _raise_parent_error(result: CanvasResult) -> None:
+    """Raise the error of the earliest step before `result` that did not complete."""
+    lineage = []
+    node = result.parent
+    while node is not None:
+        lineage.append(node)
+        node = getattr(node, "parent", None)
+    for node in reversed(lineage):
+        for leaf in node._leaves() if isinstance(node, ResultSet) else [node]:
+            state = _states([leaf])[0]
+            if state is not None and is_terminal(state) and state not in _OK:
+                raise run_exception(leaf.record())
+
+
+def _states(results: list[Any]) -> list[str | None]:
+    return get_runtime().store.states_of([r.id for r in results])
+
+
+class ResultSet:
+    """Many results handled as one: ``ResultSet([r1, r2]).get(timeout=10)``.
+
+    Args:
+        results: result handles (`TaskFuture`s, or GroupResults for nested groups).
+    """
+
+    def __init__(self, results: Iterable[Any], **_: Any) -> None:
+        self.results: list[Any] = list(results)
+
+    def add(self, result: Any) -> None:
+        """Add a result (once)."""
+        if result not in self.results:
+            self.results.append(result)
+
+    def _leaves(self) -> list[Any]:
+        leaves: list[Any] = []
+        for r in self.results:
+            leaves.extend(r._leaves() if isinstance(r, ResultSet) else [r])
+        return leaves
+
+    def ready(self) -> bool:
+        """Whether every run has ended (one round trip)."""
+        return all(s is not None and is_terminal(s) for s in _states(self._leaves()))
+
+    def waiting(self) -> bool:
+        """Whether some run has not ended yet."""
+        return not self.ready()
+
+    def successful(self) -> bool:
+        """Whether every run completed."""
+        return all(s in _OK for s in _states(self._leaves()))
+
+    def failed(self) -> bool:
+        """Whether some run ended without completing (Failed, Crashed, TimedOut, Cancelled)."""
+        return any(s is not None and is_terminal(s) and s not in _OK
+                   for s in _states(self._leaves()))
+
+    def completed_count(self) -> int:
+        """How many runs completed (Celery counts the successful ones)."""
+        return sum(1 for s in _states(self._leaves()) if s in _OK)
+
+    def join(self, timeout: float | None = None, propagate: bool = True,
+             interval: float = 0.5, callback: Any = None, **_: Any) -> list[Any]:
+        """Wait for every result and return their values in order; the first failure is
+        raised (`propagate=False`: returned in its place). `timeout`: seconds for all of
+        them; RunTimeout (a TimeoutError) when it passes. `interval` is accepted for
+        Celery's signature: waiting is pushed, not polled."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        values = []
+        for r in self.results:
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
+            value = r.get(timeout=left, propagate=propagate)
+            if callback is not None:
+                callback(r.id, value)
+            values.append(value)
+        return values
+
+    def get(self, timeout: float | None = None, propagate: bool = True,
+            **kwargs: Any) -> list[Any]:
+        """`join`."""
+        return self.join(timeout=timeout, propagate=propagate, **kwargs)
+
+    join_native = join
+
+    def revoke(self, terminate: bool = False, **_: Any) -> None:
+        """Cancel every run (`TaskFuture.revoke`)."""
+        for r in self.results:
+            r.revoke(terminate=terminate)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.results[index]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: [{', '.join(r.id for r in self.results)}]>"
+
+
+class GroupResult(ResultSet):
+    """The result of a group: its runs' results in order, under a group id.
+
+    `save()` keeps the ids in Redis (the run TTL) and `GroupResult.restore(id)` reads them
+    back from any process, as Celery's result backend does.
+    """
+
+    def __init__(self, id: str | None = None, results: Iterable[Any] = (),
+                 parent: Any = None, **_: Any) -> None:
+        super().__init__(results)
+        self.id = id or str(uuid.uuid4())
+        self.parent = parent
+
+    @property
+    def children(self) -> list[Any]:
+        return self.results
+
+    def save(self, backend: Any = None) -> GroupResult:
+        """Store the member ids under `id` (for `restore`); returns self."""
+        from tasks_core.store.canvas import save_group
+
+        save_group(get_runtime().store, self.id, [r.id for r in self._leaves()])
+        return self
+
+    def delete(self, backend: Any = None) -> None:
+        """Forget the saved group."""
+        from tasks_core.store.canvas import delete_group
+
+        delete_group(get_runtime().store, self.id)
+
+    @classmethod
+    def restore(cls, id: str, backend: Any = None, app: Any = None) -> GroupResult | None:
+        """The group saved under `id`, or None (as Celery) when there is none."""
+        from tasks_core.store.canvas import restore_group
+
+        ids = restore_group(get_runtime().store, id)
+        if ids is None:
+            return None
+        return cls(id, [CanvasResult(run_id) for run_id in ids])
+
+    def __repr__(self) -> str:
+        return f"<GroupResult: {self.id} [{', '.join(r.id for r in self.results)}]>"
