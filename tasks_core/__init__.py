@@ -20,6 +20,7 @@ from typing import Any
 from tasks_core.annotations import allow_failure, quote, unmapped
 from tasks_core.deployments import deploy, run_deployment, serve
 from tasks_core.engine.by_name import send_task
+from tasks_core.engine.cancel import cancel_purged as _cancel_purged
 from tasks_core.engine.cancel import cancel_run
 from tasks_core.engine.views import RunState, RunView
 from tasks_core.errors import (
@@ -47,8 +48,11 @@ from tasks_core.records import RunRecord
 from tasks_core.run_logging import get_run_logger
 from tasks_core.run_tags import tags
 from tasks_core.states import State, StateName, StateType
+from tasks_core.store import transport as _transport
 from tasks_core.suspending import suspend_flow_run
 from tasks_core.task import Task, exponential_backoff, task
+
+_transport.on_purged[:] = [_cancel_purged]  # Celery's purge cancels the purged runs
 
 __all__ = [
     "CancelledRun",

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import logging
 
+from tasks_core.errors import RunNotFound
 from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.records import RunRecord
 from tasks_core.states import StateName, is_terminal
 from tasks_core.store.runs import Transition
 
-__all__ = ["cancel_run"]
+__all__ = ["cancel_purged", "cancel_run"]
 
 log = logging.getLogger("tasks_core.engine")
 
@@ -84,3 +85,14 @@ def cancel_run(run_id: str, *, force: bool = False, reason: str = "cancelled by 
         rt.app.control.revoke(sorted(stopping), terminate=True, signal="SIGKILL")
     log.info("run %s: cancel requested (%d run(s) stopping)", run_id, len(stopping))
     return rt.store.get(run_id).state
+
+
+def cancel_purged(run_ids: list[str]) -> None:
+    """Cancel the runs whose queued messages Celery's purge deleted (``celery -A tasks_core
+    purge``; `store.transport.on_purged`), so no one sends them again: a purge means they
+    are not to run. Runs already ended, or gone, are left as they are."""
+    for run_id in run_ids:
+        try:
+            cancel_run(run_id, reason="purged from its queue (Celery's purge)")
+        except RunNotFound:
+            continue

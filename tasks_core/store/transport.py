@@ -14,6 +14,11 @@ message's fault in Celery's own checks) is caught the same way: the message, by 
 kombu's ``unacked`` hash, is set aside and acked, so it cannot kill every worker it is
 redelivered to. Connection errors pass through untouched: kombu reconnects on them.
 
+Celery's purge (``celery -A tasks_core purge``, ``app.control.purge()``) of a queue takes
+its messages and deletes them in one transaction, then hands the run ids they carried to
+`on_purged` (set by `tasks_core`: cancel those runs, "purged"), so beat's sweeper does not
+send a purged run again and no worker runs it later, as a purge means.
+
 Selected by `celery_app.broker_config` (Celery's ``broker_transport``) for ``redis://``
 and ``rediss://`` broker URLs, so users keep their URLs.
 """
@@ -25,6 +30,7 @@ import binascii
 import json
 import logging
 import ssl
+from collections.abc import Callable
 from queue import Empty
 from typing import Any, cast
 
@@ -38,11 +44,33 @@ from tasks_core.store.connection import connect
 from tasks_core.store.deadletters import DeadLetterStore
 from tasks_core.store.keys import Keys, kombu_queue
 
-__all__ = ["Channel", "Transport", "requeue_via_broker"]
+__all__ = ["Channel", "Transport", "on_purged", "requeue_via_broker"]
 
 log = logging.getLogger("tasks_core.worker")
 
 _loads = cast(Any, kombu_json.loads)  # kombu's JSON (its own types), as kombu decodes
+
+
+on_purged: list[Callable[[list[str]], None]] = []
+"""Called with the run ids of purged messages (at most one handler: `tasks_core` sets it)."""
+
+
+_CHUNK_TASK = "tasks_core.run_chunk"  # celery_app.EXECUTE_CHUNK: args [[run_id, ...]]
+
+
+def _run_ids(item: bytes | str) -> list[str]:
+    """The run ids a queued tasks-core message carries: its Celery task id, or the runs of
+    a ``.map()`` chunk; none for a message that is not ours."""
+    try:
+        payload = _loads(_text_of(item))
+        headers = payload.get("headers", {})
+        if headers.get("task") == _CHUNK_TASK:
+            args = _loads(base64.b64decode(payload["body"]))[0]
+            return [run_id for run_id in args[0] if isinstance(run_id, str)]
+        run_id = headers.get("id")
+    except Exception:  # not a message of ours: nothing to cancel
+        return []
+    return [run_id] if isinstance(run_id, str) and run_id else []
 
 
 def _text_of(value: bytes | str) -> str:
@@ -78,6 +106,23 @@ class Channel(kombu_redis.Channel):
         if client is None or client.connection_pool is not pool:
             client = self._sync_client = create()
         return client
+
+    def _purge(self, queue: str) -> int:
+        """kombu's purge of `queue` (every priority list), its messages read and deleted in
+        one MULTI/EXEC, then their runs handed to `on_purged`; the number purged."""
+        with self.conn_or_acquire() as client, client.pipeline(transaction=True) as pipe:
+            for priority in self.priority_steps:
+                name = cast(Any, self)._q_for_pri(queue, priority)
+                # kombu prefixes DEL itself (global_keyprefix), not LRANGE
+                pipe.lrange(f"{self.global_keyprefix}{name}", 0, -1)
+                pipe.delete(name)
+            replies = pipe.execute()
+        items = [item for listed in replies[::2] for item in listed]
+        run_ids = [run_id for item in items for run_id in _run_ids(item)]
+        for handler in on_purged:
+            if run_ids:
+                handler(run_ids)
+        return len(items)
 
     def _brpop_read(self, **options: Any) -> bool:
         # kombu 5.7's _brpop_read, with the payload checked before it is delivered

@@ -64,20 +64,24 @@ def test_inspect_stats_status_and_ping(tc_env: dict[str, Any], start_worker: Any
     assert replies(celery(tc_env, "inspect", "ping", "--json")) == {node: {"ok": "pong"}}
 
 
-def test_purge_removes_queued_messages_and_the_sweeper_sends_them_again(
+def test_purge_cancels_the_purged_runs_so_nothing_sends_them_again(
         tc_env: dict[str, Any], start_worker: Any, start_beat: Any) -> None:
     futures = [t.add.delay(i, 1) for i in range(3)]
+    mapped = t.add.map([10, 20], [1, 1])  # one chunk message carrying two runs
     queue = Keys(tc_env["prefix"]).broker_queue(tc_env["queue"])
-    assert tc_env["client"].llen(queue) == 3
+    assert tc_env["client"].llen(queue) == 4
     purged = celery(tc_env, "purge", "-f")
     assert purged.returncode == 0, purged.stderr
-    assert "Purged 3 messages from 1 known task queue" in purged.stdout
+    assert "Purged 4 messages from 1 known task queue" in purged.stdout
     assert tc_env["client"].llen(queue) == 0
-    # the records stay: Pending, with no message; beat's sweeper sends them again
-    assert {f.state for f in futures} == {StateName.PENDING}
+    every = [*futures, *mapped]
+    assert {f.state for f in every} == {StateName.CANCELLED}  # a purge means: not to run
+    assert all("purged" in (f.record().state_message or "") for f in every)
     start_beat()
     start_worker(concurrency=1)
-    assert [f.result(timeout=30) for f in futures] == [1, 2, 3]
+    later = t.add.delay(5, 1)  # the pool works; the purged runs stay Cancelled
+    assert later.result(timeout=30) == 6
+    assert {f.state for f in every} == {StateName.CANCELLED}
 
 
 def test_two_workers_on_one_pool_get_distinct_names(tc_env: dict[str, Any],
