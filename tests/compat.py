@@ -140,6 +140,25 @@ def start(cmd: list[str], folder: Path, env: dict[str, str], log: Path
                             stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def start_tasks_core(program: Program, folder: Path, env: dict[str, str], queue: str, *,
+                     beat: bool) -> list[subprocess.Popen[bytes]]:
+    """The tasks-core processes `program` needs: a worker on `queue` importing it (waited
+    for) when its header asks, and a beat (importing it when the header asks for beat) when
+    `beat` or the header asks; the started processes, to `stop`."""
+    cli = [sys.executable, "-m", "tasks_core.cli.main"]
+    procs = []
+    if "worker" in program.needs:
+        log = folder / "worker.log"
+        proc = start([*cli, "worker", "--pool", queue, "--concurrency", "2", "--import",
+                      program.name], folder, env, log)
+        procs.append(proc)
+        wait_for_text(log, proc, "ready", 60)
+    if beat or "beat" in program.needs:
+        imports = ["--import", program.name] if "beat" in program.needs else []
+        procs.append(start([*cli, "beat", *imports], folder, env, folder / "beat.log"))
+    return procs
+
+
 def wait_for_text(log: Path, proc: subprocess.Popen[bytes], text: str, timeout: float) -> None:
     """Until `text` appears in `log`; fails with the log when `proc` exits or time runs out."""
     deadline = time.monotonic() + timeout

@@ -82,9 +82,9 @@ def handler_hooks(task: Any) -> dict[str, list[Hook]]:
     if success or after:
         def completed(t: Any, run: RunView, state: RunState) -> None:
             if success:
-                t.on_success(state.value, run.id, _args(run), {})
+                t.on_success(state.data, run.id, _args(run), {})
             if after:
-                t.after_return("SUCCESS", state.value, run.id, _args(run), {}, None)
+                t.after_return("SUCCESS", state.data, run.id, _args(run), {}, None)
 
         hooks["on_completion"] = [completed]
     if failure or after:

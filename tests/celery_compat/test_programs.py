@@ -66,17 +66,9 @@ def _tasks_core_side(program: compat.Program, tc_env: dict[str, Any]) -> list[st
     folder = compat.write_program(source, program.name)
     env = {**tc_env["env"], "COMPAT_BROKER_URL": tc_env["url"],
            "PYTHONPATH": str(ROOT)}
-    cli = [sys.executable, "-m", "tasks_core.cli.main"]
     procs = []
     try:
-        if "worker" in program.needs:
-            log = folder / "worker.log"
-            proc = compat.start([*cli, "worker", "--pool", tc_env["queue"], "--concurrency",
-                                 "2", "--import", program.name], folder, env, log)
-            procs.append(proc)
-            compat.wait_for_text(log, proc, "ready", 60)
-        beat = [*cli, "beat"] + (["--import", program.name] if "beat" in program.needs else [])
-        procs.append(compat.start(beat, folder, env, folder / "beat.log"))
+        procs = compat.start_tasks_core(program, folder, env, tc_env["queue"], beat=True)
         result = compat.run_program(folder, program.name, env, program.timeout)
         return compat.output_lines(result, f"{program.name} ported to tasks-core")
     finally:

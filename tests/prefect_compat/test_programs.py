@@ -10,7 +10,6 @@ documentation (docs.prefect.io, v3), cited in each program's docstring.
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +41,9 @@ def test_program_prints_what_prefect_documents(path: Path, tc_env: dict[str, Any
     source = compat.port_imports(program.source, prefect_to_tasks_core)
     folder = compat.write_program(source, program.name)
     env = {**tc_env["env"], "PYTHONPATH": str(ROOT)}
-    cli = [sys.executable, "-m", "tasks_core.cli.main"]
     procs = []
     try:
-        if "worker" in program.needs:
-            log = folder / "worker.log"
-            proc = compat.start([*cli, "worker", "--pool", tc_env["queue"], "--concurrency",
-                                 "2", "--import", program.name], folder, env, log)
-            procs.append(proc)
-            compat.wait_for_text(log, proc, "ready", 60)
-        if "beat" in program.needs:
-            procs.append(compat.start([*cli, "beat"], folder, env, folder / "beat.log"))
+        procs = compat.start_tasks_core(program, folder, env, tc_env["queue"], beat=False)
         result = compat.run_program(folder, program.name, env, program.timeout)
         assert compat.output_lines(result, program.name) == program.expect
     finally:
