@@ -73,7 +73,8 @@ def _run_name(definition: Any, kind: str, parameters_json: str) -> str | None:
 
 def _defaults(definition: Any) -> dict[str, Any]:
     """Parameter defaults a run name may use: the signature's, or a deployment's schema's."""
-    signature = getattr(definition, "signature", None)
+    spec = getattr(definition, "parameters", None)  # a task's or flow's ParameterSpec
+    signature = getattr(spec, "signature", None)
     if signature is not None:
         return {n: p.default for n, p in signature.parameters.items()
                 if p.default is not p.empty}
