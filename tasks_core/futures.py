@@ -175,21 +175,26 @@ class TaskFuture(Generic[R]):
         return self.cancel(force=terminate)
 
 
+_POLL_S = 0.02
+"""How often `wait_all` reads states while runs finish (seconds)."""
+
+
 def wait_all(futures: Iterable[TaskFuture[Any]], timeout: float | None = None,
              window: int = 256) -> list[StateName]:
     """Wait for many runs; their final states, in order.
 
     Each poll reads the states of at most `window` of the oldest unfinished runs in one
     pipeline (runs mostly finish in the order they were sent), so waiting on thousands of
-    runs costs the waiter little: it polls every 5 ms while runs finish, backing off to
-    50 ms while none does.
+    runs costs the waiter little: it polls every 20 ms while runs finish (as often as a
+    Celery caller polling its result backend), backing off to 50 ms while none does. (A
+    5 ms poll cost the drain it waited on about a fifth of its throughput on two cores.)
     """
     items: Sequence[TaskFuture[Any]] = list(futures)
     store = get_runtime().store
     deadline = None if timeout is None else time.monotonic() + timeout
     states: dict[str, str] = {}
     todo = [f.id for f in items]
-    pause = 0.005
+    pause = _POLL_S
     while todo:
         head = todo[:window]
         replies = store.states_of(head)
@@ -205,6 +210,6 @@ def wait_all(futures: Iterable[TaskFuture[Any]], timeout: float | None = None,
             break
         if deadline is not None and time.monotonic() > deadline:
             raise RunTimeout(f"{len(todo)} of {len(items)} runs not finished after {timeout}s")
-        pause = 0.005 if progressed else min(pause * 2, 0.05)
+        pause = _POLL_S if progressed else min(pause * 2, 0.05)
         time.sleep(pause)
     return [StateName(states[f.id]) for f in items]
