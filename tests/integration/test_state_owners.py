@@ -131,15 +131,19 @@ def test_cancelling_whose_request_was_missed_is_asked_again(
 
 def test_paused_is_entered_only_by_pausing_and_has_owners() -> None:
     """Paused is entered only by `pause_flow_run` / `suspend_flow_run` (tasks_core/pausing.py,
-    suspending.py); its owners: the paused process (its timeout), beat's sweeper (a pause
-    whose process is gone, or a suspended run: `expire_pauses`), resume and cancel. The
-    tests of each are in tests/integration/test_pause_resume.py."""
+    suspending.py) and by a canvas step created to wait for another (tasks_core/canvas/
+    send.py); its owners: the paused process (its timeout), beat's sweeper (a pause whose
+    process is gone, or a suspended run: `expire_pauses`), resume and cancel; a waiting
+    canvas step is released or ended by the terminal transition of the run it waits for
+    (`store/canvas_follow.lua`, called from transition.lua). The tests of each are in
+    tests/integration/test_pause_resume.py and test_canvas.py."""
     entering = re.compile(r"\b(StateName|S)\.PAUSED\b")
     found = sorted(str(path.relative_to(ROOT)) for folder in ("tasks_core", "workers", "beat")
                    for path in (ROOT / folder).rglob("*.py")
                    if path.name != "states.py" and entering.search(path.read_text()))
-    assert found == ["tasks_core/pausing.py"]
+    assert found == ["tasks_core/canvas/send.py", "tasks_core/pausing.py"]
     assert "expire_pauses(rt, now)" in (ROOT / "beat" / "sweeper.py").read_text()
+    assert "canvas_follow(" in (ROOT / "tasks_core" / "store" / "transition.lua").read_text()
     assert {s for s in StateName if s not in TERMINAL} == {
         S.SCHEDULED, S.LATE, S.AWAITING_RETRY, S.PENDING, S.RUNNING, S.RETRYING,
         S.CANCELLING, S.PAUSED}  # each has a test above; a new state needs one too
