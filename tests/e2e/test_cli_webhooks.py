@@ -87,7 +87,7 @@ def test_mistakes_are_one_red_line(env80: dict[str, str], tmp_path: Path) -> Non
                     str(tmp_path / "missing.j2")), "cannot read template file")
     _ok(env80, "webhook", "create", "a", "--template-json", STATIC)
     refused(run_cli(env80, "webhook", "create", "a", "--template-json", STATIC), "is taken")
-    refused(run_cli(env80, "webhook", "inspect", "b"), "webhook 'b' not found")
+    refused(run_cli(env80, "webhook", "inspect", "nope"), "webhook 'nope' not found")
     refused(run_cli(env80, "webhook", "delete", "a"), "pass --yes")
     assert "cloudevents" in _ok(env80, "webhook", "create", "ce", "--cloudevents", "--json")
 
