@@ -233,3 +233,25 @@ def start_api_server(procs: Processes, script: Path, env: dict[str, str],
             print(server.log_tail(), file=sys.stderr)
             raise RuntimeError("the bench server did not answer")
         time.sleep(0.1)
+
+
+@dataclass
+class RedisProbe:
+    """What one redis-server holds and has spent: memory from INFO, CPU from /proc.
+
+    ``used_memory`` is INFO memory's (bytes: the dataset, key tables and client buffers);
+    a delta is taken with no client busy, after a settle. CPU is the server process's user
+    plus system time (/proc/<pid>/stat fields 14 and 15, in clock ticks), every thread.
+    """
+
+    client: redis.Redis
+    pid: int
+
+    def used_memory(self, settle_s: float = 0.5) -> int:
+        time.sleep(settle_s)
+        return int(self.client.info("memory")["used_memory"])
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+        return ticks / os.sysconf("SC_CLK_TCK")

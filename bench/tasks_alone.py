@@ -49,11 +49,19 @@ What is timed, per system (the worker's queue is paused/resumed with Celery's re
        - t0): Celery's ``date_done`` in the result meta, tasks-core's ``end_time`` of the
        run record. It excludes the waiter's 20 ms poll granularity.
    The worker stays warm (it was running all along; only its consumer was paused).
+     * "Redis memory per run left" = (INFO ``used_memory`` after the drain - before the
+       enqueue) / N, each read with nothing in flight after a 0.5 s settle: what the N
+       finished runs hold until they expire (Celery: its result keys; tasks-core: records,
+       histories, results, index entries and run events).
    2b. (info) steps 1-2 again with a passive waiter: until the queue is empty the bench only
    polls LLEN every 20 ms (O(1)), then runs the waiter above for the last few tasks.
    "drain, passive waiter" = N / (that waiter's return - t0): the worker's own throughput,
    without the per-task polling of the waiter competing for the CPU. Its enqueue time is
    kept in the JSON (``enqueue2_s``) but not in the enqueue rate.
+     * "Redis CPU per 10,000 runs" = the redis-server process's user + system CPU seconds
+       (/proc/<pid>/stat) from just before the first ``.delay()`` of 2b to the waiter's
+       return, / N * 10,000: sending, consuming, tracking and storing results, plus what
+       each worker does meanwhile (heartbeats, its consumer's BRPOP loop).
 3. round-trip latency: M sequential ``noop.delay(i).get()`` (Celery) and
    ``noop.delay(i).result()`` (tasks-core) with the warm worker, each timed from before
    ``.delay`` to the returned value (checked == i); p50 and p99 in ms (linear interpolation).
@@ -93,6 +101,7 @@ import redis  # noqa: E402
 from bench._common import (  # noqa: E402
     Managed,
     Processes,
+    RedisProbe,
     chunks,
     find_executable,
     install_signal_exit,
@@ -346,11 +355,15 @@ def timed(label: str, fn: Callable[[], Any]) -> Any:
     return value
 
 
-def enqueue(system: System, n: int) -> tuple[list[Any], float]:
-    """Pause the worker's consumer, then time N `.delay()` calls; (handles, seconds)."""
+def enqueue(system: System, n: int, on_start: Callable[[], None] | None = None
+            ) -> tuple[list[Any], float]:
+    """Pause the worker's consumer, then time N `.delay()` calls; (handles, seconds).
+    `on_start` is called just before the first call."""
     system.pause()
     if system.queue_length() != 0:
         raise BenchError(f"{system.label}: queue not empty before enqueuing")
+    if on_start is not None:
+        on_start()
     print(f"  enqueue {n} ...", end="", flush=True)
     start = time.perf_counter()
     handles = [system.send(i) for i in range(n)]
@@ -385,13 +398,15 @@ def drain(system: System, handles: list[Any], *, passive: bool) -> tuple[float, 
     return t0, observed
 
 
-def measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
+def measure(system: System, args: argparse.Namespace, probe: RedisProbe) -> dict[str, Any]:
     n, out = args.n, {}
     print(f"[{system.label}] node {system.node}")
     timed("start worker", system.start_worker)
     timed("warm up", system.warm_up)
 
-    # 1. enqueue rate (worker paused), then 2. drain, waited for like a caller would
+    # 1. enqueue rate (worker paused), then 2. drain, waited for like a caller would; the
+    # Redis memory the N runs left (used_memory after - before, with nothing in flight)
+    memory_before = probe.used_memory()
     handles, out["enqueue_s"] = enqueue(system, n)
     out["enqueue_rate"] = n / out["enqueue_s"]
     t0, observed = drain(system, handles, passive=False)
@@ -400,11 +415,16 @@ def measure(system: System, args: argparse.Namespace) -> dict[str, Any]:
     out["drain_throughput"] = n / (observed - t0)
     out["drain_stored_s"] = last - t0
     out["drain_throughput_stored"] = n / (last - t0)
+    out["redis_bytes_per_run"] = (probe.used_memory() - memory_before) / n
     del handles
 
-    # 2b. the same again with a passive waiter: what the worker alone sustains
-    handles, out["enqueue2_s"] = enqueue(system, n)
+    # 2b. the same again with a passive waiter: what the worker alone sustains, and the
+    # redis-server CPU seconds spent from the first .delay() to the last end seen
+    cpu: list[float] = []
+    handles, out["enqueue2_s"] = enqueue(system, n, on_start=lambda: cpu.append(
+        probe.cpu_seconds()))
     t0, observed = drain(system, handles, passive=True)
+    out["redis_cpu_s_per_10k"] = (probe.cpu_seconds() - cpu[0]) / n * 10_000
     last = max(system.completion_times(handles))
     out["drain_passive_observed_s"] = observed - t0
     out["drain_throughput_passive"] = n / (observed - t0)
@@ -485,6 +505,8 @@ def build_report(plain: dict[str, Any], tc: dict[str, Any], args: argparse.Names
     row(f"drain throughput (tasks/s, N={args.n})", "drain_throughput", "drain_throughput")
     row("  same drain, by stored end times (tasks/s)", "drain_throughput_stored")
     row("drain, passive waiter (tasks/s, info)", "drain_throughput_passive")
+    row("Redis memory per run left (bytes)", "redis_bytes_per_run")
+    row("Redis CPU per 10,000 runs (s, passive drain)", "redis_cpu_s_per_10k")
     row(f"round-trip p50 (ms, M={args.latency_samples})", "roundtrip_p50_ms", "roundtrip_p50")
     row("round-trip p99 (ms)", "roundtrip_p99_ms")
     row("round-trip mean (ms)", "roundtrip_mean_ms")
@@ -560,7 +582,8 @@ def main(argv: list[str] | None = None) -> int:
         for cls in (PlainCelery, TasksCore):
             system = cls(args, procs, env, client, control_app)
             try:
-                results[system.key] = measure(system, args)
+                results[system.key] = measure(system, args,
+                                              RedisProbe(client, redis_proc.proc.pid))
             finally:
                 system.stop_worker()
         table, summary = build_report(results["plain"], results["tc"], args)

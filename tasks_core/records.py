@@ -11,9 +11,10 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from tasks_core.states import StateName, StateType, is_terminal
+from tasks_core.run_event_codec import compact_related, expand_related
+from tasks_core.states import StateName, StateType, is_terminal, state_type
 
 __all__ = ["ErrorInfo", "RunOptions", "RunRecord", "StateEntry", "TriggeredBy"]
 
@@ -21,12 +22,23 @@ RunKind = Literal["task", "flow"]
 
 
 class StateEntry(BaseModel):
-    """One state in a run's history."""
+    """One state in a run's history.
+
+    Stored without what is derivable (store/runs.py): ``type`` follows from ``name`` and an
+    empty ``message`` is left out; both read back filled in.
+    """
 
     name: StateName
     type: StateType
     timestamp: datetime
     message: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _type_from_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "type" not in data and "name" in data:
+            return {**data, "type": state_type(StateName(data["name"]))}
+        return data
 
 
 class ErrorInfo(BaseModel):
@@ -221,6 +233,8 @@ class RunRecord(BaseModel):
                 continue  # a missing field reads back as its default
             elif isinstance(value, BaseModel):
                 flat[key] = value.model_dump_json(exclude_defaults=True)
+            elif key == "related":
+                flat[key] = json.dumps(compact_related(value), separators=(",", ":"))
             elif key in _JSON_FIELDS:
                 flat[key] = json.dumps(value, separators=(",", ":"))
             elif isinstance(value, datetime):
@@ -236,7 +250,9 @@ class RunRecord(BaseModel):
         for key, value in fields.items():
             if value == "":
                 continue
-            if key in _JSON_FIELDS:
+            if key == "related":
+                data[key] = expand_related(json.loads(value))
+            elif key in _JSON_FIELDS:
                 data[key] = _json_field(key, value)
             elif key in _INT_FIELDS:
                 data[key] = int(value)

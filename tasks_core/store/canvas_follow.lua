@@ -12,7 +12,8 @@
 --    "err": [target, ...]   errbacks: released with the run's id as first argument when it
 --                           failed (and was the one that failed), else ended Cancelled
 --    "chord": {"key": p:chord:<id>, "i": index}   the run is header member i of a chord}
---   target = {"id", "run": p:run:<id>, "hist": p:run:<id>:history, "done": p:run:<id>:done,
+--   target = {"id", "run": p:run:<id>, "hist": p:run:<id>:history,
+--             "done": p:run:<id>:done (a channel),
 --             "ev": event id of its move, "arg": true|false, "push": [queue list, message]
 --             | null (no direct broker: it goes to the due set, beat sends it now)}
 -- A chord hash p:chord:<id> holds "left" (members not yet Completed), "size", "body" (JSON
@@ -22,7 +23,7 @@
 -- renews the hash's TTL (the run TTL).
 -- A target is moved only while it is still Paused (held): one a user cancelled stays so.
 -- Returns nothing: canvas_follow() writes the moves (state, history, state index, event,
--- done stream and TTLs for an end, the broker message or due entry for a release).
+-- done channel and TTLs for an end, the broker message or due entry for a release).
 local CV_MARK = '"@@tasks-core:previous-result@@"'
 
 -- the time of the terminal transition being followed (epoch seconds), set by
@@ -53,7 +54,7 @@ local function cv_move(t, k, to, to_type, message, extra, at, score)
   local validated = cjson.encode({name = to, type = to_type, message = message})
   local event = run_event(t.ev, at, cur[8] or 'task', t.id, cur[3], cur[4], 'Paused', cur[2],
     to, to_type, validated, cur[5])
-  redis.call('XADD', k.events, 'MAXLEN', '~', k.maxlen, '*', 'event', event)
+  redis.call('XADD', k.events, 'MAXLEN', '~', k.maxlen, '*', 'run', event)
   return cur
 end
 
@@ -86,8 +87,7 @@ local function cv_end(t, k, to, to_type, message, error_json, at, fire)
   if not cur then
     return
   end
-  redis.call('XADD', t.done, '*', 'state', to)
-  redis.call('EXPIRE', t.done, k.ttl)
+  redis.call('PUBLISH', t.done, to)
   redis.call('EXPIRE', t.run, k.ttl)
   redis.call('EXPIRE', t.hist, k.ttl)
   if cur[6] then

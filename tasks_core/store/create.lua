@@ -50,7 +50,7 @@ if fields['triggered_by'] then
 end
 local event = run_event(ARGV[8], ARGV[5], fields['kind'], ARGV[1], fields['name'],
   fields['related'], false, false, fields['state'], fields['state_type'], ARGV[14], follows)
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'event', event)
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'run', event)
 if ARGV[7] ~= '' then
   redis.call('LPUSH', KEYS[6], ARGV[7])
 end

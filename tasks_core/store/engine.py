@@ -29,6 +29,7 @@ from typing import Any
 
 import redis
 
+from tasks_core.run_event_codec import entry_text
 from tasks_core.store.base import KeyedStore
 from tasks_core.store.keys import Keys
 from tasks_core.store.locks import BEAT_LOCK
@@ -38,7 +39,7 @@ __all__ = ["EngineStore", "StreamEntry"]
 log = logging.getLogger("tasks_core.store.engine")
 
 StreamEntry = tuple[str, str | None]
-"""(entry id, the ``event`` field's JSON; None when the entry has no such field)."""
+"""(entry id, the event's JSON (`entry_text`); None when the entry has no event field)."""
 
 
 def _entries(raw: Any) -> list[StreamEntry]:
@@ -47,8 +48,7 @@ def _entries(raw: Any) -> list[StreamEntry]:
         if fields is None:  # deleted (trimmed) while pending
             out.append((str(entry_id), None))
             continue
-        text = fields.get("event")
-        out.append((str(entry_id), None if text is None else str(text)))
+        out.append((str(entry_id), entry_text(fields)))
     return out
 
 

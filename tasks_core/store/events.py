@@ -1,7 +1,9 @@
 """The event stream in Redis: batched writes (once per id), reads newest first, following.
 
-Every event is one entry of ``p:events`` with a single field ``event`` holding its JSON;
-run-state events are appended by create.lua / transition.lua in the same shape. Entry ids
+Every event is one entry of ``p:events``: a single field ``event`` holding its JSON, or, for
+run-state events appended by create.lua / transition.lua / canvas_follow.lua, a single field
+``run`` holding their compact form; reads give every event's full JSON
+(`tasks_core.run_event_codec.entry_text`). Entry ids
 are Redis' (``<ms>-<seq>``, the time the stream received the event), so a time window is a
 range of entry ids. Retention: about `max_entries` entries (MAXLEN ~) and nothing older
 than `max_age_seconds` (MINID ~), applied at every write and by `trim()`.
@@ -16,6 +18,7 @@ from typing import Any
 
 import redis
 
+from tasks_core.run_event_codec import entry_text
 from tasks_core.store.base import KeyedStore
 from tasks_core.store.keys import Keys
 
@@ -66,8 +69,7 @@ class EventStore(KeyedStore):
         """Up to `count` entries from `max_id` down to `min_id` (inclusive; ``(id`` is
         exclusive), newest first."""
         raw: Any = self.client.xrevrange(self.keys.events, max=max_id, min=min_id, count=count)
-        return [(str(entry_id), str((fields or {}).get("event", "")))
-                for entry_id, fields in raw or []]
+        return [(str(entry_id), entry_text(fields) or "") for entry_id, fields in raw or []]
 
     def find(self, event_id: str, *, near_ms: int | None = None, window_ms: int = 60_000,
              page: int = 1000) -> Entry | None:
@@ -105,7 +107,7 @@ class EventStore(KeyedStore):
     def after(self, entry_id: str, *, block_ms: int, count: int = 500) -> list[Entry]:
         """Entries after `entry_id`, oldest first, waiting up to `block_ms` for one."""
         raw: Any = self.client.xread({self.keys.events: entry_id}, count=count, block=block_ms)
-        return [(str(eid), str(fields.get("event", "")))
+        return [(str(eid), entry_text(fields) or "")
                 for _stream, entries in raw or [] for eid, fields in entries]
 
     def length(self) -> int:

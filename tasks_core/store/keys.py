@@ -4,7 +4,8 @@ Layout (prefix `p`, default ``tc``)::
 
     p:run:<id>                 HASH    a run record (task or flow run), flat fields
     p:run:<id>:history         LIST    JSON state entries, oldest first
-    p:run:<id>:done            STREAM  one entry once the run is terminal (waiters block here)
+    p:run:<id>:done            CHANNEL the state name, published once the run is terminal
+                                       (waiters subscribe; nothing is stored)
     p:run:<id>:children        ZSET    runs started inside this run, by creation time
     p:run:<id>:logs            LIST    JSON log entries, oldest first: {"timestamp", "level",
                                        "logger", "message", "run_id"}; each write sets the
@@ -19,8 +20,10 @@ Layout (prefix `p`, default ``tc``)::
     p:<kind>-runs              ZSET    run ids by creation time (kind: task | flow)
     p:<kind>-runs:state:<S>    ZSET    run ids currently in state S, by time of entry (by due
                                        time for runs entering Scheduled/AwaitingRetry with one)
-    p:events                   STREAM  every event, one field ``event`` (its JSON); bounded by
-                                       count (event_retention) and age (event_retention_seconds)
+    p:events                   STREAM  every event, one field ``event`` (its JSON) or, for a
+                                       run-state event, ``run`` (its compact array:
+                                       tasks_core.run_event_codec); bounded by count
+                                       (event_retention) and age (event_retention_seconds)
     p:event:<id>               STRING  "1": an event of this id is on the stream (SET NX, with
                                        the retention age as TTL), so it is stored once
     p:proc:<host>:<pid>        STRING  heartbeat of a worker process, with a TTL
@@ -184,6 +187,7 @@ class Keys:
         return f"{self.prefix}:run:{run_id}:history"
 
     def done(self, run_id: str) -> str:
+        """The pub/sub channel told when the run becomes terminal (no key is stored)."""
         return f"{self.prefix}:run:{run_id}:done"
 
     def children(self, run_id: str) -> str:

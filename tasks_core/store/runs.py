@@ -23,6 +23,7 @@ from tasks_core.records import RunRecord, StateEntry
 from tasks_core.settings import Settings
 from tasks_core.states import StateName, allowed_sources, is_terminal, state_type
 from tasks_core.store.base import load_lua
+from tasks_core.store.done_waits import DoneWaits
 from tasks_core.store.keys import Keys
 from tasks_core.store.metrics import DURATION_BUCKETS
 
@@ -117,10 +118,14 @@ def _epoch(iso: str) -> float | str:
 
 
 def _state_entry(name: str, kind: str, at: datetime, message: str) -> str:
-    return json.dumps(
-        {"name": name, "type": kind, "timestamp": at.isoformat(), "message": message},
-        separators=(",", ":"),
-    )
+    """A history entry as stored: its type only when the name does not give it, its
+    message only when there is one (`StateEntry` reads both back)."""
+    entry = {"name": name, "timestamp": at.isoformat()}
+    if kind != state_type(StateName(name)).value:
+        entry["type"] = kind
+    if message:
+        entry["message"] = message
+    return json.dumps(entry, separators=(",", ":"))
 
 
 class RunStore:
@@ -134,6 +139,7 @@ class RunStore:
         self._transition = client.register_script(_with_run_event("transition.lua"))
         self._read = client.register_script(load_lua("read_runs.lua"))
         self._celery_state = client.register_script(load_lua("celery_state.lua"))
+        self._done_waits = DoneWaits(client)
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -363,24 +369,25 @@ class RunStore:
     def wait(self, run_id: str, timeout: float | None) -> bool:
         """Block until the run is terminal; False when `timeout` seconds pass first.
 
-        Waiting is pushed: the terminal transition appends to the run's done stream, and
-        XREAD from id 0 returns at once if it already did.
+        Waiting is pushed without storing anything per run (`DoneWaits`): the waiter
+        subscribes to the run's done channel, then reads the state, and reads it again
+        every second while nothing arrives.
+
+        Raises:
+            RunNotFound: the run has no record (never created, or expired).
         """
-        key = self.keys.done(run_id)
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            if deadline is None:
-                block = 1000
-            else:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                block = max(1, int(left * 1000))
-            reply = self.client.xread({key: "0"}, count=1, block=min(block, 1000))
-            if reply:
-                return True
-            if self.client.exists(self.keys.run(run_id)) == 0:
+
+        def ended() -> bool:
+            state = self.state_of(run_id)
+            if state is None:
                 raise RunNotFound(f"run {run_id!r} not found (it may have expired)")
+            return is_terminal(state)
+
+        def left() -> float | None:
+            return None if deadline is None else deadline - time.monotonic()
+
+        return self._done_waits.wait(self.keys.done(run_id), ended, left)
 
     def history_since(self, run_id: str, start: int = 0) -> list[StateEntry]:
         """The run's state entries from index `start`, oldest first (empty when there is no

@@ -3,13 +3,14 @@
 -- canvas_follow.lua.)
 -- In the same step: append the state to the history, append the transition's event to the
 -- event stream, move the run between state indexes, store the result, wake waiters when the
--- state is terminal, and optionally push a broker message. A run with a `links` field
--- (a chain step, a chord member, link=/link_error=) that became terminal releases or ends
--- the runs waiting on it in the same step (canvas_follow.lua).
+-- state is terminal (a PUBLISH on the run's done channel), and optionally push a broker
+-- message. A run with a `links` field (a chain step, a chord member, link=/link_error=)
+-- that became terminal releases or ends the runs waiting on it in the same step
+-- (canvas_follow.lua).
 -- KEYS[1]  run hash                p:run:<id>
 -- KEYS[2]  history list            p:run:<id>:history
 -- KEYS[3]  event stream            p:events
--- KEYS[4]  done stream             p:run:<id>:done
+-- KEYS[4]  done channel            p:run:<id>:done (PUBLISH: wakes waiters, stores nothing)
 -- KEYS[5]  result key              p:result:<id>
 -- KEYS[6]  broker queue list       (used only when ARGV[12] is not '')
 -- ARGV[1]  target state name
@@ -72,7 +73,7 @@ redis.call('ZADD', ARGV[6] .. ARGV[1], ARGV[5], cur[6])
 
 local event = run_event(ARGV[9], ARGV[10], cur[7] or 'task', cur[6], cur[8], cur[9], state,
   cur[2], ARGV[1], ARGV[2], ARGV[17], cur[5])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[11], '*', 'event', event)
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[11], '*', 'run', event)
 
 if ARGV[13] ~= '' then
   redis.call('SET', KEYS[5], ARGV[13], 'EX', ARGV[14])
@@ -84,8 +85,7 @@ if ARGV[19] ~= '' then
   due_add(ARGV[19], ARGV[5], cur[6], ARGV[20])
 end
 if ARGV[15] == '1' then
-  redis.call('XADD', KEYS[4], '*', 'state', ARGV[1])
-  redis.call('EXPIRE', KEYS[4], ARGV[16])
+  redis.call('PUBLISH', KEYS[4], ARGV[1])
   redis.call('EXPIRE', KEYS[1], ARGV[16])
   redis.call('EXPIRE', KEYS[2], ARGV[16])
   if ARGV[21] ~= '' then

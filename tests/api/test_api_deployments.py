@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tasks_core.process_runtime import get_runtime
+from tasks_core.run_event_codec import entry_text
 from tests.helpers import wait_until
 from tests.integration import sample_flows as f
 
@@ -24,7 +25,7 @@ def _deploy(tc_env: dict[str, Any], name: str = "nightly", **options: Any) -> st
 def _events_of(tc_env: dict[str, Any], resource_id: str) -> list[str]:
     """Names of the stream's events about `resource_id`, oldest first."""
     entries = tc_env["client"].xrange(f"{tc_env['prefix']}:events")
-    events = [json.loads(fields["event"]) for _, fields in entries]
+    events = [json.loads(entry_text(fields) or "") for _, fields in entries]
     return [e["event"] for e in events if e["resource"]["tasks-core.resource.id"] == resource_id]
 
 

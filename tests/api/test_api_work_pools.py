@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tasks_core.process_runtime import get_runtime
+from tasks_core.run_event_codec import entry_text
 from tests.helpers import wait_until
 from tests.integration import sample_flows as f
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("tc_env")
 def _events_of(tc_env: dict[str, Any], pool: str) -> list[str]:
     """Names of the stream's events about the work pool `pool`, oldest first."""
     entries = tc_env["client"].xrange(f"{tc_env['prefix']}:events")
-    events = [json.loads(fields["event"]) for _, fields in entries]
+    events = [json.loads(entry_text(fields) or "") for _, fields in entries]
     return [e["event"] for e in events
             if e["resource"]["tasks-core.resource.id"] == f"tasks-core.work-pool.{pool}"]
 

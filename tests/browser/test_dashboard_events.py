@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tasks_core.run_event_codec import entry_text
 from tests.browser.conftest import SHOTS
 
 pytestmark = pytest.mark.usefixtures("tc_env")
@@ -61,7 +62,7 @@ def test_an_emitted_event_arrives_live_and_opens_raw(start_server: Any,
     client = tc_env["client"]
     stored = [fields["event"] for _id, fields in
               client.xrange(f"{tc_env['prefix']}:events")
-              if json.loads(fields["event"])["id"] == event_id]
+              if json.loads(entry_text(fields) or "")["id"] == event_id]
     assert page.inner_text("#raw") == stored[0]
 
 

@@ -17,6 +17,7 @@ from tasks_core import CancelledRun, TaskCancelled, cancel_run, flow
 from tasks_core.deployments import run_deployment
 from tasks_core.proc import pid_alive
 from tasks_core.process_runtime import get_runtime
+from tasks_core.run_event_codec import entry_text
 from tasks_core.states import StateName as S
 from tests.helpers import ROOT, wait_until
 from tests.integration import sample_flows as f
@@ -41,7 +42,7 @@ def _events(run_id: str) -> list[str]:
     rt = get_runtime()
     names = []
     for _, fields in rt.client.xrange(f"{rt.settings.key_prefix}:events"):
-        event = json.loads(fields.get("event") or fields[b"event"])
+        event = json.loads(entry_text(fields) or "")
         if event["resource"]["tasks-core.resource.id"].endswith(run_id):
             names.append(event["event"])
     return names

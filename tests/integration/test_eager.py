@@ -16,6 +16,7 @@ from tasks_core import StateName, task
 from tasks_core.eager import EagerResult
 from tasks_core.errors import ParameterError
 from tasks_core.process_runtime import get_runtime, reset_runtime
+from tasks_core.run_event_codec import entry_text
 from tasks_core.settings import reset_settings
 from tests.helpers import wait_until
 
@@ -67,7 +68,7 @@ def eager_env(tc_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[s
 def _events_of(tc_env: dict[str, Any], run_id: str) -> list[str]:
     raw = tc_env["client"].xrange(f"{tc_env['prefix']}:events")
     resource = f"tasks-core.task-run.{run_id}"
-    return [e["event"] for e in (json.loads(fields["event"]) for _, fields in raw)
+    return [e["event"] for e in (json.loads(entry_text(fields) or "") for _, fields in raw)
             if e["resource"]["tasks-core.resource.id"] == resource]
 
 

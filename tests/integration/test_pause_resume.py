@@ -19,6 +19,7 @@ from tasks_core.errors import InvalidTransition, TaskCancelled, ValidationError
 from tasks_core.flow_runs import PauseError, PauseTimeout, resume_flow_run
 from tasks_core.pausing import PAUSE_GRACE_SECONDS
 from tasks_core.process_runtime import get_runtime
+from tasks_core.run_event_codec import entry_text
 from tasks_core.states import StateName
 from tests.helpers import wait_until
 from tests.integration import pause_flows as p
@@ -58,7 +59,7 @@ def _events(tc_env: dict[str, Any], run_id: str) -> list[str]:
     import json
 
     raw = tc_env["client"].xrange(f"{tc_env['prefix']}:events")
-    events = [json.loads(fields["event"]) for _, fields in raw]
+    events = [json.loads(entry_text(fields) or "") for _, fields in raw]
     return [e["event"] for e in events
             if e["resource"]["tasks-core.resource.id"] == f"tasks-core.flow-run.{run_id}"]
 

@@ -10,6 +10,7 @@ import pytest
 from tasks_core import RunTimeout, StateName, wait_all
 from tasks_core.errors import FailedRun, TimedOutRun
 from tasks_core.process_runtime import get_runtime
+from tasks_core.run_event_codec import entry_text
 from tests.integration import sample_tasks as t
 
 S = StateName
@@ -32,7 +33,7 @@ def test_thousand_delays_complete_with_full_records(tc_env: dict[str, Any],
         assert record.queue == tc_env["queue"] and record.task_key.endswith(":add")
     assert futures[7].result() == 14
     events = tc_env["client"].xrange(f"{tc_env['prefix']}:events")
-    names = [json.loads(fields["event"])["event"] for _, fields in events]
+    names = [json.loads(entry_text(fields) or "")["event"] for _, fields in events]
     assert names.count("tasks-core.task-run.Completed") == 1000
     assert names.count("tasks-core.task-run.Pending") == 1000
 
@@ -43,7 +44,7 @@ def test_events_follow_each_other_and_name_the_run(tc_env: dict[str, Any],
     future = t.add.delay(1, 2)
     assert future.result(timeout=20) == 3
     raw = tc_env["client"].xrange(f"{tc_env['prefix']}:events")
-    events = [json.loads(fields["event"]) for _, fields in raw]
+    events = [json.loads(entry_text(fields) or "") for _, fields in raw]
     mine = [e for e in events
             if e["resource"]["tasks-core.resource.id"] == f"tasks-core.task-run.{future.id}"]
     assert [e["event"] for e in mine] == [

@@ -10,6 +10,7 @@ from typing import Any
 from tasks_core import StateName
 from tasks_core.deployments import run_deployment
 from tasks_core.process_runtime import get_runtime
+from tasks_core.run_event_codec import entry_text
 from tasks_core.work_pools import (
     create_pool,
     pause_pool,
@@ -39,7 +40,7 @@ def test_a_paused_pool_holds_runs_and_resuming_starts_them(tc_env: dict[str, Any
     assert len(resume_pool(pool)) == 3
     for run in runs:
         assert store.wait(run.id, 30) and store.get(run.id).state == S.COMPLETED
-    events = [json.loads(e["event"])["event"]
+    events = [json.loads(entry_text(e) or "")["event"]
               for _, e in tc_env["client"].xrange(f"{tc_env['prefix']}:events")]
     assert "tasks-core.work-pool.paused" in events and "tasks-core.work-pool.resumed" in events
 
@@ -66,7 +67,7 @@ def test_a_paused_work_queue_holds_only_its_runs_and_resuming_starts_them(
     assert store.wait(held.id, 30) and store.get(held.id).state == S.COMPLETED
     assert pool_store().get(pool).paused_queues == [] and pool_store().parked(pool) == []
     get_runtime().emitter.flush()
-    events = [json.loads(e["event"])
+    events = [json.loads(entry_text(e) or "")
               for _, e in tc_env["client"].xrange(f"{tc_env['prefix']}:events")]
     mine = [e for e in events if e["event"].startswith("tasks-core.work-queue.")]
     assert [e["event"] for e in mine] == ["tasks-core.work-queue.paused",
@@ -171,7 +172,7 @@ def test_pool_readiness_follows_its_workers(tc_env: dict[str, Any], start_worker
     worker.stop(signal.SIGKILL)
     wait_until(lambda: pools.tick(rt, utcnow()).get(pool) is False, 15, 0.2, "pool not ready")
     rt.emitter.flush()  # pool events go through the buffered event client
-    events = [json.loads(e["event"]) for _, e in
+    events = [json.loads(entry_text(e) or "") for _, e in
               tc_env["client"].xrange(f"{tc_env['prefix']}:events")]
     mine = [e["event"] for e in events
             if e["resource"]["tasks-core.resource.id"] == f"tasks-core.work-pool.{pool}"]
