@@ -18,7 +18,8 @@ Run-state events (stream entries with one field ``run``, written by store/run_ev
 events from `emit_event` keep their one field ``event``, the JSON as sent): a JSON array
 ``[id, at, kind, run_id, name, related, from_state, from_type, to_state, to_type,
 validated_state, follows]`` (``related`` as stored on the record, ``validated_state`` the
-JSON object, the ``from_*`` and ``follows`` values null when there are none).
+JSON object, or null when it is derivable: name and type, and an empty message after a
+transition; the ``from_*`` and ``follows`` values null when there are none).
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def expand_run_event(text: str) -> str:
     (event_id, at, kind, run_id, name, related, from_state, from_type, to_state, to_type,
      validated, follows) = parts
     initial = None if from_state is None else {"name": from_state, "type": from_type or ""}
+    if validated is None:  # derivable: a creation's has no message, a transition's is empty
+        validated = ({"name": to_state, "type": to_type} if from_state is None
+                     else {"name": to_state, "type": to_type, "message": ""})
     event = {
         "id": event_id, "occurred": at, "event": f"tasks-core.{kind}-run.{to_state}",
         "resource": {_ID: f"tasks-core.{kind}-run.{run_id}",

@@ -15,7 +15,7 @@
 -- ARGV[6]  event stream max length (approximate trim)
 -- ARGV[7]  broker message to LPUSH onto KEYS[6] ('' = none)
 -- ARGV[8]  event id (stored as last_event, for the next event's `follows`)
--- ARGV[14] validated state (JSON object), for the event payload
+-- ARGV[14] validated state (JSON object, or 'null': derivable), for the event payload
 -- ARGV[9]  the parent's children index (p:run:<parent>:children), '' = no parent
 -- ARGV[10] the due set (p:due) when the run waits for its scheduled time, '' = none
 -- ARGV[11] the due time (epoch seconds), with ARGV[10]; it scores the state index then

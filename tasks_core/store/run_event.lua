@@ -13,7 +13,8 @@
 --   kind, run_id, name, related_json   the run (related: JSON, as stored on the record)
 --   from_state, from_type              the state left (false: the run is being created)
 --   to_state, to_type                  the state entered and its type
---   validated_json                     the state entered as JSON {"name","type",...}
+--   validated_json                     the state entered as JSON {"name","type",...}, or
+--                                      'null' when derivable (the codec fills it in)
 --   follows                            the run's previous event id (false or '': none)
 local function run_event(id, at, kind, run_id, name, related_json, from_state, from_type,
                          to_state, to_type, validated_json, follows)

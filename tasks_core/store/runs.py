@@ -194,8 +194,7 @@ class RunStore:
             due.timestamp() if due is not None else 0,
             due_index or "",
             self.keys.due_wake,
-            json.dumps({"name": run.state.value, "type": kind_type.value},
-                       separators=(",", ":")),
+            "null",  # the event's validated state: derivable (run_event_codec fills it in)
         ]
         return keys, args
 
@@ -229,7 +228,9 @@ class RunStore:
         fields = {**change.fields, "state_message": change.message}
         if terminal and "end_time" not in fields:
             fields = {**fields, "end_time": at.isoformat()}
-        validated = {"name": target.value, "type": kind_type, "message": change.message}
+        # the event's validated state: null when derivable (run_event_codec fills it in)
+        validated = ({"name": target.value, "type": kind_type, "message": change.message}
+                     if change.message else None)
         keys = [
             k.run(change.run_id),
             k.history(change.run_id),

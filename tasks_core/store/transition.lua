@@ -20,7 +20,7 @@
 -- ARGV[5]  score for the state index (epoch seconds)
 -- ARGV[6]  state index key prefix (p:task-runs:state:)
 -- ARGV[7]  history entry (JSON)
--- ARGV[8]  fields to set (flat JSON object of strings)
+-- ARGV[8]  fields to set (flat JSON object of strings; '' deletes the field)
 -- ARGV[9]  the event's id
 -- ARGV[10] timestamp (ISO 8601), the event's occurred and received
 -- ARGV[11] event stream max length (approximate trim)
@@ -29,7 +29,7 @@
 -- ARGV[14] result TTL seconds
 -- ARGV[15] '1' when the target state is terminal
 -- ARGV[16] TTL seconds of the record once terminal
--- ARGV[17] validated state (JSON object), for the event payload
+-- ARGV[17] validated state (JSON object, or 'null': derivable), for the event payload
 -- ARGV[18] fields to return after the change, comma-separated ('' = none; claims need some)
 -- ARGV[19] the due set (p:due) when the run waits there for its next attempt ('' = none);
 --          ARGV[5] is then the due time
@@ -60,13 +60,21 @@ if ARGV[24] ~= '' and cur[12] and cur[12] <= ARGV[24] then
 end
 
 local flat = {'state', ARGV[1], 'state_type', ARGV[2], 'last_event', ARGV[9]}
+local cleared = {}
 local started, queue = cur[10], cur[11]
 for k, v in pairs(cjson.decode(ARGV[8])) do
-  flat[#flat + 1] = k
-  flat[#flat + 1] = v
+  if v == '' then
+    cleared[#cleared + 1] = k  -- an empty value is no field: it reads back as its default
+  else
+    flat[#flat + 1] = k
+    flat[#flat + 1] = v
+  end
   if k == 'start_time' then started = v elseif k == 'queue' then queue = v end
 end
 redis.call('HSET', KEYS[1], unpack(flat))
+if #cleared > 0 then
+  redis.call('HDEL', KEYS[1], unpack(cleared))
+end
 redis.call('RPUSH', KEYS[2], ARGV[7])
 redis.call('ZREM', ARGV[6] .. state, cur[6])
 redis.call('ZADD', ARGV[6] .. ARGV[1], ARGV[5], cur[6])

@@ -86,3 +86,13 @@ def test_entry_text_reads_either_field() -> None:
     stored = json.dumps(["e1", "t", "task", "r1", "n", [], None, None, "Pending", "PENDING",
                          {"name": "Pending", "type": "PENDING"}, None])
     assert json.loads(entry_text({"run": stored}) or "")["id"] == "e1"
+
+
+def test_a_derivable_validated_state_is_filled_in_as_before() -> None:
+    created = ["e1", "t", "task", "r1", "n", [], None, None, "Pending", "PENDING", None, None]
+    moved = ["e2", "t", "task", "r1", "n", [], "Pending", "PENDING", "Running", "RUNNING",
+             None, "e1"]
+    assert json.loads(expand_run_event(json.dumps(created)))["payload"]["validated_state"] == {
+        "name": "Pending", "type": "PENDING"}
+    assert json.loads(expand_run_event(json.dumps(moved)))["payload"]["validated_state"] == {
+        "name": "Running", "type": "RUNNING", "message": ""}
