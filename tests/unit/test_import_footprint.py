@@ -7,6 +7,8 @@ heavy dependency back into the everyday path fails here (a record, not a timing)
 - ``from tasks_core import task, flow``: Celery, Redis and pydantic are honest costs (a task
   is a Celery task with a pydantic-validated record), automations, trigger and action
   models, deployments, jinja2 and the API's fastapi/httpx are not.
+- ``tasks-core``'s entry point (`tasks_core.cli.main`), which a worker runs: the process
+  commands only; the others load when the command line names them.
 """
 
 from __future__ import annotations
@@ -68,3 +70,21 @@ def test_the_lazy_names_are_the_real_ones_and_task_stays_the_decorator() -> None
                  "assert tasks_core.StoreUnavailable is tasks_core.errors.StoreUnavailable\n"
                  "assert set(tasks_core.__all__) <= set(dir(tasks_core))")
     assert _loaded(statement, ["tasks_core.task"]) == ["tasks_core.task"]
+
+
+def test_the_cli_entry_point_loads_only_the_process_commands() -> None:
+    """``tasks-core worker`` imports `tasks_core.cli.main`; what it loads is in the worker
+    and each prefork child (tasks_core/cli/lazy_group.py)."""
+    assert _loaded("import tasks_core.cli.main", [
+        "tasks_core.cli.automations", "tasks_core.cli.webhooks", "tasks_core.cli.artifacts",
+        "tasks_core.cli.events", "tasks_core.automations", "tasks_core.webhooks",
+        "tasks_core.events.triggers", "tasks_core.events.actions", "jinja2"]) == []
+
+
+def test_a_lazy_command_loads_when_the_command_line_names_it() -> None:
+    statement = ("from typer.testing import CliRunner\n"
+                 "from tasks_core.cli.main import app\n"
+                 "out = CliRunner().invoke(app, ['automation', '--help'])\n"
+                 "assert out.exit_code == 0 and 'ls' in out.output, out.output")
+    assert _loaded(statement, ["tasks_core.cli.automations", "tasks_core.cli.webhooks"]) == [
+        "tasks_core.cli.automations"]
