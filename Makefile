@@ -70,6 +70,7 @@ lint: $(DEV_STAMP)
 
 bench: $(RUN_STAMP) redis-server
 	$(BIN)/python bench/tasks_alone.py
+	$(BIN)/python bench/footprint.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,5 +1,9 @@
 """`tasks-core`: the command line entry point; each resource adds its commands here.
 
+The process commands (`processes.register`: worker, beat, up, flower, down) are registered
+at import; every other command is named in `tasks_core.cli.lazy_group` and imported when
+the command line uses it, so a worker does not carry the other commands' modules.
+
 Every command runs inside one error path (`TasksCoreTyper.__call__`): an expected error
 (`TasksCoreError`, a Redis error, bad settings) becomes one red line on stderr and exit
 code 1, never a traceback, whichever command raised it (worker, beat, flower, up, deploy
@@ -14,25 +18,8 @@ from typing import Any
 
 import typer
 
-from tasks_core.cli import (
-    artifacts,
-    automations,
-    concurrency_limits,
-    config_cmd,
-    deadletter,
-    deploy_cmd,
-    deployments,
-    events,
-    flow_runs,
-    processes,
-    redis_cmd,
-    resume_cmd,
-    server_cmd,
-    task_runs,
-    variables,
-    webhooks,
-    work_pools,
-)
+from tasks_core.cli import processes
+from tasks_core.cli.lazy_group import LAZY_GROUPS, LazyGroup
 from tasks_core.cli.output import expected_errors
 
 __all__ = ["READ_ONLY_COMMANDS", "TasksCoreTyper", "app", "command_role"]
@@ -56,7 +43,7 @@ class TasksCoreTyper(typer.Typer):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         argv = kwargs.get("args") or (args[0] if args else sys.argv[1:])
-        groups = {info.name for info in self.registered_groups if info.name}
+        groups = {info.name for info in self.registered_groups if info.name} | set(LAZY_GROUPS)
         groups.add("worker")  # a group whose callback runs the worker itself
         name, reading = command_role(list(argv or []), groups)
         from tasks_core.store.connection import set_process_role
@@ -74,24 +61,9 @@ app = TasksCoreTyper(
     help="Prefect-style tasks and flows on Celery and Redis.",
     no_args_is_help=True,
     add_completion=False,
+    cls=LazyGroup,  # every command but the process ones is imported when first used
 )
 processes.register(app)
-app.command("deploy")(deploy_cmd.deploy)
-app.command("server")(server_cmd.server)
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(redis_cmd.app, name="redis")
-app.add_typer(task_runs.app, name="task-run")
-flow_runs.app.command("resume")(resume_cmd.resume)
-app.add_typer(flow_runs.app, name="flow-run")
-app.add_typer(deployments.app, name="deployment")
-app.add_typer(work_pools.app, name="work-pool")
-app.add_typer(deadletter.app, name="deadletter")
-app.add_typer(events.app, name="events")
-app.add_typer(automations.app, name="automation")
-app.add_typer(webhooks.app, name="webhook")
-app.add_typer(artifacts.app, name="artifact")
-app.add_typer(variables.app, name="variable")
-app.add_typer(concurrency_limits.app, name="concurrency-limit")
 
 if __name__ == "__main__":
     app()

@@ -5,7 +5,8 @@ against the flow's signature when it is deployed), a work pool (a Celery queue),
 the flow's parameter schema (which `run_deployment` checks runs against) and the flow's
 options (its runs carry them). Changing schedules goes through `scheduling.reschedule`.
 Its ``triggers`` become automations it owns (`tasks_core.automations.owned`): replaced when
-it is deployed again, deleted with it.
+it is deployed again, deleted with it. That module (automation, trigger and action models)
+is imported by the calls that need it, so importing deployments or a flow does not load it.
 """
 
 from __future__ import annotations
@@ -14,13 +15,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from tasks_core.automations.owned import (
-    check_owned,
-    delete_owned,
-    plan_owned,
-    replace_owned,
-    trigger_json,
-)
 from tasks_core.deployment_models import Deployment, slugify
 from tasks_core.engine.entrypoints import entrypoint_of
 from tasks_core.engine.new_runs import run_options
@@ -81,6 +75,11 @@ def build_deployment(
     root = Path(source).resolve() if source and not git else Path.cwd()
     defaults = dict(parameters or {})
     flow.parameters.check_partial(defaults)
+    kept_triggers: list[dict[str, Any]] = []
+    if triggers:
+        from tasks_core.automations.owned import trigger_json
+
+        kept_triggers = [trigger_json(t) for t in triggers]
     return Deployment(
         name=name, flow_name=flow.name,
         entrypoint=entrypoint or entrypoint_of(flow.fn, root),
@@ -94,7 +93,7 @@ def build_deployment(
         paused=paused, catchup=catchup, tags=sorted(set(tags or [])),
         description=description or flow.description,
         version=version or flow.version,
-        triggers=[trigger_json(t) for t in triggers or []],
+        triggers=kept_triggers,
     )
 
 
@@ -118,6 +117,8 @@ def set_paused(name: str, paused: bool) -> Deployment:
 def delete_deployment(name: str) -> Deployment:
     """Delete a deployment and cancel the scheduled runs it has queued (past runs stay).
     Emits ``tasks-core.deployment.deleted``; deletes the automations it owns."""
+    from tasks_core.automations.owned import delete_owned
+
     deployment = deployment_store().delete(name)
     reschedule(deployment, deleted=True)
     delete_owned(deployment.id)
@@ -134,6 +135,8 @@ def deploy(*deployments: Deployment) -> list[str]:
     (AutomationError). Emits ``tasks-core.deployment.created``, or ``.updated`` naming the
     changed fields (`tasks_core.events.internal`); an identical redeploy emits nothing.
     """
+    from tasks_core.automations.owned import check_owned, plan_owned, replace_owned
+
     store = deployment_store()
     ids = []
     for deployment in deployments:

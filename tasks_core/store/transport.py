@@ -16,8 +16,9 @@ redelivered to. Connection errors pass through untouched: kombu reconnects on th
 
 Celery's purge (``celery -A tasks_core purge``, ``app.control.purge()``) of a queue takes
 its messages and deletes them in one transaction, then hands the run ids they carried to
-`on_purged` (set by `tasks_core`: cancel those runs, "purged"), so beat's sweeper does not
-send a purged run again and no worker runs it later, as a purge means.
+`on_purged` (`engine.cancel.cancel_purged`, installed here with the transport: cancel
+those runs, "purged"), so beat's sweeper does not send a purged run again and no worker
+runs it later, as a purge means.
 
 Selected by `celery_app.broker_config` (Celery's ``broker_transport``) for ``redis://``
 and ``rediss://`` broker URLs, so users keep their URLs.
@@ -37,6 +38,7 @@ from typing import Any, cast
 from kombu.transport import redis as kombu_redis
 from kombu.utils import json as kombu_json
 
+from tasks_core.engine.cancel import cancel_purged
 from tasks_core.errors import ValidationError
 from tasks_core.messages import DeadLetter, envelope_problem, raw_bytes
 from tasks_core.settings import get_settings
@@ -51,8 +53,10 @@ log = logging.getLogger("tasks_core.worker")
 _loads = cast(Any, kombu_json.loads)  # kombu's JSON (its own types), as kombu decodes
 
 
-on_purged: list[Callable[[list[str]], None]] = []
-"""Called with the run ids of purged messages (at most one handler: `tasks_core` sets it)."""
+on_purged: list[Callable[[list[str]], None]] = [cancel_purged]
+"""Called with the run ids of purged messages: Celery's purge cancels the purged runs. Set
+where the transport is defined, so it holds whenever kombu loads this transport (a worker,
+``celery -A tasks_core purge``), whatever else was imported."""
 
 
 _CHUNK_TASK = "tasks_core.run_chunk"  # celery_app.EXECUTE_CHUNK: args [[run_id, ...]]

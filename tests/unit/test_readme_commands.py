@@ -13,12 +13,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _commands(command: Any, path: tuple[str, ...] = ()) -> list[str]:
-    """Every command path; a group that also runs alone (`worker`) is a command too."""
-    subs = getattr(command, "commands", None)
-    if subs is not None:
+    """Every command path; a group that also runs alone (`worker`) is a command too. Read
+    through click's group API (``list_commands``/``get_command``), as help and dispatch
+    do: the root imports most commands on first use (`tasks_core.cli.lazy_group`)."""
+    if hasattr(command, "list_commands"):  # a group (of the click that Typer vendors)
+        ctx = typer.Context(command)
         found = [" ".join(path)] if path and command.invoke_without_command else []
-        for name, sub in subs.items():
-            if not sub.hidden:
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None and not sub.hidden:
                 found += _commands(sub, (*path, name))
         return found
     return [" ".join(path)]
