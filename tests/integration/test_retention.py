@@ -13,11 +13,13 @@ import pytest
 
 from beat import sweeper
 from beat.pruning import prune
+from tasks_core.canvas import chain, chord
 from tasks_core.process_runtime import Runtime, get_runtime, reset_runtime
 from tasks_core.records import RunRecord
 from tasks_core.settings import reset_settings
 from tasks_core.states import StateName, state_type
 from tasks_core.store.runs import Transition
+from tests.integration import canvas_tasks as c
 
 DONE_TTL, FAILED_TTL = 1, 3
 
@@ -139,3 +141,25 @@ def test_prune_batch_refuses_bad_arguments(rt: Runtime) -> None:
     with pytest.raises(ValueError, match="Finished"):
         rt.indexes.prune_batch("task", runs_cutoff=0.0, state_cutoffs={"Finished": 0.0},
                                batch=1)
+
+
+def test_canvas_steps_ended_by_a_failure_keep_the_failed_ttl(rt: Runtime) -> None:
+    """No worker: the store ends the first step Failed; canvas_follow.lua ends the step
+    waiting on it Failed too, with the failed TTL. A chord's join has no TTL until one of
+    its header runs ends."""
+    client, store = rt.client, rt.store
+    result = chain(c.add.s(1, 1), c.add.s(2)).delay()
+    first, second = result.parent.id, result.id
+    assert store.transition(Transition(first, StateName.RUNNING)).applied
+    assert store.transition(Transition(first, StateName.FAILED)).applied
+    assert store.get(second).state == StateName.FAILED
+    assert DONE_TTL < client.ttl(store.keys.run(second)) <= FAILED_TTL
+    assert DONE_TTL < client.ttl(store.keys.history(second)) <= FAILED_TTL
+
+    joined = chord([c.add.s(1, 0), c.add.s(2, 0)], c.tsum.s()).delay()
+    [join] = client.scan_iter(f"{store.keys.prefix}:chord:*")
+    assert client.ttl(join) == -1
+    member = joined.parent.results[0].id
+    assert store.transition(Transition(member, StateName.RUNNING)).applied
+    assert store.transition(Transition(member, StateName.COMPLETED, result_json="1")).applied
+    assert 0 < client.ttl(join) <= DONE_TTL
