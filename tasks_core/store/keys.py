@@ -131,7 +131,8 @@ Layout (prefix `p`, default ``tc``)::
     p:pause:<run id>:input     LIST    the input of a resume, pushed for the paused process
                                        (BLPOP: its push wait), with the run TTL
     p:pause:<run id>:resumed   HASH    pause key -> input JSON of the run's resumed pauses (a
-                                       suspended flow's rerun passes them), with the run TTL
+                                       suspended flow's rerun passes them); no TTL until the
+                                       run ends, then the run's
     p:pauses                   ZSET    flow run ids with an open pause, by its deadline (epoch
                                        seconds): beat's sweeper fails those past it
 

@@ -234,6 +234,7 @@ class RunStore:
             change.push.key if change.push else k.events,
             k.logs(change.run_id),
             k.children(change.run_id),
+            k.pause_resumed(change.run_id),
         ]
         args = [
             target.value,

@@ -14,6 +14,7 @@
 -- KEYS[6]  broker queue list       (used only when ARGV[12] is not '')
 -- KEYS[7]  log list                p:run:<id>:logs      (TTL ARGV[16] once terminal)
 -- KEYS[8]  children index          p:run:<id>:children  (TTL ARGV[16] once terminal)
+-- KEYS[9]  resumed pauses          p:pause:<id>:resumed (TTL ARGV[16] once terminal)
 -- ARGV[1]  target state name
 -- ARGV[2]  target state type
 -- ARGV[3]  allowed source states, comma-wrapped: ",Pending,Running,"
@@ -29,8 +30,8 @@
 -- ARGV[13] result JSON ('' = none)
 -- ARGV[14] result TTL seconds
 -- ARGV[15] '1' when the target state is terminal
--- ARGV[16] TTL seconds of the record, history, done stream, logs and children once
---          terminal (tasks_core.retention.run_ttl: by the target state)
+-- ARGV[16] TTL seconds of the record, history, done stream, logs, children and resumed
+--          pauses once terminal (tasks_core.retention.run_ttl: by the target state)
 -- ARGV[17] validated state (JSON object), for the event payload
 -- ARGV[18] fields to return after the change, comma-separated ('' = none; claims need some)
 -- ARGV[19] the due set (p:due) when the run waits there for its next attempt ('' = none);
@@ -93,6 +94,7 @@ if ARGV[15] == '1' then
   redis.call('EXPIRE', KEYS[2], ARGV[16])
   redis.call('EXPIRE', KEYS[7], ARGV[16])
   redis.call('EXPIRE', KEYS[8], ARGV[16])
+  redis.call('EXPIRE', KEYS[9], ARGV[16])
   if ARGV[21] ~= '' then
     count_duration(ARGV[21], ARGV[23], cur[7] or 'task', queue or '', ARGV[1], started,
       tonumber(ARGV[22]))

@@ -163,3 +163,16 @@ def test_canvas_steps_ended_by_a_failure_keep_the_failed_ttl(rt: Runtime) -> Non
     assert store.transition(Transition(member, StateName.RUNNING)).applied
     assert store.transition(Transition(member, StateName.COMPLETED, result_json="1")).applied
     assert 0 < client.ttl(join) <= DONE_TTL
+
+
+def test_a_resumed_pause_is_kept_until_its_run_ends(rt: Runtime) -> None:
+    """The input a suspended flow's rerun reads has no TTL while the run goes on, then the
+    run's own."""
+    client, keys = rt.client, rt.store.keys
+    _create(rt, "paused")
+    rt.pauses.open("paused", '{"key": "k"}', time.time() + 60)
+    assert rt.pauses.take("paused", input_json='{"x": 1}', key="k") == '{"key": "k"}'
+    assert client.ttl(keys.pause_resumed("paused")) == -1
+    assert rt.pauses.resumed("paused", "k") == '{"x": 1}'
+    _end(rt, "paused", StateName.FAILED)
+    assert DONE_TTL < client.ttl(keys.pause_resumed("paused")) <= FAILED_TTL
