@@ -15,7 +15,7 @@ from functools import cached_property
 
 from redis.commands.core import Script
 
-from tasks_core.states import StateName
+from tasks_core.states import TERMINAL, StateName
 from tasks_core.store.base import KeyedStore, glob_escape
 
 __all__ = ["PruneBatch", "RunIndexes"]
@@ -118,24 +118,25 @@ class RunIndexes(KeyedStore):
                 `p:<kind>-runs` is checked for its record (`tasks_core.retention.runs_cutoff`).
             state_cutoffs: terminal state name -> entry time (epoch seconds) at or before
                 which its state index entries are expired (`retention.state_cutoffs`);
-                other states are never pruned by time.
+                states not named are not pruned by time.
             batch: most entries removed by time per state index, and most entries of
                 `p:<kind>-runs` checked (> 0).
 
         Raises:
-            ValueError: `batch` < 1, or a state of `state_cutoffs` is not a state name.
+            ValueError: `batch` < 1, or `state_cutoffs` names a state that is not terminal
+                (its runs never expire) or no state at all.
         """
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
-        unknown = sorted(set(state_cutoffs) - set(StateName))
-        if unknown:
-            raise ValueError(f"state_cutoffs names unknown states: {unknown}")
+        wrong = sorted(set(state_cutoffs) - TERMINAL)
+        if wrong:
+            raise ValueError(f"state_cutoffs may name terminal states only, not {wrong}")
         k = self.keys
-        states = list(StateName)
+        states = sorted(state_cutoffs)
         run_prefix = k.run("")
         keys = [k.runs(kind), k.prune_cursor(kind), *(k.state_index(kind, s) for s in states)]
         args: list[str | int | float] = [
             batch, repr(float(runs_cutoff)), run_prefix, k.children("")[len(run_prefix):],
-            *(repr(float(state_cutoffs[s])) if s in state_cutoffs else "" for s in states)]
+            *(repr(float(state_cutoffs[s])) for s in states)]
         by_time, checked, gone, more = (int(v) for v in self._prune(keys=keys, args=args))
         return PruneBatch(by_time=by_time, checked=checked, gone=gone, more=bool(more))

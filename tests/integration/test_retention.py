@@ -138,9 +138,10 @@ def test_pruning_goes_past_live_runs_in_bounded_batches(rt: Runtime) -> None:
 def test_prune_batch_refuses_bad_arguments(rt: Runtime) -> None:
     with pytest.raises(ValueError, match="batch must be at least 1, got 0"):
         rt.indexes.prune_batch("task", runs_cutoff=0.0, state_cutoffs={}, batch=0)
-    with pytest.raises(ValueError, match="Finished"):
-        rt.indexes.prune_batch("task", runs_cutoff=0.0, state_cutoffs={"Finished": 0.0},
-                               batch=1)
+    for state in ("Finished", "Running"):
+        with pytest.raises(ValueError, match=f"terminal states only, not \\['{state}'\\]"):
+            rt.indexes.prune_batch("task", runs_cutoff=0.0, state_cutoffs={state: 0.0},
+                                   batch=1)
 
 
 def test_canvas_steps_ended_by_a_failure_keep_the_failed_ttl(rt: Runtime) -> None:
