@@ -15,11 +15,19 @@ the TTLs then); a run that is not terminal has no TTL on its record and never ex
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from tasks_core.settings import Settings
 from tasks_core.states import TERMINAL, StateName, StateType, state_type
 
-__all__ = ["FAILED_TYPES", "run_ttl", "runs_cutoff", "shortest_ttl", "state_cutoffs"]
+__all__ = [
+    "FAILED_TYPES",
+    "idempotency_ttl",
+    "run_ttl",
+    "runs_cutoff",
+    "shortest_ttl",
+    "state_cutoffs",
+]
 
 FAILED_TYPES: frozenset[StateType] = frozenset({StateType.FAILED, StateType.CRASHED})
 """State types whose runs are kept for ``failed_run_ttl_seconds`` (Failed, TimedOut,
@@ -62,3 +70,13 @@ def runs_cutoff(settings: Settings, now: float) -> float:
     created at or before it are only candidates (a long-running one is still there), so
     each is checked before removal."""
     return now - shortest_ttl(settings)
+
+
+def idempotency_ttl(settings: Settings, now: datetime,
+                    scheduled_time: datetime | None = None) -> int:
+    """Seconds a deployment's idempotency key (`p:idem:<dep id>:<key>`) is kept: the longer
+    run TTL, plus the time until `scheduled_time` when that is later than `now` (both
+    timezone-aware), so a call repeated while the run waits for its time, or while its
+    record can still be read, finds the same run instead of creating a second one."""
+    ahead = 0.0 if scheduled_time is None else (scheduled_time - now).total_seconds()
+    return max(settings.run_ttl_seconds, settings.failed_run_ttl_seconds) + max(0, int(ahead))

@@ -59,7 +59,8 @@ Layout (prefix `p`, default ``tc``)::
     p:deployment:<id>:scheduled ZSET   runs beat created for its schedules, by scheduled time
     p:deployments              HASH    flow-name/deployment-name -> deployment id
     p:idem:<dep id>:<key>      STRING  the run created for an idempotency key of a deployment
-                                       (SET NX, with the run TTL); scheduled runs use the key
+                                       (SET NX, with the longer run TTL plus the wait for the
+                                       run's scheduled time); scheduled runs use the key
                                        ``schedule:<ISO time>``
     p:automation:<id>          STRING  an automation (JSON, tasks_core.automations.Automation)
     p:automations              HASH    automation name -> id (names are unique)

@@ -3,9 +3,17 @@ ended in, and the cut-offs beat's pruning uses, with injected time."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from tasks_core.retention import run_ttl, runs_cutoff, shortest_ttl, state_cutoffs
+from tasks_core.retention import (
+    idempotency_ttl,
+    run_ttl,
+    runs_cutoff,
+    shortest_ttl,
+    state_cutoffs,
+)
 from tasks_core.settings import Settings
 from tasks_core.states import TERMINAL, StateName
 
@@ -55,3 +63,12 @@ def test_runs_cutoff_uses_the_shortest_ttl(done: int, failed: int) -> None:
     settings = _settings(done=done, failed=failed)
     assert shortest_ttl(settings) == 10
     assert runs_cutoff(settings, NOW) == NOW - 10
+
+
+def test_an_idempotency_key_outlives_the_wait_for_its_scheduled_time() -> None:
+    settings = _settings(done=10, failed=99)
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    assert idempotency_ttl(settings, now) == 99  # the longer TTL
+    assert idempotency_ttl(settings, now, now - timedelta(hours=1)) == 99  # already due
+    assert idempotency_ttl(settings, now, now + timedelta(days=3)) == 99 + 3 * 86_400
+    assert idempotency_ttl(_settings(done=500, failed=20), now) == 500
