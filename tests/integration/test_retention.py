@@ -19,6 +19,7 @@ from tasks_core.records import RunRecord
 from tasks_core.settings import reset_settings
 from tasks_core.states import StateName, state_type
 from tasks_core.store.runs import Transition
+from tests.helpers import wait_until
 from tests.integration import canvas_tasks as c
 
 DONE_TTL, FAILED_TTL = 1, 3
@@ -177,3 +178,25 @@ def test_a_resumed_pause_is_kept_until_its_run_ends(rt: Runtime) -> None:
     assert rt.pauses.resumed("paused", "k") == '{"x": 1}'
     _end(rt, "paused", StateName.FAILED)
     assert DONE_TTL < client.ttl(keys.pause_resumed("paused")) <= FAILED_TTL
+
+
+def test_a_running_beat_prunes_what_expired_and_keeps_a_live_run(
+        rt: Runtime, start_beat: Any) -> None:
+    """A real `tasks-core beat` with the same tiny TTLs: its sweeper prunes the index
+    entries of ended runs once their records expired, and never touches a Running one."""
+    client, k = rt.client, rt.store.keys
+    for run_id in ("b-done", "b-failed", "b-live"):
+        _create(rt, run_id)
+    _end(rt, "b-done", StateName.COMPLETED)
+    start_beat(run_ttl_seconds=str(DONE_TTL), failed_run_ttl_seconds=str(FAILED_TTL))
+    wait_until(lambda: not _indexed(rt, "b-done"), DONE_TTL + 10,
+               message="beat to prune the completed run")
+    assert not client.exists(k.run("b-done"))
+    _end(rt, "b-failed", StateName.CRASHED)
+    ended = time.monotonic()
+    wait_until(lambda: not _indexed(rt, "b-failed"), FAILED_TTL + 10,
+               message="beat to prune the crashed run")
+    assert time.monotonic() - ended > FAILED_TTL - 1  # not before its record expired
+    assert not client.exists(k.run("b-failed"))
+    assert client.hget(k.run("b-live"), "state") == "Running"
+    assert _indexed(rt, "b-live") == [k.runs("task"), k.state_index("task", "Running")]
