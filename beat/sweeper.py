@@ -10,7 +10,9 @@
   lists count too), get their message again; a duplicate is dropped when claimed. Late is a
   Scheduled run past its time (beat's deferred tick marks it): a worker claims it like a
   Scheduled one, so a Late run whose message was lost is re-sent the same way.
-- Index entries of expired run records are trimmed.
+- Index entries of runs whose records expired are pruned, in bounded batches
+  (`beat.pruning`: terminal state indexes by entry time and the state's TTL, the
+  by-creation index by checking old candidates; runs not ended are never removed).
 - Pauses past their timeout that no process ended (a suspended run, or a paused process
   that died) end their run Failed (`tasks_core.pausing.expire_pauses`).
 - Runs sent with Celery's ``expires`` and still queued at that time end Cancelled
@@ -23,6 +25,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from beat.pruning import prune
 from tasks_core.engine.expiry import expire_due
 from tasks_core.engine.recovery import owner_alive, recover_crashed, resend
 from tasks_core.pausing import expire_pauses
@@ -56,7 +59,7 @@ def tick(rt: Runtime, now: datetime) -> SweepReport:
     for kind in ("task", "flow"):
         _recover_dead_owners(rt, now, kind, report)
         _resend_stale(rt, now, kind, report)
-        report.trimmed += _trim_expired(rt, now, kind)
+        report.trimmed += prune(rt, now, kind).removed
     report.pauses_expired = expire_pauses(rt, now)  # Paused past its timeout: Failed
     return report
 
@@ -104,9 +107,3 @@ def _resend_stale(rt: Runtime, now: datetime, kind: str, report: SweepReport) ->
             report.resent.append(record.id)
             log.warning("run %s: %s for over %gs with no claim; message sent again",
                         record.id, state.value, bound)
-
-
-def _trim_expired(rt: Runtime, now: datetime, kind: str) -> int:
-    cutoff = now.timestamp() - rt.settings.run_ttl_seconds
-    old = rt.store.ids_until(rt.store.keys.runs(kind), cutoff, PAGE)
-    return len(rt.indexes.drop_expired(kind, old))

@@ -2,8 +2,8 @@
 and Prefect's ``prefect.futures`` names for many futures: `wait`, `as_completed`,
 `PrefectFutureList` (`tasks_core.future_sets`).
 
-Waiting is pushed: a terminal transition appends to the run's done stream, which `wait`
-blocks on, so a caller sees the end of a run within milliseconds of its last state write.
+Waiting is pushed: a terminal transition publishes on the run's done channel, which `wait`
+listens on, so a caller sees the end of a run within milliseconds of its last state write.
 """
 
 from __future__ import annotations

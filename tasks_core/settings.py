@@ -63,8 +63,13 @@ class Settings(BaseSettings):
         default=100, gt=0,
         description="deepest nesting of a parameter sent to a queue (lists, dicts)")
     run_ttl_seconds: int = Field(
-        default=7 * 86_400, gt=0, description="how long finished run records are kept"
-    )
+        default=86_400, gt=0,
+        description="how long a finished run (Completed, Cached, Cancelled) is kept: record, "
+                    "history, logs, children index")
+    failed_run_ttl_seconds: int = Field(
+        default=7 * 86_400, gt=0,
+        description="how long a run that ended Failed, TimedOut or Crashed is kept: record, "
+                    "history, logs, error, children index")
     artifact_max_bytes: int = Field(
         default=1_000_000, gt=0, description="largest JSON data of one artifact")
     batch_interval_ms: float = Field(

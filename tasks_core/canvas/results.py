@@ -1,7 +1,8 @@
 """Results of canvases: a step's result with `.parent`, `ResultSet` and `GroupResult`
 (Celery's `celery.result.ResultSet` / `GroupResult`, canvas#group-results).
 
-Waiting reads the ledger (each run's done stream), so it works from any process, by id.
+Waiting reads the ledger (each run's state, woken by its done channel), so it works from
+any process, by id.
 """
 
 from __future__ import annotations

@@ -89,4 +89,5 @@ def resolve_run(store: RunStore, indexes: RunIndexes, key: str, kind: str) -> st
         if matches:
             return matches[0]
     raise RunNotFound(f"run {key!r} not found: no run has that id or starts with it "
-                      "(runs expire after TASKS_CORE_RUN_TTL_SECONDS)")
+                      "(ended runs expire after TASKS_CORE_RUN_TTL_SECONDS, failed ones "
+                      "after TASKS_CORE_FAILED_RUN_TTL_SECONDS)")

@@ -7,7 +7,7 @@ so no change is missed however quickly several follow each other (polling the re
 `state` field would miss a Running that lasts less than a poll), and reading what is new is
 one LRANGE from the last index seen. The event stream holds every run's events (a follower
 would read and drop all the others) and is trimmed. Between reads the follower blocks on
-the run's done stream (`RunStore.wait`, pushed), so the terminal state shows at once and an
+the run's done channel (`RunStore.wait`, pushed), so the terminal state shows at once and an
 intermediate one within `POLL_SECONDS`; each line shows when the state was entered (from
 the entry), not when it was read.
 

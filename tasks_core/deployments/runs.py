@@ -32,6 +32,7 @@ from tasks_core.errors import ResultError
 from tasks_core.job_variables import env_of, with_env
 from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord, TriggeredBy
+from tasks_core.retention import idempotency_ttl
 from tasks_core.scheduling import schedule_key
 from tasks_core.states import State, StateName
 
@@ -148,8 +149,9 @@ def _create_run(
     parent = current_run.get() if as_subflow else None
     run_id = str(uuid.uuid4())
     if idempotency_key is not None:
-        holder = rt.idempotency.claim(deployment.id, idempotency_key, run_id,
-                                      rt.settings.run_ttl_seconds)
+        holder = rt.idempotency.claim(
+            deployment.id, idempotency_key, run_id,
+            idempotency_ttl(rt.settings, datetime.now(UTC), scheduled_time))
         if holder is not None:
             return holder, False
     placeholder_id = None

@@ -1,9 +1,19 @@
--- append_logs.lua: append log entries to a run's log list and (re)set its TTL, as one
--- command, so that every write of a reporter batch has exactly one reply.
+-- append_logs.lua: append log entries to a run's log list, as one command, so that every
+-- write of a reporter batch has exactly one reply. The list's TTL follows the run's record:
+-- none while the run has not ended (its record has no TTL: early logs of a run Running for
+-- longer than any TTL stay), the record's remaining TTL once it has (transition.lua sets
+-- the list's TTL when the run ends, so logs written before the end expire with it too).
 -- KEYS[1]   the log list            p:run:<id>:logs
--- ARGV[1]   TTL seconds             (settings.run_ttl_seconds; refreshed by every write)
+-- KEYS[2]   the run's record        p:run:<id>
+-- ARGV[1]   TTL seconds when the record is missing (settings.run_ttl_seconds: logs of a
+--           run that expired, or was never created, do not stay forever)
 -- ARGV[2..] log entries (JSON), oldest first
 -- Returns the length of the list.
 local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
+local left = redis.call('TTL', KEYS[2])
+if left == -2 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+elseif left >= 0 then
+  redis.call('EXPIRE', KEYS[1], math.max(left, 1))
+end
 return n

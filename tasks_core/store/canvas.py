@@ -46,7 +46,8 @@ def link_keys(store: RunStore) -> dict[str, Any]:
     k = store.keys
     return {"events": k.events, "maxlen": store.settings.event_retention,
             "tidx": k.state_index_prefix("task"), "due": k.due, "wake": k.due_wake,
-            "ttl": store.settings.run_ttl_seconds}
+            "ttl": store.settings.run_ttl_seconds,
+            "fttl": store.settings.failed_run_ttl_seconds}
 
 
 def target(store: RunStore, run_id: str, event_id: str, *, arg: bool,
@@ -61,14 +62,14 @@ def target(store: RunStore, run_id: str, event_id: str, *, arg: bool,
 
 def write_canvas(store: RunStore, runs: list[CanvasRun], chords: list[Chord]) -> None:
     """Create every run of a canvas and its chord joins in one MULTI/EXEC transaction: all
-    of them exist, or none (a process dying mid-send leaves no held run behind)."""
-    ttl = store.settings.run_ttl_seconds
+    of them exist, or none (a process dying mid-send leaves no held run behind). A chord's
+    join gets no TTL here: its header runs have not ended, and a header slower than the run
+    TTL must still find it; each member's end sets the run TTL on it (canvas_follow.lua)."""
     with store.client.pipeline(transaction=True) as pipe:
         for chord in chords:
             key = store.keys.chord(chord.chord_id)
             pipe.hset(key, mapping={"left": chord.size, "size": chord.size,
                                     "body": json.dumps(chord.body, separators=(",", ":"))})
-            pipe.expire(key, ttl)
         for each in runs:
             extra = ({"links": json.dumps(each.links, separators=(",", ":"))}
                      if each.links else None)

@@ -5,7 +5,9 @@
 -- KEYS[] none: every key comes in the plan, built by store/keys.py when the canvas was sent.
 -- A plan (the `links` field, JSON) reads:
 --   {"k": {"events": p:events, "maxlen": n, "tidx": p:task-runs:state:, "due": p:due,
---          "wake": p:due:wake, "ttl": run TTL seconds},
+--          "wake": p:due:wake, "ttl": run TTL seconds (run_ttl_seconds),
+--          "fttl": TTL seconds of a run ended Failed (failed_run_ttl_seconds; absent in
+--          plans written before it: "ttl")},
 --    "ok":  [target, ...]   released when the run Completed (Cached): its result is spliced
 --                           into the target's parameters when target.arg; ended Failed (or
 --                           Cancelled) with the run's error when it did not complete
@@ -20,7 +22,7 @@
 -- list of targets) and "r<i>" (member i's result JSON); "failed" is claimed with HSETNX by
 -- the first member that did not complete. "left" reaching 0 releases the body exactly once:
 -- every member's terminal transition runs this script atomically, once. Each member's end
--- renews the hash's TTL (the run TTL).
+-- sets the hash's TTL (the run TTL; it has none before the first member ends).
 -- A target is moved only while it is still Paused (held): one a user cancelled stays so.
 -- Returns nothing: canvas_follow() writes the moves (state, history, state index, event,
 -- done channel and TTLs for an end, the broker message or due entry for a release).
@@ -87,9 +89,13 @@ local function cv_end(t, k, to, to_type, message, error_json, at, fire)
   if not cur then
     return
   end
+  local ttl = k.ttl
+  if (to_type == 'FAILED' or to_type == 'CRASHED') and k.fttl then
+    ttl = k.fttl
+  end
   redis.call('PUBLISH', t.done, to)
-  redis.call('EXPIRE', t.run, k.ttl)
-  redis.call('EXPIRE', t.hist, k.ttl)
+  redis.call('EXPIRE', t.run, ttl)
+  redis.call('EXPIRE', t.hist, ttl)
   if cur[6] then
     cv_follow(cur[6], t.id, to, nil, error_json, at, fire)
   end
@@ -108,7 +114,7 @@ end
 local function cv_chord(c, k, from, ok, result, error_json, at)
   local body = redis.call('HGET', c.key, 'body')
   if not body then
-    return  -- the join expired (a header slower than the run TTL): nothing to release
+    return  -- the join expired (members ending more than the run TTL apart): nothing to do
   end
   redis.call('EXPIRE', c.key, k.ttl)
   if ok then

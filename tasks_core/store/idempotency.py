@@ -1,6 +1,7 @@
 """Idempotency keys: the one run created for a key of a deployment, whoever asks twice.
 
-`claim` is SET NX with the run TTL: two beats, or two callers of `run_deployment` with the
+`claim` is SET NX with a TTL (`tasks_core.retention.idempotency_ttl`: the longer run TTL,
+plus the wait for a scheduled run's time): two beats, or two callers of `run_deployment` with the
 same key, race for it and exactly one creates the run; the other gets its id.
 """
 

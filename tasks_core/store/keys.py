@@ -6,20 +6,27 @@ Layout (prefix `p`, default ``tc``)::
     p:run:<id>:history         LIST    JSON state entries, oldest first
     p:run:<id>:done            CHANNEL the state name, published once the run is terminal
                                        (waiters subscribe; nothing is stored)
-    p:run:<id>:children        ZSET    runs started inside this run, by creation time
+    p:run:<id>:children        ZSET    runs started inside this run, by creation time; the
+                                       run's TTL once it ended (like its history)
     p:run:<id>:logs            LIST    JSON log entries, oldest first: {"timestamp", "level",
-                                       "logger", "message", "run_id"}; each write sets the
-                                       run TTL (run_ttl_seconds) again
+                                       "logger", "message", "run_id"}; no TTL while the run
+                                       has not ended, then the run's (append_logs.lua)
     p:result:<id>              STRING  the JSON result, with a TTL
     p:chord:<id>               HASH    a chord's join (canvas_follow.lua): "left" members not
                                        yet Completed, "size", "body" (JSON targets released with
                                        the list of results), "r<i>" member i's result JSON,
-                                       "failed" the first member that did not complete; run TTL
+                                       "failed" the first member that did not complete; the
+                                       run TTL from its first member's end on (none before)
     p:group:<id>               STRING  a saved GroupResult (JSON list of run ids), run TTL
     p:cache:<key>              STRING  a cached task result (JSON), with a TTL
-    p:<kind>-runs              ZSET    run ids by creation time (kind: task | flow)
+    p:<kind>-runs              ZSET    run ids by creation time (kind: task | flow); ids whose
+                                       record expired are pruned by beat's sweeper
+                                       (prune_runs.lua)
     p:<kind>-runs:state:<S>    ZSET    run ids currently in state S, by time of entry (by due
-                                       time for runs entering Scheduled/AwaitingRetry with one)
+                                       time for runs entering Scheduled/AwaitingRetry with one);
+                                       terminal ones are pruned by that time and the state's TTL
+    p:<kind>-runs:prune-at     STRING  the sweeper's place in p:<kind>-runs (a rank): where its
+                                       next pruning batch starts; absent: at the oldest
     p:events                   STREAM  every event, one field ``event`` (its JSON) or, for a
                                        run-state event, ``run`` (its compact array:
                                        tasks_core.run_event_codec); bounded by count
@@ -55,7 +62,8 @@ Layout (prefix `p`, default ``tc``)::
     p:deployment:<id>:scheduled ZSET   runs beat created for its schedules, by scheduled time
     p:deployments              HASH    flow-name/deployment-name -> deployment id
     p:idem:<dep id>:<key>      STRING  the run created for an idempotency key of a deployment
-                                       (SET NX, with the run TTL); scheduled runs use the key
+                                       (SET NX, with the longer run TTL plus the wait for the
+                                       run's scheduled time); scheduled runs use the key
                                        ``schedule:<ISO time>``
     p:automation:<id>          STRING  an automation (JSON, tasks_core.automations.Automation)
     p:automations              HASH    automation name -> id (names are unique)
@@ -127,7 +135,8 @@ Layout (prefix `p`, default ``tc``)::
     p:pause:<run id>:input     LIST    the input of a resume, pushed for the paused process
                                        (BLPOP: its push wait), with the run TTL
     p:pause:<run id>:resumed   HASH    pause key -> input JSON of the run's resumed pauses (a
-                                       suspended flow's rerun passes them), with the run TTL
+                                       suspended flow's rerun passes them); no TTL until the
+                                       run ends, then the run's
     p:pauses                   ZSET    flow run ids with an open pause, by its deadline (epoch
                                        seconds): beat's sweeper fails those past it
 
@@ -221,6 +230,10 @@ class Keys:
 
     def state_index(self, kind: str, state: str) -> str:
         return f"{self.state_index_prefix(kind)}{state}"
+
+    def prune_cursor(self, kind: str) -> str:
+        """STRING: the rank in `runs(kind)` where the sweeper's next pruning batch starts."""
+        return f"{self.prefix}:{kind}-runs:prune-at"
 
     @property
     def events(self) -> str:

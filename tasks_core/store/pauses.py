@@ -28,7 +28,8 @@ class PauseStore(KeyedStore):
     Args:
         client: the ledger's Redis client.
         keys: the key builder of the stack's prefix.
-        ttl_seconds: how long inputs and resumed pauses are kept (``run_ttl_seconds``).
+        ttl_seconds: how long a resume's input is kept (``run_ttl_seconds``); resumed
+            pauses are kept until the run ends, then as long as the run (pause_take.lua).
     """
 
     def __init__(self, client: redis.Redis, keys: Keys, *, ttl_seconds: int) -> None:
@@ -56,7 +57,7 @@ class PauseStore(KeyedStore):
         when it was not open (resumed, expired or never paused)."""
         found: Any = self._take(
             keys=[self.keys.pause(run_id), self.keys.pauses, self.keys.pause_input(run_id),
-                  self.keys.pause_resumed(run_id)],
+                  self.keys.pause_resumed(run_id), self.keys.run(run_id)],
             args=[run_id, input_json, "1" if push else "0", key, self.ttl_seconds])
         return None if found is None else str(found)
 

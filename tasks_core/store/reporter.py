@@ -283,7 +283,7 @@ class Reporter:
             if kind == "create":
                 store.create(item, extra, pipe=pipe)
             elif kind == "log":
-                self._append_logs(keys=[store.keys.logs(item)],
+                self._append_logs(keys=[store.keys.logs(item), store.keys.run(item)],
                                   args=[store.settings.run_ttl_seconds, *extra], client=pipe)
             else:
                 store.queue_transition(pipe, item)

@@ -2,19 +2,40 @@
 
 RunStore writes a run's record together with its indexes (create.lua, transition.lua);
 this reads the children index a whole tree level at a time (the CLI's run trees), finds the
-run ids that start with a prefix (the CLI's short ids) and trims index entries whose records
-expired (the sweeper). Each call is one round trip, except `ids_starting`, which pages
-through one by-time index.
+run ids that start with a prefix (the CLI's short ids) and prunes index entries whose records
+expired (the sweeper: `prune_batch`, prune_runs.lua). Each call is one round trip, except
+`ids_starting`, which pages through one by-time index.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 
-from tasks_core.states import StateName
+from redis.commands.core import Script
+
+from tasks_core.states import TERMINAL, StateName
 from tasks_core.store.base import KeyedStore, glob_escape
 
-__all__ = ["RunIndexes"]
+__all__ = ["PruneBatch", "RunIndexes"]
+
+
+@dataclass(frozen=True)
+class PruneBatch:
+    """What one prune_runs.lua call did.
+
+    Attributes:
+        by_time: entries removed from terminal state indexes by their entry time.
+        checked: entries of the by-creation index whose record was looked up.
+        gone: of those, the ones whose record had expired (removed from every index).
+        more: a limit was reached: another call would find more to prune now.
+    """
+
+    by_time: int
+    checked: int
+    gone: int
+    more: bool
 
 
 class RunIndexes(KeyedStore):
@@ -81,3 +102,41 @@ class RunIndexes(KeyedStore):
                     pipe.zrem(self.keys.state_index(kind, state), *gone)
                 pipe.execute()
         return gone
+
+    @cached_property
+    def _prune(self) -> Script:
+        return self.script("prune_runs.lua")
+
+    def prune_batch(self, kind: str, *, runs_cutoff: float,
+                    state_cutoffs: Mapping[str, float], batch: int) -> PruneBatch:
+        """One bounded, atomic pruning batch over the indexes of runs of `kind`
+        (prune_runs.lua, one round trip).
+
+        Args:
+            kind: ``task`` | ``flow``.
+            runs_cutoff: creation time (epoch seconds) at or before which an entry of
+                `p:<kind>-runs` is checked for its record (`tasks_core.retention.runs_cutoff`).
+            state_cutoffs: terminal state name -> entry time (epoch seconds) at or before
+                which its state index entries are expired (`retention.state_cutoffs`);
+                states not named are not pruned by time.
+            batch: most entries removed by time per state index, and most entries of
+                `p:<kind>-runs` checked (> 0).
+
+        Raises:
+            ValueError: `batch` < 1, or `state_cutoffs` names a state that is not terminal
+                (its runs never expire) or no state at all.
+        """
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
+        wrong = sorted(set(state_cutoffs) - TERMINAL)
+        if wrong:
+            raise ValueError(f"state_cutoffs may name terminal states only, not {wrong}")
+        k = self.keys
+        states = sorted(state_cutoffs)
+        run_prefix = k.run("")
+        keys = [k.runs(kind), k.prune_cursor(kind), *(k.state_index(kind, s) for s in states)]
+        args: list[str | int | float] = [
+            batch, repr(float(runs_cutoff)), run_prefix, k.children("")[len(run_prefix):],
+            *(repr(float(state_cutoffs[s])) for s in states)]
+        by_time, checked, gone, more = (int(v) for v in self._prune(keys=keys, args=args))
+        return PruneBatch(by_time=by_time, checked=checked, gone=gone, more=bool(more))

@@ -20,6 +20,7 @@ import redis
 
 from tasks_core.errors import RunNotFound
 from tasks_core.records import RunRecord, StateEntry
+from tasks_core.retention import run_ttl
 from tasks_core.settings import Settings
 from tasks_core.states import StateName, allowed_sources, is_terminal, state_type
 from tasks_core.store.base import load_lua
@@ -238,6 +239,9 @@ class RunStore:
             k.done(change.run_id),
             k.result(change.run_id),
             change.push.key if change.push else k.events,
+            k.logs(change.run_id),
+            k.children(change.run_id),
+            k.pause_resumed(change.run_id),
         ]
         args = [
             target.value,
@@ -255,7 +259,7 @@ class RunStore:
             change.result_json if change.result_json is not None else "",
             self.settings.result_ttl_seconds,
             "1" if terminal else "0",
-            self.settings.run_ttl_seconds,
+            run_ttl(self.settings, target) if terminal else self.settings.run_ttl_seconds,
             json.dumps(validated, separators=(",", ":")),
             ",".join(change.return_fields),
             k.due if change.due is not None else "",

@@ -13,6 +13,9 @@
 -- KEYS[4]  done channel            p:run:<id>:done (PUBLISH: wakes waiters, stores nothing)
 -- KEYS[5]  result key              p:result:<id>
 -- KEYS[6]  broker queue list       (used only when ARGV[12] is not '')
+-- KEYS[7]  log list                p:run:<id>:logs      (TTL ARGV[16] once terminal)
+-- KEYS[8]  children index          p:run:<id>:children  (TTL ARGV[16] once terminal)
+-- KEYS[9]  resumed pauses          p:pause:<id>:resumed (TTL ARGV[16] once terminal)
 -- ARGV[1]  target state name
 -- ARGV[2]  target state type
 -- ARGV[3]  allowed source states, comma-wrapped: ",Pending,Running,"
@@ -28,7 +31,8 @@
 -- ARGV[13] result JSON ('' = none)
 -- ARGV[14] result TTL seconds
 -- ARGV[15] '1' when the target state is terminal
--- ARGV[16] TTL seconds of the record once terminal
+-- ARGV[16] TTL seconds of the record, history, logs, children and resumed pauses once
+--          terminal (tasks_core.retention.run_ttl: by the target state)
 -- ARGV[17] validated state (JSON object, or 'null': derivable), for the event payload
 -- ARGV[18] fields to return after the change, comma-separated ('' = none; claims need some)
 -- ARGV[19] the due set (p:due) when the run waits there for its next attempt ('' = none);
@@ -96,6 +100,9 @@ if ARGV[15] == '1' then
   redis.call('PUBLISH', KEYS[4], ARGV[1])
   redis.call('EXPIRE', KEYS[1], ARGV[16])
   redis.call('EXPIRE', KEYS[2], ARGV[16])
+  redis.call('EXPIRE', KEYS[7], ARGV[16])
+  redis.call('EXPIRE', KEYS[8], ARGV[16])
+  redis.call('EXPIRE', KEYS[9], ARGV[16])
   if ARGV[21] ~= '' then
     count_duration(ARGV[21], ARGV[23], cur[7] or 'task', queue or '', ARGV[1], started,
       tonumber(ARGV[22]))
