@@ -52,7 +52,9 @@ What is timed, per system (the worker's queue is paused/resumed with Celery's re
      * "Redis memory per run left" = (INFO ``used_memory`` after the drain - before the
        enqueue) / N, each read with nothing in flight after a 0.5 s settle: what the N
        finished runs hold until they expire (Celery: its result keys; tasks-core: records,
-       histories, results, index entries and run events).
+       histories, results, index entries and run events). Printed under the table: Redis
+       ``MEMORY USAGE`` of the last run's keys by part, and its share of the event stream and
+       of the two indexes every run is in (usage / entries).
    2b. (info) steps 1-2 again with a passive waiter: until the queue is empty the bench only
    polls LLEN every 20 ms (O(1)), then runs the waiter above for the last few tasks.
    "drain, passive waiter" = N / (that waiter's return - t0): the worker's own throughput,
@@ -216,6 +218,11 @@ class System(ABC):
     def roundtrip(self, i: int) -> Any:
         """Implemented per system."""
 
+    def breakdown(self, handle: Any) -> dict[str, float]:
+        """Redis MEMORY USAGE of what one finished task holds, by part (bytes)."""
+        return {"result key": float(self.client.memory_usage(
+            f"celery-task-meta-{handle.id}", samples=0) or 0)}
+
     def warm_up(self) -> None:
         handles = [self.send(i) for i in range(WARMUP_TASKS)]
         self.wait_done(handles, timeout=120)
@@ -339,6 +346,24 @@ class TasksCore(System):
     def roundtrip(self, i: int) -> Any:
         return self.task.delay(i).result(timeout=30)
 
+    def breakdown(self, handle: Any) -> dict[str, float]:
+        """MEMORY USAGE of one run's keys, and its share of the event stream and of the two
+        indexes every run is in (per entry: the key's usage / its length; 3 events a run)."""
+        keys, client = self.rt.store.keys, self.client
+        run_id = handle.id
+
+        def usage(key: str) -> float:
+            return float(client.memory_usage(key, samples=0) or 0)
+
+        events = client.xlen(keys.events) or 1
+        by_time, completed = keys.runs("task"), keys.state_index("task", "Completed")
+        return {"record (hash)": usage(keys.run(run_id)),
+                "history (list)": usage(keys.history(run_id)),
+                "result": usage(keys.result(run_id)),
+                "3 run events": 3 * usage(keys.events) / events,
+                "2 index entries": usage(by_time) / (client.zcard(by_time) or 1)
+                + usage(completed) / (client.zcard(completed) or 1)}
+
     def warm_up(self) -> None:
         super().warm_up()
         self.wait_done(self.task.map(range(WARMUP_MAP)), timeout=120)
@@ -416,6 +441,7 @@ def measure(system: System, args: argparse.Namespace, probe: RedisProbe) -> dict
     out["drain_stored_s"] = last - t0
     out["drain_throughput_stored"] = n / (last - t0)
     out["redis_bytes_per_run"] = (probe.used_memory() - memory_before) / n
+    out["redis_bytes_breakdown"] = system.breakdown(handles[-1])
     del handles
 
     # 2b. the same again with a passive waiter: what the worker alone sustains, and the
@@ -589,6 +615,10 @@ def main(argv: list[str] | None = None) -> int:
         table, summary = build_report(results["plain"], results["tc"], args)
         print()
         print(table)
+        for key, label in (("plain", "plain Celery"), ("tc", "tasks-core")):
+            parts = results[key]["redis_bytes_breakdown"]
+            print(f"one finished {label} run, MEMORY USAGE by part (bytes; key-table entries "
+                  "not included): " + ", ".join(f"{k} {v:,.0f}" for k, v in parts.items()))
         if args.json:
             payload = {
                 "config": {"n": args.n, "latency_samples": args.latency_samples,
