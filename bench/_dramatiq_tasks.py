@@ -6,7 +6,7 @@ process and in the worker it starts. Everything else is dramatiq's default (its 
 middleware: age and time limits, retries, callbacks, pipelines; no result backend), except
 with ``BENCH_DRAMATIQ_RESULTS=1`` (``--dramatiq-results``): then the Results middleware
 stores each return value with dramatiq's Redis result backend (namespace
-``<namespace>-results``), as tasks-core stores every run's result.
+``<namespace>-results``, readable keys), as tasks-core stores every run's result.
 
 Worker: ``dramatiq bench._dramatiq_tasks --processes 2 --threads 1 --queues bench_dq``.
 """
@@ -29,8 +29,10 @@ if RESULTS:
     from dramatiq.results import Results
     from dramatiq.results.backends import RedisBackend
 
-    broker.add_middleware(Results(backend=RedisBackend(url=REDIS_URL,
-                                                       namespace=f"{NAMESPACE}-results")))
+    # readable keys (<namespace>-results:<queue>:<actor>:<id>, not an MD5 of it) so the
+    # bench can count them; the same one write per message either way
+    broker.add_middleware(Results(backend=RedisBackend(
+        url=REDIS_URL, namespace=f"{NAMESPACE}-results", use_namespace_prefix_keys=True)))
 dramatiq.set_broker(broker)
 
 

@@ -134,6 +134,7 @@ class Dramatiq:
         self.dead_key = f"{ns}:{queue}.XQ"
         self.heartbeats_key = f"{ns}:__heartbeats__"
         self.acks_pattern = f"{ns}:__acks__.*"
+        self.results_pattern = f"{ns}-results:*"  # _dramatiq_tasks's result backend
         self.queue = queue
         self.worker: Managed | None = None
 
@@ -213,14 +214,25 @@ class Dramatiq:
         if bad:
             raise BenchError(f"dramatiq: messages left after the drain: {bad}")
 
+    def check_results(self, n: int) -> None:
+        """With ``--dramatiq-results``: at least `n` results stored (they expire after
+        dramatiq's default result TTL, 10 minutes)."""
+        if not self.args.dramatiq_results:
+            return
+        stored = sum(1 for _ in self.client.scan_iter(self.results_pattern, count=1000))
+        if stored < n:
+            raise BenchError(f"dramatiq: {stored} results stored for {n} messages")
+
 
 def measure_dramatiq(sys_: Dramatiq, n: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     print(f"[dramatiq] namespace {sys_.queue_key.rsplit(':', 1)[0]}, "
           f"{sys_.args.concurrency} processes x {sys_.threads} threads")
     sys_.check_all_processed()
-    # a stopped worker's processes stay in the heartbeat set: count only the new ones
-    sys_.client.delete(sys_.heartbeats_key)
+    # a stopped worker's processes stay in the heartbeat set: count only the new ones;
+    # results of an earlier configuration would be counted as this one's
+    sys_.client.delete(sys_.heartbeats_key,
+                       *sys_.client.scan_iter(sys_.results_pattern, count=1000))
 
     print(f"  send {n} (no worker) ...", end="", flush=True)
     out["send_s"] = sys_.send_all(n)
@@ -235,6 +247,7 @@ def measure_dramatiq(sys_: Dramatiq, n: int) -> dict[str, Any]:
     first_fetch, t0, remaining = sys_.wait_consuming(n)
     end = sys_.wait_drained(n)
     sys_.check_all_processed()
+    sys_.check_results(n)
     out["worker_start_to_first_fetch_s"] = first_fetch - started
     out["worker_first_to_all_consuming_s"] = t0 - first_fetch
     out["drain_runs"] = remaining
