@@ -88,6 +88,7 @@ import redis  # noqa: E402
 from bench._common import (  # noqa: E402
     Managed,
     Processes,
+    RedisProbe,
     find_executable,
     install_signal_exit,
     prepare_env,
@@ -109,6 +110,38 @@ class BenchError(RuntimeError):
 
 def wait_timeout(n: int) -> float:
     return max(120.0, n / 20)
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of the live processes of process group `pgid` (a worker
+    and its pool processes: `Processes` starts each worker in a session of its own), from
+    /proc/<pid>/stat (fields 5, 14 and 15)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        if int(fields[2]) == pgid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds spent by a worker's processes and by redis-server between two points."""
+
+    def __init__(self, probe: RedisProbe, worker: Managed | None) -> None:
+        if worker is None:
+            raise BenchError("no worker to measure")
+        self.probe, self.pgid = probe, worker.proc.pid
+        self.worker0 = group_cpu_seconds(self.pgid)
+        self.redis0 = probe.cpu_seconds()
+
+    def per_10k(self, runs: int) -> tuple[float, float]:
+        """(worker, redis-server) CPU seconds since this meter was made, per 10,000 runs."""
+        worker = group_cpu_seconds(self.pgid) - self.worker0
+        redis_s = self.probe.cpu_seconds() - self.redis0
+        return worker / runs * 10_000, redis_s / runs * 10_000
 
 
 # -- dramatiq ------------------------------------------------------------------------------
@@ -224,7 +257,7 @@ class Dramatiq:
             raise BenchError(f"dramatiq: {stored} results stored for {n} messages")
 
 
-def measure_dramatiq(sys_: Dramatiq, n: int) -> dict[str, Any]:
+def measure_dramatiq(sys_: Dramatiq, n: int, probe: RedisProbe) -> dict[str, Any]:
     out: dict[str, Any] = {}
     print(f"[dramatiq] namespace {sys_.queue_key.rsplit(':', 1)[0]}, "
           f"{sys_.args.concurrency} processes x {sys_.threads} threads")
@@ -245,7 +278,10 @@ def measure_dramatiq(sys_: Dramatiq, n: int) -> dict[str, Any]:
     started = time.time()
     sys_.start_worker()
     first_fetch, t0, remaining = sys_.wait_consuming(n)
+    meter = CpuMeter(probe, sys_.worker)
     end = sys_.wait_drained(n)
+    out["drain_worker_cpu_s_per_10k"], out["drain_redis_cpu_s_per_10k"] = \
+        meter.per_10k(remaining)
     sys_.check_all_processed()
     sys_.check_results(n)
     out["worker_start_to_first_fetch_s"] = first_fetch - started
@@ -353,9 +389,10 @@ class TasksCore:
         self.wait_done(futures, n)
         return sent - start, time.perf_counter() - start
 
-    def paused_map_drain(self, n: int) -> tuple[float, float]:
+    def paused_map_drain(self, n: int, probe: RedisProbe) -> tuple[float, float, float, float]:
         """Consumer cancelled, `.map(range(n))`, then resumed; (call seconds, drain
-        seconds from just before add_consumer to wait_all's return)."""
+        seconds from just before add_consumer to wait_all's return, the worker's and
+        redis-server's CPU seconds per 10,000 runs over the drain)."""
         self._control("cancel_consumer")
         time.sleep(PAUSE_SETTLE_S)
         if self.depth() != 0:
@@ -367,13 +404,16 @@ class TasksCore:
         if (queued := self.depth()) != expected:
             raise BenchError(f"tasks-core: {queued} messages queued, expected {expected} "
                              "(the paused worker consumed some, or some are missing)")
+        meter = CpuMeter(probe, self.worker)
         t0 = time.perf_counter()
         self._control("add_consumer")
         self.wait_done(futures, n)
-        return call_s, time.perf_counter() - t0
+        drain_s = time.perf_counter() - t0
+        return (call_s, drain_s, *meter.per_10k(n))
 
 
-def measure_tasks_core(sys_: TasksCore, n: int, paused: bool) -> dict[str, Any]:
+def measure_tasks_core(sys_: TasksCore, n: int, paused: bool, probe: RedisProbe
+                       ) -> dict[str, Any]:
     out: dict[str, Any] = {"map_chunk_size": sys_.chunk}
     print(f"[tasks-core] node {sys_.node}, {sys_.args.concurrency} prefork children, "
           f"map_chunk_size {sys_.chunk}")
@@ -390,7 +430,8 @@ def measure_tasks_core(sys_: TasksCore, n: int, paused: bool) -> dict[str, Any]:
 
     if paused:
         print(f"  map {n}, consumer paused, then drain ...", end="", flush=True)
-        out["paused_map_call_s"], out["paused_drain_s"] = sys_.paused_map_drain(n)
+        (out["paused_map_call_s"], out["paused_drain_s"], out["drain_worker_cpu_s_per_10k"],
+         out["drain_redis_cpu_s_per_10k"]) = sys_.paused_map_drain(n, probe)
         out["paused_drain_runs_per_s"] = n / out["paused_drain_s"]
         print(f" drain {out['paused_drain_s']:.2f}s (map call {out['paused_map_call_s']:.2f}s)",
               flush=True)
@@ -435,6 +476,12 @@ def build_report(dq: dict[int, dict[str, Any]], tc: dict[str, Any],
         for threads, d in sorted(dq.items()):
             row(f"pure drain runs/s, queued first: dramatiq {c}x{threads} vs paused .map() "
                 "(info)", d["drain_runs_per_s"], tc["paused_drain_runs_per_s"])
+        for threads, d in sorted(dq.items()):
+            row(f"  worker CPU s per 10,000 runs in that drain: dramatiq {c}x{threads}",
+                d["drain_worker_cpu_s_per_10k"], tc["drain_worker_cpu_s_per_10k"])
+        for threads, d in sorted(dq.items()):
+            row(f"  redis-server CPU s per 10,000 runs in it: dramatiq {c}x{threads}",
+                d["drain_redis_cpu_s_per_10k"], tc["drain_redis_cpu_s_per_10k"])
     for threads, d in sorted(dq.items()):
         row(f"end to end runs/s, warm worker: dramatiq {c}x{threads} (info)",
             d["e2e_runs_per_s"], tc["map_runs_per_s"])
@@ -498,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
             "BENCH_DRAMATIQ_RESULTS": "1" if args.dramatiq_results else "0"})
         client = redis.Redis.from_url(url, decode_responses=True)
         info = client.info("server")
+        probe = RedisProbe(client, redis_proc.proc.pid)
         print(f"redis {info['redis_version']} on {url} (pid {redis_proc.proc.pid}), "
               f"key prefix {key_prefix}, {os.cpu_count()} CPUs")
 
@@ -507,12 +555,12 @@ def main(argv: list[str] | None = None) -> int:
         for threads in args.dramatiq_threads:
             dq_sys = Dramatiq(args, procs, env, client, threads)
             try:
-                dq[threads] = measure_dramatiq(dq_sys, args.n)
+                dq[threads] = measure_dramatiq(dq_sys, args.n, probe)
             finally:
                 dq_sys.stop_worker()
         tc_sys = TasksCore(args, procs, env)
         try:
-            tc = measure_tasks_core(tc_sys, args.n, paused=not args.no_paused)
+            tc = measure_tasks_core(tc_sys, args.n, paused=not args.no_paused, probe=probe)
         finally:
             tc_sys.stop_worker()
         table, summary = build_report(dq, tc, args)
