@@ -33,13 +33,13 @@ A. dramatiq (``bench._dramatiq_tasks``): ``@dramatiq.actor noop(x) -> x`` on a
         too). The queue is then checked to hold N messages.
      2. drain: the worker is started; the bench polls the broker's keys (LLEN of the queue,
         HLEN of its message hash, ZCARD of the heartbeat set, one pipeline every 2 ms) until
-        every one of the C processes has heartbeated (each does on its first fetch) and the
-        first message was fetched: that instant is t0, and the messages not yet acked then
-        (HLEN of the message hash) are the drain's count M (about N: the worker's start-up
-        is not in the time). Then it polls HLEN every 10 ms until it is 0: every message
-        acked (dramatiq acks a message after its actor returned; a failure would go to the
-        delay queue for a retry or to the dead-letter set, both checked empty after).
-        Drain runs/s = M / (end - t0).
+        every one of the C processes has heartbeated (each does on its first fetch, from
+        the queue or from its delay queue) and the first message was fetched: that instant
+        is t0, and the messages not yet acked then (HLEN of the message hash) are the
+        drain's count M (about N: the worker's start-up is not in the time). Then it polls
+        HLEN every 10 ms until it is 0: every message acked (dramatiq acks a message after
+        its actor returned; a failure would go to the delay queue for a retry or to the
+        dead-letter set, both checked empty after). Drain runs/s = M / (end - t0).
      3. (info) end to end with the now warm worker: N ``noop.send(i)`` while it consumes,
         timed from the first send until the message hash is empty: N / that time.
    Counting by the broker's own keys adds no Redis work per message to dramatiq's actor.
@@ -57,6 +57,12 @@ B. tasks-core (``bench._tc_tasks``): ``@task noop(x) -> x``, worker
         ``cancel_consumer``, then 1.5 s settle), ``noop.map(range(N))`` is sent (timed), the
         queue is checked to hold N / map_chunk_size messages, then t0 just before
         ``add_consumer`` and the time until ``wait_all`` returns. Runs/s = N / that time.
+
+CPU per run (info), over each pure drain (A.2 from t0, B.2 from just before add_consumer,
+both to the waiter's return): the user + system CPU seconds of the worker's processes (its
+process group, from /proc/<pid>/stat) and of redis-server (bench/_common.py's RedisProbe),
+per 10,000 runs. On a shared machine these vary much less than the wall-clock rates: they
+tell whether a system does more work per run or only got less of the CPU.
 
 Target (issue 16, item 4): tasks-core's bulk (B.1) >= 1.5x dramatiq's drain (A.2, the
 fastest T). Both waiters poll (dramatiq's 10 ms O(1) HLEN, tasks-core's 20 ms state reads
