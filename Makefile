@@ -68,8 +68,11 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check tasks_core workers beat tests bench
 	$(BIN)/mypy
 
-bench: $(RUN_STAMP) redis-server
+# bench/bulk.py compares with dramatiq, a dev-extra package: hence the dev install.
+bench: $(DEV_STAMP) redis-server
 	$(BIN)/python bench/tasks_alone.py
+	$(BIN)/python bench/bulk.py
+	$(BIN)/python bench/scaling.py
 	$(BIN)/python bench/footprint.py
 
 clean:
