@@ -24,7 +24,7 @@ from tasks_core.settings import Settings
 from tasks_core.store.clients import PROBE_ROLE, client_name, set_role
 
 __all__ = ["STORE_LOST", "LedgerRedis", "StoreError", "connect", "redis_url", "safe_url",
-           "set_process_role"]
+           "set_process_role", "unavailable"]
 
 StoreError = redis.RedisError
 """Any error of the Redis client (StoreUnavailable, a lost Redis, is one): for code outside
@@ -81,7 +81,9 @@ def safe_url(url: str) -> str:
     return f"{scheme}://{user}:***@{host}"
 
 
-def _unavailable(client: redis.Redis, exc: Exception) -> StoreUnavailable:
+def unavailable(client: redis.Redis, exc: Exception) -> StoreUnavailable:
+    """The StoreUnavailable for a lost connection of `client`, naming where Redis was (for
+    connections the client's commands do not cover: pub/sub)."""
     kwargs = client.connection_pool.connection_kwargs
     where = f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
     if kwargs.get("path"):
@@ -104,7 +106,7 @@ class LedgerRedis(redis.Redis):
         except StoreUnavailable:
             raise
         except _LOST as exc:
-            raise _unavailable(self, exc) from exc
+            raise unavailable(self, exc) from exc
 
     def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
         return _LedgerPipeline(self.connection_pool, self.response_callbacks, transaction,
@@ -152,7 +154,7 @@ class _LedgerPipeline(redis.client.Pipeline):
         except StoreUnavailable:
             raise
         except _LOST as exc:
-            raise _unavailable(self._owner, exc) from exc
+            raise unavailable(self._owner, exc) from exc
         if raise_on_error:
             for result in results:
                 if isinstance(result, Exception):

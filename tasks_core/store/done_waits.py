@@ -13,12 +13,16 @@ prefork pool) makes its own: a socket is never shared across processes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable
 
 import redis
 from redis.client import PubSub
+
+from tasks_core.errors import StoreUnavailable
+from tasks_core.store.connection import STORE_LOST, unavailable
 
 __all__ = ["DoneWaits"]
 
@@ -48,7 +52,7 @@ class DoneWaits:
         no limit) reaches 0 first. `ended` may raise (e.g. the run has no record).
 
         Raises:
-            redis.exceptions.ConnectionError: Redis cannot be reached (the thread's
+            StoreUnavailable: Redis cannot be reached (naming where it was; the thread's
                 connection is dropped and made again by the next wait).
         """
         pubsub = self._pubsub()
@@ -66,13 +70,23 @@ class DoneWaits:
                 if (message is not None and message.get("type") == "message"
                         and message.get("channel") == channel):
                     return True
-        except redis.exceptions.RedisError:
-            self._local.pubsub = None
-            pubsub.close()
+        except redis.exceptions.RedisError as exc:
+            self._drop(pubsub)
+            if isinstance(exc, STORE_LOST) and not isinstance(exc, StoreUnavailable):
+                raise unavailable(self._client, exc) from exc
             raise
         finally:
             if getattr(self._local, "pubsub", None) is not None:
-                pubsub.unsubscribe(channel)  # type: ignore[no-untyped-call]
+                try:
+                    pubsub.unsubscribe(channel)  # type: ignore[no-untyped-call]
+                except redis.exceptions.RedisError:
+                    self._drop(pubsub)
+
+    def _drop(self, pubsub: PubSub) -> None:
+        """Forget this thread's connection (the next wait makes a new one)."""
+        self._local.pubsub = None
+        with contextlib.suppress(redis.exceptions.RedisError):
+            pubsub.close()
 
 
 def _drain(pubsub: PubSub) -> None:

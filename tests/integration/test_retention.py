@@ -48,8 +48,7 @@ def _end(rt: Runtime, run_id: str, state: StateName) -> None:
 
 def _run_keys(rt: Runtime, run_id: str) -> list[str]:
     k = rt.store.keys
-    return [k.run(run_id), k.history(run_id), k.done(run_id), k.logs(run_id),
-            k.children(run_id)]
+    return [k.run(run_id), k.history(run_id), k.logs(run_id), k.children(run_id)]
 
 
 def _indexed(rt: Runtime, run_id: str) -> list[str]:
@@ -88,6 +87,7 @@ def test_keys_expire_by_the_end_state_and_the_sweeper_prunes_their_index_entries
     assert 0 < client.ttl(k.logs("failed")) <= FAILED_TTL
     for key in _run_keys(rt, "done"):
         assert 0 < client.ttl(key) <= DONE_TTL, key
+    assert not client.exists(k.done("done"))  # a channel: waiters are woken, nothing kept
     assert DONE_TTL < client.ttl(k.run("failed")) <= FAILED_TTL
 
     _wait_gone(rt, k.run("done"), DONE_TTL + 2)
