@@ -8,6 +8,7 @@ happens to the bench: error, Ctrl-C or SIGTERM.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import shutil
@@ -17,11 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import redis
 
@@ -255,3 +257,38 @@ class RedisProbe:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
         return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class BenchError(RuntimeError):
+    """A bench step found something wrong: printed, and the bench exits 1."""
+
+
+def run_bench(body: Callable[[Processes], int]) -> int:
+    """Run a bench's `body` with its subprocesses (all stopped at the end, however it ends);
+    its exit status: the body's, 1 on a BenchError or another exception (printed), 130 on
+    Ctrl-C; a terminating signal is re-raised after the clean-up."""
+    install_signal_exit()
+    procs = Processes()
+    try:
+        return body(procs)
+    except BenchError as exc:
+        print(f"\nbench failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted; cleaning up", file=sys.stderr)
+        return 130
+    except SystemExit:
+        print("\nterminated by a signal; cleaning up", file=sys.stderr)
+        raise
+    except Exception:
+        traceback.print_exc()
+        return 1
+    finally:
+        procs.stop_all()
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Write a bench's results (indented JSON) and say where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"results written to {path}")

@@ -73,7 +73,6 @@ shared: the numbers are noisy, run it more than once.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
@@ -81,7 +80,6 @@ import secrets
 import socket
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -92,13 +90,15 @@ if str(REPO) not in sys.path:
 import redis  # noqa: E402
 
 from bench._common import (  # noqa: E402
+    BenchError,
     Managed,
     Processes,
     RedisProbe,
     find_executable,
-    install_signal_exit,
     prepare_env,
+    run_bench,
     start_redis,
+    write_json,
 )
 
 TC_POOL = "bench_tc"
@@ -108,10 +108,6 @@ WARMUP_ROUNDTRIPS = 20
 PAUSE_SETTLE_S = 1.5  # > kombu's 1 s BRPOP timeout: no fetch in flight on a paused queue
 START_POLL_S = 0.002  # dramatiq: waiting for its processes' first fetches
 DRAIN_POLL_S = 0.01  # dramatiq: HLEN of the message hash until 0
-
-
-class BenchError(RuntimeError):
-    pass
 
 
 def wait_timeout(n: int) -> float:
@@ -540,9 +536,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    install_signal_exit()
-    procs = Processes()
-    try:
+
+    def body(procs: Processes) -> int:
         redis_proc, url = start_redis(procs, binary=args.redis_server)
         key_prefix = f"bench{os.getpid()}x{secrets.token_hex(4)}"
         env = prepare_env(url, key_prefix, procs.workdir, {
@@ -585,24 +580,10 @@ def main(argv: list[str] | None = None) -> int:
                 "target": summary,
                 "table": table,
             }
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(payload, indent=2) + "\n")
-            print(f"results written to {args.json}")
+            write_json(args.json, payload)
         return 0
-    except BenchError as exc:
-        print(f"\nbench failed: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted; cleaning up", file=sys.stderr)
-        return 130
-    except SystemExit:
-        print("\nterminated by a signal; cleaning up", file=sys.stderr)
-        raise
-    except Exception:
-        traceback.print_exc()
-        return 1
-    finally:
-        procs.stop_all()
+
+    return run_bench(body)
 
 
 if __name__ == "__main__":

@@ -30,12 +30,10 @@ Redis share the cores, not because Redis is full: read the Redis CPU column with
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -46,16 +44,18 @@ if str(REPO) not in sys.path:
 import redis  # noqa: E402
 
 from bench._common import (  # noqa: E402
+    BenchError,
     Processes,
     RedisProbe,
-    install_signal_exit,
     prepare_env,
+    run_bench,
     start_redis,
+    write_json,
 )
-from bench.tasks_alone import BenchError, PlainCelery, System, TasksCore, drain  # noqa: E402
+from bench._systems import PlainCelery, System, TasksCore, drain  # noqa: E402
 
 
-def one_point(system: System, probe: RedisProbe, n: int) -> dict[str, float]:
+def one_point(system: System, probe: RedisProbe, n: int) -> dict[str, Any]:
     """Steps 1-4 above for one system and process count."""
     system.start_worker()
     try:
@@ -101,9 +101,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    install_signal_exit()
-    procs = Processes()
-    try:
+
+    def body(procs: Processes) -> int:
         redis_proc, url = start_redis(procs, binary=args.redis_server)
         env = prepare_env(url, f"scale{os.getpid()}x{secrets.token_hex(4)}", procs.workdir, {
             "TASKS_CORE_TASK_EVENTS": "false", "BENCH_PLAIN_ACKS_LATE": "1",
@@ -127,22 +126,12 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(report(rows))
         if args.json:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps({"n": args.n, "cpus": os.cpu_count(),
-                                             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                                             "points": rows}, indent=2) + "\n")
-            print(f"results written to {args.json}")
+            write_json(args.json, {"n": args.n, "cpus": os.cpu_count(),
+                                   "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                                   "points": rows})
         return 0
-    except BenchError as exc:
-        print(f"\nbench failed: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except Exception:
-        traceback.print_exc()
-        return 1
-    finally:
-        procs.stop_all()
+
+    return run_bench(body)
 
 
 def report(rows: list[dict[str, Any]]) -> str:

@@ -81,16 +81,11 @@ numbers are noisy, run it more than once.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import secrets
-import socket
 import sys
 import time
-import traceback
-from abc import ABC, abstractmethod
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,25 +96,24 @@ if str(REPO) not in sys.path:
 import redis  # noqa: E402
 
 from bench._common import (  # noqa: E402
-    Managed,
+    BenchError,
     Processes,
     RedisProbe,
-    chunks,
-    find_executable,
-    install_signal_exit,
-    iso_timestamp,
     percentile,
     prepare_env,
+    run_bench,
     start_redis,
+    write_json,
 )
-
-PLAIN_QUEUE = "bench_plain"
-TC_POOL = "bench_tc"
-WARMUP_TASKS = 200
-WARMUP_ROUNDTRIPS = 20
-WARMUP_MAP = 200
-PAUSE_SETTLE_S = 1.5  # > kombu's 1 s BRPOP timeout: no fetch in flight on a paused queue
-POLL_S = 0.02  # both waiters poll every 20 ms (wait_all's default)
+from bench._systems import (  # noqa: E402
+    WARMUP_ROUNDTRIPS,
+    PlainCelery,
+    System,
+    TasksCore,
+    drain,
+    enqueue,
+    timed,
+)
 
 TARGETS = {
     "enqueue_rate": 0.8,
@@ -129,302 +123,9 @@ TARGETS = {
 }
 
 
-class BenchError(RuntimeError):
-    pass
-
-
-# -- environment ---------------------------------------------------------------------------
-
-
-
-
-# -- systems -------------------------------------------------------------------------------
-
-
-class System(ABC):
-    """One system under test: its worker, how to send, wait for and time its tasks."""
-
-    label = ""
-    key = ""
-    queue_key = ""
-
-    def __init__(self, args: argparse.Namespace, procs: Processes, env: dict[str, str],
-                 client: redis.Redis, control_app: Any) -> None:
-        self.args = args
-        self.procs = procs
-        self.env = env
-        self.client = client
-        self.control = control_app.control
-        self.node = f"{self.key}-{secrets.token_hex(3)}@{socket.gethostname()}"
-        self.worker: Managed | None = None
-
-    # worker lifecycle
-    @abstractmethod
-    def worker_argv(self) -> list[str]:
-        """Implemented per system."""
-
-    def start_worker(self) -> None:
-        self.worker = self.procs.start(f"worker-{self.key}", self.worker_argv(), env=self.env,
-                                       cwd=self.procs.workdir)
-        deadline = time.monotonic() + 90
-        while True:
-            self.check_worker()
-            if self.control.ping(destination=[self.node], timeout=0.5):
-                return
-            if time.monotonic() > deadline:
-                raise BenchError(f"{self.label} worker did not answer a ping in 90 s:\n"
-                                 f"{self.worker.log_tail()}")
-
-    def check_worker(self) -> None:
-        if self.worker is not None and self.worker.proc.poll() is not None:
-            raise BenchError(f"{self.label} worker exited ({self.worker.proc.returncode}):\n"
-                             f"{self.worker.log_tail()}")
-
-    def stop_worker(self) -> None:
-        if self.worker is not None:
-            self.procs.stop(self.worker)
-            self.worker = None
-
-    def _control(self, command: str) -> None:
-        replies = getattr(self.control, command)(self.queue_key, destination=[self.node],
-                                                 reply=True, timeout=5.0)
-        if not replies:
-            raise BenchError(f"{self.label} worker did not acknowledge {command}")
-
-    def pause(self) -> None:
-        self._control("cancel_consumer")
-        time.sleep(PAUSE_SETTLE_S)
-
-    def resume(self) -> None:
-        self._control("add_consumer")
-
-    def queue_length(self) -> int:
-        return int(self.client.llen(self.queue_key))
-
-    # sending and waiting
-    @abstractmethod
-    def send(self, i: int) -> Any:
-        """Implemented per system."""
-
-    @abstractmethod
-    def wait_done(self, handles: list[Any], timeout: float) -> None:
-        """Implemented per system."""
-
-    @abstractmethod
-    def completion_times(self, handles: list[Any]) -> list[float]:
-        """Implemented per system."""
-
-    @abstractmethod
-    def roundtrip(self, i: int) -> Any:
-        """Implemented per system."""
-
-    def breakdown(self, handle: Any) -> dict[str, float]:
-        """Redis MEMORY USAGE of what one finished task holds, by part (bytes)."""
-        return {"result key": float(self.client.memory_usage(
-            f"celery-task-meta-{handle.id}", samples=0) or 0)}
-
-    def warm_up(self) -> None:
-        handles = [self.send(i) for i in range(WARMUP_TASKS)]
-        self.wait_done(handles, timeout=120)
-        for i in range(WARMUP_ROUNDTRIPS):
-            if self.roundtrip(i) != i:
-                raise BenchError(f"{self.label}: round trip returned a wrong value")
-
-
-class PlainCelery(System):
-    label = "plain Celery"
-    key = "plain"
-    queue_key = PLAIN_QUEUE
-
-    def __init__(self, *a: Any, **kw: Any) -> None:
-        super().__init__(*a, **kw)
-        from bench import _plain_celery_tasks as mod
-
-        self.task = mod.noop
-        self.app = mod.app
-
-    def worker_argv(self) -> list[str]:
-        celery = find_executable("celery")
-        head = [celery] if celery else [sys.executable, "-m", "celery"]
-        events = ["-E"] if self.args.task_events else []
-        return [*head, "-A", "bench._plain_celery_tasks", "worker",
-                "-c", str(self.args.concurrency), "-P", "prefork", "--loglevel", "WARNING",
-                "-Q", PLAIN_QUEUE, "-n", self.node, *events]
-
-    def send(self, i: int) -> Any:
-        return self.task.delay(i)
-
-    def _metas(self, ids: list[str]) -> list[Any]:
-        values: list[Any] = []
-        for part in chunks(ids, 1000):
-            values.extend(self.client.mget([f"celery-task-meta-{i}" for i in part]))
-        return values
-
-    def wait_done(self, handles: list[Any], timeout: float) -> None:
-        """Poll like wait_all: MGET the results still missing every 20 ms."""
-        deadline = time.monotonic() + timeout
-        todo = [h.id for h in handles]
-        while todo:
-            left = []
-            for task_id, raw in zip(todo, self._metas(todo), strict=True):
-                if raw is None:
-                    left.append(task_id)
-                    continue
-                status = json.loads(raw)["status"]
-                if status != "SUCCESS":
-                    raise BenchError(f"plain Celery task {task_id} ended {status}")
-            todo = left
-            if todo:
-                if time.monotonic() > deadline:
-                    raise BenchError(f"plain Celery: {len(todo)} of {len(handles)} tasks not "
-                                     f"done after {timeout}s")
-                self.check_worker()
-                time.sleep(POLL_S)
-
-    def completion_times(self, handles: list[Any]) -> list[float]:
-        return [iso_timestamp(json.loads(raw)["date_done"])
-                for raw in self._metas([h.id for h in handles])]
-
-    def roundtrip(self, i: int) -> Any:
-        return self.task.delay(i).get(timeout=30)
-
-
-class TasksCore(System):
-    label = "tasks-core"
-    key = "tc"
-    queue_key = TC_POOL
-
-    def __init__(self, *a: Any, **kw: Any) -> None:
-        super().__init__(*a, **kw)
-        import tasks_core
-        from bench import _tc_tasks as mod
-        from tasks_core.process_runtime import get_runtime
-
-        self.task = mod.noop
-        self.tc = tasks_core
-        self.rt = get_runtime()
-        settings = self.rt.settings
-        if settings.redis_url != self.env["TASKS_CORE_REDIS_URL"] or settings.key_prefix != \
-                self.env["TASKS_CORE_KEY_PREFIX"]:
-            raise BenchError("tasks_core settings were read before the bench set them")
-        if not self.rt.dispatcher.direct:
-            raise BenchError("tasks-core is not pushing messages directly (broker != Redis)")
-        # its broker keys carry the stack's prefix (kombu's global_keyprefix), pub/sub
-        # channels too: remote control goes through an app with the same prefix
-        self.control = self.rt.app.control
-
-    def worker_argv(self) -> list[str]:
-        exe = find_executable("tasks-core")
-        head = [exe] if exe else [sys.executable, "-c",
-                                  "from tasks_core.cli.main import app; app()"]
-        return [*head, "worker", "--pool", TC_POOL, "-c", str(self.args.concurrency),
-                "--pool-impl", "prefork", "-i", "bench._tc_tasks", "--loglevel", "WARNING",
-                "--hostname", self.node]
-
-    def queue_length(self) -> int:
-        return self.rt.queues.depth(TC_POOL)  # its lists are <prefix>:q:<pool>[...]
-
-    def send(self, i: int) -> Any:
-        return self.task.delay(i)
-
-    def wait_done(self, handles: list[Any], timeout: float) -> None:
-        states = self.tc.wait_all(handles, timeout=timeout)
-        bad = [s for s in states if s != self.tc.StateName.COMPLETED]
-        if bad:
-            raise BenchError(f"tasks-core: {len(bad)} runs did not complete (e.g. {bad[0]})")
-
-    def completion_times(self, handles: list[Any]) -> list[float]:
-        store = self.rt.store
-        values: list[Any] = []
-        for part in chunks([h.id for h in handles], 1000):
-            with store.client.pipeline(transaction=False) as pipe:
-                for run_id in part:
-                    pipe.hget(store.keys.run(run_id), "end_time")
-                values.extend(pipe.execute())
-        return [iso_timestamp(v) for v in values]
-
-    def roundtrip(self, i: int) -> Any:
-        return self.task.delay(i).result(timeout=30)
-
-    def breakdown(self, handle: Any) -> dict[str, float]:
-        """MEMORY USAGE of one run's keys, and its share of the event stream and of the two
-        indexes every run is in (per entry: the key's usage / its length; 3 events a run)."""
-        keys, client = self.rt.store.keys, self.client
-        run_id = handle.id
-
-        def usage(key: str) -> float:
-            return float(client.memory_usage(key, samples=0) or 0)
-
-        events = client.xlen(keys.events) or 1
-        by_time, completed = keys.runs("task"), keys.state_index("task", "Completed")
-        return {"record (hash)": usage(keys.run(run_id)),
-                "history (list)": usage(keys.history(run_id)),
-                "result": usage(keys.result(run_id)),
-                "3 run events": 3 * usage(keys.events) / events,
-                "2 index entries": usage(by_time) / (client.zcard(by_time) or 1)
-                + usage(completed) / (client.zcard(completed) or 1)}
-
-    def warm_up(self) -> None:
-        super().warm_up()
-        self.wait_done(self.task.map(range(WARMUP_MAP)), timeout=120)
-
-
-# -- measurements --------------------------------------------------------------------------
-
-
-def timed(label: str, fn: Callable[[], Any]) -> Any:
-    print(f"  {label} ...", end="", flush=True)
-    start = time.perf_counter()
-    value = fn()
-    print(f" {time.perf_counter() - start:.2f}s", flush=True)
-    return value
-
-
-def enqueue(system: System, n: int, on_start: Callable[[], None] | None = None
-            ) -> tuple[list[Any], float]:
-    """Pause the worker's consumer, then time N `.delay()` calls; (handles, seconds).
-    `on_start` is called just before the first call."""
-    system.pause()
-    if system.queue_length() != 0:
-        raise BenchError(f"{system.label}: queue not empty before enqueuing")
-    if on_start is not None:
-        on_start()
-    print(f"  enqueue {n} ...", end="", flush=True)
-    start = time.perf_counter()
-    handles = [system.send(i) for i in range(n)]
-    seconds = time.perf_counter() - start
-    print(f" {seconds:.2f}s", flush=True)
-    queued = system.queue_length()
-    if queued != n:
-        raise BenchError(f"{system.label}: {queued} of {n} messages on the queue before resuming "
-                         "(the paused worker consumed some, or messages are missing)")
-    return handles, seconds
-
-
-def drain(system: System, handles: list[Any], *, passive: bool) -> tuple[float, float]:
-    """Resume the consumer and wait for every task; (t0, time the waiter saw the end)."""
-    n = len(handles)
-    timeout = max(120.0, n / 20)
-    print(f"  drain {n}{' (passive waiter)' if passive else ''} ...", end="", flush=True)
-    t0 = time.time()
-    system.resume()
-    if passive:  # O(1) polls until the queue is empty, then the per-task check
-        deadline = time.monotonic() + timeout
-        while system.queue_length() > 0:
-            if time.monotonic() > deadline:
-                raise BenchError(f"{system.label}: queue not drained after {timeout}s")
-            system.check_worker()
-            time.sleep(POLL_S)
-    system.wait_done(handles, timeout=timeout)
-    observed = time.time()
-    print(f" {observed - t0:.2f}s", flush=True)
-    if system.queue_length() != 0:
-        raise BenchError(f"{system.label}: queue not empty after all tasks completed")
-    return t0, observed
-
-
 def measure(system: System, args: argparse.Namespace, probe: RedisProbe) -> dict[str, Any]:
-    n, out = args.n, {}
+    n = args.n
+    out: dict[str, Any] = {}
     print(f"[{system.label}] node {system.node}")
     timed("start worker", system.start_worker)
     timed("warm up", system.warm_up)
@@ -586,9 +287,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    install_signal_exit()
-    procs = Processes()
-    try:
+
+    def body(procs: Processes) -> int:
         redis_proc, url = start_redis(procs, binary=args.redis_server)
         key_prefix = f"bench{os.getpid()}x{secrets.token_hex(4)}"
         env = prepare_env(url, key_prefix, procs.workdir, {
@@ -631,24 +331,10 @@ def main(argv: list[str] | None = None) -> int:
                 "targets": summary,
                 "table": table,
             }
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(payload, indent=2) + "\n")
-            print(f"results written to {args.json}")
+            write_json(args.json, payload)
         return 0
-    except BenchError as exc:
-        print(f"\nbench failed: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted; cleaning up", file=sys.stderr)
-        return 130
-    except SystemExit:
-        print("\nterminated by a signal; cleaning up", file=sys.stderr)
-        raise
-    except Exception:
-        traceback.print_exc()
-        return 1
-    finally:
-        procs.stop_all()
+
+    return run_bench(body)
 
 
 if __name__ == "__main__":
