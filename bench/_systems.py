@@ -244,8 +244,9 @@ class TasksCore(System):
         return self.task.delay(i).result(timeout=30)
 
     def breakdown(self, handle: Any) -> dict[str, float]:
-        """MEMORY USAGE of one run's keys, and its share of the event stream and of the two
-        indexes every run is in (per entry: the key's usage / its length; 3 events a run)."""
+        """MEMORY USAGE of one run's keys (the record holds its history and a short
+        result), and its share of the event stream and of the two indexes every run is in
+        (per entry: the key's usage / its length; 3 events a run)."""
         keys, client = self.rt.store.keys, self.client
         run_id = handle.id
 
@@ -254,9 +255,8 @@ class TasksCore(System):
 
         events = client.xlen(keys.events) or 1
         by_time, completed = keys.runs("task"), keys.state_index("task", "Completed")
-        return {"record (hash)": usage(keys.run(run_id)),
-                "history (list)": usage(keys.history(run_id)),
-                "result": usage(keys.result(run_id)),
+        return {"record (hash, with its history and a short result)": usage(keys.run(run_id)),
+                "result key (a long result)": usage(keys.result(run_id)),
                 "3 run events": 3 * usage(keys.events) / events,
                 "2 index entries": usage(by_time) / (client.zcard(by_time) or 1)
                 + usage(completed) / (client.zcard(completed) or 1)}

@@ -145,9 +145,9 @@ class TaskFuture(Generic[R]):
     def outcome(self, *, raise_on_failure: bool = True) -> R:
         """The value of a run that has ended, read now (no wait); its error when it did
         not complete (raised unless `raise_on_failure` is False, then returned)."""
-        state, result_ref, text = get_runtime().store.outcome_of(self.id)
+        state, stored, text = get_runtime().store.outcome_of(self.id)
         if state in (StateName.COMPLETED, StateName.CACHED):
-            if not result_ref:
+            if not stored:
                 return None  # type: ignore[return-value]
             if text is None:
                 raise ResultError(

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from tasks_core.run_event_codec import compact_related, expand_related
+from tasks_core.state_history import entries_from_fields, is_history_field
 from tasks_core.states import StateName, StateType, is_terminal, state_type
 
 __all__ = ["ErrorInfo", "RunOptions", "RunRecord", "StateEntry", "TriggeredBy"]
@@ -24,8 +25,8 @@ RunKind = Literal["task", "flow"]
 class StateEntry(BaseModel):
     """One state in a run's history.
 
-    Stored without what is derivable (store/runs.py): ``type`` follows from ``name`` and an
-    empty ``message`` is left out; both read back filled in.
+    Stored without what is derivable (tasks_core/state_history.py): ``type`` follows from
+    ``name`` and an empty ``message`` is left out; both read back filled in.
     """
 
     name: StateName
@@ -112,6 +113,9 @@ class TriggeredBy(BaseModel):
     firing_id: str | None = None
 
 
+INLINE_RESULT = "inline"
+"""`RunRecord.result_ref` of a run whose result is kept in its record."""
+
 _JSON_FIELDS = {"parameters", "tags", "error", "options", "related", "triggered_by",
                 "celery_meta", "headers"}
 _INT_FIELDS = {"attempt", "priority", "result_size"}
@@ -166,6 +170,9 @@ class RunRecord(BaseModel):
     attempt: int = 0
     options: RunOptions = Field(default_factory=RunOptions)
     result_ref: str | None = None
+    """Where the run's result is stored: the Redis key holding it, or ``"inline"`` when it
+    is kept in the record itself (a short result: `tasks_core.store.runs.result_inline`);
+    None when the run stored no result."""
     result_size: int = 0
     error: ErrorInfo | None = None
     flow_run_name: str | None = None
@@ -222,7 +229,7 @@ class RunRecord(BaseModel):
 
     def to_redis(self) -> dict[str, str]:
         """The record as its flat Redis hash (strings; the inverse of `from_redis`, without
-        the history, which is a list of its own)."""
+        the history, which the store writes entry by entry)."""
         flat: dict[str, str] = {}
         defaults = _defaults()
         for key, value in self.__dict__.items():
@@ -244,13 +251,18 @@ class RunRecord(BaseModel):
         return flat
 
     @classmethod
-    def from_redis(cls, fields: dict[str, str], history: list[str] | None = None) -> RunRecord:
-        """Build a record from its flat Redis hash and history list."""
+    def from_redis(cls, fields: dict[str, str], *, history: bool = True) -> RunRecord:
+        """Build a record from its flat Redis hash: its fields, and its state history from
+        the ``h<i>`` fields (tasks_core/state_history.py) unless `history` is False. A
+        result kept in the record (field ``result``) is not part of the record: it reads
+        as ``result_ref = "inline"`` (`tasks_core.store.runs.result_inline`)."""
         data: dict[str, Any] = {}
         for key, value in fields.items():
-            if value == "":
+            if value == "" or is_history_field(key):
                 continue
-            if key == "related":
+            if key == "result":
+                data.setdefault("result_ref", INLINE_RESULT)
+            elif key == "related":
                 data[key] = expand_related(json.loads(value))
             elif key in _JSON_FIELDS:
                 data[key] = _json_field(key, value)
@@ -258,5 +270,5 @@ class RunRecord(BaseModel):
                 data[key] = int(value)
             else:
                 data[key] = value
-        data["history"] = [json.loads(item) for item in history or []]
+        data["history"] = entries_from_fields(fields) if history else []
         return cls.model_validate(data)

@@ -87,7 +87,7 @@ def cached_outcome(rt: Runtime, handle: RunHandle, attempt: int,
     change = Transition(
         handle.run_id, StateName.CACHED, kind=handle.kind, message=f"cache hit ({key[:16]})",
         result_json=text, outcome=True, expected_attempt=attempt if handle.on_worker else None,
-        fields={"result_ref": rt.store.keys.result(handle.run_id), "error": "",
+        fields={"error": "",
                 "result_size": str(len(text)), "cache_key": key})
     applied = True
     if handle.on_worker:

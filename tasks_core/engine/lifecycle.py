@@ -104,8 +104,7 @@ def outcome_transition(rt: Runtime, handle: RunHandle, attempt: int, decision: D
         if decision.result_json is not None:
             change.result_json = (decision.result_json if handle.options.persist_result
                                   else NOT_PERSISTED)  # persist_result=False
-            change.fields.update(result_ref=rt.store.keys.result(handle.run_id),
-                                 result_size=str(len(decision.result_json)))
+            change.fields["result_size"] = str(len(decision.result_json))  # store: result_ref
         elif decision.note:
             change.message = decision.note[:500]
     elif isinstance(decision, Fail):

@@ -55,7 +55,7 @@ def target(store: RunStore, run_id: str, event_id: str, *, arg: bool,
     """A held run as a plan names it (see canvas_follow.lua): its keys, the id of the event
     its release (or end) emits, whether the result goes into its parameters, its message."""
     k = store.keys
-    return {"id": run_id, "run": k.run(run_id), "hist": k.history(run_id),
+    return {"id": run_id, "run": k.run(run_id),
             "done": k.done(run_id), "ev": event_id, "arg": arg,
             "push": [push.key, push.payload] if push else None}
 

@@ -14,7 +14,7 @@
 --    "err": [target, ...]   errbacks: released with the run's id as first argument when it
 --                           failed (and was the one that failed), else ended Cancelled
 --    "chord": {"key": p:chord:<id>, "i": index}   the run is header member i of a chord}
---   target = {"id", "run": p:run:<id>, "hist": p:run:<id>:history,
+--   target = {"id", "run": p:run:<id> (its history is in it: fields h1.., hn),
 --             "done": p:run:<id>:done (a channel),
 --             "ev": event id of its move, "arg": true|false, "push": [queue list, message]
 --             | null (no direct broker: it goes to the due set, beat sends it now)}
@@ -39,18 +39,21 @@ end
 -- move held target t to `to` (state name, type); returns its fields or nil when not held
 local function cv_move(t, k, to, to_type, message, extra, at, score)
   local cur = redis.call('HMGET', t.run, 'state', 'state_type', 'name', 'related',
-    'last_event', 'links', 'parameters', 'kind')
+    'last_event', 'links', 'parameters', 'kind', 'hn')
   if cur[1] ~= 'Paused' then
     return nil
   end
-  local flat = {'state', to, 'state_type', to_type, 'last_event', t.ev, 'state_message', message}
+  local entries = (tonumber(cur[9]) or 0) + 1
+  -- the history entry (tasks_core/state_history.py): [name, at_us, message, type]
+  local entry = '["' .. to .. '",' .. string.format('%.0f', tonumber(score) * 1000000) .. ','
+    .. cjson.encode(message) .. ',"' .. to_type .. '"]'
+  local flat = {'state', to, 'state_type', to_type, 'last_event', t.ev, 'state_message', message,
+    'h' .. entries, entry, 'hn', entries}
   for key, v in pairs(extra) do
     flat[#flat + 1] = key
     flat[#flat + 1] = v
   end
   redis.call('HSET', t.run, unpack(flat))
-  redis.call('RPUSH', t.hist, cjson.encode({name = to, type = to_type, timestamp = at,
-    message = message}))
   redis.call('ZREM', k.tidx .. 'Paused', t.id)
   redis.call('ZADD', k.tidx .. to, score, t.id)
   local validated = cjson.encode({name = to, type = to_type, message = message})
@@ -95,7 +98,6 @@ local function cv_end(t, k, to, to_type, message, error_json, at, fire)
   end
   redis.call('PUBLISH', t.done, to)
   redis.call('EXPIRE', t.run, ttl)
-  redis.call('EXPIRE', t.hist, ttl)
   if cur[6] then
     cv_follow(cur[6], t.id, to, nil, error_json, at, fire)
   end
@@ -184,9 +186,9 @@ local function canvas_follow(run_key, run_id, state, links_json, result_json, at
   local result = nil
   if state == 'Completed' or state == 'Cached' then
     result = result_json
-    if result == '' then
-      local ref = redis.call('HGET', run_key, 'result_ref')
-      result = (ref and redis.call('GET', ref)) or 'null'
+    if result == '' then  -- kept in the record, or under the key result_ref names
+      local held = redis.call('HMGET', run_key, 'result', 'result_ref')
+      result = held[1] or (held[2] and redis.call('GET', held[2])) or 'null'
     end
   end
   local error_json = redis.call('HGET', run_key, 'error')

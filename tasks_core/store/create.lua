@@ -1,19 +1,18 @@
 -- create.lua: write a new run record, its first state and event, and optionally its broker
 -- message, in one atomic step. A run id that exists already is left untouched.
 -- (Loaded after run_event.lua, which builds the event, and due_add.lua.)
--- KEYS[1]  run hash                p:run:<id>
--- KEYS[2]  history list            p:run:<id>:history
--- KEYS[3]  event stream            p:events
--- KEYS[4]  runs index (by time)    p:<kind>-runs
--- KEYS[5]  state index             p:<kind>-runs:state:<state>
--- KEYS[6]  broker queue list       (used only when ARGV[7] is not '')
+-- KEYS[1]  run hash                p:run:<id> (with its history: fields h1, hn)
+-- KEYS[2]  event stream            p:events
+-- KEYS[3]  runs index (by time)    p:<kind>-runs
+-- KEYS[4]  state index             p:<kind>-runs:state:<state>
+-- KEYS[5]  broker queue list       (used only when ARGV[7] is not '')
 -- ARGV[1]  run id
 -- ARGV[2]  score (epoch seconds of creation)
 -- ARGV[3]  record fields (flat JSON object of strings, including state and state_type)
--- ARGV[4]  history entry (JSON)
+-- ARGV[4]  the first history entry (tasks_core/state_history.py), field h1
 -- ARGV[5]  the time of creation (ISO 8601), the event's occurred and received
 -- ARGV[6]  event stream max length (approximate trim)
--- ARGV[7]  broker message to LPUSH onto KEYS[6] ('' = none)
+-- ARGV[7]  broker message to LPUSH onto KEYS[5] ('' = none)
 -- ARGV[8]  event id (stored as last_event, for the next event's `follows`)
 -- ARGV[14] validated state (JSON object, or 'null': derivable), for the event payload
 -- ARGV[9]  the parent's children index (p:run:<parent>:children), '' = no parent
@@ -28,18 +27,17 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
 local fields = cjson.decode(ARGV[3])
-local flat = {'last_event', ARGV[8]}
+local flat = {'last_event', ARGV[8], 'h1', ARGV[4], 'hn', '1'}
 for k, v in pairs(fields) do
   flat[#flat + 1] = k
   flat[#flat + 1] = v
 end
 redis.call('HSET', KEYS[1], unpack(flat))
-redis.call('RPUSH', KEYS[2], ARGV[4])
-redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 if ARGV[10] ~= '' then
-  redis.call('ZADD', KEYS[5], ARGV[11], ARGV[1])
+  redis.call('ZADD', KEYS[4], ARGV[11], ARGV[1])
 else
-  redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
+  redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
 end
 local follows = false
 if fields['triggered_by'] then
@@ -50,9 +48,9 @@ if fields['triggered_by'] then
 end
 local event = run_event(ARGV[8], ARGV[5], fields['kind'], ARGV[1], fields['name'],
   fields['related'], false, false, fields['state'], fields['state_type'], ARGV[14], follows)
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'run', event)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'run', event)
 if ARGV[7] ~= '' then
-  redis.call('LPUSH', KEYS[6], ARGV[7])
+  redis.call('LPUSH', KEYS[5], ARGV[7])
 end
 if ARGV[9] ~= '' then
   redis.call('ZADD', ARGV[9], ARGV[2], ARGV[1])

@@ -2,16 +2,19 @@
 
 Layout (prefix `p`, default ``tc``)::
 
-    p:run:<id>                 HASH    a run record (task or flow run), flat fields
-    p:run:<id>:history         LIST    JSON state entries, oldest first
+    p:run:<id>                 HASH    a run record (task or flow run), flat fields; its
+                                       state history in fields "h1".."h<n>", "hn" = n
+                                       (tasks_core/state_history.py); a short result in
+                                       field "result" (store/runs.py result_inline)
     p:run:<id>:done            CHANNEL the state name, published once the run is terminal
                                        (waiters subscribe; nothing is stored)
     p:run:<id>:children        ZSET    runs started inside this run, by creation time; the
-                                       run's TTL once it ended (like its history)
+                                       run's TTL once it ended (like its record)
     p:run:<id>:logs            LIST    JSON log entries, oldest first: {"timestamp", "level",
                                        "logger", "message", "run_id"}; no TTL while the run
                                        has not ended, then the run's (append_logs.lua)
-    p:result:<id>              STRING  the JSON result, with a TTL
+    p:result:<id>              STRING  the JSON result when not kept in the record, with
+                                       result_ttl_seconds as TTL
     p:chord:<id>               HASH    a chord's join (canvas_follow.lua): "left" members not
                                        yet Completed, "size", "body" (JSON targets released with
                                        the list of results), "r<i>" member i's result JSON,
@@ -191,9 +194,6 @@ class Keys:
 
     def run(self, run_id: str) -> str:
         return f"{self.prefix}:run:{run_id}"
-
-    def history(self, run_id: str) -> str:
-        return f"{self.prefix}:run:{run_id}:history"
 
     def done(self, run_id: str) -> str:
         """The pub/sub channel told when the run becomes terminal (no key is stored)."""

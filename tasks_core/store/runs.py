@@ -1,9 +1,10 @@
 """The run ledger in Redis: create runs, change their state atomically, read and wait on them.
 
 Every write goes through one of two Lua scripts (create.lua, transition.lua), so a record,
-its history, its state index and its event always change together. Writes can be queued on
-a pipeline so that a batch of transitions (or a run and its broker message) costs one round
-trip.
+its history (fields of the record: tasks_core/state_history.py), its state index and its
+event always change together. A small result is kept in the record too (`result_inline`).
+Writes can be queued on a pipeline so that a batch of transitions (or a run and its broker
+message) costs one round trip.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tasks_core.errors import RunNotFound
 from tasks_core.records import RunRecord, StateEntry
 from tasks_core.retention import run_ttl
 from tasks_core.settings import Settings
+from tasks_core.state_history import encode_entry, entries_from_fields
 from tasks_core.states import StateName, allowed_sources, is_terminal, state_type
 from tasks_core.store.base import load_lua
 from tasks_core.store.done_waits import DoneWaits
@@ -118,15 +120,19 @@ def _epoch(iso: str) -> float | str:
     return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
 
 
-def _state_entry(name: str, kind: str, at: datetime, message: str) -> str:
-    """A history entry as stored: its type only when the name does not give it, its
-    message only when there is one (`StateEntry` reads both back)."""
-    entry = {"name": name, "timestamp": at.isoformat()}
-    if kind != state_type(StateName(name)).value:
-        entry["type"] = kind
-    if message:
-        entry["message"] = message
-    return json.dumps(entry, separators=(",", ":"))
+RESULT_INLINE_MAX = 64
+"""Longest result JSON (bytes) kept in the run's record rather than under a key of its own:
+Redis keeps a hash in its compact listpack encoding while every value is at most 64 bytes
+(``hash-max-listpack-value``'s default), and a key of its own costs about 150 bytes more."""
+
+
+def result_inline(settings: Settings, target: StateName, result_json: str) -> bool:
+    """Whether a run entering terminal state `target` keeps `result_json` in its record:
+    when it is short (`RESULT_INLINE_MAX`) and would not outlive the record anyway (its TTL,
+    ``result_ttl_seconds``, is at least the record's: `run_ttl`), so it expires with the
+    record exactly when a key of its own would have (to the TTL's rounding)."""
+    return (len(result_json.encode("utf-8")) <= RESULT_INLINE_MAX
+            and settings.result_ttl_seconds >= run_ttl(settings, target))
 
 
 class RunStore:
@@ -174,7 +180,6 @@ class RunStore:
         event_id = str(uuid.uuid4())
         keys = [
             k.run(run.id),
-            k.history(run.id),
             k.events,
             k.runs(run.kind),
             k.state_index(run.kind, run.state),
@@ -184,7 +189,7 @@ class RunStore:
             run.id,
             at.timestamp(),
             json.dumps(fields, separators=(",", ":")),
-            _state_entry(run.state.value, kind_type.value, at, ""),
+            encode_entry(run.state.value, kind_type.value, at, ""),
             at.isoformat(),
             self.settings.event_retention,
             push.payload if push else "",
@@ -232,9 +237,13 @@ class RunStore:
         # the event's validated state: null when derivable (run_event_codec fills it in)
         validated = ({"name": target.value, "type": kind_type, "message": change.message}
                      if change.message else None)
+        inline = False
+        if change.result_json is not None:
+            inline = result_inline(self.settings, target, change.result_json)
+            # where the result is: in the record (field `result`), else under its own key
+            fields["result_ref"] = "" if inline else k.result(change.run_id)
         keys = [
             k.run(change.run_id),
-            k.history(change.run_id),
             k.events,
             k.done(change.run_id),
             k.result(change.run_id),
@@ -250,7 +259,7 @@ class RunStore:
             "" if change.expected_attempt is None else str(change.expected_attempt),
             change.due.timestamp() if change.due is not None else at.timestamp(),
             k.state_index_prefix(change.kind),
-            _state_entry(target.value, kind_type, at, change.message),
+            encode_entry(target.value, kind_type, at, change.message),
             json.dumps(fields, separators=(",", ":")) if fields else "{}",
             str(uuid.uuid4()),
             at.isoformat(),
@@ -268,6 +277,7 @@ class RunStore:
             _epoch(fields["end_time"]) if terminal else "",
             _BOUNDS,
             at.astimezone(UTC).isoformat() if change.check_expiry else "",
+            "1" if inline else "0",
         ]
         return keys, args
 
@@ -289,27 +299,16 @@ class RunStore:
 
     def get(self, run_id: str) -> RunRecord:
         """The record with its history; RunNotFound when there is none."""
-        with self.client.pipeline(transaction=False) as pipe:
-            pipe.hgetall(self.keys.run(run_id))
-            pipe.lrange(self.keys.history(run_id), 0, -1)
-            fields, history = pipe.execute()
+        fields: dict[str, str] = self.client.hgetall(self.keys.run(run_id))  # type: ignore[assignment]
         if not fields:
             raise RunNotFound(f"run {run_id!r} not found (it may have expired)")
-        return RunRecord.from_redis(fields, history)
+        return RunRecord.from_redis(fields)
 
     def get_many(self, run_ids: Iterable[str], *, history: bool = False) -> list[RunRecord]:
         """Records of several runs (missing ones are skipped), in order: one round trip per
-        `READ_CHUNK` runs without their history (read_runs.lua), one in all with it."""
-        ids = list(run_ids)
-        if not history:
-            return [RunRecord.from_redis(fields) for fields in self._rows(ids) if fields]
-        with self.client.pipeline(transaction=False) as pipe:
-            for run_id in ids:
-                pipe.hgetall(self.keys.run(run_id))
-                pipe.lrange(self.keys.history(run_id), 0, -1)
-            replies = pipe.execute()
-        return [RunRecord.from_redis(replies[i], replies[i + 1])
-                for i in range(0, len(replies), 2) if replies[i]]
+        `READ_CHUNK` runs (read_runs.lua), with their history when `history` is true."""
+        return [RunRecord.from_redis(fields, history=history)
+                for fields in self._rows(list(run_ids)) if fields]
 
     def _rows(self, ids: Sequence[str]) -> list[dict[str, str] | None]:
         rows: list[dict[str, str] | None] = []
@@ -341,13 +340,14 @@ class RunStore:
                 self.create(run, push, pipe=pipe)
             pipe.execute()
 
-    def outcome_of(self, run_id: str) -> tuple[str | None, str | None, str | None]:
-        """(state, result_ref, stored result JSON) of a run, in one round trip."""
+    def outcome_of(self, run_id: str) -> tuple[str | None, bool, str | None]:
+        """(state, whether a result was stored, the stored result JSON or None when it
+        expired or was forgotten) of a run, in one round trip."""
         with self.client.pipeline(transaction=False) as pipe:
-            pipe.hmget(self.keys.run(run_id), "state", "result_ref")
+            pipe.hmget(self.keys.run(run_id), "state", "result_ref", "result", "result_size")
             pipe.get(self.keys.result(run_id))
-            (state, result_ref), text = pipe.execute()
-        return state, result_ref, text
+            (state, result_ref, inline, size), text = pipe.execute()
+        return state, bool(result_ref or inline or size), inline if inline is not None else text
 
     def states_of(self, run_ids: Sequence[str]) -> list[str | None]:
         """The current state names of runs (None for unknown ones), in one round trip."""
@@ -397,8 +397,9 @@ class RunStore:
     def history_since(self, run_id: str, start: int = 0) -> list[StateEntry]:
         """The run's state entries from index `start`, oldest first (empty when there is no
         new one, or no such run): a follower reads only what it has not seen yet."""
-        raw = self.client.lrange(self.keys.history(run_id), start, -1)
-        return [StateEntry.model_validate_json(entry) for entry in raw]
+        fields: dict[str, str] = self.client.hgetall(self.keys.run(run_id))  # type: ignore[assignment]
+        return [StateEntry.model_validate(entry)
+                for entry in entries_from_fields(fields, start)]
 
     def logs(self, run_id: str, *, start: int = 0) -> list[dict[str, Any]]:
         """The run's log entries, oldest first, from index `start` (empty when none).
@@ -411,9 +412,16 @@ class RunStore:
     def forget_result(self, run_id: str) -> bool:
         """Delete a run's stored result (Celery's ``AsyncResult.forget``); the record and
         its history stay. Whether there was one."""
-        return bool(self.client.delete(self.keys.result(run_id)))
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hdel(self.keys.run(run_id), "result")
+            pipe.delete(self.keys.result(run_id))
+            return any(pipe.execute())
 
     def result_json(self, run_id: str) -> str | None:
         """The stored JSON result text, or None when there is none (or it expired)."""
-        value = self.client.get(self.keys.result(run_id))
-        return str(value) if value is not None else None
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hget(self.keys.run(run_id), "result")
+            pipe.get(self.keys.result(run_id))
+            inline, value = pipe.execute()
+        found = inline if inline is not None else value
+        return str(found) if found is not None else None

@@ -1,38 +1,39 @@
 -- transition.lua: move one run to a new state, atomically, if the state machine allows it.
 -- (Loaded after run_event.lua, which builds the event, due_add.lua, metrics_duration.lua and
 -- canvas_follow.lua.)
--- In the same step: append the state to the history, append the transition's event to the
--- event stream, move the run between state indexes, store the result, wake waiters when the
+-- In the same step: add the state to the history (a field of the record), append the
+-- transition's event to the event stream, move the run between state indexes, store the
+-- result (in the record when ARGV[25] says so), wake waiters when the
 -- state is terminal (a PUBLISH on the run's done channel), and optionally push a broker
 -- message. A run with a `links` field (a chain step, a chord member, link=/link_error=)
 -- that became terminal releases or ends the runs waiting on it in the same step
 -- (canvas_follow.lua).
--- KEYS[1]  run hash                p:run:<id>
--- KEYS[2]  history list            p:run:<id>:history
--- KEYS[3]  event stream            p:events
--- KEYS[4]  done channel            p:run:<id>:done (PUBLISH: wakes waiters, stores nothing)
--- KEYS[5]  result key              p:result:<id>
--- KEYS[6]  broker queue list       (used only when ARGV[12] is not '')
--- KEYS[7]  log list                p:run:<id>:logs      (TTL ARGV[16] once terminal)
--- KEYS[8]  children index          p:run:<id>:children  (TTL ARGV[16] once terminal)
--- KEYS[9]  resumed pauses          p:pause:<id>:resumed (TTL ARGV[16] once terminal)
+-- KEYS[1]  run hash                p:run:<id> (its history is in it: fields h1.., hn,
+--                                  tasks_core/state_history.py)
+-- KEYS[2]  event stream            p:events
+-- KEYS[3]  done channel            p:run:<id>:done (PUBLISH: wakes waiters, stores nothing)
+-- KEYS[4]  result key              p:result:<id> (a result not kept in the record: ARGV[25])
+-- KEYS[5]  broker queue list       (used only when ARGV[12] is not '')
+-- KEYS[6]  log list                p:run:<id>:logs      (TTL ARGV[16] once terminal)
+-- KEYS[7]  children index          p:run:<id>:children  (TTL ARGV[16] once terminal)
+-- KEYS[8]  resumed pauses          p:pause:<id>:resumed (TTL ARGV[16] once terminal)
 -- ARGV[1]  target state name
 -- ARGV[2]  target state type
 -- ARGV[3]  allowed source states, comma-wrapped: ",Pending,Running,"
 -- ARGV[4]  expected current attempt ('' = do not check)
 -- ARGV[5]  score for the state index (epoch seconds)
 -- ARGV[6]  state index key prefix (p:task-runs:state:)
--- ARGV[7]  history entry (JSON)
+-- ARGV[7]  history entry (tasks_core/state_history.py), stored as field h<hn + 1>
 -- ARGV[8]  fields to set (flat JSON object of strings; '' deletes the field)
 -- ARGV[9]  the event's id
 -- ARGV[10] timestamp (ISO 8601), the event's occurred and received
 -- ARGV[11] event stream max length (approximate trim)
--- ARGV[12] broker message to LPUSH onto KEYS[6] ('' = none)
+-- ARGV[12] broker message to LPUSH onto KEYS[5] ('' = none)
 -- ARGV[13] result JSON ('' = none)
--- ARGV[14] result TTL seconds
+-- ARGV[14] result TTL seconds (a result in KEYS[4])
 -- ARGV[15] '1' when the target state is terminal
--- ARGV[16] TTL seconds of the record, history, logs, children and resumed pauses once
---          terminal (tasks_core.retention.run_ttl: by the target state)
+-- ARGV[16] TTL seconds of the record, logs, children and resumed pauses once terminal
+--          (tasks_core.retention.run_ttl: by the target state)
 -- ARGV[17] validated state (JSON object, or 'null': derivable), for the event payload
 -- ARGV[18] fields to return after the change, comma-separated ('' = none; claims need some)
 -- ARGV[19] the due set (p:due) when the run waits there for its next attempt ('' = none);
@@ -45,11 +46,18 @@
 -- ARGV[23] the histogram's upper bounds in seconds, ascending, comma-separated
 -- ARGV[24] the current time (UTC ISO 8601) when the run's `expires` (Celery's, UTC ISO 8601,
 --          compared as text: same format) must be later ('' = do not check; claims check)
+-- ARGV[25] '1': keep the result (ARGV[13]) in the record, field `result` (small, and its
+--          TTL is the record's); '0': SET it on KEYS[4] with TTL ARGV[14]
 -- Returns {1} or {1, name, value, ...} when applied, {0, state, attempt, owner} when refused,
 -- {0, state, attempt, owner, 'expired'} when refused because the run expired, {-1} when
 -- the run does not exist.
+local names = {}  -- fields asked back (ARGV[18]): read with the state, in one HMGET
+for name in string.gmatch(ARGV[18], '[^,]+') do
+  names[#names + 1] = name
+end
 local cur = redis.call('HMGET', KEYS[1], 'state', 'state_type', 'attempt', 'owner',
-  'last_event', 'id', 'kind', 'name', 'related', 'start_time', 'queue', 'expires', 'links')
+  'last_event', 'id', 'kind', 'name', 'related', 'start_time', 'queue', 'expires', 'links',
+  'hn', unpack(names))
 local state = cur[1]
 if not state then
   return {-1}
@@ -63,7 +71,10 @@ if ARGV[24] ~= '' and cur[12] and cur[12] <= ARGV[24] then
   return {0, state, attempt, cur[4] or '', 'expired'}
 end
 
-local flat = {'state', ARGV[1], 'state_type', ARGV[2], 'last_event', ARGV[9]}
+local entries = (tonumber(cur[14]) or 0) + 1
+local flat = {'state', ARGV[1], 'state_type', ARGV[2], 'last_event', ARGV[9],
+  'h' .. entries, ARGV[7], 'hn', entries}
+local set = {}  -- the values after the change, for the fields asked back
 local cleared = {}
 local started, queue = cur[10], cur[11]
 for k, v in pairs(cjson.decode(ARGV[8])) do
@@ -73,36 +84,40 @@ for k, v in pairs(cjson.decode(ARGV[8])) do
     flat[#flat + 1] = k
     flat[#flat + 1] = v
   end
+  set[k] = v
   if k == 'start_time' then started = v elseif k == 'queue' then queue = v end
+end
+if ARGV[13] ~= '' then
+  if ARGV[25] == '1' then
+    flat[#flat + 1] = 'result'
+    flat[#flat + 1] = ARGV[13]
+  else
+    redis.call('SET', KEYS[4], ARGV[13], 'EX', ARGV[14])
+  end
 end
 redis.call('HSET', KEYS[1], unpack(flat))
 if #cleared > 0 then
   redis.call('HDEL', KEYS[1], unpack(cleared))
 end
-redis.call('RPUSH', KEYS[2], ARGV[7])
 redis.call('ZREM', ARGV[6] .. state, cur[6])
 redis.call('ZADD', ARGV[6] .. ARGV[1], ARGV[5], cur[6])
 
 local event = run_event(ARGV[9], ARGV[10], cur[7] or 'task', cur[6], cur[8], cur[9], state,
   cur[2], ARGV[1], ARGV[2], ARGV[17], cur[5])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[11], '*', 'run', event)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[11], '*', 'run', event)
 
-if ARGV[13] ~= '' then
-  redis.call('SET', KEYS[5], ARGV[13], 'EX', ARGV[14])
-end
 if ARGV[12] ~= '' then
-  redis.call('LPUSH', KEYS[6], ARGV[12])
+  redis.call('LPUSH', KEYS[5], ARGV[12])
 end
 if ARGV[19] ~= '' then
   due_add(ARGV[19], ARGV[5], cur[6], ARGV[20])
 end
 if ARGV[15] == '1' then
-  redis.call('PUBLISH', KEYS[4], ARGV[1])
+  redis.call('PUBLISH', KEYS[3], ARGV[1])
   redis.call('EXPIRE', KEYS[1], ARGV[16])
-  redis.call('EXPIRE', KEYS[2], ARGV[16])
+  redis.call('EXPIRE', KEYS[6], ARGV[16])
   redis.call('EXPIRE', KEYS[7], ARGV[16])
   redis.call('EXPIRE', KEYS[8], ARGV[16])
-  redis.call('EXPIRE', KEYS[9], ARGV[16])
   if ARGV[21] ~= '' then
     count_duration(ARGV[21], ARGV[23], cur[7] or 'task', queue or '', ARGV[1], started,
       tonumber(ARGV[22]))
@@ -112,15 +127,13 @@ if ARGV[15] == '1' then
   end
 end
 local reply = {1}
-local names = {}
-for name in string.gmatch(ARGV[18], '[^,]+') do
-  names[#names + 1] = name
-end
-if #names > 0 then  -- one HMGET (a claim asks for about ten fields)
-  local values = redis.call('HMGET', KEYS[1], unpack(names))
-  for i, name in ipairs(names) do
-    reply[#reply + 1] = name
-    reply[#reply + 1] = values[i] or ''
+local fixed = {state = ARGV[1], state_type = ARGV[2], last_event = ARGV[9]}
+for i, name in ipairs(names) do
+  local value = fixed[name] or set[name]
+  if value == nil then
+    value = cur[14 + i] or ''
   end
+  reply[#reply + 1] = name
+  reply[#reply + 1] = value
 end
 return reply

@@ -48,7 +48,7 @@ def _end(rt: Runtime, run_id: str, state: StateName) -> None:
 
 def _run_keys(rt: Runtime, run_id: str) -> list[str]:
     k = rt.store.keys
-    return [k.run(run_id), k.history(run_id), k.logs(run_id), k.children(run_id)]
+    return [k.run(run_id), k.logs(run_id), k.children(run_id)]
 
 
 def _indexed(rt: Runtime, run_id: str) -> list[str]:
@@ -108,7 +108,7 @@ def test_keys_expire_by_the_end_state_and_the_sweeper_prunes_their_index_entries
     # a Running run older than every TTL keeps its record, logs and index entries; the
     # deployment's schedule mark and scheduled runs index have no TTL and stay
     assert client.hget(k.run("long"), "state") == "Running"
-    assert client.ttl(k.run("long")) == -1 and client.ttl(k.history("long")) == -1
+    assert client.ttl(k.run("long")) == -1
     assert _indexed(rt, "long") == [k.runs("task"), k.state_index("task", "Running")]
     assert client.ttl(k.schedule_mark("dep")) == -1
     assert client.zrange(k.deployment_scheduled("dep"), 0, -1) == ["long"]
@@ -156,7 +156,7 @@ def test_canvas_steps_ended_by_a_failure_keep_the_failed_ttl(rt: Runtime) -> Non
     assert store.transition(Transition(first, StateName.FAILED)).applied
     assert store.get(second).state == StateName.FAILED
     assert DONE_TTL < client.ttl(store.keys.run(second)) <= FAILED_TTL
-    assert DONE_TTL < client.ttl(store.keys.history(second)) <= FAILED_TTL
+    assert len(store.get(second).history) == 2  # created Paused (held), then Failed
 
     joined = chord([c.add.s(1, 0), c.add.s(2, 0)], c.tsum.s()).delay()
     [join] = client.scan_iter(f"{store.keys.prefix}:chord:*")

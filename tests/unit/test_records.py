@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from tasks_core.records import ErrorInfo, RunOptions, RunRecord, StateEntry
+from tasks_core.state_history import encode_entry
 from tasks_core.states import StateName, StateType, state_type
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -47,9 +48,7 @@ def _fields(**overrides: str) -> dict[str, str]:
 
 
 def _entry(name: str, seconds: float, message: str = "") -> str:
-    return json.dumps({"name": name, "type": state_type(name).value,
-                       "timestamp": (T0 + timedelta(seconds=seconds)).isoformat(),
-                       "message": message})
+    return encode_entry(name, state_type(name).value, T0 + timedelta(seconds=seconds), message)
 
 
 def test_from_redis_types_every_field() -> None:
@@ -106,7 +105,9 @@ def test_error_is_parsed() -> None:
 def test_history_is_parsed_in_order() -> None:
     history = [_entry("Pending", 0), _entry("Running", 1), _entry("AwaitingRetry", 2, "boom"),
                _entry("Retrying", 3), _entry("Completed", 3.5)]
-    record = RunRecord.from_redis(_fields(), history)
+    stored = {f"h{i}": entry for i, entry in reversed(list(enumerate(history, start=1)))}
+    record = RunRecord.from_redis({**_fields(), **stored, "hn": str(len(history))})
+    assert RunRecord.from_redis({**_fields(), **stored}, history=False).history == []
     assert [entry.name for entry in record.history] == [
         StateName.PENDING, StateName.RUNNING, StateName.AWAITING_RETRY, StateName.RETRYING,
         StateName.COMPLETED]
