@@ -113,6 +113,8 @@ class TriggeredBy(BaseModel):
     firing_id: str | None = None
 
 
+_STATE_NAMES = frozenset(name.value for name in StateName)
+
 INLINE_RESULT = "inline"
 """`RunRecord.result_ref` of a run whose result is kept in its record."""
 
@@ -253,13 +255,15 @@ class RunRecord(BaseModel):
     @classmethod
     def from_redis(cls, fields: dict[str, str], *, history: bool = True) -> RunRecord:
         """Build a record from its flat Redis hash: its fields, and its state history from
-        the ``h<i>`` fields (tasks_core/state_history.py) unless `history` is False. A
+        the ``h<i>`` fields (tasks_core/state_history.py) unless `history` is False. What
+        the store does not keep is derived: ``state_type`` from ``state``, ``created`` from
+        the first history entry (`tasks_core.store.runs.RunStore.create`). A
         result kept in the record (field ``result``) is not part of the record: it reads
         as ``result_ref = "inline"`` (`tasks_core.store.runs.result_inline`)."""
         data: dict[str, Any] = {}
         for key, value in fields.items():
-            if value == "" or is_history_field(key):
-                continue
+            if value == "" or is_history_field(key) or key == "state_type":
+                continue  # the type follows from the state (a stored one may be stale)
             if key == "result":
                 data.setdefault("result_ref", INLINE_RESULT)
             elif key == "related":
@@ -270,5 +274,10 @@ class RunRecord(BaseModel):
                 data[key] = int(value)
             else:
                 data[key] = value
-        data["history"] = entries_from_fields(fields) if history else []
+        entries = entries_from_fields(fields) if history or "created" not in data else []
+        if data.get("state") in _STATE_NAMES:  # an unknown one fails validation below
+            data["state_type"] = state_type(StateName(data["state"]))
+        if "created" not in data and entries:
+            data["created"] = entries[0]["timestamp"]  # not stored: the first entry's time
+        data["history"] = entries if history else []
         return cls.model_validate(data)

@@ -16,19 +16,36 @@ is stored as ``["task.add"]``, so the record stays within Redis's listpack encod
 
 Run-state events (stream entries with one field ``run``, written by store/run_event.lua;
 events from `emit_event` keep their one field ``event``, the JSON as sent): a JSON array
+``[n, at_us, kind, run_id, name, related, from_state, to_state, validated_state, follows]``:
+``n`` the event's number in its run (1 for the creation; the same step writes history entry
+n), ``at_us`` its time in integer microseconds since the Unix epoch, ``related`` as stored
+on the record, ``validated_state`` the JSON object or null when it is derivable (name and
+type, and an empty message after a transition), ``from_state`` null for a creation,
+``follows`` null unless the event follows one that is not the run's previous event (an
+automation's triggering event). Derived on read: the id (`run_event_id`: a UUID from the
+run's id and n, so the run's previous event's id, which ``follows`` names, is known
+without storing it), the state types (from the names, `tasks_core.states.state_type`) and
+the ISO 8601 times. Arrays of the older 12-item form
 ``[id, at, kind, run_id, name, related, from_state, from_type, to_state, to_type,
-validated_state, follows]`` (``related`` as stored on the record, ``validated_state`` the
-JSON object, or null when it is derivable: name and type, and an empty message after a
-transition; the ``from_*`` and ``follows`` values null when there are none).
+validated_state, follows]`` still read.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["compact_related", "entry_text", "expand_related", "expand_run_event"]
+from tasks_core.states import StateName, state_type
+
+__all__ = ["compact_related", "entry_text", "expand_related", "expand_run_event",
+           "run_event_id"]
+
+_RUN_EVENTS = uuid.UUID("7c1e4f2a-5b0d-4c8e-9a36-2f1d0e8b6a51")
+"""The UUID namespace of run-state event ids (`run_event_id`)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _ID = "tasks-core.resource.id"
 _ROLE = "tasks-core.resource.role"
@@ -69,6 +86,20 @@ def expand_related(stored: Sequence[Any] | None) -> list[dict[str, str]]:
     return out
 
 
+def run_event_id(run_id: str, n: int) -> str:
+    """The id of a run's event number `n` (1: its creation): a name-based UUID (version 5)
+    of the run's id and n, so it is never stored and always the same.
+
+    >>> run_event_id("r1", 2) == run_event_id("r1", 2) != run_event_id("r1", 3)
+    True
+    """
+    return str(uuid.uuid5(_RUN_EVENTS, f"{run_id}/{n}"))
+
+
+def _type(name: str) -> str:
+    return state_type(StateName(name)).value
+
+
 def expand_run_event(text: str) -> str:
     """The full JSON text of a run-state event from its stored array (key order and shape
     as `tasks_core.events.run_events` documents).
@@ -77,10 +108,22 @@ def expand_run_event(text: str) -> str:
         ValueError: `text` is not such an array.
     """
     parts = json.loads(text)
-    if not isinstance(parts, list) or len(parts) != 12:
+    if not isinstance(parts, list) or len(parts) not in (10, 12):
         raise ValueError(f"not a stored run event: {text[:200]!r}")
-    (event_id, at, kind, run_id, name, related, from_state, from_type, to_state, to_type,
-     validated, follows) = parts
+    if len(parts) == 12:  # the older form: id, ISO times and types stored
+        (event_id, at, kind, run_id, name, related, from_state, from_type, to_state, to_type,
+         validated, follows) = parts
+    else:
+        (n, at_us, kind, run_id, name, related, from_state, to_state, validated,
+         follows) = parts
+        if not isinstance(n, int) or not isinstance(at_us, int):
+            raise ValueError(f"not a stored run event: {text[:200]!r}")
+        event_id = run_event_id(run_id, n)
+        at = (_EPOCH + timedelta(microseconds=at_us)).isoformat()
+        from_type = None if from_state is None else _type(from_state)
+        to_type = _type(to_state)
+        if follows is None and n > 1:
+            follows = run_event_id(run_id, n - 1)
     initial = None if from_state is None else {"name": from_state, "type": from_type or ""}
     if validated is None:  # derivable: a creation's has no message, a transition's is empty
         validated = ({"name": to_state, "type": to_type} if from_state is None

@@ -133,7 +133,7 @@ class _Builder:
         plan.setdefault(kind, []).append(self.target(dest))
 
     def target(self, dest: _Node) -> dict[str, Any]:
-        return target(self.rt.store, dest.out.run.id, str(uuid.uuid4()), arg=dest.arg,
+        return target(self.rt.store, dest.out.run.id, arg=dest.arg,
                       push=dest.push)
 
     def connect(self, before: _Part, after: _Part) -> None:

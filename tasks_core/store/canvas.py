@@ -50,13 +50,13 @@ def link_keys(store: RunStore) -> dict[str, Any]:
             "fttl": store.settings.failed_run_ttl_seconds}
 
 
-def target(store: RunStore, run_id: str, event_id: str, *, arg: bool,
+def target(store: RunStore, run_id: str, *, arg: bool,
            push: BrokerPush | None) -> dict[str, Any]:
-    """A held run as a plan names it (see canvas_follow.lua): its keys, the id of the event
-    its release (or end) emits, whether the result goes into its parameters, its message."""
+    """A held run as a plan names it (see canvas_follow.lua): its keys, whether the result
+    goes into its parameters, its message."""
     k = store.keys
     return {"id": run_id, "run": k.run(run_id),
-            "done": k.done(run_id), "ev": event_id, "arg": arg,
+            "done": k.done(run_id), "arg": arg,
             "push": [push.key, push.payload] if push else None}
 
 

@@ -16,7 +16,7 @@
 --    "chord": {"key": p:chord:<id>, "i": index}   the run is header member i of a chord}
 --   target = {"id", "run": p:run:<id> (its history is in it: fields h1.., hn),
 --             "done": p:run:<id>:done (a channel),
---             "ev": event id of its move, "arg": true|false, "push": [queue list, message]
+--             "arg": true|false, "push": [queue list, message]
 --             | null (no direct broker: it goes to the due set, beat sends it now)}
 -- A chord hash p:chord:<id> holds "left" (members not yet Completed), "size", "body" (JSON
 -- list of targets) and "r<i>" (member i's result JSON); "failed" is claimed with HSETNX by
@@ -38,16 +38,17 @@ end
 
 -- move held target t to `to` (state name, type); returns its fields or nil when not held
 local function cv_move(t, k, to, to_type, message, extra, at, score)
-  local cur = redis.call('HMGET', t.run, 'state', 'state_type', 'name', 'related',
-    'last_event', 'links', 'parameters', 'kind', 'hn')
+  local cur = redis.call('HMGET', t.run, 'state', 'links', 'name', 'related', 'hn',
+    'parameters', 'kind')
   if cur[1] ~= 'Paused' then
     return nil
   end
-  local entries = (tonumber(cur[9]) or 0) + 1
+  local entries = (tonumber(cur[5]) or 0) + 1  -- the history entry's and the event's number
+  local at_us = string.format('%.0f', tonumber(score) * 1000000)
   -- the history entry (tasks_core/state_history.py): [name, at_us, message, type]
-  local entry = '["' .. to .. '",' .. string.format('%.0f', tonumber(score) * 1000000) .. ','
-    .. cjson.encode(message) .. ',"' .. to_type .. '"]'
-  local flat = {'state', to, 'state_type', to_type, 'last_event', t.ev, 'state_message', message,
+  local entry = '["' .. to .. '",' .. at_us .. ',' .. cjson.encode(message) .. ',"' .. to_type
+    .. '"]'
+  local flat = {'state', to, 'state_message', message,
     'h' .. entries, entry, 'hn', entries}
   for key, v in pairs(extra) do
     flat[#flat + 1] = key
@@ -57,8 +58,8 @@ local function cv_move(t, k, to, to_type, message, extra, at, score)
   redis.call('ZREM', k.tidx .. 'Paused', t.id)
   redis.call('ZADD', k.tidx .. to, score, t.id)
   local validated = cjson.encode({name = to, type = to_type, message = message})
-  local event = run_event(t.ev, at, cur[8] or 'task', t.id, cur[3], cur[4], 'Paused', cur[2],
-    to, to_type, validated, cur[5])
+  local event = run_event(entries, at_us, cur[7] or 'task', t.id, cur[3], cur[4], 'Paused', to,
+    validated, false)
   redis.call('XADD', k.events, 'MAXLEN', '~', k.maxlen, '*', 'run', event)
   return cur
 end
@@ -98,8 +99,8 @@ local function cv_end(t, k, to, to_type, message, error_json, at, fire)
   end
   redis.call('PUBLISH', t.done, to)
   redis.call('EXPIRE', t.run, ttl)
-  if cur[6] then
-    cv_follow(cur[6], t.id, to, nil, error_json, at, fire)
+  if cur[2] then
+    cv_follow(cur[2], t.id, to, nil, error_json, at, fire)
   end
 end
 

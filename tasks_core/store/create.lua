@@ -8,12 +8,14 @@
 -- KEYS[5]  broker queue list       (used only when ARGV[7] is not '')
 -- ARGV[1]  run id
 -- ARGV[2]  score (epoch seconds of creation)
--- ARGV[3]  record fields (flat JSON object of strings, including state and state_type)
+-- ARGV[3]  record fields (flat JSON object of strings, including state; not state_type or
+--          created, which readers derive: tasks_core/records.py)
 -- ARGV[4]  the first history entry (tasks_core/state_history.py), field h1
--- ARGV[5]  the time of creation (ISO 8601), the event's occurred and received
+-- ARGV[5]  (unused)
 -- ARGV[6]  event stream max length (approximate trim)
 -- ARGV[7]  broker message to LPUSH onto KEYS[5] ('' = none)
--- ARGV[8]  event id (stored as last_event, for the next event's `follows`)
+-- ARGV[8]  the time of creation, integer microseconds since the Unix epoch (the event's;
+--          its id is derived from the run's id and its number, 1: run_event.lua)
 -- ARGV[14] validated state (JSON object, or 'null': derivable), for the event payload
 -- ARGV[9]  the parent's children index (p:run:<parent>:children), '' = no parent
 -- ARGV[10] the due set (p:due) when the run waits for its scheduled time, '' = none
@@ -27,7 +29,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
 local fields = cjson.decode(ARGV[3])
-local flat = {'last_event', ARGV[8], 'h1', ARGV[4], 'hn', '1'}
+local flat = {'h1', ARGV[4], 'hn', '1'}
 for k, v in pairs(fields) do
   flat[#flat + 1] = k
   flat[#flat + 1] = v
@@ -46,8 +48,8 @@ if fields['triggered_by'] then
     follows = by['event_id']
   end
 end
-local event = run_event(ARGV[8], ARGV[5], fields['kind'], ARGV[1], fields['name'],
-  fields['related'], false, false, fields['state'], fields['state_type'], ARGV[14], follows)
+local event = run_event(1, ARGV[8], fields['kind'], ARGV[1], fields['name'],
+  fields['related'], false, fields['state'], ARGV[14], follows)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'run', event)
 if ARGV[7] ~= '' then
   redis.call('LPUSH', KEYS[5], ARGV[7])

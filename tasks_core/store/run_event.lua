@@ -2,26 +2,30 @@
 -- transition.lua and canvas_follow.lua when they are loaded (store/runs.py), so a run's
 -- creation and every transition store the same shape. Stored compact (nothing derivable):
 -- a JSON array, the stream entry's one field ``run``:
---   [id, at, kind, run_id, name, related, from_state, from_type, to_state, to_type,
---    validated_state, follows]
+--   [n, at_us, kind, run_id, name, related, from_state, to_state, validated_state, follows]
 -- which tasks_core/run_event_codec.py expands to the full event documented in
--- tasks_core/events/run_events.py ("event": "tasks-core.<kind>-run.<State>", its resource,
--- related resources, "received" = "occurred", payload intended/initial/validated state).
+-- tasks_core/events/run_events.py ("event": "tasks-core.<kind>-run.<State>", its id derived
+-- from run_id and n, its resource, related resources, the state types from the names,
+-- "received" = "occurred", payload intended/initial/validated state, "follows" the run's
+-- event n - 1 unless stored).
 -- KEYS[] none: no script of its own, a pure function of its arguments.
 -- Returns the array's JSON text. Arguments:
---   id, at        the event's id and time (ISO 8601)
+--   n             the event's number in its run (1: the creation), which is also the number
+--                 of the history entry the same step writes (h<n>)
+--   at_us         the event's time, integer microseconds since the Unix epoch (text)
 --   kind, run_id, name, related_json   the run (related: JSON, as stored on the record)
---   from_state, from_type              the state left (false: the run is being created)
---   to_state, to_type                  the state entered and its type
+--   from_state                         the state left (false: the run is being created)
+--   to_state                           the state entered
 --   validated_json                     the state entered as JSON {"name","type",...}, or
 --                                      'null' when derivable (the codec fills it in)
---   follows                            the run's previous event id (false or '': none)
-local function run_event(id, at, kind, run_id, name, related_json, from_state, from_type,
-                         to_state, to_type, validated_json, follows)
-  local from, from_t = 'null', 'null'
+--   follows                            an event id the event follows when it is not the
+--                                      run's previous one (a creation by an automation:
+--                                      the triggering event), else false
+local function run_event(n, at_us, kind, run_id, name, related_json, from_state, to_state,
+                         validated_json, follows)
+  local from = 'null'
   if from_state then
     from = '"' .. from_state .. '"'
-    from_t = '"' .. (from_type or '') .. '"'
   end
   local previous = 'null'
   if follows and follows ~= '' then
@@ -31,7 +35,7 @@ local function run_event(id, at, kind, run_id, name, related_json, from_state, f
   if not related or related == '' then
     related = '[]'
   end
-  return '["' .. id .. '","' .. at .. '","' .. kind .. '","' .. run_id .. '",'
-    .. cjson.encode(name or '') .. ',' .. related .. ',' .. from .. ',' .. from_t .. ',"'
-    .. to_state .. '","' .. to_type .. '",' .. validated_json .. ',' .. previous .. ']'
+  return '[' .. n .. ',' .. at_us .. ',"' .. kind .. '","' .. run_id .. '",'
+    .. cjson.encode(name or '') .. ',' .. related .. ',' .. from .. ',"' .. to_state .. '",'
+    .. validated_json .. ',' .. previous .. ']'
 end

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +22,7 @@ from tasks_core.errors import RunNotFound
 from tasks_core.records import RunRecord, StateEntry
 from tasks_core.retention import run_ttl
 from tasks_core.settings import Settings
-from tasks_core.state_history import encode_entry, entries_from_fields
+from tasks_core.state_history import encode_entry, entries_from_fields, epoch_us
 from tasks_core.states import StateName, allowed_sources, is_terminal, state_type
 from tasks_core.store.base import load_lua
 from tasks_core.store.done_waits import DoneWaits
@@ -52,6 +51,10 @@ READ_CHUNK = 250
 
 _BOUNDS = ",".join(repr(float(bound)) for bound in DURATION_BUCKETS)
 
+
+_DERIVED = ("state_type", "created")
+"""Record fields not stored: the state's type follows from its name, and the time of
+creation is the first history entry's (which holds it to the microsecond)."""
 
 _SOURCES = {name: "," + ",".join(sorted(allowed_sources(name))) + "," for name in StateName}
 
@@ -177,7 +180,8 @@ class RunStore:
         kind_type = state_type(run.state)
         at = run.created
         fields = run.to_redis() if extra is None else {**run.to_redis(), **extra}
-        event_id = str(uuid.uuid4())
+        for derived in _DERIVED:  # RunRecord.from_redis derives them
+            fields.pop(derived, None)
         keys = [
             k.run(run.id),
             k.events,
@@ -190,10 +194,10 @@ class RunStore:
             at.timestamp(),
             json.dumps(fields, separators=(",", ":")),
             encode_entry(run.state.value, kind_type.value, at, ""),
-            at.isoformat(),
+            "",
             self.settings.event_retention,
             push.payload if push else "",
-            event_id,
+            epoch_us(at),
             self.keys.children(parent) if (parent := fields.get("parent_task_run_id")
                                            or fields.get("parent_flow_run_id")) else "",
             self.keys.due if due is not None else "",
@@ -261,7 +265,7 @@ class RunStore:
             k.state_index_prefix(change.kind),
             encode_entry(target.value, kind_type, at, change.message),
             json.dumps(fields, separators=(",", ":")) if fields else "{}",
-            str(uuid.uuid4()),
+            epoch_us(at),
             at.isoformat(),
             self.settings.event_retention,
             change.push.payload if change.push else "",

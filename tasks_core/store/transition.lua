@@ -18,15 +18,16 @@
 -- KEYS[7]  children index          p:run:<id>:children  (TTL ARGV[16] once terminal)
 -- KEYS[8]  resumed pauses          p:pause:<id>:resumed (TTL ARGV[16] once terminal)
 -- ARGV[1]  target state name
--- ARGV[2]  target state type
+-- ARGV[2]  target state type (not stored: readers derive it from the name)
 -- ARGV[3]  allowed source states, comma-wrapped: ",Pending,Running,"
 -- ARGV[4]  expected current attempt ('' = do not check)
 -- ARGV[5]  score for the state index (epoch seconds)
 -- ARGV[6]  state index key prefix (p:task-runs:state:)
 -- ARGV[7]  history entry (tasks_core/state_history.py), stored as field h<hn + 1>
 -- ARGV[8]  fields to set (flat JSON object of strings; '' deletes the field)
--- ARGV[9]  the event's id
--- ARGV[10] timestamp (ISO 8601), the event's occurred and received
+-- ARGV[9]  the time, integer microseconds since the Unix epoch (the event's; its id is
+--          derived from the run's id and the event's number: run_event.lua)
+-- ARGV[10] the time (ISO 8601): canvas moves' end_time
 -- ARGV[11] event stream max length (approximate trim)
 -- ARGV[12] broker message to LPUSH onto KEYS[5] ('' = none)
 -- ARGV[13] result JSON ('' = none)
@@ -55,28 +56,26 @@ local names = {}  -- fields asked back (ARGV[18]): read with the state, in one H
 for name in string.gmatch(ARGV[18], '[^,]+') do
   names[#names + 1] = name
 end
-local cur = redis.call('HMGET', KEYS[1], 'state', 'state_type', 'attempt', 'owner',
-  'last_event', 'id', 'kind', 'name', 'related', 'start_time', 'queue', 'expires', 'links',
-  'hn', unpack(names))
+local cur = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'owner', 'hn', 'id', 'kind',
+  'name', 'related', 'start_time', 'queue', 'expires', 'links', unpack(names))
 local state = cur[1]
 if not state then
   return {-1}
 end
-local attempt = cur[3] or '0'
+local attempt = cur[2] or '0'
 if not string.find(ARGV[3], ',' .. state .. ',', 1, true)
     or (ARGV[4] ~= '' and ARGV[4] ~= attempt) then
-  return {0, state, attempt, cur[4] or ''}
+  return {0, state, attempt, cur[3] or ''}
 end
-if ARGV[24] ~= '' and cur[12] and cur[12] <= ARGV[24] then
-  return {0, state, attempt, cur[4] or '', 'expired'}
+if ARGV[24] ~= '' and cur[11] and cur[11] <= ARGV[24] then
+  return {0, state, attempt, cur[3] or '', 'expired'}
 end
 
-local entries = (tonumber(cur[14]) or 0) + 1
-local flat = {'state', ARGV[1], 'state_type', ARGV[2], 'last_event', ARGV[9],
-  'h' .. entries, ARGV[7], 'hn', entries}
+local entries = (tonumber(cur[4]) or 0) + 1  -- the history entry's and the event's number
+local flat = {'state', ARGV[1], 'h' .. entries, ARGV[7], 'hn', entries}
 local set = {}  -- the values after the change, for the fields asked back
 local cleared = {}
-local started, queue = cur[10], cur[11]
+local started, queue = cur[9], cur[10]
 for k, v in pairs(cjson.decode(ARGV[8])) do
   if v == '' then
     cleared[#cleared + 1] = k  -- an empty value is no field: it reads back as its default
@@ -99,18 +98,18 @@ redis.call('HSET', KEYS[1], unpack(flat))
 if #cleared > 0 then
   redis.call('HDEL', KEYS[1], unpack(cleared))
 end
-redis.call('ZREM', ARGV[6] .. state, cur[6])
-redis.call('ZADD', ARGV[6] .. ARGV[1], ARGV[5], cur[6])
+redis.call('ZREM', ARGV[6] .. state, cur[5])
+redis.call('ZADD', ARGV[6] .. ARGV[1], ARGV[5], cur[5])
 
-local event = run_event(ARGV[9], ARGV[10], cur[7] or 'task', cur[6], cur[8], cur[9], state,
-  cur[2], ARGV[1], ARGV[2], ARGV[17], cur[5])
+local event = run_event(entries, ARGV[9], cur[6] or 'task', cur[5], cur[7], cur[8], state,
+  ARGV[1], ARGV[17], false)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[11], '*', 'run', event)
 
 if ARGV[12] ~= '' then
   redis.call('LPUSH', KEYS[5], ARGV[12])
 end
 if ARGV[19] ~= '' then
-  due_add(ARGV[19], ARGV[5], cur[6], ARGV[20])
+  due_add(ARGV[19], ARGV[5], cur[5], ARGV[20])
 end
 if ARGV[15] == '1' then
   redis.call('PUBLISH', KEYS[3], ARGV[1])
@@ -119,19 +118,19 @@ if ARGV[15] == '1' then
   redis.call('EXPIRE', KEYS[7], ARGV[16])
   redis.call('EXPIRE', KEYS[8], ARGV[16])
   if ARGV[21] ~= '' then
-    count_duration(ARGV[21], ARGV[23], cur[7] or 'task', queue or '', ARGV[1], started,
+    count_duration(ARGV[21], ARGV[23], cur[6] or 'task', queue or '', ARGV[1], started,
       tonumber(ARGV[22]))
   end
-  if cur[13] then
-    canvas_follow(KEYS[1], cur[6], ARGV[1], cur[13], ARGV[13], ARGV[10], ARGV[5])
+  if cur[12] then
+    canvas_follow(KEYS[1], cur[5], ARGV[1], cur[12], ARGV[13], ARGV[10], ARGV[5])
   end
 end
 local reply = {1}
-local fixed = {state = ARGV[1], state_type = ARGV[2], last_event = ARGV[9]}
+local fixed = {state = ARGV[1], state_type = ARGV[2]}
 for i, name in ipairs(names) do
   local value = fixed[name] or set[name]
   if value == nil then
-    value = cur[14 + i] or ''
+    value = cur[12 + i] or ''
   end
   reply[#reply + 1] = name
   reply[#reply + 1] = value

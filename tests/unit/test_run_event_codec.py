@@ -11,6 +11,7 @@ from tasks_core.run_event_codec import (
     entry_text,
     expand_related,
     expand_run_event,
+    run_event_id,
 )
 
 ID, ROLE, NAME = "tasks-core.resource.id", "tasks-core.resource.role", "tasks-core.resource.name"
@@ -96,3 +97,42 @@ def test_a_derivable_validated_state_is_filled_in_as_before() -> None:
         "name": "Pending", "type": "PENDING"}
     assert json.loads(expand_run_event(json.dumps(moved)))["payload"]["validated_state"] == {
         "name": "Running", "type": "RUNNING", "message": ""}
+
+
+AT_US = 1_767_323_045_000_001  # 2026-01-02T03:04:05.000001+00:00
+
+
+def test_the_current_form_derives_id_follows_types_and_times() -> None:
+    created = json.dumps([1, AT_US, "task", "r1", "add", ["task.add"], None, "Pending", None,
+                          None])
+    moved = json.dumps([2, AT_US + 1, "task", "r1", "add", ["task.add"], "Pending", "Running",
+                        None, None])
+    first, second = (json.loads(expand_run_event(text)) for text in (created, moved))
+    assert first["id"] == run_event_id("r1", 1) and second["id"] == run_event_id("r1", 2)
+    assert first["follows"] is None and second["follows"] == first["id"]
+    assert first["occurred"] == first["received"] == "2026-01-02T03:04:05.000001+00:00"
+    assert second["occurred"] == "2026-01-02T03:04:05.000002+00:00"
+    assert second["resource"]["tasks-core.state-type"] == "RUNNING"
+    assert second["payload"]["initial_state"] == {"name": "Pending", "type": "PENDING"}
+    assert second["payload"]["validated_state"] == {"name": "Running", "type": "RUNNING",
+                                                    "message": ""}
+    assert list(second) == ["id", "occurred", "event", "resource", "related", "received",
+                            "follows", "payload"]
+
+
+def test_a_stored_follows_wins_over_the_previous_event() -> None:
+    stored = json.dumps([1, AT_US, "flow", "r1", "f", [], None, "Scheduled", None, "trigger"])
+    assert json.loads(expand_run_event(stored))["follows"] == "trigger"
+
+
+def test_event_ids_are_uuids_stable_per_run_and_number() -> None:
+    ids = {run_event_id(run, n) for run in ("r1", "r2") for n in (1, 2, 3)}
+    assert len(ids) == 6 and all(len(i) == 36 for i in ids)
+    assert run_event_id("r1", 1) == run_event_id("r1", 1)
+
+
+@pytest.mark.parametrize("bad", [[1.5, AT_US, "task", "r", "n", [], None, "Pending", None, None],
+                                 ["1", "t", "task", "r", "n", [], None, "Pending", None, None]])
+def test_a_current_form_with_a_bad_number_or_time_is_refused(bad: list[object]) -> None:
+    with pytest.raises(ValueError, match="not a stored run event"):
+        expand_run_event(json.dumps(bad))
