@@ -56,6 +56,17 @@ local names = {}  -- fields asked back (ARGV[18]): read with the state, in one H
 for name in string.gmatch(ARGV[18], '[^,]+') do
   names[#names + 1] = name
 end
+local changes = cjson.decode(ARGV[8])
+local empties = {}  -- fields to delete: read too, so that only those present are deleted
+for k, v in pairs(changes) do
+  if v == '' then
+    empties[#empties + 1] = k
+  end
+end
+local asked = #names
+for i, name in ipairs(empties) do
+  names[asked + i] = name
+end
 local cur = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'owner', 'hn', 'id', 'kind',
   'name', 'related', 'start_time', 'queue', 'expires', 'links', unpack(names))
 local state = cur[1]
@@ -73,18 +84,19 @@ end
 
 local entries = (tonumber(cur[4]) or 0) + 1  -- the history entry's and the event's number
 local flat = {'state', ARGV[1], 'h' .. entries, ARGV[7], 'hn', entries}
-local set = {}  -- the values after the change, for the fields asked back
 local cleared = {}
 local started, queue = cur[9], cur[10]
-for k, v in pairs(cjson.decode(ARGV[8])) do
-  if v == '' then
-    cleared[#cleared + 1] = k  -- an empty value is no field: it reads back as its default
-  else
+for k, v in pairs(changes) do
+  if v ~= '' then
     flat[#flat + 1] = k
     flat[#flat + 1] = v
   end
-  set[k] = v
   if k == 'start_time' then started = v elseif k == 'queue' then queue = v end
+end
+for i, name in ipairs(empties) do
+  if cur[12 + asked + i] then  -- an empty value is no field: it reads back as its default
+    cleared[#cleared + 1] = name
+  end
 end
 if ARGV[13] ~= '' then
   if ARGV[25] == '1' then
@@ -114,9 +126,11 @@ end
 if ARGV[15] == '1' then
   redis.call('PUBLISH', KEYS[3], ARGV[1])
   redis.call('EXPIRE', KEYS[1], ARGV[16])
-  redis.call('EXPIRE', KEYS[6], ARGV[16])
-  redis.call('EXPIRE', KEYS[7], ARGV[16])
-  redis.call('EXPIRE', KEYS[8], ARGV[16])
+  if redis.call('EXISTS', KEYS[6], KEYS[7], KEYS[8]) > 0 then  -- most runs have none
+    redis.call('EXPIRE', KEYS[6], ARGV[16])
+    redis.call('EXPIRE', KEYS[7], ARGV[16])
+    redis.call('EXPIRE', KEYS[8], ARGV[16])
+  end
   if ARGV[21] ~= '' then
     count_duration(ARGV[21], ARGV[23], cur[6] or 'task', queue or '', ARGV[1], started,
       tonumber(ARGV[22]))
@@ -127,8 +141,9 @@ if ARGV[15] == '1' then
 end
 local reply = {1}
 local fixed = {state = ARGV[1], state_type = ARGV[2]}
-for i, name in ipairs(names) do
-  local value = fixed[name] or set[name]
+for i = 1, asked do
+  local name = names[i]
+  local value = fixed[name] or changes[name]
   if value == nil then
     value = cur[12 + i] or ''
   end
