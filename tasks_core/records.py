@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from tasks_core.run_event_codec import compact_related, expand_related
-from tasks_core.state_history import entries_from_fields, is_history_field
+from tasks_core.state_history import decode_entry, entries_from_fields, is_history_field
 from tasks_core.states import StateName, StateType, is_terminal, state_type
 
 __all__ = ["ErrorInfo", "RunOptions", "RunRecord", "StateEntry", "TriggeredBy"]
@@ -274,10 +274,11 @@ class RunRecord(BaseModel):
                 data[key] = int(value)
             else:
                 data[key] = value
-        entries = entries_from_fields(fields) if history or "created" not in data else []
+        entries = entries_from_fields(fields) if history else []
         if data.get("state") in _STATE_NAMES:  # an unknown one fails validation below
             data["state_type"] = state_type(StateName(data["state"]))
-        if "created" not in data and entries:
-            data["created"] = entries[0]["timestamp"]  # not stored: the first entry's time
-        data["history"] = entries if history else []
+        if "created" not in data and "h1" in fields:  # not stored: the first entry's time
+            data["created"] = (entries[0] if entries else decode_entry(fields["h1"]))[
+                "timestamp"]
+        data["history"] = entries
         return cls.model_validate(data)

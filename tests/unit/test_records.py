@@ -170,3 +170,24 @@ def test_built_records_equal_validated_ones() -> None:
     assert again.tags == ["a", "b"] and again.parent_flow_run_id == "parent-id"
     assert again.model_dump(exclude={"parameters", "history"}) == record.model_dump(
         exclude={"parameters", "history", "parameters_json"})
+
+
+def test_what_the_store_does_not_keep_is_derived() -> None:
+    """The store writes no state_type and no created (store/runs.py _DERIVED): the type
+    follows from the state, the creation time is the first history entry's, and a stale
+    stored type is not believed."""
+    stored = {k: v for k, v in _fields().items() if k not in ("state_type", "created")}
+    stored.update(h1=_entry("Pending", 0), h2=_entry("Running", 1), hn="2")
+    for history in (True, False):
+        record = RunRecord.from_redis(stored, history=history)
+        assert record.state_type is StateType.COMPLETED
+        assert record.created == T0
+        assert len(record.history) == (2 if history else 0)
+    stale = RunRecord.from_redis({**_fields(), "state_type": "RUNNING"})
+    assert stale.state_type is StateType.COMPLETED
+
+
+def test_a_result_kept_in_the_record_reads_as_inline() -> None:
+    record = RunRecord.from_redis({**_fields(result_ref=""), "result": "42"})
+    assert record.result_ref == "inline"
+    assert "result" not in record.model_dump()
