@@ -57,11 +57,17 @@ up: $(RUN_STAMP) redis-server
 # The suite starts hundreds of worker, beat and CLI processes. Where PYTHONDONTWRITEBYTECODE
 # is set (as in many containers), each of them compiled every module of tasks-core again
 # (about 1 s a process here); compiling once beforehand lets them all read the bytecode.
+# Most of the suite's time is waiting on those processes, so pytest-xdist runs three
+# pytest workers even on a 2-core machine; --dist loadfile keeps each test file on one of
+# them, so a module-scoped fixture (a shared worker, Flower, a browser) starts once.
+# Each pytest worker has its own session fixtures: its own redis-server on a free port.
+PYTEST_WORKERS ?= 3
 test: $(DEV_STAMP) redis-server rabbitmq-server chromium
 	$(BIN)/ruff check tasks_core workers beat tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m compileall -q tasks_core workers beat tests bench >/dev/null
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20; code=$$?; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20 -n $(PYTEST_WORKERS) \
+	  --dist loadfile; code=$$?; \
 	  if [ $$code -eq 5 ]; then echo "pytest ran no tests" >&2; exit 1; fi; exit $$code
 
 lint: $(DEV_STAMP)

@@ -23,37 +23,59 @@ def redis_server() -> Iterator[RedisServer]:
     server.stop()
 
 
-@pytest.fixture
-def tc_env(redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """Point tasks-core at the test Redis with a unique key prefix and queue for this test."""
-    from tasks_core.process_runtime import reset_runtime
-    from tasks_core.settings import reset_settings
-
+def _settings_values(redis_url: str) -> dict[str, str]:
+    """The TASKS_CORE_* variables of one isolated test environment: a fresh key prefix and
+    queue on the test Redis, short heartbeat and sweeper intervals."""
     suffix = uuid.uuid4().hex[:8]
-    prefix = f"t{suffix}"
-    queue = f"q{suffix}"
-    values = {
-        "TASKS_CORE_REDIS_URL": redis_server.url,
-        "TASKS_CORE_KEY_PREFIX": prefix,
-        "TASKS_CORE_DEFAULT_POOL": queue,
+    return {
+        "TASKS_CORE_REDIS_URL": redis_url,
+        "TASKS_CORE_KEY_PREFIX": f"t{suffix}",
+        "TASKS_CORE_DEFAULT_POOL": f"q{suffix}",
         "TASKS_CORE_HEARTBEAT_INTERVAL_SECONDS": "0.5",
         "TASKS_CORE_HEARTBEAT_TIMEOUT_SECONDS": "2",
         "TASKS_CORE_PENDING_RESEND_SECONDS": "2",
         "TASKS_CORE_SWEEP_INTERVAL_SECONDS": "0.5",
         "TASKS_CORE_BEAT_INTERVAL_SECONDS": "0.2",
     }
+
+
+def _isolated_env(redis_server: RedisServer,
+                  monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Set the variables of `_settings_values` in this process (undone by `monkeypatch`),
+    yield the environment dict; delete the prefix's keys after."""
+    from tasks_core.process_runtime import reset_runtime
+    from tasks_core.settings import reset_settings
+
+    values = _settings_values(redis_server.url)
+    prefix = values["TASKS_CORE_KEY_PREFIX"]
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     reset_settings()
     reset_runtime()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     client = redis.Redis.from_url(redis_server.url, decode_responses=True)
-    yield {"env": env, "prefix": prefix, "queue": queue, "client": client,
-           "url": redis_server.url}
+    yield {"env": env, "prefix": prefix, "queue": values["TASKS_CORE_DEFAULT_POOL"],
+           "client": client, "url": redis_server.url}
     reset_runtime()
     reset_settings()
     for key in client.scan_iter(f"{prefix}:*"):  # kombu's keys too: {prefix}:q:...
         client.delete(key)
+
+
+@pytest.fixture
+def tc_env(redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Point tasks-core at the test Redis with a unique key prefix and queue for this test."""
+    yield from _isolated_env(redis_server, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def module_env(redis_server: RedisServer) -> Iterator[dict[str, Any]]:
+    """Like `tc_env`, but one key prefix and queue for a whole test module: for processes
+    (a worker, Flower) that a module's tests share instead of starting one each. A test
+    that also asks for `tc_env` runs under its own prefix instead; this module's is back
+    after it."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield from _isolated_env(redis_server, monkeypatch)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The catch-up policy after downtime, with real beat and worker processes: the issue's
-example (interval=2, beat runs 5 s, is stopped 12 s, restarted) under each policy, and runs
-made by hand are never skipped."""
+example (interval=2, beat runs 5 s, is stopped 12 s, restarted), at half its times
+(interval=1, beat runs until it has planned the times ahead and 1 s more, is stopped 7 s) under
+each policy, and runs made by hand are never skipped."""
 
 from __future__ import annotations
 
@@ -30,15 +31,17 @@ def _scheduled_runs() -> list[Any]:
 
 
 def _downtime(start_beat: Any, rt: Any) -> tuple[datetime, datetime]:
-    """Run beat 5 s, stop it for 12 s, restart it: (stopped, restarted) instants."""
+    """Run beat until it has planned the next times (and 1 s more), stop it for 7 s, restart
+    it: (stopped, restarted) instants."""
     beat = start_beat()
-    time.sleep(5)
+    wait_until(lambda: len(_scheduled_runs()) >= 20, 30, 0.1, "beat to plan the times ahead")
+    time.sleep(1)
     os.killpg(beat.pid, signal.SIGTERM)
     beat.wait(15)
     stopped = utcnow()
     wait_until(lambda: not rt.client.exists(rt.store.keys.lock("beat")), 5, 0.05,
                "the stopped beat's lock to go")
-    time.sleep(12)
+    time.sleep(7)
     start_beat()
     wait_until(lambda: rt.client.exists(rt.store.keys.lock("beat")), 20, 0.02,
                "the new beat to lead")
@@ -49,7 +52,7 @@ def _downtime(start_beat: Any, rt: Any) -> tuple[datetime, datetime]:
 def test_the_catchup_policy_holds_for_runs_planned_ahead_after_downtime(
         tc_env: dict[str, Any], start_worker: Any, start_beat: Any, policy: str) -> None:
     rt = get_runtime()
-    f.pipeline.deploy("every-2s", work_pool_name=tc_env["queue"], interval=2,
+    f.pipeline.deploy("every-1s", work_pool_name=tc_env["queue"], interval=1,
                       parameters={"lat": 1}, catchup=policy)
     start_worker(concurrency=2)
     stopped, restarted = _downtime(start_beat, rt)
@@ -58,7 +61,7 @@ def test_the_catchup_policy_holds_for_runs_planned_ahead_after_downtime(
     missed = sorted((r for r in _scheduled_runs()
                      if stopped < r.scheduled_time < restarted - grace - timedelta(seconds=0.3)),
                     key=lambda r: r.scheduled_time)
-    assert len(missed) >= 4  # 12 s at one time per 2 s, less the edges
+    assert len(missed) >= 4  # 7 s at one time a second, less the edges and grace
     wait_until(lambda: all(rt.store.get(r.id).is_terminal for r in missed), 30, 0.2,
                "the missed runs to end")
     ended = [rt.store.get(r.id) for r in missed]

@@ -18,7 +18,7 @@ from tasks_core.deployments import run_deployment
 from tasks_core.engine.celery_view import watch_runs
 from tasks_core.process_runtime import get_runtime
 from tasks_core.states import StateName as S
-from tests.helpers import ROOT, free_port, wait_until
+from tests.helpers import ROOT, Worker, free_port, wait_until
 from tests.integration import sample_flows as f
 from tests.integration import sample_tasks as t
 
@@ -26,9 +26,11 @@ AUTH = {"Authorization": "Basic " + base64.b64encode(b"tc:secret").decode()}
 
 
 class Flower:
-    worker: Any = None
+    """A real `tasks-core flower` process and its HTTP API; `worker` and `queue` are the
+    worker it watches and that worker's queue."""
 
-    """A real `tasks-core flower` process and its HTTP API."""
+    worker: Any = None
+    queue = ""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.port = free_port()
@@ -62,12 +64,20 @@ class Flower:
         return total
 
 
-@pytest.fixture
-def flower(tc_env: dict[str, Any], start_worker: Any) -> Iterator[Flower]:
-    """A worker (events off until Flower turns them on) and a Flower that sees its runs."""
-    worker = start_worker(concurrency=2)
-    monitor = Flower(tc_env["env"])
+@pytest.fixture(scope="module")
+def flower(module_env: dict[str, Any]) -> Iterator[Flower]:
+    """A worker (events off until Flower turns them on) and a Flower that sees its runs, on
+    the module's key prefix and queue: shared by this module's tests (each looks at its own
+    runs), since starting the two and waiting for Flower to see a run takes about 15 s."""
+    worker = Worker(module_env["env"], module_env["queue"], concurrency=2)
+    try:
+        worker.wait_ready(module_env["client"], module_env["prefix"])
+    except BaseException:
+        worker.stop()
+        raise
+    monitor = Flower(module_env["env"])
     monitor.worker = worker
+    monitor.queue = module_env["queue"]
     try:
         def sees_a_run() -> bool:
             future = t.outer.delay(1)  # calls add inside: a run shown by the worker
@@ -86,6 +96,7 @@ def flower(tc_env: dict[str, Any], start_worker: Any) -> Iterator[Flower]:
     finally:
         monitor.proc.terminate()
         monitor.proc.wait(15)
+        worker.stop()
 
 
 def _signals() -> dict[str, str]:
@@ -146,9 +157,8 @@ def test_each_run_of_a_map_chunk_is_a_task(flower: Flower) -> None:
     assert tasks[chunk]["state"] == "SUCCESS" and "3 completed" in tasks[chunk]["result"]
 
 
-def test_a_flows_runs_on_a_worker_show_under_its_root(tc_env: dict[str, Any],
-                                                      flower: Flower) -> None:
-    f.family.deploy("d", work_pool_name=tc_env["queue"])
+def test_a_flows_runs_on_a_worker_show_under_its_root(flower: Flower) -> None:
+    f.family.deploy("d", work_pool_name=flower.queue)
     flow_run = run_deployment("family/d", parameters={"x": 1}, timeout=30)
     assert flow_run.state == S.COMPLETED, flow_run.state_message
     rt = get_runtime()
@@ -260,4 +270,5 @@ def test_cancelled_runs_are_revoked_not_failed(flower: Flower) -> None:
     signals = _signals()
     assert not [i for i in ids if f"{i}:failure" in signals]
     assert flower.metric("spin", "task-failed") == 0
-    assert "raised unexpected" not in flower.worker.output()
+    log = flower.worker.output()  # the worker is the module's: its log has other tests' runs
+    assert not [i for i in ids if f"[{i}] raised unexpected" in log]
