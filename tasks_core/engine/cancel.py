@@ -80,11 +80,14 @@ def cancel_run(run_id: str, *, force: bool = False, reason: str = "cancelled by 
         stopping.update(c.run_id for c, o in done
                         if o.applied and c.target == StateName.CANCELLING)
         pending = [c.run_id for c, o in done if not o.applied and not o.missing]
+    # read before the announcement: a run told to stop may end Cancelled at once, and the
+    # answer is the state the request left (a race the CI found under load)
+    state = rt.store.get(run_id).state
     rt.cancels.announce(sorted(stopping))
     if force and stopping:
         rt.app.control.revoke(sorted(stopping), terminate=True, signal="SIGKILL")
     log.info("run %s: cancel requested (%d run(s) stopping)", run_id, len(stopping))
-    return rt.store.get(run_id).state
+    return state
 
 
 def cancel_purged(run_ids: list[str]) -> None:
