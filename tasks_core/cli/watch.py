@@ -1,12 +1,13 @@
 """Following a run from the command line: each state change as it happens, then its end.
 
-State changes are read from the run's own history list (`RunStore.history_since`), not
+State changes are read from the run's own history (`RunStore.history_since`), not
 from the `p:events` stream. The history holds one run's states only, complete and in
-order: the transition script appends to it in the same atomic step that changes the state,
+order: the transition script adds to it in the same atomic step that changes the state,
 so no change is missed however quickly several follow each other (polling the record's
-`state` field would miss a Running that lasts less than a poll), and reading what is new is
-one LRANGE from the last index seen. The event stream holds every run's events (a follower
-would read and drop all the others) and is trimmed. Between reads the follower blocks on
+`state` field would miss a Running that lasts less than a poll), and reading it is one
+HGETALL of the record, whose fields h1..hn hold it (`tasks_core/state_history.py`). The
+event stream holds every run's events (a follower would read and drop all the others) and
+is trimmed. Between reads the follower blocks on
 the run's done channel (`RunStore.wait`, pushed), so the terminal state shows at once and an
 intermediate one within `POLL_SECONDS`; each line shows when the state was entered (from
 the entry), not when it was read.
