@@ -16,16 +16,18 @@ is stored as ``["task.add"]``, so the record stays within Redis's listpack encod
 
 Run-state events (stream entries with one field ``run``, written by store/run_event.lua;
 events from `emit_event` keep their one field ``event``, the JSON as sent): a JSON array
-``[n, at_us, kind, run_id, name, related, from_state, to_state, validated_state, follows]``:
-``n`` the event's number in its run (1 for the creation; the same step writes history entry
-n), ``at_us`` its time in integer microseconds since the Unix epoch, ``related`` as stored
-on the record, ``validated_state`` the JSON object or null when it is derivable (name and
-type, and an empty message after a transition), ``from_state`` null for a creation,
-``follows`` null unless the event follows one that is not the run's previous event (an
-automation's triggering event). Derived on read: the id (`run_event_id`: a UUID from the
-run's id and n, so the run's previous event's id, which ``follows`` names, is known
-without storing it), the state types (from the names, `tasks_core.states.state_type`) and
-the ISO 8601 times. Arrays of the older 12-item form
+``[n, at_us, kind, run_id, name, related, from_state, to_state, validated_state, follows,
+created_us]``: ``n`` the event's number in its run (1 for the creation; the same step writes
+history entry n), ``at_us`` its time in integer microseconds since the Unix epoch,
+``related`` as stored on the record, ``validated_state`` the JSON object or null when it is
+derivable (name and type, and an empty message after a transition), ``from_state`` null for
+a creation, ``follows`` null unless the event follows one that is not the run's previous
+event (an automation's triggering event), ``created_us`` the run's creation time (null for
+event 1, whose own time it is, and for records from before this form). Derived on read:
+the id (`run_event_id`: a UUID from the run's id, its creation time and n, so the run's
+previous event's id, which ``follows`` names, is known without storing it, and a run id
+used again after its record expired gets other ids), the state types (from the names,
+`tasks_core.states.state_type`) and the ISO 8601 times. Arrays of the older 12-item form
 ``[id, at, kind, run_id, name, related, from_state, from_type, to_state, to_type,
 validated_state, follows]`` still read.
 """
@@ -86,14 +88,16 @@ def expand_related(stored: Sequence[Any] | None) -> list[dict[str, str]]:
     return out
 
 
-def run_event_id(run_id: str, n: int) -> str:
-    """The id of a run's event number `n` (1: its creation): a name-based UUID (version 5)
-    of the run's id and n, so it is never stored and always the same.
+def run_event_id(run_id: str, created_us: int | None, n: int) -> str:
+    """The id of event number `n` (1: the creation) of the run `run_id` created at
+    `created_us` (integer µs since the epoch; None: unknown, a record from before): a
+    name-based UUID (version 5) of the three, so it is never stored and always the same.
 
-    >>> run_event_id("r1", 2) == run_event_id("r1", 2) != run_event_id("r1", 3)
+    >>> run_event_id("r1", 5, 2) == run_event_id("r1", 5, 2) != run_event_id("r1", 5, 3)
     True
     """
-    return str(uuid.uuid5(_RUN_EVENTS, f"{run_id}/{n}"))
+    created = "" if created_us is None else str(created_us)
+    return str(uuid.uuid5(_RUN_EVENTS, f"{run_id}/{created}/{n}"))
 
 
 def _type(name: str) -> str:
@@ -108,22 +112,25 @@ def expand_run_event(text: str) -> str:
         ValueError: `text` is not such an array.
     """
     parts = json.loads(text)
-    if not isinstance(parts, list) or len(parts) not in (10, 12):
+    if not isinstance(parts, list) or len(parts) not in (11, 12):
         raise ValueError(f"not a stored run event: {text[:200]!r}")
     if len(parts) == 12:  # the older form: id, ISO times and types stored
         (event_id, at, kind, run_id, name, related, from_state, from_type, to_state, to_type,
          validated, follows) = parts
     else:
         (n, at_us, kind, run_id, name, related, from_state, to_state, validated,
-         follows) = parts
-        if not isinstance(n, int) or not isinstance(at_us, int):
+         follows, created_us) = parts
+        if (not isinstance(n, int) or not isinstance(at_us, int)
+                or not isinstance(created_us, int | None)):
             raise ValueError(f"not a stored run event: {text[:200]!r}")
-        event_id = run_event_id(run_id, n)
+        if n == 1:
+            created_us = at_us
+        event_id = run_event_id(run_id, created_us, n)
         at = (_EPOCH + timedelta(microseconds=at_us)).isoformat()
         from_type = None if from_state is None else _type(from_state)
         to_type = _type(to_state)
         if follows is None and n > 1:
-            follows = run_event_id(run_id, n - 1)
+            follows = run_event_id(run_id, created_us, n - 1)
     initial = None if from_state is None else {"name": from_state, "type": from_type or ""}
     if validated is None:  # derivable: a creation's has no message, a transition's is empty
         validated = ({"name": to_state, "type": to_type} if from_state is None

@@ -172,7 +172,7 @@ def _result(record: RunRecord, result: str | None) -> Text:
         text = Text(preview(result))
         text.append(f"  ({record.result_size} bytes of JSON)", style="dim")
         return text
-    if record.result_ref:
+    if record.result_ref or record.result_size:  # one was stored (in the record or a key)
         return Text("expired (results live TASKS_CORE_RESULT_TTL_SECONDS)", style="dim")
     return Text(EMPTY)
 

@@ -66,12 +66,13 @@ def cancel_run(run_id: str, *, force: bool = False, reason: str = "cancelled by 
     reached (nothing is changed then). Raises RunNotFound for an unknown id.
     """
     rt = get_runtime()
-    rt.store.get(run_id)  # RunNotFound
+    answer = rt.store.get(run_id).state  # RunNotFound
     pending = _tree(rt, run_id)
     stopping: set[str] = set()
     for _ in range(_ROUNDS):
         records = rt.store.get_many(pending)
         stopping.update(r.id for r in records if r.state == StateName.CANCELLING)
+        answer = next((r.state for r in records if r.id == run_id), answer)
         changes = [c for r in records if (c := _change(r, reason)) is not None]
         if not changes:
             break
@@ -79,15 +80,16 @@ def cancel_run(run_id: str, *, force: bool = False, reason: str = "cancelled by 
         done = [(c, o) for c, o in zip(changes, outcomes, strict=True)]
         stopping.update(c.run_id for c, o in done
                         if o.applied and c.target == StateName.CANCELLING)
+        # the answer is the state this request left the run in, not a later read: a run
+        # told to stop may end Cancelled at once (a race test_cancel found under load)
+        answer = next((StateName(c.target) for c, o in done
+                       if c.run_id == run_id and o.applied), answer)
         pending = [c.run_id for c, o in done if not o.applied and not o.missing]
-    # read before the announcement: a run told to stop may end Cancelled at once, and the
-    # answer is the state the request left (a race the CI found under load)
-    state = rt.store.get(run_id).state
     rt.cancels.announce(sorted(stopping))
     if force and stopping:
         rt.app.control.revoke(sorted(stopping), terminate=True, signal="SIGKILL")
     log.info("run %s: cancel requested (%d run(s) stopping)", run_id, len(stopping))
-    return state
+    return answer
 
 
 def cancel_purged(run_ids: list[str]) -> None:

@@ -39,17 +39,24 @@ end
 -- move held target t to `to` (state name, type); returns its fields or nil when not held
 local function cv_move(t, k, to, to_type, message, extra, at, score)
   local cur = redis.call('HMGET', t.run, 'state', 'links', 'name', 'related', 'hn',
-    'parameters', 'kind')
+    'parameters', 'kind', 'h1')
   if cur[1] ~= 'Paused' then
     return nil
   end
-  local entries = (tonumber(cur[5]) or 0) + 1  -- the history entry's and the event's number
+  local flat = {'state', to, 'state_message', message}
+  local entries, follows = tonumber(cur[5]), false
+  if not entries then  -- a record from before its history moved into it
+    entries, follows = adopt_history(t.run, flat)
+  end
+  entries = entries + 1  -- the new history entry's number, and its event's
   local at_us = string.format('%.0f', tonumber(score) * 1000000)
   -- the history entry (tasks_core/state_history.py): [name, at_us, message, type]
   local entry = '["' .. to .. '",' .. at_us .. ',' .. cjson.encode(message) .. ',"' .. to_type
     .. '"]'
-  local flat = {'state', to, 'state_message', message,
-    'h' .. entries, entry, 'hn', entries}
+  flat[#flat + 1] = 'h' .. entries
+  flat[#flat + 1] = entry
+  flat[#flat + 1] = 'hn'
+  flat[#flat + 1] = entries
   for key, v in pairs(extra) do
     flat[#flat + 1] = key
     flat[#flat + 1] = v
@@ -59,7 +66,7 @@ local function cv_move(t, k, to, to_type, message, extra, at, score)
   redis.call('ZADD', k.tidx .. to, score, t.id)
   local validated = cjson.encode({name = to, type = to_type, message = message})
   local event = run_event(entries, at_us, cur[7] or 'task', t.id, cur[3], cur[4], 'Paused', to,
-    validated, false)
+    validated, follows, created_us_of(cur[8]))
   redis.call('XADD', k.events, 'MAXLEN', '~', k.maxlen, '*', 'run', event)
   return cur
 end

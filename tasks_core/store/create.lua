@@ -49,7 +49,7 @@ if fields['triggered_by'] then
   end
 end
 local event = run_event(1, ARGV[8], fields['kind'], ARGV[1], fields['name'],
-  fields['related'], false, fields['state'], ARGV[14], follows)
+  fields['related'], false, fields['state'], ARGV[14], follows, false)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'run', event)
 if ARGV[7] ~= '' then
   redis.call('LPUSH', KEYS[5], ARGV[7])

@@ -6,6 +6,9 @@ Layout (prefix `p`, default ``tc``)::
                                        state history in fields "h1".."h<n>", "hn" = n
                                        (tasks_core/state_history.py); a short result in
                                        field "result" (store/runs.py result_inline)
+    p:run:<id>:history         LIST    a run's history as written before 2026-11-30 (no
+                                       longer written: read, and moved into the record by
+                                       its next transition; it expires with its record)
     p:run:<id>:done            CHANNEL the state name, published once the run is terminal
                                        (waiters subscribe; nothing is stored)
     p:run:<id>:children        ZSET    runs started inside this run, by creation time; the
@@ -194,6 +197,12 @@ class Keys:
 
     def run(self, run_id: str) -> str:
         return f"{self.prefix}:run:{run_id}"
+
+    def legacy_history(self, run_id: str) -> str:
+        """A run's history list as written before the history moved into its record
+        (tasks_core/state_history.py): read when a record has no ``hn``, and moved into it
+        by the record's next transition (history_fields.lua)."""
+        return f"{self.prefix}:run:{run_id}:history"
 
     def done(self, run_id: str) -> str:
         """The pub/sub channel told when the run becomes terminal (no key is stored)."""

@@ -22,7 +22,7 @@ from tasks_core.errors import RunNotFound
 from tasks_core.records import RunRecord, StateEntry
 from tasks_core.retention import run_ttl
 from tasks_core.settings import Settings
-from tasks_core.state_history import encode_entry, entries_from_fields, epoch_us
+from tasks_core.state_history import COUNT_FIELD, encode_entry, entries_from_fields, epoch_us
 from tasks_core.states import StateName, allowed_sources, is_terminal, state_type
 from tasks_core.store.base import load_lua
 from tasks_core.store.done_waits import DoneWaits
@@ -38,12 +38,13 @@ def utcnow() -> datetime:
 
 
 def _with_run_event(name: str) -> str:
-    """A script that emits run-state events, may add a run to the due set, counts run
-    durations and releases a canvas's waiting runs, after the one function of each
-    (run_event.lua, due_add.lua, metrics_duration.lua, canvas_follow.lua)."""
+    """A script that emits run-state events, keeps the history in the record, may add a
+    run to the due set, counts run durations and releases a canvas's waiting runs, after
+    the functions of each (run_event.lua, history_fields.lua, due_add.lua,
+    metrics_duration.lua, canvas_follow.lua)."""
     return "\n".join(load_lua(part) for part in
-                     ("run_event.lua", "due_add.lua", "metrics_duration.lua",
-                      "canvas_follow.lua", name))
+                     ("run_event.lua", "history_fields.lua", "due_add.lua",
+                      "metrics_duration.lua", "canvas_follow.lua", name))
 
 
 READ_CHUNK = 250
@@ -131,11 +132,11 @@ Redis keeps a hash in its compact listpack encoding while every value is at most
 
 def result_inline(settings: Settings, target: StateName, result_json: str) -> bool:
     """Whether a run entering terminal state `target` keeps `result_json` in its record:
-    when it is short (`RESULT_INLINE_MAX`) and would not outlive the record anyway (its TTL,
-    ``result_ttl_seconds``, is at least the record's: `run_ttl`), so it expires with the
-    record exactly when a key of its own would have (to the TTL's rounding)."""
+    when it is short (`RESULT_INLINE_MAX`) and its TTL, ``result_ttl_seconds``, is the
+    record's (`run_ttl`; both 1 day by default), so it expires exactly when a key of its
+    own would have. Otherwise it gets a key with its own TTL, shorter or longer."""
     return (len(result_json.encode("utf-8")) <= RESULT_INLINE_MAX
-            and settings.result_ttl_seconds >= run_ttl(settings, target))
+            and settings.result_ttl_seconds == run_ttl(settings, target))
 
 
 class RunStore:
@@ -306,13 +307,32 @@ class RunStore:
         fields: dict[str, str] = self.client.hgetall(self.keys.run(run_id))  # type: ignore[assignment]
         if not fields:
             raise RunNotFound(f"run {run_id!r} not found (it may have expired)")
-        return RunRecord.from_redis(fields)
+        return RunRecord.from_redis(self._with_legacy_history([(run_id, fields)])[0])
 
     def get_many(self, run_ids: Iterable[str], *, history: bool = False) -> list[RunRecord]:
         """Records of several runs (missing ones are skipped), in order: one round trip per
         `READ_CHUNK` runs (read_runs.lua), with their history when `history` is true."""
-        return [RunRecord.from_redis(fields, history=history)
-                for fields in self._rows(list(run_ids)) if fields]
+        ids = list(run_ids)
+        rows = [(run_id, fields) for run_id, fields in zip(ids, self._rows(ids), strict=True)
+                if fields]
+        if history:
+            return [RunRecord.from_redis(fields) for fields in self._with_legacy_history(rows)]
+        return [RunRecord.from_redis(fields, history=False) for _, fields in rows]
+
+    def _with_legacy_history(self, rows: list[tuple[str, dict[str, str]]],
+                             ) -> list[dict[str, str]]:
+        """The records' fields, with the history list of those written before the history
+        moved into the record (no ``hn``: `Keys.legacy_history`) as fields h1..hk; one
+        round trip, only when there is such a record."""
+        old = [run_id for run_id, fields in rows if COUNT_FIELD not in fields]
+        if not old:
+            return [fields for _, fields in rows]
+        with self.client.pipeline(transaction=False) as pipe:
+            for run_id in old:
+                pipe.lrange(self.keys.legacy_history(run_id), 0, -1)
+            lists = dict(zip(old, pipe.execute(), strict=True))
+        return [{**fields, **{f"h{i}": entry for i, entry in enumerate(lists[run_id], 1)}}
+                if run_id in lists else fields for run_id, fields in rows]
 
     def _rows(self, ids: Sequence[str]) -> list[dict[str, str] | None]:
         rows: list[dict[str, str] | None] = []
@@ -402,6 +422,8 @@ class RunStore:
         """The run's state entries from index `start`, oldest first (empty when there is no
         new one, or no such run): a follower reads only what it has not seen yet."""
         fields: dict[str, str] = self.client.hgetall(self.keys.run(run_id))  # type: ignore[assignment]
+        if fields:
+            fields = self._with_legacy_history([(run_id, fields)])[0]
         return [StateEntry.model_validate(entry)
                 for entry in entries_from_fields(fields, start)]
 

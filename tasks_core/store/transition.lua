@@ -68,7 +68,7 @@ for i, name in ipairs(empties) do
   names[asked + i] = name
 end
 local cur = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'owner', 'hn', 'id', 'kind',
-  'name', 'related', 'start_time', 'queue', 'expires', 'links', unpack(names))
+  'name', 'related', 'start_time', 'queue', 'expires', 'links', 'h1', unpack(names))
 local state = cur[1]
 if not state then
   return {-1}
@@ -82,8 +82,16 @@ if ARGV[24] ~= '' and cur[11] and cur[11] <= ARGV[24] then
   return {0, state, attempt, cur[3] or '', 'expired'}
 end
 
-local entries = (tonumber(cur[4]) or 0) + 1  -- the history entry's and the event's number
-local flat = {'state', ARGV[1], 'h' .. entries, ARGV[7], 'hn', entries}
+local flat = {'state', ARGV[1]}
+local entries, follows = tonumber(cur[4]), false
+if not entries then  -- a record from before its history moved into it
+  entries, follows = adopt_history(KEYS[1], flat)
+end
+entries = entries + 1  -- the new history entry's number, and its event's
+flat[#flat + 1] = 'h' .. entries
+flat[#flat + 1] = ARGV[7]
+flat[#flat + 1] = 'hn'
+flat[#flat + 1] = entries
 local cleared = {}
 local started, queue = cur[9], cur[10]
 for k, v in pairs(changes) do
@@ -94,7 +102,7 @@ for k, v in pairs(changes) do
   if k == 'start_time' then started = v elseif k == 'queue' then queue = v end
 end
 for i, name in ipairs(empties) do
-  if cur[12 + asked + i] then  -- an empty value is no field: it reads back as its default
+  if cur[13 + asked + i] then  -- an empty value is no field: it reads back as its default
     cleared[#cleared + 1] = name
   end
 end
@@ -114,7 +122,7 @@ redis.call('ZREM', ARGV[6] .. state, cur[5])
 redis.call('ZADD', ARGV[6] .. ARGV[1], ARGV[5], cur[5])
 
 local event = run_event(entries, ARGV[9], cur[6] or 'task', cur[5], cur[7], cur[8], state,
-  ARGV[1], ARGV[17], false)
+  ARGV[1], ARGV[17], follows, created_us_of(cur[13]))
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[11], '*', 'run', event)
 
 if ARGV[12] ~= '' then
@@ -145,7 +153,7 @@ for i = 1, asked do
   local name = names[i]
   local value = fixed[name] or changes[name]
   if value == nil then
-    value = cur[12 + i] or ''
+    value = cur[13 + i] or ''
   end
   reply[#reply + 1] = name
   reply[#reply + 1] = value

@@ -69,13 +69,14 @@ def test_a_long_result_has_a_key_of_its_own_with_the_result_ttl(rt: Runtime) -> 
     assert rt.store.forget_result("long") is True and rt.store.result_json("long") is None
 
 
-def test_a_result_that_must_expire_before_its_record_has_a_key_of_its_own(
-        tc_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TASKS_CORE_RESULT_TTL_SECONDS", "60")
+@pytest.mark.parametrize("result_ttl", [60, 2 * 86_400])
+def test_a_result_with_a_ttl_other_than_its_records_has_a_key_of_its_own(
+        tc_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch, result_ttl: int) -> None:
+    monkeypatch.setenv("TASKS_CORE_RESULT_TTL_SECONDS", str(result_ttl))
     reset_settings()
     reset_runtime()
     rt = get_runtime()
-    _finished(rt, "brief", "7")
-    assert rt.client.hget(rt.store.keys.run("brief"), "result") is None
-    assert 0 < rt.client.ttl(rt.store.keys.result("brief")) <= 60
-    assert rt.store.result_json("brief") == "7"
+    _finished(rt, "own", "7")
+    assert rt.client.hget(rt.store.keys.run("own"), "result") is None
+    assert result_ttl - 5 < rt.client.ttl(rt.store.keys.result("own")) <= result_ttl
+    assert rt.store.result_json("own") == "7"

@@ -104,11 +104,12 @@ AT_US = 1_767_323_045_000_001  # 2026-01-02T03:04:05.000001+00:00
 
 def test_the_current_form_derives_id_follows_types_and_times() -> None:
     created = json.dumps([1, AT_US, "task", "r1", "add", ["task.add"], None, "Pending", None,
-                          None])
+                          None, None])
     moved = json.dumps([2, AT_US + 1, "task", "r1", "add", ["task.add"], "Pending", "Running",
-                        None, None])
+                        None, None, AT_US])
     first, second = (json.loads(expand_run_event(text)) for text in (created, moved))
-    assert first["id"] == run_event_id("r1", 1) and second["id"] == run_event_id("r1", 2)
+    assert first["id"] == run_event_id("r1", AT_US, 1)
+    assert second["id"] == run_event_id("r1", AT_US, 2)
     assert first["follows"] is None and second["follows"] == first["id"]
     assert first["occurred"] == first["received"] == "2026-01-02T03:04:05.000001+00:00"
     assert second["occurred"] == "2026-01-02T03:04:05.000002+00:00"
@@ -121,18 +122,36 @@ def test_the_current_form_derives_id_follows_types_and_times() -> None:
 
 
 def test_a_stored_follows_wins_over_the_previous_event() -> None:
-    stored = json.dumps([1, AT_US, "flow", "r1", "f", [], None, "Scheduled", None, "trigger"])
+    stored = json.dumps([1, AT_US, "flow", "r1", "f", [], None, "Scheduled", None, "trigger",
+                         None])
     assert json.loads(expand_run_event(stored))["follows"] == "trigger"
 
 
-def test_event_ids_are_uuids_stable_per_run_and_number() -> None:
-    ids = {run_event_id(run, n) for run in ("r1", "r2") for n in (1, 2, 3)}
-    assert len(ids) == 6 and all(len(i) == 36 for i in ids)
-    assert run_event_id("r1", 1) == run_event_id("r1", 1)
+def test_event_ids_are_uuids_stable_per_run_creation_and_number() -> None:
+    ids = {run_event_id(run, at, n) for run in ("r1", "r2") for at in (AT_US, AT_US + 1, None)
+           for n in (1, 2, 3)}
+    assert len(ids) == 18 and all(len(i) == 36 for i in ids)
+    assert run_event_id("r1", AT_US, 1) == run_event_id("r1", AT_US, 1)
 
 
-@pytest.mark.parametrize("bad", [[1.5, AT_US, "task", "r", "n", [], None, "Pending", None, None],
-                                 ["1", "t", "task", "r", "n", [], None, "Pending", None, None]])
+def test_a_run_id_used_again_later_gets_other_event_ids() -> None:
+    later = AT_US + 86_400_000_000
+    for n in (1, 2):
+        first = json.dumps([n, AT_US + n, "task", "r1", "n", [], None if n == 1 else "Pending",
+                            "Pending" if n == 1 else "Running", None, None,
+                            None if n == 1 else AT_US + 1])
+        again = json.dumps([n, later + n, "task", "r1", "n", [], None if n == 1 else "Pending",
+                            "Pending" if n == 1 else "Running", None, None,
+                            None if n == 1 else later + 1])
+        assert json.loads(expand_run_event(first))["id"] != json.loads(
+            expand_run_event(again))["id"]
+
+
+@pytest.mark.parametrize("bad", [
+    [1.5, AT_US, "task", "r", "n", [], None, "Pending", None, None, None],
+    ["1", "t", "task", "r", "n", [], None, "Pending", None, None, None],
+    [2, AT_US, "task", "r", "n", [], "Pending", "Running", None, None, "soon"],
+    [1, AT_US, "task", "r", "n", [], None, "Pending", None, None]])
 def test_a_current_form_with_a_bad_number_or_time_is_refused(bad: list[object]) -> None:
     with pytest.raises(ValueError, match="not a stored run event"):
         expand_run_event(json.dumps(bad))
