@@ -57,11 +57,11 @@ up: $(RUN_STAMP) redis-server
 # The suite starts hundreds of worker, beat and CLI processes. Where PYTHONDONTWRITEBYTECODE
 # is set (as in many containers), each of them compiled every module of tasks-core again
 # (about 1 s a process here); compiling once beforehand lets them all read the bytecode.
-# Most of the suite's time is waiting on those processes, so pytest-xdist runs three
-# pytest workers even on a 2-core machine; --dist loadfile keeps each test file on one of
+# Most of the suite's time is waiting on those processes, so pytest-xdist runs two
+# pytest workers on a 2-core machine (three were faster but flakier under the load); --dist loadfile keeps each test file on one of
 # them, so a module-scoped fixture (a shared worker, Flower, a browser) starts once.
 # Each pytest worker has its own session fixtures: its own redis-server on a free port.
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 2
 test: $(DEV_STAMP) redis-server rabbitmq-server chromium
 	$(BIN)/ruff check tasks_core workers beat tests bench
 	$(BIN)/mypy
