@@ -37,9 +37,9 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tasks_core.state_history import from_epoch_us
 from tasks_core.states import StateName, state_type
 
 __all__ = ["compact_related", "entry_text", "expand_related", "expand_run_event",
@@ -47,7 +47,6 @@ __all__ = ["compact_related", "entry_text", "expand_related", "expand_run_event"
 
 _RUN_EVENTS = uuid.UUID("7c1e4f2a-5b0d-4c8e-9a36-2f1d0e8b6a51")
 """The UUID namespace of run-state event ids (`run_event_id`)."""
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _ID = "tasks-core.resource.id"
 _ROLE = "tasks-core.resource.role"
@@ -126,7 +125,7 @@ def expand_run_event(text: str) -> str:
         if n == 1:
             created_us = at_us
         event_id = run_event_id(run_id, created_us, n)
-        at = (_EPOCH + timedelta(microseconds=at_us)).isoformat()
+        at = from_epoch_us(at_us).isoformat()
         from_type = None if from_state is None else _type(from_state)
         to_type = _type(to_state)
         if follows is None and n > 1:

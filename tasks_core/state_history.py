@@ -31,7 +31,7 @@ from typing import Any
 from tasks_core.states import StateName, state_type
 
 __all__ = ["COUNT_FIELD", "decode_entry", "encode_entry", "entries_from_fields",
-           "epoch_us", "is_history_field"]
+           "epoch_us", "from_epoch_us", "is_history_field"]
 
 COUNT_FIELD = "hn"
 """The record field holding how many history entries the run has."""
@@ -49,6 +49,15 @@ def epoch_us(at: datetime) -> int:
     aware = at if at.tzinfo else at.replace(tzinfo=UTC)
     delta = aware - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_epoch_us(us: int) -> datetime:
+    """The UTC time `us` integer microseconds after the Unix epoch (`epoch_us`'s inverse).
+
+    >>> from_epoch_us(1000005).isoformat()
+    '1970-01-01T00:00:01.000005+00:00'
+    """
+    return _EPOCH + timedelta(microseconds=us)
 
 
 def encode_entry(name: str, kind: str, at: datetime, message: str) -> str:
@@ -80,7 +89,7 @@ def decode_entry(text: str) -> dict[str, Any]:
     if not isinstance(value, list) or len(value) < 2 or not isinstance(value[1], int):
         raise ValueError(f"not a state history entry: {text[:80]!r}")
     entry: dict[str, Any] = {"name": value[0],
-                             "timestamp": _EPOCH + timedelta(microseconds=value[1])}
+                             "timestamp": from_epoch_us(value[1])}
     if len(value) > 2 and value[2]:
         entry["message"] = value[2]
     if len(value) > 3:

@@ -44,19 +44,11 @@ local function cv_move(t, k, to, to_type, message, extra, at, score)
     return nil
   end
   local flat = {'state', to, 'state_message', message}
-  local entries, follows = tonumber(cur[5]), false
-  if not entries then  -- a record from before its history moved into it
-    entries, follows = adopt_history(t.run, flat)
-  end
-  entries = entries + 1  -- the new history entry's number, and its event's
   local at_us = string.format('%.0f', tonumber(score) * 1000000)
   -- the history entry (tasks_core/state_history.py): [name, at_us, message, type]
   local entry = '["' .. to .. '",' .. at_us .. ',' .. cjson.encode(message) .. ',"' .. to_type
     .. '"]'
-  flat[#flat + 1] = 'h' .. entries
-  flat[#flat + 1] = entry
-  flat[#flat + 1] = 'hn'
-  flat[#flat + 1] = entries
+  local entries, follows = add_history_entry(t.run, flat, cur[5], entry)
   for key, v in pairs(extra) do
     flat[#flat + 1] = key
     flat[#flat + 1] = v

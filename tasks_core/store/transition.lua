@@ -83,15 +83,7 @@ if ARGV[24] ~= '' and cur[11] and cur[11] <= ARGV[24] then
 end
 
 local flat = {'state', ARGV[1]}
-local entries, follows = tonumber(cur[4]), false
-if not entries then  -- a record from before its history moved into it
-  entries, follows = adopt_history(KEYS[1], flat)
-end
-entries = entries + 1  -- the new history entry's number, and its event's
-flat[#flat + 1] = 'h' .. entries
-flat[#flat + 1] = ARGV[7]
-flat[#flat + 1] = 'hn'
-flat[#flat + 1] = entries
+local entries, follows = add_history_entry(KEYS[1], flat, cur[4], ARGV[7])
 local cleared = {}
 local started, queue = cur[9], cur[10]
 for k, v in pairs(changes) do
