@@ -75,3 +75,11 @@ def test_kombus_redis_transport_needs_are_declared() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     specs = [s.replace(" ", "") for s in project["dependencies"]]
     assert any(s.startswith(("celery[redis]", "kombu[redis]")) for s in specs), specs
+
+
+def test_redis_replies_are_parsed_in_c() -> None:
+    """``redis[hiredis]`` is declared, so redis-py parses replies with hiredis: its pure
+    Python parser cost a worker about a third of its CPU per run (README, Benchmarks)."""
+    import redis.utils
+
+    assert redis.utils.HIREDIS_AVAILABLE, "hiredis is not installed: pip install 'redis[hiredis]'"
