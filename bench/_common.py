@@ -259,6 +259,40 @@ class RedisProbe:
         return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def descendants(root: int) -> list[int]:
+    """`root` and every process below it (from /proc/PID/stat's parent ids)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, []))
+    return found
+
+
+def cpu_by_process(root: int) -> dict[int, float]:
+    """CPU seconds (user + system, /proc/PID/stat fields 14 and 15) of `root` and each
+    process below it, by pid; a process gone meanwhile is left out."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for pid in descendants(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return out
+
+
 class BenchError(RuntimeError):
     """A bench step found something wrong: printed, and the bench exits 1."""
 

@@ -63,6 +63,7 @@ from bench._common import (
     REPO,
     Managed,
     Processes,
+    descendants,
     find_executable,
     install_signal_exit,
     prepare_env,
@@ -113,26 +114,6 @@ def import_seconds(statement: str, repeat: int) -> float:
 # -- idle worker memory --------------------------------------------------------------------
 
 
-def _descendants(root: int) -> list[int]:
-    """`root` and every process below it (from /proc/PID/stat's parent ids)."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(parents.get(pid, []))
-    return found
-
-
 def _kib(path: str, field: str) -> int:
     for line in Path(path).read_text().splitlines():
         if line.startswith(field + ":"):
@@ -143,7 +124,7 @@ def _kib(path: str, field: str) -> int:
 def memory_mib(root: int) -> dict[str, Any]:
     """RSS and PSS (MiB) of `root` and its descendants, summed, and per process."""
     per = []
-    for pid in _descendants(root):
+    for pid in descendants(root):
         try:
             rss = _kib(f"/proc/{pid}/status", "VmRSS")
             pss = _kib(f"/proc/{pid}/smaps_rollup", "Pss")

@@ -64,6 +64,11 @@ What is timed, per system (the worker's queue is paused/resumed with Celery's re
        (/proc/<pid>/stat) from just before the first ``.delay()`` of 2b to the waiter's
        return, / N * 10,000: sending, consuming, tracking and storing results, plus what
        each worker does meanwhile (heartbeats, its consumer's BRPOP loop).
+     * the worker's CPU over the same drain, from /proc (user + system), per 10,000 runs:
+       its main process (Celery's consumer: BRPOP, kombu's unacked bookkeeping, the hand-off
+       to the pool, the ack) and its pool children (claims, the task, ends); "busy" = the
+       main process's CPU seconds / the drain's seconds: near 1.0, the consumer loop bounds
+       the drain (issue 16, item 4).
 3. round-trip latency: M sequential ``noop.delay(i).get()`` (Celery) and
    ``noop.delay(i).result()`` (tasks-core) with the warm worker, each timed from before
    ``.delay`` to the returned value (checked == i); p50 and p99 in ms (linear interpolation).
@@ -99,6 +104,7 @@ from bench._common import (  # noqa: E402
     BenchError,
     Processes,
     RedisProbe,
+    cpu_by_process,
     percentile,
     prepare_env,
     run_bench,
@@ -150,8 +156,18 @@ def measure(system: System, args: argparse.Namespace, probe: RedisProbe) -> dict
     cpu: list[float] = []
     handles, out["enqueue2_s"] = enqueue(system, n, on_start=lambda: cpu.append(
         probe.cpu_seconds()))
+    assert system.worker is not None
+    root = system.worker.proc.pid
+    worker_cpu = cpu_by_process(root)  # the worker is paused: its consumer takes nothing
     t0, observed = drain(system, handles, passive=True)
     out["redis_cpu_s_per_10k"] = (probe.cpu_seconds() - cpu[0]) / n * 10_000
+    worker_after = cpu_by_process(root)
+    main_s = worker_after.get(root, 0.0) - worker_cpu.get(root, 0.0)
+    pool_s = sum(after - worker_cpu[pid] for pid, after in worker_after.items()
+                 if pid != root and pid in worker_cpu)
+    out["worker_main_cpu_s_per_10k"] = main_s / n * 10_000
+    out["worker_pool_cpu_s_per_10k"] = pool_s / n * 10_000
+    out["worker_main_busy"] = main_s / (observed - t0)
     last = max(system.completion_times(handles))
     out["drain_passive_observed_s"] = observed - t0
     out["drain_throughput_passive"] = n / (observed - t0)
@@ -234,6 +250,9 @@ def build_report(plain: dict[str, Any], tc: dict[str, Any], args: argparse.Names
     row("drain, passive waiter (tasks/s, info)", "drain_throughput_passive")
     row("Redis memory per run left (bytes)", "redis_bytes_per_run")
     row("Redis CPU per 10,000 runs (s, passive drain)", "redis_cpu_s_per_10k")
+    row("  worker main process CPU (s per 10,000, consumer)", "worker_main_cpu_s_per_10k")
+    row("  pool children CPU (s per 10,000, the tasks)", "worker_pool_cpu_s_per_10k")
+    row("  worker main process busy (CPU s / drain s)", "worker_main_busy")
     row(f"round-trip p50 (ms, M={args.latency_samples})", "roundtrip_p50_ms", "roundtrip_p50")
     row("round-trip p99 (ms)", "roundtrip_p99_ms")
     row("round-trip mean (ms)", "roundtrip_mean_ms")
