@@ -17,7 +17,7 @@ from celery import Celery, Task
 from celery.exceptions import Ignore
 
 from tasks_core.celery_app import EXECUTE_CHUNK, EXECUTE_FLOW, EXECUTE_RUN
-from tasks_core.deployments.runs import run_children_with
+from tasks_core.child_runner import run_children_with
 from tasks_core.engine.attempt import call_attempt
 from tasks_core.engine.by_name import adopt_sent_by_name
 from tasks_core.engine.caching import cached_outcome, keep_result

@@ -19,8 +19,8 @@ from typing import Any
 import typer
 
 from tasks_core.cli import processes
+from tasks_core.cli.failing import expected_errors
 from tasks_core.cli.lazy_group import LAZY_GROUPS, LazyGroup
-from tasks_core.cli.output import expected_errors
 
 __all__ = ["READ_ONLY_COMMANDS", "TasksCoreTyper", "app", "command_role"]
 

@@ -2,33 +2,31 @@
 
 Pure formatting helpers take `now` as an argument so that tests need no clock. Expected
 errors (`TasksCoreError`, Redis errors) become one red line on stderr and exit code 1,
-never a traceback: wrap a command's body in `expected_errors()`.
+never a traceback: wrap a command's body in `expected_errors()` (defined in
+`tasks_core.cli.failing`, which the process commands import without this module's rich).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
-import pydantic
-import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from tasks_core.cli.consoles import console, err_console
+from tasks_core.cli.failing import expected_errors, fail
 from tasks_core.cli.ids import short_ids
 from tasks_core.cli.tables import Cell, Column, fit_table
-from tasks_core.errors import TasksCoreError, ValidationError
+from tasks_core.errors import ValidationError
 from tasks_core.records import RunRecord, StateEntry
 from tasks_core.run_queries import SCAN_LIMIT
 from tasks_core.run_tree import run_duration  # re-exported: shared with the dashboard
 from tasks_core.states import StateName, StateType, is_terminal, state_type
-from tasks_core.store.connection import StoreError
 from tasks_core.times import parse_since  # re-exported: the CLI's --since grammar
 
 __all__ = [
@@ -57,9 +55,6 @@ __all__ = [
     "warn",
 ]
 
-console = Console()
-err_console = Console(stderr=True)
-
 STATE_STYLES: dict[StateType, str] = {
     StateType.SCHEDULED: "yellow",
     StateType.PENDING: "bright_black",
@@ -77,39 +72,14 @@ EMPTY = "-"
 
 
 # -- errors -------------------------------------------------------------------------------
-
-
-def fail(message: str, *, code: int = 1) -> NoReturn:
-    """Print `message` in red on stderr and exit with `code`."""
-    # soft_wrap: one line at any width, so `2>&1 | grep` finds the whole message
-    err_console.print(f"[red]error:[/red] {escape(message)}", style="red", highlight=False,
-                      soft_wrap=True)
-    raise typer.Exit(code)
+# `fail` and `expected_errors` live in `tasks_core.cli.failing` (no rich at import, for the
+# process commands) and are re-exported here.
 
 
 def warn(message: str) -> None:
     """Print a yellow warning line on stdout (it belongs with the report it qualifies)."""
     console.print(f"[yellow]warning:[/yellow] {escape(message)}", style="yellow",
                   highlight=False)
-
-
-@contextmanager
-def expected_errors() -> Iterator[None]:
-    """Turn the errors tasks-core raises on purpose (and Redis errors) into `fail`."""
-    try:
-        yield
-    except TasksCoreError as exc:
-        fail(str(exc))
-    except StoreError as exc:
-        fail(f"Redis error: {exc}")
-    except pydantic.ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'value'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        if exc.title == "Settings":
-            fail(f"invalid settings (TASKS_CORE_* environment or the settings file): {problems}")
-        fail(f"malformed {exc.title} data: {problems}")
 
 
 # -- values -------------------------------------------------------------------------------

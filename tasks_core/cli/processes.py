@@ -1,5 +1,11 @@
 """Process commands: `worker`, `beat`, `flower`, `up`, `down` (each imports what it starts,
-lazily)."""
+lazily).
+
+A worker's main process imports this module, and its prefork children inherit what it
+holds (issue 16, footprint): rich and the CLI's tables (`tasks_core.cli.output`) are
+imported by the commands that print with them, not here; the error path is
+`tasks_core.cli.failing`.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import typer
-from rich.markup import escape
 
-from tasks_core.cli.output import console, err_console, expected_errors, fail
+from tasks_core.cli.failing import expected_errors, fail
 from tasks_core.supervisor import (
     Child,
     ChildSpec,
@@ -220,6 +225,8 @@ def flower(
         runtime.server.ping()  # reach Redis now: a clear error beats Flower's retry loop
         app = runtime.app
         broker = safe_url(str(app.conf.broker_url))
+    from tasks_core.cli.output import console
+
     argv = ["flower", f"--port={port}", f"--address={address}"]
     if credentials:
         argv.append("--basic-auth=" + ",".join(credentials))
@@ -296,6 +303,8 @@ def up(
         if api_port is not None:
             _check_port_free(api_port, "The HTTP API's",
                              "--server-port PORT, or --no-server")
+    from tasks_core.cli.output import console, err_console
+
     specs = stack_specs(pools, concurrency=concurrency, imports=imports,
                         loglevel=loglevel.upper(), flower_port=flower_port if flower else None,
                         server_port=api_port)
@@ -318,6 +327,8 @@ def up(
 
 def _reach_redis(settings: Settings) -> str:
     """Start or reuse the embedded Redis (unless a URL is set), PING it; its rich line."""
+    from rich.markup import escape
+
     from tasks_core.store.connection import connect, redis_url, safe_url
 
     url = redis_url(settings)  # the embedded one is started here if need be
@@ -349,12 +360,18 @@ def _check_port_free(port: int, whose: str = "Flower's",
 
 
 def _print_started(child: Child) -> None:
+    from rich.markup import escape
+
+    from tasks_core.cli.output import console
+
     where = f"  [bold]{escape(child.spec.url)}[/bold]" if child.spec.url else ""
     console.print(f"[bold]{child.name:<7}[/bold] pid {child.pid}{where}", highlight=False,
                   soft_wrap=True)
 
 
 def _print_stopping(children: Sequence[Child]) -> None:
+    from tasks_core.cli.output import console
+
     running = [child.name for child in children if not child.has_exited()]
     if running:
         console.print(f"Stopping {', '.join(running)}...", highlight=False)
@@ -395,6 +412,10 @@ def down(
                 f"{describe_users(users)}: stop them first (Ctrl+C where `tasks-core up` "
                 "runs), or pass --force to stop it anyway")
         stopped = stop_embedded(settings)
+    from rich.markup import escape
+
+    from tasks_core.cli.output import console, err_console
+
     if stopped and found is not None:
         console.print(f"Stopped the embedded Redis (pid {found.pid}, port {found.port}, "
                       f"data in {found.data_dir}).", highlight=False, soft_wrap=True)

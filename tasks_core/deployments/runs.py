@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator, model_validator
 
+from tasks_core.child_runner import child_runner, run_children_with
 from tasks_core.deployment_models import Deployment
 from tasks_core.deployments.define import deployment_store
 from tasks_core.engine import new_runs
@@ -208,17 +208,6 @@ def create_triggered_run(
                        None, as_subflow=False, triggered_by=triggered_by)
 
 
-_child_runner: Callable[[str], object] | None = None
-
-
-def run_children_with(runner: Callable[[str], object]) -> None:
-    """In a worker: how a parent waiting on a child run of a pool this worker serves runs
-    the child itself when no one has claimed it (the worker registers its flow-run
-    executor, ungated; this module does not import the worker's engine)."""
-    global _child_runner
-    _child_runner = runner
-
-
 def _wait(run_id: str, deployment: Deployment, timeout: float | None) -> None:
     """Wait for the run; inside a worker serving its pool, run it here if still unclaimed."""
     rt = get_runtime()
@@ -232,5 +221,6 @@ def _wait(run_id: str, deployment: Deployment, timeout: float | None) -> None:
             return
         if deadline is not None and time.monotonic() >= deadline:
             return
-        if helping and _child_runner is not None and rt.store.state_of(run_id) == StateName.PENDING:
-            _child_runner(run_id)  # the claim is atomic: one runner only
+        runner = child_runner() if helping else None
+        if runner is not None and rt.store.state_of(run_id) == StateName.PENDING:
+            runner(run_id)  # the claim is atomic: one runner only

@@ -9,6 +9,10 @@ heavy dependency back into the everyday path fails here (a record, not a timing)
   models, deployments, jinja2 and the API's fastapi/httpx are not.
 - ``tasks-core``'s entry point (`tasks_core.cli.main`), which a worker runs: the process
   commands only; the others load when the command line names them.
+- the worker's start-up path (the entry point, `workers.main`, its tasks registered): no
+  rich (the CLI's tables and consoles load when a command prints), no deployments (their
+  definition, schedules, croniter), no automations, templates or API. What the main
+  process imports, each prefork child carries too.
 """
 
 from __future__ import annotations
@@ -88,3 +92,28 @@ def test_a_lazy_command_loads_when_the_command_line_names_it() -> None:
                  "assert out.exit_code == 0 and 'ls' in out.output, out.output")
     assert _loaded(statement, ["tasks_core.cli.automations", "tasks_core.cli.webhooks"]) == [
         "tasks_core.cli.automations"]
+
+
+WORKER_LAZY = ["rich", "tasks_core.cli.output", "tasks_core.cli.tables",
+               "tasks_core.cli.worker_list", "tasks_core.deployments", "tasks_core.schedules",
+               "croniter", "tasks_core.automations", "tasks_core.events.triggers",
+               "tasks_core.events.actions", "tasks_core.api", "tasks_core.dashboard", "jinja2",
+               "fastapi", "httpx", "apprise", "prometheus_client"]
+
+
+def test_the_worker_start_up_path_loads_no_rich_deployments_or_automations() -> None:
+    """``tasks-core worker`` imports the entry point and `workers.main`, then registers the
+    worker's tasks; none of that needs rich or the deployments (issue 16, footprint)."""
+    statement = ("import tasks_core.cli.main, workers.main\n"
+                 "from celery import Celery\n"
+                 "from workers.execute import register_tasks\n"
+                 "register_tasks(Celery('probe', set_as_current=False))")
+    assert _loaded(statement, WORKER_LAZY) == []
+
+
+def test_the_worker_probe_sees_what_printing_loads() -> None:
+    """The lazy imports are still there: a process command that prints loads rich."""
+    statement = ("from tasks_core.cli.failing import fail\n"
+                 "try:\n    fail('probe')\nexcept BaseException:\n    pass")
+    assert _loaded(statement, ["rich", "tasks_core.cli.consoles", "tasks_core.cli.output"]) == [
+        "rich", "tasks_core.cli.consoles"]
