@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from celery import signals
 
 from tasks_core.process_runtime import get_runtime, set_serving_queues
+from workers.celery_command import run_worker_command
 from workers.celery_view import show_runs_to_celery
 from workers.consumer import use_safe_consumer
 from workers.execute import register_tasks
@@ -121,7 +122,7 @@ def run_worker(
         controllers.append(sender)
 
     signals.worker_init.connect(remember, weak=False)
-    code = app.start([*argv, *extra_args])  # `celery worker`; its code is lost on the way
+    code = run_worker_command(app, [*argv, *extra_args])  # `celery worker`, no plugins
     return exit_code(code, controllers[-1] if controllers else None)
 
 
