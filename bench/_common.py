@@ -293,6 +293,15 @@ def cpu_by_process(root: int) -> dict[int, float]:
     return out
 
 
+def machine_cpu() -> tuple[float, float]:
+    """The whole machine's CPU time so far, busy and total, in clock ticks summed over every
+    core (the ``cpu`` line of /proc/stat: total = every field, busy = total - idle - iowait);
+    busy share over a window = delta busy / delta total."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    total = float(sum(fields[:8]))  # user..steal; guest time is inside user already
+    return total - fields[3] - fields[4], total
+
+
 class BenchError(RuntimeError):
     """A bench step found something wrong: printed, and the bench exits 1."""
 

@@ -67,8 +67,10 @@ What is timed, per system (the worker's queue is paused/resumed with Celery's re
      * the worker's CPU over the same drain, from /proc (user + system), per 10,000 runs:
        its main process (Celery's consumer: BRPOP, kombu's unacked bookkeeping, the hand-off
        to the pool, the ack) and its pool children (claims, the task, ends); "busy" = the
-       main process's CPU seconds / the drain's seconds: near 1.0, the consumer loop bounds
-       the drain (issue 16, item 4).
+       main process's CPU seconds / the drain's seconds (all its threads: the consumer loop,
+       and heartbeat threads): near 1.0, the consumer loop bounds the drain (issue 16, item
+       4). "machine CPU busy" = the share of all cores not idle over the drain (/proc/stat):
+       near 1.0, the drain is bound by the CPU; well below, by waits (round trips, hand-offs).
 3. round-trip latency: M sequential ``noop.delay(i).get()`` (Celery) and
    ``noop.delay(i).result()`` (tasks-core) with the warm worker, each timed from before
    ``.delay`` to the returned value (checked == i); p50 and p99 in ms (linear interpolation).
@@ -105,6 +107,7 @@ from bench._common import (  # noqa: E402
     Processes,
     RedisProbe,
     cpu_by_process,
+    machine_cpu,
     percentile,
     prepare_env,
     run_bench,
@@ -159,9 +162,12 @@ def measure(system: System, args: argparse.Namespace, probe: RedisProbe) -> dict
     assert system.worker is not None
     root = system.worker.proc.pid
     worker_cpu = cpu_by_process(root)  # the worker is paused: its consumer takes nothing
+    busy0, total0 = machine_cpu()
     t0, observed = drain(system, handles, passive=True)
     out["redis_cpu_s_per_10k"] = (probe.cpu_seconds() - cpu[0]) / n * 10_000
     worker_after = cpu_by_process(root)
+    busy1, total1 = machine_cpu()
+    out["machine_busy"] = (busy1 - busy0) / (total1 - total0)
     main_s = worker_after.get(root, 0.0) - worker_cpu.get(root, 0.0)
     pool_s = sum(after - worker_cpu[pid] for pid, after in worker_after.items()
                  if pid != root and pid in worker_cpu)
@@ -253,6 +259,7 @@ def build_report(plain: dict[str, Any], tc: dict[str, Any], args: argparse.Names
     row("  worker main process CPU (s per 10,000, consumer)", "worker_main_cpu_s_per_10k")
     row("  pool children CPU (s per 10,000, the tasks)", "worker_pool_cpu_s_per_10k")
     row("  worker main process busy (CPU s / drain s)", "worker_main_busy")
+    row("  machine CPU busy over that drain (all cores)", "machine_busy")
     row(f"round-trip p50 (ms, M={args.latency_samples})", "roundtrip_p50_ms", "roundtrip_p50")
     row("round-trip p99 (ms)", "roundtrip_p99_ms")
     row("round-trip mean (ms)", "roundtrip_mean_ms")
