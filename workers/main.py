@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 from celery import signals
 
 from tasks_core.process_runtime import get_runtime, set_serving_queues
+from tasks_core.user_modules import import_user_modules
 from workers.celery_command import run_worker_command
 from workers.celery_view import show_runs_to_celery
 from workers.consumer import use_safe_consumer
@@ -92,8 +92,7 @@ def run_worker(
     logging.basicConfig(level=loglevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if "" not in sys.path:
         sys.path.insert(0, "")
-    for module in imports:
-        importlib.import_module(module)  # before forking: children inherit the tasks
+    import_user_modules(imports)  # before forking: children inherit the tasks
     if default_queue_from_conf:  # no --pool: Celery's task_default_queue, as routing reads it
         pools = [str(get_runtime().app.conf.task_default_queue or pools[0])]
     options = options or CeleryOptions()

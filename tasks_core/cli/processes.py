@@ -135,16 +135,15 @@ def beat(
     removed.
     """
     check_own_package("beat")
-    import importlib
     import sys
 
     from beat.main import run_beat
+    from tasks_core.user_modules import import_user_modules
 
     with expected_errors():
         if "" not in sys.path:
             sys.path.insert(0, "")
-        for module in imports:
-            importlib.import_module(module)
+        import_user_modules(imports)
         run_beat(loglevel=loglevel.upper())
 
 

@@ -159,7 +159,7 @@ def test_max_memory_per_child_recycles_the_child(tc_env: dict[str, Any],
     assert len(_child_pids(tc_env, "mm")) == 3
 
 
-def test_bad_names_and_options_are_refused_by_worker_and_work_pool_create(
+def test_bad_names_options_and_imports_are_refused_by_worker_beat_and_work_pool_create(
         tc_env: dict[str, Any]) -> None:
     env = tc_env["env"]
     cases = [
@@ -171,6 +171,10 @@ def test_bad_names_and_options_are_refused_by_worker_and_work_pool_create(
         (("worker", "--pool", "etl:"), "work pool 'etl:': work queue name '' is empty"),
         (("worker", "--autoscale", "2,5"), "invalid --autoscale '2,5'"),
         (("worker", "--autoscale", "4", "--pool-impl", "threads"), "--autoscale act on"),
+        (("worker", "--pool", "etl", "-i", "no_such_module"),
+         "cannot import 'no_such_module' (--import): no module named 'no_such_module'"),
+        (("beat", "-i", "no_such_package.tasks"),
+         "cannot import 'no_such_package.tasks' (--import): no module named 'no_such_package'"),
     ]
     for args, expected in cases:
         result = run_cli(env, *args)
