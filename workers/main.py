@@ -127,7 +127,9 @@ def run_worker(
 
 def exit_code(code: int | None, controller: object | None) -> int:
     """The worker's exit code: Celery's command's, else its WorkController's `exitcode`
-    (Celery's `worker_main` drops it, so a worker that died exited 0)."""
+    (`Celery.start` and `worker_main` drop the command's, so a worker that died exited 0;
+    `run_worker_command` returns it, and the WorkController's is read when it is 0 or
+    missing)."""
     if code:
         return int(code)
     if controller is None:
