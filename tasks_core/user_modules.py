@@ -21,7 +21,7 @@ def import_user_modules(modules: Iterable[str], option: str = "--import") -> Non
 
     Raises:
         ConfigurationError: a module, or a package on its path, is not found (the message
-            names it, the `option` it came from, and where Python looked first).
+            names it, the `option` it came from, and where modules are found).
     """
     for module in modules:
         try:
