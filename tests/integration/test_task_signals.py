@@ -36,8 +36,11 @@ def test_task_signals_name_the_users_task(tc_env: dict[str, Any], start_worker: 
     with pytest.raises(ValueError, match="bad 7"):
         failed.get(timeout=20)
     assert flaky.get(timeout=20) == "second"
-    wait_until(lambda: _of(_seen(tc_env), flaky.id).count("task_postrun") == 2, 10, 0.1,
-               "the signals of the second attempt")
+    def postruns() -> list[int]:  # each run's receivers write after its end is stored
+        seen = _seen(tc_env)
+        return [_of(seen, run.id).count("task_postrun") for run in (added, failed, flaky)]
+
+    wait_until(lambda: postruns() == [1, 1, 2], 10, 0.1, "every attempt's task_postrun")
     seen = _seen(tc_env)
     assert not [e for e in seen if e.get("sender") == "tasks_core.run"]  # the carrier hides
     assert _of(seen, added.id) == ["task_received", "task_prerun", "task_postrun"]
@@ -76,7 +79,9 @@ def test_task_revoked_for_a_cancelled_and_an_expired_run(tc_env: dict[str, Any],
     wait_until(lambda: tc_env["client"].get(started), 20, 0.05, "spin to start")
     busy.cancel()
     assert busy.wait(timeout=20) == StateName.CANCELLED
-    wait_until(lambda: "task_revoked" in _of(_seen(tc_env), busy.id), 10, 0.1, "revoked")
+    # task_revoked, then task_postrun: two writes of the test's receivers, read after both
+    wait_until(lambda: {"task_revoked", "task_postrun"} <= set(_of(_seen(tc_env), busy.id)),
+               10, 0.1, "revoked and postrun")
     seen = _seen(tc_env)
     (revoked,) = [e for e in seen if e["signal"] == "task_revoked" and e["id"] == busy.id]
     assert revoked["sender"] == "spin" and revoked["expired"] is False
