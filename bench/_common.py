@@ -253,6 +253,21 @@ class RedisProbe:
         time.sleep(settle_s)
         return int(self.client.info("memory")["used_memory"])
 
+    def reset_commandstats(self) -> None:
+        """Zero INFO commandstats (CONFIG RESETSTAT) so that what follows is counted alone."""
+        self.client.config_resetstat()
+
+    def commandstats(self) -> dict[str, tuple[int, int]]:
+        """Calls and microseconds of server time per command since the last reset.
+
+        From INFO commandstats: ``{"evalsha": (calls, usec), ...}``. The microseconds are
+        the command's own execution time as Redis measures it (a script's commands are
+        counted under their own names too, and again inside EVALSHA's time).
+        """
+        stats = self.client.info("commandstats")
+        return {name.removeprefix("cmdstat_"): (int(v["calls"]), int(v["usec"]))
+                for name, v in stats.items()}
+
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)

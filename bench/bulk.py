@@ -50,7 +50,7 @@ B. tasks-core (``bench._tc_tasks``): ``@task noop(x) -> x``, worker
    bench/tasks_alone.py; ``.map()`` sends chunks of ``map_chunk_size`` runs per message).
    The worker is started and warmed (a 200-input ``.map()`` waited for, 20 round trips).
      1. ``noop.map(range(N))`` timed from the call until ``wait_all`` returns with every run
-        Completed (``wait_all`` polls the runs' states every 20 ms), the worker consuming all
+        Completed (``wait_all`` polls the oldest runs' states every 20 ms), the worker consuming all
         along, as bench/tasks_alone.py step 4 does. Runs/s = N / that time; the ``.map()``
         call's own time is reported too.
      2. (info) a pure drain like dramatiq's: the worker's consumer is cancelled (Celery's
@@ -66,7 +66,7 @@ tell whether a system does more work per run or only got less of the CPU.
 
 Target (issue 16, item 4): tasks-core's bulk (B.1) >= 1.5x dramatiq's drain (A.2, the
 fastest T). Both waiters poll (dramatiq's 10 ms O(1) HLEN, tasks-core's 20 ms state reads
-of up to 256 runs), so the end of each drain is known to within one poll. The machine may be
+of 16 to 256 runs), so the end of each drain is known to within one poll. The machine may be
 shared: the numbers are noisy, run it more than once.
 """
 

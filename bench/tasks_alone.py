@@ -40,10 +40,12 @@ What is timed, per system (the worker's queue is paused/resumed with Celery's re
    history, indexes and event, and the message, in one Lua call.
 2. drain throughput, with the same N queued tasks: t0 = wall clock just before
    ``add_consumer`` is sent (consumption starts right after). Then the bench waits for all N:
-   tasks-core with ``wait_all(futures)`` (it polls every 20 ms, pipelined HGETs of the
-   states); Celery with the equivalent (every 20 ms, MGET of the remaining
-   ``celery-task-meta-<id>`` keys, done when every result is present and SUCCESS; the queue
-   is then also checked to be empty).
+   tasks-core with ``wait_all(futures)`` (pipelined HGETs of the states of the oldest
+   unfinished runs: about twice as many as finished since its last poll, 16 to 256, every
+   20 ms, at once when all it read had finished: tasks_core.futures.next_window); Celery
+   with the equivalent (MGET of the oldest ``celery-task-meta-<id>`` keys still missing,
+   the same window rule; done when every result is present and SUCCESS; the queue is then
+   also checked to be empty).
      * "drain throughput" = N / (time the waiter returned - t0): what a caller sees.
      * "drain, by stored end times" = N / (latest completion timestamp written by the system
        - t0): Celery's ``date_done`` in the result meta, tasks-core's ``end_time`` of the
@@ -157,6 +159,7 @@ def measure(system: System, args: argparse.Namespace, probe: RedisProbe) -> dict
     # 2b. the same again with a passive waiter: what the worker alone sustains, and the
     # redis-server CPU seconds spent from the first .delay() to the last end seen
     cpu: list[float] = []
+    probe.reset_commandstats()
     handles, out["enqueue2_s"] = enqueue(system, n, on_start=lambda: cpu.append(
         probe.cpu_seconds()))
     assert system.worker is not None
@@ -165,6 +168,9 @@ def measure(system: System, args: argparse.Namespace, probe: RedisProbe) -> dict
     busy0, total0 = machine_cpu()
     t0, observed = drain(system, handles, passive=True)
     out["redis_cpu_s_per_10k"] = (probe.cpu_seconds() - cpu[0]) / n * 10_000
+    out["redis_commands_per_run"] = {
+        name: {"calls": calls / n, "usec": usec / n}
+        for name, (calls, usec) in probe.commandstats().items()}
     worker_after = cpu_by_process(root)
     busy1, total1 = machine_cpu()
     out["machine_busy"] = (busy1 - busy0) / (total1 - total0)
@@ -284,6 +290,16 @@ def build_report(plain: dict[str, Any], tc: dict[str, Any], args: argparse.Names
     return "\n".join(lines), summary
 
 
+def command_line(label: str, stats: dict[str, dict[str, float]]) -> str:
+    """One line: the Redis commands per run over the passive drain, costliest first."""
+    ranked = sorted(stats.items(), key=lambda item: -item[1]["usec"])
+    parts = ", ".join(f"{name} {v['calls']:.2f} x {v['usec'] / max(v['calls'], 1e-9):.1f}"
+                      for name, v in ranked if v["calls"] >= 0.01)
+    return (f"{label}, Redis commands per run over the passive drain (INFO commandstats: "
+            f"calls x usec each; a script's commands are counted under their own names as "
+            f"well as inside EVAL/EVALSHA's time): {parts}")
+
+
 # -- main ----------------------------------------------------------------------------------
 
 
@@ -345,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
             parts = results[key]["redis_bytes_breakdown"]
             print(f"one finished {label} run, MEMORY USAGE by part (bytes; key-table entries "
                   "not included): " + ", ".join(f"{k} {v:,.0f}" for k, v in parts.items()))
+        for key, label in (("plain", "plain Celery"), ("tc", "tasks-core")):
+            print(command_line(label, results[key]["redis_commands_per_run"]))
         if args.json:
             payload = {
                 "config": {"n": args.n, "latency_samples": args.latency_samples,
