@@ -161,7 +161,7 @@ class PlainCelery(System):
         """Poll like wait_all: MGET of the oldest results still missing, as many as
         tasks-core's `wait_all` would read (`next_window`, at most 256), at once while all
         read were there, else after 20 ms (50 ms while none came)."""
-        from tasks_core.futures import next_window
+        from tasks_core.poll_window import next_window
 
         deadline = time.monotonic() + timeout
         todo = [h.id for h in handles]

@@ -63,14 +63,13 @@ def one_point(system: System, probe: RedisProbe, n: int) -> dict[str, Any]:
         system.pause()
         if system.queue_length() != 0:
             raise BenchError(f"{system.label}: queue not empty before sending")
-        probe.client.config_resetstat()
+        probe.reset_commandstats()
         handles = [system.send(i) for i in range(n)]
         cpu0 = probe.cpu_seconds()
         t0, observed = drain(system, handles, passive=True)
         cpu = probe.cpu_seconds() - cpu0
         seconds = observed - t0
-        calls = {name.removeprefix("cmdstat_"): int(stat["calls"]) / n
-                 for name, stat in probe.client.info("commandstats").items()}
+        calls = {name: count / n for name, (count, _usec) in probe.commandstats().items()}
         return {"runs_per_s": n / seconds, "redis_cpu_s_per_10k": cpu / n * 10_000,
                 "redis_cpu_share": cpu / seconds, "drain_s": seconds,
                 "redis_calls_per_run": sum(calls.values()),

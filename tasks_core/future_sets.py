@@ -5,23 +5,29 @@ python/prefect-futures): `FutureList` (what `.map()` returns: a list with ``.wai
 
 Works on both kinds of future: runs on Celery queues (`TaskFuture`: their states are read
 from Redis in one round trip per poll) and task runs in this process's threads
-(`InProcessFuture`). Polls every 5 ms while runs finish, backing off to 50 ms.
+(`InProcessFuture`). Polls every 5 ms while runs finish, backing off to 50 ms; `wait` (and
+so `FutureList.wait()` and ``.result()``) reads only the oldest runs not yet ended, about
+what finishes between two polls (`tasks_core.poll_window`); `as_completed` reads all that
+are left at each poll, so that it yields each run as it ends, wherever it is in the list.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from tasks_core.errors import RunTimeout
+from tasks_core.poll_window import MAX_WINDOW, MIN_WINDOW, next_window
 from tasks_core.process_runtime import get_runtime
 from tasks_core.states import is_terminal
 
 __all__ = ["DoneAndNotDoneFutures", "FutureList", "PrefectFutureList", "as_completed",
-           "wait"]
+           "gather", "wait"]
 
 F = TypeVar("F")
+OUTCOME_CHUNK = 500
+"""Most runs whose outcomes `FutureList.result` reads in one round trip."""
 
 
 class DoneAndNotDoneFutures(NamedTuple):
@@ -59,15 +65,51 @@ def _poll(futures: Iterable[F], timeout: float | None) -> Iterator[F]:
                    max(0.0, min(pause, deadline - time.monotonic())))
 
 
+def _wait_ended(items: list[Any], timeout: float | None) -> set[int]:
+    """The ids (``id()``) of `items` seen ended, polling until all have or `timeout` passes.
+
+    Each poll reads the oldest of them not seen ended, as many as `next_window` says
+    (about twice what ended between the last two polls, 16 to 256), so waiting on a
+    10,000-run `.map()` costs about what finishes, not what is left; when all it read had
+    ended, the next poll follows at once, else after 5 ms (doubling to 50 ms while none
+    ends).
+    """
+    todo = list(items)
+    seen: set[int] = set()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    size, pause = MIN_WINDOW, 0.005
+    while todo:
+        head = todo[:size]
+        ended = {id(f) for f in _finished(head)}
+        seen |= ended
+        todo = [f for f in head if id(f) not in ended] + todo[size:]
+        if not todo or (deadline is not None and time.monotonic() >= deadline):
+            break
+        size = next_window(size, len(head), len(ended), MAX_WINDOW)
+        if len(ended) == len(head):
+            continue
+        pause = 0.005 if ended else min(pause * 2, 0.05)
+        time.sleep(pause if deadline is None else
+                   max(0.0, min(pause, deadline - time.monotonic())))
+    return seen
+
+
 def wait(futures: Iterable[F], timeout: float | None = None) -> DoneAndNotDoneFutures:
     """Wait until every run has ended or `timeout` seconds pass (None: no limit).
+
+    Polls the oldest runs not yet seen ended (`_wait_ended`); at the timeout, the states
+    of all the others are read once, so `done` holds every run that had ended by then.
 
     Returns:
         ``(done, not_done)``: two sets of futures, as Prefect's ``wait``. Never raises for
         a timeout (check ``not_done``) nor for a failed run (its future is done).
     """
     items = list(futures)
-    done = set(_poll(items, timeout))
+    seen = _wait_ended(items, timeout)
+    rest = [f for f in items if id(f) not in seen]
+    if rest:  # the timeout passed: what the window did not read may have ended too
+        seen |= {id(f) for f in _finished(rest)}
+    done = {f for f in items if id(f) in seen}
     return DoneAndNotDoneFutures(done, {f for f in items if f not in done})
 
 
@@ -98,18 +140,49 @@ class FutureList(list[Any]):
         wait(self, timeout)
 
     def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> list[Any]:
-        """The runs' values, in order.
+        """The runs' values, in order (`gather`: one wait for all, then their outcomes read
+        together).
 
         Raises:
             RunTimeout: not all ended within `timeout` seconds.
             the first failed run's exception, unless `raise_on_failure` is False (then the
             exceptions are in the list in place of values).
         """
-        _, not_done = wait(self, timeout)
-        if not_done:
-            raise RunTimeout(f"{len(not_done)} of {len(self)} mapped runs not finished "
-                             f"after {timeout}s")
-        return [f.result(raise_on_failure=raise_on_failure) for f in self]
+        return gather(self, timeout, raise_on_failure, noun="mapped runs")
+
+
+def gather(futures: Sequence[Any], timeout: float | None, raise_on_failure: bool,
+           noun: str = "runs") -> list[Any]:
+    """The values of `futures`, in order, once all have ended (`FutureList.result`):
+    `wait`, then the outcomes of the runs on queues read together, `OUTCOME_CHUNK` runs per
+    round trip, where a `TaskFuture.result` each would be a wait
+    and a read per run (about 0.6 ms of the caller's CPU per run, measured on 5,000).
+
+    Raises:
+        RunTimeout: not all ended within `timeout` seconds ("<k> of <n> <noun> not
+            finished after <timeout>s").
+        the first failed run's exception, in order, unless `raise_on_failure` is False
+        (then the exceptions are in the list in place of values).
+    """
+    _, not_done = wait(futures, timeout)
+    if not_done:
+        raise RunTimeout(f"{len(not_done)} of {len(futures)} {noun} not finished after "
+                         f"{timeout}s")
+    from tasks_core.futures import TaskFuture  # (futures imports this module)
+
+    # runs on queues whose result is the stored one (an eager result holds its own)
+    queued = [f for f in futures
+              if isinstance(f, TaskFuture) and type(f).result is TaskFuture.result]
+    read: dict[int, tuple[str | None, bool, str | None]] = {}
+    if queued:
+        store = get_runtime().store
+        for start in range(0, len(queued), OUTCOME_CHUNK):  # all have ended: no waits
+            chunk = queued[start:start + OUTCOME_CHUNK]
+            outcomes = store.outcomes_of([f.id for f in chunk])
+            read.update((id(f), outcome) for f, outcome in zip(chunk, outcomes, strict=True))
+    return [f.outcome_from(*read[id(f)], raise_on_failure=raise_on_failure)
+            if id(f) in read else f.result(raise_on_failure=raise_on_failure)
+            for f in futures]
 
 
 PrefectFutureList = FutureList

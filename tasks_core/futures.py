@@ -27,6 +27,7 @@ from tasks_core.errors import (
     TimedOutRun,
 )
 from tasks_core.future_sets import FutureList, PrefectFutureList, as_completed, wait
+from tasks_core.poll_window import MAX_WINDOW, MIN_WINDOW, next_window
 from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
 from tasks_core.states import State, StateName, is_terminal
@@ -146,6 +147,12 @@ class TaskFuture(Generic[R]):
         """The value of a run that has ended, read now (no wait); its error when it did
         not complete (raised unless `raise_on_failure` is False, then returned)."""
         state, stored, text = get_runtime().store.outcome_of(self.id)
+        return self.outcome_from(state, stored, text, raise_on_failure=raise_on_failure)
+
+    def outcome_from(self, state: str | None, stored: bool, text: str | None, *,
+                     raise_on_failure: bool = True) -> R:
+        """`outcome` from what `RunStore.outcome_of` read for this run (`FutureList.result`
+        reads many in one round trip)."""
         if state in (StateName.COMPLETED, StateName.CACHED):
             if not stored:
                 return None  # type: ignore[return-value]
@@ -177,36 +184,20 @@ class TaskFuture(Generic[R]):
 
 _POLL_S = 0.02
 """How often `wait_all` reads states while runs finish (seconds)."""
-_MIN_WINDOW = 16
-"""The fewest of the oldest unfinished runs one `wait_all` poll reads."""
-
-
-def next_window(size: int, read: int, finished: int, cap: int) -> int:
-    """How many of the oldest unfinished runs `wait_all`'s next poll reads.
-
-    `size` is this poll's window, `read` the runs it read (fewer at the end of the list),
-    `finished` how many of them had finished, `cap` the most a poll reads. Every run read
-    had finished: twice the window (the next poll follows at once). Else twice what
-    finished, so that a poll reads about what finishes between two polls, and at least
-    `_MIN_WINDOW`. Always within ``[1, cap]``.
-    """
-    grown = size * 2 if read and finished == read else finished * 2
-    return max(1, min(cap, max(_MIN_WINDOW, grown)))
 
 
 def wait_all(futures: Iterable[TaskFuture[Any]], timeout: float | None = None,
-             window: int = 256) -> list[StateName]:
+             window: int = MAX_WINDOW) -> list[StateName]:
     """Wait for many runs; their final states, in order.
 
     Each poll reads the states of the oldest unfinished runs in one pipeline (runs mostly
     finish in the order they were sent): about twice as many as finished between the last
-    two polls, at least 16 and at most `window` (`next_window`). When every run a poll read
-    had finished, the next poll reads twice as many at once; otherwise it follows 20 ms
-    later while runs finish (as often as a Celery caller polling its result backend),
-    backing off to 50 ms while none does. So waiting on thousands of runs costs the waiter
-    about what finishes, not what is left: on two cores a 5 ms poll cost the drain it
-    waited on about a fifth of its throughput, and 256 states read every 20 ms about 9%
-    of a core (bench/tasks_alone.py's drain).
+    two polls, at least 16 and at most `window` (`tasks_core.poll_window.next_window`).
+    When every run a poll read had finished, the next poll reads twice as many at once;
+    otherwise it follows 20 ms later while runs finish (as often as a Celery caller
+    polling its result backend), backing off to 50 ms while none does. So waiting on
+    thousands of runs costs the waiter about what finishes, not what is left (on two cores
+    a 5 ms poll of 256 states cost the drain it waited on about a fifth of its throughput).
 
     Raises `RunTimeout` when `timeout` (seconds) passes first, ValueError when `window` is
     below 1.
@@ -219,7 +210,7 @@ def wait_all(futures: Iterable[TaskFuture[Any]], timeout: float | None = None,
     states: dict[str, str] = {}
     todo = [f.id for f in items]
     pause = _POLL_S
-    size = min(window, _MIN_WINDOW)
+    size = min(window, MIN_WINDOW)
     while todo:
         head = todo[:size]
         replies = store.states_of(head)

@@ -367,11 +367,22 @@ class RunStore:
     def outcome_of(self, run_id: str) -> tuple[str | None, bool, str | None]:
         """(state, whether a result was stored, the stored result JSON or None when it
         expired or was forgotten) of a run, in one round trip."""
+        return self.outcomes_of([run_id])[0]
+
+    def outcomes_of(self, run_ids: Sequence[str]) -> list[tuple[str | None, bool, str | None]]:
+        """`outcome_of` for many runs, in order, in one round trip (two reads per run)."""
         with self.client.pipeline(transaction=False) as pipe:
-            pipe.hmget(self.keys.run(run_id), "state", "result_ref", "result", "result_size")
-            pipe.get(self.keys.result(run_id))
-            (state, result_ref, inline, size), text = pipe.execute()
-        return state, bool(result_ref or inline or size), inline if inline is not None else text
+            for run_id in run_ids:
+                pipe.hmget(self.keys.run(run_id), "state", "result_ref", "result",
+                           "result_size")
+                pipe.get(self.keys.result(run_id))
+            replies = pipe.execute()
+        outcomes: list[tuple[str | None, bool, str | None]] = []
+        for (state, result_ref, inline, size), text in zip(replies[::2], replies[1::2],
+                                                           strict=True):
+            outcomes.append((state, bool(result_ref or inline or size),
+                             inline if inline is not None else text))
+        return outcomes
 
     def states_of(self, run_ids: Sequence[str]) -> list[str | None]:
         """The current state names of runs (None for unknown ones), in one round trip."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tasks_core import ParameterError, RunTimeout, unmapped
+from tasks_core import ParameterError, RunTimeout, future_sets, unmapped
 from tasks_core.futures import FutureList, as_completed, wait
 from tasks_core.process_runtime import get_runtime
 from tests.integration import futures_tasks as ft
@@ -81,3 +81,25 @@ def test_wait_and_as_completed_on_worker_runs(tc_env: dict[str, Any],
         list(as_completed([quick, hanging_queue], timeout=0.3))
     assert time.monotonic() - started < 5
     assert quick.result(timeout=30) == 0
+
+
+def test_a_large_map_result_reads_every_outcome_in_order_with_failures_in_place(
+        tc_env: dict[str, Any], start_worker: Any) -> None:
+    # more runs than one outcome read holds (future_sets.OUTCOME_CHUNK), with failures
+    # between them: values in order, the first failure raised, or each in its place
+    start_worker(concurrency=2, imports=IMPORTS)
+    assert future_sets.OUTCOME_CHUNK < 600
+    first = ft.add.map(list(range(600)), 1)
+    failing = ft.boom.map(["first", "second"])
+    last = ft.add.map(list(range(5)), 1000)
+    mixed = FutureList([*first, failing[0], *last, failing[1]])
+    values = mixed.result(timeout=120, raise_on_failure=False)
+    assert values[:600] == [i + 1 for i in range(600)]
+    assert isinstance(values[600], ValueError) and "first" in str(values[600])
+    assert values[601:606] == [1000, 1001, 1002, 1003, 1004]
+    assert isinstance(values[606], ValueError) and "second" in str(values[606])
+    with pytest.raises(ValueError, match="first"):
+        mixed.result(timeout=30)
+    hanging = ft.add.apply_async((5, 5), queue="nobody-listens")  # no worker there
+    with pytest.raises(RunTimeout, match=r"1 of 3 mapped runs not finished after 0\.3s"):
+        FutureList([*last[:2], hanging]).result(timeout=0.3)

@@ -1,11 +1,12 @@
-"""`wait_all`'s poll window (tasks_core.futures.next_window): it follows what finishes."""
+"""`wait_all`'s poll window (tasks_core.poll_window.next_window): it follows what finishes."""
 
 from __future__ import annotations
 
 import pytest
 
 from tasks_core import wait_all
-from tasks_core.futures import _MIN_WINDOW, next_window
+from tasks_core.poll_window import MIN_WINDOW as _MIN_WINDOW
+from tasks_core.poll_window import next_window
 
 
 def test_a_poll_that_read_only_finished_runs_doubles_the_window() -> None:
@@ -36,3 +37,51 @@ def test_the_last_short_read_of_the_list_is_not_a_full_window() -> None:
 def test_a_window_below_one_is_refused_with_its_value() -> None:
     with pytest.raises(ValueError, match="window must be at least 1, got 0"):
         wait_all([], window=0)
+
+
+class _Done:
+    """A future whose run has ended (in-process futures answer `done()` without Redis)."""
+
+    def __init__(self, ended: bool = True) -> None:
+        self.ended = ended
+
+    def done(self) -> bool:
+        return self.ended
+
+
+def _record_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from tasks_core import future_sets
+
+    reads: list[int] = []
+    real = future_sets._finished
+
+    def finished(futures: list[object]) -> list[object]:
+        reads.append(len(futures))
+        return real(futures)
+
+    monkeypatch.setattr(future_sets, "_finished", finished)
+    return reads
+
+
+def test_wait_reads_the_oldest_in_growing_windows_when_all_have_ended(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks_core.future_sets import wait
+
+    reads = _record_reads(monkeypatch)
+    items = [_Done() for _ in range(1000)]
+    done, not_done = wait(items, timeout=5)
+    assert done == set(items) and not_done == set()
+    assert reads == [16, 32, 64, 128, 256, 256, 248]  # never all 1,000 at once
+
+
+def test_wait_at_its_timeout_reads_the_rest_once_so_done_holds_every_ended_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks_core.future_sets import wait
+
+    reads = _record_reads(monkeypatch)
+    hanging = [_Done(ended=False) for _ in range(20)]
+    ended_later_in_the_list = [_Done() for _ in range(5)]
+    done, not_done = wait(hanging + ended_later_in_the_list, timeout=0.2)
+    assert done == set(ended_later_in_the_list) and not_done == set(hanging)
+    assert set(reads[:-1]) == {16}  # nothing ended at the head: the window stays small
+    assert reads[-1] == 25  # then, at the timeout, one read of all that were left
