@@ -85,3 +85,29 @@ def test_wait_at_its_timeout_reads_the_rest_once_so_done_holds_every_ended_run(
     assert done == set(ended_later_in_the_list) and not_done == set(hanging)
     assert set(reads[:-1]) == {16}  # nothing ended at the head: the window stays small
     assert reads[-1] == 25  # then, at the timeout, one read of all that were left
+
+
+def test_as_completed_waits_at_least_four_times_a_slow_poll_before_the_next(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a poll that reads many states is slow: as_completed spends at most a fifth of a
+    # core on them (future_sets.POLL_SHARE), whether or not runs ended in between
+    import itertools
+    import time
+
+    from tasks_core import future_sets
+
+    items = [_Done(ended=False) for _ in range(3)]
+    starts: list[float] = []
+
+    def finished(futures: list[_Done]) -> list[_Done]:
+        starts.append(time.monotonic())
+        time.sleep(0.02)  # a poll of about 5,000 states
+        if len(starts) == 2:
+            return [futures[0]]  # one ends: the next poll still keeps its distance
+        return futures if len(starts) >= 4 else []
+
+    monkeypatch.setattr(future_sets, "_finished", finished)
+    assert future_sets.POLL_SHARE == 0.2
+    assert len(list(future_sets.as_completed(items, timeout=10))) == 3
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert len(gaps) == 3 and min(gaps) >= 0.02 + 0.08 - 0.005  # the poll, then 4x it
