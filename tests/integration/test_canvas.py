@@ -258,3 +258,29 @@ def test_canvas_options_go_where_celery_puts_them_and_bad_ones_are_refused(
     with pytest.raises(ParameterError):
         chain(c.add.s(1, 1), c.add.s(1, 2, 3)).delay()
     assert len(store.list_ids("task", limit=100)) == before  # nothing was sent
+
+
+def test_a_group_joins_in_order_and_raises_its_first_failure_before_later_runs_end(
+        tc_env: dict[str, Any], start_worker: Any) -> None:
+    from tasks_core.async_result import AsyncResult
+    from tasks_core.errors import RunTimeout
+
+    start_worker()
+    big = group(c.add.s(i, i) for i in range(300)).apply_async()
+    seen: list[tuple[str, Any]] = []
+    values = big.join(timeout=60, callback=lambda task_id, value: seen.append((task_id, value)))
+    assert values == [2 * i for i in range(300)]
+    assert seen == [(r.id, 2 * i) for i, r in enumerate(big.results)]
+
+    # Celery's join: the failure is raised once it and those before it ended, while a
+    # later run still runs (it ends 20 s from now)
+    late = group(c.add.s(1, 1), c.boom.s(7), c.at_instant.s(3, time.time() + 20))()
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="boom 7"):
+        late.join(timeout=15)
+    assert time.monotonic() - started < 10
+    assert late.join(timeout=40, propagate=False)[2] == 3
+
+    never = AsyncResult("no-such-run-yet")  # its run never appears: the join times out
+    with pytest.raises(RunTimeout, match=r"1 of 2 results not ready after 0\.3s"):
+        ResultSet([big.results[0], never]).join(timeout=0.3)
