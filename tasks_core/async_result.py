@@ -234,6 +234,7 @@ class EagerResult(AsyncResult):
     """
 
     __slots__ = ("_state", "_traceback", "_value")
+    stored_outcome = False  # its value is held here, not read from the store
 
     def __init__(self, id: str, ret_value: Any, state: str,  # Celery's names
                  traceback: str | None = None, name: str | None = None) -> None:

@@ -66,6 +66,7 @@ class EagerResult(TaskFuture[R]):
     """
 
     __slots__ = ("_exc", "_value")
+    stored_outcome = False  # its value is held here, not read from the store
 
     def __init__(self, run_id: str, name: str, value: Any = None,
                  exc: BaseException | None = None) -> None:

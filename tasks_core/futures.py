@@ -12,7 +12,7 @@ import builtins
 import importlib
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from tasks_core.engine.cancel import cancel_run
 from tasks_core.engine.results import decode_result
@@ -98,6 +98,10 @@ class TaskFuture(Generic[R]):
     """A run on a Celery queue, and the way to its state and result."""
 
     __slots__ = ("id", "name", "return_type")
+
+    stored_outcome: ClassVar[bool] = True
+    """Whether the value is the stored one that `outcome_from` reads (False for an eager
+    result, which holds its own): `FutureList.result` reads such runs together."""
 
     def __init__(self, run_id: str, name: str = "", return_type: Any = Any) -> None:
         self.id = run_id
@@ -192,7 +196,8 @@ def wait_all(futures: Iterable[TaskFuture[Any]], timeout: float | None = None,
 
     Each poll reads the states of the oldest unfinished runs in one pipeline (runs mostly
     finish in the order they were sent): about twice as many as finished between the last
-    two polls, at least 16 and at most `window` (`tasks_core.poll_window.next_window`).
+    two polls, at least 16 (or `window`, if smaller) and at most `window`
+    (`tasks_core.poll_window.next_window`).
     When every run a poll read had finished, the next poll reads twice as many at once;
     otherwise it follows 20 ms later while runs finish (as often as a Celery caller
     polling its result backend), backing off to 50 ms while none does. So waiting on

@@ -24,7 +24,7 @@ def next_window(size: int, read: int, finished: int, cap: int) -> int:
     `finished` how many of them had finished, `cap` the most a poll reads. Every run read
     had finished: twice the window (the caller polls again at once). Else twice what
     finished, so that a poll reads about what finishes between two polls, and at least
-    `MIN_WINDOW`. Always within ``[1, cap]``.
+    `MIN_WINDOW`. Always within ``[1, cap]`` (`cap` >= 1).
     """
     grown = size * 2 if read and finished == read else finished * 2
     return max(1, min(cap, max(MIN_WINDOW, grown)))

@@ -1,8 +1,9 @@
 """Results of canvases: a step's result with `.parent`, `ResultSet` and `GroupResult`
 (Celery's `celery.result.ResultSet` / `GroupResult`, canvas#group-results).
 
-Waiting reads the ledger (each run's state, woken by its done channel), so it works from
-any process, by id.
+Waiting reads the ledger (each run's state), so it works from any process, by id: a step's
+`get` is woken by the run's done channel; `ResultSet.join` of stored results polls their
+states together, oldest first (`tasks_core.poll_window`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tasks_core.async_result import AsyncResult
-from tasks_core.errors import RunTimeout
+from tasks_core.errors import RunNotFound, RunTimeout
 from tasks_core.futures import TaskFuture, run_exception
 from tasks_core.poll_window import MAX_WINDOW, MIN_WINDOW, next_window
 from tasks_core.process_runtime import get_runtime
@@ -88,7 +89,9 @@ def _join_stored(results: list[Any], deadline: float | None, timeout: float | No
         head = results[taken:taken + size]
         states = store.states_of([r.id for r in head])
         ready = 0
-        for state in states:  # the leading ended ones
+        for r, state in zip(head, states, strict=True):  # the leading ended ones
+            if state is None and type(r) is TaskFuture:  # (an AsyncResult waits for it)
+                raise RunNotFound(f"run {r.id!r} not found (it may have expired)")
             if state is None or not is_terminal(state):
                 break
             ready += 1
@@ -102,7 +105,8 @@ def _join_stored(results: list[Any], deadline: float | None, timeout: float | No
                     raise value
                 if callback is not None:
                     callback(r.id, value)
-                values.append(value)
+                else:
+                    values.append(value)
             taken += ready
         if taken == len(results):
             break
@@ -167,11 +171,13 @@ class ResultSet:
     def join(self, timeout: float | None = None, propagate: bool = True,
              interval: float = 0.5, callback: Any = None, **_: Any) -> list[Any]:
         """Wait for every result and return their values in order; the first failure is
-        raised (`propagate=False`: returned in its place). `timeout`: seconds for all of
-        them; RunTimeout (a TimeoutError) when it passes. `interval` is accepted for
-        Celery's signature. Results of runs on queues are polled together, oldest first
-        (`_join_stored`); others (eager results, nested groups) are waited for one by
-        one."""
+        raised (`propagate=False`: returned in its place). With a `callback`, it is called
+        with ``(task_id, value)`` for each, in order, and nothing is returned (an empty
+        list), as in Celery; RunNotFound for a `TaskFuture` whose run does not exist.
+        `timeout`: seconds for all of them; RunTimeout (a TimeoutError) when it passes.
+        `interval` is accepted for Celery's signature. Results of runs on queues are
+        polled together, oldest first (`_join_stored`); others (eager results, nested
+        groups) are waited for one by one."""
         deadline = None if timeout is None else time.monotonic() + timeout
         if self.results and all(type(r) in _STORED for r in self.results):
             return _join_stored(self.results, deadline, timeout, propagate, callback)
@@ -181,7 +187,8 @@ class ResultSet:
             value = r.get(timeout=left, propagate=propagate)
             if callback is not None:
                 callback(r.id, value)
-            values.append(value)
+            else:
+                values.append(value)
         return values
 
     def get(self, timeout: float | None = None, propagate: bool = True,

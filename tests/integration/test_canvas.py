@@ -263,13 +263,17 @@ def test_canvas_options_go_where_celery_puts_them_and_bad_ones_are_refused(
 def test_a_group_joins_in_order_and_raises_its_first_failure_before_later_runs_end(
         tc_env: dict[str, Any], start_worker: Any) -> None:
     from tasks_core.async_result import AsyncResult
-    from tasks_core.errors import RunTimeout
+    from tasks_core.errors import RunNotFound, RunTimeout
 
     start_worker()
     big = group(c.add.s(i, i) for i in range(300)).apply_async()
     seen: list[tuple[str, Any]] = []
-    values = big.join(timeout=60, callback=lambda task_id, value: seen.append((task_id, value)))
-    assert values == [2 * i for i in range(300)]
+    assert big.join(timeout=60) == [2 * i for i in range(300)]
+    # with a callback, each (task_id, value) goes to it in order and join returns nothing,
+    # as Celery's join does
+    callback_values = big.join(timeout=60, callback=lambda task_id, value: seen.append(
+        (task_id, value)))
+    assert callback_values == []
     assert seen == [(r.id, 2 * i) for i, r in enumerate(big.results)]
 
     # Celery's join: the failure is raised once it and those before it ended, while a
@@ -284,3 +288,8 @@ def test_a_group_joins_in_order_and_raises_its_first_failure_before_later_runs_e
     never = AsyncResult("no-such-run-yet")  # its run never appears: the join times out
     with pytest.raises(RunTimeout, match=r"1 of 2 results not ready after 0\.3s"):
         ResultSet([big.results[0], never]).join(timeout=0.3)
+    # a plain future's run that does not exist is an error at once, as its own get()
+    started = time.monotonic()
+    with pytest.raises(RunNotFound, match="'gone' not found"):
+        ResultSet([TaskFuture(big.results[0].id), TaskFuture("gone")]).join(timeout=30)
+    assert time.monotonic() - started < 5
