@@ -5,12 +5,12 @@ python/prefect-futures): `FutureList` (what `.map()` returns: a list with ``.wai
 
 Works on both kinds of future: runs on Celery queues (`TaskFuture`: their states are read
 from Redis in one round trip per poll) and task runs in this process's threads
-(`InProcessFuture`). Polls every 5 ms while runs finish, backing off to 50 ms; `wait` (and
+(`InProcessFuture`). Polls every 5 ms while runs finish, backing off to 50 ms. `wait` (and
 so `FutureList.wait()` and ``.result()``) reads only the oldest runs not yet ended, about
-what finishes between two polls (`tasks_core.poll_window`'s window rule, every 5 ms while
-runs end); `as_completed` reads all that
-are left at each poll, so that it yields each run as it ends, wherever it is in the list,
-and spaces its polls so that reading them takes at most a fifth of a core (`POLL_SHARE`).
+what finishes between two polls (`tasks_core.poll_window`'s window rule); `as_completed`
+reads all that are left at each poll, so that it yields each run as it ends wherever it is
+in the list, and spaces its polls so that reading them takes at most a fifth of a core
+(`POLL_SHARE`).
 """
 
 from __future__ import annotations
