@@ -159,36 +159,25 @@ class PlainCelery(System):
 
     def wait_done(self, handles: list[Any], timeout: float) -> None:
         """Poll like wait_all: MGET of the oldest results still missing, as many as
-        tasks-core's `wait_all` would read (`next_window`, at most 256), at once while all
-        read were there, else after 20 ms (50 ms while none came)."""
-        from tasks_core.poll_window import next_window
+        tasks-core's `wait_all` would read, by the same loop (`poll_oldest`: 16 to 256, at
+        once while all read were there, else after 20 ms, 50 ms while none came)."""
+        from tasks_core.poll_window import poll_oldest
 
-        deadline = time.monotonic() + timeout
-        todo = [h.id for h in handles]
-        size, cap, pause = 16, 256, POLL_S
-        while todo:
-            head = todo[:size]
-            left = []
-            for task_id, raw in zip(head, self._metas(head), strict=True):
-                if raw is None:
-                    left.append(task_id)
-                    continue
-                status = json.loads(raw)["status"]
-                if status != "SUCCESS":
-                    raise BenchError(f"plain Celery task {task_id} ended {status}")
-            finished = len(head) - len(left)
-            todo = left + todo[size:]
-            if not todo:
-                break
-            if time.monotonic() > deadline:
-                raise BenchError(f"plain Celery: {len(todo)} of {len(handles)} tasks not "
-                                 f"done after {timeout}s")
-            size = next_window(size, len(head), finished, cap)
-            if finished == len(head):
-                continue
+        def ended(head: list[str]) -> list[bool]:
             self.check_worker()
-            pause = POLL_S if finished else min(pause * 2, 0.05)
-            time.sleep(pause)
+            done = []
+            for task_id, raw in zip(head, self._metas(head), strict=True):
+                if raw is not None and json.loads(raw)["status"] != "SUCCESS":
+                    raise BenchError(f"plain Celery task {task_id} ended "
+                                     f"{json.loads(raw)['status']}")
+                done.append(raw is not None)
+            return done
+
+        left = poll_oldest([h.id for h in handles], ended,
+                           deadline=time.monotonic() + timeout, pause_s=POLL_S)
+        if left:
+            raise BenchError(f"plain Celery: {len(left)} of {len(handles)} tasks not done "
+                             f"after {timeout}s")
 
     def completion_times(self, handles: list[Any]) -> list[float]:
         return [iso_timestamp(json.loads(raw)["date_done"])

@@ -42,7 +42,7 @@ What is timed, per system (the worker's queue is paused/resumed with Celery's re
    ``add_consumer`` is sent (consumption starts right after). Then the bench waits for all N:
    tasks-core with ``wait_all(futures)`` (pipelined HGETs of the states of the oldest
    unfinished runs: about twice as many as finished since its last poll, 16 to 256, every
-   20 ms, at once when all it read had finished: tasks_core.poll_window.next_window); Celery
+   20 ms, at once when all it read had finished: tasks_core.poll_window.poll_oldest); Celery
    with the equivalent (MGET of the oldest ``celery-task-meta-<id>`` keys still missing,
    the same window rule; done when every result is present and SUCCESS; the queue is then
    also checked to be empty).

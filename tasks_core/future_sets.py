@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from tasks_core.errors import RunTimeout
-from tasks_core.poll_window import MAX_WINDOW, MIN_WINDOW, next_window
+from tasks_core.poll_window import poll_oldest
 from tasks_core.process_runtime import get_runtime
 from tasks_core.states import is_terminal
 
@@ -94,24 +94,13 @@ def _wait_ended(items: list[Any], timeout: float | None) -> set[int]:
     ended, the next poll follows at once, else after 5 ms (doubling to 50 ms while none
     ends).
     """
-    todo = list(items)
-    seen: set[int] = set()
+    def ended(head: list[Any]) -> list[bool]:
+        ids = {id(f) for f in _finished(head)}
+        return [id(f) in ids for f in head]
+
     deadline = None if timeout is None else time.monotonic() + timeout
-    size, pause = MIN_WINDOW, 0.005
-    while todo:
-        head = todo[:size]
-        ended = {id(f) for f in _finished(head)}
-        seen |= ended
-        todo = [f for f in head if id(f) not in ended] + todo[size:]
-        if not todo or (deadline is not None and time.monotonic() >= deadline):
-            break
-        size = next_window(size, len(head), len(ended), MAX_WINDOW)
-        if len(ended) == len(head):
-            continue
-        pause = 0.005 if ended else min(pause * 2, 0.05)
-        time.sleep(pause if deadline is None else
-                   max(0.0, min(pause, deadline - time.monotonic())))
-    return seen
+    left = {id(f) for f in poll_oldest(items, ended, deadline=deadline, pause_s=0.005)}
+    return {id(f) for f in items if id(f) not in left}
 
 
 def wait(futures: Iterable[F], timeout: float | None = None) -> DoneAndNotDoneFutures:

@@ -27,7 +27,7 @@ from tasks_core.errors import (
     TimedOutRun,
 )
 from tasks_core.future_sets import FutureList, PrefectFutureList, as_completed, wait
-from tasks_core.poll_window import MAX_WINDOW, MIN_WINDOW, next_window
+from tasks_core.poll_window import MAX_WINDOW, poll_oldest
 from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord
 from tasks_core.states import State, StateName, is_terminal
@@ -211,29 +211,17 @@ def wait_all(futures: Iterable[TaskFuture[Any]], timeout: float | None = None,
         raise ValueError(f"wait_all: window must be at least 1, got {window}")
     items: Sequence[TaskFuture[Any]] = list(futures)
     store = get_runtime().store
-    deadline = None if timeout is None else time.monotonic() + timeout
     states: dict[str, str] = {}
-    todo = [f.id for f in items]
-    pause = _POLL_S
-    size = min(window, MIN_WINDOW)
-    while todo:
-        head = todo[:size]
-        replies = store.states_of(head)
-        left = []
-        for run_id, state in zip(head, replies, strict=True):
+
+    def ended(head: list[str]) -> list[bool]:
+        for run_id, state in zip(head, store.states_of(head), strict=True):
             if state is not None and is_terminal(state):
                 states[run_id] = state
-            else:
-                left.append(run_id)
-        finished = len(head) - len(left)
-        todo = left + todo[size:]
-        if not todo:
-            break
-        if deadline is not None and time.monotonic() > deadline:
-            raise RunTimeout(f"{len(todo)} of {len(items)} runs not finished after {timeout}s")
-        size = next_window(size, len(head), finished, window)
-        if finished == len(head):
-            continue  # all of it had finished: read on at once
-        pause = _POLL_S if finished else min(pause * 2, 0.05)
-        time.sleep(pause)
+        return [run_id in states for run_id in head]
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    left = poll_oldest([f.id for f in items], ended, deadline=deadline, pause_s=_POLL_S,
+                       cap=window)
+    if left:
+        raise RunTimeout(f"{len(left)} of {len(items)} runs not finished after {timeout}s")
     return [StateName(states[f.id]) for f in items]

@@ -191,17 +191,10 @@ def resume_route(name: str) -> Automation:
 def replay_automation(name: str, request: ReplayRequest, *, now: datetime) -> ReplayReply:
     """Replay the window of `request` through the automation's trigger (no action runs).
 
-    Events this server emitted and still buffers (the ``automation.created`` of an
-    automation made just before, events posted to it) are written first, up to 2 s, so
-    that the replay sees them.
-
     Raises:
         AutomationNotFound: no such automation.
         ValidationError: a time that does not parse, or ``until`` before ``since``.
     """
-    from tasks_core.process_runtime import get_runtime
-
-    get_runtime().emitter.flush(timeout=2.0)
     automation = read_automation(name)
     start = parse_moment(request.since, now, field="since")
     end = parse_moment(request.until, now, field="until") if request.until else now

@@ -77,27 +77,26 @@ def _join_stored(results: list[Any], deadline: float | None, timeout: float | No
     value as soon as it and those before it have ended (the first failure raised there,
     with `propagate`, without waiting for the later ones).
 
-    Each poll reads the states of the oldest results not taken yet, as many as
-    `next_window` says (16 to 256), then the outcomes of the leading ended ones in one
-    round trip: a group of thousands costs its caller about two reads per poll, where a
-    ``get`` per result was a pub/sub wait and several reads each.
+    Each poll reads the outcomes (state and value) of the oldest results not taken yet, as
+    many as `next_window` says (16 to 256), in one round trip, and takes the leading ended
+    ones: a group of thousands costs its caller one read per poll, where a ``get`` per
+    result was a pub/sub wait and several reads each.
     """
     store = get_runtime().store
     values: list[Any] = []
     taken, size, pause = 0, MIN_WINDOW, 0.005
     while taken < len(results):
         head = results[taken:taken + size]
-        states = store.states_of([r.id for r in head])
+        outcomes = store.outcomes_of([r.id for r in head])  # states and values at once
         ready = 0
-        for r, state in zip(head, states, strict=True):  # the leading ended ones
+        for r, (state, _, _) in zip(head, outcomes, strict=True):  # the leading ended ones
             if state is None and type(r) is TaskFuture:  # (an AsyncResult waits for it)
                 raise RunNotFound(f"run {r.id!r} not found (it may have expired)")
             if state is None or not is_terminal(state):
                 break
             ready += 1
         if ready:
-            outcomes = store.outcomes_of([r.id for r in head[:ready]])
-            for r, outcome in zip(head[:ready], outcomes, strict=True):
+            for r, outcome in zip(head[:ready], outcomes[:ready], strict=True):
                 value = TaskFuture.outcome_from(r, *outcome, raise_on_failure=False)
                 if propagate and isinstance(value, BaseException) and outcome[0] not in _OK:
                     if isinstance(r, CanvasResult):  # as its `get`: a parent's error first
