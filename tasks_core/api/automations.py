@@ -38,6 +38,7 @@ from tasks_core.automations import (
 )
 from tasks_core.automations.replay import replay_window
 from tasks_core.events.triggers.firing import Firing
+from tasks_core.process_runtime import get_runtime
 
 __all__ = ["SHOWN_FIRINGS", "AutomationBody", "Finding", "ReplayReply", "ReplayRequest",
            "automation_of", "replay_automation", "router"]
@@ -214,4 +215,8 @@ def replay_automation(name: str, request: ReplayRequest, *, now: datetime) -> Re
                          "trigger, no action run: when it would have fired, or which "
                          "condition failed (as `tasks-core automation test`).")
 def test_route(name: str, request: ReplayRequest | None = None) -> ReplayReply:
+    # events this server emitted and still buffers (the automation.created of one made
+    # just before, events posted to it) are written first, up to 2 s, and only then is
+    # "now" taken: the window is by the time events were written (replay_window)
+    get_runtime().emitter.flush(timeout=2.0)
     return replay_automation(name, request or ReplayRequest(), now=datetime.now(UTC))

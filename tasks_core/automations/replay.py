@@ -37,9 +37,9 @@ def replay_window(automation: AutomationModel, *, start: datetime, end: datetime
                   max_events: int = REPLAY_MAX) -> Replay:
     """Replay the events received from `start` to `end` through the automation's trigger.
 
-    Events this process emitted and still buffers (an API server's ``automation.created``
-    of an automation made just before, events posted to it) are written first, up to 2 s,
-    so that the replay sees them.
+    The stream is read by the time events were received (written), so an event this
+    process still buffers when `end` is taken is not in the window: a caller that emits
+    events (the API server) flushes them before it takes `end` (`api.automations`).
 
     Raises:
         AutomationError: `end` is before `start`.
@@ -50,7 +50,6 @@ def replay_window(automation: AutomationModel, *, start: datetime, end: datetime
     if end < start:
         raise AutomationError(f"until ({end.isoformat()}) is before since "
                               f"({start.isoformat()})")
-    get_runtime().emitter.flush(timeout=2.0)
     newest = list_events(get_runtime().events, EventFilter(since=start, until=end),
                          limit=max_events)
     found = explain(automation.trigger, list(reversed(newest)), start=start, end=end)
