@@ -35,6 +35,7 @@ from collections.abc import Callable
 from queue import Empty
 from typing import Any, cast
 
+import redis
 from kombu.transport import redis as kombu_redis
 from kombu.utils import json as kombu_json
 
@@ -42,6 +43,7 @@ from tasks_core.engine.cancel import cancel_purged
 from tasks_core.errors import ValidationError
 from tasks_core.messages import DeadLetter, envelope_problem, raw_bytes
 from tasks_core.settings import get_settings
+from tasks_core.store.batch_fetch import ACK_FLUSH_S, BatchQoS, Fetched, fetch_batch, room
 from tasks_core.store.connection import connect
 from tasks_core.store.deadletters import DeadLetterStore
 from tasks_core.store.keys import Keys, kombu_queue
@@ -91,7 +93,9 @@ class Channel(kombu_redis.Channel):
     """kombu's Redis channel whose BRPOP reader never lets a message kill the worker, and
     that keeps one synchronous client instead of building one per command."""
 
+    QoS = BatchQoS
     _sync_client: Any = None
+    _unprefixed: Any = None
 
     def _create_client(self, asynchronous: bool = False) -> Any:
         """kombu 5.7 builds a new ``redis.Redis`` on its connection pool for every
@@ -129,7 +133,8 @@ class Channel(kombu_redis.Channel):
         return len(items)
 
     def _brpop_read(self, **options: Any) -> bool:
-        # kombu 5.7's _brpop_read, with the payload checked before it is delivered
+        # kombu 5.7's _brpop_read, with the payload checked before it is delivered, and
+        # the message recorded as unacked together with a batch more (batch_fetch)
         try:
             try:
                 dest__item = self.client.parse_response(self.client.connection, "BRPOP",
@@ -141,15 +146,68 @@ class Channel(kombu_redis.Channel):
                 raise Empty()
             dest, item = dest__item
             dest = _text_of(dest)
-            queue = dest.rsplit(self.sep, 1)[0]
-            self._queue_cycle.rotate(queue)
-            payload = self._checked(dest, queue, item)
-            if payload is not None:
-                self._deliver_guarded(payload, dest, queue, item)
-            return True
         finally:
             self._in_poll = cast(Any, None)
             cast(Any, self)._flush_brpop_reauth()
+        self._take(dest, item)
+        return True
+
+    def _brpop_start(self, timeout: Any = None) -> None:
+        cast(BatchQoS, self.qos).flush_acks()  # the acks since the last fetch, together
+        cast(Any, super())._brpop_start(timeout)
+
+    def _take(self, dest: str, item: bytes) -> None:
+        """Deliver the message BRPOP took from `dest`, and the batch fetched with it."""
+        queue = dest.rsplit(self.sep, 1)[0]
+        self._queue_cycle.rotate(queue)
+        payload = self._checked(dest, queue, item)
+        qos = cast(BatchQoS, self.qos)
+        try:
+            tag, batch = self._fetch(item if payload is not None else None)
+        except self.connection_errors:
+            raise  # as kombu's own unacked write: the message BRPOP took is not recorded
+        except Exception:  # the script failed: kombu's own path for this one message
+            log.exception("the batch fetch failed; taking one message")
+            tag, batch = "", []
+        mine = [tag] if tag else []
+        mine += [fetched.tag for fetched in batch if fetched.tag]
+        qos.recorded.update(mine)
+        try:
+            if payload is not None:
+                self._deliver_guarded(payload, dest, queue, item)
+            for fetched in batch:
+                name = fetched.key.rsplit(self.sep, 1)[0]
+                self._queue_cycle.rotate(name)
+                taken = self._checked(fetched.key, name, fetched.envelope)
+                if taken is None:  # set aside
+                    if fetched.tag:
+                        qos.forget(fetched.tag)
+                    continue
+                self._deliver_guarded(taken, fetched.key, name, fetched.envelope)
+        except BaseException:
+            # fetched and recorded, never handed to the consumer: back on their queues
+            qos.give_back([tag for tag in mine if tag in qos.recorded])
+            raise
+
+    def _fetch(self, envelope: bytes | None) -> tuple[str, list[Fetched]]:
+        qos = cast(BatchQoS, self.qos)
+        queues = self._queue_cycle.consume(len(self.active_queues))
+        lists = [cast(Any, self)._q_for_pri(queue, pri) for pri in self.priority_steps
+                 for queue in queues]
+        return fetch_batch(self._plain_client(), prefix=self.global_keyprefix or "",
+                           unacked_index=self.unacked_index_key, unacked=self.unacked_key,
+                           lists=lists, width=len(queues),
+                           limit=room(qos, holding=envelope is not None)
+                           if queues and not self._closing else 0,
+                           envelope=envelope)
+
+    def _plain_client(self) -> redis.Redis:
+        """A client on the channel's pool that does not add kombu's key prefix (the batch
+        fetch names its keys in full): one per pool, as `_create_client`."""
+        client = self._unprefixed
+        if client is None or client.connection_pool is not self.pool:
+            client = self._unprefixed = redis.Redis(connection_pool=self.pool)
+        return cast(redis.Redis, client)
 
     def _checked(self, dest: str, queue: str, item: bytes) -> dict[str, Any] | None:
         """The decoded envelope, or None once an undeliverable one is set aside."""
@@ -175,8 +233,11 @@ class Channel(kombu_redis.Channel):
                             f"the worker could not take it: {type(exc).__name__}: {exc}",
                             "consumer", payload)
             tag = payload["properties"]["delivery_tag"]
-            if tag in self.qos._delivered:
-                self.qos.ack(tag)  # set aside above: no redelivery that would fail again
+            qos = cast(BatchQoS, self.qos)
+            if tag in qos._delivered:
+                cast(Any, qos).ack(tag)  # set aside above: no redelivery that would fail again
+            elif tag in qos.recorded:
+                qos.forget(tag)  # recorded by the fetch, never delivered
 
     def _set_aside(self, dest: str, queue: str, item: bytes, reason: str, stage: Any,
                    payload: dict[str, Any] | None = None) -> None:
@@ -203,9 +264,28 @@ def _text(value: Any) -> str | None:
 
 
 class Transport(kombu_redis.Transport):
-    """kombu's Redis transport with the guarded `Channel`."""
+    """kombu's Redis transport with the guarded `Channel`; in an event loop (a worker's),
+    deferred acks are written at least every `ACK_FLUSH_S`."""
 
     Channel = Channel
+
+    def register_with_event_loop(self, connection: Any, loop: Any) -> None:
+        cast(Any, super()).register_with_event_loop(connection, loop)
+        cycle = cast(Any, self).cycle
+        old = getattr(cycle, "_acks_tref", None)
+        if old is not None:  # a reconnect registers again
+            old.cancel()
+        cycle._acks_tref = loop.call_repeatedly(ACK_FLUSH_S, self._flush_acks, cycle)
+
+    @staticmethod
+    def _flush_acks(cycle: Any) -> None:
+        for channel in list(cycle._channels):
+            qos = channel.__dict__.get("_qos")
+            if isinstance(qos, BatchQoS):
+                try:
+                    qos.flush_acks()
+                except Exception:  # kept for the next flush
+                    log.warning("could not write acks yet", exc_info=True)
 
     def __init__(self, client: Any, **kwargs: Any) -> None:
         # kombu applies this default only when its own alias 'rediss' names the transport

@@ -12,6 +12,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tasks_core import StateName, wait_all
 from tasks_core.dispatch import Envelope, redis_push
 from tasks_core.messages import raw_bytes
@@ -85,11 +87,14 @@ def _loads(text: str) -> Any:
         return None
 
 
+@pytest.mark.parametrize("queued", [False, True], ids=["one-by-one", "queued-first"])
 def test_every_bad_message_is_set_aside_and_the_worker_keeps_going(
-        tc_env: dict[str, Any], start_worker: Any) -> None:
+        tc_env: dict[str, Any], start_worker: Any, queued: bool) -> None:
+    """`queued`: every message is on the queue before the worker starts, so the worker's
+    fetch takes them in batches (store/batch_fetch.py), bad ones among good ones."""
     rt = get_runtime()
     queue, client = tc_env["queue"], tc_env["client"]
-    worker = start_worker(concurrency=1)
+    worker = None if queued else start_worker(concurrency=1)
     cases = bad_messages(queue)
     key = rt.store.keys.broker_queue(queue)
     for raw, _ in cases.values():
@@ -100,9 +105,13 @@ def test_every_bad_message_is_set_aside_and_the_worker_keeps_going(
         push = redis_push(envelope_, rt.store.keys)
         client.lpush(push.key, push.payload)
     futures = [t.add.delay(i, 1) for i in range(20)]  # good runs behind the bad ones
+    for i in range(10):  # and bad ones behind those
+        client.lpush(key, f"{{bad {i}")
+    if worker is None:
+        worker = start_worker(concurrency=1)
 
     assert set(wait_all(futures, timeout=60)) == {StateName.COMPLETED}
-    total = len(cases) + 2
+    total = len(cases) + 2 + 10
     wait_until(lambda: rt.deadletters.count() >= total, 20, message="every dead letter")
     entries = rt.deadletters.entries()
     assert len(entries) == total
@@ -117,7 +126,9 @@ def test_every_bad_message_is_set_aside_and_the_worker_keeps_going(
     assert "Unrecoverable error" not in worker.output()
     assert "message dropped" not in worker.output()
     assert client.llen(key) == 0
-    assert client.hlen(f"{tc_env['prefix']}:q:unacked") == 0  # every one acked: none returns
+    # every one acked (a worker writes its acks within store.batch_fetch.ACK_FLUSH_S)
+    wait_until(lambda: client.hlen(f"{tc_env['prefix']}:q:unacked") == 0, 5,
+               message="no message left unacked: none returns")
 
 
 def test_requeue_puts_a_message_back_on_its_queue(tc_env: dict[str, Any],

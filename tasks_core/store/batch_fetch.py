@@ -1,0 +1,210 @@
+"""The worker's fetch and acks on Redis: a batch per fetch, the acks written together.
+
+kombu's Redis transport takes one message per BRPOP and then records it as unacknowledged
+(its ack emulation, `QoS.append`: a MULTI/EXEC writing ``unacked`` and ``unacked_index``),
+and removes the record at the ack in another MULTI/EXEC: three round trips per message in
+the worker's main process, and between the first two a window in which a crash loses the
+message (off its list, not yet recorded).
+
+Here (`BatchQoS`, used by `tasks_core.store.transport.Channel`):
+
+- a worker that holds messages fetches again only once `LOW_WATER` of its prefetch limit is
+  free (an idle one at once), so that a busy worker takes a batch rather than one message
+  per ack, and never holds more than kombu would;
+- after the BRPOP, fetch_batch.lua records its message and takes up to the room the
+  prefetch limit leaves (`room`, at most `BATCH_MAX`) off the same lists, each recorded as
+  it is popped: one BRPOP and one script per batch, and a message the script takes is never
+  outside Redis's lists; `append` skips the write for a message already recorded;
+- an ack frees the prefetch room at once; its Redis write waits for the next fetch (written
+  before the BRPOP), at most `ACK_FLUSH_S` (the transport's timer in the worker's event
+  loop), and is written at once while a BRPOP waits on an empty queue, at `ACKS_MAX`, and
+  at shutdown.
+
+The records are kombu's own, so its reject, shutdown restore and visibility-timeout restore
+work on them unchanged. Issue 16 asked for this to be measured before it is kept ("a
+consumer bootstep that fetches a batch with one atomic move"); SCALING.md has the figures.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import redis
+from kombu.transport import redis as kombu_redis
+from kombu.transport import virtual
+
+from tasks_core.store.base import load_lua
+
+__all__ = ["ACKS_MAX", "ACK_FLUSH_S", "BATCH_MAX", "LOW_WATER", "BatchQoS", "Fetched",
+           "fetch_batch", "room"]
+
+log = logging.getLogger("tasks_core.worker")
+
+BATCH_MAX = 32
+"""Most messages one fetch takes beyond the BRPOP's (without a prefetch limit, the whole
+batch; with one, the room it leaves, whichever is smaller)."""
+
+LOW_WATER = 0.5
+"""A worker that holds messages fetches again once this share of its prefetch limit is free
+(`BatchQoS.can_consume`)."""
+
+ACK_FLUSH_S = 0.02
+"""Longest an ack's Redis write waits in a worker's event loop (`Transport`'s timer)."""
+
+ACKS_MAX = 64
+"""Acks written at once when this many wait."""
+
+ACKS_KEPT = 100_000
+"""Most acks kept for the next flush while Redis cannot be reached (the oldest are left to
+kombu's visibility timeout)."""
+
+_SCRIPT = load_lua("fetch_batch.lua")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One message the script took: its list (with the prefix), envelope and delivery tag
+    ('' when the script could not record it: not an envelope kombu can take)."""
+
+    key: str
+    envelope: bytes
+    tag: str
+
+
+class BatchQoS(kombu_redis.QoS):
+    """kombu's Redis QoS that does not write again what the fetch script recorded."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cast(Any, super()).__init__(*args, **kwargs)
+        self.recorded: set[str] = set()
+        """Delivery tags fetch_batch.lua recorded in ``unacked``, not yet delivered."""
+        self._acks: list[str] = []
+
+    def can_consume(self) -> bool:
+        """Whether to fetch now: as kombu's (fewer messages held than the prefetch limit),
+        and, while any are held, only once at least half the limit is free (`LOW_WATER`),
+        so that a busy worker fetches a batch at a time rather than one message per ack.
+        Never more is held than kombu would; an idle worker fetches at once."""
+        if not cast(Any, super()).can_consume():
+            return False
+        limit = self.prefetch_count
+        held = len(self._delivered) - len(self._dirty)
+        return not limit or held == 0 or limit - held >= max(1, int(limit * LOW_WATER))
+
+    def append(self, message: Any, delivery_tag: str) -> None:
+        if delivery_tag in self.recorded:
+            self.recorded.discard(delivery_tag)
+            cast(Any, virtual.QoS).append(self, message, delivery_tag)  # in memory only
+            return
+        cast(Any, super()).append(message, delivery_tag)
+
+    def ack(self, delivery_tag: str) -> None:
+        """kombu's ack, its Redis part deferred to the next `flush_acks` (before the next
+        fetch, or within `ACK_FLUSH_S`), so that a busy worker removes several records in
+        one round trip; at once when the worker is waiting for messages (a BRPOP pending)
+        or `ACKS_MAX` are waiting. The prefetch room frees at once."""
+        self._acks.append(delivery_tag)
+        cast(Any, virtual.QoS).ack(self, delivery_tag)  # in memory
+        if self.channel._in_poll or len(self._acks) >= ACKS_MAX:
+            self.flush_acks()
+
+    def flush_acks(self) -> None:
+        """Remove the acked messages' records from ``unacked`` (one MULTI/EXEC).
+
+        Raises:
+            redis.RedisError: Redis could not be reached; the tags are kept for the next
+                flush (until then the records stay, and kombu's visibility timeout would
+                deliver those messages again: a tasks-core run that has ended is not run
+                twice, its claim refuses it).
+        """
+        tags, self._acks = self._acks, []
+        if not tags:
+            return
+        try:
+            with cast(Any, self).pipe_or_acquire() as pipe:
+                pipe.zrem(self.unacked_index_key, *tags)
+                pipe.hdel(self.unacked_key, *tags)
+                pipe.execute()
+        except BaseException:
+            self._acks[:0] = tags[-ACKS_KEPT:]
+            raise
+
+    def restore_unacked_once(self, stderr: Any = None) -> Any:
+        """Write the deferred acks, then kombu's restore of what is still unacked (at
+        shutdown)."""
+        try:
+            self.flush_acks()
+        except Exception:  # left to the visibility timeout, logged
+            log.exception("could not write %d acks at shutdown", len(self._acks))
+        return cast(Any, super()).restore_unacked_once(stderr)
+
+    def forget(self, delivery_tag: str) -> None:
+        """Remove a recorded message that will not be delivered (set aside) from
+        ``unacked``."""
+        self.recorded.discard(delivery_tag)
+        cast(Any, self)._remove_from_indices(delivery_tag).execute()
+
+    def give_back(self, tags: Sequence[str]) -> None:
+        """Put recorded messages that were not delivered back on their queues now (kombu's
+        restore; should it fail, the visibility timeout restores them later)."""
+        for tag in tags:
+            self.recorded.discard(tag)
+            try:
+                cast(Any, self).restore_by_tag(tag)
+            except Exception:  # still in ``unacked``: restored after the visibility timeout
+                log.exception("could not give back message %s; the visibility timeout will",
+                              tag)
+
+
+def room(qos: Any, *, holding: int) -> int:
+    """How many more messages a fetch may take: the prefetch limit's room less `holding`
+    (messages taken but not yet delivered), at most `BATCH_MAX`; 0 when Celery decides per
+    message (``worker_disable_prefetch`` replaces ``can_consume`` on the QoS)."""
+    if "can_consume" in vars(qos):
+        return 0
+    estimate = qos.can_consume_max_estimate()
+    if estimate is None:
+        return BATCH_MAX
+    return max(0, min(BATCH_MAX, int(estimate) - holding))
+
+
+def fetch_batch(client: redis.Redis, *, prefix: str, unacked_index: str, unacked: str,
+                lists: Sequence[str], width: int, limit: int,
+                envelope: bytes | None) -> tuple[str, list[Fetched]]:
+    """Run fetch_batch.lua: record `envelope` (the BRPOP's message; None: nothing to record)
+    and take up to `limit` more off `lists` (unprefixed names, BRPOP's order, `width` per
+    priority step). Returns the envelope's delivery tag ('' when not recorded) and what was
+    taken, in order.
+
+    Raises:
+        redis.ConnectionError, redis.TimeoutError: Redis could not be reached (nothing was
+            taken; the envelope is not recorded).
+        redis.ResponseError: the script failed (nothing was taken).
+    """
+    script = _script(client)
+    keys = [prefix + unacked_index, prefix + unacked, *(prefix + name for name in lists)]
+    reply = script(keys=keys, args=[repr(time.time()), limit, width, envelope or b""],
+                   client=client)
+    first = _text(reply[0])
+    taken = [Fetched(key=_text(reply[i + 1])[len(prefix):], envelope=reply[i + 2],
+                     tag=_text(reply[i])) for i in range(3, len(reply), 3)]
+    return first, taken
+
+
+_loaded: list[Any] = []
+
+
+def _script(client: redis.Redis) -> Any:
+    """The script object (redis-py's: EVALSHA, loading the script on NOSCRIPT); one per
+    process, whichever client calls it."""
+    if not _loaded:
+        _loaded.append(client.register_script(_SCRIPT))
+    return _loaded[0]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
