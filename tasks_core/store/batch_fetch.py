@@ -28,12 +28,14 @@ consumer bootstep that fetches a batch with one atomic move"); SCALING.md has th
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 import redis
+from celery.worker import state as worker_state
 from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual
 
@@ -53,7 +55,9 @@ LOW_WATER = 0.5
 (`BatchQoS.can_consume`)."""
 
 ACK_FLUSH_S = 0.02
-"""Longest an ack's Redis write waits in a worker's event loop (`Transport`'s timer)."""
+"""Longest an ack's Redis write waits in a worker's event loop (a one-shot timer); without
+one (a plain kombu consumer, Celery's loop for the eventlet and gevent pools), at the
+loop's next turn after that."""
 
 ACKS_MAX = 64
 """Acks written at once when this many wait."""
@@ -76,24 +80,37 @@ class Fetched:
 
 
 class BatchQoS(kombu_redis.QoS):
-    """kombu's Redis QoS that does not write again what the fetch script recorded."""
+    """kombu's Redis QoS that does not write again what the fetch script recorded, fetches
+    a batch at a time while work waits, and writes acks together."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cast(Any, super()).__init__(*args, **kwargs)
         self.recorded: set[str] = set()
         """Delivery tags fetch_batch.lua recorded in ``unacked``, not yet delivered."""
         self._acks: list[str] = []
+        self._acks_since = 0.0  # monotonic time of the oldest ack not yet written
+        self._acks_lock = threading.Lock()  # acks may come from pool threads (threads pool)
+        self._timer: Any = None  # the armed one-shot flush (an event loop's), or None
+        self._warned = 0.0
 
     def can_consume(self) -> bool:
         """Whether to fetch now: as kombu's (fewer messages held than the prefetch limit),
-        and, while any are held, only once at least half the limit is free (`LOW_WATER`),
-        so that a busy worker fetches a batch at a time rather than one message per ack.
-        Never more is held than kombu would; an idle worker fetches at once."""
+        except that while the worker has work waiting (at least one task received and not
+        yet started per task running: Celery's ``worker.state``; ETA tasks not yet due are
+        not counted) it waits until `LOW_WATER` of the limit is free, so that a busy worker
+        fetches a batch at a time rather than one message per ack. No process is left idle
+        by it, and never more is held than kombu would. Also writes acks older than
+        `ACK_FLUSH_S` (called at every turn of the consumer's loop)."""
+        self._flush_stale()
         if not cast(Any, super()).can_consume():
             return False
         limit = self.prefetch_count
         held = len(self._delivered) - len(self._dirty)
-        return not limit or held == 0 or limit - held >= max(1, int(limit * LOW_WATER))
+        if not limit or not held or limit - held >= max(1, int(limit * LOW_WATER)):
+            return True
+        active = len(worker_state.active_requests)
+        waiting = len(worker_state.reserved_requests) - active
+        return waiting < max(1, active)
 
     def append(self, message: Any, delivery_tag: str) -> None:
         if delivery_tag in self.recorded:
@@ -103,14 +120,29 @@ class BatchQoS(kombu_redis.QoS):
         cast(Any, super()).append(message, delivery_tag)
 
     def ack(self, delivery_tag: str) -> None:
-        """kombu's ack, its Redis part deferred to the next `flush_acks` (before the next
-        fetch, or within `ACK_FLUSH_S`), so that a busy worker removes several records in
-        one round trip; at once when the worker is waiting for messages (a BRPOP pending)
-        or `ACKS_MAX` are waiting. The prefetch room frees at once."""
-        self._acks.append(delivery_tag)
+        """kombu's ack, its Redis part deferred, so that a busy worker removes several
+        records in one round trip: written before the next fetch, within `ACK_FLUSH_S`
+        (a one-shot timer in the worker's event loop, else at the loop's next turn), and at
+        once while the worker waits for messages (a BRPOP pending), on a closed channel, or
+        when `ACKS_MAX` wait. The prefetch room frees at once."""
+        with self._acks_lock:
+            if not self._acks:
+                self._acks_since = time.monotonic()
+            self._acks.append(delivery_tag)
         cast(Any, virtual.QoS).ack(self, delivery_tag)  # in memory
-        if self.channel._in_poll or len(self._acks) >= ACKS_MAX:
+        channel = self.channel
+        if channel._in_poll or channel.closed or len(self._acks) >= ACKS_MAX:
             self.flush_acks()
+        else:
+            self._arm_timer()
+
+    def reject(self, delivery_tag: str, requeue: bool = False) -> None:
+        self.flush_acks()  # a requeue must not restore a message acked before
+        cast(Any, super()).reject(delivery_tag, requeue=requeue)
+
+    def restore_unacked(self, client: Any = None) -> Any:
+        self.flush_acks()  # kombu's restore walks what it delivered, acked or not
+        return cast(Any, super()).restore_unacked(client)
 
     def flush_acks(self) -> None:
         """Remove the acked messages' records from ``unacked`` (one MULTI/EXEC).
@@ -121,7 +153,8 @@ class BatchQoS(kombu_redis.QoS):
                 deliver those messages again: a tasks-core run that has ended is not run
                 twice, its claim refuses it).
         """
-        tags, self._acks = self._acks, []
+        with self._acks_lock:
+            tags, self._acks = self._acks, []
         if not tags:
             return
         try:
@@ -130,8 +163,35 @@ class BatchQoS(kombu_redis.QoS):
                 pipe.hdel(self.unacked_key, *tags)
                 pipe.execute()
         except BaseException:
-            self._acks[:0] = tags[-ACKS_KEPT:]
+            with self._acks_lock:
+                self._acks[:0] = tags[-ACKS_KEPT:]
+                self._acks_since = time.monotonic()
             raise
+
+    def _flush_stale(self) -> None:
+        if self._acks and time.monotonic() - self._acks_since >= ACK_FLUSH_S:
+            self._flush_logged()
+
+    def _flush_logged(self) -> None:
+        """`flush_acks` from the event loop: a failure is logged (at most every 10 s) and
+        retried later, never raised into the loop."""
+        self._timer = None
+        try:
+            self.flush_acks()
+        except Exception:
+            now = time.monotonic()
+            if now - self._warned >= 10:
+                self._warned = now
+                log.warning("could not write %d acks yet; retrying", len(self._acks),
+                            exc_info=True)
+            self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        if self._timer is not None:
+            return
+        loop = getattr(self.channel.connection, "event_loop", None)
+        if loop is not None:
+            self._timer = loop.call_later(ACK_FLUSH_S, self._flush_logged)
 
     def restore_unacked_once(self, stderr: Any = None) -> Any:
         """Write the deferred acks, then kombu's restore of what is still unacked (at
@@ -149,9 +209,10 @@ class BatchQoS(kombu_redis.QoS):
         cast(Any, self)._remove_from_indices(delivery_tag).execute()
 
     def give_back(self, tags: Sequence[str]) -> None:
-        """Put recorded messages that were not delivered back on their queues now (kombu's
-        restore; should it fail, the visibility timeout restores them later)."""
-        for tag in tags:
+        """Put recorded messages that were not delivered back on their queues now, in
+        their order (kombu's restore: onto the end BRPOP takes from, so the last first;
+        should it fail, the visibility timeout restores them later)."""
+        for tag in reversed(tags):
             self.recorded.discard(tag)
             try:
                 cast(Any, self).restore_by_tag(tag)
@@ -181,9 +242,11 @@ def fetch_batch(client: redis.Redis, *, prefix: str, unacked_index: str, unacked
     taken, in order.
 
     Raises:
-        redis.ConnectionError, redis.TimeoutError: Redis could not be reached (nothing was
-            taken; the envelope is not recorded).
-        redis.ResponseError: the script failed (nothing was taken).
+        redis.ConnectionError, redis.TimeoutError: Redis could not be reached. When the
+            script ran and only its reply was lost, what it took is recorded as unacked
+            and kombu's visibility timeout gives it back (a message it could not record,
+            not an envelope kombu can take, is lost with the reply).
+        redis.ResponseError: the script could not run (nothing was taken).
     """
     script = _script(client)
     keys = [prefix + unacked_index, prefix + unacked, *(prefix + name for name in lists)]

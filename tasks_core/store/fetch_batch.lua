@@ -15,6 +15,7 @@
 -- ARGV[4]    the envelope BRPOP took, to record ('' = none)
 -- Within a step the lists are taken from in turn, one message each, as kombu's queue
 -- rotation does across successive BRPOPs; a higher step only once the lower ones are empty.
+-- No error stops the script half-way: every message it popped is in its reply.
 -- Returns {tag, list, envelope, tag, list, envelope, ...}: first ARGV[4]'s delivery tag
 -- (no list, no envelope: '' and ''), then each message taken with its list and tag. A tag is
 -- '' when the envelope is not one kombu can take (not JSON, no properties.delivery_tag or
@@ -35,9 +36,18 @@ local function record(envelope)
   if type(exchange) ~= 'string' or type(routing_key) ~= 'string' then
     return ''
   end
-  redis.call('ZADD', KEYS[1], now, tag)
-  redis.call('HSET', KEYS[2], tag, '[' .. envelope .. ',' .. cjson.encode(exchange) .. ','
-    .. cjson.encode(routing_key) .. ']')
+  -- pcall: a failing write (a key of another type) leaves the message unrecorded, returned
+  -- to the caller, never popped and dropped by an error half-way through the script
+  local added = redis.pcall('ZADD', KEYS[1], now, tag)
+  if type(added) == 'table' and added['err'] then
+    return ''
+  end
+  local set = redis.pcall('HSET', KEYS[2], tag, '[' .. envelope .. ','
+    .. cjson.encode(exchange) .. ',' .. cjson.encode(routing_key) .. ']')
+  if type(set) == 'table' and set['err'] then
+    redis.pcall('ZREM', KEYS[1], tag)
+    return ''
+  end
   return tag
 end
 
@@ -55,8 +65,8 @@ while first <= #KEYS and taken < limit do
       if taken >= limit then
         break
       end
-      local envelope = redis.call('RPOP', KEYS[i])
-      if envelope then
+      local envelope = redis.pcall('RPOP', KEYS[i])  -- not a list: nothing taken from it
+      if type(envelope) == 'string' then
         more = true
         taken = taken + 1
         out[#out + 1] = record(envelope)

@@ -43,7 +43,7 @@ from tasks_core.engine.cancel import cancel_purged
 from tasks_core.errors import ValidationError
 from tasks_core.messages import DeadLetter, envelope_problem, raw_bytes
 from tasks_core.settings import get_settings
-from tasks_core.store.batch_fetch import ACK_FLUSH_S, BatchQoS, Fetched, fetch_batch, room
+from tasks_core.store.batch_fetch import BatchQoS, Fetched, fetch_batch, room
 from tasks_core.store.connection import connect
 from tasks_core.store.deadletters import DeadLetterStore
 from tasks_core.store.keys import Keys, kombu_queue
@@ -96,6 +96,7 @@ class Channel(kombu_redis.Channel):
     QoS = BatchQoS
     _sync_client: Any = None
     _unprefixed: Any = None
+    _no_ack_queues: frozenset[str] | set[str] = frozenset()
 
     def _create_client(self, asynchronous: bool = False) -> Any:
         """kombu 5.7 builds a new ``redis.Redis`` on its connection pool for every
@@ -152,8 +153,28 @@ class Channel(kombu_redis.Channel):
         self._take(dest, item)
         return True
 
+    def basic_consume(self, queue: str, no_ack: bool, *args: Any, **kwargs: Any) -> Any:
+        """kombu's, remembering the queues consumed without acks (kombu records nothing
+        for them: neither may the batch fetch)."""
+        if no_ack:
+            self._no_ack_queues = {*self._no_ack_queues, queue}
+        return cast(Any, super()).basic_consume(queue, no_ack, *args, **kwargs)
+
+    def basic_cancel(self, consumer_tag: str) -> Any:
+        queue = cast(Any, self)._tag_to_queue.get(consumer_tag)
+        result = cast(Any, super()).basic_cancel(consumer_tag)
+        if queue not in self.active_queues:
+            self._no_ack_queues = self._no_ack_queues - {queue}
+        return result
+
+    def _batching(self) -> bool:
+        """Whether this channel fetches in batches: kombu's ack emulation on (its QoS is
+        ours) and no queue consumed without acks (kombu's pidbox replies, ``no_ack``)."""
+        return isinstance(self.qos, BatchQoS) and not self._no_ack_queues
+
     def _brpop_start(self, timeout: Any = None) -> None:
-        cast(BatchQoS, self.qos).flush_acks()  # the acks since the last fetch, together
+        if isinstance(self.qos, BatchQoS):
+            self.qos.flush_acks()  # the acks since the last fetch, together
         cast(Any, super())._brpop_start(timeout)
 
     def _take(self, dest: str, item: bytes) -> None:
@@ -161,6 +182,10 @@ class Channel(kombu_redis.Channel):
         queue = dest.rsplit(self.sep, 1)[0]
         self._queue_cycle.rotate(queue)
         payload = self._checked(dest, queue, item)
+        if not self._batching():  # kombu's own path
+            if payload is not None:
+                self._deliver_guarded(payload, dest, queue, item)
+            return
         qos = cast(BatchQoS, self.qos)
         try:
             tag, batch = self._fetch(item if payload is not None else None)
@@ -172,10 +197,12 @@ class Channel(kombu_redis.Channel):
         mine = [tag] if tag else []
         mine += [fetched.tag for fetched in batch if fetched.tag]
         qos.recorded.update(mine)
+        started = 0  # messages of the batch whose delivery began
         try:
             if payload is not None:
                 self._deliver_guarded(payload, dest, queue, item)
             for fetched in batch:
+                started += 1
                 name = fetched.key.rsplit(self.sep, 1)[0]
                 self._queue_cycle.rotate(name)
                 taken = self._checked(fetched.key, name, fetched.envelope)
@@ -185,18 +212,33 @@ class Channel(kombu_redis.Channel):
                     continue
                 self._deliver_guarded(taken, fetched.key, name, fetched.envelope)
         except BaseException:
-            # fetched and recorded, never handed to the consumer: back on their queues
+            # fetched, never handed to the consumer: back on their queues, in order
             qos.give_back([tag for tag in mine if tag in qos.recorded])
+            # (one whose delivery began is where kombu leaves the message BRPOP took)
+            self._push_back([f for f in batch[started:] if not f.tag])
             raise
+
+    def _push_back(self, unrecorded: list[Fetched]) -> None:
+        """Put messages the fetch took without recording them (envelopes the script could
+        not read a delivery tag from) back where BRPOP takes from, in their order."""
+        for fetched in reversed(unrecorded):
+            try:
+                self.client.rpush(fetched.key, fetched.envelope)
+            except Exception:
+                log.exception("could not push back a message taken from %s: %r",
+                              fetched.key, fetched.envelope[:200])
 
     def _fetch(self, envelope: bytes | None) -> tuple[str, list[Fetched]]:
         qos = cast(BatchQoS, self.qos)
         queues = self._queue_cycle.consume(len(self.active_queues))
         lists = [cast(Any, self)._q_for_pri(queue, pri) for pri in self.priority_steps
                  for queue in queues]
+        # kombu's round_robin rotates the queues after each message: the script takes
+        # from them in turn; other strategies keep their order: one list after the other
+        width = len(queues) if self.queue_order_strategy == "round_robin" else 1
         return fetch_batch(self._plain_client(), prefix=self.global_keyprefix or "",
                            unacked_index=self.unacked_index_key, unacked=self.unacked_key,
-                           lists=lists, width=len(queues),
+                           lists=lists, width=width,
                            limit=room(qos, holding=envelope is not None)
                            if queues and not self._closing else 0,
                            envelope=envelope)
@@ -265,27 +307,19 @@ def _text(value: Any) -> str | None:
 
 class Transport(kombu_redis.Transport):
     """kombu's Redis transport with the guarded `Channel`; in an event loop (a worker's),
-    deferred acks are written at least every `ACK_FLUSH_S`."""
+    its channels arm one-shot timers that write deferred acks (`BatchQoS.ack`)."""
 
     Channel = Channel
+    event_loop: Any = None
+    """The event loop this transport is registered with (Celery's hub), else None."""
 
     def register_with_event_loop(self, connection: Any, loop: Any) -> None:
         cast(Any, super()).register_with_event_loop(connection, loop)
-        cycle = cast(Any, self).cycle
-        old = getattr(cycle, "_acks_tref", None)
-        if old is not None:  # a reconnect registers again
-            old.cancel()
-        cycle._acks_tref = loop.call_repeatedly(ACK_FLUSH_S, self._flush_acks, cycle)
+        self.event_loop = loop
 
-    @staticmethod
-    def _flush_acks(cycle: Any) -> None:
-        for channel in list(cycle._channels):
-            qos = channel.__dict__.get("_qos")
-            if isinstance(qos, BatchQoS):
-                try:
-                    qos.flush_acks()
-                except Exception:  # kept for the next flush
-                    log.warning("could not write acks yet", exc_info=True)
+    def unregister_from_event_loop(self, connection: Any, loop: Any) -> None:
+        self.event_loop = None
+        cast(Any, super()).unregister_from_event_loop(connection, loop)
 
     def __init__(self, client: Any, **kwargs: Any) -> None:
         # kombu applies this default only when its own alias 'rediss' names the transport

@@ -13,7 +13,7 @@ from kombu import Connection, Consumer, Exchange, Producer, Queue
 
 from tasks_core.celery_app import create_app
 from tasks_core.process_runtime import get_runtime
-from tasks_core.store import transport
+from tasks_core.store import batch_fetch, transport
 from tasks_core.store.batch_fetch import BATCH_MAX, BatchQoS, fetch_batch, room
 from tasks_core.store.transport import Channel
 from tests.helpers import wait_until
@@ -160,12 +160,12 @@ def test_a_consumer_gets_every_message_once_and_acks_leave_nothing(
         _publish(conn, queue, [{"n": i} for i in range(40)])
         with Consumer(conn, [queue], accept=["json"], prefetch_count=5) as consumer:
             pending: list[Any] = []
+            recorded: list[int] = []
 
             def on_message(body: Any, message: Any) -> None:
                 got.append(body["n"])
                 pending.append(message)
-                unacked = client.hlen(f"{prefix}{conn.default_channel.unacked_key}")
-                assert unacked <= 5  # never more than the prefetch limit taken
+                recorded.append(client.hlen(f"{prefix}{conn.default_channel.unacked_key}"))
                 if len(pending) >= 5 or len(got) == 40:
                     for held in pending:
                         held.ack()
@@ -175,6 +175,7 @@ def test_a_consumer_gets_every_message_once_and_acks_leave_nothing(
             while len(got) < 40:
                 conn.drain_events(timeout=5)
     assert sorted(got) == list(range(40))
+    assert max(recorded) == 5  # never more taken than the prefetch limit
     assert max(batches) == 4  # a BRPOP's message and four more: the prefetch limit of 5
     assert len(batches) < 40
     assert client.hlen(f"{prefix}unacked") == 0
@@ -294,3 +295,111 @@ def test_a_worker_writes_an_ack_soon_while_it_waits_for_room(
     assert quick.result(timeout=20) == 2
     wait_until(lambda: client.hlen(unacked) == 3, 2, message="the short run's ack")
     assert not any(get_runtime().store.get(f.id).is_terminal for f in slow)
+
+
+def test_the_fetch_waits_for_room_only_while_work_waits(
+        tc_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The half-free rule never leaves a process idle: with prefetch multiplier 1 (every
+    held task running) or ETA tasks raising the limit, a fetch is allowed as soon as fewer
+    tasks wait than run (Celery's worker.state)."""
+    reserved: set[str] = set()
+    active: set[str] = set()
+    monkeypatch.setattr(batch_fetch.worker_state, "reserved_requests", reserved)
+    monkeypatch.setattr(batch_fetch.worker_state, "active_requests", active)
+    with _connection() as conn:
+        qos = conn.default_channel.qos
+        assert isinstance(qos, BatchQoS)
+
+        def hold(n: int) -> None:
+            qos._delivered.clear()
+            qos._dirty.clear()
+            for i in range(n):
+                qos._delivered[f"tag-{i}"] = object()
+
+        def work(running: int, waiting: int) -> None:
+            active.clear()
+            reserved.clear()
+            active.update(f"a{i}" for i in range(running))
+            reserved.update(active, (f"w{i}" for i in range(waiting)))
+
+        qos.prefetch_count = 8  # -c 2, multiplier 4
+        hold(5)
+        work(running=2, waiting=3)
+        assert not qos.can_consume()  # 3 free of 8, work waiting: wait for 4
+        hold(4)
+        work(running=2, waiting=2)
+        assert qos.can_consume()  # half free
+        qos.prefetch_count = 8  # -c 8, multiplier 1: every held task runs
+        hold(7)
+        work(running=7, waiting=0)
+        assert qos.can_consume()
+        qos.prefetch_count = 12  # -c 2, multiplier 4, four ETA tasks held (limit raised)
+        hold(9)  # 4 ETA + 2 running + 3 waiting
+        work(running=2, waiting=3)
+        assert not qos.can_consume()
+        hold(7)  # 4 ETA + 2 running + 1 waiting
+        work(running=2, waiting=1)
+        assert qos.can_consume()
+        hold(12)
+        assert not qos.can_consume()  # the prefetch limit itself, as kombu
+        qos._delivered.clear()
+
+
+def test_a_consumer_without_acks_gets_no_records(tc_env: dict[str, Any]) -> None:
+    """kombu records nothing for a ``no_ack`` consumer (its pidbox replies): neither does
+    the fetch, and nothing is left in ``unacked``."""
+    client = tc_env["client"]
+    queue = _queue("fetch-noack")
+    got: list[int] = []
+    with _connection() as conn:
+        prefix = conn.default_channel.global_keyprefix
+        _publish(conn, queue, [{"n": i} for i in range(6)])
+        with Consumer(conn, [queue], accept=["json"], no_ack=True,
+                      callbacks=[lambda body, message: got.append(body["n"])]):
+            while len(got) < 6:
+                conn.drain_events(timeout=5)
+            assert client.hlen(f"{prefix}unacked") == 0
+            assert client.zcard(f"{prefix}unacked_index") == 0
+    assert got == list(range(6))
+    assert client.hlen(f"{prefix}unacked") == 0
+
+
+def test_strategies_other_than_round_robin_take_the_lists_in_order(
+        tc_env: dict[str, Any]) -> None:
+    client = tc_env["client"]
+    with _connection() as conn:
+        channel = conn.default_channel
+        a, b = _queue("fetch-oa"), _queue("fetch-ob")
+        _publish(conn, a, [{"q": "a", "n": i} for i in range(2)])
+        _publish(conn, b, [{"q": "b", "n": i} for i in range(2)])
+        lists = _lists(channel, ["fetch-oa", "fetch-ob"])
+        _, taken = fetch_batch(channel._plain_client(), prefix=channel.global_keyprefix,
+                               unacked_index=channel.unacked_index_key,
+                               unacked=channel.unacked_key, lists=lists, width=1, limit=4,
+                               envelope=None)
+        assert [_body(channel, f)["q"] for f in taken] == ["a", "a", "b", "b"]
+        # a list key of another type is skipped, not an error that drops what was popped
+        client.set(f"{channel.global_keyprefix}fetch-oc", "not a list")
+        _publish(conn, b, [{"q": "b", "n": 9}])
+        _, taken = _fetch(channel, ["fetch-oc", "fetch-ob"], 4)
+        assert [_body(channel, f)["n"] for f in taken] == [9]
+
+
+def test_a_requeue_after_an_ack_does_not_bring_the_acked_message_back(
+        tc_env: dict[str, Any]) -> None:
+    client = tc_env["client"]
+    queue = _queue("fetch-recover")
+    held: list[Any] = []
+    with _connection() as conn:
+        channel = conn.default_channel
+        prefix = channel.global_keyprefix
+        _publish(conn, queue, [{"n": i} for i in range(3)])
+        with Consumer(conn, [queue], accept=["json"], prefetch_count=3,
+                      callbacks=[lambda body, message: held.append(message)]):
+            while len(held) < 3:
+                conn.drain_events(timeout=5)
+            held[0].ack()  # deferred: no fetch pending
+            assert client.hlen(f"{prefix}unacked") == 3
+            channel.qos.restore_unacked()  # kombu's basic_recover(requeue=True)
+        assert client.llen(f"{prefix}fetch-recover") == 2  # the two never acked
+        assert client.hlen(f"{prefix}unacked") == 0
