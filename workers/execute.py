@@ -22,7 +22,7 @@ from tasks_core.engine.attempt import call_attempt
 from tasks_core.engine.by_name import adopt_sent_by_name
 from tasks_core.engine.caching import cached_outcome, keep_result
 from tasks_core.engine.celery_view import show
-from tasks_core.engine.claim import ClaimedRun, claim
+from tasks_core.engine.claim import ClaimedRun, apply_claim, claim
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.deployed_run import execute_flow_run
 from tasks_core.engine.expiry import end_expired
@@ -87,7 +87,7 @@ def execute_run(run_id: str, attempt: int = 1, *, tree: Tree = (None, None)) -> 
     """Claim and execute one attempt of one run; how it ended (None: a duplicate, dropped).
     `tree`: Celery's ``root_id`` and ``parent_id`` of its message."""
     rt = get_runtime()
-    outcome = rt.reporter.apply_now([claim(run_id, attempt, rt.owner)])[0]
+    outcome = apply_claim(rt, claim(run_id, attempt, rt.owner))
     if not outcome.applied:
         if outcome.expired:
             ended = end_expired(rt, run_id, attempt)
@@ -119,7 +119,7 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
     decisions: list[Decision] = []
     try:
         for run_id in run_ids:
-            claimed = rt.reporter.apply_now([*outcomes, claim(run_id, 1, rt.owner)])[-1]
+            claimed = apply_claim(rt, claim(run_id, 1, rt.owner), outcomes)
             outcomes = []
             if not claimed.applied:
                 if claimed.expired:

@@ -8,14 +8,19 @@ duplicate delivery is refused. The claim returns what executing the run needs
 
 from __future__ import annotations
 
+import logging
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tasks_core.process_runtime import HOST
+from tasks_core.process_runtime import HOST, Runtime
 from tasks_core.records import RunOptions
 from tasks_core.states import StateName
-from tasks_core.store.runs import Transition, utcnow
+from tasks_core.store.runs import Outcome, Transition, utcnow
 
-__all__ = ["CLAIM_FIELDS", "ClaimedRun", "claim"]
+__all__ = ["CLAIM_FIELDS", "ClaimedRun", "apply_claim", "claim"]
+
+log = logging.getLogger("tasks_core.recovery")
 
 _COMMON = ("id", "name", "parameters", "queue", "priority", "options", "shadow", "headers")
 CLAIM_FIELDS = {"task": (*_COMMON, "task_key", "parent_flow_run_id"),
@@ -26,14 +31,44 @@ CLAIM_FIELDS = {"task": (*_COMMON, "task_key", "parent_flow_run_id"),
 
 def claim(run_id: str, attempt: int, owner: str, kind: str = "task") -> Transition:
     """The transition that makes `owner` (``host:pid``) the one running attempt `attempt`
-    of a run of `kind` (``task`` or ``flow``: the Celery task that carries it says which)."""
-    fields = {"attempt": str(attempt), "owner": owner, "worker": HOST}
+    of a run of `kind` (``task`` or ``flow``: the Celery task that carries it says which).
+    It writes a token of its own (field ``claim``), by which `apply_claim` knows it again."""
+    fields = {"attempt": str(attempt), "owner": owner, "worker": HOST,
+              "claim": secrets.token_hex(6)}
     if attempt == 1:
         fields["start_time"] = utcnow().isoformat()
     target = StateName.RUNNING if attempt == 1 else StateName.RETRYING
     # an expired run (Celery's `expires`) is refused here, before it starts (engine.expiry)
     return Transition(run_id, target, kind=kind, fields=fields, expected_attempt=attempt - 1,
                       return_fields=CLAIM_FIELDS[kind], check_expiry=True)
+
+
+def apply_claim(rt: Runtime, change: Transition,
+                before: Sequence[Transition] = ()) -> Outcome:
+    """Apply a `claim` now (after `before`, in the same round trip: the previous run's
+    outcome in a chunk); its outcome.
+
+    A claim Redis applied can come back refused by its own result: when the connection
+    drops after Redis ran it and before the reply arrived, redis-py sends the pipeline again
+    (its Retry), and the claim then finds the run in the state it wrote itself. Left so, the
+    run would stay Running under a live owner that never runs it. Such a refusal (the same
+    attempt, state and owner) is checked against the claim's token in the record; when it is
+    this claim's, the claim is applied, with the fields it asks read back.
+
+    Raises:
+        StoreUnavailable: Redis stays away (the reporter keeps `before`).
+    """
+    outcome = rt.reporter.apply_now([*before, change])[-1]
+    if (outcome.applied or outcome.missing or outcome.state != change.target
+            or outcome.owner != change.fields["owner"]
+            or outcome.attempt != int(change.fields["attempt"])):
+        return outcome
+    values = rt.store.fields_of(change.run_id, ("claim", *change.return_fields))
+    if values["claim"] != change.fields["claim"]:
+        return outcome  # another claim by this process (a duplicate delivery): refused
+    log.warning("run %s: its claim was applied but the reply was lost (Redis connection "
+                "dropped); taken as claimed", change.run_id)
+    return Outcome(applied=True, record={name: values[name] for name in change.return_fields})
 
 
 @dataclass(slots=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from tasks_core.engine.attempt import Body, call_attempt, call_attempt_async
 from tasks_core.engine.celery_view import show
-from tasks_core.engine.claim import ClaimedRun, claim
+from tasks_core.engine.claim import ClaimedRun, apply_claim, claim
 from tasks_core.engine.context import RunFrame, current_run
 from tasks_core.engine.entrypoints import deployment_flow
 from tasks_core.engine.hooks import RunHooks
@@ -61,7 +61,7 @@ def execute_flow_run(run_id: str, attempt: int = 1, *, gate: bool = True,
                                                      work_queue_of(queue)):
         log.info("flow run %s: queue %s is paused or its pool full; parked", run_id, queue)
         return None
-    outcome = rt.reporter.apply_now([claim(run_id, attempt, rt.owner, "flow")])[0]
+    outcome = apply_claim(rt, claim(run_id, attempt, rt.owner, "flow"))
     if not outcome.applied:
         if gate and queue and outcome.state != StateName.RUNNING:
             release_slot(queue, run_id)

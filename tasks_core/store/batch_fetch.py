@@ -131,18 +131,30 @@ class BatchQoS(kombu_redis.QoS):
             self._acks.append(delivery_tag)
         cast(Any, virtual.QoS).ack(self, delivery_tag)  # in memory
         channel = self.channel
-        if channel._in_poll or channel.closed or len(self._acks) >= ACKS_MAX:
+        if channel.closed:
+            self._flush_before("an ack on a closed channel")
+        elif channel._in_poll or len(self._acks) >= ACKS_MAX:
             self.flush_acks()
         else:
             self._arm_timer()
 
     def reject(self, delivery_tag: str, requeue: bool = False) -> None:
-        self.flush_acks()  # a requeue must not restore a message acked before
+        self._flush_before("a reject")  # a requeue must not restore a message acked before
         cast(Any, super()).reject(delivery_tag, requeue=requeue)
 
     def restore_unacked(self, client: Any = None) -> Any:
-        self.flush_acks()  # kombu's restore walks what it delivered, acked or not
+        self._flush_before("a restore")  # kombu's restore walks what it delivered, acked or not
         return cast(Any, super()).restore_unacked(client)
+
+    def _flush_before(self, what: str) -> None:
+        """`flush_acks` before kombu's own step, which goes on whatever happens (a channel
+        closing after its connection was lost cannot even build a client: the acks are then
+        left to the visibility timeout, as kombu's own acks would be)."""
+        try:
+            self.flush_acks()
+        except Exception:
+            log.warning("could not write %d acks before %s", len(self._acks), what,
+                        exc_info=True)
 
     def flush_acks(self) -> None:
         """Remove the acked messages' records from ``unacked`` (one MULTI/EXEC).
@@ -187,19 +199,23 @@ class BatchQoS(kombu_redis.QoS):
             self._arm_timer()
 
     def _arm_timer(self) -> None:
+        """Arm the one-shot flush in the worker's event loop; from another thread (an ack
+        from Celery's threads pool: the loop's timers are not thread-safe), write at once."""
         if self._timer is not None:
             return
-        loop = getattr(self.channel.connection, "event_loop", None)
-        if loop is not None:
-            self._timer = loop.call_later(ACK_FLUSH_S, self._flush_logged)
+        transport = self.channel.connection
+        loop = getattr(transport, "event_loop", None)
+        if loop is None:
+            return  # written at the loop's next turn (`can_consume`) or the next fetch
+        if threading.get_ident() != getattr(transport, "event_loop_thread", None):
+            self.flush_acks()
+            return
+        self._timer = loop.call_later(ACK_FLUSH_S, self._flush_logged)
 
     def restore_unacked_once(self, stderr: Any = None) -> Any:
         """Write the deferred acks, then kombu's restore of what is still unacked (at
         shutdown)."""
-        try:
-            self.flush_acks()
-        except Exception:  # left to the visibility timeout, logged
-            log.exception("could not write %d acks at shutdown", len(self._acks))
+        self._flush_before("closing")
         return cast(Any, super()).restore_unacked_once(stderr)
 
     def forget(self, delivery_tag: str) -> None:

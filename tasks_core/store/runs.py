@@ -401,6 +401,11 @@ class RunStore:
         """One field of a run's record ('' when the run or the field is missing)."""
         return str(self.client.hget(self.keys.run(run_id), name) or "")
 
+    def fields_of(self, run_id: str, names: Sequence[str]) -> dict[str, str]:
+        """Fields of a run's record, by name ('' for a missing one), in one HMGET."""
+        values = self.client.hmget(self.keys.run(run_id), list(names))
+        return {name: str(value or "") for name, value in zip(names, values, strict=True)}
+
     def state_of(self, run_id: str) -> str | None:
         """The current state name, or None for an unknown run."""
         value = self.client.hget(self.keys.run(run_id), "state")

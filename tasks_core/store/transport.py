@@ -20,6 +20,10 @@ its messages and deletes them in one transaction, then hands the run ids they ca
 those runs, "purged"), so beat's sweeper does not send a purged run again and no worker
 runs it later, as a purge means.
 
+The channel also fetches in batches and writes acks together (`batch_fetch.BatchQoS`,
+fetch_batch.lua): after a BRPOP, one script records its message as unacked and takes up to
+the free prefetch room more, each moved straight into kombu's unacked records.
+
 Selected by `celery_app.broker_config` (Celery's ``broker_transport``) for ``redis://``
 and ``rediss://`` broker URLs, so users keep their URLs.
 """
@@ -31,6 +35,7 @@ import binascii
 import json
 import logging
 import ssl
+import threading
 from collections.abc import Callable
 from queue import Empty
 from typing import Any, cast
@@ -106,11 +111,24 @@ class Channel(kombu_redis.Channel):
         machine (2026-11-29), twice per task in the worker's main process. The client holds
         no connection of its own (each command borrows one from the pool), so one client per
         channel and pool does the same work; a new pool (kombu drops its pools on
-        disconnect) gets a new client."""
+        disconnect) gets a new client.
+
+        A channel closed after its connection was lost (Celery's consumer releases the
+        connection, and kombu's close then restores the unacked messages) cannot build a
+        pool any more: kombu's transport has dropped its connection info, and building one
+        raises AttributeError, which stops the worker ("Unrecoverable error", kombu#970).
+        The client of the pool kombu just dropped is used instead (a redis-py pool
+        reconnects on use): the restore then works when Redis is back, or fails with a
+        connection error, which Celery's consumer expects."""
         create = cast(Any, super())._create_client
         if asynchronous:
             return create(asynchronous=True)
-        pool = self.pool
+        try:
+            pool = self.pool
+        except AttributeError:
+            if self._sync_client is None:
+                raise
+            return self._sync_client
         client = self._sync_client
         if client is None or client.connection_pool is not pool:
             client = self._sync_client = create()
@@ -275,10 +293,10 @@ class Channel(kombu_redis.Channel):
                             f"the worker could not take it: {type(exc).__name__}: {exc}",
                             "consumer", payload)
             tag = payload["properties"]["delivery_tag"]
-            qos = cast(BatchQoS, self.qos)
+            qos = cast(Any, self.qos)
             if tag in qos._delivered:
-                cast(Any, qos).ack(tag)  # set aside above: no redelivery that would fail again
-            elif tag in qos.recorded:
+                qos.ack(tag)  # set aside above: no redelivery that would fail again
+            elif tag in getattr(qos, "recorded", ()):
                 qos.forget(tag)  # recorded by the fetch, never delivered
 
     def _set_aside(self, dest: str, queue: str, item: bytes, reason: str, stage: Any,
@@ -312,10 +330,13 @@ class Transport(kombu_redis.Transport):
     Channel = Channel
     event_loop: Any = None
     """The event loop this transport is registered with (Celery's hub), else None."""
+    event_loop_thread: int | None = None
+    """The thread that runs it (the only one that may arm its timers)."""
 
     def register_with_event_loop(self, connection: Any, loop: Any) -> None:
         cast(Any, super()).register_with_event_loop(connection, loop)
         self.event_loop = loop
+        self.event_loop_thread = threading.get_ident()
 
     def unregister_from_event_loop(self, connection: Any, loop: Any) -> None:
         self.event_loop = None

@@ -403,3 +403,17 @@ def test_a_requeue_after_an_ack_does_not_bring_the_acked_message_back(
             channel.qos.restore_unacked()  # kombu's basic_recover(requeue=True)
         assert client.llen(f"{prefix}fetch-recover") == 2  # the two never acked
         assert client.hlen(f"{prefix}unacked") == 0
+
+
+@pytest.mark.parametrize("pool_impl", ["threads", "solo"])
+def test_workers_of_other_pools_fetch_and_ack_everything(
+        tc_env: dict[str, Any], start_worker: Any, pool_impl: str) -> None:
+    """Celery's threads pool acks from its threads (the acks are written from there, the
+    event loop's timers are not theirs to arm); solo acks in the loop itself."""
+    client = tc_env["client"]
+    futures = [t.add.delay(i, 1) for i in range(60)]
+    worker = start_worker(concurrency=1, extra=("--pool-impl", pool_impl))
+    assert [f.result(timeout=60) for f in futures] == [i + 1 for i in range(60)]
+    wait_until(lambda: client.hlen(f"{tc_env['prefix']}:q:unacked") == 0, 5,
+               message="every ack written")
+    assert "Traceback" not in worker.output()
