@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tasks_core.errors import StoreUnavailable
 from tasks_core.process_runtime import HOST, Runtime
 from tasks_core.records import RunOptions
 from tasks_core.states import StateName
 from tasks_core.store.runs import Outcome, Transition, utcnow
 
-__all__ = ["CLAIM_FIELDS", "ClaimedRun", "apply_claim", "claim"]
+__all__ = ["CLAIM_FIELDS", "CLAIM_PATIENCE_S", "ClaimedRun", "apply_claim", "claim"]
 
 log = logging.getLogger("tasks_core.recovery")
 
@@ -43,8 +45,12 @@ def claim(run_id: str, attempt: int, owner: str, kind: str = "task") -> Transiti
                       return_fields=CLAIM_FIELDS[kind], check_expiry=True)
 
 
-def apply_claim(rt: Runtime, change: Transition,
-                before: Sequence[Transition] = ()) -> Outcome:
+CLAIM_PATIENCE_S = 300.0
+"""How long `apply_claim` keeps sending a claim while Redis cannot be reached (seconds)."""
+
+
+def apply_claim(rt: Runtime, change: Transition, before: Sequence[Transition] = (), *,
+                patience_s: float = CLAIM_PATIENCE_S) -> Outcome:
     """Apply a `claim` now (after `before`, in the same round trip: the previous run's
     outcome in a chunk); its outcome.
 
@@ -53,11 +59,30 @@ def apply_claim(rt: Runtime, change: Transition,
     (its Retry), and the claim then finds the run in the state it wrote itself. Left so, the
     run would stay Running under a live owner that never runs it. Such a refusal (the same
     attempt, state and owner) is checked against the claim's token in the record; when it is
-    this claim's, the claim is applied, with the fields it asks read back.
+    this claim's, the claim is applied, with the fields it asks read back. For the same
+    reason, while Redis cannot be reached (a restart, a failover: `StoreUnavailable` once
+    the client's own retries ran out) the same claim is sent again, with backoff, for up to
+    `patience_s`: giving up could leave a claim Redis applied with no one to run it.
 
     Raises:
-        StoreUnavailable: Redis stays away (the reporter keeps `before`).
+        StoreUnavailable: Redis stayed away for `patience_s` (`before` is left to the
+            caller, which hands it to the reporter).
     """
+    deadline = time.monotonic() + patience_s
+    pause = 0.5
+    while True:
+        try:
+            return _applied_claim(rt, change, before)
+        except StoreUnavailable:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("run %s: Redis unreachable while claiming; trying again in %.1f s",
+                        change.run_id, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)
+
+
+def _applied_claim(rt: Runtime, change: Transition, before: Sequence[Transition]) -> Outcome:
     outcome = rt.reporter.apply_now([*before, change])[-1]
     if (outcome.applied or outcome.missing or outcome.state != change.target
             or outcome.owner != change.fields["owner"]

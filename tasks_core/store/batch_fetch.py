@@ -92,6 +92,8 @@ class BatchQoS(kombu_redis.QoS):
         self._acks_lock = threading.Lock()  # acks may come from pool threads (threads pool)
         self._timer: Any = None  # the armed one-shot flush (an event loop's), or None
         self._warned = 0.0
+        self._backoff = 0.0  # after a failed flush: the next try's delay (seconds)
+        self._retry_at = 0.0  # monotonic time before which the loop does not try again
 
     def can_consume(self) -> bool:
         """Whether to fetch now: as kombu's (fewer messages held than the prefetch limit),
@@ -181,12 +183,14 @@ class BatchQoS(kombu_redis.QoS):
             raise
 
     def _flush_stale(self) -> None:
-        if self._acks and time.monotonic() - self._acks_since >= ACK_FLUSH_S:
+        now = time.monotonic()
+        if self._acks and now - self._acks_since >= ACK_FLUSH_S and now >= self._retry_at:
             self._flush_logged()
 
     def _flush_logged(self) -> None:
         """`flush_acks` from the event loop: a failure is logged (at most every 10 s) and
-        retried later, never raised into the loop."""
+        retried later (backing off from `ACK_FLUSH_S` to 1 s), never raised into the
+        loop."""
         self._timer = None
         try:
             self.flush_acks()
@@ -196,9 +200,13 @@ class BatchQoS(kombu_redis.QoS):
                 self._warned = now
                 log.warning("could not write %d acks yet; retrying", len(self._acks),
                             exc_info=True)
-            self._arm_timer()
+            self._backoff = min(1.0, max(ACK_FLUSH_S, self._backoff * 2))
+            self._retry_at = now + self._backoff
+            self._arm_timer(self._backoff)
+        else:
+            self._backoff, self._retry_at = 0.0, 0.0
 
-    def _arm_timer(self) -> None:
+    def _arm_timer(self, delay: float = ACK_FLUSH_S) -> None:
         """Arm the one-shot flush in the worker's event loop; from another thread (an ack
         from Celery's threads pool: the loop's timers are not thread-safe), write at once."""
         if self._timer is not None:
@@ -210,7 +218,7 @@ class BatchQoS(kombu_redis.QoS):
         if threading.get_ident() != getattr(transport, "event_loop_thread", None):
             self.flush_acks()
             return
-        self._timer = loop.call_later(ACK_FLUSH_S, self._flush_logged)
+        self._timer = loop.call_later(delay, self._flush_logged)
 
     def restore_unacked_once(self, stderr: Any = None) -> Any:
         """Write the deferred acks, then kombu's restore of what is still unacked (at

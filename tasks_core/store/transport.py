@@ -101,7 +101,7 @@ class Channel(kombu_redis.Channel):
     QoS = BatchQoS
     _sync_client: Any = None
     _unprefixed: Any = None
-    _no_ack_queues: frozenset[str] | set[str] = frozenset()
+    _no_ack_tags: frozenset[str] | set[str] = frozenset()
 
     def _create_client(self, asynchronous: bool = False) -> Any:
         """kombu 5.7 builds a new ``redis.Redis`` on its connection pool for every
@@ -171,24 +171,21 @@ class Channel(kombu_redis.Channel):
         self._take(dest, item)
         return True
 
-    def basic_consume(self, queue: str, no_ack: bool, *args: Any, **kwargs: Any) -> Any:
-        """kombu's, remembering the queues consumed without acks (kombu records nothing
-        for them: neither may the batch fetch)."""
+    def basic_consume(self, queue: str, no_ack: bool, callback: Any, consumer_tag: str,
+                      **kwargs: Any) -> Any:
+        """kombu's, remembering the consumers that take no acks (kombu records nothing for
+        their messages: neither may the batch fetch)."""
         if no_ack:
-            self._no_ack_queues = {*self._no_ack_queues, queue}
-        return cast(Any, super()).basic_consume(queue, no_ack, *args, **kwargs)
-
-    def basic_cancel(self, consumer_tag: str) -> Any:
-        queue = cast(Any, self)._tag_to_queue.get(consumer_tag)
-        result = cast(Any, super()).basic_cancel(consumer_tag)
-        if queue not in self.active_queues:
-            self._no_ack_queues = self._no_ack_queues - {queue}
-        return result
+            self._no_ack_tags = {*self._no_ack_tags, consumer_tag}
+        return cast(Any, super()).basic_consume(queue, no_ack, callback, consumer_tag,
+                                                **kwargs)
 
     def _batching(self) -> bool:
         """Whether this channel fetches in batches: kombu's ack emulation on (its QoS is
-        ours) and no queue consumed without acks (kombu's pidbox replies, ``no_ack``)."""
-        return isinstance(self.qos, BatchQoS) and not self._no_ack_queues
+        ours) and no consumer without acks among its live ones (kombu's pidbox replies,
+        ``no_ack``; kombu may cancel a consumer later than asked, after a read)."""
+        return (isinstance(self.qos, BatchQoS)
+                and not self._no_ack_tags & cast(Any, self)._consumers)
 
     def _brpop_start(self, timeout: Any = None) -> None:
         if isinstance(self.qos, BatchQoS):

@@ -372,11 +372,10 @@ def test_strategies_other_than_round_robin_take_the_lists_in_order(
         a, b = _queue("fetch-oa"), _queue("fetch-ob")
         _publish(conn, a, [{"q": "a", "n": i} for i in range(2)])
         _publish(conn, b, [{"q": "b", "n": i} for i in range(2)])
-        lists = _lists(channel, ["fetch-oa", "fetch-ob"])
-        _, taken = fetch_batch(channel._plain_client(), prefix=channel.global_keyprefix,
-                               unacked_index=channel.unacked_index_key,
-                               unacked=channel.unacked_key, lists=lists, width=1, limit=4,
-                               envelope=None)
+        with Consumer(conn, [a, b], accept=["json"], prefetch_count=5):
+            channel.queue_order_strategy = "priority"  # kombu's: the queues in their order
+            _, taken = channel._fetch(None)
+            channel.queue_order_strategy = "round_robin"
         assert [_body(channel, f)["q"] for f in taken] == ["a", "a", "b", "b"]
         # a list key of another type is skipped, not an error that drops what was popped
         client.set(f"{channel.global_keyprefix}fetch-oc", "not a list")

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,10 +17,11 @@ import redis
 
 from beat import sweeper
 from tasks_core import StateName, StoreUnavailable
+from tasks_core.engine.claim import apply_claim, claim
 from tasks_core.process_runtime import get_runtime, reset_runtime
 from tasks_core.settings import reset_settings
 from tasks_core.store.runs import utcnow
-from tests.helpers import ROOT, free_port, wait_until
+from tests.helpers import ROOT, free_port, record_of, wait_until
 from tests.integration import sample_tasks as t
 
 
@@ -98,13 +100,21 @@ def test_beat_survives_a_redis_restart_and_sends_what_fell_due(
 
 
 def test_a_worker_draining_survives_a_redis_restart_and_every_run_ends(
-        tc_env: dict[str, Any], durable_redis: DurableRedis, start_worker: Any) -> None:
+        tc_env: dict[str, Any], durable_redis: DurableRedis, start_worker: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Redis restarts while a worker drains: batches fetched, acks not yet written and the
     reporter's writes are in flight. The worker reconnects and every run ends Completed
     (beat's sweeper re-sends a run whose message was in flight). A claim whose reply was
     lost (redis-py then sends it again, and it finds the run Running under its own owner)
     is known by its token (`engine.claim.apply_claim`): before, such a run stayed Running
     under a live worker, in about one restart in five here."""
+    # the test's sweeps must not take the worker for dead while Redis is away: its
+    # heartbeats (2 s in tests) may lapse during the restart (a restart longer than the
+    # heartbeat timeout does that in production too: see SCALING.md / the note)
+    monkeypatch.setenv("TASKS_CORE_HEARTBEAT_TIMEOUT_SECONDS", "30")
+    tc_env["env"]["TASKS_CORE_HEARTBEAT_TIMEOUT_SECONDS"] = "30"
+    reset_settings()
+    reset_runtime()
     rt = get_runtime()
     futures = [t.add.delay(i, 1) for i in range(400)]
     worker = start_worker(concurrency=2, wait=False)  # heartbeats go to this Redis
@@ -167,3 +177,31 @@ def test_pipelines_skip_script_checks_and_survive_a_script_flush(tc_env: dict[st
     [third] = rt.store.get_many([runs[2].id], history=True)
     assert third.state == StateName.CANCELLED
     assert [h.name for h in third.history].count(StateName.CANCELLED) == 1
+
+
+def test_a_claim_waits_for_redis_rather_than_give_up(
+        tc_env: dict[str, Any], durable_redis: DurableRedis,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redis away longer than the client's own retries (about 5 s): the claim is sent again
+    until Redis is back, rather than failing the task with its claim perhaps applied."""
+    monkeypatch.setenv("TASKS_CORE_CONNECT_RETRIES", "1")  # the client gives up at once
+    reset_settings()
+    reset_runtime()
+    rt = get_runtime()
+    run = record_of(t.add, '{"x": 1, "y": 2}', state=StateName.PENDING)
+    rt.store.create(run)
+    durable_redis.stop()
+    outcome: list[Any] = []
+    claiming = threading.Thread(
+        target=lambda: outcome.append(apply_claim(rt, claim(run.id, 1, rt.owner),
+                                                  patience_s=30)))
+    claiming.start()
+    time.sleep(3)
+    assert claiming.is_alive() and not outcome  # still trying, not failed
+    durable_redis.start()
+    claiming.join(30)
+    assert outcome and outcome[0].applied
+    assert rt.store.get(run.id).state == StateName.RUNNING
+    with pytest.raises(StoreUnavailable):  # and gives up after its patience
+        durable_redis.stop()
+        apply_claim(rt, claim(run.id, 2, rt.owner), patience_s=1)
