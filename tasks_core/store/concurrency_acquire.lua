@@ -16,6 +16,8 @@
 -- retry may succeed, 0 unknown); "too-many" (detail: the index of a limit whose `limit` is
 -- below `occupy`); "no-decay" (rate_limit on limit `detail` that has no slot decay).
 -- Limits that do not exist are skipped and returned as missing (1-based indexes).
+-- A lease that holds a limit already (the same acquire sent again) is "ok" on it without
+-- counting its slots again.
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -58,19 +60,22 @@ local lease, occupy, ttl, mode = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 
 local now = now_ms()
 local missing = {}
 local present = {}
+local held = {}  -- limits this lease holds already: an acquire sent again (redis-py sends a
+                 -- command again when the connection drops before its reply): not counted twice
 for i = 1, #KEYS / 3 do
   local hash, leases, holders = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
   if redis.call('EXISTS', hash) == 0 then
     table.insert(missing, i)
   else
     local active, limit, decay = settle(hash, leases, holders, now)
+    held[i] = mode == 'concurrency' and redis.call('HEXISTS', holders, lease) == 1
     if mode == 'rate_limit' and decay <= 0 then
       return {'no-decay', i}
     end
     if occupy > limit then
       return {'too-many', i}
     end
-    if mode ~= 'peek' and active + occupy > limit + 1e-9 then
+    if mode ~= 'peek' and not held[i] and active + occupy > limit + 1e-9 then
       redis.call('HINCRBY', hash, 'denied_slots', occupy)
       local retry = 0
       if decay > 0 then
@@ -84,8 +89,12 @@ end
 if mode ~= 'peek' then
   for _, i in ipairs(present) do
     local hash, leases, holders = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
-    redis.call('HINCRBYFLOAT', hash, 'active_slots', occupy)
-    if mode == 'concurrency' then
+    if held[i] then
+      redis.call('ZADD', leases, now + ttl, lease)  -- held already: only its expiry moves
+    else
+      redis.call('HINCRBYFLOAT', hash, 'active_slots', occupy)
+    end
+    if mode == 'concurrency' and not held[i] then
       redis.call('ZADD', leases, now + ttl, lease)
       redis.call('HSET', holders, lease, occupy .. '|' .. now)
     end

@@ -287,3 +287,22 @@ def test_a_run_cancelled_while_it_waits_for_its_tag_slot_ends_cancelled(
         cancel_run(waiting.id)
         assert wait_all([waiting], timeout=20) == [StateName.CANCELLED]
     assert read_limit("tag:limited").slots_in_use == 0
+
+
+def test_an_acquire_sent_again_with_the_same_lease_counts_once(tc_env: dict[str, Any]) -> None:
+    """redis-py sends a command again when the connection drops before its reply: an
+    acquire Redis ran, sent again with the same lease id, must not take the slots twice
+    (they would leak: the release gives back one share)."""
+    from tasks_core.process_runtime import get_runtime
+
+    store = get_runtime().concurrency_limits
+    assert store.create("retried", 2, 0.0, "2026-11-30T00:00:00+00:00")
+    assert store.acquire(["retried"], "lease-1", 1, 60_000, "concurrency").status == "ok"
+    assert store.acquire(["retried"], "lease-1", 1, 60_000, "concurrency").status == "ok"
+    record = store.read("retried")
+    assert record is not None and float(record["active_slots"]) == 1.0
+    assert store.acquire(["retried"], "lease-2", 1, 60_000, "concurrency").status == "ok"
+    assert store.acquire(["retried"], "lease-3", 1, 60_000, "concurrency").status == "wait"
+    assert store.release(["retried"], "lease-1") == 1
+    record = store.read("retried")
+    assert record is not None and float(record["active_slots"]) == 1.0
