@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     map_chunk_size: int = Field(
         default=100, gt=0, description="runs per Celery message when .map() fans out"
     )
+    map_claim_ahead: int = Field(
+        default=16, gt=0, description="most runs of a .map() chunk a worker claims in one "
+        "round trip while they are short")
     default_pool: str = Field(default="default", description="work pool (queue) of unrouted runs")
     task_routes: dict[str, Any] | list[Any] = Field(
         default_factory=dict,

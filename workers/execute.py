@@ -10,6 +10,7 @@ retry back to the queue.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from typing import Any
 
@@ -22,7 +23,8 @@ from tasks_core.engine.attempt import call_attempt
 from tasks_core.engine.by_name import adopt_sent_by_name
 from tasks_core.engine.caching import cached_outcome, keep_result
 from tasks_core.engine.celery_view import show
-from tasks_core.engine.claim import ClaimedRun, apply_claim, claim
+from tasks_core.engine.claim import ClaimedRun, apply_claim, apply_claims, claim
+from tasks_core.engine.claim_ahead import next_window
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.deployed_run import execute_flow_run
 from tasks_core.engine.expiry import end_expired
@@ -36,7 +38,7 @@ from tasks_core.errors import ParameterError, TaskNotFound
 from tasks_core.process_runtime import HOST, Runtime, get_runtime
 from tasks_core.registry import resolve
 from tasks_core.states import StateName
-from tasks_core.store.runs import Transition
+from tasks_core.store.runs import Transition, utcnow
 from workers.celery_view import task_result, tree_of
 from workers.rate_gate import rate_deferred
 from workers.task_signals import RunSignals, expired_revoked
@@ -109,29 +111,45 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
     """Execute the first attempts of a chunk of runs (`.map()`), one after another; how
     each that ran here ended.
 
-    Each run is claimed only when it starts, so a crash leaves the rest untouched for the
-    redelivered message. A run's outcome is written with the next run's claim (one round
-    trip for both) and the last one before returning: all before the message is acked.
-    Each run is shown to Celery as a task of its own inside the chunk's (`message_id`).
+    Runs are claimed in windows (`engine.claim_ahead`: one at first, up to
+    ``map_claim_ahead`` while they are short), each window's outcomes written with the next
+    window's claims (one round trip for both) and the last ones before returning: all
+    before the message is acked. A crash leaves the runs not claimed yet untouched for the
+    redelivered message. Each run is shown to Celery as a task of its own inside the
+    chunk's (`message_id`).
     """
     rt = get_runtime()
+    most = rt.settings.map_claim_ahead
     outcomes: list[Transition] = []
     decisions: list[Decision] = []
+    window, position = 1, 0
     try:
-        for run_id in run_ids:
-            claimed = apply_claim(rt, claim(run_id, 1, rt.owner), outcomes)
+        while position < len(run_ids):
+            ids = run_ids[position:position + window]
+            position += len(ids)
+            claims = apply_claims(rt, [claim(run_id, 1, rt.owner) for run_id in ids], outcomes)
             outcomes = []
-            if not claimed.applied:
-                if claimed.expired:
-                    end_expired(rt, run_id, 1)
-                else:
-                    handle_refused_claim(rt, run_id, 1, claimed)
-                continue
-            assert claimed.record is not None
-            run = ClaimedRun.from_fields(claimed.record, 1, "task")
-            run.root_id, run.celery_parent_id = tree
-            decisions.append(run_claimed_task(rt, run, deferred=outcomes,
-                                              shown_in=message_id))
+            ran, started = 0, time.perf_counter()
+            for index, (run_id, claimed) in enumerate(zip(ids, claims, strict=True)):
+                if not claimed.applied:
+                    if claimed.expired:
+                        end_expired(rt, run_id, 1)
+                    else:
+                        handle_refused_claim(rt, run_id, 1, claimed)
+                    continue
+                assert claimed.record is not None
+                run = ClaimedRun.from_fields(claimed.record, 1, "task")
+                run.root_id, run.celery_parent_id = tree
+                start = utcnow().isoformat() if index else None
+                written = len(outcomes)
+                decisions.append(run_claimed_task(rt, run, deferred=outcomes,
+                                                  shown_in=message_id))
+                ran += 1
+                if start is not None:  # claimed ahead: its record says when it started
+                    for change in outcomes[written:]:
+                        if change.run_id == run.id:
+                            change.fields["start_time"] = start
+            window = next_window(window, ran, time.perf_counter() - started, most)
         if outcomes:
             rt.reporter.apply_now(outcomes)
             outcomes = []

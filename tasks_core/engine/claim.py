@@ -20,7 +20,8 @@ from tasks_core.records import RunOptions
 from tasks_core.states import StateName
 from tasks_core.store.runs import Outcome, Transition, utcnow
 
-__all__ = ["CLAIM_FIELDS", "CLAIM_PATIENCE_S", "ClaimedRun", "apply_claim", "claim"]
+__all__ = ["CLAIM_FIELDS", "CLAIM_PATIENCE_S", "ClaimedRun", "apply_claim", "apply_claims",
+           "claim"]
 
 log = logging.getLogger("tasks_core.recovery")
 
@@ -68,22 +69,40 @@ def apply_claim(rt: Runtime, change: Transition, before: Sequence[Transition] = 
         StoreUnavailable: Redis stayed away for `patience_s` (`before` is left to the
             caller, which hands it to the reporter).
     """
+    return apply_claims(rt, [change], before, patience_s=patience_s)[0]
+
+
+def apply_claims(rt: Runtime, changes: Sequence[Transition], before: Sequence[Transition] = (),
+                 *, patience_s: float = CLAIM_PATIENCE_S) -> list[Outcome]:
+    """`apply_claim` for several claims in one round trip (after `before`); their outcomes,
+    in order. Each claim is atomic on its own: one refused leaves the others applied.
+
+    Raises:
+        StoreUnavailable: as `apply_claim`.
+    """
     deadline = time.monotonic() + patience_s
     pause = 0.5
     while True:
         try:
-            return _applied_claim(rt, change, before)
+            return _applied_claims(rt, changes, before)
         except StoreUnavailable:
             if time.monotonic() + pause > deadline:
                 raise
             log.warning("run %s: Redis unreachable while claiming; trying again in %.1f s",
-                        change.run_id, pause)
+                        changes[0].run_id, pause)
             time.sleep(pause)
             pause = min(pause * 2, 10.0)
 
 
-def _applied_claim(rt: Runtime, change: Transition, before: Sequence[Transition]) -> Outcome:
-    outcome = rt.reporter.apply_now([*before, change])[-1]
+def _applied_claims(rt: Runtime, changes: Sequence[Transition],
+                    before: Sequence[Transition]) -> list[Outcome]:
+    outcomes = rt.reporter.apply_now([*before, *changes])[len(before):]
+    return [_own_claim(rt, change, outcome) for change, outcome in zip(changes, outcomes,
+                                                                        strict=True)]
+
+
+def _own_claim(rt: Runtime, change: Transition, outcome: Outcome) -> Outcome:
+    """`outcome`, or applied when it is a refusal by this claim's own earlier write."""
     if (outcome.applied or outcome.missing or outcome.state != change.target
             or outcome.owner != change.fields["owner"]
             or outcome.attempt != int(change.fields["attempt"])):

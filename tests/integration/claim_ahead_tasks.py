@@ -1,0 +1,36 @@
+"""Tasks for the claim-ahead tests (imported by their workers with
+``--import tests.integration.claim_ahead_tasks``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import redis
+
+from tasks_core import task
+
+
+@task
+def echo(x: int) -> int:
+    return x
+
+
+@task
+def nap(x: int) -> int:
+    time.sleep(0.03)  # longer than claim_ahead.CLAIM_AHEAD_BUDGET_S
+    return x
+
+
+@task(retries=1, retry_delay_seconds=0)
+def die_once_when_claimed_ahead(x: int, marker: str, running_index: str) -> int:
+    """Kill this pool process (SIGKILL, as the OOM killer would) the first time this runs
+    while other runs are Running too (claimed ahead with it, in a one-process worker)."""
+    if x >= 10 and not Path(marker).exists():
+        url = os.environ["TASKS_CORE_REDIS_URL"]
+        if redis.Redis.from_url(url).zcard(running_index) > 1:
+            Path(marker).write_text(str(x))
+            os.kill(os.getpid(), signal.SIGKILL)
+    return x

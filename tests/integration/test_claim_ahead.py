@@ -1,0 +1,93 @@
+"""A worker claims the runs of a `.map()` chunk in windows while they are short
+(`tasks_core.engine.claim_ahead`), on a real Redis and real workers: every run ends with
+its result; a run claimed ahead has its real start in its record; slow runs are claimed
+one at a time, as with ``map_claim_ahead = 1``; a pool process killed mid-window leaves no
+run Running: the window's runs are recovered and retried."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from tasks_core import unmapped
+from tasks_core.futures import TaskFuture
+from tasks_core.process_runtime import get_runtime
+from tasks_core.records import RunRecord
+from tasks_core.states import StateName
+from tests.helpers import wait_until
+from tests.integration import claim_ahead_tasks as ct
+
+IMPORTS = ("tests.integration.claim_ahead_tasks",)
+
+
+def _records(futures: list[TaskFuture[Any]]) -> list[RunRecord]:
+    store = get_runtime().store
+    return [store.get(f.id) for f in futures]
+
+
+def _claimed_at(record: RunRecord) -> datetime:
+    return next(e.timestamp for e in record.history if e.name == StateName.RUNNING)
+
+
+def _claimed_before_previous_ended(records: list[RunRecord]) -> int:
+    """How many runs were claimed before the run before them (same chunk, one process)
+    ended: claimed ahead."""
+    return sum(1 for before, run in pairwise(records)
+               if before.end_time is not None and _claimed_at(run) < before.end_time)
+
+
+def test_short_runs_are_claimed_ahead_with_their_real_start(tc_env: dict[str, Any],
+                                                             start_worker: Any) -> None:
+    start_worker(concurrency=1, imports=IMPORTS)
+    futures = ct.echo.map(range(100))
+    assert [f.result(timeout=60) for f in futures] == list(range(100))
+    records = _records(futures)
+    assert all(r.state == StateName.COMPLETED and r.attempt == 1 for r in records)
+    ahead = _claimed_before_previous_ended(records)
+    assert ahead >= 50, f"only {ahead} of 100 runs claimed ahead"
+    for record in records:
+        assert record.start_time is not None and record.end_time is not None
+        assert record.start_time <= record.end_time
+    # a run claimed ahead started after its claim: its record says when
+    moved = [r for r in records if r.start_time is not None and r.start_time > _claimed_at(r)]
+    assert len(moved) >= 50
+
+
+def test_slow_runs_are_claimed_one_at_a_time(tc_env: dict[str, Any],
+                                             start_worker: Any) -> None:
+    start_worker(concurrency=1, imports=IMPORTS)
+    futures = ct.nap.map(range(20))
+    assert [f.result(timeout=60) for f in futures] == list(range(20))
+    records = _records(futures)
+    assert _claimed_before_previous_ended(records) == 0
+    assert all(r.start_time is not None and r.start_time <= _claimed_at(r) for r in records)
+
+
+def test_claim_ahead_off(tc_env: dict[str, Any], start_worker: Any) -> None:
+    tc_env["env"]["TASKS_CORE_MAP_CLAIM_AHEAD"] = "1"
+    start_worker(concurrency=1, imports=IMPORTS)
+    futures = ct.echo.map(range(60))
+    assert [f.result(timeout=60) for f in futures] == list(range(60))
+    assert _claimed_before_previous_ended(_records(futures)) == 0
+
+
+def test_a_process_killed_mid_window_leaves_no_run_running(tc_env: dict[str, Any],
+                                                           start_worker: Any) -> None:
+    worker = start_worker(concurrency=1, imports=IMPORTS)
+    marker = Path(tempfile.mkdtemp()) / "killed"
+    running = get_runtime().store.keys.state_index("task", StateName.RUNNING)
+    futures = ct.die_once_when_claimed_ahead.map(range(100), marker=unmapped(str(marker)),
+                                                 running_index=unmapped(running))
+    assert [f.result(timeout=90) for f in futures] == list(range(100))
+    killer = int(marker.read_text())
+    records = _records(futures)
+    assert all(r.state == StateName.COMPLETED for r in records)
+    assert records[killer].attempt == 2
+    recovered = [i for i, r in enumerate(records) if r.attempt == 2 and i != killer]
+    assert recovered, "no run claimed with the killed one was recovered"
+    assert "died" in worker.output() or "WorkerLostError" in worker.output()
+    wait_until(lambda: not get_runtime().store.client.zcard(running), 10, 0.1,
+               "no run left Running")
