@@ -162,8 +162,11 @@ class Reporter:
         try:
             with self.store.client.pipeline(transaction=False) as pipe:
                 self.queue_batch(pipe, taken)
-                for change in changes:
-                    self.store.queue_transition(pipe, change)
+                if len(changes) > 1:  # one script call for them all (transitions.lua)
+                    self.store.queue_transitions(pipe, changes)
+                else:
+                    for change in changes:
+                        self.store.queue_transition(pipe, change)
                 replies = pipe.execute(raise_on_error=False)
         except _LOST:
             self.give_back(taken)
@@ -172,8 +175,11 @@ class Reporter:
             self.give_back(taken)
             return [self._apply_alone(change) for change in changes]
         self.settle(taken, replies[:len(taken)])
+        mine = replies[len(taken):]
+        if len(changes) > 1:
+            mine = self.store.transitions_replies(mine[0], len(changes))
         return [self._outcome_of(change, reply)
-                for change, reply in zip(changes, replies[len(taken):], strict=True)]
+                for change, reply in zip(changes, mine, strict=True)]
 
     def _await_in_flight(self) -> None:
         """Wait until no batch is on its way (not in the flushing thread: its callbacks run

@@ -37,14 +37,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _with_run_event(name: str) -> str:
+def _with_run_event(*names: str) -> str:
     """A script that emits run-state events, keeps the history in the record, may add a
     run to the due set, counts run durations and releases a canvas's waiting runs, after
     the functions of each (run_event.lua, history_fields.lua, due_add.lua,
-    metrics_duration.lua, canvas_follow.lua)."""
+    metrics_duration.lua, canvas_follow.lua): the files `names`, joined."""
     return "\n".join(load_lua(part) for part in
                      ("run_event.lua", "history_fields.lua", "due_add.lua",
-                      "metrics_duration.lua", "canvas_follow.lua", name))
+                      "metrics_duration.lua", "canvas_follow.lua", *names))
 
 
 READ_CHUNK = 250
@@ -147,7 +147,10 @@ class RunStore:
         self.settings = settings
         self.keys = Keys(settings.key_prefix)
         self._create = client.register_script(_with_run_event("create.lua"))
-        self._transition = client.register_script(_with_run_event("transition.lua"))
+        self._transition = client.register_script(
+            _with_run_event("transition.lua", "transition_one.lua"))
+        self._transitions = client.register_script(
+            _with_run_event("transition.lua", "transitions.lua"))
         self._read = client.register_script(load_lua("read_runs.lua"))
         self._celery_state = client.register_script(load_lua("celery_state.lua"))
         self._done_waits = DoneWaits(client)
@@ -218,6 +221,26 @@ class RunStore:
         """Queue a transition on a pipeline (parse its reply with `parse_outcome`)."""
         keys, args = self._transition_call(change)
         self._transition(keys=keys, args=args, client=pipe)
+
+    def queue_transitions(self, pipe: Any, changes: Sequence[Transition]) -> None:
+        """Queue several transitions on a pipeline as one command (transitions.lua: each
+        applied in order as `queue_transition` would, in one script call); its one reply is
+        a list of one reply per change, or an error for them all (`transitions_replies`)."""
+        keys: list[str] = []
+        args: list[Any] = []
+        for change in changes:
+            each_keys, each_args = self._transition_call(change)
+            keys += each_keys
+            args += each_args
+        self._transitions(keys=keys, args=args, client=pipe)
+
+    @staticmethod
+    def transitions_replies(reply: Any, count: int) -> list[Any]:
+        """The per-change replies of one `queue_transitions` command of `count` changes
+        (its error, for each, when the call failed as a whole)."""
+        if isinstance(reply, Exception) or not isinstance(reply, list) or len(reply) != count:
+            return [reply] * count
+        return reply
 
     def apply_many(self, changes: Sequence[Transition]) -> list[Outcome]:
         """Apply transitions in one round trip (each one atomic, in order)."""

@@ -52,102 +52,106 @@
 -- Returns {1} or {1, name, value, ...} when applied, {0, state, attempt, owner} when refused,
 -- {0, state, attempt, owner, 'expired'} when refused because the run expired, {-1} when
 -- the run does not exist.
-local names = {}  -- fields asked back (ARGV[18]): read with the state, in one HMGET
-for name in string.gmatch(ARGV[18], '[^,]+') do
-  names[#names + 1] = name
-end
-local changes = cjson.decode(ARGV[8])
-local empties = {}  -- fields to delete: read too, so that only those present are deleted
-for k, v in pairs(changes) do
-  if v == '' then
-    empties[#empties + 1] = k
+-- The change is the function `transition(KEYS, ARGV)` (transitions.lua applies several in
+-- one call); this script applies one.
+local function transition(KEYS, ARGV)
+  local names = {}  -- fields asked back (ARGV[18]): read with the state, in one HMGET
+  for name in string.gmatch(ARGV[18], '[^,]+') do
+    names[#names + 1] = name
   end
-end
-local asked = #names
-for i, name in ipairs(empties) do
-  names[asked + i] = name
-end
-local cur = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'owner', 'hn', 'id', 'kind',
-  'name', 'related', 'start_time', 'queue', 'expires', 'links', 'h1', unpack(names))
-local state = cur[1]
-if not state then
-  return {-1}
-end
-local attempt = cur[2] or '0'
-if not string.find(ARGV[3], ',' .. state .. ',', 1, true)
-    or (ARGV[4] ~= '' and ARGV[4] ~= attempt) then
-  return {0, state, attempt, cur[3] or ''}
-end
-if ARGV[24] ~= '' and cur[11] and cur[11] <= ARGV[24] then
-  return {0, state, attempt, cur[3] or '', 'expired'}
-end
+  local changes = cjson.decode(ARGV[8])
+  local empties = {}  -- fields to delete: read too, so that only those present are deleted
+  for k, v in pairs(changes) do
+    if v == '' then
+      empties[#empties + 1] = k
+    end
+  end
+  local asked = #names
+  for i, name in ipairs(empties) do
+    names[asked + i] = name
+  end
+  local cur = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'owner', 'hn', 'id', 'kind',
+    'name', 'related', 'start_time', 'queue', 'expires', 'links', 'h1', unpack(names))
+  local state = cur[1]
+  if not state then
+    return {-1}
+  end
+  local attempt = cur[2] or '0'
+  if not string.find(ARGV[3], ',' .. state .. ',', 1, true)
+      or (ARGV[4] ~= '' and ARGV[4] ~= attempt) then
+    return {0, state, attempt, cur[3] or ''}
+  end
+  if ARGV[24] ~= '' and cur[11] and cur[11] <= ARGV[24] then
+    return {0, state, attempt, cur[3] or '', 'expired'}
+  end
 
-local flat = {'state', ARGV[1]}
-local entries, follows = add_history_entry(KEYS[1], flat, cur[4], ARGV[7])
-local cleared = {}
-local started, queue = cur[9], cur[10]
-for k, v in pairs(changes) do
-  if v ~= '' then
-    flat[#flat + 1] = k
-    flat[#flat + 1] = v
+  local flat = {'state', ARGV[1]}
+  local entries, follows = add_history_entry(KEYS[1], flat, cur[4], ARGV[7])
+  local cleared = {}
+  local started, queue = cur[9], cur[10]
+  for k, v in pairs(changes) do
+    if v ~= '' then
+      flat[#flat + 1] = k
+      flat[#flat + 1] = v
+    end
+    if k == 'start_time' then started = v elseif k == 'queue' then queue = v end
   end
-  if k == 'start_time' then started = v elseif k == 'queue' then queue = v end
-end
-for i, name in ipairs(empties) do
-  if cur[13 + asked + i] then  -- an empty value is no field: it reads back as its default
-    cleared[#cleared + 1] = name
+  for i, name in ipairs(empties) do
+    if cur[13 + asked + i] then  -- an empty value is no field: it reads back as its default
+      cleared[#cleared + 1] = name
+    end
   end
-end
-if ARGV[13] ~= '' then
-  if ARGV[25] == '1' then
-    flat[#flat + 1] = 'result'
-    flat[#flat + 1] = ARGV[13]
-  else
-    redis.call('SET', KEYS[4], ARGV[13], 'EX', ARGV[14])
+  if ARGV[13] ~= '' then
+    if ARGV[25] == '1' then
+      flat[#flat + 1] = 'result'
+      flat[#flat + 1] = ARGV[13]
+    else
+      redis.call('SET', KEYS[4], ARGV[13], 'EX', ARGV[14])
+    end
   end
-end
-redis.call('HSET', KEYS[1], unpack(flat))
-if #cleared > 0 then
-  redis.call('HDEL', KEYS[1], unpack(cleared))
-end
-redis.call('ZREM', ARGV[6] .. state, cur[5])
-redis.call('ZADD', ARGV[6] .. ARGV[1], ARGV[5], cur[5])
+  redis.call('HSET', KEYS[1], unpack(flat))
+  if #cleared > 0 then
+    redis.call('HDEL', KEYS[1], unpack(cleared))
+  end
+  redis.call('ZREM', ARGV[6] .. state, cur[5])
+  redis.call('ZADD', ARGV[6] .. ARGV[1], ARGV[5], cur[5])
 
-local event = run_event(entries, ARGV[9], cur[6] or 'task', cur[5], cur[7], cur[8], state,
-  ARGV[1], ARGV[17], follows, created_us_of(cur[13]))
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[11], '*', 'run', event)
+  local event = run_event(entries, ARGV[9], cur[6] or 'task', cur[5], cur[7], cur[8], state,
+    ARGV[1], ARGV[17], follows, created_us_of(cur[13]))
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[11], '*', 'run', event)
 
-if ARGV[12] ~= '' then
-  redis.call('LPUSH', KEYS[5], ARGV[12])
-end
-if ARGV[19] ~= '' then
-  due_add(ARGV[19], ARGV[5], cur[5], ARGV[20])
-end
-if ARGV[15] == '1' then
-  redis.call('PUBLISH', KEYS[3], ARGV[1])
-  redis.call('EXPIRE', KEYS[1], ARGV[16])
-  if redis.call('EXISTS', KEYS[6], KEYS[7], KEYS[8]) > 0 then  -- most runs have none
-    redis.call('EXPIRE', KEYS[6], ARGV[16])
-    redis.call('EXPIRE', KEYS[7], ARGV[16])
-    redis.call('EXPIRE', KEYS[8], ARGV[16])
+  if ARGV[12] ~= '' then
+    redis.call('LPUSH', KEYS[5], ARGV[12])
   end
-  if ARGV[21] ~= '' then
-    count_duration(ARGV[21], ARGV[23], cur[6] or 'task', queue or '', ARGV[1], started,
-      tonumber(ARGV[22]))
+  if ARGV[19] ~= '' then
+    due_add(ARGV[19], ARGV[5], cur[5], ARGV[20])
   end
-  if cur[12] then
-    canvas_follow(KEYS[1], cur[5], ARGV[1], cur[12], ARGV[13], ARGV[10], ARGV[5])
+  if ARGV[15] == '1' then
+    redis.call('PUBLISH', KEYS[3], ARGV[1])
+    redis.call('EXPIRE', KEYS[1], ARGV[16])
+    if redis.call('EXISTS', KEYS[6], KEYS[7], KEYS[8]) > 0 then  -- most runs have none
+      redis.call('EXPIRE', KEYS[6], ARGV[16])
+      redis.call('EXPIRE', KEYS[7], ARGV[16])
+      redis.call('EXPIRE', KEYS[8], ARGV[16])
+    end
+    if ARGV[21] ~= '' then
+      count_duration(ARGV[21], ARGV[23], cur[6] or 'task', queue or '', ARGV[1], started,
+        tonumber(ARGV[22]))
+    end
+    if cur[12] then
+      canvas_follow(KEYS[1], cur[5], ARGV[1], cur[12], ARGV[13], ARGV[10], ARGV[5])
+    end
   end
+  local reply = {1}
+  local fixed = {state = ARGV[1], state_type = ARGV[2]}
+  for i = 1, asked do
+    local name = names[i]
+    local value = fixed[name] or changes[name]
+    if value == nil then
+      value = cur[13 + i] or ''
+    end
+    reply[#reply + 1] = name
+    reply[#reply + 1] = value
+  end
+  return reply
 end
-local reply = {1}
-local fixed = {state = ARGV[1], state_type = ARGV[2]}
-for i = 1, asked do
-  local name = names[i]
-  local value = fixed[name] or changes[name]
-  if value == nil then
-    value = cur[13 + i] or ''
-  end
-  reply[#reply + 1] = name
-  reply[#reply + 1] = value
-end
-return reply

@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 
+from tasks_core.engine import new_runs
 from tasks_core.errors import StoreUnavailable
 from tasks_core.process_runtime import Runtime, get_runtime
+from tasks_core.records import RunOptions
 from tasks_core.states import StateName
 from tasks_core.store.locks import BEAT_LOCK
-from tasks_core.store.runs import BrokerPush
+from tasks_core.store.runs import BrokerPush, Transition
 from tasks_core.store.schedules import Look
 from tasks_core.store.server import read_server_info
 from tasks_core.work_pools import create_pool, pause_pool
@@ -272,3 +274,39 @@ def test_history_since_reads_only_the_entries_not_seen_yet(rt: Runtime) -> None:
     assert [(e.name, e.message) for e in entries] == [
         (StateName.RUNNING, ""), (StateName.FAILED, "boom")]
     assert rt.store.history_since("h1", 3) == []
+
+
+def _pending_runs(rt: Runtime, n: int) -> list[str]:
+    runs = [new_runs.task_run(_Named(), "{}", RunOptions(), None, state=StateName.PENDING,
+                              queue="q") for _ in range(n)]
+    rt.store.create_many([(run, None) for run in runs])
+    return [run.id for run in runs]
+
+
+class _Named:
+    name = key = "transitions-test"
+    tags: tuple[str, ...] = ()
+    task_run_name = None
+
+
+def test_several_transitions_in_one_call_apply_each_and_fail_alone(rt: Runtime) -> None:
+    ids = _pending_runs(rt, 3)
+    store = rt.store
+    calls = [store._transition_call(Transition(run_id, StateName.RUNNING, expected_attempt=0,
+                                               fields={"attempt": "1"}, return_fields=("id",)))
+             for run_id in ids]
+    calls[1][1][7] = "{not json"  # the second change's fields: the script cannot read them
+    keys = [key for each, _ in calls for key in each]
+    args = [arg for _, each in calls for arg in each]
+    first, second, third = store._transitions(keys=keys, args=args)
+    assert first == [1, "id", ids[0]] and third == [1, "id", ids[2]]
+    assert isinstance(second, Exception) and "invalid token" in str(second)
+    assert [store.get(run_id).state for run_id in ids] == [
+        StateName.RUNNING, StateName.PENDING, StateName.RUNNING]
+    # through the reporter: one call for several changes, each with its own outcome
+    again = rt.reporter.apply_now([
+        Transition(ids[0], StateName.COMPLETED, expected_attempt=1, outcome=True),
+        Transition(ids[1], StateName.COMPLETED, expected_attempt=1, outcome=True),
+        Transition(ids[2], StateName.COMPLETED, expected_attempt=1, outcome=True)])
+    assert [o.applied for o in again] == [True, False, True]
+    assert again[1].state == StateName.PENDING
