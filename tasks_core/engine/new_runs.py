@@ -22,8 +22,8 @@ from tasks_core.settings import get_settings
 from tasks_core.states import StateName, state_type
 from tasks_core.store.runs import utcnow
 
-__all__ = ["Definition", "deployment_run", "flow_run", "placeholder_run", "run_options",
-           "task_run"]
+__all__ = ["Definition", "deployment_run", "flow_run", "placeholder_run", "run_name",
+           "run_options", "task_run"]
 
 log = logging.getLogger("tasks_core.engine")
 
@@ -50,6 +50,12 @@ def run_options(definition: Definition, parent: RunFrame | None, *,
     if log_prints == base.log_prints and cache_key is None:
         return base
     return base.model_copy(update={"log_prints": log_prints, "cache_key": cache_key})
+
+
+def run_name(task: Any, parameters_json: str) -> str | None:
+    """A task run's own name from the task's `task_run_name` over the parameters as
+    recorded; None: none given."""
+    return _run_name(task, "task", parameters_json)
 
 
 def _run_name(definition: Any, kind: str, parameters_json: str) -> str | None:

@@ -25,42 +25,46 @@
 -- The first event `follows` the event that triggered the run (its record's
 -- triggered_by.event_id, set when an automation created it), else nothing.
 -- Returns 1 when created, 0 when the id existed already.
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return 0
-end
-local fields = cjson.decode(ARGV[3])
-local flat = {'h1', ARGV[4], 'hn', '1'}
-for k, v in pairs(fields) do
-  flat[#flat + 1] = k
-  flat[#flat + 1] = v
-end
-redis.call('HSET', KEYS[1], unpack(flat))
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
-if ARGV[10] ~= '' then
-  redis.call('ZADD', KEYS[4], ARGV[11], ARGV[1])
-else
-  redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
-end
-local follows = false
-if fields['triggered_by'] then
-  local by = cjson.decode(fields['triggered_by'])
-  if type(by['event_id']) == 'string' then
-    follows = by['event_id']
+-- The write is the function `create(KEYS, ARGV)` (creates.lua writes several in one call);
+-- create_one.lua writes one.
+local function create(KEYS, ARGV)
+  if redis.call('EXISTS', KEYS[1]) == 1 then
+    return 0
   end
-end
-local event = run_event(1, ARGV[8], fields['kind'], ARGV[1], fields['name'],
-  fields['related'], false, fields['state'], ARGV[14], follows, false)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'run', event)
-if ARGV[7] ~= '' then
-  redis.call('LPUSH', KEYS[5], ARGV[7])
-end
-if ARGV[9] ~= '' then
-  redis.call('ZADD', ARGV[9], ARGV[2], ARGV[1])
-end
-if ARGV[10] ~= '' then
-  due_add(ARGV[10], ARGV[11], ARGV[1], ARGV[13])
-  if ARGV[12] ~= '' then
-    redis.call('ZADD', ARGV[12], ARGV[11], ARGV[1])
+  local fields = cjson.decode(ARGV[3])
+  local flat = {'h1', ARGV[4], 'hn', '1'}
+  for k, v in pairs(fields) do
+    flat[#flat + 1] = k
+    flat[#flat + 1] = v
   end
+  redis.call('HSET', KEYS[1], unpack(flat))
+  redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+  if ARGV[10] ~= '' then
+    redis.call('ZADD', KEYS[4], ARGV[11], ARGV[1])
+  else
+    redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+  end
+  local follows = false
+  if fields['triggered_by'] then
+    local by = cjson.decode(fields['triggered_by'])
+    if type(by['event_id']) == 'string' then
+      follows = by['event_id']
+    end
+  end
+  local event = run_event(1, ARGV[8], fields['kind'], ARGV[1], fields['name'],
+    fields['related'], false, fields['state'], ARGV[14], follows, false)
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'run', event)
+  if ARGV[7] ~= '' then
+    redis.call('LPUSH', KEYS[5], ARGV[7])
+  end
+  if ARGV[9] ~= '' then
+    redis.call('ZADD', ARGV[9], ARGV[2], ARGV[1])
+  end
+  if ARGV[10] ~= '' then
+    due_add(ARGV[10], ARGV[11], ARGV[1], ARGV[13])
+    if ARGV[12] ~= '' then
+      redis.call('ZADD', ARGV[12], ARGV[11], ARGV[1])
+    end
+  end
+  return 1
 end
-return 1

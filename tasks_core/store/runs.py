@@ -50,6 +50,31 @@ def _with_run_event(*names: str) -> str:
 READ_CHUNK = 250
 """Most records one read_runs.lua call reads (a short script: Redis serves others between)."""
 
+CREATE_GROUP = 100
+"""Most runs one creates.lua call writes (`RunStore.create_new`)."""
+
+
+@dataclass(slots=True)
+class NewRun:
+    """A run to create, as it is stored: its flat record fields (`stored_fields`) and its
+    broker message (None: none, or it waits in the due set)."""
+
+    id: str
+    kind: str
+    state: StateName
+    created: datetime
+    fields: dict[str, str]
+    push: BrokerPush | None = None
+
+
+def stored_fields(run: RunRecord, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The fields of `run`'s record hash (`RunRecord.to_redis`, with `extra`), without those
+    readers derive (`_DERIVED`)."""
+    fields = run.to_redis() if extra is None else {**run.to_redis(), **extra}
+    for derived in _DERIVED:  # RunRecord.from_redis derives them
+        fields.pop(derived, None)
+    return fields
+
 _BOUNDS = ",".join(repr(float(bound)) for bound in DURATION_BUCKETS)
 
 
@@ -146,7 +171,8 @@ class RunStore:
         self.client = client
         self.settings = settings
         self.keys = Keys(settings.key_prefix)
-        self._create = client.register_script(_with_run_event("create.lua"))
+        self._create = client.register_script(_with_run_event("create.lua", "create_one.lua"))
+        self._creates = client.register_script(_with_run_event("create.lua", "creates.lua"))
         self._transition = client.register_script(
             _with_run_event("transition.lua", "transition_one.lua"))
         self._transitions = client.register_script(
@@ -180,12 +206,13 @@ class RunStore:
         self, run: RunRecord, push: BrokerPush | None, due: datetime | None = None,
         due_index: str | None = None, extra: dict[str, str] | None = None,
     ) -> tuple[list[str], list[Any]]:
+        return self._new_run_call(NewRun(run.id, run.kind, run.state, run.created,
+                                         stored_fields(run, extra), push), due, due_index)
+
+    def _new_run_call(self, run: NewRun, due: datetime | None = None,
+                      due_index: str | None = None) -> tuple[list[str], list[Any]]:
         k = self.keys
-        kind_type = state_type(run.state)
-        at = run.created
-        fields = run.to_redis() if extra is None else {**run.to_redis(), **extra}
-        for derived in _DERIVED:  # RunRecord.from_redis derives them
-            fields.pop(derived, None)
+        at, fields, push = run.created, run.fields, run.push
         keys = [
             k.run(run.id),
             k.events,
@@ -197,7 +224,7 @@ class RunStore:
             run.id,
             at.timestamp(),
             json.dumps(fields, separators=(",", ":")),
-            encode_entry(run.state.value, kind_type.value, at, ""),
+            encode_entry(run.state.value, state_type(run.state).value, at, ""),
             "",
             self.settings.event_retention,
             push.payload if push else "",
@@ -382,10 +409,32 @@ class RunStore:
 
     def create_many(self, runs: Sequence[tuple[RunRecord, BrokerPush | None]]) -> None:
         """Create runs (each with its broker message or None) in one round trip."""
+        self.create_new([NewRun(run.id, run.kind, run.state, run.created,
+                                stored_fields(run), push) for run, push in runs])
+
+    def create_new(self, runs: Sequence[NewRun]) -> None:
+        """Create runs given as their stored fields, in one round trip: `CREATE_GROUP` to a
+        script call (creates.lua), so that Redis serves others between groups. An id that
+        exists already is left untouched (as `create`).
+
+        Raises:
+            redis.ResponseError: a run Redis refused to write (the first one; the others
+                were written).
+        """
         with self.client.pipeline(transaction=False) as pipe:
-            for run, push in runs:
-                self.create(run, push, pipe=pipe)
-            pipe.execute()
+            for start in range(0, len(runs), CREATE_GROUP):
+                keys: list[str] = []
+                args: list[Any] = []
+                for run in runs[start:start + CREATE_GROUP]:
+                    each_keys, each_args = self._new_run_call(run)
+                    keys += each_keys
+                    args += each_args
+                self._creates(keys=keys, args=args, client=pipe)
+            replies = pipe.execute()
+        for reply in replies:
+            for each in reply if isinstance(reply, list) else [reply]:
+                if isinstance(each, Exception):
+                    raise each
 
     def outcome_of(self, run_id: str) -> tuple[str | None, bool, str | None]:
         """(state, whether a result was stored, the stored result JSON or None when it

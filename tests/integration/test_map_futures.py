@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from tasks_core import ParameterError, RunTimeout, future_sets, unmapped
+from tasks_core import ParameterError, RunTimeout, future_sets, tags, task, unmapped
 from tasks_core.futures import FutureList, as_completed, wait
 from tasks_core.process_runtime import get_runtime
+from tasks_core.state_history import is_history_field
 from tests.integration import futures_tasks as ft
 
 IMPORTS = ("tests.integration.futures_tasks",)
@@ -103,3 +104,31 @@ def test_a_large_map_result_reads_every_outcome_in_order_with_failures_in_place(
     hanging = ft.add.apply_async((5, 5), queue="nobody-listens")  # no worker there
     with pytest.raises(RunTimeout, match=r"1 of 3 mapped runs not finished after 0\.3s"):
         FutureList([*last[:2], hanging]).result(timeout=0.3)
+
+
+def test_map_runs_are_stored_as_delay_stores_each(tc_env: dict[str, Any]) -> None:
+    """`.map()` builds its first record as `.delay()` does and copies the others' fields
+    (`engine.fanout`): each must hold what `.delay()` would have written for it."""
+    @task(task_run_name="named-{x}", tags=["mapped"], retries=2)
+    def named(x: int, y: int = 1) -> int:
+        return x + y
+
+    with tags("outer"):
+        futures = named.map([1, 2, 3], y=unmapped(5))
+        single = named.delay(4, y=5)
+    client = tc_env["client"]
+    prefix = tc_env["prefix"]
+
+    def stored(run_id: str) -> dict[str, str]:
+        fields = client.hgetall(f"{prefix}:run:{run_id}")
+        return {k: v for k, v in fields.items() if not is_history_field(k)}
+
+    expected = stored(single.id)
+    records = [get_runtime().store.get(f.id) for f in futures]
+    for x, future, record in zip([1, 2, 3], futures, records, strict=True):
+        assert stored(future.id) == {**expected, "id": future.id,
+                                     "parameters": f'{{"x":{x},"y":5}}',
+                                     "task_run_name": f"named-{x}"}
+        assert record.tags == ["mapped", "outer"] and record.options.retries == 2
+        assert record.state == "Pending" and record.history[0].name == "Pending"
+    assert records[0].created < records[1].created < records[2].created
