@@ -164,6 +164,53 @@ def result_inline(settings: Settings, target: StateName, result_json: str) -> bo
             and settings.result_ttl_seconds == run_ttl(settings, target))
 
 
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What a transition's script call says of its target state (`_Fixed.target`)."""
+
+    name: StateName
+    value: str
+    type_value: str
+    sources: str
+    terminal: bool
+    ttl: int
+    """Seconds the record is kept in this state (`run_ttl` when terminal)."""
+
+
+class _Fixed:
+    """The parts of a transition's script call that depend only on the settings and the
+    target state, built once per store."""
+
+    def __init__(self, keys: Keys, settings: Settings) -> None:
+        self.settings = settings
+        self.run_prefix = keys.run("")
+        self.result_prefix = keys.result("")
+        self.pause_prefix = keys.pause_resumed("").removesuffix(":resumed")
+        self.events = keys.events
+        self.due = keys.due
+        self.due_wake = keys.due_wake
+        self.durations = keys.metrics_durations
+        self.event_retention = settings.event_retention
+        self.result_ttl = settings.result_ttl_seconds
+        self._index_prefixes = {kind: keys.state_index_prefix(kind) for kind in ("task", "flow")}
+        self._keys = keys
+        self.targets: dict[str, _Target] = {}
+
+    def target(self, state: str) -> _Target:
+        """The `_Target` of a state name (ValueError for an unknown one)."""
+        name = StateName(state)
+        terminal = is_terminal(name)
+        made = _Target(name, name.value, state_type(name).value, _SOURCES[name], terminal,
+                       run_ttl(self.settings, name) if terminal
+                       else self.settings.run_ttl_seconds)
+        self.targets[name.value] = made
+        return made
+
+    def index_prefix(self, kind: str) -> str:
+        prefix = self._index_prefixes.get(kind)
+        return prefix if prefix is not None else self._keys.state_index_prefix(kind)
+
+
 class RunStore:
     """Reads and writes run records for one Redis and one key prefix."""
 
@@ -171,6 +218,7 @@ class RunStore:
         self.client = client
         self.settings = settings
         self.keys = Keys(settings.key_prefix)
+        self._fixed = _Fixed(self.keys, settings)
         self._create = client.register_script(_with_run_event("create.lua", "create_one.lua"))
         self._creates = client.register_script(_with_run_event("create.lua", "creates.lua"))
         self._transition = client.register_script(
@@ -280,58 +328,70 @@ class RunStore:
         return [self.parse_outcome(raw) for raw in replies]
 
     def _transition_call(self, change: Transition) -> tuple[list[str], list[Any]]:
-        k = self.keys
-        target = StateName(change.target)
-        kind_type = state_type(target).value
+        # a worker builds two per run: what is the same for every change is built once
+        # (`_Fixed`, `_Target`), the rest as plainly as it can be
+        fixed = self._fixed
+        target = fixed.targets.get(change.target) or fixed.target(change.target)
         at = change.at or utcnow()
-        terminal = is_terminal(target)
+        at_iso = at.isoformat()
+        run_id = change.run_id
+        run_key = fixed.run_prefix + run_id
         # a state's message is its own: an empty one clears the message of the state before
-        fields = {**change.fields, "state_message": change.message}
-        if terminal and "end_time" not in fields:
-            fields = {**fields, "end_time": at.isoformat()}
-        # the event's validated state: null when derivable (run_event_codec fills it in)
-        validated = ({"name": target.value, "type": kind_type, "message": change.message}
-                     if change.message else None)
+        message = change.message
+        fields = {**change.fields, "state_message": message}
+        if target.terminal and "end_time" not in fields:
+            fields["end_time"] = at_iso
         inline = False
         if change.result_json is not None:
-            inline = result_inline(self.settings, target, change.result_json)
+            inline = result_inline(self.settings, target.name, change.result_json)
             # where the result is: in the record (field `result`), else under its own key
-            fields["result_ref"] = "" if inline else k.result(change.run_id)
+            fields["result_ref"] = "" if inline else fixed.result_prefix + run_id
+        push = change.push
+        us = epoch_us(at)
+        if message:  # the event's validated state: null when derivable (run_event_codec)
+            validated = json.dumps({"name": target.value, "type": target.type_value,
+                                    "message": message}, separators=(",", ":"))
+            entry = encode_entry(target.value, target.type_value, at, message)
+        else:
+            validated = "null"
+            entry = f'["{target.value}",{us}]'  # encode_entry's form, with no message
         keys = [
-            k.run(change.run_id),
-            k.events,
-            k.done(change.run_id),
-            k.result(change.run_id),
-            change.push.key if change.push else k.events,
-            k.logs(change.run_id),
-            k.children(change.run_id),
-            k.pause_resumed(change.run_id),
+            run_key,
+            fixed.events,
+            run_key + ":done",
+            fixed.result_prefix + run_id,
+            push.key if push else fixed.events,
+            run_key + ":logs",
+            run_key + ":children",
+            fixed.pause_prefix + run_id + ":resumed",
         ]
+        due = change.due
         args = [
             target.value,
-            kind_type,
-            _SOURCES[target],
+            target.type_value,
+            target.sources,
             "" if change.expected_attempt is None else str(change.expected_attempt),
-            change.due.timestamp() if change.due is not None else at.timestamp(),
-            k.state_index_prefix(change.kind),
-            encode_entry(target.value, kind_type, at, change.message),
-            json.dumps(fields, separators=(",", ":")) if fields else "{}",
-            epoch_us(at),
-            at.isoformat(),
-            self.settings.event_retention,
-            change.push.payload if change.push else "",
+            due.timestamp() if due is not None else at.timestamp(),
+            fixed.index_prefix(change.kind),
+            entry,
+            json.dumps(fields, separators=(",", ":")),
+            us,
+            at_iso,
+            fixed.event_retention,
+            push.payload if push else "",
             change.result_json if change.result_json is not None else "",
-            self.settings.result_ttl_seconds,
-            "1" if terminal else "0",
-            run_ttl(self.settings, target) if terminal else self.settings.run_ttl_seconds,
-            json.dumps(validated, separators=(",", ":")),
+            fixed.result_ttl,
+            "1" if target.terminal else "0",
+            target.ttl,
+            validated,
             ",".join(change.return_fields),
-            k.due if change.due is not None else "",
-            k.due_wake,
-            k.metrics_durations if terminal else "",
-            _epoch(fields["end_time"]) if terminal else "",
+            fixed.due if due is not None else "",
+            fixed.due_wake,
+            fixed.durations if target.terminal else "",
+            _epoch(fields["end_time"]) if target.terminal else "",
             _BOUNDS,
-            at.astimezone(UTC).isoformat() if change.check_expiry else "",
+            (at_iso if at.tzinfo is UTC else at.astimezone(UTC).isoformat())
+            if change.check_expiry else "",
             "1" if inline else "0",
         ]
         return keys, args
