@@ -29,7 +29,13 @@ from tasks_core.engine.context import RunFrame
 from tasks_core.engine.deployed_run import execute_flow_run
 from tasks_core.engine.expiry import end_expired
 from tasks_core.engine.hooks import RunHooks
-from tasks_core.engine.lifecycle import RunHandle, conclude, failsafe, run_attempts
+from tasks_core.engine.lifecycle import (
+    RunHandle,
+    cancelled_instead,
+    conclude,
+    failsafe,
+    run_attempts,
+)
 from tasks_core.engine.outcome import Complete, Decision, Ended, Retry, cancelled_before_start
 from tasks_core.engine.recovery import handle_refused_claim
 from tasks_core.engine.request import RequestInfo
@@ -38,7 +44,7 @@ from tasks_core.errors import ParameterError, TaskNotFound
 from tasks_core.process_runtime import HOST, Runtime, get_runtime
 from tasks_core.registry import resolve
 from tasks_core.states import StateName
-from tasks_core.store.runs import Transition, utcnow
+from tasks_core.store.runs import Outcome, Transition, utcnow
 from workers.celery_view import task_result, tree_of
 from workers.rate_gate import rate_deferred
 from workers.task_signals import RunSignals, expired_revoked
@@ -127,8 +133,10 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
         while position < len(run_ids):
             ids = run_ids[position:position + window]
             position += len(ids)
-            claims = apply_claims(rt, [claim(run_id, 1, rt.owner) for run_id in ids], outcomes)
-            outcomes = []
+            written: list[Outcome] = []
+            claims = apply_claims(rt, [claim(run_id, 1, rt.owner) for run_id in ids], outcomes,
+                                  before_outcomes=written)
+            outcomes = cancelled_meanwhile(outcomes, written)
             ran, started = 0, time.perf_counter()
             for index, (run_id, claimed) in enumerate(zip(ids, claims, strict=True)):
                 if not claimed.applied:
@@ -141,22 +149,29 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
                 run = ClaimedRun.from_fields(claimed.record, 1, "task")
                 run.root_id, run.celery_parent_id = tree
                 start = utcnow().isoformat() if index else None
-                written = len(outcomes)
+                known = len(outcomes)
                 decisions.append(run_claimed_task(rt, run, deferred=outcomes,
                                                   shown_in=message_id))
                 ran += 1
                 if start is not None:  # claimed ahead: its record says when it started
-                    for change in outcomes[written:]:
+                    for change in outcomes[known:]:
                         if change.run_id == run.id:
                             change.fields["start_time"] = start
             window = next_window(window, ran, time.perf_counter() - started, most)
-        if outcomes:
-            rt.reporter.apply_now(outcomes)
-            outcomes = []
+        while outcomes:  # the last ones, and the Cancelled ends they may call for
+            outcomes = cancelled_meanwhile(outcomes, rt.reporter.apply_now(outcomes))
     finally:  # Redis went away mid-chunk: the reporter writes them once it is back
         for change in outcomes:
             rt.reporter.transition(change, urgent=True)
     return decisions
+
+
+def cancelled_meanwhile(changes: list[Transition], outcomes: list[Outcome]) -> list[Transition]:
+    """The Cancelled ends due for attempts' outcomes written late (`changes`, deferred to the
+    next round trip) that were refused because their run was being cancelled meanwhile (a
+    cancel request its body did not see: Cancelling leads only to Cancelled)."""
+    return [cancelled_instead(change) for change, outcome in zip(changes, outcomes, strict=True)
+            if change.outcome and not outcome.applied and outcome.state == StateName.CANCELLING]
 
 
 def chunk_summary(decisions: list[Decision]) -> str:

@@ -73,9 +73,11 @@ def apply_claim(rt: Runtime, change: Transition, before: Sequence[Transition] = 
 
 
 def apply_claims(rt: Runtime, changes: Sequence[Transition], before: Sequence[Transition] = (),
-                 *, patience_s: float = CLAIM_PATIENCE_S) -> list[Outcome]:
+                 *, patience_s: float = CLAIM_PATIENCE_S,
+                 before_outcomes: list[Outcome] | None = None) -> list[Outcome]:
     """`apply_claim` for several claims in one round trip (after `before`); their outcomes,
     in order. Each claim is atomic on its own: one refused leaves the others applied.
+    `before_outcomes`, when given, gets the outcomes of `before`.
 
     Raises:
         StoreUnavailable: as `apply_claim`.
@@ -84,7 +86,7 @@ def apply_claims(rt: Runtime, changes: Sequence[Transition], before: Sequence[Tr
     pause = 0.5
     while True:
         try:
-            return _applied_claims(rt, changes, before)
+            return _applied_claims(rt, changes, before, before_outcomes)
         except StoreUnavailable:
             if time.monotonic() + pause > deadline:
                 raise
@@ -94,11 +96,13 @@ def apply_claims(rt: Runtime, changes: Sequence[Transition], before: Sequence[Tr
             pause = min(pause * 2, 10.0)
 
 
-def _applied_claims(rt: Runtime, changes: Sequence[Transition],
-                    before: Sequence[Transition]) -> list[Outcome]:
-    outcomes = rt.reporter.apply_now([*before, *changes])[len(before):]
-    return [_own_claim(rt, change, outcome) for change, outcome in zip(changes, outcomes,
-                                                                        strict=True)]
+def _applied_claims(rt: Runtime, changes: Sequence[Transition], before: Sequence[Transition],
+                    before_outcomes: list[Outcome] | None) -> list[Outcome]:
+    outcomes = rt.reporter.apply_now([*before, *changes])
+    if before_outcomes is not None:
+        before_outcomes[:] = outcomes[:len(before)]
+    return [_own_claim(rt, change, outcome)
+            for change, outcome in zip(changes, outcomes[len(before):], strict=True)]
 
 
 def _own_claim(rt: Runtime, change: Transition, outcome: Outcome) -> Outcome:

@@ -47,7 +47,8 @@ from tasks_core.records import RunOptions
 from tasks_core.states import StateName
 from tasks_core.store.runs import Outcome, Transition, utcnow
 
-__all__ = ["Concluded", "RunHandle", "conclude", "failsafe", "mirror", "outcome_transition",
+__all__ = ["Concluded", "RunHandle", "cancelled_instead", "conclude", "failsafe", "mirror",
+           "outcome_transition",
            "run_attempts", "run_attempts_async", "shown_concluded"]
 
 log = logging.getLogger("tasks_core.engine")
@@ -161,14 +162,20 @@ def _write(rt: Runtime, handle: RunHandle, changes: list[Transition],
     return True
 
 
+def cancelled_instead(refused: Transition) -> Transition:
+    """The change that ends a run Cancelled when its attempt's outcome `refused` was
+    refused because the run was being cancelled (Cancelling leads only to Cancelled)."""
+    return Transition(refused.run_id, StateName.CANCELLED, kind=refused.kind, outcome=True,
+                      message=f"cancelled; the attempt ended {StateName(refused.target).value}")
+
+
 def _end_cancelled(rt: Runtime, handle: RunHandle, refused: Transition, *,
                    now: bool = False) -> Transition | None:
     """The run was asked to stop while its attempt ran: however the attempt ended, the run
     ends Cancelled (Cancelling leads only there; a placeholder mirrors it). With `now` (on
     a worker or in recovery, not in the reporter's callback) it is written at once: the
     Cancelled change when it applied here, else None."""
-    change = Transition(handle.run_id, StateName.CANCELLED, kind=handle.kind, outcome=True,
-                        message=f"cancelled; the attempt ended {refused.target.value}")
+    change = cancelled_instead(refused)
     changes = [change]
     if handle.placeholder_id:
         changes.append(mirror(change, handle.placeholder_id))

@@ -34,3 +34,23 @@ def die_once_when_claimed_ahead(x: int, marker: str, running_index: str) -> int:
             Path(marker).write_text(str(x))
             os.kill(os.getpid(), signal.SIGKILL)
     return x
+
+
+@task
+def cancel_others_once(x: int, marker: str, running_index: str) -> int:
+    """The first time this runs while other runs are Running too (claimed ahead with it, or
+    ended with their outcome not written yet), cancel them (`cancel_run`, as a user would
+    from another process)."""
+    from tasks_core import cancel_run
+    from tasks_core.runtime import task_run
+
+    if x >= 10 and not Path(marker).exists():
+        url = os.environ["TASKS_CORE_REDIS_URL"]
+        others = [run_id.decode() for run_id
+                  in redis.Redis.from_url(url).zrange(running_index, 0, -1)
+                  if run_id.decode() != task_run.id]
+        if others:
+            Path(marker).write_text("\n".join(others))
+            for run_id in others:
+                cancel_run(run_id, reason="cancelled by the test")
+    return x

@@ -91,3 +91,27 @@ def test_a_process_killed_mid_window_leaves_no_run_running(tc_env: dict[str, Any
     assert "died" in worker.output() or "WorkerLostError" in worker.output()
     wait_until(lambda: not get_runtime().store.client.zcard(running), 10, 0.1,
                "no run left Running")
+
+
+def test_runs_cancelled_mid_window_end_cancelled(tc_env: dict[str, Any],
+                                                 start_worker: Any) -> None:
+    """A cancel request for a run claimed ahead (its body has not started, so it does not
+    see the request) or ended with its outcome not written yet: the outcome is refused
+    (Cancelling leads only to Cancelled) and the run ends Cancelled, not left Cancelling."""
+    start_worker(concurrency=1, imports=IMPORTS)
+    marker = Path(tempfile.mkdtemp()) / "cancelled"
+    running = get_runtime().store.keys.state_index("task", StateName.RUNNING)
+    futures = ct.cancel_others_once.map(range(100), marker=unmapped(str(marker)),
+                                        running_index=unmapped(running))
+    store = get_runtime().store
+    wait_until(lambda: all(store.get(f.id).is_terminal for f in futures), 60, 0.2,
+               "every run to end")
+    cancelled = set(marker.read_text().split())
+    assert cancelled
+    for future in futures:
+        record = store.get(future.id)
+        if future.id in cancelled:
+            assert record.state == StateName.CANCELLED, (record.state, record.state_message)
+            assert record.state_message.startswith("cancelled; the attempt ended")
+        else:
+            assert record.state == StateName.COMPLETED, (record.state, record.state_message)
