@@ -44,6 +44,7 @@ from tasks_core.errors import ParameterError, TaskNotFound
 from tasks_core.process_runtime import HOST, Runtime, get_runtime
 from tasks_core.registry import resolve
 from tasks_core.states import StateName
+from tasks_core.store.connection import StoreError
 from tasks_core.store.runs import Outcome, Transition, utcnow
 from workers.celery_view import task_result, tree_of
 from workers.rate_gate import rate_deferred
@@ -121,29 +122,30 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
     ``map_claim_ahead`` while they are short), each window's outcomes written with the next
     window's claims (one round trip for both) and the last ones before returning: all
     before the message is acked. A crash leaves the runs not claimed yet untouched for the
-    redelivered message. Each run is shown to Celery as a task of its own inside the
-    chunk's (`message_id`).
+    redelivered message. An error while handling a run whose claim was refused (a dead
+    letter Redis would not take: Celery's Reject to requeue the message) or a claim Redis
+    answered with an error is raised once the window's claimed runs have run and their
+    outcomes are written, so that none is left claimed and never run. Each run is shown to
+    Celery as a task of its own inside the chunk's (`message_id`).
     """
     rt = get_runtime()
     most = rt.settings.map_claim_ahead
     outcomes: list[Transition] = []
     decisions: list[Decision] = []
     window, position = 1, 0
+    failure: BaseException | None = None
     try:
-        while position < len(run_ids):
+        while position < len(run_ids) and failure is None:
             ids = run_ids[position:position + window]
             position += len(ids)
             written: list[Outcome] = []
             claims = apply_claims(rt, [claim(run_id, 1, rt.owner) for run_id in ids], outcomes,
-                                  before_outcomes=written)
+                                  before_outcomes=written, raise_errors=False)
             outcomes = cancelled_meanwhile(outcomes, written)
             ran, started = 0, time.perf_counter()
             for index, (run_id, claimed) in enumerate(zip(ids, claims, strict=True)):
                 if not claimed.applied:
-                    if claimed.expired:
-                        end_expired(rt, run_id, 1)
-                    else:
-                        handle_refused_claim(rt, run_id, 1, claimed)
+                    failure = failure or _refused(rt, run_id, claimed)
                     continue
                 assert claimed.record is not None
                 run = ClaimedRun.from_fields(claimed.record, 1, "task")
@@ -163,7 +165,25 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
     finally:  # Redis went away mid-chunk: the reporter writes them once it is back
         for change in outcomes:
             rt.reporter.transition(change, urgent=True)
+    if failure is not None:
+        raise failure
     return decisions
+
+
+def _refused(rt: Runtime, run_id: str, claimed: Outcome) -> BaseException | None:
+    """Handle a chunk run whose claim was refused (`handle_refused_claim`, or the end of an
+    expired run); what it raised, for the caller to raise once its window is done."""
+    if claimed.error:
+        return StoreError(f"run {run_id}: Redis answered its claim with an error: "
+                          f"{claimed.error}")
+    try:
+        if claimed.expired:
+            end_expired(rt, run_id, 1)
+        else:
+            handle_refused_claim(rt, run_id, 1, claimed)
+    except Exception as exc:
+        return exc
+    return None
 
 
 def cancelled_meanwhile(changes: list[Transition], outcomes: list[Outcome]) -> list[Transition]:

@@ -74,10 +74,13 @@ def apply_claim(rt: Runtime, change: Transition, before: Sequence[Transition] = 
 
 def apply_claims(rt: Runtime, changes: Sequence[Transition], before: Sequence[Transition] = (),
                  *, patience_s: float = CLAIM_PATIENCE_S,
-                 before_outcomes: list[Outcome] | None = None) -> list[Outcome]:
+                 before_outcomes: list[Outcome] | None = None,
+                 raise_errors: bool = True) -> list[Outcome]:
     """`apply_claim` for several claims in one round trip (after `before`); their outcomes,
     in order. Each claim is atomic on its own: one refused leaves the others applied.
-    `before_outcomes`, when given, gets the outcomes of `before`.
+    `before_outcomes`, when given, gets the outcomes of `before`. A claim Redis answers
+    with an error raises it (the others applied), or with `raise_errors=False` comes back
+    not applied with its `error`.
 
     Raises:
         StoreUnavailable: as `apply_claim`.
@@ -86,7 +89,7 @@ def apply_claims(rt: Runtime, changes: Sequence[Transition], before: Sequence[Tr
     pause = 0.5
     while True:
         try:
-            return _applied_claims(rt, changes, before, before_outcomes)
+            return _applied_claims(rt, changes, before, before_outcomes, raise_errors)
         except StoreUnavailable:
             if time.monotonic() + pause > deadline:
                 raise
@@ -97,8 +100,8 @@ def apply_claims(rt: Runtime, changes: Sequence[Transition], before: Sequence[Tr
 
 
 def _applied_claims(rt: Runtime, changes: Sequence[Transition], before: Sequence[Transition],
-                    before_outcomes: list[Outcome] | None) -> list[Outcome]:
-    outcomes = rt.reporter.apply_now([*before, *changes])
+                    before_outcomes: list[Outcome] | None, raise_errors: bool) -> list[Outcome]:
+    outcomes = rt.reporter.apply_now([*before, *changes], raise_errors=raise_errors)
     if before_outcomes is not None:
         before_outcomes[:] = outcomes[:len(before)]
     return [_own_claim(rt, change, outcome)

@@ -9,12 +9,15 @@ last, at most `most` runs (setting ``map_claim_ahead``), and no more than the ru
 fit in `CLAIM_AHEAD_BUDGET_S` at the last window's pace (so runs slower than the budget
 bring it back to one).
 
-What that trades: a run claimed in a window shows Running from the window's claim, up to
-about the budget before its body starts (its ``start_time`` is then rewritten with its real
-start, with its outcome); and if the process is killed mid-window, the window's runs are
-found Running under a dead process and recovered as crashed attempts (retried while they
-have retries, else Crashed), as the run it was executing is, though some had not started
-and some had ended. With ``map_claim_ahead = 1`` each run is claimed as it starts.
+What that trades: a run claimed in a window shows Running from the window's claim until
+its body starts, after the runs before it in the window: about the budget while they keep
+their pace, longer if one of them is much slower than the ones before it (its
+``start_time`` is rewritten with its real start, with its outcome). A cancel request heard
+before it starts skips its body (`engine.stopping`). If the process is killed mid-window,
+the window's runs are found Running under a dead process and recovered as crashed attempts
+(retried while they have retries, else Crashed), as the run it was executing is, though
+some had not started and some had ended. With ``map_claim_ahead = 1`` each run is claimed
+as it starts.
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ announces on the cancel channel and stops the attempt of a run executing here:
 - an async body: its asyncio task is cancelled, and the CancelledError becomes TaskCancelled.
 
 Code that catches TaskCancelled and carries on still ends Cancelled: once the request
-fired, the attempt raises TaskCancelled when its body returns. A missed announcement loses
+fired, the attempt raises TaskCancelled when its body returns. A request heard for a run
+that has not started here yet (claimed ahead in a `.map()` chunk's window) is kept a while:
+when it starts, its body is not called and it ends Cancelled. A missed announcement loses
 nothing: the ledger says Cancelling, which leads only to Cancelled.
 """
 
@@ -22,6 +24,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,6 +55,12 @@ class _Attempt:
 
 _executing: dict[str, _Attempt] = {}
 _lock = threading.Lock()
+_heard: OrderedDict[str, float] = OrderedDict()
+"""Cancel requests heard for runs not executing here, newest last: run id -> when
+(monotonic seconds). A run claimed here but not started yet (a `.map()` chunk's window,
+`engine.claim_ahead`) does not run its body when it starts later."""
+HEARD_KEEP_S = 300.0
+HEARD_MAX = 10_000
 _listening: tuple[int, Runtime] | None = None
 
 
@@ -59,6 +68,8 @@ def stop_here(run_id: str) -> bool:
     """Stop the attempt of `run_id` if it executes in this process; whether it did."""
     with _lock:
         attempt = _executing.get(run_id)
+        if attempt is None:
+            _remember(run_id)
         if attempt is None or attempt.done or attempt.fired:
             return False
         attempt.fired = True
@@ -68,6 +79,17 @@ def stop_here(run_id: str) -> bool:
             raise_in_thread(attempt.thread_id, _Stop)
     log.info("run %s: cancelled; stopping its attempt", run_id)
     return True
+
+
+def _remember(run_id: str) -> None:
+    """Keep a cancel heard for a run not executing here (`_heard`; `_lock` held): the
+    newest `HEARD_MAX`, for `HEARD_KEEP_S`."""
+    now = time.monotonic()
+    _heard[run_id] = now
+    _heard.move_to_end(run_id)
+    while _heard and (len(_heard) > HEARD_MAX
+                      or next(iter(_heard.values())) < now - HEARD_KEEP_S):
+        _heard.popitem(last=False)
 
 
 def _listen(rt: Runtime) -> None:
@@ -99,6 +121,7 @@ def _ensure_listening() -> None:
             return
         if _listening is None or _listening[0] != pid:
             _executing.clear()  # a forked child inherits no running attempt
+            _heard.clear()
         _listening = (pid, rt)
     threading.Thread(target=_listen, args=(rt,), name="tasks-core-cancel-listener",
                      daemon=True).start()
@@ -115,6 +138,8 @@ def cancellable(run_id: str) -> Iterator[None]:
         task = None
     attempt = _Attempt(threading.get_ident(), task, task.get_loop() if task else None)
     with _lock:
+        if _heard.pop(run_id, None) is not None:  # cancelled before it started here
+            raise TaskCancelled(_MESSAGE, run_id=run_id)
         _executing[run_id] = attempt
     try:
         yield

@@ -48,6 +48,10 @@ _LOST = (redis.ConnectionError, redis.TimeoutError, OSError)
 LOG_ENTRIES_PER_WRITE = 200
 """Most log entries appended by one write (consecutive entries of one run are merged)."""
 
+TRANSITION_GROUP = 32
+"""Most changes of one `apply_now` written by one script call (transitions.lua); more go in
+further calls of the same round trip, so that no one call holds Redis long."""
+
 IN_FLIGHT_WAIT_S = 5.0
 """Longest `apply_now` waits for a batch already on its way (Redis slow or away: it goes on,
 and the batch is retried in order by the flushing thread)."""
@@ -144,7 +148,8 @@ class Reporter:
             self._in_flight += len(batch)
         return batch
 
-    def apply_now(self, changes: Sequence[Transition]) -> list[Outcome]:
+    def apply_now(self, changes: Sequence[Transition], *,
+                  raise_errors: bool = True) -> list[Outcome]:
         """Apply transitions now, in one round trip that also carries everything buffered
         (written first, in order): a worker's claims and its attempts' outcomes, which must
         be in Redis before the message is acknowledged.
@@ -155,30 +160,37 @@ class Reporter:
         run it started (a child created in process is buffered).
 
         An outcome Redis refuses with an error is replaced by its stripped form (the run
-        still ends). Raises StoreUnavailable when Redis stays away (the buffer is kept).
+        still ends). Another change Redis refuses with an error raises that error (after
+        the whole call: the others applied), or with `raise_errors=False` comes back as an
+        Outcome that did not apply, with the error (`Outcome.error`). Raises
+        StoreUnavailable when Redis stays away (the buffer is kept).
         """
         self._await_in_flight()
         taken = self.take()
         try:
+            # a few changes to a script call (transitions.lua): Redis serves others between
+            groups = [changes[i:i + TRANSITION_GROUP]
+                      for i in range(0, len(changes), TRANSITION_GROUP)]
             with self.store.client.pipeline(transaction=False) as pipe:
                 self.queue_batch(pipe, taken)
-                if len(changes) > 1:  # one script call for them all (transitions.lua)
-                    self.store.queue_transitions(pipe, changes)
-                else:
-                    for change in changes:
-                        self.store.queue_transition(pipe, change)
+                for group in groups:
+                    if len(group) > 1:
+                        self.store.queue_transitions(pipe, group)
+                    else:
+                        self.store.queue_transition(pipe, group[0])
                 replies = pipe.execute(raise_on_error=False)
         except _LOST:
             self.give_back(taken)
             raise
         except Exception:  # something in it cannot be sent: the buffer goes the slow way
             self.give_back(taken)
-            return [self._apply_alone(change) for change in changes]
+            return [self._apply_alone(change, raise_errors) for change in changes]
         self.settle(taken, replies[:len(taken)])
-        mine = replies[len(taken):]
-        if len(changes) > 1:
-            mine = self.store.transitions_replies(mine[0], len(changes))
-        return [self._outcome_of(change, reply)
+        mine: list[Any] = []
+        for group, reply in zip(groups, replies[len(taken):], strict=True):
+            mine += (self.store.transitions_replies(reply, len(group)) if len(group) > 1
+                     else [reply])
+        return [self._outcome_of(change, reply, raise_errors)
                 for change, reply in zip(changes, mine, strict=True)]
 
     def _await_in_flight(self) -> None:
@@ -191,18 +203,22 @@ class Reporter:
             while self._in_flight and (left := deadline - time.monotonic()) > 0:
                 self._idle.wait(min(left, 0.05))
 
-    def _outcome_of(self, change: Transition, reply: Any) -> Outcome:
+    def _outcome_of(self, change: Transition, reply: Any, raise_errors: bool = True) -> Outcome:
         if isinstance(reply, Exception) and change.outcome:
             log.error("run %s: %s not written: %s", change.run_id, change.target, reply)
             return self.store.transition(change.stripped(str(reply)[:200]))
+        if isinstance(reply, Exception) and not raise_errors:
+            return Outcome(applied=False, error=f"{type(reply).__name__}: {reply}")
         return self.store.parse_outcome(reply)
 
-    def _apply_alone(self, change: Transition) -> Outcome:
+    def _apply_alone(self, change: Transition, raise_errors: bool = True) -> Outcome:
         try:
             return self.store.transition(change)
         except _LOST:
             raise
         except Exception as exc:
+            if not change.outcome and not raise_errors:
+                return Outcome(applied=False, error=f"{type(exc).__name__}: {exc}")
             if not change.outcome:
                 raise
             return self.store.transition(change.stripped(f"{type(exc).__name__}: {exc}"[:200]))

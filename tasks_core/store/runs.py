@@ -137,6 +137,9 @@ class Outcome:
     record: dict[str, str] | None = None
     expired: bool = False
     """Refused because the run's Celery ``expires`` passed (a claim with check_expiry)."""
+    error: str = ""
+    """Not applied because Redis answered with an error (`Reporter.apply_now` with
+    ``raise_errors=False``): the error's type and text."""
 
 
 def _epoch(iso: str) -> float | str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -37,20 +38,28 @@ def die_once_when_claimed_ahead(x: int, marker: str, running_index: str) -> int:
 
 
 @task
-def cancel_others_once(x: int, marker: str, running_index: str) -> int:
-    """The first time this runs while other runs are Running too (claimed ahead with it, or
-    ended with their outcome not written yet), cancel them (`cancel_run`, as a user would
-    from another process)."""
+def cancel_others_once(x: int, marker: str, running_index: str, ran: str) -> int:
+    """Note `x` in the file `ran`; the first time this runs while runs after it are Running
+    too (claimed ahead with it), cancel every other Running run (those, and those ended
+    with their outcome not written yet)
+    (`cancel_run`, as a user would from another process) and write `x` and their ids to
+    `marker`."""
     from tasks_core import cancel_run
     from tasks_core.runtime import task_run
 
+    with open(ran, "a") as out:
+        out.write(f"{x}\n")
     if x >= 10 and not Path(marker).exists():
-        url = os.environ["TASKS_CORE_REDIS_URL"]
-        others = [run_id.decode() for run_id
-                  in redis.Redis.from_url(url).zrange(running_index, 0, -1)
-                  if run_id.decode() != task_run.id]
-        if others:
-            Path(marker).write_text("\n".join(others))
+        client = redis.Redis.from_url(os.environ["TASKS_CORE_REDIS_URL"], decode_responses=True)
+        prefix = running_index.split(":task-runs:")[0]
+        others = [run_id for run_id in client.zrange(running_index, 0, -1)
+                  if run_id != task_run.id]
+        later = [run_id for run_id in others  # claimed ahead of this one
+                 if json.loads(client.hget(f"{prefix}:run:{run_id}", "parameters") or "{}"
+                               ).get("x", -1) > x]
+        if later:
+            Path(marker).write_text("\n".join([str(x), *others]))
             for run_id in others:
                 cancel_run(run_id, reason="cancelled by the test")
+            time.sleep(0.2)  # the worker's cancel listener hears it before the next start
     return x

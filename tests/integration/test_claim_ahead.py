@@ -95,23 +95,56 @@ def test_a_process_killed_mid_window_leaves_no_run_running(tc_env: dict[str, Any
 
 def test_runs_cancelled_mid_window_end_cancelled(tc_env: dict[str, Any],
                                                  start_worker: Any) -> None:
-    """A cancel request for a run claimed ahead (its body has not started, so it does not
-    see the request) or ended with its outcome not written yet: the outcome is refused
-    (Cancelling leads only to Cancelled) and the run ends Cancelled, not left Cancelling."""
+    """A cancel request for runs of a window: one claimed ahead (not started yet) does not
+    call its body when it starts (the worker heard the request) and ends Cancelled; one
+    whose body ended with its outcome not written yet has that outcome refused (Cancelling
+    leads only to Cancelled) and ends Cancelled, not left Cancelling."""
     start_worker(concurrency=1, imports=IMPORTS)
-    marker = Path(tempfile.mkdtemp()) / "cancelled"
+    folder = Path(tempfile.mkdtemp())
+    marker, ran = folder / "cancelled", folder / "ran"
     running = get_runtime().store.keys.state_index("task", StateName.RUNNING)
     futures = ct.cancel_others_once.map(range(100), marker=unmapped(str(marker)),
-                                        running_index=unmapped(running))
+                                        running_index=unmapped(running),
+                                        ran=unmapped(str(ran)))
     store = get_runtime().store
     wait_until(lambda: all(store.get(f.id).is_terminal for f in futures), 60, 0.2,
                "every run to end")
-    cancelled = set(marker.read_text().split())
+    canceller, *cancelled = marker.read_text().split()
     assert cancelled
-    for future in futures:
+    executed = {int(x) for x in ran.read_text().split()}
+    ahead = 0
+    for x, future in enumerate(futures):
         record = store.get(future.id)
-        if future.id in cancelled:
-            assert record.state == StateName.CANCELLED, (record.state, record.state_message)
-            assert record.state_message.startswith("cancelled; the attempt ended")
-        else:
+        if future.id not in cancelled:
             assert record.state == StateName.COMPLETED, (record.state, record.state_message)
+            continue
+        assert record.state == StateName.CANCELLED, (record.state, record.state_message)
+        if x > int(canceller):  # claimed ahead, not started when it was cancelled
+            ahead += 1
+            assert x not in executed, f"run {x} called its body after its cancel was heard"
+        else:  # its body had ended
+            assert record.state_message.startswith("cancelled; the attempt ended")
+    assert ahead, "no run claimed ahead of the one that cancelled"
+
+
+def test_an_error_mid_window_leaves_no_claimed_run_unrun(tc_env: dict[str, Any],
+                                                         start_worker: Any) -> None:
+    """A run of a window has no record and Redis refuses its dead letter (a key of the
+    wrong type), so the worker rejects the chunk's message to have it again (Celery's
+    Reject, requeued): the runs claimed with it still run and their outcomes are written
+    first, so the redelivery does not find them Running and drop them as duplicates."""
+    store = get_runtime().store
+    client = tc_env["client"]
+    futures = ct.echo.map(range(60))
+    missing = futures[20].id
+    client.delete(store.keys.run(missing))
+    client.set(store.keys.deadletters, "not a hash")  # WRONGTYPE for the dead letter
+    worker = start_worker(concurrency=1, imports=IMPORTS)
+    wait_until(lambda: "Redis refused the dead letter" in worker.output(), 30, 0.1,
+               "the chunk to be rejected")
+    client.delete(store.keys.deadletters)
+    others = [f for f in futures if f.id != missing]
+    wait_until(lambda: all(store.get(f.id).is_terminal for f in others), 60, 0.2,
+               "every other run to end")
+    assert [f.result(timeout=10) for f in others] == [x for x in range(60) if x != 20]
+    assert any(missing in e.reason for e in get_runtime().deadletters.entries())

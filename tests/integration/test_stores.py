@@ -18,6 +18,7 @@ from tasks_core.process_runtime import Runtime, get_runtime
 from tasks_core.records import RunOptions
 from tasks_core.states import StateName
 from tasks_core.store.locks import BEAT_LOCK
+from tasks_core.store.reporter import TRANSITION_GROUP
 from tasks_core.store.runs import BrokerPush, Transition
 from tasks_core.store.schedules import Look
 from tasks_core.store.server import read_server_info
@@ -310,3 +311,19 @@ def test_several_transitions_in_one_call_apply_each_and_fail_alone(rt: Runtime) 
         Transition(ids[2], StateName.COMPLETED, expected_attempt=1, outcome=True)])
     assert [o.applied for o in again] == [True, False, True]
     assert again[1].state == StateName.PENDING
+
+
+def test_many_changes_go_in_groups_each_with_its_outcome(rt: Runtime) -> None:
+    """`apply_now` of more changes than `TRANSITION_GROUP` writes them in several script
+    calls of one round trip (no one call holds Redis long); each keeps its own outcome, in
+    order, and one refused among them is refused alone."""
+    ids = _pending_runs(rt, 2 * TRANSITION_GROUP + 5)
+    changes = [Transition(run_id, StateName.RUNNING, expected_attempt=0,
+                          fields={"attempt": "1"}) for run_id in ids]
+    changes[40].expected_attempt = 7  # refused: the run is at attempt 0
+    outcomes = rt.reporter.apply_now(changes)
+    assert [o.applied for o in outcomes] == [i != 40 for i in range(len(ids))]
+    assert outcomes[40].state == StateName.PENDING and outcomes[40].attempt == 0
+    states = [r.state for r in rt.store.get_many(ids)]
+    assert states == [StateName.PENDING if i == 40 else StateName.RUNNING
+                      for i in range(len(ids))]
