@@ -142,7 +142,7 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
             claims = apply_claims(rt, [claim(run_id, 1, rt.owner) for run_id in ids], outcomes,
                                   before_outcomes=written, raise_errors=False)
             outcomes = cancelled_meanwhile(outcomes, written)
-            ran, started = 0, time.perf_counter()
+            ran, began = 0, time.perf_counter()
             for index, (run_id, claimed) in enumerate(zip(ids, claims, strict=True)):
                 if not claimed.applied:
                     failure = failure or _refused(rt, run_id, claimed)
@@ -150,16 +150,12 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
                 assert claimed.record is not None
                 run = ClaimedRun.from_fields(claimed.record, 1, "task")
                 run.root_id, run.celery_parent_id = tree
-                start = utcnow().isoformat() if index else None
-                known = len(outcomes)
+                # claimed ahead (not the window's first): its record says when it started
+                started = utcnow().isoformat() if index else None
                 decisions.append(run_claimed_task(rt, run, deferred=outcomes,
-                                                  shown_in=message_id))
+                                                  shown_in=message_id, started=started))
                 ran += 1
-                if start is not None:  # claimed ahead: its record says when it started
-                    for change in outcomes[known:]:
-                        if change.run_id == run.id:
-                            change.fields["start_time"] = start
-            window = next_window(window, ran, time.perf_counter() - started, most)
+            window = next_window(window, ran, time.perf_counter() - began, most)
         while outcomes:  # the last ones, and the Cancelled ends they may call for
             outcomes = cancelled_meanwhile(outcomes, rt.reporter.apply_now(outcomes))
     finally:  # Redis went away mid-chunk: the reporter writes them once it is back
@@ -211,15 +207,16 @@ def request_info(run: ClaimedRun) -> RequestInfo:
 
 
 def run_claimed_task(rt: Runtime, run: ClaimedRun, *, deferred: list[Transition] | None = None,
-                     shown_in: str | None = None) -> Decision:
+                     shown_in: str | None = None, started: str | None = None) -> Decision:
     """Run one claimed attempt of a task run and report how it ended (now, or into
     `deferred` for the caller to write before the message is acked: not for a task with
     hooks, which run after its end is written); how it ended. `shown_in`: the Celery task
-    it executes inside, when it is not its own message's."""
+    it executes inside, when it is not its own message's; `started`: when it started, for
+    a run claimed before that (`RunHandle.started`)."""
     frame = RunFrame(run.id, "task", run.parent_flow_run_id, run.options.log_prints,
                      run.root_id)
     handle = RunHandle(run.id, "task", run.options, frame, retry_here=False, on_worker=True,
-                       requeue=run, deferred=deferred)
+                       requeue=run, deferred=deferred, started=started)
     if shown_in is not None:
         show(handle, run.name, run.argsrepr, shown_in)
     decision: Decision | None = None

@@ -92,6 +92,9 @@ class RunHandle:
     tags: tuple[str, ...] = ()
     """A task run's tags: each attempt first takes a slot of their tag concurrency limits
     (`tasks_core.concurrency.tags`; none: no wait, no Redis call)."""
+    started: str | None = None
+    """When its first attempt really started (ISO 8601), for a run claimed before that (a
+    `.map()` chunk's window, `engine.claim_ahead`): its outcome writes it as start_time."""
 
 
 def outcome_transition(rt: Runtime, handle: RunHandle, attempt: int, decision: Decision,
@@ -117,6 +120,8 @@ def outcome_transition(rt: Runtime, handle: RunHandle, attempt: int, decision: D
         change.message = decision.message
         change.fields = {"scheduled_time": decision.when.isoformat(),
                          "error": decision.error.model_dump_json()}
+    if handle.started is not None:
+        change.fields["start_time"] = handle.started
     return change
 
 

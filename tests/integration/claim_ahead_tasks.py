@@ -19,6 +19,17 @@ def echo(x: int) -> int:
     return x
 
 
+def _noted(task: object, run: object, state: object) -> None:
+    return None
+
+
+@task(on_completion=[_noted])
+def echo_with_hook(x: int) -> int:
+    """A task with a state hook: its outcome is written at once, not with the next window's
+    claims (the hook runs after it)."""
+    return x
+
+
 @task
 def nap(x: int) -> int:
     time.sleep(0.03)  # longer than claim_ahead.CLAIM_AHEAD_BUDGET_S

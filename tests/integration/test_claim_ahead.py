@@ -56,6 +56,17 @@ def test_short_runs_are_claimed_ahead_with_their_real_start(tc_env: dict[str, An
     assert len(moved) >= 50
 
 
+def test_a_task_with_hooks_is_claimed_ahead_with_its_real_start_too(
+        tc_env: dict[str, Any], start_worker: Any) -> None:
+    start_worker(concurrency=1, imports=IMPORTS)
+    futures = ct.echo_with_hook.map(range(60))
+    assert [f.result(timeout=60) for f in futures] == list(range(60))
+    records = _records(futures)
+    assert _claimed_before_previous_ended(records) >= 20
+    moved = [r for r in records if r.start_time is not None and r.start_time > _claimed_at(r)]
+    assert len(moved) >= 20
+
+
 def test_slow_runs_are_claimed_one_at_a_time(tc_env: dict[str, Any],
                                              start_worker: Any) -> None:
     start_worker(concurrency=1, imports=IMPORTS)
