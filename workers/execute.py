@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, Task
@@ -160,7 +161,7 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
             outcomes = cancelled_meanwhile(outcomes, rt.reporter.apply_now(outcomes))
     finally:  # Redis went away mid-chunk: the reporter writes them once it is back
         for change in outcomes:
-            rt.reporter.transition(change, urgent=True)
+            rt.reporter.transition(change, urgent=True, on_outcome=_cancelled_after(rt, change))
     if failure is not None:
         raise failure
     return decisions
@@ -180,6 +181,15 @@ def _refused(rt: Runtime, run_id: str, claimed: Outcome) -> BaseException | None
     except Exception as exc:
         return exc
     return None
+
+
+def _cancelled_after(rt: Runtime, change: Transition) -> Callable[[Outcome], None]:
+    """The reporter's callback for a deferred change it writes later: the Cancelled end,
+    when the run was being cancelled meanwhile (`cancelled_meanwhile`)."""
+    def after(outcome: Outcome) -> None:
+        for end in cancelled_meanwhile([change], [outcome]):
+            rt.reporter.transition(end, urgent=True)
+    return after
 
 
 def cancelled_meanwhile(changes: list[Transition], outcomes: list[Outcome]) -> list[Transition]:
