@@ -223,11 +223,12 @@ class RunStore:
         self.keys = Keys(settings.key_prefix)
         self._fixed = _Fixed(self.keys, settings)
         self._create = client.register_script(_with_run_event("create.lua", "create_one.lua"))
-        self._creates = client.register_script(_with_run_event("create.lua", "creates.lua"))
+        self._creates = client.register_script(
+            _with_run_event("create.lua", "apply_each.lua", "creates.lua"))
         self._transition = client.register_script(
             _with_run_event("transition.lua", "transition_one.lua"))
         self._transitions = client.register_script(
-            _with_run_event("transition.lua", "transitions.lua"))
+            _with_run_event("transition.lua", "apply_each.lua", "transitions.lua"))
         self._read = client.register_script(load_lua("read_runs.lua"))
         self._celery_state = client.register_script(load_lua("celery_state.lua"))
         self._done_waits = DoneWaits(client)
