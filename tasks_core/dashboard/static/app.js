@@ -39,7 +39,12 @@ const tasksCore = (() => {
       }
     };
     source.onmessage = () => { if (timer === null) timer = setTimeout(reload, 300); };
-    element.dataset.liveState = "connected";
+    // "connected" once the server answered: it has fixed where its stream starts, so an
+    // event written from now on reaches this page (EventSource reconnects by itself, from
+    // the last event it had)
+    element.dataset.liveState = "connecting";
+    source.onopen = () => { element.dataset.liveState = "connected"; };
+    source.onerror = () => { element.dataset.liveState = "connecting"; };
     return source;
   }
 
