@@ -126,8 +126,10 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
     redelivered message. An error while handling a run whose claim was refused (a dead
     letter Redis would not take: Celery's Reject to requeue the message) or a claim Redis
     answered with an error is raised once the window's claimed runs have run and their
-    outcomes are written, so that none is left claimed and never run. Each run is shown to
-    Celery as a task of its own inside the chunk's (`message_id`).
+    outcomes are written, so that none is left claimed and never run (the runs not claimed
+    yet stay Pending: a requeued message brings them again, and for a failed one beat's
+    sweeper sends them again). Each run is shown to Celery as a task of its own inside the
+    chunk's (`message_id`).
     """
     rt = get_runtime()
     most = rt.settings.map_claim_ahead
@@ -146,7 +148,8 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
             ran, began = 0, time.perf_counter()
             for index, (run_id, claimed) in enumerate(zip(ids, claims, strict=True)):
                 if not claimed.applied:
-                    failure = failure or _refused(rt, run_id, claimed)
+                    problem = _refused(rt, run_id, claimed)  # each handled, the first raised
+                    failure = failure or problem
                     continue
                 assert claimed.record is not None
                 run = ClaimedRun.from_fields(claimed.record, 1, "task")

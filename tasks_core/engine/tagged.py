@@ -70,9 +70,10 @@ _PLAIN = json.JSONDecoder()
 _UNTAGGING = json.JSONDecoder(object_hook=untag)
 
 
-def loads_tagged(text: str | bytes) -> Any:
-    """`json.loads` with `untag` (text with no ``__type__`` in it has no tagged value:
-    read plainly, which is quicker)."""
-    if isinstance(text, bytes):
+def loads_tagged(text: str | bytes | bytearray) -> Any:
+    """`json.loads` with `untag` (text with neither ``__type__`` nor an escape in it has
+    no tagged value: read plainly, which is quicker)."""
+    if not isinstance(text, str):
         return json.loads(text, object_hook=untag)
-    return (_UNTAGGING if "__type__" in text else _PLAIN).decode(text)
+    plain = "__type__" not in text and "\\u" not in text
+    return (_PLAIN if plain else _UNTAGGING).decode(text)

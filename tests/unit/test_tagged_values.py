@@ -48,3 +48,13 @@ def test_parameters_sent_to_a_queue_round_trip_without_hints() -> None:
 def test_results_round_trip() -> None:
     text = encode_result("task 't'", [VALUES, (VALUES["u"],)], 10_000)
     assert decode_result(text) == [VALUES, [VALUES["u"]]]
+
+
+def test_tagged_values_are_read_back_however_the_text_spells_the_tag() -> None:
+    """Text with no ``__type__`` is read plainly (quicker); an escaped tag (another JSON
+    producer may write ``\\u005f``) or bytes still go through the tag hook."""
+    escaped = '{"\\u005f_type__": "date", "__value__": "2024-01-02"}'
+    assert loads_tagged(escaped) == date(2024, 1, 2)
+    assert loads_tagged('{"x": 5, "s": "__type"}') == {"x": 5, "s": "__type"}
+    assert loads_tagged(bytearray(b'{"__type__": "date", "__value__": "2024-01-02"}')) == \
+        date(2024, 1, 2)
