@@ -23,11 +23,12 @@ from tasks_core.records import RunRecord, StateEntry
 from tasks_core.retention import run_ttl
 from tasks_core.settings import Settings
 from tasks_core.state_history import COUNT_FIELD, encode_entry, entries_from_fields, epoch_us
-from tasks_core.states import StateName, allowed_sources, is_terminal, state_type
+from tasks_core.states import StateName, is_terminal, state_type
 from tasks_core.store.base import load_lua
 from tasks_core.store.done_waits import DoneWaits
 from tasks_core.store.keys import Keys
 from tasks_core.store.metrics import DURATION_BUCKETS
+from tasks_core.store.transition_args import TransitionArgs
 
 __all__ = ["BrokerPush", "Outcome", "RunStore", "Transition", "utcnow"]
 
@@ -75,14 +76,13 @@ def stored_fields(run: RunRecord, extra: dict[str, str] | None = None) -> dict[s
         fields.pop(derived, None)
     return fields
 
+
 _BOUNDS = ",".join(repr(float(bound)) for bound in DURATION_BUCKETS)
 
 
 _DERIVED = ("state_type", "created")
 """Record fields not stored: the state's type follows from its name, and the time of
 creation is the first history entry's (which holds it to the microsecond)."""
-
-_SOURCES = {name: "," + ",".join(sorted(allowed_sources(name))) + "," for name in StateName}
 
 
 @dataclass(slots=True)
@@ -167,53 +167,6 @@ def result_inline(settings: Settings, target: StateName, result_json: str) -> bo
             and settings.result_ttl_seconds == run_ttl(settings, target))
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
-    """What a transition's script call says of its target state (`_Fixed.target`)."""
-
-    name: StateName
-    value: str
-    type_value: str
-    sources: str
-    terminal: bool
-    ttl: int
-    """Seconds the record is kept in this state (`run_ttl` when terminal)."""
-
-
-class _Fixed:
-    """The parts of a transition's script call that depend only on the settings and the
-    target state, built once per store."""
-
-    def __init__(self, keys: Keys, settings: Settings) -> None:
-        self.settings = settings
-        self.run_prefix = keys.run("")
-        self.result_prefix = keys.result("")
-        self.pause_prefix = keys.pause_resumed("").removesuffix(":resumed")
-        self.events = keys.events
-        self.due = keys.due
-        self.due_wake = keys.due_wake
-        self.durations = keys.metrics_durations
-        self.event_retention = settings.event_retention
-        self.result_ttl = settings.result_ttl_seconds
-        self._index_prefixes = {kind: keys.state_index_prefix(kind) for kind in ("task", "flow")}
-        self._keys = keys
-        self.targets: dict[str, _Target] = {}
-
-    def target(self, state: str) -> _Target:
-        """The `_Target` of a state name (ValueError for an unknown one)."""
-        name = StateName(state)
-        terminal = is_terminal(name)
-        made = _Target(name, name.value, state_type(name).value, _SOURCES[name], terminal,
-                       run_ttl(self.settings, name) if terminal
-                       else self.settings.run_ttl_seconds)
-        self.targets[name.value] = made
-        return made
-
-    def index_prefix(self, kind: str) -> str:
-        prefix = self._index_prefixes.get(kind)
-        return prefix if prefix is not None else self._keys.state_index_prefix(kind)
-
-
 class RunStore:
     """Reads and writes run records for one Redis and one key prefix."""
 
@@ -221,7 +174,7 @@ class RunStore:
         self.client = client
         self.settings = settings
         self.keys = Keys(settings.key_prefix)
-        self._fixed = _Fixed(self.keys, settings)
+        self._fixed = TransitionArgs(self.keys, settings)
         self._create = client.register_script(_with_run_event("create.lua", "create_one.lua"))
         self._creates = client.register_script(
             _with_run_event("create.lua", "apply_each.lua", "creates.lua"))
@@ -333,7 +286,7 @@ class RunStore:
 
     def _transition_call(self, change: Transition) -> tuple[list[str], list[Any]]:
         # a worker builds two per run: what is the same for every change is built once
-        # (`_Fixed`, `_Target`), the rest as plainly as it can be
+        # (`TransitionArgs`), the rest as plainly as it can be
         fixed = self._fixed
         target = fixed.targets.get(change.target) or fixed.target(change.target)
         at = change.at or utcnow()
@@ -367,7 +320,7 @@ class RunStore:
             push.key if push else fixed.events,
             run_key + ":logs",
             run_key + ":children",
-            fixed.pause_prefix + run_id + ":resumed",
+            fixed.keys.pause_resumed(run_id),
         ]
         due = change.due
         args = [

@@ -1,5 +1,5 @@
 """What `RunStore._transition_call` sends transition.lua, built with its per-store parts
-(`_Fixed`): the same history entry and validated state as `encode_entry` and the event
+(`TransitionArgs`): the same history entry and validated state as `encode_entry` and the event
 codec expect, whatever form the target state comes in. No Redis is reached (the client
 is never used)."""
 
