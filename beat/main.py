@@ -14,6 +14,10 @@ the wall clock, waits use the monotonic clock (`beat.clock`).
 
 The trigger engine (`beat.triggers`) runs in its own thread while this beat leads: it reads
 the event stream through a consumer group and runs automations' actions.
+
+Each lock round trip reports beat's contact with Redis (`tasks_core.engine.contact`): after
+Redis was away or stalled, the sweeper takes no run's owner for dead by a missing heartbeat
+until contact has held for a heartbeat timeout (live workers write theirs again meanwhile).
 """
 
 from __future__ import annotations
@@ -43,7 +47,13 @@ def is_leader(rt: Runtime, me: str, *, take: bool = True) -> bool:
     """Keep the beat lock, or take it when free (unless `take` is False); whether this
     process leads now. Atomic."""
     ttl_ms = int(rt.settings.beat_interval_seconds * 3000)
-    return rt.locks.hold(BEAT_LOCK, me, ttl_ms, take=take)
+    try:
+        held = rt.locks.hold(BEAT_LOCK, me, ttl_ms, take=take)
+    except (StoreUnavailable, OSError):
+        rt.contact.lost()  # the sweeper judges heartbeats by it (`engine.contact`)
+        raise
+    rt.contact.ok()
+    return held
 
 
 class Beat:
@@ -130,6 +140,7 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
                     break
                 wake.wait(wait)  # a message on the wake channel ends the wait early
             except StoreUnavailable as exc:  # Redis away: keep trying
+                rt.contact.lost()
                 log.warning("beat: Redis unreachable (%s); retrying", exc)
                 beat.leading = False
                 stop.wait(rt.settings.beat_interval_seconds)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import redis
 from celery import Celery
 
+from tasks_core.engine.contact import RedisContact
 from tasks_core.settings import Settings, get_settings
 from tasks_core.store.artifacts import ArtifactStore
 from tasks_core.store.automations import AutomationStore
@@ -104,6 +105,16 @@ class Runtime:
     def locks(self) -> LeaderLocks:
         """Leader locks (beat's)."""
         return LeaderLocks(self.client, self.store.keys)
+
+    @cached_property
+    def contact(self) -> RedisContact:
+        """This process's contact with Redis as its regular loop reports it (a worker
+        process's heartbeat, beat's lock): a missing heartbeat counts as a death only once
+        contact has held for a heartbeat timeout since it was last lost
+        (`engine.contact`). A gap of more than twice the loop's period is a loss."""
+        settings = self.settings
+        period = max(settings.heartbeat_interval_seconds, settings.beat_interval_seconds)
+        return RedisContact(settings.heartbeat_timeout_seconds, 2 * period)
 
     @cached_property
     def procs(self) -> Heartbeats:

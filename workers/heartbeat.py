@@ -1,4 +1,5 @@
-"""Heartbeats: each worker process proves it is alive by refreshing a key with a TTL."""
+"""Heartbeats: each worker process proves it is alive by refreshing a key with a TTL, and
+reports by them its own contact with Redis (`tasks_core.engine.contact`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def start_heartbeat() -> threading.Event:
     """Start this process's heartbeat thread; set the returned event to stop it."""
     rt = get_runtime()
     stop = threading.Event()
-    procs, owner = rt.procs, rt.owner
+    procs, owner, contact = rt.procs, rt.owner, rt.contact
     ttl_ms = int(rt.settings.heartbeat_timeout_seconds * 1000)
     interval = rt.settings.heartbeat_interval_seconds
 
@@ -28,7 +29,9 @@ def start_heartbeat() -> threading.Event:
         while not stop.is_set():
             try:
                 procs.beat(owner, ttl_ms)
+                contact.ok()  # this process judges others' heartbeats by it
             except (StoreUnavailable, OSError) as exc:
+                contact.lost()
                 log.warning("heartbeat not written: %s", exc)
             stop.wait(interval)
         with contextlib.suppress(StoreUnavailable, OSError):

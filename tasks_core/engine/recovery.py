@@ -54,14 +54,23 @@ log = logging.getLogger("tasks_core.recovery")
 def owner_alive(rt: Runtime, owner: str | None) -> bool:
     """Whether the process that claimed a run still lives.
 
-    On this host the pid is checked directly; elsewhere its heartbeat key must exist.
+    On this host a gone pid is dead at once. Otherwise its heartbeat key must exist, but
+    a missing key counts only while this process trusts its contact with Redis
+    (`engine.contact`): after Redis was away or stalled, live processes may not have
+    written theirs yet, and the owner is taken for alive until contact held for a
+    heartbeat timeout (its run is left for a later sweep).
     """
     if not owner:
         return False
     host, _, pid = owner.rpartition(":")
     if host == HOST and pid.isdigit() and not pid_alive(int(pid)):
         return False
-    return rt.procs.alive(owner)
+    if rt.procs.alive(owner):
+        return True
+    if not rt.contact.trusted():
+        log.info("owner %s has no heartbeat, but Redis was away lately: judged later", owner)
+        return True
+    return False
 
 
 def handle_refused_claim(rt: Runtime, run_id: str, attempt: int,

@@ -4,6 +4,7 @@ sends what fell due meanwhile, and everything works again once Redis is back."""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -108,9 +109,9 @@ def test_a_worker_draining_survives_a_redis_restart_and_every_run_ends(
     lost (redis-py then sends it again, and it finds the run Running under its own owner)
     is known by its token (`engine.claim.apply_claim`): before, such a run stayed Running
     under a live worker, in about one restart in five here."""
-    # the test's sweeps must not take the worker for dead while Redis is away: its
-    # heartbeats (2 s in tests) may lapse during the restart (a restart longer than the
-    # heartbeat timeout does that in production too: see SCALING.md / the note)
+    # the test's own sweeps must not take the worker for dead while Redis is away: its
+    # heartbeats (2 s in tests) may lapse during the restart, and this process reports no
+    # contact with Redis (`engine.contact`: beat does, tested below)
     monkeypatch.setenv("TASKS_CORE_HEARTBEAT_TIMEOUT_SECONDS", "30")
     tc_env["env"]["TASKS_CORE_HEARTBEAT_TIMEOUT_SECONDS"] = "30"
     reset_settings()
@@ -139,6 +140,70 @@ def test_a_worker_draining_survives_a_redis_restart_and_every_run_ends(
     assert {r.state for r in rt.store.get_many(ids)} == {StateName.COMPLETED}
     assert [f.result(timeout=5) for f in futures] == [i + 1 for i in range(400)]
     assert worker.proc.poll() is None, worker.output()[-3000:]
+
+
+def test_an_outage_longer_than_the_heartbeat_timeout_takes_no_live_run_for_dead(
+        tc_env: dict[str, Any], durable_redis: DurableRedis, start_worker: Any,
+        start_beat: Any) -> None:
+    """Redis is away longer than the heartbeat timeout (2 s in tests) while a run is Running:
+    its worker's heartbeat key lapses meanwhile though the worker lives. Beat's sweeper,
+    back in contact first (it retries every 0.2 s), must not take the run for crashed
+    (`engine.contact`): the run ends Completed in its one attempt. Before, it ended Crashed
+    while its body still ran."""
+    rt = get_runtime()
+    worker = start_worker(concurrency=1, wait=False)  # heartbeats go to this Redis
+    worker.wait_ready(redis.Redis.from_url(durable_redis.url, decode_responses=True),
+                      tc_env["prefix"])
+    beat = start_beat(connect_retries="1")  # gives up on a command at once, tries again
+    wait_until(lambda: rt.client.exists(rt.store.keys.lock("beat")), 20, 0.05,
+               "beat to take its lock")
+    future = t.record_pid_and_sleep.delay("outage", 7.0)
+    wait_until(lambda: rt.store.state_of(future.id) == StateName.RUNNING, 20, 0.05,
+               "the run to start")
+    time.sleep(1)  # the sweeper has seen the run Running under a live owner
+    durable_redis.stop()
+    time.sleep(4)  # twice the heartbeat timeout: the worker's key lapses meanwhile
+    durable_redis.start()
+    assert future.result(timeout=30) == "done"
+    record = get_runtime().store.get_many([future.id], history=True)[0]
+    assert record.state == StateName.COMPLETED
+    assert [h.name for h in record.history] == [
+        StateName.PENDING, StateName.RUNNING, StateName.COMPLETED]
+    assert beat.poll() is None
+    assert worker.proc.poll() is None, worker.output()[-3000:]
+
+
+def test_a_missing_heartbeat_counts_only_once_contact_held(tc_env: dict[str, Any]) -> None:
+    """`owner_alive` (the sweeper's and a worker's judge of a refused claim): an owner on
+    another host with no heartbeat is dead while this process trusts its contact with
+    Redis, alive (judged later) after a loss until contact held a heartbeat timeout."""
+    from tasks_core.engine.contact import RedisContact
+    from tasks_core.engine.recovery import owner_alive
+
+    rt = get_runtime()
+    now = [0.0]
+    rt.__dict__["contact"] = RedisContact(2.0, 1.0, lambda: now[0])
+    elsewhere = "another-host:4242"
+    rt.procs.beat(elsewhere, 60_000)
+    assert owner_alive(rt, elsewhere)
+    rt.procs.clear(elsewhere)
+    assert not owner_alive(rt, elsewhere)
+    rt.contact.lost()
+    assert owner_alive(rt, elsewhere)
+    assert not owner_alive(rt, f"{socket.gethostname()}:{_dead_pid()}")  # by its pid
+    rt.contact.ok()
+    now[0] = 1.0
+    rt.contact.ok()
+    assert owner_alive(rt, elsewhere)
+    now[0] = 2.0
+    rt.contact.ok()
+    assert not owner_alive(rt, elsewhere)
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
 
 
 def test_a_caller_gets_store_unavailable_naming_redis_then_recovers(
