@@ -289,7 +289,9 @@ class RunStore:
         # (`TransitionArgs`), the rest as plainly as it can be
         fixed = self._fixed
         target = fixed.targets.get(change.target) or fixed.target(change.target)
-        at = change.at or utcnow()
+        at = change.at
+        if at is None:  # fixed at the first write: the same change sent again is known by it
+            at = change.at = utcnow()
         at_iso = at.isoformat()
         run_id = change.run_id
         run_key = fixed.run_prefix + run_id

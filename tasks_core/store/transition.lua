@@ -51,9 +51,30 @@
 --          TTL is the record's); '0': SET it on KEYS[4] with TTL ARGV[14]
 -- Returns {1} or {1, name, value, ...} when applied, {0, state, attempt, owner} when refused,
 -- {0, state, attempt, owner, 'expired'} when refused because the run expired, {-1} when
--- the run does not exist.
+-- the run does not exist. The same change sent again after it applied (redis-py sends a
+-- command again when its reply was lost with the connection) is known by the run's last
+-- history entry, which is the change's own (ARGV[7]: its state and time in microseconds),
+-- and is answered as applied, changing nothing: its sender then does what follows an
+-- applied change (hooks, a Cancelled end) once.
 -- The change is the function `transition(KEYS, ARGV)` (transitions.lua applies several in
 -- one call); this script applies one.
+-- the reply of an applied change: {1, name, value, ...} for the `asked` first of `names`
+-- (ARGV[18]), each as the change set it, else as read before it (cur[13 + i])
+local function applied_reply(names, asked, ARGV, changes, cur)
+  local reply = {1}
+  local fixed = {state = ARGV[1], state_type = ARGV[2]}
+  for i = 1, asked do
+    local name = names[i]
+    local value = fixed[name] or changes[name]
+    if value == nil then
+      value = cur[13 + i] or ''
+    end
+    reply[#reply + 1] = name
+    reply[#reply + 1] = value
+  end
+  return reply
+end
+
 local function transition(KEYS, ARGV)
   local names = {}  -- fields asked back (ARGV[18]): read with the state, in one HMGET
   for name in string.gmatch(ARGV[18], '[^,]+') do
@@ -79,6 +100,9 @@ local function transition(KEYS, ARGV)
   local attempt = cur[2] or '0'
   if not string.find(ARGV[3], ',' .. state .. ',', 1, true)
       or (ARGV[4] ~= '' and ARGV[4] ~= attempt) then
+    if state == ARGV[1] and cur[4] and redis.call('HGET', KEYS[1], 'h' .. cur[4]) == ARGV[7] then
+      return applied_reply(names, asked, ARGV, changes, cur)  -- this change, sent again
+    end
     return {0, state, attempt, cur[3] or ''}
   end
   if ARGV[24] ~= '' and cur[11] and cur[11] <= ARGV[24] then
@@ -142,16 +166,5 @@ local function transition(KEYS, ARGV)
       canvas_follow(KEYS[1], cur[5], ARGV[1], cur[12], ARGV[13], ARGV[10], ARGV[5])
     end
   end
-  local reply = {1}
-  local fixed = {state = ARGV[1], state_type = ARGV[2]}
-  for i = 1, asked do
-    local name = names[i]
-    local value = fixed[name] or changes[name]
-    if value == nil then
-      value = cur[13 + i] or ''
-    end
-    reply[#reply + 1] = name
-    reply[#reply + 1] = value
-  end
-  return reply
+  return applied_reply(names, asked, ARGV, changes, cur)
 end
