@@ -37,12 +37,20 @@ from tasks_core.engine.lifecycle import (
     failsafe,
     run_attempts,
 )
-from tasks_core.engine.outcome import Complete, Decision, Ended, Retry, cancelled_before_start
+from tasks_core.engine.outcome import (
+    Complete,
+    Decision,
+    Ended,
+    Fail,
+    Retry,
+    cancelled_before_start,
+)
 from tasks_core.engine.recovery import handle_refused_claim
 from tasks_core.engine.request import RequestInfo
 from tasks_core.engine.task_run import task_body
 from tasks_core.errors import ParameterError, TaskNotFound
 from tasks_core.process_runtime import HOST, Runtime, get_runtime
+from tasks_core.records import ErrorInfo
 from tasks_core.registry import resolve
 from tasks_core.states import StateName
 from tasks_core.store.connection import StoreError
@@ -135,6 +143,8 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
     most = rt.settings.map_claim_ahead
     outcomes: list[Transition] = []
     decisions: list[Decision] = []
+    ran_ids: list[str] = []  # the run of each decision
+    cancelled: set[str] = set()  # runs ended Cancelled instead of their outcome
     window, position = 1, 0
     failure: BaseException | None = None
     try:
@@ -145,6 +155,7 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
             claims = apply_claims(rt, [claim(run_id, 1, rt.owner) for run_id in ids], outcomes,
                                   before_outcomes=written, raise_errors=False)
             outcomes = cancelled_meanwhile(outcomes, written)
+            cancelled.update(change.run_id for change in outcomes)
             ran, began = 0, time.perf_counter()
             for index, (run_id, claimed) in enumerate(zip(ids, claims, strict=True)):
                 if not claimed.applied:
@@ -158,16 +169,28 @@ def execute_chunk(run_ids: list[str], *, tree: Tree = (None, None),
                 started = utcnow().isoformat() if index else None
                 decisions.append(run_claimed_task(rt, run, deferred=outcomes,
                                                   shown_in=message_id, started=started))
+                ran_ids.append(run_id)
                 ran += 1
             window = next_window(window, ran, time.perf_counter() - began, most)
         while outcomes:  # the last ones, and the Cancelled ends they may call for
             outcomes = cancelled_meanwhile(outcomes, rt.reporter.apply_now(outcomes))
+            cancelled.update(change.run_id for change in outcomes)
     finally:  # Redis went away mid-chunk: the reporter writes them once it is back
         for change in outcomes:
             rt.reporter.transition(change, urgent=True, on_outcome=_cancelled_after(rt, change))
     if failure is not None:
         raise failure
+    if cancelled:  # so the chunk's Celery result counts them as they ended
+        return [_CANCELLED_INSTEAD if run_id in cancelled else decision
+                for run_id, decision in zip(ran_ids, decisions, strict=True)]
     return decisions
+
+
+_CANCELLED_INSTEAD = Fail(StateName.CANCELLED, ErrorInfo(
+    type="Cancelled", message="cancelled while its attempt ran; the attempt's outcome was "
+    "not kept"))
+"""The decision shown for a chunk run whose outcome was refused because the run was being
+cancelled meanwhile, and which ended Cancelled instead (`cancelled_meanwhile`)."""
 
 
 def _refused(rt: Runtime, run_id: str, claimed: Outcome) -> BaseException | None:

@@ -154,3 +154,23 @@ def test_an_error_mid_window_leaves_no_claimed_run_unrun(tc_env: dict[str, Any],
                "every other run to end")
     assert [f.result(timeout=10) for f in others] == [x for x in range(60) if x != 20]
     assert any(missing in e.reason for e in get_runtime().deadletters.entries())
+
+
+def test_a_chunks_result_counts_runs_ended_cancelled_instead(tc_env: dict[str, Any]) -> None:
+    """The chunk's Celery result (`chunk_summary`) counts a run whose outcome was refused
+    because it was being cancelled, and which ended Cancelled instead, as cancelled (it
+    counted it completed). The chunk runs here, in process: no worker hears the cancel, so
+    every cancelled run's body runs and its outcome is refused."""
+    from workers.execute import chunk_summary, execute_chunk
+
+    folder = Path(tempfile.mkdtemp())
+    store = get_runtime().store
+    running = store.keys.state_index("task", StateName.RUNNING)
+    futures = ct.cancel_others_once.map(range(40), marker=unmapped(str(folder / "marker")),
+                                        running_index=unmapped(running),
+                                        ran=unmapped(str(folder / "ran")))
+    summary = chunk_summary(execute_chunk([f.id for f in futures]))
+    states = [store.get(f.id).state for f in futures]
+    cancelled = states.count(StateName.CANCELLED)
+    assert cancelled and states.count(StateName.COMPLETED) == 40 - cancelled
+    assert summary == f"{cancelled} cancelled, {40 - cancelled} completed", summary
