@@ -8,6 +8,8 @@ import logging
 import threading
 import time
 
+from tasks_core.engine.claim import given_up
+from tasks_core.engine.recovery import settle_given_up
 from tasks_core.errors import StoreUnavailable
 from tasks_core.process_runtime import get_runtime
 from workers.nodes import HeldNode
@@ -30,6 +32,8 @@ def start_heartbeat() -> threading.Event:
             try:
                 procs.beat(owner, ttl_ms)
                 contact.ok()  # this process judges others' heartbeats by it
+                if given_up():  # claims given up while Redis was away: Redis is back
+                    settle_given_up(rt)  # each run's error is logged there
             except (StoreUnavailable, OSError) as exc:
                 contact.lost()
                 log.warning("heartbeat not written: %s", exc)

@@ -21,7 +21,7 @@ from tasks_core.states import StateName
 from tasks_core.store.runs import Outcome, Transition, utcnow
 
 __all__ = ["CLAIM_FIELDS", "CLAIM_PATIENCE_S", "ClaimedRun", "apply_claim", "apply_claims",
-           "claim"]
+           "claim", "given_up", "take_given_up"]
 
 log = logging.getLogger("tasks_core.recovery")
 
@@ -67,9 +67,40 @@ def apply_claim(rt: Runtime, change: Transition, before: Sequence[Transition] = 
 
     Raises:
         StoreUnavailable: Redis stayed away for `patience_s` (`before` is left to the
-            caller, which hands it to the reporter).
+            caller, which hands it to the reporter). The claim is kept as given up: if
+            Redis had applied it, its run would stay Running under this live process, so
+            once Redis answers again the process's heartbeat recovers such a run
+            (`engine.recovery.settle_given_up`).
     """
     return apply_claims(rt, [change], before, patience_s=patience_s)[0]
+
+
+_GIVEN_UP: dict[str, tuple[str, int]] = {}
+"""Claims this process gave up sending while Redis was away: run id -> (claim token,
+attempt), for `engine.recovery.settle_given_up` (the newest `GIVEN_UP_MOST`)."""
+
+GIVEN_UP_MOST = 10_000
+
+
+def given_up() -> bool:
+    """Whether this process gave up claims that Redis may have applied (`apply_claims`)."""
+    return bool(_GIVEN_UP)
+
+
+def take_given_up() -> dict[str, tuple[str, int]]:
+    """The claims given up (run id -> (claim token, attempt)), forgotten here: the caller
+    gives back what it could not settle (`give_back_given_up`)."""
+    taken = dict(_GIVEN_UP)
+    _GIVEN_UP.clear()
+    return taken
+
+
+def give_back_given_up(claims: dict[str, tuple[str, int]]) -> None:
+    """Keep claims `take_given_up` took that are not settled yet."""
+    for run_id, value in claims.items():
+        _GIVEN_UP.setdefault(run_id, value)
+    while len(_GIVEN_UP) > GIVEN_UP_MOST:
+        del _GIVEN_UP[next(iter(_GIVEN_UP))]
 
 
 def apply_claims(rt: Runtime, changes: Sequence[Transition], before: Sequence[Transition] = (),
@@ -92,6 +123,10 @@ def apply_claims(rt: Runtime, changes: Sequence[Transition], before: Sequence[Tr
             return _applied_claims(rt, changes, before, before_outcomes, raise_errors)
         except StoreUnavailable:
             if time.monotonic() + pause > deadline:
+                # Redis may have applied them (a reply lost with the connection): settled
+                # once it answers again (`engine.recovery.settle_given_up`)
+                give_back_given_up({c.run_id: (c.fields["claim"], int(c.fields["attempt"]))
+                                    for c in changes})
                 raise
             log.warning("run %s: Redis unreachable while claiming; trying again in %.1f s",
                         changes[0].run_id, pause)

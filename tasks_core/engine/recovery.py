@@ -24,6 +24,7 @@ from celery.exceptions import Reject
 
 from tasks_core.celery_app import EXECUTE_CHUNK
 from tasks_core.dispatch import Envelope, redis_push
+from tasks_core.engine.claim import give_back_given_up, take_given_up
 from tasks_core.engine.context import RunFrame
 from tasks_core.engine.entrypoints import deployment_flow
 from tasks_core.engine.hooks import RunHooks
@@ -41,7 +42,7 @@ from tasks_core.store.runs import Outcome
 from tasks_core.work_pools import release_slot
 
 __all__ = ["definition_of", "handle_refused_claim", "owner_alive", "recover", "recover_crashed",
-           "resend", "set_aside_missing"]
+           "resend", "set_aside_missing", "settle_given_up"]
 
 HOST = socket.gethostname()
 
@@ -100,9 +101,11 @@ def recover_crashed(rt: Runtime, record: RunRecord, *, now: datetime | None = No
     return concluded.applied or concluded.cancelled
 
 
-def recover(rt: Runtime, record: RunRecord, *, now: datetime | None = None) -> Concluded:
-    """`recover_crashed`, saying how the crash was concluded."""
-    reason = f"process {record.owner} died during attempt {record.attempt}"
+def recover(rt: Runtime, record: RunRecord, *, now: datetime | None = None,
+            reason: str | None = None) -> Concluded:
+    """`recover_crashed`, saying how the crash was concluded (`reason`: the state message's
+    text, by default that the owner died during the attempt)."""
+    reason = reason or f"process {record.owner} died during attempt {record.attempt}"
     is_flow = record.kind == "flow"
     handle = RunHandle(
         record.id, record.kind, record.options, RunFrame(record.id, record.kind),
@@ -115,6 +118,50 @@ def recover(rt: Runtime, record: RunRecord, *, now: datetime | None = None) -> C
     if ended and is_flow and record.queue:
         release_slot(record.queue, record.id)
     return concluded
+
+
+def settle_given_up(rt: Runtime) -> list[str]:
+    """Recover the runs of claims this process gave up while Redis was away
+    (`engine.claim.apply_claims`) that Redis had applied after all (their replies lost with
+    the connection): such a run is Running under this live process, which never runs it,
+    and no sweeper takes a live owner's run. Each is concluded as an attempt that did not
+    run (retried while it has retries, else Crashed, saying so); a claim not applied, or
+    a run moved on since (its claim token is not this one's), is left alone. The ids
+    recovered. Called by the process's heartbeat once Redis answers (`workers.heartbeat`).
+
+    Raises:
+        StoreUnavailable: Redis went away again (the claims not settled are kept).
+    """
+    claims = take_given_up()
+    recovered: list[str] = []
+    try:
+        for run_id, (token, attempt) in list(claims.items()):
+            try:
+                if _settle_one(rt, run_id, token, attempt):
+                    recovered.append(run_id)
+            except ConnectionError:
+                raise  # Redis away again: this one and the rest are kept
+            except Exception:  # one that cannot be settled does not hold up the others
+                log.exception("run %s: a claim given up while Redis was away could not be "
+                              "settled", run_id)
+            del claims[run_id]
+    finally:
+        give_back_given_up(claims)
+    return recovered
+
+
+def _settle_one(rt: Runtime, run_id: str, token: str, attempt: int) -> bool:
+    values = rt.store.fields_of(run_id, ("claim", "state", "owner", "attempt"))
+    if (values["claim"] != token or values["owner"] != rt.owner
+            or values["attempt"] != str(attempt)
+            or values["state"] not in (StateName.RUNNING, StateName.RETRYING)):
+        return False  # not applied, or moved on since
+    reason = (f"attempt {attempt} never started: its claim was applied while Redis was "
+              f"away, and process {rt.owner} had given it up")
+    if not recover(rt, rt.store.get(run_id), reason=reason).applied:
+        return False
+    log.warning("run %s: %s; recovered", run_id, reason)
+    return True
 
 
 def definition_of(rt: Runtime, record: RunRecord) -> Any:

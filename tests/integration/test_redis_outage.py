@@ -206,6 +206,43 @@ def _dead_pid() -> int:
     return proc.pid
 
 
+@pytest.mark.parametrize(("task", "parameters", "ended"), [
+    (t.add, '{"x": 1, "y": 2}', StateName.CRASHED),
+    (t.flaky, '{"name": "given-up", "succeed_on": 1}', StateName.AWAITING_RETRY),
+])
+def test_a_claim_given_up_that_redis_applied_is_settled_once_redis_is_back(
+        tc_env: dict[str, Any], durable_redis: DurableRedis, monkeypatch: pytest.MonkeyPatch,
+        task: Any, parameters: str, ended: StateName) -> None:
+    """A claim Redis applied whose reply was lost, then Redis away past the claim's patience:
+    the worker gives the claim up (its task fails) and the run was left Running under the
+    live process forever (no sweeper takes a live owner's run). Now the process's heartbeat,
+    once Redis answers, recovers it as an attempt that never started: Crashed, or retried
+    when it has retries."""
+    from workers.heartbeat import start_heartbeat
+
+    monkeypatch.setenv("TASKS_CORE_CONNECT_RETRIES", "1")
+    reset_settings()
+    reset_runtime()
+    rt = get_runtime()
+    run = record_of(task, parameters, state=StateName.PENDING)
+    rt.store.create(run)
+    change = claim(run.id, 1, rt.owner)
+    assert rt.store.transition(change).applied  # Redis applied it; its reply was lost
+    durable_redis.stop()
+    with pytest.raises(StoreUnavailable):  # sent again while Redis is away, then given up
+        apply_claim(rt, change, patience_s=1)
+    durable_redis.start()
+    assert rt.store.state_of(run.id) == StateName.RUNNING
+    stop = start_heartbeat()
+    try:
+        wait_until(lambda: rt.store.state_of(run.id) == ended, 20, 0.1,
+                   f"the run to end {ended.value}")
+    finally:
+        stop.set()
+    [record] = rt.store.get_many([run.id], history=True)
+    assert "never started" in record.history[2].message
+
+
 def test_a_caller_gets_store_unavailable_naming_redis_then_recovers(
         tc_env: dict[str, Any], durable_redis: DurableRedis,
         monkeypatch: pytest.MonkeyPatch) -> None:
