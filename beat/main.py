@@ -116,6 +116,7 @@ def run_beat(*, stop: threading.Event | None = None, loglevel: str = "INFO") -> 
     """
     logging.basicConfig(level=loglevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = get_runtime()
+    rt.contact.set_period(rt.settings.beat_interval_seconds)  # its lock's round trips
     entries = configured_entries(rt.app.conf.get("beat_schedule"))
     synced = False
     stop = stop or threading.Event()

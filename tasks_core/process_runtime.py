@@ -109,12 +109,12 @@ class Runtime:
     @cached_property
     def contact(self) -> RedisContact:
         """This process's contact with Redis as its regular loop reports it (a worker
-        process's heartbeat, beat's lock): a missing heartbeat counts as a death only once
-        contact has held for a heartbeat timeout since it was last lost
-        (`engine.contact`). A gap of more than twice the loop's period is a loss."""
+        process's heartbeat; beat's lock, whose period beat sets): a missing heartbeat
+        counts as a death only once contact has held for a heartbeat timeout since it was
+        first reported and last lost (`engine.contact`)."""
         settings = self.settings
-        period = max(settings.heartbeat_interval_seconds, settings.beat_interval_seconds)
-        return RedisContact(settings.heartbeat_timeout_seconds, 2 * period)
+        return RedisContact(settings.heartbeat_timeout_seconds,
+                            settings.heartbeat_interval_seconds)
 
     @cached_property
     def procs(self) -> Heartbeats:

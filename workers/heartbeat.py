@@ -11,7 +11,7 @@ import time
 from tasks_core.engine.claim import given_up
 from tasks_core.engine.recovery import settle_given_up
 from tasks_core.errors import StoreUnavailable
-from tasks_core.process_runtime import get_runtime
+from tasks_core.process_runtime import Runtime, get_runtime
 from workers.nodes import HeldNode
 
 __all__ = ["start_heartbeat", "start_pool_heartbeat"]
@@ -24,6 +24,7 @@ def start_heartbeat() -> threading.Event:
     rt = get_runtime()
     stop = threading.Event()
     procs, owner, contact = rt.procs, rt.owner, rt.contact
+    settler = _Settler(rt)
     ttl_ms = int(rt.settings.heartbeat_timeout_seconds * 1000)
     interval = rt.settings.heartbeat_interval_seconds
 
@@ -33,8 +34,8 @@ def start_heartbeat() -> threading.Event:
                 procs.beat(owner, ttl_ms)
                 contact.ok()  # this process judges others' heartbeats by it
                 if given_up():  # claims given up while Redis was away: Redis is back
-                    settle_given_up(rt)  # each run's error is logged there
-            except (StoreUnavailable, OSError) as exc:
+                    settler.start()
+            except Exception as exc:  # away, or answering errors (a replica after a failover)
                 contact.lost()
                 log.warning("heartbeat not written: %s", exc)
             stop.wait(interval)
@@ -43,6 +44,29 @@ def start_heartbeat() -> threading.Event:
 
     threading.Thread(target=beat, name="tasks-core-heartbeat", daemon=True).start()
     return stop
+
+
+class _Settler:
+    """Settles claims given up while Redis was away (`engine.recovery.settle_given_up`) on a
+    thread of its own, one at a time: recovering a run can take a while (its hooks are
+    user code), and the heartbeat must go on meanwhile."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.thread is not None and self.thread.is_alive():
+            return
+        self.thread = threading.Thread(target=self._settle, name="tasks-core-settle",
+                                       daemon=True)
+        self.thread.start()
+
+    def _settle(self) -> None:
+        try:
+            settle_given_up(self.rt)  # each run's own error is logged there
+        except Exception as exc:  # Redis away again: the next heartbeat tries again
+            log.warning("claims given up while Redis was away not settled yet: %s", exc)
 
 
 def start_pool_heartbeat(pools: list[str], node: HeldNode) -> threading.Event:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,9 @@ attempt), for `engine.recovery.settle_given_up` (the newest `GIVEN_UP_MOST`)."""
 GIVEN_UP_MOST = 10_000
 
 
+_GIVEN_UP_LOCK = threading.Lock()  # task threads add, the heartbeat's settler takes
+
+
 def given_up() -> bool:
     """Whether this process gave up claims that Redis may have applied (`apply_claims`)."""
     return bool(_GIVEN_UP)
@@ -90,17 +94,19 @@ def given_up() -> bool:
 def take_given_up() -> dict[str, tuple[str, int]]:
     """The claims given up (run id -> (claim token, attempt)), forgotten here: the caller
     gives back what it could not settle (`give_back_given_up`)."""
-    taken = dict(_GIVEN_UP)
-    _GIVEN_UP.clear()
+    with _GIVEN_UP_LOCK:
+        taken = dict(_GIVEN_UP)
+        _GIVEN_UP.clear()
     return taken
 
 
 def give_back_given_up(claims: dict[str, tuple[str, int]]) -> None:
-    """Keep claims `take_given_up` took that are not settled yet."""
-    for run_id, value in claims.items():
-        _GIVEN_UP.setdefault(run_id, value)
-    while len(_GIVEN_UP) > GIVEN_UP_MOST:
-        del _GIVEN_UP[next(iter(_GIVEN_UP))]
+    """Keep claims given up (or taken by `take_given_up` and not settled yet)."""
+    with _GIVEN_UP_LOCK:
+        for run_id, value in claims.items():
+            _GIVEN_UP.setdefault(run_id, value)
+        while len(_GIVEN_UP) > GIVEN_UP_MOST:
+            del _GIVEN_UP[next(iter(_GIVEN_UP))]
 
 
 def apply_claims(rt: Runtime, changes: Sequence[Transition], before: Sequence[Transition] = (),

@@ -15,8 +15,11 @@ not taken for a death until contact has held for a whole heartbeat timeout again
 every live process to write its key once more. Until then such an owner is judged alive
 (its run is left for a later sweep; a process on this host is still judged by its pid).
 
-Trusted from the start: a process that never reports contact (a script calling the
-sweeper, the API server) judges heartbeats as they are, as before.
+A process that reports contact starts distrusting, for a heartbeat timeout from its first
+report: it may have started just after an outage (restarted with Redis, a new pool
+process). A stall is also seen while it lasts: no report for longer than the gap allows is
+distrusted at once, before the late report comes. A process that never reports (a script
+calling the sweeper, the API server) judges heartbeats as they are, as before.
 """
 
 from __future__ import annotations
@@ -32,30 +35,44 @@ class RedisContact:
     """This process's contact with Redis, as its regular loop sees it.
 
     `timeout_s`: how long contact must hold after a loss before missing heartbeats count
-    (the heartbeat timeout, seconds). `gap_s`: the longest time between two successful
-    round trips of the loop that is not a loss (seconds; about twice the loop's period).
-    `clock`: monotonic seconds (injected in tests). Thread-safe.
+    (the heartbeat timeout, seconds). `period_s`: how often the process's loop reports
+    (seconds); a gap of more than twice that between two reports is a loss, but never more
+    than half the timeout (`set_period`). `clock`: monotonic seconds (injected in tests).
+    Thread-safe.
     """
 
-    def __init__(self, timeout_s: float, gap_s: float,
+    def __init__(self, timeout_s: float, period_s: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.timeout_s = timeout_s
-        self.gap_s = gap_s
+        self.gap_s = 0.0
+        self.set_period(period_s)
         self._clock = clock
         self._lock = threading.Lock()
         self._last_ok: float | None = None
         self._lost = False
         self._trusted_from = float("-inf")
 
+    def set_period(self, period_s: float) -> None:
+        """The process's loop reports every `period_s` seconds (beat's differs from a
+        worker process's heartbeat)."""
+        self.gap_s = min(2 * period_s, self.timeout_s / 2)
+
     def ok(self) -> None:
         """A round trip to Redis succeeded now."""
         with self._lock:
             now = self._clock()
-            gap = self._last_ok is not None and now - self._last_ok > self.gap_s
-            if self._lost or gap:
+            last = self._last_ok
+            if last is None or self._lost or now - last > self.gap_s:
                 self._trusted_from = now + self.timeout_s
                 self._lost = False
             self._last_ok = now
+
+    def took(self, seconds: float) -> None:
+        """A round trip of this process's took `seconds`: longer than the gap allows is a
+        stall, a loss (in a process that reports contact; one that does not ignores it)."""
+        with self._lock:
+            if self._last_ok is not None and seconds > self.gap_s:
+                self._lost = True
 
     def lost(self) -> None:
         """A round trip to Redis failed (it could not be reached, or gave up)."""
@@ -64,6 +81,12 @@ class RedisContact:
 
     def trusted(self) -> bool:
         """Whether a missing heartbeat may be taken for a dead process now: no loss since
-        the last success, and contact has held for `timeout_s` since the last loss."""
+        the last report, no report overdue (a stall now), and contact has held for
+        `timeout_s` since the first report and since the last loss. Always, in a process
+        that never reports."""
         with self._lock:
-            return not self._lost and self._clock() >= self._trusted_from
+            if self._last_ok is None:
+                return not self._lost
+            now = self._clock()
+            return (not self._lost and now - self._last_ok <= self.gap_s
+                    and now >= self._trusted_from)

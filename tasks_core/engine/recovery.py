@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from datetime import datetime
 from typing import Any
 
@@ -66,8 +67,10 @@ def owner_alive(rt: Runtime, owner: str | None) -> bool:
     host, _, pid = owner.rpartition(":")
     if host == HOST and pid.isdigit() and not pid_alive(int(pid)):
         return False
+    began = time.monotonic()
     if rt.procs.alive(owner):
         return True
+    rt.contact.took(time.monotonic() - began)  # a stall seen by this very read
     if not rt.contact.trusted():
         log.info("owner %s has no heartbeat, but Redis was away lately: judged later", owner)
         return True
@@ -154,7 +157,8 @@ def _settle_one(rt: Runtime, run_id: str, token: str, attempt: int) -> bool:
     values = rt.store.fields_of(run_id, ("claim", "state", "owner", "attempt"))
     if (values["claim"] != token or values["owner"] != rt.owner
             or values["attempt"] != str(attempt)
-            or values["state"] not in (StateName.RUNNING, StateName.RETRYING)):
+            or values["state"] not in (StateName.RUNNING, StateName.RETRYING,
+                                       StateName.CANCELLING)):  # Cancelling: ends Cancelled
         return False  # not applied, or moved on since
     reason = (f"attempt {attempt} never started: its claim was applied while Redis was "
               f"away, and process {rt.owner} had given it up")

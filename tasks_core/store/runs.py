@@ -290,6 +290,7 @@ class RunStore:
         fixed = self._fixed
         target = fixed.targets.get(change.target) or fixed.target(change.target)
         at = change.at
+        fresh = at is None
         if at is None:  # fixed at the first write: the same change sent again is known by it
             at = change.at = utcnow()
         at_iso = at.isoformat()
@@ -349,8 +350,8 @@ class RunStore:
             fixed.durations if target.terminal else "",
             _epoch(fields["end_time"]) if target.terminal else "",
             _BOUNDS,
-            (at_iso if at.tzinfo is UTC else at.astimezone(UTC).isoformat())
-            if change.check_expiry else "",
+            # now, not the change's time: a claim sent again later is checked then
+            (at_iso if fresh else utcnow().isoformat()) if change.check_expiry else "",
             "1" if inline else "0",
         ]
         return keys, args

@@ -53,8 +53,8 @@
 -- {0, state, attempt, owner, 'expired'} when refused because the run expired, {-1} when
 -- the run does not exist. The same change sent again after it applied (redis-py sends a
 -- command again when its reply was lost with the connection) is known by the run's last
--- history entry, which is the change's own (ARGV[7]: its state and time in microseconds),
--- and is answered as applied, changing nothing: its sender then does what follows an
+-- history entry, which is the change's own (ARGV[7]: its state and time in microseconds;
+-- a claim's token too), and is answered as applied, changing nothing: its sender then does what follows an
 -- applied change (hooks, a Cancelled end) once.
 -- The change is the function `transition(KEYS, ARGV)` (transitions.lua applies several in
 -- one call); this script applies one.
@@ -100,8 +100,11 @@ local function transition(KEYS, ARGV)
   local attempt = cur[2] or '0'
   if not string.find(ARGV[3], ',' .. state .. ',', 1, true)
       or (ARGV[4] ~= '' and ARGV[4] ~= attempt) then
-    if state == ARGV[1] and cur[4] and redis.call('HGET', KEYS[1], 'h' .. cur[4]) == ARGV[7] then
-      return applied_reply(names, asked, ARGV, changes, cur)  -- this change, sent again
+    if state == ARGV[1] and cur[4] then  -- this change, sent again? (a claim: its token too)
+      local last = redis.call('HMGET', KEYS[1], 'h' .. cur[4], 'claim')
+      if last[1] == ARGV[7] and (not changes['claim'] or last[2] == changes['claim']) then
+        return applied_reply(names, asked, ARGV, changes, cur)
+      end
     end
     return {0, state, attempt, cur[3] or ''}
   end

@@ -173,6 +173,25 @@ def test_an_outage_longer_than_the_heartbeat_timeout_takes_no_live_run_for_dead(
     assert worker.proc.poll() is None, worker.output()[-3000:]
 
 
+def test_a_beat_just_started_waits_a_heartbeat_timeout_before_judging_heartbeats(
+        tc_env: dict[str, Any], start_beat: Any) -> None:
+    """A beat may start just after an outage (restarted with Redis), when live workers'
+    keys have lapsed: it takes no owner for dead by a missing heartbeat until a heartbeat
+    timeout (2 s in tests) after its first round trip; then a run whose owner is really gone
+    is recovered as usual."""
+    rt = get_runtime()
+    run = record_of(t.add, '{"x": 1, "y": 2}', state=StateName.PENDING)
+    rt.store.create(run)
+    assert apply_claim(rt, claim(run.id, 1, "another-host:4242")).applied  # no heartbeat
+    start_beat()
+    wait_until(lambda: rt.client.exists(rt.store.keys.lock("beat")), 20, 0.02,
+               "beat to take its lock")
+    time.sleep(1.0)  # sweeps every 0.5 s meanwhile
+    assert rt.store.state_of(run.id) == StateName.RUNNING
+    wait_until(lambda: rt.store.state_of(run.id) == StateName.CRASHED, 15, 0.1,
+               "the run of a gone owner to be recovered")
+
+
 def test_a_missing_heartbeat_counts_only_once_contact_held(tc_env: dict[str, Any]) -> None:
     """`owner_alive` (the sweeper's and a worker's judge of a refused claim): an owner on
     another host with no heartbeat is dead while this process trusts its contact with

@@ -57,7 +57,24 @@ def test_a_claim_checks_expiry_in_utc_and_a_push_names_its_queue(store: RunStore
                         push=BrokerPush("unit:q:x", "payload"), kind="flow",
                         fields={"attempt": "1"}, return_fields=("id", "name"))
     keys, args = store._transition_call(change)
-    assert args[23] == AT.isoformat() and args[9] == local.isoformat()
+    # the expiry is checked against now in UTC (the change's own time is kept for it)
+    assert args[23].endswith("+00:00") and args[23] > AT.isoformat()
+    assert args[9] == local.isoformat()
     assert keys[4] == "unit:q:x" and args[11] == "payload"
     assert args[5] == "unit:flow-runs:state:" and args[17] == "id,name"
     assert json.loads(args[7]) == {"attempt": "1", "state_message": ""}
+
+
+def test_a_change_sent_again_has_its_first_time_and_a_claim_is_checked_against_now(
+        store: RunStore) -> None:
+    """A change's time is fixed at its first build (transition.lua knows it sent again by
+    its history entry), but a claim's expiry is checked against the time of each send."""
+    from tasks_core.engine.claim import claim
+
+    change = claim("r1", 1, "host:1")
+    _, first = store._transition_call(change)
+    _, again = store._transition_call(change)
+    assert change.at is not None
+    assert again[6] == first[6] and again[8] == first[8]  # the same history entry and time
+    assert first[23] == change.at.isoformat()
+    assert again[23] > first[23]  # checked against now
