@@ -231,6 +231,12 @@ def fmt(value: float | None, unit: str = "") -> str:
     return f"{value:,.2f}{unit}" if value < 100 else f"{value:,.0f}{unit}"
 
 
+ROUND_RATIOS = (("drain", "drain_throughput"), ("Redis CPU per run", "redis_cpu_s_per_10k"),
+                ("Redis memory per run", "redis_bytes_per_run"),
+                ("round trip p50", "roundtrip_p50_ms"))
+"""What `--rounds` prints for each round: (label, result key), tasks-core / plain Celery."""
+
+
 def build_report(plain: dict[str, Any], tc: dict[str, Any], args: argparse.Namespace
                  ) -> tuple[str, dict[str, Any]]:
     def ratio(key: str) -> float:
@@ -317,11 +323,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--plain-acks-late", action="store_true",
                         help="plain Celery acks after the task (task_acks_late, "
                         "task_reject_on_worker_lost), the delivery guarantee tasks-core uses")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure both systems this many times, one after the other; "
+                        "each round's main ratios are printed and the table is the median "
+                        "round's by Redis CPU per run (the figure that moves most between "
+                        "rounds)")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--redis-server", default=None,
                         help="redis-server binary (default: /usr/bin/redis-server if present)")
     args = parser.parse_args(argv)
-    for name in ("n", "latency_samples", "map_n", "concurrency"):
+    for name in ("n", "latency_samples", "map_n", "concurrency", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
     return args
@@ -346,16 +357,31 @@ def main(argv: list[str] | None = None) -> int:
         from celery import Celery
 
         control_app = Celery("bench_control", broker=url, set_as_current=False)
-        results: dict[str, dict[str, Any]] = {}
-        for cls in (PlainCelery, TasksCore):
-            system = cls(args, procs, env, client, control_app)
-            try:
-                results[system.key] = measure(system, args,
-                                              RedisProbe(client, redis_proc.proc.pid))
-            finally:
-                system.stop_worker()
-        table, summary = build_report(results["plain"], results["tc"], args)
+        rounds: list[dict[str, dict[str, Any]]] = []
+        for number in range(1, args.rounds + 1):
+            if args.rounds > 1:
+                print(f"-- round {number} of {args.rounds}")
+            results: dict[str, dict[str, Any]] = {}
+            for cls in (PlainCelery, TasksCore):
+                system = cls(args, procs, env, client, control_app)
+                try:
+                    results[system.key] = measure(system, args,
+                                                  RedisProbe(client, redis_proc.proc.pid))
+                finally:
+                    system.stop_worker()
+            rounds.append(results)
         print()
+        if args.rounds > 1:
+            for number, each in enumerate(rounds, 1):
+                print(f"round {number}: " + ", ".join(
+                    f"{label} {each['tc'][key] / each['plain'][key]:.2f}x"
+                    for label, key in ROUND_RATIOS))
+            rounds.sort(key=lambda r: r["tc"]["redis_cpu_s_per_10k"]
+                        / r["plain"]["redis_cpu_s_per_10k"])
+            print("the table is the median round's by Redis CPU per run (the lower middle "
+                  "one for an even count)")
+        results = rounds[(len(rounds) - 1) // 2]
+        table, summary = build_report(results["plain"], results["tc"], args)
         print(table)
         for key, label in (("plain", "plain Celery"), ("tc", "tasks-core")):
             parts = results[key]["redis_bytes_breakdown"]
@@ -365,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
             print(command_line(label, results[key]["redis_commands_per_run"]))
         if args.json:
             payload = {
-                "config": {"n": args.n, "latency_samples": args.latency_samples,
+                "config": {"n": args.n, "rounds": args.rounds,
+                           "latency_samples": args.latency_samples,
                            "map_n": args.map_n, "concurrency": args.concurrency,
                            "pool": "prefork", "redis": info["redis_version"],
                            "python": platform.python_version(), "cpus": os.cpu_count(),
