@@ -359,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         control_app = Celery("bench_control", broker=url, set_as_current=False)
         rounds: list[dict[str, dict[str, Any]]] = []
         for number in range(1, args.rounds + 1):
+            if number > 1:  # each round starts on an empty Redis, as the first does (the
+                # keyspace of earlier rounds would move the memory figures: table resizes)
+                client.flushdb()
             if args.rounds > 1:
                 print(f"-- round {number} of {args.rounds}")
             results: dict[str, dict[str, Any]] = {}
