@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -169,6 +170,7 @@ def _events_section(root: str, entry: str) -> None:
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from tasks_core.automations import Automation
+    from tasks_core.automations.model import AutomationNotFound
     from tasks_core.demo import tasks as demo
     from tasks_core.events import EventTrigger, emit_event
     from tasks_core.events.actions import RunDeployment, SendNotification
@@ -191,8 +193,11 @@ def _events_section(root: str, entry: str) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     demo.etl.deploy("on-order", work_pool_name="reports", source=root,
                     entrypoint=f"{entry}:etl")
+    name = "demo: etl on shipped orders"
+    with contextlib.suppress(AutomationNotFound):  # a demo before's: its receiver is gone
+        Automation.read(name).delete()
     Automation(
-        name="demo: etl on shipped orders",
+        name=name,
         trigger=EventTrigger(expect=frozenset({"demo.order.shipped"})),
         actions=[RunDeployment(deployment_name="etl/on-order",
                                parameters={"source": "{{ event.payload.source }}"}),

@@ -1,4 +1,5 @@
-"""`make demo`: it runs every section and exits 0, and each command it prints runs as printed.
+"""`make demo`: it runs every section and exits 0, each command it prints runs as printed,
+and it runs again on the same Redis.
 
 The demo runs under its own key prefix, so a hint that left the prefix out (or assumed
 `tasks-core` on PATH) would list nothing or fail; here each `$ ` line is run through a shell
@@ -53,3 +54,10 @@ def test_demo_runs_and_its_printed_hints_work_as_printed(
                     "webhook ls": "demo-pager-"}
         word = next(v for k, v in expected.items() if command.startswith(k))
         assert word in done.stdout, f"{hint}\n{done.stdout}"
+
+    # a second `make demo` on the same Redis and key prefix (the embedded Redis keeps its
+    # data) runs too: it failed on the events section's automation, whose name was taken
+    again = subprocess.run([sys.executable, "-m", "tasks_core.demo"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=240)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "notification received" in again.stdout
