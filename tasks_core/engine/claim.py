@@ -22,7 +22,7 @@ from tasks_core.states import StateName
 from tasks_core.store.runs import Outcome, Transition, utcnow
 
 __all__ = ["CLAIM_FIELDS", "CLAIM_PATIENCE_S", "ClaimedRun", "apply_claim", "apply_claims",
-           "claim", "given_up", "take_given_up"]
+           "claim", "give_back_given_up", "given_up", "take_given_up"]
 
 log = logging.getLogger("tasks_core.recovery")
 

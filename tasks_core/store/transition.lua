@@ -54,8 +54,8 @@
 -- the run does not exist. The same change sent again after it applied (redis-py sends a
 -- command again when its reply was lost with the connection) is known by the run's last
 -- history entry, which is the change's own (ARGV[7]: its state and time in microseconds;
--- a claim's token too), and is answered as applied, changing nothing: its sender then does what follows an
--- applied change (hooks, a Cancelled end) once.
+-- a claim's token too), and is answered as applied, changing nothing: its sender then does
+-- what follows an applied change (hooks, a Cancelled end) once.
 -- The change is the function `transition(KEYS, ARGV)` (transitions.lua applies several in
 -- one call); this script applies one.
 -- the reply of an applied change: {1, name, value, ...} for the `asked` first of `names`
