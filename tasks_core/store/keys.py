@@ -554,6 +554,10 @@ class Keys:
         """LIST: the input a resume pushes to the paused process."""
         return f"{self.prefix}:pause:{run_id}:input"
 
+    def pause_taken(self, run_id: str) -> str:
+        """STRING: who took the run's last pause, and the pause (pause_take.lua), briefly."""
+        return f"{self.prefix}:pause:{run_id}:taken"
+
     def pause_resumed(self, run_id: str) -> str:
         """HASH: pause key -> input JSON of the run's resumed pauses."""
         return f"{self.prefix}:pause:{run_id}:resumed"

@@ -3,7 +3,8 @@
 Keys (`tasks_core.store.keys`): ``p:pause:<run id>`` (the open pause, JSON), ``p:pauses``
 (open pauses by deadline, what beat's sweeper reads), ``p:pause:<run id>:input`` (the input
 list a paused process blocks on) and ``p:pause:<run id>:resumed`` (key -> input of resumed
-pauses, so a suspended flow's rerun passes them).
+pauses, so a suspended flow's rerun passes them); ``p:pause:<run id>:taken`` (the last
+take's token and pause, for five minutes: a take sent again is known).
 
 Invariants: a pause is taken once (pause_take.lua): a resume, the paused process's own
 timeout and the sweeper race for it and exactly one wins; an input is pushed only by the
@@ -12,6 +13,7 @@ resume that took the pause. The pause and its index entry are written together.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import redis
@@ -19,7 +21,11 @@ import redis
 from tasks_core.store.base import KeyedStore
 from tasks_core.store.keys import Keys
 
-__all__ = ["PauseStore"]
+__all__ = ["TAKEN_KEPT_S", "PauseStore"]
+
+TAKEN_KEPT_S = 300
+"""Seconds a take's token is kept (``p:pause:<run id>:taken``): longer than redis-py's
+retries of one command."""
 
 
 class PauseStore(KeyedStore):
@@ -54,11 +60,15 @@ class PauseStore(KeyedStore):
              key: str = "") -> str | None:
         """Take the open pause (atomically); with `push`, hand `input_json` to the paused
         process; with `key`, remember the input as that pause's. The pause's JSON, or None
-        when it was not open (resumed, expired or never paused)."""
+        when it was not open (resumed, expired or never paused). The call has a token of
+        its own: sent again by redis-py after its reply was lost, it is still this call's
+        take (pause_take.lua)."""
         found: Any = self._take(
             keys=[self.keys.pause(run_id), self.keys.pauses, self.keys.pause_input(run_id),
-                  self.keys.pause_resumed(run_id), self.keys.run(run_id)],
-            args=[run_id, input_json, "1" if push else "0", key, self.ttl_seconds])
+                  self.keys.pause_resumed(run_id), self.keys.run(run_id),
+                  self.keys.pause_taken(run_id)],
+            args=[run_id, input_json, "1" if push else "0", key, self.ttl_seconds,
+                  secrets.token_hex(8), TAKEN_KEPT_S])
         return None if found is None else str(found)
 
     def wait_input(self, run_id: str, timeout: float) -> str | None:
