@@ -36,7 +36,8 @@ CLAIM_FIELDS = {"task": (*_COMMON, "task_key", "parent_flow_run_id"),
 def claim(run_id: str, attempt: int, owner: str, kind: str = "task") -> Transition:
     """The transition that makes `owner` (``host:pid``) the one running attempt `attempt`
     of a run of `kind` (``task`` or ``flow``: the Celery task that carries it says which).
-    It writes a token of its own (field ``claim``), by which `apply_claim` knows it again."""
+    It writes a token of its own (field ``claim``), by which transition.lua knows it sent
+    again and `engine.recovery.settle_given_up` knows it given up."""
     fields = {"attempt": str(attempt), "owner": owner, "worker": HOST,
               "claim": secrets.token_hex(6)}
     if attempt == 1:
@@ -59,9 +60,9 @@ def apply_claim(rt: Runtime, change: Transition, before: Sequence[Transition] = 
     A claim Redis applied can come back refused by its own result: when the connection
     drops after Redis ran it and before the reply arrived, redis-py sends the pipeline again
     (its Retry), and the claim then finds the run in the state it wrote itself. Left so, the
-    run would stay Running under a live owner that never runs it. Such a refusal (the same
-    attempt, state and owner) is checked against the claim's token in the record; when it is
-    this claim's, the claim is applied, with the fields it asks read back. For the same
+    run would stay Running under a live owner that never runs it. transition.lua knows such
+    a resend by the run's last history entry and the claim's token, and answers it as
+    applied, with the fields it asks (as it does for every change sent again). For the same
     reason, while Redis cannot be reached (a restart, a failover: `StoreUnavailable` once
     the client's own retries ran out) the same claim is sent again, with backoff, for up to
     `patience_s`: giving up could leave a claim Redis applied with no one to run it.
@@ -145,22 +146,7 @@ def _applied_claims(rt: Runtime, changes: Sequence[Transition], before: Sequence
     outcomes = rt.reporter.apply_now([*before, *changes], raise_errors=raise_errors)
     if before_outcomes is not None:
         before_outcomes[:] = outcomes[:len(before)]
-    return [_own_claim(rt, change, outcome)
-            for change, outcome in zip(changes, outcomes[len(before):], strict=True)]
-
-
-def _own_claim(rt: Runtime, change: Transition, outcome: Outcome) -> Outcome:
-    """`outcome`, or applied when it is a refusal by this claim's own earlier write."""
-    if (outcome.applied or outcome.missing or outcome.state != change.target
-            or outcome.owner != change.fields["owner"]
-            or outcome.attempt != int(change.fields["attempt"])):
-        return outcome
-    values = rt.store.fields_of(change.run_id, ("claim", *change.return_fields))
-    if values["claim"] != change.fields["claim"]:
-        return outcome  # another claim by this process (a duplicate delivery): refused
-    log.warning("run %s: its claim was applied but the reply was lost (Redis connection "
-                "dropped); taken as claimed", change.run_id)
-    return Outcome(applied=True, record={name: values[name] for name in change.return_fields})
+    return outcomes[len(before):]
 
 
 @dataclass(slots=True)

@@ -1,8 +1,8 @@
 """A change Redis applied whose reply was lost is sent again by redis-py (its Retry), or by
 the reporter once Redis is back: transition.lua knows it by the run's last history entry
 (the change's own state and time) and answers it as applied, changing nothing; a claim is
-also known by its token (`engine.claim.apply_claim`). Real Redis; the lost reply is played
-by sending the same change twice."""
+also known by its token. Real Redis; the lost reply is played by sending the same change
+twice."""
 
 from __future__ import annotations
 

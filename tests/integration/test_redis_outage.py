@@ -107,7 +107,7 @@ def test_a_worker_draining_survives_a_redis_restart_and_every_run_ends(
     reporter's writes are in flight. The worker reconnects and every run ends Completed
     (beat's sweeper re-sends a run whose message was in flight). A claim whose reply was
     lost (redis-py then sends it again, and it finds the run Running under its own owner)
-    is known by its token (`engine.claim.apply_claim`): before, such a run stayed Running
+    is known by its history entry and token (transition.lua): before, such a run stayed Running
     under a live worker, in about one restart in five here."""
     # the test's own sweeps must not take the worker for dead while Redis is away: its
     # heartbeats (2 s in tests) may lapse during the restart, and this process reports no
