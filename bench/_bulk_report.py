@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench._common import target_table
+
 __all__ = ["TARGET", "build_report"]
 
 TARGET = 1.5  # tasks-core bulk runs/s >= 1.5x dramatiq's drain
@@ -55,15 +57,7 @@ def build_report(dq: dict[int, dict[str, Any]], tc: dict[str, Any],
         row(f"end to end runs/s, warm worker: dramatiq {c}x{threads} (info)",
             d["e2e_runs_per_s"], tc["map_runs_per_s"])
     head = ("metric", "dramatiq", "tasks-core", "ratio", "target", "result")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    lines = []
-    for i, r in enumerate([head, *rows]):
-        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:4], widths[1:4],
-                                                                          strict=True)]
-        cells += [r[4].ljust(widths[4]), r[5]]
-        lines.append("  ".join(cells).rstrip())
-        if i == 0:
-            lines.append("-" * len(lines[0]))
+    lines = target_table(head, rows)
     lines.append(f"ratio = tasks-core / dramatiq; dramatiq PxT = --processes P --threads T; "
                  f"tasks-core prefork -c {c}; map_chunk_size {tc['map_chunk_size']}; dramatiq "
                  f"result backend {'on (Results, Redis)' if args.dramatiq_results else 'off'}.")

@@ -345,6 +345,22 @@ def run_bench(body: Callable[[Processes], int]) -> int:
         procs.stop_all()
 
 
+def target_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """The lines of a side-by-side table of six columns (metric, peer, tasks-core, ratio,
+    target, result): the metric and target left-aligned, the figures right-aligned, a rule
+    under the head."""
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    lines: list[str] = []
+    for i, r in enumerate([head, *rows]):
+        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:4], widths[1:4],
+                                                                          strict=True)]
+        cells += [r[4].ljust(widths[4]), r[5]]
+        lines.append("  ".join(cells).rstrip())
+        if i == 0:
+            lines.append("-" * len(lines[0]))
+    return lines
+
+
 def write_json(path: Path, payload: dict[str, Any]) -> None:
     """Write a bench's results (indented JSON) and say where."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -114,6 +114,7 @@ from bench._common import (  # noqa: E402
     prepare_env,
     run_bench,
     start_redis,
+    target_table,
     write_json,
 )
 from bench._systems import (  # noqa: E402
@@ -278,15 +279,7 @@ def build_report(plain: dict[str, Any], tc: dict[str, Any], args: argparse.Names
     row(f".map() runs/s (tasks-core, {args.map_n:,} inputs)", "map_runs_per_s",
         "map_runs_per_s")
     head = ("metric", "plain Celery", "tasks-core", "ratio", "target", "result")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    lines = []
-    for i, r in enumerate([head, *rows]):
-        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:4], widths[1:4],
-                                                                          strict=True)]
-        cells += [r[4].ljust(widths[4]), r[5]]
-        lines.append("  ".join(cells).rstrip())
-        if i == 0:
-            lines.append("-" * len(lines[0]))
+    lines = target_table(head, rows)
     lines.append(f"ratio = tasks-core / plain Celery (latency: ratio of p50); "
                  f"concurrency {args.concurrency}, prefork, both; Celery task events "
                  f"{'on (-E), both' if args.task_events else 'off, both'}; plain "
