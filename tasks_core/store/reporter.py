@@ -283,10 +283,9 @@ class Reporter:
                 with self._idle:
                     self._in_flight -= 1
                     self._idle.notify_all()
-                kind, change, _ = item
+                kind, change, extra = item
                 if kind == "transition" and change.outcome:
-                    self.transition(change.stripped(f"{type(exc).__name__}: {exc}"[:200]),
-                                    urgent=True)
+                    self._write_stripped(change, f"{type(exc).__name__}: {exc}", extra)
                 else:
                     log.error("%s write for run %s dropped: it cannot be sent to Redis (%s)",
                               kind, _run_id(kind, change), exc)
@@ -310,6 +309,16 @@ class Reporter:
             else:
                 store.queue_transition(pipe, item)
 
+    def _write_stripped(self, change: Transition, reason: str, callback: Callback | None
+                        ) -> None:
+        """Write an outcome Redis or the client could not take as its stripped form, so that
+        the run still ends. Its callback is told when the rewrite is refused (a run being
+        cancelled meanwhile then ends Cancelled, as the outcome's own refusal would have
+        ended it); not when it applied: what follows an applied outcome (its next attempt's
+        message) does not follow a run that ended Failed instead."""
+        self.transition(change.stripped(reason[:200]), urgent=True,
+                        on_outcome=_refused_only(callback))
+
     def settle(self, batch: list[Write], replies: list[Any]) -> None:
         """Handle the replies of a written batch and count it as done."""
         try:
@@ -325,10 +334,16 @@ class Reporter:
             if isinstance(reply, redis.ResponseError):
                 log.error("%s write for run %s failed: %s", kind, _run_id(kind, item), reply)
                 if kind == "transition" and item.outcome:  # the run must still end
-                    self.transition(item.stripped(str(reply)[:200]), urgent=True)
+                    self._write_stripped(item, str(reply), extra)
                 continue
             if kind == "transition":
-                outcome = store.parse_outcome(reply)
+                try:
+                    outcome = store.parse_outcome(reply)
+                except (TypeError, ValueError, IndexError) as exc:
+                    # written all the same: a batch is never sent twice for its replies
+                    log.error("run %s: the reply to %s cannot be read (%r): %s", item.run_id,
+                              item.target, reply, exc)
+                    continue
                 if not outcome.applied:
                     log.info("run %s: %s refused (state is %s)", item.run_id,
                              item.target, outcome.state or "missing")
@@ -338,6 +353,18 @@ class Reporter:
                     except Exception:  # the write is done: never write it again for this
                         log.exception("run %s: callback after %s failed", item.run_id,
                                       item.target)
+
+
+def _refused_only(callback: Callback | None) -> Callback | None:
+    """The callback of an outcome for its stripped rewrite (`Reporter._write_stripped`)."""
+    if callback is None:
+        return None
+    original = callback
+
+    def after(outcome: Outcome) -> None:
+        if not outcome.applied:
+            original(outcome)
+    return after
 
 
 def _run_id(kind: str, item: Any) -> str:

@@ -76,3 +76,65 @@ def test_taken_writes_given_back_keep_their_order(tc_env: dict[str, Any]) -> Non
     assert reporter.flush(timeout=10)
     assert [h.name for h in store.get(run.id).history] == [S.PENDING, S.RUNNING, S.COMPLETED]
     reporter.close()
+
+
+def test_a_stripped_rewrite_tells_the_outcome_callback_when_refused(tc_env: dict[str, Any]
+                                                                   ) -> None:
+    """An outcome the client cannot send is written stripped (Failed); when that rewrite is
+    refused too (the run was being cancelled meanwhile), the outcome's callback still hears
+    it, so the run can end Cancelled instead of staying Cancelling."""
+    from tasks_core.process_runtime import get_runtime
+    from tasks_core.store.runs import Outcome
+
+    store = get_runtime().store
+    reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
+    cancelling = record_of(t.add, "{}", state=S.CANCELLING)
+    running = record_of(t.add, "{}", state=S.RUNNING)
+    store.create(cancelling)
+    store.create(running)
+    heard: dict[str, list[Outcome]] = {cancelling.id: [], running.id: []}
+    bad = "\udc80"  # a lone surrogate: the client cannot encode the write
+    for run in (cancelling, running):
+        reporter.transition(Transition(run.id, S.COMPLETED, result_json=bad, outcome=True),
+                            urgent=True, on_outcome=heard[run.id].append)
+    assert reporter.flush(timeout=10)
+    [refused] = heard[cancelling.id]
+    assert not refused.applied and refused.state == S.CANCELLING
+    assert store.get(cancelling.id).state == S.CANCELLING
+    # applied stripped: the run ended Failed, and what follows an applied outcome does not
+    assert heard[running.id] == []
+    assert store.get(running.id).state == S.FAILED
+    reporter.close()
+
+
+def test_a_written_batch_whose_reply_cannot_be_read_is_not_written_again(
+        tc_env: dict[str, Any]) -> None:
+    """Once Redis answered a batch, its writes are done: a reply that cannot be read is
+    logged, and the batch is not sent again one by one (log lines would be appended twice
+    and callbacks run twice)."""
+    from tasks_core.process_runtime import get_runtime
+
+    store = get_runtime().store
+    reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
+    run = record_of(t.add, "{}", state=S.PENDING)
+    store.create(run)
+    calls: list[Any] = []
+    real = store.parse_outcome
+
+    def unreadable_once(raw: Any) -> Any:
+        if not calls:
+            calls.append(raw)
+            raise ValueError("unreadable")
+        return real(raw)
+
+    store.parse_outcome = unreadable_once  # type: ignore[method-assign]
+    try:
+        reporter.log(run.id, '{"message": "once"}')
+        reporter.transition(Transition(run.id, S.RUNNING), urgent=True)
+        assert reporter.flush(timeout=10)
+    finally:
+        del store.parse_outcome
+    assert len(calls) == 1
+    assert len(tc_env["client"].lrange(store.keys.logs(run.id), 0, -1)) == 1
+    assert [h.name for h in store.get(run.id).history] == [S.PENDING, S.RUNNING]
+    reporter.close()
