@@ -24,11 +24,19 @@
 -- ARGV[13] pub/sub channel told when the run is the earliest due one (with ARGV[10])
 -- The first event `follows` the event that triggered the run (its record's
 -- triggered_by.event_id, set when an automation created it), else nothing.
--- Returns 1 when created, 0 when the id existed already.
+-- Returns 1 when created, 0 when the id existed already. The same creation sent again after
+-- it applied (its reply lost with the connection: redis-py, or the caller's retry of its
+-- publish, sends it again) is known by the record's first history entry, which is the
+-- creation's own (ARGV[4]: its state and time in microseconds), and is answered 1 again,
+-- changing nothing: its sender then does what follows a creation (publishes the message
+-- through a broker that is not this Redis, indexes its `expires`) once.
 -- The write is the function `create(KEYS, ARGV)` (creates.lua writes several in one call);
 -- create_one.lua writes one.
 local function create(KEYS, ARGV)
   if redis.call('EXISTS', KEYS[1]) == 1 then
+    if redis.call('HGET', KEYS[1], 'h1') == ARGV[4] then  -- this creation, sent again
+      return 1
+    end
     return 0
   end
   local fields = cjson.decode(ARGV[3])

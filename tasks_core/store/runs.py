@@ -193,7 +193,8 @@ class RunStore:
         due: datetime | None = None, due_index: str | None = None,
         extra: dict[str, str] | None = None,
     ) -> bool | None:
-        """Write a new run (and its broker message) atomically; False when the id exists.
+        """Write a new run (and its broker message) atomically; False when the id exists
+        (True again for this same creation sent again after it applied: create.lua).
 
         The record is written as `RunRecord.to_redis()` gives it (its history starts with
         its state).

@@ -1,11 +1,12 @@
 """A change Redis applied whose reply was lost is sent again by redis-py (its Retry), or by
 the reporter once Redis is back: transition.lua knows it by the run's last history entry
 (the change's own state and time) and answers it as applied, changing nothing; a claim is
-also known by its token. Real Redis; the lost reply is played by sending the same change
-twice."""
+also known by its token. create.lua knows a creation sent again by the record's first
+history entry. Real Redis; the lost reply is played by sending the same change twice."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from tasks_core.engine.claim import CLAIM_FIELDS, apply_claim, claim
@@ -79,3 +80,40 @@ def test_another_change_to_the_state_a_run_is_in_is_still_refused(
                                            result_json="4", outcome=True))
     assert not other.applied and other.state == StateName.COMPLETED
     assert rt.store.result_json(run.id) == "3"
+
+
+def test_a_creation_sent_again_after_a_lost_reply_is_answered_created(
+        tc_env: dict[str, Any]) -> None:
+    """create.lua knows its own creation sent again by the record's first history entry:
+    answered created, changing nothing (no second message, no second event); another
+    creation with the same id is still refused."""
+    rt = get_runtime()
+    run = record_of(t.add, '{"x": 1, "y": 2}', state=StateName.PENDING)
+    assert rt.store.create(run)
+    events = rt.client.xlen(rt.store.keys.events)
+    assert rt.store.create(run)  # what redis-py's retry sends
+    assert rt.client.xlen(rt.store.keys.events) == events
+    other = record_of(t.add, '{"x": 1, "y": 2}', state=StateName.PENDING)
+    other.id = run.id
+    other.created = run.created + timedelta(microseconds=1)
+    assert not rt.store.create(other)
+
+
+def test_a_call_whose_creation_reply_was_lost_still_does_what_follows_it(
+        tc_env: dict[str, Any]) -> None:
+    """`apply_async`'s write sent again (redis-py's retry, or its own publish retry) after
+    Redis applied it: before, it came back "exists", so its `expires` was not indexed for
+    the sweeper (and through a broker that is not this Redis, its message was not sent)."""
+    from datetime import UTC, datetime
+
+    from tasks_core.engine.apply import write_run
+    from tasks_core.engine.calling import CallOptions
+
+    rt = get_runtime()
+    run = record_of(t.add, '{"x": 1, "y": 2}', state=StateName.PENDING)
+    expires = datetime.now(UTC) + timedelta(seconds=1)
+    options = CallOptions(expires=expires)
+    run.expires = expires
+    rt.store.create(run)  # Redis applied the first send; its reply was lost
+    assert write_run(rt, run, options, None)
+    assert run.id in rt.expiring.due(expires + timedelta(seconds=1))
