@@ -9,6 +9,8 @@ TTL (one small hash per rate-limited task name).
 
 from __future__ import annotations
 
+import secrets
+
 import redis
 
 from tasks_core.store.base import KeyedStore
@@ -24,10 +26,16 @@ class RateBuckets(KeyedStore):
         super().__init__(client, keys)
         self._take = self.script("rate_take.lua")
 
-    def take(self, task_name: str, rate: float) -> float | None:
+    def take(self, task_name: str, rate: float, token: str | None = None) -> float | None:
         """Take the next start of `task_name` limited to `rate` starts per second: seconds
-        to wait before it (0: now), None when an override lifted the limit."""
-        wait = float(self._take(keys=[self.keys.rate_bucket(task_name)], args=[rate]))
+        to wait before it (0: now), None when an override lifted the limit.
+
+        The call carries a token of its own (`token`, else a new one), by which the same
+        take sent again after Redis applied it (its reply lost with the connection: redis-py
+        sends it again) is answered with the start it reserved instead of reserving
+        another."""
+        wait = float(self._take(keys=[self.keys.rate_bucket(task_name)],
+                                args=[rate, token or secrets.token_hex(6)]))
         return None if wait < 0 else wait
 
     def set_rate(self, task_name: str, rate: float | None) -> None:

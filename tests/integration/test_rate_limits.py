@@ -57,3 +57,20 @@ def test_celery_control_rate_limit_changes_the_shared_limit(tc_env: dict[str, An
 def test_a_bad_rate_limit_is_refused_at_decoration(bad: Any) -> None:
     with pytest.raises(ConfigurationError, match="rate_limit"):
         task(rate_limit=bad)(lambda: None)
+
+
+def test_a_take_sent_again_after_a_lost_reply_reserves_no_second_start(
+        tc_env: dict[str, Any]) -> None:
+    """rate_take.lua knows its own take sent again (redis-py's retry after the reply was
+    lost) by the call's token: it answers with the start it reserved, so the next caller's
+    wait is one slot, not two."""
+    from tasks_core.process_runtime import get_runtime
+
+    buckets = get_runtime().rate_limits
+    assert buckets.take("lost-reply", 2.0, token="a") == 0
+    again = buckets.take("lost-reply", 2.0, token="a")  # what redis-py's retry sends
+    assert again == 0
+    wait = buckets.take("lost-reply", 2.0, token="b")  # the next start: one slot (0.5 s)
+    assert wait is not None and 0.3 < wait <= 0.5
+    again = buckets.take("lost-reply", 2.0, token="b")
+    assert again is not None and 0.3 < again <= wait
