@@ -8,7 +8,13 @@
 -- ARGV[1]   TTL seconds when the record is missing (settings.run_ttl_seconds: logs of a
 --           run that expired, or was never created, do not stay forever)
 -- ARGV[2..] log entries (JSON), oldest first
--- Returns the length of the list.
+-- Returns the length of the list. The same call sent again after it applied (its reply lost
+-- with the connection: redis-py, or the reporter once Redis is back, sends it again) is known
+-- by the list's last entry, which is then this call's last (an entry holds its time in
+-- microseconds), and appends nothing.
+if redis.call('LINDEX', KEYS[1], -1) == ARGV[#ARGV] then  -- this call, sent again
+  return redis.call('LLEN', KEYS[1])
+end
 local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
 local left = redis.call('TTL', KEYS[2])
 if left == -2 then

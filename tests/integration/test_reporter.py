@@ -138,3 +138,29 @@ def test_a_written_batch_whose_reply_cannot_be_read_is_not_written_again(
     assert len(tc_env["client"].lrange(store.keys.logs(run.id), 0, -1)) == 1
     assert [h.name for h in store.get(run.id).history] == [S.PENDING, S.RUNNING]
     reporter.close()
+
+
+def test_log_lines_sent_again_after_a_lost_reply_are_kept_once(tc_env: dict[str, Any]) -> None:
+    """A batch Redis applied whose reply was lost is sent again (redis-py's retry, or the
+    reporter's once Redis is back): append_logs.lua knows its own entries at the list's tail
+    and appends nothing; the next lines still append."""
+    from tasks_core.process_runtime import get_runtime
+
+    store = get_runtime().store
+    reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
+    run = record_of(t.add, "{}", state=S.RUNNING)
+    store.create(run)
+    lines = ['{"timestamp": "2026-12-01T06:00:00.000001+00:00", "message": "a"}',
+             '{"timestamp": "2026-12-01T06:00:00.000002+00:00", "message": "b"}']
+    batch: list[Any] = [("log", run.id, lines)]
+
+    def send(writes: list[Any]) -> None:  # as the flushing thread sends a batch it took
+        reporter._in_flight += len(writes)
+        reporter._write(writes)
+
+    send(batch)
+    send(batch)  # the same batch, sent again
+    send([("log", run.id, lines[:1])])  # a later line like an earlier one: kept
+    logs = tc_env["client"].lrange(store.keys.logs(run.id), 0, -1)
+    assert logs == [*lines, lines[0]]
+    reporter.close()
