@@ -1,4 +1,6 @@
 """Action models: what an automation does when its trigger fires (pure data, no Redis).
+Their base is `base.ActionBase`; the two that send something out, `SendNotification` and
+`CallWebhook`, are in `outgoing` (and exported here too).
 
 Shapes (JSON, as stored; discriminated by ``type``, Prefect's type names)::
 
@@ -48,19 +50,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-import pydantic
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Discriminator,
-    Field,
     Tag,
     field_serializer,
     field_validator,
     model_validator,
 )
 
+from tasks_core.events.actions.base import (
+    ActionBase,
+    Source,
+    selected_or_inferred,
+    target_text,
+)
 from tasks_core.events.actions.errors import ActionError
+from tasks_core.events.actions.outgoing import CallWebhook, SendNotification
 from tasks_core.pool_names import pool_name_error
 from tasks_core.states import StateName, StateType
 
@@ -91,85 +96,6 @@ __all__ = [
     "parse_action",
 ]
 
-Source = Literal["selected", "inferred"]
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-
-
-def _describe(model: str, exc: pydantic.ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"] if p not in ACTION_TYPES)
-        # pydantic routes model_validate through our __init__: its ActionError comes back
-        # wrapped, already naming the model
-        message = str(error["msg"]).removeprefix("Value error, ").removeprefix(f"{model}: ")
-        parts.append(f"{where}: {message}" if where else message)
-    return (f"{model}: " if model else "") + "; ".join(parts)
-
-
-def _no_blocks(data: Any) -> Any:
-    """Prefect's block-based notification and webhook actions, refused with the fix."""
-    if isinstance(data, dict) and "block_document_id" in data:
-        raise ValueError("block_document_id: blocks are Prefect's; tasks-core has none: "
-                         "give the target itself (SendNotification(to='<Apprise URL>'), "
-                         "CallWebhook(url='https://...'))")
-    return data
-
-
-class ActionBase(BaseModel):
-    """Base of the action models: forbids unknown fields, raises `ActionError`.
-
-    Class attributes:
-        templated: the fields rendered as Jinja2 templates when the action runs.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    templated: ClassVar[tuple[str, ...]] = ()
-    type: str
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except pydantic.ValidationError as exc:
-            raise ActionError(_describe(type(self).__name__, exc)) from None
-
-    @classmethod
-    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
-        """As pydantic's, raising `ActionError` (e.g. for a stored automation's JSON)."""
-        try:
-            return super().model_validate(obj, **kwargs)
-        except pydantic.ValidationError as exc:
-            raise ActionError(_describe(cls.__name__, exc)) from None
-
-    def describe(self) -> str:
-        """A human-readable line, e.g. ``Run deployment 'etl/daily'``."""
-        text = self.type.replace("-", " ").capitalize()
-        target = self.target_text()
-        return f"{text} {target}" if target else text
-
-    def target_text(self) -> str:
-        """How the target is named (``'etl/daily'``, ``inferred from the event``), or ""."""
-        return ""
-
-
-def _selected_or_inferred(model: str, source: str, given: dict[str, Any],
-                          what: str) -> None:
-    named = {k: v for k, v in given.items() if v is not None}
-    choices = " or ".join(given)
-    if source == "inferred" and named:
-        raise ValueError(f"{', '.join(named)} is not allowed with source='inferred' (the "
-                         f"{what} is taken from the triggering event); drop it or use "
-                         f"source='selected'")
-    if source == "selected" and len(named) != 1:
-        problem = "both are given" if named else "neither is given"
-        raise ValueError(f"source='selected' needs exactly one of {choices} ({problem}); "
-                         f"or use source='inferred' to take the {what} from the event")
-
-
-def _target(source: str, given: dict[str, str | None]) -> str:
-    if source == "inferred":
-        return "inferred from the event"
-    return next((repr(v) for v in given.values() if v is not None), "")
-
 
 class DoNothing(ActionBase):
     """Do nothing (an automation that only records its firings)."""
@@ -199,14 +125,14 @@ class DeploymentAction(ActionBase):
 
     @model_validator(mode="after")
     def _target_given(self) -> Self:
-        _selected_or_inferred(type(self).__name__, self.source,
+        selected_or_inferred(type(self).__name__, self.source,
                               {"deployment_name": self.deployment_name,
                                "deployment_id": self.deployment_id}, "deployment")
         return self
 
     def target_text(self) -> str:
         """See `ActionBase.target_text`."""
-        return _target(self.source, {"name": self.deployment_name, "id": self.deployment_id})
+        return target_text(self.source, {"name": self.deployment_name, "id": self.deployment_id})
 
 
 class RunDeployment(DeploymentAction):
@@ -276,13 +202,13 @@ class WorkPoolAction(ActionBase):
 
     @model_validator(mode="after")
     def _target_given(self) -> Self:
-        _selected_or_inferred(type(self).__name__, self.source,
+        selected_or_inferred(type(self).__name__, self.source,
                               {"work_pool_name": self.work_pool_name}, "work pool")
         return self
 
     def target_text(self) -> str:
         """See `ActionBase.target_text`."""
-        return _target(self.source, {"name": self.work_pool_name})
+        return target_text(self.source, {"name": self.work_pool_name})
 
 
 class PauseWorkPool(WorkPoolAction):
@@ -337,13 +263,13 @@ class WorkQueueAction(ActionBase):
 
     @model_validator(mode="after")
     def _target_given(self) -> Self:
-        _selected_or_inferred(type(self).__name__, self.source,
+        selected_or_inferred(type(self).__name__, self.source,
                               {"work_queue_id": self.work_queue_id}, "work queue")
         return self
 
     def target_text(self) -> str:
         """See `ActionBase.target_text`."""
-        return _target(self.source, {"id": self.work_queue_id})
+        return target_text(self.source, {"id": self.work_queue_id})
 
 
 class PauseWorkQueue(WorkQueueAction):
@@ -373,13 +299,13 @@ class FlowRunAction(ActionBase):
 
     @model_validator(mode="after")
     def _target_given(self) -> Self:
-        _selected_or_inferred(type(self).__name__, self.source,
+        selected_or_inferred(type(self).__name__, self.source,
                               {"flow_run_id": self.flow_run_id}, "flow run")
         return self
 
     def target_text(self) -> str:
         """See `ActionBase.target_text`."""
-        return _target(self.source, {"id": self.flow_run_id})
+        return target_text(self.source, {"id": self.flow_run_id})
 
 
 class CancelFlowRun(FlowRunAction):
@@ -438,14 +364,14 @@ class AutomationAction(ActionBase):
 
     @model_validator(mode="after")
     def _target_given(self) -> Self:
-        _selected_or_inferred(type(self).__name__, self.source,
+        selected_or_inferred(type(self).__name__, self.source,
                               {"automation_name": self.automation_name,
                                "automation_id": self.automation_id}, "automation")
         return self
 
     def target_text(self) -> str:
         """See `ActionBase.target_text`."""
-        return _target(self.source, {"name": self.automation_name, "id": self.automation_id})
+        return target_text(self.source, {"name": self.automation_name, "id": self.automation_id})
 
 
 class PauseAutomation(AutomationAction):
@@ -458,93 +384,6 @@ class ResumeAutomation(AutomationAction):
     """Resume (enable) an automation."""
 
     type: Literal["resume-automation"] = "resume-automation"
-
-
-class SendNotification(ActionBase):
-    """Send a notification with Apprise.
-
-    Args:
-        to: an Apprise URL or a list of them (``json://host:port/``, ``mailto://...``,
-            ``slack://...``); empty, or ``log://``: the engine's log.
-        subject: a template, the notification's title.
-        body: a template, its text.
-    """
-
-    type: Literal["send-notification"] = "send-notification"
-    templated: ClassVar[tuple[str, ...]] = ("subject", "body")
-    to: list[str] = Field(default_factory=list)
-    subject: str = "tasks-core automated notification"
-    body: str
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blocks(cls, data: Any) -> Any:
-        return _no_blocks(data)
-
-    @field_validator("to", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        if value is None:
-            return []
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("to")
-    @classmethod
-    def _urls(cls, value: list[str]) -> list[str]:
-        for url in value:
-            if "://" not in url or url.startswith("://"):
-                raise ValueError(f"{url!r} is not an Apprise URL (e.g. 'json://host:port/', "
-                                 f"'mailto://user:pass@example.com', 'log://')")
-        return value
-
-    def target_text(self) -> str:
-        """See `ActionBase.target_text`."""
-        return "to " + ", ".join(u.split("://", 1)[0] + "://..." for u in self.to) \
-            if self.to else "to the log"
-
-
-class CallWebhook(ActionBase):
-    """Call an HTTP(S) URL.
-
-    Args:
-        url: ``http://`` or ``https://``.
-        method: GET, POST, PUT, PATCH or DELETE.
-        headers: header values are templates.
-        payload: a template string (sent as it renders) or JSON data whose strings are
-            templates (sent as JSON); None: no body.
-        timeout: seconds, > 0.
-    """
-
-    type: Literal["call-webhook"] = "call-webhook"
-    templated: ClassVar[tuple[str, ...]] = ("headers", "payload")
-    url: str
-    method: str = "POST"
-    headers: dict[str, str] = Field(default_factory=dict)
-    payload: str | dict[str, Any] | list[Any] | None = None
-    timeout: float = Field(default=10.0, gt=0, le=300)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blocks(cls, data: Any) -> Any:
-        return _no_blocks(data)
-
-    @field_validator("url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if not value.lower().startswith(("http://", "https://")):
-            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
-        return value
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _method(cls, value: Any) -> Any:
-        if not isinstance(value, str) or value.upper() not in HTTP_METHODS:
-            raise ValueError(f"must be one of {', '.join(HTTP_METHODS)}, got {value!r}")
-        return value.upper()
-
-    def target_text(self) -> str:
-        """See `ActionBase.target_text`."""
-        return f"{self.method} {self.url}"
 
 
 _CLASSES: tuple[type[ActionBase], ...] = (
