@@ -5,17 +5,21 @@
 -- the list's TTL when the run ends, so logs written before the end expire with it too).
 -- KEYS[1]   the log list            p:run:<id>:logs
 -- KEYS[2]   the run's record        p:run:<id>
+-- KEYS[3]   the writes applied      p:run:<id>:logs:writes  SET of write ids (TTL ARGV[3]
+--           from the last write)
 -- ARGV[1]   TTL seconds when the record is missing (settings.run_ttl_seconds: logs of a
 --           run that expired, or was never created, do not stay forever)
--- ARGV[2..] log entries (JSON), oldest first
--- Returns the length of the list. The same call sent again after it applied (its reply lost
--- with the connection: redis-py, or the reporter once Redis is back, sends it again) is known
--- by the list's last entry, which is then this call's last (an entry holds its time in
--- microseconds), and appends nothing.
-if redis.call('LINDEX', KEYS[1], -1) == ARGV[#ARGV] then  -- this call, sent again
+-- ARGV[2]   this write's id: its reporter's (one per process) and its number there
+-- ARGV[3]   seconds a run's write ids are kept (a write is sent again within them)
+-- ARGV[4..] log entries (JSON), oldest first
+-- Returns the length of the list. A write sent again after it applied (its reply lost with
+-- the connection: redis-py, or the reporter once Redis is back, sends the batch again) is
+-- known by its id and appends nothing, whatever was written between.
+if redis.call('SADD', KEYS[3], ARGV[2]) == 0 then  -- this write, sent again
   return redis.call('LLEN', KEYS[1])
 end
-local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 4))
 local left = redis.call('TTL', KEYS[2])
 if left == -2 then
   redis.call('EXPIRE', KEYS[1], ARGV[1])

@@ -16,6 +16,9 @@ Layout (prefix `p`, default ``tc``)::
     p:run:<id>:logs            LIST    JSON log entries, oldest first: {"timestamp", "level",
                                        "logger", "message", "run_id"}; no TTL while the run
                                        has not ended, then the run's (append_logs.lua)
+    p:run:<id>:logs:writes     SET     ids of the log writes applied ("<reporter>:<n>"), so
+                                       that one sent again is known (append_logs.lua); TTL
+                                       one hour from the last
     p:result:<id>              STRING  the JSON result when not kept in the record, with
                                        result_ttl_seconds as TTL
     p:chord:<id>               HASH    a chord's join (canvas_follow.lua): "left" members not
@@ -214,6 +217,10 @@ class Keys:
     def logs(self, run_id: str) -> str:
         """The run's log entries (`get_run_logger()`, `log_prints`)."""
         return f"{self.prefix}:run:{run_id}:logs"
+
+    def log_writes(self, run_id: str) -> str:
+        """The ids of the run's log writes applied lately (append_logs.lua)."""
+        return f"{self.prefix}:run:{run_id}:logs:writes"
 
     def cache(self, key: str) -> str:
         """A cached task result (see tasks_core.engine.caching)."""

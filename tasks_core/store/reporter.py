@@ -19,8 +19,10 @@ through it too; the worker wires it to Celery's shutdown signals.
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import os
+import secrets
 import threading
 import time
 from collections import deque
@@ -33,13 +35,13 @@ from tasks_core.records import RunRecord
 from tasks_core.store.base import load_lua
 from tasks_core.store.runs import BrokerPush, Outcome, RunStore, Transition
 
-__all__ = ["LOG_ENTRIES_PER_WRITE", "Reporter"]
+__all__ = ["LOG_ENTRIES_PER_WRITE", "LogLines", "Reporter"]
 
 log = logging.getLogger("tasks_core.reporter")
 
 Write = tuple[str, Any, Any]
 """One buffered write, one pipeline reply: ("create", RunRecord, BrokerPush | None),
-("transition", Transition, Callback | None) or ("log", run_id, [entry JSON, ...])."""
+("transition", Transition, Callback | None) or ("log", run_id, LogLines)."""
 Callback = Callable[[Outcome], None]
 
 _LOST = (redis.ConnectionError, redis.TimeoutError, OSError)
@@ -47,6 +49,22 @@ _LOST = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 LOG_ENTRIES_PER_WRITE = 200
 """Most log entries appended by one write (consecutive entries of one run are merged)."""
+
+LOG_WRITES_KEPT_S = 3600
+"""How long a run's log writes are known by their numbers (append_logs.lua): a batch is sent
+again within it (seconds)."""
+
+
+class LogLines(list[str]):
+    """The entries (JSON) of one log write, with its number from its reporter: a write sent
+    again after it applied is known by it (append_logs.lua)."""
+
+    __slots__ = ("number",)
+
+    def __init__(self, entries: list[str], number: int) -> None:
+        super().__init__(entries)
+        self.number = number
+
 
 TRANSITION_GROUP = 32
 """Most changes of one `apply_now` written by one script call (transitions.lua); more go in
@@ -72,6 +90,9 @@ class Reporter:
         self._in_flight = 0
         self._stopping = False
         self._pid = os.getpid()
+        self.writer = f"{os.getpid()}:{secrets.token_hex(6)}"
+        """This reporter's name in its log writes' ids (append_logs.lua)."""
+        self._log_numbers = itertools.count(1)
         # A Lua call, not RPUSH + EXPIRE, so that every write has exactly one reply.
         self._append_logs = store.client.register_script(load_lua("append_logs.lua"))
         self._thread = threading.Thread(target=self._loop, name="tasks-core-reporter", daemon=True)
@@ -98,7 +119,8 @@ class Reporter:
                     and len(last[2]) < LOG_ENTRIES_PER_WRITE):
                 last[2].append(entry_json)  # still buffered (never in flight): safe to extend
                 return
-        self._add(("log", run_id, [entry_json]), urgent=False)
+            lines = LogLines([entry_json], next(self._log_numbers))
+        self._add(("log", run_id, lines), urgent=False)
 
     def _add(self, item: Write, *, urgent: bool) -> None:
         with self._idle:
@@ -304,8 +326,12 @@ class Reporter:
             if kind == "create":
                 store.create(item, extra, pipe=pipe)
             elif kind == "log":
-                self._append_logs(keys=[store.keys.logs(item), store.keys.run(item)],
-                                  args=[store.settings.run_ttl_seconds, *extra], client=pipe)
+                self._append_logs(keys=[store.keys.logs(item), store.keys.run(item),
+                                        store.keys.log_writes(item)],
+                                  args=[store.settings.run_ttl_seconds,
+                                        f"{self.writer}:{extra.number}", LOG_WRITES_KEPT_S,
+                                        *extra],
+                                  client=pipe)
             else:
                 store.queue_transition(pipe, item)
 
@@ -339,7 +365,7 @@ class Reporter:
             if kind == "transition":
                 try:
                     outcome = store.parse_outcome(reply)
-                except (TypeError, ValueError, IndexError) as exc:
+                except Exception as exc:  # any reply it cannot read
                     # written all the same: a batch is never sent twice for its replies
                     log.error("run %s: the reply to %s cannot be read (%r): %s", item.run_id,
                               item.target, reply, exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import threading
@@ -142,25 +143,34 @@ def test_a_written_batch_whose_reply_cannot_be_read_is_not_written_again(
 
 def test_log_lines_sent_again_after_a_lost_reply_are_kept_once(tc_env: dict[str, Any]) -> None:
     """A batch Redis applied whose reply was lost is sent again (redis-py's retry, or the
-    reporter's once Redis is back): append_logs.lua knows its own entries at the list's tail
-    and appends nothing; the next lines still append."""
+    reporter's once Redis is back): append_logs.lua knows each write by its id and appends
+    nothing again, with several writes per run in the batch and newer lines written
+    between; lines written later still append."""
     from tasks_core.process_runtime import get_runtime
 
     store = get_runtime().store
     reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
-    run = record_of(t.add, "{}", state=S.RUNNING)
-    store.create(run)
-    lines = ['{"timestamp": "2026-12-01T06:00:00.000001+00:00", "message": "a"}',
-             '{"timestamp": "2026-12-01T06:00:00.000002+00:00", "message": "b"}']
-    batch: list[Any] = [("log", run.id, lines)]
+    first = record_of(t.add, "{}", state=S.RUNNING)
+    second = record_of(t.add, "{}", state=S.RUNNING)
+    store.create(first)
+    store.create(second)
+    for i in range(3):  # interleaved: three writes per run in one batch
+        reporter.log(first.id, f'{{"message": "first {i}"}}')
+        reporter.log(second.id, f'{{"message": "second {i}"}}')
+    batch = reporter.take()
+    assert len(batch) == 6
 
-    def send(writes: list[Any]) -> None:  # as the flushing thread sends a batch it took
-        reporter._in_flight += len(writes)
-        reporter._write(writes)
-
-    send(batch)
-    send(batch)  # the same batch, sent again
-    send([("log", run.id, lines[:1])])  # a later line like an earlier one: kept
-    logs = tc_env["client"].lrange(store.keys.logs(run.id), 0, -1)
-    assert logs == [*lines, lines[0]]
+    reporter._write(batch)  # written (and counted done)
+    reporter.log(first.id, '{"message": "first 3"}')  # newer lines, written between
+    reporter._write(reporter.take())
+    reporter._in_flight += len(batch)  # as `give_back` and a new take count it
+    reporter._write(batch)  # the first batch, sent again
+    reporter.log(first.id, '{"message": "first 0"}')  # a later line like an earlier one
+    assert reporter.flush(timeout=10)
+    client = tc_env["client"]
+    assert [json.loads(e)["message"] for e in client.lrange(store.keys.logs(first.id), 0, -1)
+            ] == ["first 0", "first 1", "first 2", "first 3", "first 0"]
+    assert [json.loads(e)["message"] for e in client.lrange(store.keys.logs(second.id), 0, -1)
+            ] == ["second 0", "second 1", "second 2"]
+    assert 0 < client.ttl(store.keys.log_writes(first.id)) <= 3600
     reporter.close()
