@@ -118,6 +118,13 @@ class StoreUnavailable(TasksCoreError, ConnectionError, redis.ConnectionError):
     those keeps doing so."""
 
 
+class StoreRefusing(StoreUnavailable):
+    """Redis answers but refuses writes for now: out of memory under ``noeviction``
+    (``OOM``), a replica after a failover (``READONLY``), a failing save (``MISCONF``),
+    another client's long script (``BUSY``). Handled as Redis away: what was being written
+    is kept and sent again until Redis takes it; the message says what Redis answered."""
+
+
 class RunError(TasksCoreError):
     """A run ended in a state other than Completed/Cached.
 

@@ -83,7 +83,8 @@ def start_pool_heartbeat(pools: list[str], node: HeldNode) -> threading.Event:
                 node.renew(rt, now)
                 for pool in pools:
                     procs.pool_beat(pool, node.name, now)
-            except (StoreUnavailable, OSError) as exc:
+            except Exception as exc:  # Redis away, or refusing writes (full: OOM): the
+                # thread lives on, and the next beat tries again
                 log.warning("pool heartbeat not written: %s", exc)
             stop.wait(rt.settings.heartbeat_interval_seconds)
 

@@ -136,7 +136,7 @@ class BatchQoS(kombu_redis.QoS):
         if channel.closed:
             self._flush_before("an ack on a closed channel")
         elif channel._in_poll or len(self._acks) >= ACKS_MAX:
-            self.flush_acks()
+            self._flush_logged()  # never raised into kombu's ack (Redis full: OOM)
         else:
             self._arm_timer()
 
@@ -187,11 +187,20 @@ class BatchQoS(kombu_redis.QoS):
         if self._acks and now - self._acks_since >= ACK_FLUSH_S and now >= self._retry_at:
             self._flush_logged()
 
-    def _flush_logged(self) -> None:
-        """`flush_acks` from the event loop: a failure is logged (at most every 10 s) and
-        retried later (backing off from `ACK_FLUSH_S` to 1 s), never raised into the
-        loop."""
+    def flush_pending(self) -> None:
+        """The acks kept so far, written now as `_flush_logged` writes them (before a
+        fetch: what fails is kept for the next one, never raised into the fetch)."""
+        if self._acks and time.monotonic() >= self._retry_at:
+            self._flush_logged()
+
+    def _on_timer(self) -> None:
         self._timer = None
+        self._flush_logged()
+
+    def _flush_logged(self) -> None:
+        """`flush_acks` where an error must not escape (the event loop, kombu's ack): a
+        failure (Redis away, or refusing writes: OOM) is logged (at most every 10 s) and
+        retried later (backing off from `ACK_FLUSH_S` to 1 s); the acks are kept."""
         try:
             self.flush_acks()
         except Exception:
@@ -202,7 +211,8 @@ class BatchQoS(kombu_redis.QoS):
                             exc_info=True)
             self._backoff = min(1.0, max(ACK_FLUSH_S, self._backoff * 2))
             self._retry_at = now + self._backoff
-            self._arm_timer(self._backoff)
+            if self._on_loop_thread():  # else the loop's next turn after _retry_at writes them
+                self._arm_timer(self._backoff)
         else:
             self._backoff, self._retry_at = 0.0, 0.0
 
@@ -216,9 +226,14 @@ class BatchQoS(kombu_redis.QoS):
         if loop is None:
             return  # written at the loop's next turn (`can_consume`) or the next fetch
         if threading.get_ident() != getattr(transport, "event_loop_thread", None):
-            self.flush_acks()
+            self._flush_logged()
             return
-        self._timer = loop.call_later(delay, self._flush_logged)
+        self._timer = loop.call_later(delay, self._on_timer)
+
+    def _on_loop_thread(self) -> bool:
+        """Whether this is the worker's event loop thread (where timers may be armed)."""
+        return threading.get_ident() == getattr(self.channel.connection,
+                                                "event_loop_thread", None)
 
     def restore_unacked_once(self, stderr: Any = None) -> Any:
         """Write the deferred acks, then kombu's restore of what is still unacked (at

@@ -23,8 +23,8 @@ from tasks_core.errors import StoreUnavailable
 from tasks_core.settings import Settings
 from tasks_core.store.clients import PROBE_ROLE, client_name, set_role
 
-__all__ = ["STORE_LOST", "LedgerRedis", "StoreError", "connect", "redis_url", "safe_url",
-           "set_process_role", "unavailable"]
+__all__ = ["STORE_LOST", "LedgerRedis", "StoreError", "connect", "redis_url",
+           "refuses_writes", "safe_url", "set_process_role", "unavailable"]
 
 StoreError = redis.RedisError
 """Any error of the Redis client (StoreUnavailable, a lost Redis, is one): for code outside
@@ -34,6 +34,24 @@ _LOST = (redis.ConnectionError, redis.TimeoutError)
 STORE_LOST: tuple[type[Exception], ...] = _LOST
 """The client errors that mean Redis could not be reached (StoreUnavailable is one of them):
 for code outside the store that answers "unavailable, try again" without importing redis."""
+
+_REFUSING_CODES = frozenset({"OOM", "READONLY", "MISCONF", "BUSY", "NOREPLICAS",
+                              "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"})
+_REFUSING_TYPES = (redis.exceptions.OutOfMemoryError, redis.exceptions.ReadOnlyError,
+                   redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError)
+
+
+def refuses_writes(reply: object) -> bool:
+    """Whether a reply (an error a pipeline returned, or one an inner script call returned)
+    is Redis refusing writes for now rather than refusing this write: its error code is
+    OOM (full, with ``noeviction``), READONLY (a replica), MISCONF (a failing save), BUSY
+    (another script runs), NOREPLICAS, MASTERDOWN, TRYAGAIN or CLUSTERDOWN. Such a write
+    did not apply, and the same write may apply later (`errors.StoreRefusing`)."""
+    if isinstance(reply, _REFUSING_TYPES):
+        return True
+    return (isinstance(reply, redis.ResponseError)
+            and str(reply).split(" ", 1)[0] in _REFUSING_CODES)
+
 
 _lock = threading.Lock()
 _clients: dict[str, redis.Redis] = {}

@@ -15,12 +15,15 @@
 -- ARGV[4]    the envelope BRPOP took, to record ('' = none)
 -- Within a step the lists are taken from in turn, one message each, as kombu's queue
 -- rotation does across successive BRPOPs; a higher step only once the lower ones are empty.
--- No error stops the script half-way: every message it popped is in its reply.
+-- No error stops the script half-way: every message it popped is in its reply. A record
+-- write that fails (Redis full under noeviction refuses it: OOM) stops it taking more: the
+-- message is returned unrecorded (tag ''), and the rest stay on their queues.
 -- Returns {tag, list, envelope, tag, list, envelope, ...}: first ARGV[4]'s delivery tag
 -- (no list, no envelope: '' and ''), then each message taken with its list and tag. A tag is
 -- '' when the envelope is not one kombu can take (not JSON, no properties.delivery_tag or
 -- delivery_info): such a message is not recorded, and the caller sets it aside.
 local now, limit, width = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local refused = false  -- a record write failed (Redis full: OOM): take no more
 
 local function record(envelope)
   local ok, message = pcall(cjson.decode, envelope)
@@ -40,12 +43,14 @@ local function record(envelope)
   -- to the caller, never popped and dropped by an error half-way through the script
   local added = redis.pcall('ZADD', KEYS[1], now, tag)
   if type(added) == 'table' and added['err'] then
+    refused = true
     return ''
   end
   local set = redis.pcall('HSET', KEYS[2], tag, '[' .. envelope .. ','
     .. cjson.encode(exchange) .. ',' .. cjson.encode(routing_key) .. ']')
   if type(set) == 'table' and set['err'] then
     redis.pcall('ZREM', KEYS[1], tag)
+    refused = true
     return ''
   end
   return tag
@@ -56,13 +61,13 @@ if ARGV[4] ~= '' then
   out[1] = record(ARGV[4])
 end
 local taken, first = 0, 3
-while first <= #KEYS and taken < limit do
+while first <= #KEYS and taken < limit and not refused do
   local last = math.min(first + width - 1, #KEYS)
   local more = true
-  while more and taken < limit do
+  while more and taken < limit and not refused do
     more = false
     for i = first, last do
-      if taken >= limit then
+      if taken >= limit or refused then
         break
       end
       local envelope = redis.pcall('RPOP', KEYS[i])  -- not a list: nothing taken from it

@@ -31,8 +31,10 @@ from typing import Any
 
 import redis
 
+from tasks_core.errors import StoreRefusing
 from tasks_core.records import RunRecord
 from tasks_core.store.base import load_lua
+from tasks_core.store.connection import refuses_writes
 from tasks_core.store.runs import BrokerPush, Outcome, RunStore, Transition
 
 __all__ = ["LOG_ENTRIES_PER_WRITE", "LogLines", "Reporter"]
@@ -70,6 +72,10 @@ TRANSITION_GROUP = 32
 """Most changes of one `apply_now` written by one script call (transitions.lua); more go in
 further calls of the same round trip, so that no one call holds Redis long."""
 
+REFUSED_BACKOFF_S = (0.05, 5.0)
+"""First and longest pause before writes Redis refused for now (`errors.StoreRefusing`)
+are sent again by the flushing thread (seconds; doubled after each refusal in a row)."""
+
 IN_FLIGHT_WAIT_S = 5.0
 """Longest `apply_now` waits for a batch already on its way (Redis slow or away: it goes on,
 and the batch is retried in order by the flushing thread)."""
@@ -93,6 +99,8 @@ class Reporter:
         self.writer = f"{os.getpid()}:{secrets.token_hex(6)}"
         """This reporter's name in its log writes' ids (append_logs.lua)."""
         self._log_numbers = itertools.count(1)
+        self._refusals = 0  # batches in a row with writes Redis refused for now
+        self._refused_until = 0.0  # monotonic time before which they are not sent again
         # A Lua call, not RPUSH + EXPIRE, so that every write has exactly one reply.
         self._append_logs = store.client.register_script(load_lua("append_logs.lua"))
         self._thread = threading.Thread(target=self._loop, name="tasks-core-reporter", daemon=True)
@@ -185,7 +193,9 @@ class Reporter:
         still ends). Another change Redis refuses with an error raises that error (after
         the whole call: the others applied), or with `raise_errors=False` comes back as an
         Outcome that did not apply, with the error (`Outcome.error`). Raises
-        StoreUnavailable when Redis stays away (the buffer is kept).
+        StoreUnavailable when Redis stays away (the buffer is kept), and StoreRefusing (one)
+        when Redis refuses one of these writes for now (`errors.StoreRefusing`: the
+        others may have applied; sent again, they are known as applied).
         """
         self._await_in_flight()
         taken = self.take()
@@ -212,6 +222,10 @@ class Reporter:
         for group, reply in zip(groups, replies[len(taken):], strict=True):
             mine += (self.store.transitions_replies(reply, len(group)) if len(group) > 1
                      else [reply])
+        refused = next((reply for reply in mine if refuses_writes(reply)), None)
+        if refused is not None:  # as Redis away: the caller keeps them (the others applied
+            # are known as applied when sent again)
+            raise StoreRefusing(f"Redis refuses writes for now: {refused}")
         return [self._outcome_of(change, reply, raise_errors)
                 for change, reply in zip(changes, mine, strict=True)]
 
@@ -265,6 +279,9 @@ class Reporter:
 
     def _drain(self) -> None:
         while True:
+            wait = self._refused_until - time.monotonic()
+            if wait > 0:  # Redis refused writes for now: they wait in the buffer
+                time.sleep(wait)
             with self._idle:
                 if not self._buffer:
                     self._idle.notify_all()
@@ -356,7 +373,11 @@ class Reporter:
 
     def _report(self, batch: list[Write], replies: list[Any]) -> None:
         store = self.store
+        again: list[Write] = []
         for (kind, item, extra), reply in zip(batch, replies, strict=True):
+            if refuses_writes(reply):  # not written; Redis may take it later
+                again.append((kind, item, extra))
+                continue
             if isinstance(reply, redis.ResponseError):
                 log.error("%s write for run %s failed: %s", kind, _run_id(kind, item), reply)
                 if kind == "transition" and item.outcome:  # the run must still end
@@ -379,6 +400,24 @@ class Reporter:
                     except Exception:  # the write is done: never write it again for this
                         log.exception("run %s: callback after %s failed", item.run_id,
                                       item.target)
+        self._keep_refused(again, replies)
+
+    def _keep_refused(self, again: list[Write], replies: list[Any]) -> None:
+        """Put writes Redis refused for now back at the front of the buffer, in order, and
+        pause the flushing thread before it sends them again (`REFUSED_BACKOFF_S`)."""
+        if not again:
+            self._refusals = 0
+            return
+        first, most = REFUSED_BACKOFF_S
+        pause = min(first * 2 ** self._refusals, most)
+        self._refusals += 1
+        self._refused_until = time.monotonic() + pause
+        with self._idle:
+            self._buffer.extendleft(reversed(again))
+        reason = next(str(r) for r in replies if refuses_writes(r))
+        log.warning("Redis refuses writes for now (%s): %d kept, sent again in %.2f s",
+                    reason[:200], len(again), pause)
+        self._wake.set()
 
 
 def _refused_only(callback: Callback | None) -> Callback | None:

@@ -49,7 +49,7 @@ from tasks_core.errors import ValidationError
 from tasks_core.messages import DeadLetter, envelope_problem, raw_bytes
 from tasks_core.settings import get_settings
 from tasks_core.store.batch_fetch import BatchQoS, Fetched, fetch_batch, room
-from tasks_core.store.connection import connect
+from tasks_core.store.connection import connect, refuses_writes
 from tasks_core.store.deadletters import DeadLetterStore
 from tasks_core.store.keys import Keys, kombu_queue
 
@@ -189,7 +189,7 @@ class Channel(kombu_redis.Channel):
 
     def _brpop_start(self, timeout: Any = None) -> None:
         if isinstance(self.qos, BatchQoS):
-            self.qos.flush_acks()  # the acks since the last fetch, together
+            self.qos.flush_pending()  # the acks since the last fetch, together
         cast(Any, super())._brpop_start(timeout)
 
     def _take(self, dest: str, item: bytes) -> None:
@@ -282,9 +282,15 @@ class Channel(kombu_redis.Channel):
                          item: bytes) -> None:
         try:
             self.connection._deliver(payload, queue)
-        except (*self.connection_errors, *cast(Any, self.connection).channel_errors):
-            raise
-        except Exception as exc:  # the consumer failed on this message
+        except Exception as exc:
+            # Redis full (OOM) refused the unacked record: kombu counts that a channel
+            # error, which would stop the worker
+            if refuses_writes(exc) and self._deliver_unrecorded(payload, queue, exc):
+                return
+            if isinstance(exc, (*self.connection_errors,
+                                *cast(Any, self.connection).channel_errors)):
+                raise
+            # the consumer failed on this message
             log.exception("the consumer could not take a message from %s", queue)
             self._set_aside(dest, queue, item,
                             f"the worker could not take it: {type(exc).__name__}: {exc}",
@@ -295,6 +301,26 @@ class Channel(kombu_redis.Channel):
                 qos.ack(tag)  # set aside above: no redelivery that would fail again
             elif tag in getattr(qos, "recorded", ()):
                 qos.forget(tag)  # recorded by the fetch, never delivered
+
+    def _deliver_unrecorded(self, payload: dict[str, Any], queue: str, exc: Exception
+                            ) -> bool:
+        """Deliver a message taken off its queue that Redis refused to record as unacked
+        (full: OOM), in memory only: it can be neither recorded nor pushed back, and its
+        run's record is there (a worker dying meanwhile leaves the run Pending or Running
+        under a dead process, which beat's sweeper sends again or recovers); True when it
+        was delivered."""
+        tag = payload["properties"]["delivery_tag"]
+        qos = cast(Any, self.qos)
+        log.warning("Redis refuses writes (%s): a message from %s is delivered without its "
+                    "unacked record", str(exc)[:200], queue)
+        qos.recorded.add(tag)
+        try:
+            self.connection._deliver(payload, queue)
+        except Exception:
+            qos.recorded.discard(tag)
+            log.exception("the consumer could not take a message from %s", queue)
+            return False
+        return True
 
     def _set_aside(self, dest: str, queue: str, item: bytes, reason: str, stage: Any,
                    payload: dict[str, Any] | None = None) -> None:

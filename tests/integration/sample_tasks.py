@@ -59,6 +59,13 @@ def sleepy(seconds: float) -> str:
 
 
 @task
+def nap(seconds: float) -> str:
+    """Sleeps, touching nothing (no timeout, no Redis write of its own)."""
+    time.sleep(seconds)
+    return "rested"
+
+
+@task
 def record_pid_and_sleep(key: str, seconds: float) -> str:
     rt = get_runtime()
     rt.client.set(f"{rt.settings.key_prefix}:pid:{key}", os.getpid())

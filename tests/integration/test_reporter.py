@@ -174,3 +174,50 @@ def test_log_lines_sent_again_after_a_lost_reply_are_kept_once(tc_env: dict[str,
             ] == ["second 0", "second 1", "second 2"]
     assert 0 < client.ttl(store.keys.log_writes(first.id)) <= 3600
     reporter.close()
+
+
+def test_writes_redis_refuses_for_now_are_kept_and_sent_again(tc_env: dict[str, Any],
+                                                              tmp_path: Path) -> None:
+    """A full Redis (maxmemory with noeviction) answers every write with OOM. An outcome it
+    refuses so is kept and sent again, not rewritten stripped (which was refused too, so
+    the run stayed Running); a direct write raises StoreRefusing, which its callers handle
+    as Redis away. Once Redis takes writes again, the run ends as it ended."""
+    import pytest
+
+    from tasks_core.errors import StoreRefusing, StoreUnavailable
+    from tasks_core.store.runs import Outcome
+
+    port = free_port()
+    server = _redis_on(port, tmp_path)
+    client = redis.Redis(port=port, decode_responses=True)
+    store = RunStore(client, Settings(redis_url=f"redis://127.0.0.1:{port}/0"))
+    reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
+    buffered = record_of(t.add, "{}", state=S.RUNNING)
+    direct = record_of(t.add, "{}", state=S.RUNNING)
+    store.create(buffered)
+    store.create(direct)
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", 1)  # below what it holds: every write refused
+    heard: list[Outcome] = []
+    try:
+        reporter.transition(Transition(buffered.id, S.COMPLETED, result_json="3", outcome=True),
+                            urgent=True, on_outcome=heard.append)
+        assert not reporter.flush(timeout=1.0)  # refused for now: kept, not dropped
+        with pytest.raises(StoreRefusing) as raised:
+            reporter.apply_now([Transition(direct.id, S.COMPLETED, result_json="4",
+                                           outcome=True)])
+        assert isinstance(raised.value, StoreUnavailable)
+        assert "OOM" in str(raised.value) or "maxmemory" in str(raised.value)
+        assert store.get(buffered.id).state == S.RUNNING
+    finally:
+        client.config_set("maxmemory", 0)
+    assert reporter.flush(timeout=15)
+    record = store.get(buffered.id)
+    assert (record.state, record.state_message) == (S.COMPLETED, "")
+    assert len(heard) == 1 and heard[0].applied
+    [outcome] = reporter.apply_now([Transition(direct.id, S.COMPLETED, result_json="4",
+                                               outcome=True)])
+    assert outcome.applied
+    reporter.close()
+    server.terminate()
+    server.wait(10)

@@ -1,0 +1,66 @@
+"""Redis full (maxmemory with noeviction: every write refused with OOM) while a worker runs:
+what Redis refuses for now is kept and sent again, so every run still ends as it ended once
+Redis takes writes again, and the worker lives on (`errors.StoreRefusing`)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from tasks_core import StateName
+from tasks_core.process_runtime import get_runtime, reset_runtime
+from tasks_core.settings import reset_settings
+from tests.helpers import wait_until
+from tests.integration import sample_tasks as t
+from tests.integration.test_redis_outage import DurableRedis
+
+S = StateName
+
+
+@pytest.fixture
+def own_redis(tc_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+              ) -> Iterator[DurableRedis]:
+    server = DurableRedis()
+    monkeypatch.setenv("TASKS_CORE_REDIS_URL", server.url)
+    tc_env["env"]["TASKS_CORE_REDIS_URL"] = server.url
+    reset_settings()
+    reset_runtime()
+    yield server
+    reset_runtime()
+    server.stop()
+    shutil.rmtree(server.dir, ignore_errors=True)
+
+
+def test_runs_ending_while_redis_is_full_end_once_it_takes_writes_again(
+        tc_env: dict[str, Any], own_redis: DurableRedis, start_worker: Any) -> None:
+    """Before, an attempt's outcome refused with OOM was rewritten stripped, which was
+    refused too: the run stayed Running under its live worker, forever."""
+    client = redis.Redis.from_url(own_redis.url, decode_responses=True)
+    worker = start_worker(concurrency=2, wait=False)
+    worker.wait_ready(client, tc_env["prefix"])
+    # more than the worker prefetches: its fetches meet the full Redis too
+    futures = [t.nap.delay(1.0) for _ in range(12)]
+    store = get_runtime().store
+    wait_until(lambda: sum(store.state_of(f.id) == S.RUNNING for f in futures) == 2, 20, 0.05,
+               "two runs to start")
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", 1)  # below what it holds: every write refused
+    try:
+        time.sleep(3)  # the two bodies end meanwhile: their outcomes are refused
+        assert not any(store.state_of(f.id) == S.COMPLETED for f in futures)
+    finally:
+        client.config_set("maxmemory", 0)
+    try:
+        results = [f.result(timeout=60) for f in futures]
+    except Exception as exc:
+        raise AssertionError(worker.output()[-6000:]) from exc
+    assert results == ["rested"] * 12
+    for record in store.get_many([f.id for f in futures], history=True):
+        assert (record.state, record.attempt, record.state_message) == (S.COMPLETED, 1, "")
+        assert [h.name for h in record.history] == [S.PENDING, S.RUNNING, S.COMPLETED]
+    assert worker.proc.poll() is None, worker.output()[-3000:]
