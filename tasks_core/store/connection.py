@@ -19,7 +19,7 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
-from tasks_core.errors import StoreUnavailable
+from tasks_core.errors import StoreRefusing, StoreUnavailable
 from tasks_core.settings import Settings
 from tasks_core.store.clients import PROBE_ROLE, client_name, set_role
 
@@ -99,20 +99,25 @@ def safe_url(url: str) -> str:
     return f"{scheme}://{user}:***@{host}"
 
 
+def _where(client: redis.Redis) -> str:
+    kwargs = client.connection_pool.connection_kwargs
+    if kwargs.get("path"):
+        return f"unix://{kwargs['path']}"
+    return f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+
+
 def unavailable(client: redis.Redis, exc: Exception) -> StoreUnavailable:
     """The StoreUnavailable for a lost connection of `client`, naming where Redis was (for
     connections the client's commands do not cover: pub/sub)."""
-    kwargs = client.connection_pool.connection_kwargs
-    where = f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
-    if kwargs.get("path"):
-        where = f"unix://{kwargs['path']}"
-    return StoreUnavailable(f"lost Redis at {where} (retries ran out): {exc}")
+    return StoreUnavailable(f"lost Redis at {_where(client)} (retries ran out): {exc}")
 
 
 class LedgerRedis(redis.Redis):
     """The ledger's client: commands retry with backoff when Redis goes away, then raise
-    StoreUnavailable naming where Redis was (never the password). Its pipelines check that
-    their Lua scripts are loaded once, not before every pipeline (see `_LedgerPipeline`)."""
+    StoreUnavailable naming where Redis was (never the password); a command Redis refuses
+    because it refuses every write for now (`refuses_writes`) raises StoreRefusing. Its
+    pipelines check that their Lua scripts are loaded once, not before every pipeline
+    (see `_LedgerPipeline`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -125,6 +130,11 @@ class LedgerRedis(redis.Redis):
             raise
         except _LOST as exc:
             raise unavailable(self, exc) from exc
+        except redis.ResponseError as exc:
+            if refuses_writes(exc):  # full (OOM), a replica, ...: an outage of writes
+                raise StoreRefusing(f"Redis at {_where(self)} refuses writes for now: "
+                                    f"{exc}") from exc
+            raise
 
     def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
         return _LedgerPipeline(self.connection_pool, self.response_callbacks, transaction,

@@ -64,3 +64,25 @@ def test_runs_ending_while_redis_is_full_end_once_it_takes_writes_again(
         assert (record.state, record.attempt, record.state_message) == (S.COMPLETED, 1, "")
         assert [h.name for h in record.history] == [S.PENDING, S.RUNNING, S.COMPLETED]
     assert worker.proc.poll() is None, worker.output()[-3000:]
+
+
+def test_a_call_while_redis_is_full_gets_store_refusing_naming_it(
+        tc_env: dict[str, Any], own_redis: DurableRedis) -> None:
+    """`.delay()` against a full Redis: after its publish retries, the caller gets
+    StoreRefusing (a StoreUnavailable) saying where Redis is and what it answered; nothing
+    is half-written, and the same call works once Redis takes writes again."""
+    from tasks_core import StoreUnavailable
+    from tasks_core.errors import StoreRefusing
+
+    client = redis.Redis.from_url(own_redis.url, decode_responses=True)
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", 1)
+    try:
+        with pytest.raises(StoreRefusing) as raised:
+            t.nap.apply_async((0.0,), retry=False)
+        assert isinstance(raised.value, StoreUnavailable)
+        assert own_redis.url in str(raised.value) and "maxmemory" in str(raised.value)
+    finally:
+        client.config_set("maxmemory", 0)
+    future = t.nap.apply_async((0.0,), retry=False)
+    assert get_runtime().store.state_of(future.id) == S.PENDING
