@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from tasks_core.deployment_models import Deployment, slugify
 from tasks_core.engine.entrypoints import entrypoint_of
 from tasks_core.engine.new_runs import run_options
+from tasks_core.engine.parameters import given_parameters
 from tasks_core.engine.sources import is_git
+from tasks_core.errors import ValidationError
 from tasks_core.events.internal import deployment_changes, deployment_event
 from tasks_core.job_variables import check_no_image, env_of, with_env
+from tasks_core.pool_names import pool_name_error
 from tasks_core.process_runtime import get_runtime
 from tasks_core.schedules import validate_schedules
 from tasks_core.scheduling import reschedule
@@ -67,13 +70,26 @@ def build_deployment(
     """A validated deployment of `flow` (default parameters checked against its signature;
     `triggers`: ``Deployment*Trigger``s, plain triggers or their JSON, refused with
     TriggerError naming the field; ``job_variables={"env": {...}}``: environment variables
-    of its runs, and ``image=`` refused: `tasks_core.job_variables`)."""
+    of its runs, and ``image=`` refused: `tasks_core.job_variables`).
+
+    Raises:
+        ValidationError: `work_pool_name` or `work_queue_name` is not a name a worker can
+            serve (`tasks_core.pool_names`), named as `work-pool create` names it.
+        ParameterError: default `parameters` that do not fit the flow's signature.
+    """
     owner = f"deployment {flow.name}/{name}"
+    for value, what in ((work_pool_name, "work_pool_name"), (work_queue_name,
+                                                            "work_queue_name")):
+        # the check of `work-pool create`, `worker --pool` and a deployments file: a name
+        # no worker can serve would leave every run of the deployment Pending
+        error = None if value is None else pool_name_error(value, what=what)
+        if error is not None:
+            raise ValidationError(f"{owner}: {error}")
     check_no_image(owner, image, build, push)
     env = env_of(owner, job_variables)
     git = source is not None and is_git(source)
     root = Path(source).resolve() if source and not git else Path.cwd()
-    defaults = dict(parameters or {})
+    defaults = given_parameters(owner, parameters)
     flow.parameters.check_partial(defaults)
     kept_triggers: list[dict[str, Any]] = []
     if triggers:

@@ -24,7 +24,7 @@ from tasks_core.deployments.define import deployment_store
 from tasks_core.engine import new_runs
 from tasks_core.engine.codec import to_json
 from tasks_core.engine.context import current_run
-from tasks_core.engine.parameters import encode_checked
+from tasks_core.engine.parameters import encode_checked, given_parameters
 from tasks_core.engine.results import decode_result
 from tasks_core.engine.schema_model import check_parameters
 from tasks_core.engine.sending import run_envelope, send_new
@@ -107,7 +107,8 @@ def run_deployment(
     if env:  # this run's environment over the deployment's (tasks_core.job_variables)
         deployment = deployment.model_copy(
             update={"run_options": with_env(deployment.run_options, env)})
-    merged = {**deployment.parameters, **(parameters or {})}
+    merged = {**deployment.parameters,
+              **given_parameters(f"run_deployment({name!r})", parameters)}
     params_json = encode_parameters(deployment, merged)
     run_id = _existing_run(deployment, idempotency_key)
     if run_id is None:
@@ -199,7 +200,8 @@ def create_triggered_run(
     Raises:
         ParameterError: as `run_deployment`.
     """
-    merged = {**deployment.parameters, **(parameters or {})}
+    merged = {**deployment.parameters,
+              **given_parameters(f"deployment {deployment.full_name}", parameters)}
     params_json = encode_parameters(deployment, merged)
     existing = _existing_run(deployment, idempotency_key)
     if existing is not None:

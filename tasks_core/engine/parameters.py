@@ -51,7 +51,23 @@ from tasks_core.engine.schema_model import ParameterSchema, lenient_model
 from tasks_core.engine.tagged import loads_tagged
 from tasks_core.errors import ParameterError
 
-__all__ = ["ParameterSpec", "call_arguments", "encode_checked", "return_annotation"]
+__all__ = ["ParameterSpec", "call_arguments", "encode_checked", "given_parameters",
+           "return_annotation"]
+
+def given_parameters(owner: str, parameters: object) -> dict[str, Any]:
+    """The ``parameters=`` of a deployment call (`run_deployment`, `.deploy()`): a dict of
+    parameter names to values; None is none.
+
+    Raises:
+        ParameterError: `parameters` is not a mapping (named, with `owner`).
+    """
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, Mapping):
+        raise ParameterError(f"{owner}: parameters must be a dict of parameter names to "
+                             f"values, got {type(parameters).__name__}")
+    return dict(parameters)
+
 
 _VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)

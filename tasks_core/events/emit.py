@@ -27,7 +27,7 @@ def build_event(
     event: str,
     resource: Mapping[str, str],
     payload: Mapping[str, Any] | None = None,
-    related: list[Mapping[str, str]] | None = None,
+    related: list[Mapping[str, str]] | Mapping[str, str] | None = None,
     occurred: datetime | None = None,
     follows: Event | str | uuid.UUID | None = None,
     id: str | uuid.UUID | None = None,  # Prefect's parameter name
@@ -42,10 +42,13 @@ def build_event(
     if not isinstance(resource, Mapping):
         raise EventError(f"event {event!r}: resource must be a dict of labels, "
                          f"got {type(resource).__name__}")
+    if payload is not None and not isinstance(payload, Mapping):
+        raise EventError(f"event {event!r}: payload must be a dict (a JSON object), "
+                         f"got {type(payload).__name__}")
     fields: dict[str, Any] = {
         "event": normalize_name(event) if isinstance(event, str) else event,
         "resource": normalize_resource(resource),
-        "related": normalize_related(list(related or [])),
+        "related": normalize_related(_related_list(event, related)),
         "payload": dict(payload or {}),
     }
     if occurred is not None:
@@ -62,11 +65,32 @@ def build_event(
     return built
 
 
+def _related_list(event: object, related: object) -> list[Mapping[str, str]]:
+    """`related` as a list of label dicts: one dict alone counts as one related resource
+    (as the CLI's ``--related`` takes it).
+
+    Raises:
+        EventError: not a list of dicts (the bad item named by its index).
+    """
+    if related is None:
+        return []
+    if isinstance(related, Mapping):
+        return [related]
+    if not isinstance(related, list | tuple):
+        raise EventError(f"event {event!r}: related must be a list of dicts of labels, "
+                         f"got {type(related).__name__}")
+    for i, item in enumerate(related):
+        if not isinstance(item, Mapping):
+            raise EventError(f"event {event!r}: related[{i}] must be a dict of labels, "
+                             f"got {type(item).__name__}")
+    return list(related)
+
+
 def emit_event(
     event: str,
     resource: Mapping[str, str],
     payload: Mapping[str, Any] | None = None,
-    related: list[Mapping[str, str]] | None = None,
+    related: list[Mapping[str, str]] | Mapping[str, str] | None = None,
     occurred: datetime | None = None,
     follows: Event | str | uuid.UUID | None = None,
     id: str | uuid.UUID | None = None,  # Prefect's parameter name
@@ -79,7 +103,8 @@ def emit_event(
         resource: labels of the resource it is about, with ``tasks-core.resource.id`` (or
             Prefect's ``prefect.resource.id``).
         payload: JSON data (at most ``event_payload_max_bytes`` of JSON).
-        related: other resources, each with an id and a ``tasks-core.resource.role``.
+        related: other resources, each with an id and a ``tasks-core.resource.role`` (a
+            list of label dicts; one dict alone is one related resource).
         occurred: when it happened (default now; naive times are UTC).
         follows: the event (or its id) known to come before this one.
         id: its id (default a new UUID); the stream stores one event per id, so emitting

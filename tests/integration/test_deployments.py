@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -42,6 +43,10 @@ def test_names_parameters_and_schedules_are_checked(tc_env: dict[str, Any]) -> N
     with pytest.raises(ParameterError, match="lat: Input should be a valid number"):
         run_deployment("pipeline/my-first-managed-deployment", parameters={"lat": "north"},
                        timeout=0)
+    with pytest.raises(ParameterError, match=r"parameters must be a dict .* got list"):
+        run_deployment("pipeline/my-first-managed-deployment",
+                       parameters=[1, 2],  # type: ignore[arg-type]
+                       timeout=0)
     assert get_runtime().store.list_ids("flow") == []  # nothing was created
     with pytest.raises(ConfigurationError, match="invalid cron"):
         _deploy(tc_env, cron="61 * * * *")
@@ -49,6 +54,23 @@ def test_names_parameters_and_schedules_are_checked(tc_env: dict[str, Any]) -> N
         _deploy(tc_env, cron="0 * * * *", timezone="Mars/Olympus")
     with pytest.raises(ParameterError, match="lat"):
         _deploy(tc_env, parameters={"lat": "north"})
+    with pytest.raises(ParameterError, match=r"parameters must be a dict .* got list"):
+        _deploy(tc_env, parameters=[1.0])
+
+
+@pytest.mark.parametrize(("options", "fragment"), [
+    ({"work_pool_name": "my pool!"}, "work_pool_name 'my pool!' has ' ' and '!'"),
+    ({"work_pool_name": "etl", "work_queue_name": "hi gh"}, "work_queue_name 'hi gh'"),
+])
+def test_a_pool_or_queue_name_no_worker_can_serve_is_refused(
+        tc_env: dict[str, Any], options: dict[str, str], fragment: str) -> None:
+    """As `work-pool create`, `worker --pool` and a deployments file refuse it: before,
+    `.deploy()` took it and every run of the deployment stayed Pending."""
+    from tasks_core.errors import ValidationError
+
+    with pytest.raises(ValidationError, match=re.escape(fragment)):
+        f.pipeline.deploy("bad-pool", **options)
+    assert [d.name for d in deployment_store().list()] == []
 
 
 def test_timeout_zero_and_idempotency(tc_env: dict[str, Any]) -> None:

@@ -41,6 +41,13 @@ def test_follows_takes_an_event_or_an_id_and_id_a_uuid() -> None:
     assert build_event("a.c", {RID: "r"}, follows="xyz").follows == "xyz"
 
 
+def test_one_related_dict_is_one_related_resource() -> None:
+    """As the CLI's ``--related`` takes it (a new user's ``related={...}`` raised an
+    AttributeError before)."""
+    event = build_event("a.b", {RID: "r"}, related={RID: "r2", ROLE: "owner"})
+    assert event.related_ids() == ["r2"]
+
+
 def test_naive_occurred_is_utc() -> None:
     event = build_event("a.b", {RID: "r"}, occurred=datetime(2026, 1, 2, 3, 4))
     assert event.occurred == datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
@@ -53,6 +60,9 @@ def test_naive_occurred_is_utc() -> None:
     ({"related": [{ROLE: "owner"}]}, "tasks-core.resource.id"),
     ({"resource": {RID: "r", "n": 1}}, "resource.n"),
     ({"event": ""}, "event"),
+    ({"payload": [1, 2]}, "payload must be a dict"),
+    ({"related": "r2"}, "related must be a list"),
+    ({"related": [{RID: "r2", ROLE: "x"}, "r3"]}, "1] must be a dict"),
 ])
 def test_a_bad_field_is_an_event_error_naming_it(kwargs: dict[str, object],
                                                  fragment: str) -> None:
