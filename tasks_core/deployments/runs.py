@@ -28,8 +28,9 @@ from tasks_core.engine.parameters import encode_checked, given_parameters
 from tasks_core.engine.results import decode_result
 from tasks_core.engine.schema_model import check_parameters
 from tasks_core.engine.sending import run_envelope, send_new
-from tasks_core.errors import ResultError
+from tasks_core.errors import ResultError, ValidationError
 from tasks_core.job_variables import env_of, with_env
+from tasks_core.pool_names import pool_name_error
 from tasks_core.process_runtime import get_runtime
 from tasks_core.records import RunRecord, TriggeredBy
 from tasks_core.retention import idempotency_ttl
@@ -98,10 +99,15 @@ def run_deployment(
 
     Raises:
         DeploymentNotFound: no such deployment (close names suggested).
+        ValidationError: `work_queue_name` is not a name a worker can serve.
         ParameterError: a parameter is unknown, missing, mistyped, too large or too deep;
             the message names each one.
     """
     rt = get_runtime()
+    queue_error = (None if work_queue_name is None
+                   else pool_name_error(work_queue_name, what="work_queue_name"))
+    if queue_error is not None:  # no worker could serve it: the run would stay Pending
+        raise ValidationError(f"run_deployment({name!r}): {queue_error}")
     deployment = deployment_store().get(name)
     env = env_of(f"run_deployment({name!r})", job_variables)
     if env:  # this run's environment over the deployment's (tasks_core.job_variables)

@@ -71,6 +71,11 @@ def test_a_pool_or_queue_name_no_worker_can_serve_is_refused(
     with pytest.raises(ValidationError, match=re.escape(fragment)):
         f.pipeline.deploy("bad-pool", **options)
     assert [d.name for d in deployment_store().list()] == []
+    _deploy(tc_env)
+    with pytest.raises(ValidationError, match=re.escape("work_queue_name 'hi gh'")):
+        run_deployment("pipeline/my-first-managed-deployment", parameters={"lat": 1.0},
+                       work_queue_name="hi gh", timeout=0)
+    assert get_runtime().store.list_ids("flow") == []
 
 
 def test_timeout_zero_and_idempotency(tc_env: dict[str, Any]) -> None:
