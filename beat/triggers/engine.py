@@ -7,6 +7,9 @@ One pass (`TriggerEngine.step`):
 2. read entries: those another consumer left unacked for ``engine_reclaim_idle_seconds``
    (XAUTOCLAIM; all of them, at once, when this beat has just taken the lead), then new
    ones (XREADGROUP BLOCK, at most `BLOCK_MS`, less when a Proactive window ends sooner);
+   when it read some, apply the changes heard while it waited too, so that an automation
+   saved before an event was emitted evaluates that event (a change is announced when it
+   is saved, before its caller goes on);
 3. evaluate: each event goes to the automations the `Registry`'s index names for its event
    name (the cost of an event does not grow with automations that cannot match it), then
    the evaluators whose deadline has come are ticked;
@@ -152,6 +155,9 @@ class TriggerEngine:
         idle_ms = int(self.rt.settings.engine_reclaim_idle_seconds * 1000)
         entries = self.rt.engine.reclaim(self.consumer, idle_ms)
         entries += self.rt.engine.read(self.consumer, block_ms=self._block_ms(firings))
+        if entries:  # changes announced while it waited come first: an automation created
+            # just before its event was emitted (one script, in order) sees that event
+            firings += self._apply_changes(touched, dropped)
         self._pass(entries, firings, touched, dropped)
 
     def _block_ms(self, firings: list[Pending]) -> int:

@@ -290,6 +290,24 @@ def test_compound_and_sequence_triggers(tc_env: dict[str, Any], start_beat: Any)
     assert len(_triggered(both)) == 1  # a and b fired once; the second b alone does not
 
 
+def test_an_event_emitted_right_after_its_automation_is_created_fires_it(
+        tc_env: dict[str, Any], start_beat: Any) -> None:
+    """A script that creates an automation and emits its event at once (a new user's first
+    try): the engine, woken by the event, applies the change it heard while it waited
+    before evaluating. Before, it evaluated the event first and the automation missed it
+    (0 of 3 fired in a new user's trial)."""
+    start_beat()
+    _engine_ready(tc_env)
+    time.sleep(0.5)  # the engine waits in its blocking read
+    made = []
+    for i in range(5):
+        made.append(_do_nothing(f"at once {i}", EventTrigger(expect={f"acme.now.{i}"})))
+        _emit(f"acme.now.{i}")
+    for automation in made:
+        wait_until(lambda a=automation: len(_triggered(a)) == 1, 20, 0.05,
+                   f"{automation.name!r} to fire")
+
+
 def test_for_each_counts_per_label_value(tc_env: dict[str, Any], start_beat: Any) -> None:
     start_beat()
     _engine_ready(tc_env)
