@@ -12,6 +12,7 @@ from tasks_core.engine.claim import given_up
 from tasks_core.engine.recovery import settle_given_up
 from tasks_core.errors import StoreUnavailable
 from tasks_core.process_runtime import Runtime, get_runtime
+from tasks_core.store.connection import StoreError
 from workers.nodes import HeldNode
 
 __all__ = ["start_heartbeat", "start_pool_heartbeat"]
@@ -85,7 +86,8 @@ def start_pool_heartbeat(pools: list[str], node: HeldNode) -> threading.Event:
                     procs.pool_beat(pool, node.name, now)
             except Exception as exc:  # Redis away, or refusing writes (full: OOM): the
                 # thread lives on, and the next beat tries again
-                log.warning("pool heartbeat not written: %s", exc)
+                log.warning("pool heartbeat not written: %s", exc,
+                            exc_info=not isinstance(exc, StoreError | OSError))
             stop.wait(rt.settings.heartbeat_interval_seconds)
 
     threading.Thread(target=beat, name="tasks-core-pool-heartbeat", daemon=True).start()

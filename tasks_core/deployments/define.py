@@ -81,8 +81,12 @@ def build_deployment(
     for value, what in ((work_pool_name, "work_pool_name"), (work_queue_name,
                                                             "work_queue_name")):
         # the check of `work-pool create`, `worker --pool` and a deployments file: a name
-        # no worker can serve would leave every run of the deployment Pending
-        error = None if value is None else pool_name_error(value, what=what)
+        # no worker can serve would leave every run of the deployment Pending ('' and None:
+        # the default pool, the pool's own queue)
+        if value and not isinstance(value, str):
+            raise ValidationError(f"{owner}: {what} must be a string, got "
+                                  f"{type(value).__name__}")
+        error = pool_name_error(value, what=what) if value else None
         if error is not None:
             raise ValidationError(f"{owner}: {error}")
     check_no_image(owner, image, build, push)

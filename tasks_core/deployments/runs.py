@@ -104,8 +104,8 @@ def run_deployment(
             the message names each one.
     """
     rt = get_runtime()
-    queue_error = (None if work_queue_name is None
-                   else pool_name_error(work_queue_name, what="work_queue_name"))
+    queue_error = (pool_name_error(str(work_queue_name), what="work_queue_name")
+                   if work_queue_name else None)  # '' or None: the pool's own queue
     if queue_error is not None:  # no worker could serve it: the run would stay Pending
         raise ValidationError(f"run_deployment({name!r}): {queue_error}")
     deployment = deployment_store().get(name)

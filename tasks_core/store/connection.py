@@ -179,6 +179,8 @@ class _LedgerPipeline(redis.client.Pipeline):
                         results[i] = self._owner.execute_command(*args, **options)
                     except redis.ResponseError as exc:
                         results[i] = exc
+                    except StoreRefusing as exc:  # the reply Redis gave, as the others'
+                        results[i] = exc.__cause__ if exc.__cause__ is not None else exc
         except StoreUnavailable:
             raise
         except _LOST as exc:

@@ -372,11 +372,20 @@ class Reporter:
                 self._idle.notify_all()
 
     def _report(self, batch: list[Write], replies: list[Any]) -> None:
-        store = self.store
         again: list[Write] = []
+        try:
+            self._report_each(batch, replies, again)
+        finally:  # kept whatever happened to the others
+            self._keep_refused(again, replies)
+
+    def _report_each(self, batch: list[Write], replies: list[Any], again: list[Write]
+                     ) -> None:
+        store = self.store
+        held: set[str] = set()  # runs with a write Redis refused for now in this batch
         for (kind, item, extra), reply in zip(batch, replies, strict=True):
             if refuses_writes(reply):  # not written; Redis may take it later
                 again.append((kind, item, extra))
+                held.add(_run_id(kind, item))
                 continue
             if isinstance(reply, redis.ResponseError):
                 log.error("%s write for run %s failed: %s", kind, _run_id(kind, item), reply)
@@ -391,6 +400,11 @@ class Reporter:
                     log.error("run %s: the reply to %s cannot be read (%r): %s", item.run_id,
                               item.target, reply, exc)
                     continue
+                if not outcome.applied and item.run_id in held:
+                    # refused because a write before it (its run's creation, a change) was
+                    # refused for now, near Redis's memory limit: kept after it, in order
+                    again.append((kind, item, extra))
+                    continue
                 if not outcome.applied:
                     log.info("run %s: %s refused (state is %s)", item.run_id,
                              item.target, outcome.state or "missing")
@@ -400,13 +414,13 @@ class Reporter:
                     except Exception:  # the write is done: never write it again for this
                         log.exception("run %s: callback after %s failed", item.run_id,
                                       item.target)
-        self._keep_refused(again, replies)
 
     def _keep_refused(self, again: list[Write], replies: list[Any]) -> None:
         """Put writes Redis refused for now back at the front of the buffer, in order, and
         pause the flushing thread before it sends them again (`REFUSED_BACKOFF_S`)."""
         if not again:
-            self._refusals = 0
+            if replies:  # a batch Redis took: sent at once from now on
+                self._refusals, self._refused_until = 0, 0.0
             return
         first, most = REFUSED_BACKOFF_S
         pause = min(first * 2 ** self._refusals, most)

@@ -285,7 +285,9 @@ class Channel(kombu_redis.Channel):
         except Exception as exc:
             # Redis full (OOM) refused the unacked record: kombu counts that a channel
             # error, which would stop the worker
-            if refuses_writes(exc) and self._deliver_unrecorded(payload, queue, exc):
+            tag = payload["properties"]["delivery_tag"]
+            if (refuses_writes(exc) and tag not in cast(Any, self.qos)._delivered
+                    and self._deliver_unrecorded(payload, queue, exc)):
                 return
             if isinstance(exc, (*self.connection_errors,
                                 *cast(Any, self.connection).channel_errors)):
@@ -295,7 +297,6 @@ class Channel(kombu_redis.Channel):
             self._set_aside(dest, queue, item,
                             f"the worker could not take it: {type(exc).__name__}: {exc}",
                             "consumer", payload)
-            tag = payload["properties"]["delivery_tag"]
             qos = cast(Any, self.qos)
             if tag in qos._delivered:
                 qos.ack(tag)  # set aside above: no redelivery that would fail again

@@ -221,3 +221,32 @@ def test_writes_redis_refuses_for_now_are_kept_and_sent_again(tc_env: dict[str, 
     reporter.close()
     server.terminate()
     server.wait(10)
+
+
+def test_a_run_whose_creation_redis_refused_keeps_its_later_changes_too(
+        tc_env: dict[str, Any], tmp_path: Path) -> None:
+    """In one batch, a run's creation refused for now (Redis full) and its next changes
+    answered "missing" (they only read before they write): all are kept and sent again in
+    order. Before, the changes were dropped as refused and the run, created later, stayed
+    Pending."""
+    port = free_port()
+    server = _redis_on(port, tmp_path)
+    client = redis.Redis(port=port, decode_responses=True)
+    store = RunStore(client, Settings(redis_url=f"redis://127.0.0.1:{port}/0"))
+    reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
+    run = record_of(t.add, "{}", state=S.PENDING)
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", 1)  # below what it holds: every write refused
+    try:
+        reporter.create(run)
+        reporter.transition(Transition(run.id, S.RUNNING))
+        reporter.transition(Transition(run.id, S.COMPLETED, result_json="3", outcome=True),
+                            urgent=True)
+        assert not reporter.flush(timeout=1.0)
+    finally:
+        client.config_set("maxmemory", 0)
+    assert reporter.flush(timeout=15)
+    assert [h.name for h in store.get(run.id).history] == [S.PENDING, S.RUNNING, S.COMPLETED]
+    reporter.close()
+    server.terminate()
+    server.wait(10)
