@@ -1,46 +1,30 @@
-"""Redis full (maxmemory with noeviction: every write refused with OOM) while a worker runs:
+"""Redis full (maxmemory with noeviction: writes refused with OOM) while a worker runs:
 what Redis refuses for now is kept and sent again, so every run still ends as it ended once
 Redis takes writes again, and the worker lives on (`errors.StoreRefusing`)."""
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
 
 from tasks_core import StateName
-from tasks_core.process_runtime import get_runtime, reset_runtime
-from tasks_core.settings import reset_settings
+from tasks_core.process_runtime import get_runtime
 from tests.helpers import wait_until
 from tests.integration import sample_tasks as t
-from tests.integration.test_redis_outage import DurableRedis
+from tests.integration.test_redis_outage import DurableRedis, durable_redis  # noqa: F401
 
 S = StateName
 
 
-@pytest.fixture
-def own_redis(tc_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-              ) -> Iterator[DurableRedis]:
-    server = DurableRedis()
-    monkeypatch.setenv("TASKS_CORE_REDIS_URL", server.url)
-    tc_env["env"]["TASKS_CORE_REDIS_URL"] = server.url
-    reset_settings()
-    reset_runtime()
-    yield server
-    reset_runtime()
-    server.stop()
-    shutil.rmtree(server.dir, ignore_errors=True)
-
-
 def test_runs_ending_while_redis_is_full_end_once_it_takes_writes_again(
-        tc_env: dict[str, Any], own_redis: DurableRedis, start_worker: Any) -> None:
+        tc_env: dict[str, Any], durable_redis: DurableRedis,  # noqa: F811
+        start_worker: Any) -> None:
     """Before, an attempt's outcome refused with OOM was rewritten stripped, which was
     refused too: the run stayed Running under its live worker, forever."""
-    client = redis.Redis.from_url(own_redis.url, decode_responses=True)
+    client = redis.Redis.from_url(durable_redis.url, decode_responses=True)
     worker = start_worker(concurrency=2, wait=False)
     worker.wait_ready(client, tc_env["prefix"])
     # more than the worker prefetches: its fetches meet the full Redis too
@@ -72,21 +56,21 @@ def test_runs_ending_while_redis_is_full_end_once_it_takes_writes_again(
 
 
 def test_a_call_while_redis_is_full_gets_store_refusing_naming_it(
-        tc_env: dict[str, Any], own_redis: DurableRedis) -> None:
+        tc_env: dict[str, Any], durable_redis: DurableRedis) -> None:  # noqa: F811
     """`.delay()` against a full Redis: after its publish retries, the caller gets
     StoreRefusing (a StoreUnavailable) saying where Redis is and what it answered; nothing
     is half-written, and the same call works once Redis takes writes again."""
     from tasks_core import StoreUnavailable
     from tasks_core.errors import StoreRefusing
 
-    client = redis.Redis.from_url(own_redis.url, decode_responses=True)
+    client = redis.Redis.from_url(durable_redis.url, decode_responses=True)
     client.config_set("maxmemory-policy", "noeviction")
     client.config_set("maxmemory", 1)
     try:
         with pytest.raises(StoreRefusing) as raised:
             t.nap.apply_async((0.0,), retry=False)
         assert isinstance(raised.value, StoreUnavailable)
-        assert own_redis.url in str(raised.value) and "maxmemory" in str(raised.value)
+        assert durable_redis.url in str(raised.value) and "maxmemory" in str(raised.value)
     finally:
         client.config_set("maxmemory", 0)
     future = t.nap.apply_async((0.0,), retry=False)

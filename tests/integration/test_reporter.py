@@ -33,6 +33,22 @@ def _redis_on(port: int, folder: Path) -> subprocess.Popen[bytes]:
     return proc
 
 
+def _private(folder: Path) -> tuple[subprocess.Popen[bytes], redis.Redis, RunStore, Reporter]:
+    """A redis-server of this test's own (`_redis_on`), a client, a store and a reporter on
+    it (flushed only when asked)."""
+    port = free_port()
+    server = _redis_on(port, folder)
+    client = redis.Redis(port=port, decode_responses=True)
+    store = RunStore(client, Settings(redis_url=f"redis://127.0.0.1:{port}/0"))
+    return server, client, store, Reporter(store, interval_ms=10_000, batch_size=10_000)
+
+
+def _full(client: redis.Redis) -> None:
+    """Make Redis full: below what it holds, under noeviction, it refuses writes (OOM)."""
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", 1)
+
+
 def _pings(client: redis.Redis) -> bool:
     try:
         return bool(client.ping())
@@ -41,11 +57,8 @@ def _pings(client: redis.Redis) -> bool:
 
 
 def test_a_batch_survives_redis_going_away(tc_env: dict[str, Any], tmp_path: Path) -> None:
-    port = free_port()
-    server = _redis_on(port, tmp_path)
-    client = redis.Redis(port=port, decode_responses=True)
-    store = RunStore(client, Settings(redis_url=f"redis://127.0.0.1:{port}/0"))
-    reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
+    server, client, store, reporter = _private(tmp_path)
+    port = client.connection_pool.connection_kwargs["port"]
     run = record_of(t.add, "{}", state=S.PENDING)
     store.create(run)
     server.terminate()
@@ -187,17 +200,12 @@ def test_writes_redis_refuses_for_now_are_kept_and_sent_again(tc_env: dict[str, 
     from tasks_core.errors import StoreRefusing, StoreUnavailable
     from tasks_core.store.runs import Outcome
 
-    port = free_port()
-    server = _redis_on(port, tmp_path)
-    client = redis.Redis(port=port, decode_responses=True)
-    store = RunStore(client, Settings(redis_url=f"redis://127.0.0.1:{port}/0"))
-    reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
+    server, client, store, reporter = _private(tmp_path)
     buffered = record_of(t.add, "{}", state=S.RUNNING)
     direct = record_of(t.add, "{}", state=S.RUNNING)
     store.create(buffered)
     store.create(direct)
-    client.config_set("maxmemory-policy", "noeviction")
-    client.config_set("maxmemory", 1)  # below what it holds: every write refused
+    _full(client)
     heard: list[Outcome] = []
     try:
         reporter.transition(Transition(buffered.id, S.COMPLETED, result_json="3", outcome=True),
@@ -229,14 +237,9 @@ def test_a_run_whose_creation_redis_refused_keeps_its_later_changes_too(
     answered "missing" (they only read before they write): all are kept and sent again in
     order. Before, the changes were dropped as refused and the run, created later, stayed
     Pending."""
-    port = free_port()
-    server = _redis_on(port, tmp_path)
-    client = redis.Redis(port=port, decode_responses=True)
-    store = RunStore(client, Settings(redis_url=f"redis://127.0.0.1:{port}/0"))
-    reporter = Reporter(store, interval_ms=10_000, batch_size=10_000)
+    server, client, store, reporter = _private(tmp_path)
     run = record_of(t.add, "{}", state=S.PENDING)
-    client.config_set("maxmemory-policy", "noeviction")
-    client.config_set("maxmemory", 1)  # below what it holds: every write refused
+    _full(client)
     try:
         reporter.create(run)
         reporter.transition(Transition(run.id, S.RUNNING))
