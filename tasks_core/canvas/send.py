@@ -249,13 +249,23 @@ def _spread(sig: Signature) -> Signature:
         body = body.clone(**{k: v for k, v in (("link", link), ("link_error", errback)) if v})
         return chord(sig["kwargs"]["header"], body, **options)
     steps = sig.tasks if isinstance(sig, chain | group) else [sig]
-    out = [s.clone(link_error=[*(s.options.get("link_error") or []), *(errback or [])])
+    out = [s.clone(link_error=[*_listed(s.options.get("link_error")), *_listed(errback)])
            if errback else s for s in steps]
     if link and isinstance(sig, chain):
-        out[-1] = out[-1].clone(link=[*(out[-1].options.get("link") or []), *link])
+        out[-1] = out[-1].clone(link=[*_listed(out[-1].options.get("link")), *_listed(link)])
     elif link:
-        out = [s.clone(link=[*(s.options.get("link") or []), *link]) for s in out]
+        out = [s.clone(link=[*_listed(s.options.get("link")), *_listed(link)]) for s in out]
     return type(sig)(*out, **options) if isinstance(sig, chain | group) else out[0]
+
+
+def _listed(value: Any) -> list[Any]:
+    """A ``link`` / ``link_error`` option as a list: Celery takes one signature (a dict) or
+    a list of them."""
+    if not value:
+        return []
+    if isinstance(value, dict):
+        return [value]
+    return list(value)
 
 
 def _first_options(sig: Signature) -> Signature:

@@ -202,6 +202,27 @@ def test_link_and_link_error_on_apply_async(tc_env: dict[str, Any],
         assert states in ([S.CANCELLED, S.COMPLETED], [S.COMPLETED, S.FAILED])
 
 
+def test_one_link_or_link_error_signature_on_a_chain_or_group(tc_env: dict[str, Any],
+                                                              start_worker: Any) -> None:
+    """Celery takes one signature as well as a list for a canvas's link= / link_error=
+    (a new user's trial: a chain's or group's single one raised ConfigurationError)."""
+    start_worker()
+    failed = chain(c.add.s(1, 1), c.boom.s()).apply_async(link_error=c.note.s(label="err"))
+    with pytest.raises(ValueError):
+        failed.get(timeout=20)
+    done = chain(c.add.s(1, 1), c.add.s(1)).apply_async(link=c.note.s(label="chain"))
+    assert done.get(timeout=20) == 3
+    both = group(c.add.s(1, 1), c.add.s(2, 2)).apply_async(link=c.note.s(label="group"))
+    assert both.get(timeout=20) == [2, 4]
+    wanted = ["chain:3", "group:2", "group:4"]
+    deadline = time.monotonic() + 10
+    while len(_notes(tc_env)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    notes = _notes(tc_env)
+    assert sorted(n for n in notes if not n.startswith("err:")) == wanted
+    assert len([n for n in notes if n.startswith("err:")]) == 1
+
+
 def test_cancelling_the_first_step_ends_the_held_ones(tc_env: dict[str, Any]) -> None:
     result = chain(c.add.s(1, 1), c.add.s(1), c.add.s(1)).delay()
     result.parent.parent.revoke()
