@@ -25,6 +25,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from tasks_core.engine.context import current_run
 from tasks_core.errors import ResultError, RunTimeout
 from tasks_core.futures import TaskFuture, run_exception
 from tasks_core.process_runtime import get_runtime
@@ -35,6 +36,23 @@ __all__ = ["READY_STATES", "AsyncResult", "EagerResult"]
 
 READY_STATES = frozenset({"SUCCESS", "FAILURE", "REVOKED"})
 """Celery's ``celery.states.READY_STATES``."""
+
+
+def assert_can_wait(disable_sync_subtasks: bool = True) -> None:
+    """Celery's rule for ``AsyncResult.get`` and ``ResultSet.join``: inside a task running
+    on a worker, waiting for another task is refused (with one process free it would wait
+    for ever), unless ``disable_sync_subtasks=False`` or within Celery's
+    ``allow_join_result()``. A flow run waits for its tasks as Prefect's do: not refused.
+
+    Raises:
+        RuntimeError: Celery's own ("Never call result.get() within a task! ...").
+    """
+    if not disable_sync_subtasks:
+        return
+    frame = current_run.get()
+    if frame is None or frame.kind == "task":
+        from celery.result import assert_will_not_block  # Celery's own check: its worker
+        assert_will_not_block()  # processes set the flag
 
 
 class AsyncResult(TaskFuture[Any]):
@@ -162,18 +180,23 @@ class AsyncResult(TaskFuture[Any]):
         return dict(record.parameters) if record is not None else None
 
     def get(self, timeout: float | None = None, propagate: bool = True,
-            interval: float = 0.5, **_: Any) -> Any:
+            interval: float = 0.5, *, disable_sync_subtasks: bool = True, **_: Any) -> Any:
         """Wait for the run and return its value (Celery's ``get``).
 
         Args:
             timeout: seconds to wait (None: no limit).
             propagate: re-raise the run's exception (False: return it).
             interval: accepted for Celery's signature; waiting is pushed, not polled.
+            disable_sync_subtasks: as Celery's: refuse to wait inside a task on a worker
+                (`assert_can_wait`).
 
         Raises:
+            RuntimeError: called inside a task on a worker (Celery's "Never call
+                result.get() within a task!").
             RunTimeout (a ``celery.exceptions.TimeoutError``): not ended in time; the run's
             exception when it failed and `propagate`.
         """
+        assert_can_wait(disable_sync_subtasks)
         deadline = None if timeout is None else time.monotonic() + timeout
         self._appear(deadline)
         left = None if deadline is None else max(0.0, deadline - time.monotonic())

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from tasks_core.async_result import AsyncResult
+from tasks_core.async_result import AsyncResult, assert_can_wait
 from tasks_core.errors import RunNotFound, RunTimeout
 from tasks_core.futures import TaskFuture, run_exception
 from tasks_core.poll_window import MAX_WINDOW, MIN_WINDOW, next_window
@@ -39,12 +39,14 @@ class CanvasResult(AsyncResult):
         self.parent = parent
 
     def get(self, timeout: float | None = None, propagate: bool = True,
-            interval: float = 0.5, follow_parents: bool = True, **_: Any) -> Any:
+            interval: float = 0.5, follow_parents: bool = True, *,
+            disable_sync_subtasks: bool = True, **_: Any) -> Any:
         """Wait and return the value. When the run did not complete and `propagate`, the
         error raised is the earliest failed step's before it (Celery's `get` re-raises a
         parent's error first: a chord whose header task raised ValueError raises that
         ValueError, though the callback itself holds a ChordError); else its own."""
-        value = super().get(timeout, propagate=False)
+        value = super().get(timeout, propagate=False,
+                            disable_sync_subtasks=disable_sync_subtasks)
         if not propagate or not isinstance(value, BaseException) or \
                 _states([self])[0] in _OK:
             return value
@@ -168,7 +170,8 @@ class ResultSet:
         return sum(1 for s in _states(self._leaves()) if s in _OK)
 
     def join(self, timeout: float | None = None, propagate: bool = True,
-             interval: float = 0.5, callback: Any = None, **_: Any) -> list[Any]:
+             interval: float = 0.5, callback: Any = None, disable_sync_subtasks: bool = True,
+             **_: Any) -> list[Any]:
         """Wait for every result and return their values in order; the first failure is
         raised (`propagate=False`: returned in its place). With a `callback`, it is called
         with ``(task_id, value)`` for each, in order, and nothing is returned (an empty
@@ -176,14 +179,17 @@ class ResultSet:
         `timeout`: seconds for all of them; RunTimeout (a TimeoutError) when it passes.
         `interval` is accepted for Celery's signature. Results of runs on queues are
         polled together, oldest first (`_join_stored`); others (eager results, nested
-        groups) are waited for one by one."""
+        groups) are waited for one by one. Inside a task on a worker it raises Celery's
+        RuntimeError unless `disable_sync_subtasks` is False (`assert_can_wait`)."""
+        assert_can_wait(disable_sync_subtasks)
         deadline = None if timeout is None else time.monotonic() + timeout
         if self.results and all(type(r) in _STORED for r in self.results):
             return _join_stored(self.results, deadline, timeout, propagate, callback)
         values = []
         for r in self.results:
             left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
-            value = r.get(timeout=left, propagate=propagate)
+            more = {"disable_sync_subtasks": False} if isinstance(r, AsyncResult) else {}
+            value = r.get(timeout=left, propagate=propagate, **more)  # checked above
             if callback is not None:
                 callback(r.id, value)
             else:
