@@ -19,7 +19,7 @@ Messages name the thing that was wrong and, where there is one, the fix.
 from __future__ import annotations
 
 import redis
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import SoftTimeLimitExceeded, TaskRevokedError
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 
 __all__ = [
@@ -157,12 +157,19 @@ class CrashedRun(RunError):
     """The process running it died."""
 
 
-class CancelledRun(RunError):
-    """The run was cancelled."""
+class CancelledRun(RunError, TaskRevokedError):  # type: ignore[misc]
+    """The run was cancelled (revoked, or expired). Also Celery's
+    ``celery.exceptions.TaskRevokedError``, what Celery's ``get()`` raises for a revoked
+    task, so Celery code's ``except TaskRevokedError:`` catches it."""
 
 
-class TimedOutRun(RunError):
-    """The run exceeded its timeout_seconds."""
+class TimedOutRun(RunError, SoftTimeLimitExceeded):  # type: ignore[misc]
+    """The run exceeded its timeout_seconds (Celery's soft_time_limit). Also Celery's
+    ``celery.exceptions.SoftTimeLimitExceeded``, what Celery's ``get()`` raises for a task
+    that did not catch its soft time limit."""
+
+    def __str__(self) -> str:  # billiard's __str__ shows the repr; keep the plain message
+        return Exception.__str__(self)
 
 
 class RunTimeout(TasksCoreError, TimeoutError, CeleryTimeoutError):  # type: ignore[misc]
