@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from tasks_core.errors import ConfigurationError
+from tasks_core.errors import ConfigurationError, TaskNotFound
 
 if TYPE_CHECKING:
     from tasks_core.canvas.primitives import chain
@@ -54,6 +54,21 @@ def _json_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _key_of_name(name: str) -> str:
+    """The key of the task registered under Celery's name `name` (its module imported when
+    that is Celery's default name, ``module.function``).
+
+    Raises:
+        ConfigurationError: no task by that name here (what to import, named).
+    """
+    from tasks_core.registry import resolve
+
+    try:
+        return resolve(name).key
+    except TaskNotFound as exc:
+        raise ConfigurationError(f"signature({name!r}): {exc}") from None
+
+
 class Signature(dict[str, Any]):
     """One task call as data: ``add.s(2, 2)``, ``add.si(1)``, ``add.signature((2,), {})``.
 
@@ -67,6 +82,8 @@ class Signature(dict[str, Any]):
                  options: Mapping[str, Any] | None = None, *, immutable: bool = False,
                  subtask_type: str | None = None, **more: Any) -> None:
         key = getattr(task, "key", task)
+        if isinstance(key, str) and key and ":" not in key:
+            key = _key_of_name(key)  # Celery's name ('proj.tasks.add'), as signature() takes
         if not isinstance(key, str) or ":" not in key:
             raise ConfigurationError(
                 f"a signature needs a task (made with @task) or its key 'module:qualname', "
