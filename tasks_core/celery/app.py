@@ -133,10 +133,14 @@ class Celery:
 
     def send_task(self, name: str, args: Iterable[Any] | None = None,
                   kwargs: dict[str, Any] | None = None, **options: Any) -> Any:
-        """Send a run of the task registered under `name` (Celery's ``send_task``)."""
+        """Send a run of the task registered under `name` (Celery's ``send_task``): its
+        Celery ``AsyncResult``, whether the task is known in this process or only on the
+        workers."""
         import tasks_core
+        from tasks_core.async_result import AsyncResult
 
-        return tasks_core.send_task(name, args, kwargs, **options)
+        sent = tasks_core.send_task(name, args, kwargs, **options)
+        return sent if isinstance(sent, AsyncResult) else AsyncResult.from_future(sent)
 
     def signature(self, name: str, args: Iterable[Any] | None = None,
                   kwargs: dict[str, Any] | None = None, **options: Any) -> Any:

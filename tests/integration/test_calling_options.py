@@ -122,6 +122,20 @@ def test_send_task_reaches_a_task_known_only_by_name(tc_env: dict[str, Any],
     assert record.name == "proj.remote_mul" and record.task_key == "proj.remote_mul"
 
 
+def test_the_celery_apps_send_task_gives_an_async_result_for_a_task_known_by_name_only(
+        tc_env: dict[str, Any], start_worker: Any) -> None:
+    """A Celery user's trial: through ``app.send_task`` a task this process has not imported
+    came back as a bare TaskFuture (``.status``, ``.info``, ``.traceback`` missing)."""
+    from tasks_core.async_result import AsyncResult
+    from tasks_core.celery import Celery
+
+    start_worker(imports=WITH_REMOTE)
+    sent = Celery("trial").send_task("proj.remote_mul", (6, 7))
+    assert isinstance(sent, AsyncResult)
+    assert sent.get(timeout=20) == 42
+    assert (sent.status, sent.info, sent.traceback) == ("SUCCESS", 42, None)
+
+
 def test_send_task_to_an_unknown_name_fails_the_run_clearly(tc_env: dict[str, Any],
                                                             start_worker: Any) -> None:
     start_worker(imports=WITH_REMOTE)
