@@ -90,9 +90,11 @@ def _settle(body: Body, value: Any, started: float) -> Ended:
     value, ended = settle_returned(value, elapsed)  # a returned State ends the run so
     if ended is not None:
         return ended
-    if body.ignore_result:
-        return Ended(ok=True, value=value, note="not stored (ignore_result=True)",
-                     elapsed=elapsed)
+    if body.ignore_result:  # not stored, but handed on to a chain's next step or a link
+        # (Celery passes the value itself): its JSON when it has one
+        text_or_none, _ = render_result(value, body.result_max_bytes)
+        return Ended(ok=True, value=value, result_json=text_or_none,
+                     note="not stored (ignore_result=True)", elapsed=elapsed)
     if body.store_result or body.result_storage is not None:
         try:
             text = (encode_result(body.owner, value, body.result_max_bytes)

@@ -105,7 +105,11 @@ def outcome_transition(rt: Runtime, handle: RunHandle, attempt: int, decision: D
                         expected_attempt=attempt if handle.on_worker else None)
     if isinstance(decision, Complete):
         change.fields = {"error": ""}  # an earlier attempt's error is not this run's end
-        if decision.result_json is not None:
+        if decision.result_json is not None and handle.options.ignore_result:
+            # Celery's ignore_result: handed on to a chain's next step, stored nowhere
+            change.result_json, change.keep_result = decision.result_json, False
+            change.message = decision.note[:500]
+        elif decision.result_json is not None:
             change.result_json = (decision.result_json if handle.options.persist_result
                                   else NOT_PERSISTED)  # persist_result=False
             change.fields["result_size"] = str(len(decision.result_json))  # store: result_ref

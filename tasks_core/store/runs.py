@@ -110,6 +110,9 @@ class Transition:
     due: datetime | None = None  # wait in the due set until then (beat sends the message)
     check_expiry: bool = False
     """Refuse the change when the run's Celery ``expires`` has passed (claims)."""
+    keep_result: bool = True
+    """False: `result_json` is handed to the runs waiting on this one (a chain's next step,
+    a link) and stored nowhere (Celery's ``ignore_result``)."""
     outcome: bool = False
     """An attempt's outcome: if Redis refuses to write it (an error, not a state refusal),
     `stripped()` is written instead, so the run still ends, with the reason."""
@@ -302,9 +305,12 @@ class RunStore:
         fields = {**change.fields, "state_message": message}
         if target.terminal and "end_time" not in fields:
             fields["end_time"] = at_iso
-        inline = False
-        if change.result_json is not None:
+        keep = "0"  # transition.lua's ARGV[25]: where the result goes
+        if change.result_json is not None and not change.keep_result:
+            keep = "-"  # handed on only (ignore_result)
+        elif change.result_json is not None:
             inline = result_inline(self.settings, target.name, change.result_json)
+            keep = "1" if inline else "0"
             # where the result is: in the record (field `result`), else under its own key
             fields["result_ref"] = "" if inline else fixed.result_prefix + run_id
         push = change.push
@@ -353,7 +359,7 @@ class RunStore:
             _BOUNDS,
             # now, not the change's time: a claim sent again later is checked then
             (at_iso if fresh else utcnow().isoformat()) if change.check_expiry else "",
-            "1" if inline else "0",
+            keep,
         ]
         return keys, args
 

@@ -48,7 +48,8 @@
 -- ARGV[24] the current time (UTC ISO 8601) when the run's `expires` (Celery's, UTC ISO 8601,
 --          compared as text: same format) must be later ('' = do not check; claims check)
 -- ARGV[25] '1': keep the result (ARGV[13]) in the record, field `result` (small, and its
---          TTL is the record's); '0': SET it on KEYS[4] with TTL ARGV[14]
+--          TTL is the record's); '0': SET it on KEYS[4] with TTL ARGV[14]; '-': store it
+--          nowhere, only hand it to the runs waiting on this one (Celery's ignore_result)
 -- Returns {1} or {1, name, value, ...} when applied, {0, state, attempt, owner} when refused,
 -- {0, state, attempt, owner, 'expired'} when refused because the run expired, {-1} when
 -- the run does not exist. The same change sent again after it applied (redis-py sends a
@@ -132,7 +133,7 @@ local function transition(KEYS, ARGV)
     if ARGV[25] == '1' then
       flat[#flat + 1] = 'result'
       flat[#flat + 1] = ARGV[13]
-    else
+    elseif ARGV[25] == '0' then
       redis.call('SET', KEYS[4], ARGV[13], 'EX', ARGV[14])
     end
   end
