@@ -14,6 +14,7 @@ from tasks_core.states import StateName
 from tasks_core.store.runs import Transition
 from workers.heartbeat import start_heartbeat
 from workers.nodes import current_node, describe_controller, release_node
+from workers.task_signals import revoked_through_celery
 
 __all__ = ["connect_signals", "eviction_warning"]
 
@@ -71,11 +72,16 @@ def _on_task_revoked(request: Any = None, terminated: bool = False, expired: boo
     how = "terminated" if terminated else "expired" if expired else "revoked"
     change = Transition(run_id, StateName.CANCELLED, outcome=True,
                         kind="flow" if task == EXECUTE_FLOW else "task",
-                        message=f"{how} through Celery")
+                        message=f"{how} through Celery", return_fields=("name",))
     try:
-        get_runtime().reporter.apply_now([change])
+        [outcome] = get_runtime().reporter.apply_now([change])
     except Exception:
         log.exception("run %s: Celery %s it; not recorded as Cancelled", run_id, how)
+        return
+    if outcome.applied and not expired:  # ended here, not by its own attempt (which sent
+        # the signal for its task itself): sent again for the user's task, as Celery does
+        revoked_through_celery((outcome.record or {}).get("name", ""), run_id,
+                               terminated=terminated, signum=_.get("signum"))
 
 
 def _on_after_setup(instance: Any = None, **_: Any) -> None:

@@ -51,7 +51,7 @@ from tasks_core.registry import known_as
 from tasks_core.states import StateName
 
 __all__ = ["CARRIERS", "RunSignals", "celery_state", "expired_revoked", "install", "installed",
-           "request_on"]
+           "request_on", "revoked_through_celery"]
 
 log = logging.getLogger("tasks_core.worker")
 
@@ -129,6 +129,20 @@ def expired_revoked(task_name: str, run_id: str) -> None:
     signals_of = RunSignals(task, run_id, 1, [], {})
     signals_of._send(signals.task_revoked, request=signals_of._request(), terminated=False,
                      signum=None, expired=True)
+
+
+def revoked_through_celery(task_name: str, run_id: str, *, terminated: bool,
+                           signum: Any = None) -> None:
+    """``task_revoked`` with the user's task as sender for a run Celery's control revoked
+    (``app.control.revoke``, ``celery control revoke``): Celery sent it for the carrier,
+    which only tasks-core's receivers hear; nothing when this worker does not know
+    `task_name`."""
+    task = known_as(task_name)
+    if task is None or not installed():
+        return
+    signals_of = RunSignals(task, run_id, 1, [], {})
+    signals_of._send(signals.task_revoked, request=signals_of._request(),
+                     terminated=terminated, signum=signum, expired=False)
 
 
 def celery_state(decision: Decision) -> str:

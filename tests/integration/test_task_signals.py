@@ -91,3 +91,29 @@ def test_task_revoked_for_a_cancelled_and_an_expired_run(tc_env: dict[str, Any],
     assert [(e["signal"], e["sender"], e["expired"]) for e in seen
             if e.get("id") == expired.id and e["signal"] != "task_received"] == [
         ("task_revoked", "proj.sig_add", True)]
+
+
+def test_task_revoked_for_runs_revoked_through_celerys_control(tc_env: dict[str, Any],
+                                                               start_worker: Any) -> None:
+    """``app.control.revoke`` (Celery's own revoke of the run's message): a running run
+    terminated and a queued one discarded each send ``task_revoked`` once, with the user's
+    task as sender (a Celery user's trial: none was sent; Celery sends it)."""
+    from tasks_core.celery import Celery
+    from tests.integration import sample_tasks as t
+
+    start_worker(concurrency=1, imports=(*IMPORTS, "tests.integration.sample_tasks"))
+    busy = t.spin.delay("sig-control", 60)
+    queued = s.sig_add.delay(2, 3)  # behind busy on the one process
+    started = f"{tc_env['prefix']}:started:sig-control"
+    wait_until(lambda: tc_env["client"].get(started), 20, 0.05, "spin to start")
+    control = Celery("trial").control
+    control.revoke(queued.id)
+    control.revoke(busy.id, terminate=True)
+    assert busy.wait(timeout=20) == StateName.CANCELLED
+    assert queued.wait(timeout=20) == StateName.CANCELLED
+    wait_until(lambda: {busy.id, queued.id} <= {e.get("id") for e in _seen(tc_env)
+                                               if e["signal"] == "task_revoked"},
+               10, 0.1, "task_revoked for both")
+    time.sleep(0.5)
+    revoked = [(e["sender"], e["id"]) for e in _seen(tc_env) if e["signal"] == "task_revoked"]
+    assert sorted(revoked) == sorted([("spin", busy.id), ("proj.sig_add", queued.id)])
